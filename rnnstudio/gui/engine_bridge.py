@@ -1,0 +1,88 @@
+"""The few engine and io entry points the GUI calls, imported in one place.
+
+Keeping them here means the GUI has one seam to adapt when the engine or io API moves,
+and the Qt-free layers stay unaware of the GUI (dependencies point gui -> io -> engine).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RandomModelSpec:
+    """Arguments of ``random_model`` a user sets in the Model dock."""
+
+    cell: str = "lstm"
+    hidden_size: int = 32
+    num_layers: int = 1
+    bidirectional: bool = False
+    seed: int = 0
+    gain: float = 1.0
+    dtype: str = "float32"
+    input_size: int = 16
+
+    def describe(self) -> str:
+        direction = " bidirectional" if self.bidirectional else ""
+        return (f"random {self.cell.upper()} {self.num_layers}x{self.hidden_size}{direction}, "
+                f"seed {self.seed}, gain {self.gain:g}")
+
+
+@dataclass(frozen=True)
+class LossChoice:
+    """The loss whose gradients are shown: a named loss or one probed unit at one step."""
+
+    kind: str = "last-output-sum"
+    step: int = -1
+    unit: int = 0
+    layer: int = -1
+    direction: str = "fwd"
+    quantity: str = "h"
+
+    def describe(self) -> str:
+        if self.kind == "probe":
+            return (f"probe {self.quantity} of unit {self.unit} at step {self.step} "
+                    f"(layer {self.layer}, {self.direction})")
+        return self.kind
+
+
+def make_random_model(spec: RandomModelSpec) -> Any:
+    """A seeded random model from the engine (pure NumPy)."""
+    from ..engine.model import random_model
+
+    return random_model(spec.cell, hidden_size=spec.hidden_size, input_size=spec.input_size,
+                        num_layers=spec.num_layers, bidirectional=spec.bidirectional,
+                        seed=spec.seed, gain=spec.gain, dtype=spec.dtype)
+
+
+def load_model(path: str | Path) -> Any:
+    """A model from a file, through ``rnnstudio.io`` (raises ``ModelFileError``)."""
+    from .. import io as rnn_io
+
+    return rnn_io.load_model(path)
+
+
+def save_trace(trace: Any, path: str | Path) -> None:
+    """Write a trace as .npz, .csv or .json, atomically, through ``rnnstudio.io``."""
+    from .. import io as rnn_io
+
+    rnn_io.save_trace(trace, path)
+
+
+def engine_loss(choice: LossChoice) -> Any:
+    """The engine's loss object (or string form) for a choice."""
+    if choice.kind != "probe":
+        return choice.kind
+    from ..engine.losses import Probe
+
+    return Probe(choice.step, choice.unit, layer=choice.layer, direction=choice.direction,
+                 quantity=choice.quantity)
+
+
+def trace_text(model: Any, text: str, loss: LossChoice, should_stop: Any = None,
+               on_progress: Any = None) -> Any:
+    """Forward and backward through time for ``text``, cancellable."""
+    return model.trace(text, loss=engine_loss(loss), should_stop=should_stop,
+                       on_progress=on_progress)

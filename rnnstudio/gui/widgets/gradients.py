@@ -1,0 +1,163 @@
+"""Gradients through time on a log axis, with the loss selector and what each curve means."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from ..engine_bridge import LossChoice
+from ..session import Session
+from ..theme import SERIES_COLORS, configure_pyqtgraph, cursor_pen
+from ..trace_view import (
+    GRADIENT_EXPLANATIONS,
+    VANISHED_FRACTION,
+    describe_nonfinite,
+    gradient_norms,
+    vanished_steps,
+)
+from .token_axis import TokenAxis
+
+_PROBE_HINT = "probe: click a cell of the h or c heatmap"
+
+
+def _loss_choices(model: Any) -> list[str]:
+    choices = ["last-output-sum", _PROBE_HINT]
+    config = model.config
+    if getattr(config, "task", None) == "next-token":
+        choices.insert(0, "next-token")
+    elif getattr(config, "task", None) == "classify":
+        choices[:0] = [f"class:{label}" for label in getattr(config, "labels", ())]
+    return choices
+
+
+def _log_safe(values: np.ndarray) -> np.ndarray:
+    """Zeros and non-finite values become NaN so the log plot leaves a gap, not -inf."""
+    safe = np.array(values, dtype=np.float64)
+    safe[~np.isfinite(safe) | (safe <= 0)] = np.nan
+    return safe
+
+
+class GradientPanel(QWidget):
+    """``curves[name].yData`` hold exactly the engine's per-step norms."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        configure_pyqtgraph()
+        self.session = session
+        self.norms: dict[str, np.ndarray] = {}
+        self.loss_box = QComboBox()
+        self.loss_box.setToolTip("Which scalar the gradients are taken of")
+        self.loss_box.activated.connect(self._on_loss_chosen)
+        self.token_axis = TokenAxis("bottom")
+        self.plot_widget = pg.PlotWidget(axisItems={"bottom": self.token_axis})
+        self.plot = self.plot_widget.getPlotItem()
+        self.plot.setLogMode(x=False, y=True)
+        self.plot.showGrid(x=False, y=True, alpha=0.25)
+        self.plot.setLabel("left", "gradient norm (log)")
+        self.plot.setLabel("bottom", "step (token read)")
+        self.plot.getAxis("left").setWidth(64)
+        self.plot.getViewBox().setMouseEnabled(x=True, y=False)
+        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
+        self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=cursor_pen())
+        self.plot.addItem(self.cursor, ignoreBounds=True)
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.vanished = self.plot.plot(pen=None, symbol="x", symbolSize=10,
+                                       symbolPen=pg.mkPen("#444", width=1.5),
+                                       name="vanished (< 1e-6 of max)")
+        self.explanation = QLabel()
+        self.explanation.setWordWrap(True)
+        self.warning = QLabel()
+        self.warning.setStyleSheet("color: #b00020; font-weight: bold")
+        self.warning.setWordWrap(True)
+        self.warning.hide()
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Loss"))
+        top.addWidget(self.loss_box, 1)
+        self.loss_label = QLabel()
+        top.addWidget(self.loss_label, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.warning)
+        layout.addWidget(self.plot_widget, 1)
+        layout.addWidget(self.explanation)
+        session.model_changed.connect(self._on_model_changed)
+        session.trace_changed.connect(self.refresh)
+        session.view_changed.connect(lambda *_: self.refresh())
+        session.cursor_changed.connect(self.cursor.setPos)
+        session.loss_changed.connect(self._sync_loss_box)
+        if session.model is not None:
+            self._on_model_changed(session.model)
+        if session.trace is not None:
+            self.refresh()
+
+    def _on_model_changed(self, model: Any) -> None:
+        self.loss_box.clear()
+        self.loss_box.addItems(_loss_choices(model))
+        self._sync_loss_box(self.session.loss)
+
+    def _sync_loss_box(self, loss: LossChoice) -> None:
+        index = self.loss_box.findText(_PROBE_HINT if loss.kind == "probe" else loss.kind)
+        if index >= 0:
+            self.loss_box.setCurrentIndex(index)
+        self.loss_label.setText(loss.describe() if loss.kind == "probe" else "")
+
+    def _on_loss_chosen(self) -> None:
+        text = self.loss_box.currentText()
+        if text == _PROBE_HINT:
+            session = self.session
+            self.session.set_loss(LossChoice("probe", session.cursor, session.unit,
+                                             session.layer, session.direction, "h"))
+        else:
+            self.session.set_loss(LossChoice(text))
+
+    def refresh(self) -> None:
+        """Redraw the curves for the session's trace, layer and direction."""
+        trace = self.session.trace
+        if trace is None:
+            return
+        self.norms = gradient_norms(trace, self.session.layer, self.session.direction)
+        steps = np.arange(len(trace.tokens), dtype=np.float64)
+        for name in list(self.curves):
+            if name not in self.norms:
+                self.legend.removeItem(self.curves[name])
+                self.plot.removeItem(self.curves.pop(name))
+        vanished_x: list[np.ndarray] = []
+        vanished_y: list[np.ndarray] = []
+        for name, norm in self.norms.items():
+            curve = self.curves.get(name)
+            if curve is None:
+                curve = self.plot.plot(name=f"||{name}||", connect="finite", antialias=True,
+                                       pen=pg.mkPen(SERIES_COLORS[name], width=2),
+                                       symbol="o", symbolSize=4,
+                                       symbolBrush=SERIES_COLORS[name], symbolPen=None)
+                self.curves[name] = curve
+            curve.setData(steps, _log_safe(norm))
+            gone = vanished_steps(norm)
+            # Exact zeros have no place on a log axis: mark them at the vanishing threshold.
+            floor = VANISHED_FRACTION * np.nanmax(np.where(np.isfinite(norm), norm, np.nan))
+            vanished_x.append(steps[gone])
+            vanished_y.append(np.where(norm[gone] > 0, norm[gone], floor))
+        if vanished_x:
+            self.vanished.setData(np.concatenate(vanished_x), np.concatenate(vanished_y))
+        else:
+            self.vanished.setData([], [])
+        self.token_axis.set_tokens(trace.tokens)
+        self.plot.setXRange(-0.5, len(trace.tokens) - 0.5, padding=0)
+        self.cursor.setPos(self.session.cursor)
+        self._explain(trace)
+
+    def _explain(self, trace: Any) -> None:
+        lines = [f"<span style='color:{SERIES_COLORS[name]}'>■</span> "
+                 f"{GRADIENT_EXPLANATIONS[name]}" for name in self.norms]
+        if trace.grads is None:
+            lines = ["No gradients: the trace was computed without a loss."]
+        else:
+            lines.append("× vanished: below 1e-6 of that curve's largest value")
+        self.explanation.setText("<br>".join(lines))
+        message = describe_nonfinite(trace.nonfinite)
+        self.warning.setText(message)
+        self.warning.setVisible(bool(message))
