@@ -18,11 +18,17 @@ _GATE_FUNCTIONS = {"i": "sigmoid", "f": "sigmoid", "o": "sigmoid", "r": "sigmoid
 
 @dataclass(frozen=True)
 class EquationLine:
-    """``name`` is the quantity (a gate letter, ``c``, ``h``); ``text`` the filled-in line."""
+    """``name`` is the quantity (a gate letter, ``c``, ``h``); ``symbolic`` the equation,
+    ``numbers`` the same with this step's values, ending in the result."""
 
     name: str
     value: float
-    text: str
+    symbolic: str
+    numbers: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.symbolic} {self.numbers}"
 
 
 def _sigmoid(value: float) -> float:
@@ -105,9 +111,8 @@ def _gate_line(params: _Params, gate: str, index: int, unit: int, inputs: _StepI
         symbolic = f"{input_term} + r * ({hidden_term})"
         numbers = f"{from_input:.2f} + {reset:.2f} * {from_hidden:.2f}"
     value = _apply(function, total)
-    text = (f"{gate} = {function}({symbolic}) = {function}({numbers}) "
-            f"= {function}({total:.2f}) = {value:.2f}")
-    return EquationLine(gate, value, text)
+    return EquationLine(gate, value, f"{gate} = {function}({symbolic})",
+                        f"= {function}({numbers}) = {function}({total:.2f}) = {value:.2f}")
 
 
 def unit_equations(model: Any, trace: Any, layer: int, direction: str, step: int,
@@ -124,13 +129,14 @@ def unit_equations(model: Any, trace: Any, layer: int, direction: str, step: int
         lines.extend(gates.values())
         i, f, g, o = (gates[name].value for name in "ifgo")
         cell = f * inputs.c_prev + i * g
-        lines.append(EquationLine("c", cell, f"c = f * c_prev + i * g = {f:.2f} * "
-                                  f"{inputs.c_prev:.2f} + {i:.2f} * {g:.2f} = {cell:.2f}"))
+        lines.append(EquationLine("c", cell, "c = f * c_prev + i * g",
+                                  f"= {f:.2f} * {inputs.c_prev:.2f} + {i:.2f} * {g:.2f} "
+                                  f"= {cell:.2f}"))
         shown = o * np.tanh(cell)
         name = "m" if recurrent.proj_size else "h"
         note = " (then h = W_hr m mixes all units)" if recurrent.proj_size else ""
-        lines.append(EquationLine(name, float(shown), f"{name} = o * tanh(c) = {o:.2f} * "
-                                  f"tanh({cell:.2f}) = {shown:.2f}{note}"))
+        lines.append(EquationLine(name, float(shown), f"{name} = o * tanh(c){note}",
+                                  f"= {o:.2f} * tanh({cell:.2f}) = {shown:.2f}"))
     elif recurrent.cell == "gru":
         reset = _gate_line(params, "r", 0, unit, inputs)
         update = _gate_line(params, "z", 1, unit, inputs)
@@ -139,14 +145,15 @@ def unit_equations(model: Any, trace: Any, layer: int, direction: str, step: int
         z, n = update.value, candidate.value
         hidden_value = (1 - z) * n + z * h_prev
         lines += [reset, update, candidate, EquationLine(
-            "h", hidden_value, f"h = (1 - z) * n + z * h_prev = (1 - {z:.2f}) * {n:.2f} + "
-            f"{z:.2f} * {h_prev:.2f} = {hidden_value:.2f}")]
+            "h", hidden_value, "h = (1 - z) * n + z * h_prev",
+            f"= (1 - {z:.2f}) * {n:.2f} + {z:.2f} * {h_prev:.2f} = {hidden_value:.2f}")]
     else:
         function = recurrent.nonlinearity
         from_input, from_hidden = params.parts(unit, inputs.x, inputs.h_prev)
         total = from_input + from_hidden
         value = _apply(function, total)
-        lines.append(EquationLine("h", value, f"h = {function}(W_ih x + b_ih + W_hh h_prev + "
-                                  f"b_hh) = {function}({from_input:.2f} + {from_hidden:.2f}) "
+        lines.append(EquationLine("h", value,
+                                  f"h = {function}(W_ih x + b_ih + W_hh h_prev + b_hh)",
+                                  f"= {function}({from_input:.2f} + {from_hidden:.2f}) "
                                   f"= {function}({total:.2f}) = {value:.2f}"))
     return lines

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from ..errors import Cancelled, RnnStudioError
@@ -132,7 +133,8 @@ class JobRunner(QObject):
             self._generation += 1
 
     def is_busy(self) -> bool:
-        return self._pool.activeThreadCount() > 0
+        # A deleted pool waited for its threads in its destructor, so it is idle.
+        return shiboken6.isValid(self._pool) and self._pool.activeThreadCount() > 0
 
     def wait(self, timeout_ms: int = -1) -> bool:
         """Block until the worker is idle (used on quit and in tests)."""
@@ -141,6 +143,8 @@ class JobRunner(QObject):
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
         """Cancel everything and wait for the worker thread to finish."""
         self.cancel()
+        if not shiboken6.isValid(self._pool):
+            return True
         self._pool.clear()
         return self._pool.waitForDone(timeout_ms)
 

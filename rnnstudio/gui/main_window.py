@@ -67,7 +67,7 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self._build_docks()
         self.actions = install_actions(self)
-        self.status_label = QLabel("Starting…")
+        self.status_label = QLabel(session.status)
         self.statusBar().addWidget(self.status_label, 1)
         session.status_changed.connect(self.status_label.setText)
         session.error_raised.connect(self.show_error)
@@ -106,15 +106,23 @@ class MainWindow(WindowDialogs, QMainWindow):
         self._dock("input", "Input", input_widget, area.LeftDockWidgetArea)
         self._dock("model", "Model", self.model_panel, area.LeftDockWidgetArea)
         self._dock("step", "This step", self.step_view, area.RightDockWidgetArea)
+        # Side columns run full height, so the gradients sit right under the heatmaps and
+        # share their time axis visually.
+        corner = Qt.Corner
+        self.setCorner(corner.BottomLeftCorner, area.LeftDockWidgetArea)
+        self.setCorner(corner.BottomRightCorner, area.RightDockWidgetArea)
         self._dock("gradients", "Gradients through time", self.gradients,
-                   area.RightDockWidgetArea)
+                   area.BottomDockWidgetArea)
         self._dock("unit", "Unit inspector", self.unit_inspector, area.LeftDockWidgetArea)
         transport_bar = QToolBar("Transport", self)
         transport_bar.setObjectName("transport_toolbar")
         transport_bar.addWidget(self.transport)
         self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, transport_bar)
-        self.resizeDocks([self.docks["input"], self.docks["step"]], [380, 460],
+        self.resizeDocks([self.docks["input"], self.docks["step"]], [380, 480],
                          Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["gradients"]], [300], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["input"], self.docks["model"], self.docks["unit"]],
+                         [260, 330, 330], Qt.Orientation.Vertical)
 
     # --- errors, status ---------------------------------------------------------------
 

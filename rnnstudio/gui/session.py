@@ -80,6 +80,7 @@ class Session(QObject):
         self.unit = 0
         self.busy = False
         self.last_compute_ms = 0.0
+        self.status = ""
         self._runner = JobRunner(self)
         self._runner.finished.connect(self._on_result)
         self._runner.progressed.connect(self.progress_changed)
@@ -248,7 +249,8 @@ class Session(QObject):
         self._clamp_unit()
         self.trace_changed.emit(self.trace)
         self.cursor_changed.emit(self.cursor)
-        self.status_changed.emit(self._status_text(milliseconds))
+        self.status = self._status_text(milliseconds)
+        self.status_changed.emit(self.status)
 
     def _reset_view_for_model(self) -> None:
         recurrent = self.model.config.recurrent

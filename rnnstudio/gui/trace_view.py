@@ -18,16 +18,17 @@ from ..engine.config import GATE_DESCRIPTIONS
 GATE_COLORMAP = "cividis"
 SIGNED_COLORMAP = "CET-CBD1"
 
+#: Short enough to fit beside a heatmap row (rotated); the long form is in the tooltip.
 QUANTITY_TITLES = {
-    "h": "h  hidden state",
-    "c": "c  cell state",
-    "i": "i  input gate",
-    "f": "f  forget gate",
-    "g": "g  candidate",
-    "o": "o  output gate",
-    "r": "r  reset gate",
-    "z": "z  update gate",
-    "n": "n  candidate",
+    "h": "h hidden",
+    "c": "c cell",
+    "i": "i input",
+    "f": "f forget",
+    "g": "g candidate",
+    "o": "o output",
+    "r": "r reset",
+    "z": "z update",
+    "n": "n candidate",
 }
 
 QUANTITY_DESCRIPTIONS = {

@@ -60,13 +60,13 @@ class GradientPanel(QWidget):
         self.plot.setLabel("bottom", "step (token read)")
         self.plot.getAxis("left").setWidth(64)
         self.plot.getViewBox().setMouseEnabled(x=True, y=False)
-        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
+        self.legend = self.plot.addLegend(offset=(10, 5), labelTextSize="8pt", colCount=5)
         self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=cursor_pen())
         self.plot.addItem(self.cursor, ignoreBounds=True)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.vanished = self.plot.plot(pen=None, symbol="x", symbolSize=10,
                                        symbolPen=pg.mkPen("#444", width=1.5),
-                                       name="vanished (< 1e-6 of max)")
+                                       name="vanished")
         self.explanation = QLabel()
         self.explanation.setWordWrap(True)
         self.warning = QLabel()
@@ -130,7 +130,7 @@ class GradientPanel(QWidget):
         for name, norm in self.norms.items():
             curve = self.curves.get(name)
             if curve is None:
-                curve = self.plot.plot(name=f"||{name}||", connect="finite", antialias=True,
+                curve = self.plot.plot(name=name, connect="finite", antialias=True,
                                        pen=pg.mkPen(SERIES_COLORS[name], width=2),
                                        symbol="o", symbolSize=4,
                                        symbolBrush=SERIES_COLORS[name], symbolPen=None)

@@ -44,6 +44,9 @@ class HeatmapRow:
         self.color_bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap="cividis", width=14,
                                          interactive=False)
         self.color_bar.setImageItem(self.image, insert_in=self.plot)
+        # Linked x axes line views up by screen position: every view must be equally wide,
+        # so the colour bar's labels ("-0.5" vs "1.0") must not change its width.
+        self.color_bar.axis.setWidth(42)
         self.name = ""
         self.data: HeatmapData | None = None
         self._colormap = "cividis"
@@ -66,7 +69,7 @@ class HeatmapRow:
                                              yMax=units - 0.5)
             self.plot.setRange(xRange=(-0.5, steps - 0.5), yRange=(-0.5, units - 0.5),
                                padding=0)
-        self.plot.setLabel("left", data.title)
+        self.plot.setLabel("left", data.title, **{"font-size": "9pt"})
 
     def set_cursor(self, step: int) -> None:
         units, steps = self._shape

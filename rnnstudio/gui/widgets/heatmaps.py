@@ -23,6 +23,7 @@ class HeatmapPanel(QWidget):
         self.session = session
         self.rows: list[HeatmapRow] = []
         self._names: tuple[str, ...] = ()
+        self._syncing_x = False
         self.layer_box = QComboBox()
         self.layer_box.setToolTip("Which layer of the stack the heatmaps show")
         self.direction_box = QComboBox()
@@ -93,9 +94,21 @@ class HeatmapPanel(QWidget):
         self.rows = [HeatmapRow(self.graphics.ci, index, index == count - 1)
                      for index in range(count)]
         for row in self.rows:
-            if row is not self.rows[0]:
-                row.plot.setXLink(self.rows[0].plot)
+            row.plot.getViewBox().sigXRangeChanged.connect(self._on_x_range_changed)
             row.cursor.sigPositionChanged.connect(self._on_cursor_dragged)
+
+    def _on_x_range_changed(self, view: pg.ViewBox, x_range: tuple[float, float]) -> None:
+        """Share the time axis by value. (pyqtgraph's setXLink lines views up by screen
+        position, which shifts them while the layout is still settling.)"""
+        if self._syncing_x:
+            return
+        self._syncing_x = True
+        try:
+            for row in self.rows:
+                if row.plot.getViewBox() is not view:
+                    row.plot.getViewBox().setXRange(*x_range, padding=0)
+        finally:
+            self._syncing_x = False
 
     def _on_cursor_changed(self, step: int) -> None:
         for row in self.rows:

@@ -3,6 +3,7 @@ see its equations with the numbers plugged in."""
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 import numpy as np
@@ -19,14 +20,19 @@ from ..trace_view import QUANTITY_DESCRIPTIONS, heatmaps
 class _BarRow:
     """One quantity: bars over units, fixed y range, the selected unit outlined."""
 
-    def __init__(self, layout: pg.GraphicsLayout, row: int, name: str) -> None:
+    def __init__(self, layout: pg.GraphicsLayout, row: int, name: str, last: bool) -> None:
         self.name = name
         self.plot: pg.PlotItem = layout.addPlot(row=row, col=0)
         self.plot.hideButtons()
         self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.setTitle(f"<b>{name}</b> — {QUANTITY_DESCRIPTIONS[name]}", size="9pt",
+        self.plot.setTitle(f"<b>{name}</b> — {QUANTITY_DESCRIPTIONS[name]}", size="8pt",
                            justify="left")
+        self.plot.titleLabel.setMaximumHeight(16)
+        self.plot.showAxis("bottom", last)
+        if last:
+            self.plot.setLabel("bottom", "unit")
         self.plot.getAxis("left").setWidth(40)
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.showGrid(x=False, y=True, alpha=0.2)
         color = SERIES_COLORS.get(name, "#0072B2")
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush=color, pen=None)
@@ -61,6 +67,8 @@ class StepView(QWidget):
         self._levels: dict[str, tuple[float, float]] = {}
         self._columns: dict[str, np.ndarray] = {}
         self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.ci.setSpacing(0)
+        self.graphics.setMinimumHeight(300)
         self.graphics.scene().sigMouseClicked.connect(self._on_clicked)
         self.equations = QLabel("Click a bar to see that unit's equations at this step.")
         self.equations.setWordWrap(True)
@@ -88,10 +96,8 @@ class StepView(QWidget):
         names = [item.name for item in data]
         if names != list(self.rows):
             self.graphics.ci.clear()
-            self.rows = {name: _BarRow(self.graphics.ci, index, name)
+            self.rows = {name: _BarRow(self.graphics.ci, index, name, index == len(names) - 1)
                          for index, name in enumerate(names)}
-            for row in list(self.rows.values())[1:]:
-                row.plot.setXLink(next(iter(self.rows.values())).plot)
         self._levels = {item.name: item.levels for item in data}
         # (units, T) views: column t is this step's vector, no copy per step.
         self._columns = {item.name: item.values for item in data}
@@ -134,5 +140,5 @@ class StepView(QWidget):
         token = session.trace.tokens[session.cursor]
         header = (f"<b>Unit {session.unit}</b> at step {session.cursor} "
                   f"(“{token}”), layer {session.layer} {session.direction}:")
-        body = "<br>".join(line.text for line in lines)
-        self.equations.setText(f"{header}<pre style='margin:4px 0'>{body}</pre>")
+        body = "\n".join(f"{line.symbolic}\n    {line.numbers}" for line in lines)
+        self.equations.setText(f"{header}<pre style='margin:4px 0'>{escape(body)}</pre>")

@@ -29,7 +29,7 @@ class TokenAxis(pg.AxisItem):
     def __init__(self, orientation: str = "bottom", **kwargs: object) -> None:
         super().__init__(orientation, **kwargs)
         # Let the first and last token label reach a little past the plot's edges.
-        self.setStyle(hideOverlappingLabels=24)
+        self.setStyle(hideOverlappingLabels=False)
         self._tokens: list[str] = []
 
     def set_tokens(self, tokens: Sequence[str]) -> None:

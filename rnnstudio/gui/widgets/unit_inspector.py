@@ -26,9 +26,10 @@ class UnitInspector(QWidget):
         self.plot.setLabel("bottom", "step (token read)")
         self.plot.showGrid(x=False, y=True, alpha=0.25)
         self.plot.getAxis("left").setWidth(48)
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.getViewBox().setMouseEnabled(x=True, y=False)
-        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="8pt",
-                                          colCount=3)
+        self.legend = self.plot.addLegend(offset=(10, 5), labelTextSize="8pt",
+                                          colCount=6)
         self.cursor = pg.InfiniteLine(angle=90, pen=cursor_pen())
         self.plot.addItem(self.cursor, ignoreBounds=True)
         self.curves: dict[str, pg.PlotDataItem] = {}

@@ -1,0 +1,140 @@
+"""The main window, driven like a user would, asserting the numbers on screen."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import wait_for_trace
+from PySide6.QtCore import QPoint, Qt
+
+from rnnstudio.gui.equations import unit_equations
+from rnnstudio.gui.trace_view import heatmaps
+
+
+def test_startup_shows_a_model_and_a_sentence(window) -> None:  # type: ignore[no-untyped-def]
+    session = window.session
+    assert session.model is not None
+    assert session.trace.tokens == ["the", "cat", "sat", "on", "the", "mat"]
+    assert [row.name for row in window.heatmaps.rows] == ["h", "c", "i", "f", "g", "o"]
+    assert window.status_label.text().startswith("6 tokens")
+    assert window.heatmaps.rows[-1].token_axis._tokens[:3] == ["the", "cat", "sat"]
+
+
+def test_typing_updates_every_heatmap_to_the_trace_slice(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    session = window.session
+    editor = window.text_input.editor
+    editor.selectAll()
+
+    def type_text() -> None:
+        qtbot.keyClicks(editor, "a dog ran home")
+
+    wait_for_trace(qtbot, session, type_text)
+    qtbot.waitUntil(lambda: session.trace.tokens == ["a", "dog", "ran", "home"], timeout=3000)
+    layer = session.model.trace("a dog ran home").layer(0)
+    expected = {"h": layer.h, "c": layer.c, **layer.gates}
+    for row in window.heatmaps.rows:
+        image = row.image.image
+        assert image.dtype == np.float32 and image.flags["C_CONTIGUOUS"]
+        np.testing.assert_array_equal(image, expected[row.name].T.astype(np.float32))
+    levels = {row.name: tuple(row.image.levels) for row in window.heatmaps.rows}
+    assert levels["f"] == (0.0, 1.0) and levels["g"] == (-1.0, 1.0) and levels["h"] == (-1, 1)
+    assert levels["c"][0] == -levels["c"][1]
+
+
+def test_stepping_moves_the_cursor_and_the_step_bars(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    session = window.session
+    window.activateWindow()
+    window.heatmaps.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_Home)
+    assert session.cursor == 0
+    qtbot.keyClick(window, Qt.Key.Key_Right)
+    qtbot.keyClick(window, Qt.Key.Key_Right)
+    assert session.cursor == 2
+    layer = session.trace.layer(0)
+    for row in window.heatmaps.rows:
+        assert row.cursor.value() == 2
+        assert row.dim.rect().left() == pytest.approx(2.5)
+    bars = window.step_view.rows
+    np.testing.assert_allclose(bars["f"].values, layer.gates["f"][2], rtol=1e-6)
+    np.testing.assert_allclose(bars["h"].values, layer.h[2], rtol=1e-6)
+    qtbot.keyClick(window, Qt.Key.Key_End)
+    assert session.cursor == 5 and window.transport.slider.value() == 5
+    window.transport.slider.setValue(1)
+    assert session.cursor == 1 and window.gradients.cursor.value() == 1
+
+
+def test_gradient_curves_equal_the_engine_norms(window) -> None:  # type: ignore[no-untyped-def]
+    norms = window.session.trace.grads.norms(0, "fwd")
+    panel = window.gradients
+    for engine_name, curve_name in (("h", "dL/dh"), ("c", "dL/dc"), ("x", "dL/dx"),
+                                    ("jacobian", "dh_T/dh_t")):
+        y_values = panel.curves[curve_name].yData
+        np.testing.assert_allclose(y_values, norms[engine_name], rtol=1e-12)
+    assert "saliency" in panel.explanation.text()
+
+
+def test_clicking_a_chip_jumps_and_a_bar_shows_its_equations(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    session = window.session
+    strip = window.token_strip
+    chip = strip.canvas.chip_rects[1]
+    qtbot.mouseClick(strip.canvas, Qt.MouseButton.LeftButton, pos=chip.center())
+    assert session.cursor == 1
+    session.select_unit(3)
+    lines = unit_equations(session.model, session.trace, 0, "fwd", 1, 3)
+    layer = session.trace.layer(0)
+    computed = {line.name: line.value for line in lines}
+    for gate in "ifgo":
+        assert computed[gate] == pytest.approx(float(layer.gates[gate][1, 3]), abs=1e-5)
+    assert computed["c"] == pytest.approx(float(layer.c[1, 3]), abs=1e-5)
+    assert computed["h"] == pytest.approx(float(layer.h[1, 3]), abs=1e-5)
+    text = window.step_view.equations.text()
+    assert "f = sigmoid(W_if x + b_if + W_hf h + b_hf)" in text and "Unit 3" in text
+    inspector = window.unit_inspector
+    np.testing.assert_allclose(inspector.curves["h"].yData, layer.h[:, 3], rtol=1e-6)
+
+
+def test_clicking_a_heatmap_cell_selects_the_unit_and_probes_it(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    session = window.session
+    from rnnstudio.gui.engine_bridge import LossChoice
+
+    wait_for_trace(qtbot, session, lambda: session.set_loss(LossChoice("probe", -1, 0)))
+    row = window.heatmaps.rows[0]
+    view = row.plot.getViewBox()
+    scene_point = view.mapViewToScene(view.mapToView(view.boundingRect().center()))
+    target = view.mapSceneToView(scene_point)
+    step, unit = round(target.x()), round(target.y())
+    widget_point = window.heatmaps.graphics.mapFromScene(scene_point)
+    with qtbot.waitSignal(session.trace_changed, timeout=5000):
+        qtbot.mouseClick(window.heatmaps.graphics.viewport(), Qt.MouseButton.LeftButton,
+                         pos=QPoint(widget_point.x(), widget_point.y()))
+    session.wait()
+    assert session.unit == unit
+    assert (session.loss.kind, session.loss.step, session.loss.unit) == ("probe", step, unit)
+    assert session.trace.grads.loss_value == pytest.approx(float(
+        session.trace.layer(0).h[step, unit]), abs=1e-6)
+
+
+def test_many_repaints_do_not_crash(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    """PySide6 6.12 aborted Python 3.11 after a few dozen repaints; 200 steps catch it."""
+    session = window.session
+    for index in range(200):
+        session.set_cursor(index % session.step_count)
+        window.repaint()
+    assert session.cursor == 199 % session.step_count
+
+
+def test_view_selectors_switch_layer_and_direction(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    from rnnstudio.gui.engine_bridge import RandomModelSpec
+
+    session = window.session
+    spec = RandomModelSpec(cell="gru", hidden_size=6, num_layers=2, bidirectional=True)
+    wait_for_trace(qtbot, session, lambda: session.set_random_model(spec))
+    assert [row.name for row in window.heatmaps.rows] == ["h", "r", "z", "n"]
+    window.heatmaps.layer_box.setCurrentIndex(1)
+    window.heatmaps.layer_box.activated.emit(1)
+    window.heatmaps.direction_box.setCurrentText("bwd")
+    window.heatmaps.direction_box.activated.emit(1)
+    assert (session.layer, session.direction) == (1, "bwd")
+    expected = heatmaps(session.trace, 1, "bwd")
+    np.testing.assert_array_equal(window.heatmaps.rows[0].image.image, expected[0].values)
+    assert expected[0].values.shape == (6, 6)
