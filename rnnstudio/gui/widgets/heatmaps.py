@@ -6,7 +6,14 @@ from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..session import Session
 from ..theme import configure_pyqtgraph
@@ -30,6 +37,8 @@ class HeatmapPanel(QWidget):
         self.direction_box.setToolTip("Forward or backward direction (bidirectional models)")
         self.hover_label = QLabel("Hover a heatmap for token, step, unit and value")
         self.hover_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.hover_label.setSizePolicy(QSizePolicy.Policy.Ignored,
+                                       QSizePolicy.Policy.Preferred)
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.ci.setSpacing(6)
         bar = QHBoxLayout()

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from ..equations import unit_equations
 from ..session import Session
@@ -68,7 +68,7 @@ class StepView(QWidget):
         self._columns: dict[str, np.ndarray] = {}
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.ci.setSpacing(0)
-        self.graphics.setMinimumHeight(300)
+        self.graphics.setMinimumHeight(220)
         self.graphics.scene().sigMouseClicked.connect(self._on_clicked)
         self.equations = QLabel("Click a bar to see that unit's equations at this step.")
         self.equations.setWordWrap(True)
@@ -77,7 +77,11 @@ class StepView(QWidget):
         self.equations.setAlignment(Qt.AlignmentFlag.AlignTop)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.graphics)
-        splitter.addWidget(self.equations)
+        equations_area = QScrollArea()
+        equations_area.setWidget(self.equations)
+        equations_area.setWidgetResizable(True)
+        equations_area.setFrameShape(QFrame.Shape.NoFrame)
+        splitter.addWidget(equations_area)
         splitter.setStretchFactor(0, 3)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)

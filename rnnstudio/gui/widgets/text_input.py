@@ -43,6 +43,10 @@ class TextInput(QWidget):
         self.samples.addItem("Sample sentences…")
         self.samples.addItems(sample_sentences())
         self.samples.activated.connect(self._on_sample_chosen)
+        # Long sample sentences must not force the dock (and the window) to be wide.
+        self.samples.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.samples.setMinimumContentsLength(16)
         self.tokenizer_label = QLabel()
         self.tokenizer_label.setWordWrap(True)
         self.debounce = QTimer(self)
