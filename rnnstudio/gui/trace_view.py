@@ -181,9 +181,7 @@ def describe_nonfinite(nonfinite: Any) -> str:
     """One sentence naming where a value first stopped being finite."""
     if nonfinite is None:
         return ""
-    parts = []
-    for field in ("quantity", "step", "layer", "direction", "unit"):
-        value = getattr(nonfinite, field, None)
-        if value is not None:
-            parts.append(f"{field} {value}")
-    return "Non-finite values first at " + ", ".join(parts) if parts else str(nonfinite)
+    message = getattr(nonfinite, "message", None)
+    if callable(message):
+        return f"Warning: {message()}"
+    return f"Warning: non-finite values in this trace ({nonfinite})"

@@ -148,6 +148,10 @@ class GradientPanel(QWidget):
         self.token_axis.set_tokens(trace.tokens)
         self.plot.setXRange(-0.5, len(trace.tokens) - 0.5, padding=0)
         self.cursor.setPos(self.session.cursor)
+        if trace.grads is not None:
+            self.plot.setTitle(f"gradients of L = {trace.grads.loss_name} "
+                               f"({trace.grads.loss_value:.4g}) · layer {self.session.layer} "
+                               f"{self.session.direction}", size="9pt")
         self._explain(trace)
 
     def _explain(self, trace: Any) -> None:
