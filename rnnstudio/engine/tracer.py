@@ -83,6 +83,8 @@ def run_trace(
             layers=_layer_traces(cache),
             logits=None if logits is None else np.ascontiguousarray(logits[:, 0]),
             nonfinite=find_nonfinite(forward_arrays, tokens.tokens),
+            h0=h0,
+            c0=c0,
         )
         if loss is not None:
             loss_obj = parse_loss(loss) if isinstance(loss, str) else loss
