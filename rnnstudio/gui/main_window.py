@@ -133,7 +133,9 @@ class MainWindow(WindowDialogs, QMainWindow):
 
     def _on_busy(self, busy: bool) -> None:
         if busy:
-            self.statusBar().showMessage("computing…", 2000)
+            self.statusBar().showMessage("computing…")
+        else:
+            self.statusBar().clearMessage()
 
     def set_saliency_shown(self, shown: bool) -> None:
         self.token_strip.set_saliency_shown(shown)

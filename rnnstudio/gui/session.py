@@ -31,6 +31,7 @@ class _Request:
     text: str
     loss: LossChoice
     model_path: str | None = None
+    random_spec: RandomModelSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -124,8 +125,8 @@ class Session(QObject):
         except Exception as error:  # ConfigError and friends: keep the old model
             self.error_raised.emit(f"Cannot build that model: {error}")
             return
-        self.random_spec = spec
-        self.set_model(model, spec.describe())
+        self._submit(_Request(model, spec.describe(), self.text, self._loss_for_new_model(),
+                              random_spec=spec))
 
     def open_model_file(self, path: str | Path) -> None:
         """Load a model file in the worker; errors keep the previous model and trace."""
@@ -234,6 +235,8 @@ class Session(QObject):
             self.model = outcome.model
             self.model_source = outcome.model_source
             self.model_path = outcome.request.model_path
+            if outcome.request.random_spec is not None:
+                self.random_spec = outcome.request.random_spec
             self._reset_view_for_model()
             self.model_changed.emit(self.model)
         loss = outcome.request.loss

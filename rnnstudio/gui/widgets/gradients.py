@@ -60,7 +60,8 @@ class GradientPanel(QWidget):
         self.plot.setLabel("bottom", "step (token read)")
         self.plot.getAxis("left").setWidth(64)
         self.plot.getViewBox().setMouseEnabled(x=True, y=False)
-        self.legend = self.plot.addLegend(offset=(10, 5), labelTextSize="8pt", colCount=5)
+        self.legend = self.plot.addLegend(offset=(10, 5), labelTextSize="8pt", colCount=5,
+                                          brush=pg.mkBrush(255, 255, 255, 215))
         self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=cursor_pen())
         self.plot.addItem(self.cursor, ignoreBounds=True)
         self.curves: dict[str, pg.PlotDataItem] = {}
@@ -155,13 +156,17 @@ class GradientPanel(QWidget):
         self._explain(trace)
 
     def _explain(self, trace: Any) -> None:
-        lines = [f"<span style='color:{SERIES_COLORS[name]}'>■</span> "
+        """One line per curve, two per row, so the plot keeps its height."""
+        cells = [f"<span style='color:{SERIES_COLORS[name]}'>■</span> "
                  f"{GRADIENT_EXPLANATIONS[name]}" for name in self.norms]
         if trace.grads is None:
-            lines = ["No gradients: the trace was computed without a loss."]
+            cells = ["No gradients: the trace was computed without a loss."]
         else:
-            lines.append("× vanished: below 1e-6 of that curve's largest value")
-        self.explanation.setText("<br>".join(lines))
+            cells.append("× vanished: below 1e-6 of that curve's largest value")
+        rows = ["<tr>" + "".join(f"<td style='padding-right:14px'>{cell}</td>"
+                                 for cell in cells[index:index + 2]) + "</tr>"
+                for index in range(0, len(cells), 2)]
+        self.explanation.setText(f"<table>{''.join(rows)}</table>")
         message = describe_nonfinite(trace.nonfinite)
         self.warning.setText(message)
         self.warning.setVisible(bool(message))

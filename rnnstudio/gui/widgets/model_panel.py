@@ -106,5 +106,7 @@ class ModelPanel(QWidget):
         self.session.set_random_model(self.spec())
 
     def _on_model_changed(self, model: Any) -> None:
+        if self.session.model_path is None:
+            self.show_spec(self.session.random_spec)
         self.summary.setText(model_summary(model, self.session.model_source,
                                            self.session.model_path))

@@ -83,6 +83,8 @@ class StepView(QWidget):
         equations_area.setFrameShape(QFrame.Shape.NoFrame)
         splitter.addWidget(equations_area)
         splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([560, 300])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(splitter)

@@ -29,7 +29,7 @@ class UnitInspector(QWidget):
         self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.getViewBox().setMouseEnabled(x=True, y=False)
         self.legend = self.plot.addLegend(offset=(10, 5), labelTextSize="8pt",
-                                          colCount=6)
+                                          colCount=6, brush=pg.mkBrush(255, 255, 255, 215))
         self.cursor = pg.InfiniteLine(angle=90, pen=cursor_pen())
         self.plot.addItem(self.cursor, ignoreBounds=True)
         self.curves: dict[str, pg.PlotDataItem] = {}
