@@ -76,17 +76,17 @@ def _step_inputs(trace: Any, layer: int, direction: str, step: int, unit: int) -
 
 
 class _Params:
-    def __init__(self, state: dict[str, np.ndarray], suffix: str, hidden: int) -> None:
-        self.w_ih = np.asarray(state[f"rnn.weight_ih{suffix}"], dtype=np.float64)
-        self.w_hh = np.asarray(state[f"rnn.weight_hh{suffix}"], dtype=np.float64)
+    def __init__(self, state: dict[str, Any], suffix: str, hidden: int) -> None:
+        self.w_ih = state[f"rnn.weight_ih{suffix}"]
+        self.w_hh = state[f"rnn.weight_hh{suffix}"]
         self.b_ih = state.get(f"rnn.bias_ih{suffix}")
         self.b_hh = state.get(f"rnn.bias_hh{suffix}")
         self.hidden = hidden
 
     def parts(self, row: int, x: np.ndarray, h_prev: np.ndarray) -> tuple[float, float]:
         """(W_i x + b_i, W_h h + b_h) for one row of the stacked gate matrices."""
-        from_input = float(self.w_ih[row] @ x)
-        from_hidden = float(self.w_hh[row] @ h_prev)
+        from_input = float(np.asarray(self.w_ih[row], dtype=np.float64) @ x)
+        from_hidden = float(np.asarray(self.w_hh[row], dtype=np.float64) @ h_prev)
         if self.b_ih is not None:
             from_input += float(self.b_ih[row])
         if self.b_hh is not None:
@@ -121,7 +121,9 @@ def unit_equations(model: Any, trace: Any, layer: int, direction: str, step: int
     recurrent = trace.config.recurrent
     hidden = recurrent.hidden_size
     inputs = _step_inputs(trace, layer, direction, step, unit)
-    params = _Params(model.state_dict(), inputs.suffix, hidden)
+    # ``params`` is a read-only view; ``state_dict()`` copies every array (slow per step).
+    state = getattr(model, "params", None) or model.state_dict()
+    params = _Params(dict(state), inputs.suffix, hidden)
     lines: list[EquationLine] = []
     if recurrent.cell == "lstm":
         gates = {gate: _gate_line(params, gate, index, unit, inputs)

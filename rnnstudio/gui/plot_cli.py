@@ -53,7 +53,7 @@ def _load(args: argparse.Namespace) -> tuple[Any, Any]:
         raise RnnStudioError(f"{args.source} is a model: give the sentence with --text")
     model = engine_bridge.load_model(args.source)
     loss = engine_bridge.LossChoice(args.loss)
-    return model, engine_bridge.trace_text(model, args.text, loss)
+    return model, engine_bridge.trace_text(model, args.text, loss, jacobian=True)
 
 
 def _panel(name: str, session: Any) -> Any:

@@ -21,6 +21,12 @@ from .engine_bridge import LossChoice, RandomModelSpec
 from .jobs import JobResult, JobRunner
 from .resources import sample_sentences
 
+#: Label of the follow-up job that adds ||dh_T/dh_t|| to a shown trace.
+_JACOBIAN = "jacobian"
+#: ||dh_T/dh_t|| starts by itself when estimated below this; longer runs wait for a click,
+#: so the worker never keeps the CPU busy for long without being asked.
+AUTO_JACOBIAN_SECONDS = 1.0
+
 
 @dataclass(frozen=True)
 class _Request:
@@ -57,6 +63,7 @@ class Session(QObject):
     model_changed = Signal(object)
     text_changed = Signal(str)
     trace_changed = Signal(object)
+    gradients_changed = Signal(object)
     cursor_changed = Signal(int)
     view_changed = Signal(int, str)
     loss_changed = Signal(object)
@@ -82,6 +89,7 @@ class Session(QObject):
         self.busy = False
         self.last_compute_ms = 0.0
         self.status = ""
+        self.jacobian_deferred = False
         self._runner = JobRunner(self)
         self._runner.finished.connect(self._on_result)
         self._runner.progressed.connect(self.progress_changed)
@@ -211,7 +219,7 @@ class Session(QObject):
     # --- internals -----------------------------------------------------------------------
 
     def _submit(self, request: _Request) -> None:
-        self._runner.submit(request.model_source, lambda stop, progress: _compute(
+        self._runner.submit(f"trace {request.model_source}", lambda stop, progress: _compute(
             request, stop, progress))
         self._set_busy(True)
 
@@ -220,8 +228,29 @@ class Session(QObject):
             self.busy = busy
             self.busy_changed.emit(busy)
 
+    def compute_jacobian(self) -> None:
+        """Add ||dh_T/dh_t|| to the shown trace in the worker; the next edit cancels it."""
+        model, trace = self.model, self.trace
+        self.jacobian_deferred = False
+        if trace is None or trace.grads is None or trace.grads.jacobian or model is None:
+            return
+        self._runner.submit(_JACOBIAN, lambda stop, progress: (
+            trace, engine_bridge.jacobian_norms(model, trace, stop)))
+        self._set_busy(True)
+
+    def _on_jacobian(self, trace: Any, norms: dict | None, milliseconds: float) -> None:
+        if trace is not self.trace or not norms:
+            return
+        trace.grads.jacobian.update(norms)
+        self.status = f"{self.status} · ||dh_T/dh_t|| in {milliseconds:.0f} ms"
+        self.gradients_changed.emit(trace)
+        self.status_changed.emit(self.status)
+
     def _on_result(self, result: JobResult) -> None:
         self._set_busy(False)
+        if result.error is None and result.label == _JACOBIAN:
+            self._on_jacobian(*result.value, result.seconds * 1000.0)
+            return
         if result.error is not None:
             self.error_raised.emit(result.error)
             self.loss_changed.emit(self.loss)  # selectors go back to the loss in force
@@ -250,10 +279,21 @@ class Session(QObject):
         steps = self.step_count
         self.cursor = steps - 1 if follow_end else min(self.cursor, steps - 1)
         self._clamp_unit()
+        self.status = self._status_text(milliseconds)
+        self._schedule_jacobian()
         self.trace_changed.emit(self.trace)
         self.cursor_changed.emit(self.cursor)
-        self.status = self._status_text(milliseconds)
         self.status_changed.emit(self.status)
+
+    def _schedule_jacobian(self) -> None:
+        trace, model = self.trace, self.model
+        self.jacobian_deferred = False
+        if trace.grads is None or trace.grads.jacobian or model is None:
+            return
+        if engine_bridge.jacobian_cost_seconds(model, self.step_count) <= AUTO_JACOBIAN_SECONDS:
+            self.compute_jacobian()
+        else:
+            self.jacobian_deferred = True
 
     def _reset_view_for_model(self) -> None:
         recurrent = self.model.config.recurrent

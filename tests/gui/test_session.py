@@ -77,3 +77,22 @@ def test_probe_loss_and_random_model(qtbot, session) -> None:  # type: ignore[no
     assert session.loss.kind == "last-output-sum"  # probes do not carry over to new models
     reference = random_model("gru", hidden_size=5, seed=3).trace("the cat sat")
     np.testing.assert_array_equal(session.trace.layer(0).h, reference.layer(0).h)
+
+
+def test_jacobian_follows_the_trace_or_waits_for_a_click(qtbot, session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _ready(session)
+    if not session.trace.grads.jacobian:
+        with qtbot.waitSignal(session.gradients_changed, timeout=5000):
+            pass
+    reference = session.model.trace("the cat sat", jacobian=True).grads.jacobian[0, "fwd"]
+    np.testing.assert_allclose(session.trace.grads.jacobian[0, "fwd"], reference, rtol=1e-10)
+    assert "||dh_T/dh_t|| in" in session.status
+
+    from rnnstudio.gui import session as session_module
+
+    monkeypatch.setattr(session_module, "AUTO_JACOBIAN_SECONDS", 0.0)  # "too big"
+    wait_for_trace(qtbot, session, lambda: session.set_text("a b c d"))
+    assert session.jacobian_deferred and not session.trace.grads.jacobian
+    with qtbot.waitSignal(session.gradients_changed, timeout=5000):
+        session.compute_jacobian()
+    assert not session.jacobian_deferred and (0, "fwd") in session.trace.grads.jacobian

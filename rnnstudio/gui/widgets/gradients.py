@@ -6,9 +6,16 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-from ..engine_bridge import LossChoice
+from ..engine_bridge import LossChoice, jacobian_cost_seconds
 from ..session import Session
 from ..theme import SERIES_COLORS, configure_pyqtgraph, cursor_pen
 from ..trace_view import (
@@ -21,6 +28,7 @@ from ..trace_view import (
 from .token_axis import TokenAxis
 
 _PROBE_HINT = "probe: click a cell of the h or c heatmap"
+_MAX_STEPS_WITH_DOTS = 60
 
 
 def _loss_choices(model: Any) -> list[str]:
@@ -74,11 +82,17 @@ class GradientPanel(QWidget):
         self.warning.setStyleSheet("color: #b00020; font-weight: bold")
         self.warning.setWordWrap(True)
         self.warning.hide()
+        self.jacobian_button = QPushButton()
+        self.jacobian_button.setToolTip("The Jacobian products cost O(T H^3): started by "
+                                        "hand for long texts and large models")
+        self.jacobian_button.clicked.connect(self._on_jacobian_clicked)
+        self.jacobian_button.hide()
         top = QHBoxLayout()
         top.addWidget(QLabel("Loss"))
         top.addWidget(self.loss_box, 1)
         self.loss_label = QLabel()
         top.addWidget(self.loss_label, 1)
+        top.addWidget(self.jacobian_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
@@ -87,6 +101,7 @@ class GradientPanel(QWidget):
         layout.addWidget(self.explanation)
         session.model_changed.connect(self._on_model_changed)
         session.trace_changed.connect(self.refresh)
+        session.gradients_changed.connect(self.refresh)
         session.view_changed.connect(lambda *_: self.refresh())
         session.cursor_changed.connect(self.cursor.setPos)
         session.loss_changed.connect(self._sync_loss_box)
@@ -136,6 +151,8 @@ class GradientPanel(QWidget):
                                        symbol="o", symbolSize=4,
                                        symbolBrush=SERIES_COLORS[name], symbolPen=None)
                 self.curves[name] = curve
+            # Dots help on short texts; on long ones they only cost time (4 ms at T = 200).
+            curve.setSymbol("o" if norm.size <= _MAX_STEPS_WITH_DOTS else None)
             curve.setData(steps, _log_safe(norm))
             gone = vanished_steps(norm)
             # Exact zeros have no place on a log axis: mark them at the vanishing threshold.
@@ -149,11 +166,23 @@ class GradientPanel(QWidget):
         self.token_axis.set_tokens(trace.tokens)
         self.plot.setXRange(-0.5, len(trace.tokens) - 0.5, padding=0)
         self.cursor.setPos(self.session.cursor)
+        self._offer_jacobian()
         if trace.grads is not None:
             self.plot.setTitle(f"gradients of L = {trace.grads.loss_name} "
                                f"({trace.grads.loss_value:.4g}) · layer {self.session.layer} "
                                f"{self.session.direction}", size="9pt")
         self._explain(trace)
+
+    def _offer_jacobian(self) -> None:
+        session = self.session
+        if session.jacobian_deferred:
+            seconds = jacobian_cost_seconds(session.model, session.step_count)
+            self.jacobian_button.setText(f"Compute ||dh_T/dh_t|| (about {seconds:.0f} s)")
+        self.jacobian_button.setVisible(session.jacobian_deferred)
+
+    def _on_jacobian_clicked(self) -> None:
+        self.jacobian_button.hide()
+        self.session.compute_jacobian()
 
     def _explain(self, trace: Any) -> None:
         """One line per curve, two per row, so the plot keeps its height."""

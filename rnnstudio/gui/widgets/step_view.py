@@ -41,14 +41,19 @@ class _BarRow:
                                       pen=pg.mkPen(SELECTION_COLOR, width=2))
         self.plot.addItem(self.marker)
         self.values = np.zeros(0)
+        self._units = np.zeros(0)
+        self._levels: tuple[float, float] | None = None
 
     def show(self, values: np.ndarray, levels: tuple[float, float], unit: int) -> None:
-        units = np.arange(values.size)
+        # Ranges are set only when they change: a step must stay well under 16 ms.
         if values.size != self.values.size:
+            self._units = np.arange(values.size)
             self.plot.setXRange(-0.5, values.size - 0.5, padding=0.01)
+        if levels != self._levels:
+            self._levels = levels
+            self.plot.setYRange(*levels, padding=0.02)
         self.values = values
-        self.bars.setOpts(x=units, height=values)
-        self.plot.setYRange(*levels, padding=0.02)
+        self.bars.setOpts(x=self._units, height=values)
         self.mark(unit)
 
     def mark(self, unit: int) -> None:
@@ -66,6 +71,7 @@ class StepView(QWidget):
         self.rows: dict[str, _BarRow] = {}
         self._levels: dict[str, tuple[float, float]] = {}
         self._columns: dict[str, np.ndarray] = {}
+        self._shown: tuple[int, int, str, int] | None = None
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.ci.setSpacing(0)
         self.graphics.setMinimumHeight(220)
@@ -107,11 +113,16 @@ class StepView(QWidget):
         self._levels = {item.name: item.levels for item in data}
         # (units, T) views: column t is this step's vector, no copy per step.
         self._columns = {item.name: item.values for item in data}
+        self._shown = None
         self.refresh()
 
     def refresh(self, *_: Any) -> None:
         """Show the bars at the session's cursor and the selected unit's equations."""
         step = self.session.cursor
+        shown = (id(self.session.trace), self.session.layer, self.session.direction, step)
+        if shown == self._shown:
+            return  # a new trace also moves the cursor: draw once, not twice
+        self._shown = shown
         for name, row in self.rows.items():
             values = self._columns[name]
             if values.shape[1] > step:
