@@ -1,0 +1,112 @@
+"""Trace as long-format CSV: ``layer,direction,step,token,quantity,unit,value``.
+
+One row per step and unit of every per-step quantity, in ``trace.arrays()`` order:
+``l0.fwd.h`` gives ``0,fwd,t,token,h,unit,value``; ``grad.l0.fwd.h`` gives quantity
+``grad.h``. Quantities that belong to no layer (``x``, ``grad.x``, ``logits``) have empty
+``layer`` and ``direction`` and their key as quantity; a per-step scalar (shape (T,))
+has an empty ``unit``. ``tokens``, ``token_ids`` and ``meta`` are not rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from ..errors import ExportError
+from .messages import first_line
+
+__all__ = ["CSV_HEADER", "read_trace_csv", "write_trace_csv"]
+
+CSV_HEADER = ("layer", "direction", "step", "token", "quantity", "unit", "value")
+_LAYER_KEY = re.compile(
+    r"^(?P<grad>grad\.)?l(?P<layer>\d+)\.(?P<direction>fwd|bwd)\.(?P<name>.+)$"
+)
+_NOT_ROWS = ("tokens", "token_ids", "meta")
+
+
+def write_trace_csv(arrays: Mapping[str, np.ndarray], stream: IO[bytes]) -> None:
+    """Write every per-step array of ``arrays`` as rows (UTF-8, ``\\n`` line ends)."""
+    tokens = [str(token) for token in np.asarray(arrays["tokens"]).tolist()]
+    fields = [_csv_field(token) for token in tokens]
+    text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+    text.write(",".join(CSV_HEADER) + "\n")
+    for key, value in arrays.items():
+        if not _per_step(key, value, len(tokens)):
+            continue  # documented in docs/formats.md: the CSV holds per-step numbers only
+        layer, direction, quantity = _split_key(key)
+        values = value.astype(str)  # shortest text that reads back to the same number
+        units = [str(unit) for unit in range(value.shape[1])] if value.ndim == 2 else [""]
+        for step, field in enumerate(fields):
+            prefix = f"{layer},{direction},{step},{field},{quantity},"
+            row = values[step].tolist() if value.ndim == 2 else [values[step].item()]
+            lines = (f"{prefix}{unit},{item}\n" for unit, item in zip(units, row, strict=True))
+            text.write("".join(lines))
+    text.flush()
+    text.detach()  # the caller owns (and closes) the binary stream
+
+
+def read_trace_csv(path: Path) -> dict[str, Any]:
+    """Rebuild the arrays (float64) and ``tokens`` from a trace CSV."""
+    cells: dict[str, dict[tuple[int, int], float]] = {}
+    scalars: set[str] = set()
+    tokens: dict[int, str] = {}
+    try:
+        with path.open(encoding="utf-8", newline="") as stream:
+            reader = csv.reader(stream)
+            if tuple(next(reader)) != CSV_HEADER:
+                raise ValueError(f"the header is not {','.join(CSV_HEADER)}")
+            for layer, direction, step, token, quantity, unit, value in reader:
+                key = _join_key(layer, direction, quantity)
+                tokens[int(step)] = token
+                if unit == "":
+                    scalars.add(key)
+                cells.setdefault(key, {})[int(step), int(unit or 0)] = float(value)
+    except (OSError, ValueError, StopIteration) as exc:
+        raise ExportError(f"{path}: not a readable trace .csv ({first_line(exc)})") from exc
+    steps = len(tokens)
+    result: dict[str, Any] = {"tokens": np.array([tokens[t] for t in range(steps)], dtype=str)}
+    for key, entries in cells.items():
+        units = 1 + max(unit for _, unit in entries)
+        array = np.full((steps, units), np.nan)
+        for (step, unit), value in entries.items():
+            array[step, unit] = value
+        result[key] = array[:, 0] if key in scalars else array
+    return result
+
+
+def _per_step(key: str, value: np.ndarray, steps: int) -> bool:
+    return (
+        key not in _NOT_ROWS
+        and value.dtype.kind in "fiub"
+        and value.ndim in (1, 2)
+        and value.shape[0] == steps
+    )
+
+
+def _split_key(key: str) -> tuple[str, str, str]:
+    match = _LAYER_KEY.match(key)
+    if match is None:
+        return "", "", _csv_field(key)
+    quantity = ("grad." if match["grad"] else "") + match["name"]
+    return match["layer"], match["direction"], _csv_field(quantity)
+
+
+def _join_key(layer: str, direction: str, quantity: str) -> str:
+    if not layer:
+        return quantity
+    if quantity.startswith("grad."):
+        return f"grad.l{layer}.{direction}.{quantity[5:]}"
+    return f"l{layer}.{direction}.{quantity}"
+
+
+def _csv_field(text: str) -> str:
+    """Quote like ``csv.QUOTE_MINIMAL`` (tokens may be ``,`` or ``"``)."""
+    if any(char in text for char in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
