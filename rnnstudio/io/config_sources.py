@@ -20,8 +20,9 @@ from ..errors import ConfigError
 __all__ = ["ConfigParts", "MODEL_FIELDS", "RECURRENT_FIELDS", "read_sidecar", "sidecar_path"]
 
 RECURRENT_FIELDS = tuple(RecurrentConfig.__dataclass_fields__)
-#: Top-level fields of ``ModelConfig.to_dict()`` besides ``recurrent``.
-MODEL_FIELDS = ("tokenizer", "embedding", "task", "labels", "dtype", "card")
+#: Top-level fields of ``ModelConfig.to_dict()`` besides ``recurrent``, and ``vocabulary``
+#: (a shorthand for ``tokenizer.vocabulary``).
+MODEL_FIELDS = ("tokenizer", "vocabulary", "embedding", "task", "labels", "dtype", "card")
 
 
 @dataclass

@@ -2,9 +2,10 @@
 
 One row per step and unit of every per-step quantity, in ``trace.arrays()`` order:
 ``l0.fwd.h`` gives ``0,fwd,t,token,h,unit,value``; ``grad.l0.fwd.h`` gives quantity
-``grad.h``. Quantities that belong to no layer (``x``, ``grad.x``, ``logits``) have empty
-``layer`` and ``direction`` and their key as quantity; a per-step scalar (shape (T,))
-has an empty ``unit``. ``tokens``, ``token_ids`` and ``meta`` are not rows.
+``grad.h``; ``jacobian.l0.fwd`` (||dh_T/dh_t||, one number per step) gives quantity
+``jacobian`` with an empty ``unit``. Quantities of no layer (``x``, ``grad.x``,
+``logits``) have empty ``layer`` and ``direction`` and their key as quantity.
+``tokens``, ``token_ids`` and ``meta`` are not rows.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ CSV_HEADER = ("layer", "direction", "step", "token", "quantity", "unit", "value"
 _LAYER_KEY = re.compile(
     r"^(?P<grad>grad\.)?l(?P<layer>\d+)\.(?P<direction>fwd|bwd)\.(?P<name>.+)$"
 )
+#: Per-step scalars of a layer are keyed ``<name>.l{k}.{dir}`` (``jacobian.l0.fwd``).
+_SCALAR_KEY = re.compile(r"^(?P<name>jacobian)\.l(?P<layer>\d+)\.(?P<direction>fwd|bwd)$")
 _NOT_ROWS = ("tokens", "token_ids", "meta")
 
 
@@ -90,16 +93,18 @@ def _per_step(key: str, value: np.ndarray, steps: int) -> bool:
 
 
 def _split_key(key: str) -> tuple[str, str, str]:
-    match = _LAYER_KEY.match(key)
+    match = _LAYER_KEY.match(key) or _SCALAR_KEY.match(key)
     if match is None:
         return "", "", _csv_field(key)
-    quantity = ("grad." if match["grad"] else "") + match["name"]
+    quantity = ("grad." if match.groupdict().get("grad") else "") + match["name"]
     return match["layer"], match["direction"], _csv_field(quantity)
 
 
 def _join_key(layer: str, direction: str, quantity: str) -> str:
     if not layer:
         return quantity
+    if _SCALAR_KEY.match(f"{quantity}.l{layer}.{direction}"):
+        return f"{quantity}.l{layer}.{direction}"
     if quantity.startswith("grad."):
         return f"grad.l{layer}.{direction}.{quantity[5:]}"
     return f"l{layer}.{direction}.{quantity}"

@@ -34,7 +34,7 @@ class FakeTrace:
             "l0.bwd.f": rng.random((steps, 4)).astype(np.float32),
             "grad.l0.fwd.h": rng.standard_normal((steps, 4)),
             "grad.x": rng.standard_normal((steps, 3)),
-            "grad.l0.fwd.jacobian": rng.random(steps),
+            "jacobian.l0.fwd": rng.random(steps),
             "logits": rng.standard_normal((steps, 6)).astype(np.float32),
         }
         if nonfinite:
@@ -118,7 +118,8 @@ def test_csv_round_trip_and_layout(tmp_path: Path, nonfinite: bool) -> None:
     assert h_rows[4 * 3 + 2][2:6] == ["3", "naïve", "h", "2"]
     grad_rows = [row for row in body if row[4] == "grad.h"]
     assert grad_rows[0][:2] == ["0", "fwd"]
-    jacobian = [row for row in body if row[4] == "grad.jacobian"]
+    jacobian = [row for row in body if row[4] == "jacobian"]
+    assert [row[:2] for row in jacobian] == [["0", "fwd"]] * 5
     assert [row[5] for row in jacobian] == [""] * 5
     loaded = load_trace(path)
     assert loaded["tokens"].tolist() == TOKENS
