@@ -1,0 +1,141 @@
+"""GRU layer: forward and backward through time, side by side.
+
+Equations (PyTorch ``nn.GRU``; rows in order r, z, n)::
+
+    r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)          reset gate
+    z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)          update gate
+    n = tanh(W_in x + b_in + r * (W_hn h + b_hn))       candidate
+    h' = (1 - z) * n + z * h
+
+The reset gate multiplies ``W_hn h + b_hn`` (not h), so ``b_hn`` cannot be folded into
+the input bias and ``W_hn h + b_hn`` is cached per step for the backward pass. As in the
+LSTM, the r and z rows are pre-scaled by 0.5 so one tanh gives both sigmoids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .layer import LayerGrads, StopCheck, check_stop, input_grads, prepare_rows
+from .params import LayerWeights
+
+GATE_NAMES = ("r", "z", "n")
+
+
+@dataclass
+class GruCache:
+    """Everything the forward pass computed, in processing order (T, B, ...)."""
+
+    x: np.ndarray
+    h0: np.ndarray
+    gates: np.ndarray  # (T, B, 3H) r, z, n after nonlinearities
+    hidden_candidate: np.ndarray  # W_hn h_{t-1} + b_hn
+    hidden: np.ndarray
+
+    def record(self) -> dict[str, np.ndarray]:
+        size = self.hidden.shape[-1]
+        named = {k: self.gates[..., j * size : (j + 1) * size] for j, k in enumerate(GATE_NAMES)}
+        return {"h": self.hidden, **named}
+
+
+class GruLayer:
+    """One GRU layer and direction, its weights prepared once for the step loop."""
+
+    cell = "gru"
+
+    def __init__(self, weights: LayerWeights) -> None:
+        size = weights.weight_hh.shape[0] // 3
+        self.hidden_size = self.output_size = size
+        half = np.ones(3 * size, dtype=weights.weight_ih.dtype)
+        half[: 2 * size] = 0.5
+        self.rows = prepare_rows(weights, np.arange(3 * size), half, folded_hh_rows=2 * size)
+        self.bias_hn = None if weights.bias_hh is None else weights.bias_hh[2 * size :].copy()
+
+    def forward(
+        self, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None = None,
+        should_stop: StopCheck | None = None,
+    ) -> GruCache:
+        steps, batch, _ = x.shape
+        size = self.hidden_size
+        gates = self.rows.input_projection(x)
+        hidden = np.empty((steps, batch, size), dtype=gates.dtype)
+        hidden_candidate = np.empty_like(hidden)
+        recurrent = np.empty((batch, 3 * size), dtype=gates.dtype)
+        recurrent_rz, recurrent_n = recurrent[:, : 2 * size], recurrent[:, 2 * size :]
+        product = np.empty((batch, size), dtype=gates.dtype)
+        w_hh, bias_hn = self.rows.weight_hh_t, self.bias_hn
+        sigmoids, reset = gates[..., : 2 * size], gates[..., :size]
+        update, candidate = gates[..., size : 2 * size], gates[..., 2 * size :]
+        h_prev = h0
+        loop = zip(sigmoids, reset, update, candidate, hidden_candidate, hidden, strict=True)
+        for t, (s, r, z, n, hn, h) in enumerate(loop):
+            np.dot(h_prev, w_hh, out=recurrent)
+            s += recurrent_rz
+            np.tanh(s, out=s)
+            s *= 0.5
+            s += 0.5
+            if bias_hn is None:
+                hn[...] = recurrent_n
+            else:
+                np.add(recurrent_n, bias_hn, out=hn)
+            np.multiply(r, hn, out=product)
+            n += product
+            np.tanh(n, out=n)
+            np.subtract(h_prev, n, out=h)
+            h *= z
+            h += n
+            h_prev = h
+            check_stop(should_stop, t)
+        return GruCache(x, h0, gates, hidden_candidate, hidden)
+
+    def backward(
+        self,
+        cache: GruCache,
+        grad_hidden: np.ndarray | None,
+        grad_cell: np.ndarray | None = None,
+        seed_hidden: np.ndarray | None = None,
+        norms_only: bool = False,
+        should_stop: StopCheck | None = None,
+    ) -> LayerGrads:
+        """Backpropagation through time; arguments as :meth:`LstmLayer.backward`."""
+        dtype = self.rows.weight_hh.dtype
+        steps, size = cache.gates.shape[0], self.hidden_size
+        gates = cache.gates.astype(dtype, copy=False)
+        hidden = cache.hidden.astype(dtype, copy=False)
+        hidden_candidate = cache.hidden_candidate.astype(dtype, copy=False)
+        h0 = cache.h0.astype(dtype, copy=False)
+        batch = gates.shape[1] if seed_hidden is None else seed_hidden.shape[0]
+        d_next = np.zeros((batch, size), dtype=dtype)
+        if seed_hidden is not None:
+            d_next[...] = seed_hidden
+        total = np.empty(steps, dtype=dtype) if norms_only else np.empty(
+            (steps, batch, size), dtype=dtype)
+        d_input = None if norms_only else np.empty((steps, batch, 3 * size), dtype=dtype)
+        d_recurrent = None if norms_only else np.empty_like(d_input)
+        w_hh = self.rows.weight_hh
+        for t in range(steps - 1, -1, -1):
+            dh = d_next if grad_hidden is None else d_next + grad_hidden[t]
+            total[t] = np.sqrt(np.vdot(dh, dh)) if norms_only else dh
+            r, z, n = gates[t, :, :size], gates[t, :, size : 2 * size], gates[t, :, 2 * size :]
+            h_prev = hidden[t - 1] if t > 0 else h0
+            da_n = dh * (1.0 - z) * (1.0 - n * n)
+            da_z = dh * (h_prev - n) * z * (1.0 - z)
+            da_r = da_n * hidden_candidate[t] * r * (1.0 - r)
+            d_hn = da_n * r
+            if d_input is None or d_recurrent is None:
+                d_rec = np.concatenate([da_r, da_z, d_hn], axis=1)
+            else:
+                d_input[t, :, :size], d_input[t, :, size : 2 * size] = da_r, da_z
+                d_input[t, :, 2 * size :] = da_n
+                d_rec = d_recurrent[t]
+                d_rec[:, : 2 * size] = d_input[t, :, : 2 * size]
+                d_rec[:, 2 * size :] = d_hn
+            d_next = dh * z + d_rec @ w_hh
+            check_stop(should_stop, steps - 1 - t)
+        if d_input is None or d_recurrent is None:
+            return LayerGrads(hidden=total)
+        grads = input_grads(self.rows, cache, d_input, d_recurrent, dtype)
+        grads.hidden, grads.h0 = total, d_next
+        return grads
