@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -236,3 +237,14 @@ def test_save_refuses_other_extensions_and_bad_places(tmp_path: Path) -> None:
         save_model(model, tmp_path / "nowhere" / "m.safetensors")
     with pytest.raises(ExportError, match="convert to"):
         convert_model(tmp_path / "x.npz", tmp_path / "y.onnx")
+
+
+def test_without_torch_points_at_convert(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "m.pt"
+    path.write_bytes(b"\x80\x02}q\x00.")  # a pickle stream: a pre-1.6 torch.save file
+    monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` fail
+    with pytest.raises(ModelFileError) as info:
+        load_model(path)
+    message = str(info.value)
+    assert "PyTorch is not installed" in message and "rnnstudio convert" in message
+    assert str(path) in message and "\n" not in message

@@ -9,20 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import safetensors.numpy
+from model_cases import PickleBomb
 
 from rnnstudio.errors import ModelFileError
 from rnnstudio.io.npz_file import read_npz, write_npz
 from rnnstudio.io.sniff import model_format
-
-
-class _Evil:
-    """Unpickling this creates the marker file: proof that code ran."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):  # type: ignore[no-untyped-def]
-        return (open, (str(self.marker), "w"))
 
 
 def test_sniff_by_content(tmp_path: Path) -> None:
@@ -83,7 +74,7 @@ def test_npz_round_trip_is_bit_exact(tmp_path: Path) -> None:
 def test_npz_pickle_is_refused_without_running_it(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     path = tmp_path / "evil.npz"
-    np.savez(path, w=np.zeros(2), evil=np.array([_Evil(marker)], dtype=object))
+    np.savez(path, w=np.zeros(2), evil=np.array([PickleBomb(marker)], dtype=object))
     assert not marker.exists()
     with pytest.raises(ModelFileError) as info:
         read_npz(path)
