@@ -50,7 +50,7 @@ def write_npz(
     arrays = {CONFIG_KEY: np.array(json.dumps(config, sort_keys=True)), **params}
 
     def write(stream: IO[bytes]) -> None:
-        np.savez(stream, **arrays)
+        np.savez(stream, **arrays)  # type: ignore[arg-type]  # stubs: allow_pickle
 
     return write_atomic(path, write)
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..engine.config import GATE_COUNT
 from ..errors import ConfigError, ParameterError
+from .config_sources import sidecar_path
 
 __all__ = ["canonical_names", "infer_recurrent"]
 
@@ -95,7 +96,7 @@ def infer_recurrent(
         raise ConfigError(
             f"{path}: an RNN's nonlinearity is not stored in a state_dict: pass "
             "--nonlinearity tanh|relu (Python: nonlinearity=...), or put "
-            '"nonlinearity" in a sidecar JSON file'
+            f'{{"nonlinearity": "tanh"}} (or "relu") in {sidecar_path(path).name} next to it'
         )
     return merged
 

@@ -56,7 +56,7 @@ def write_trace_csv(arrays: Mapping[str, np.ndarray], stream: IO[bytes]) -> None
 
 def read_trace_csv(path: Path) -> dict[str, Any]:
     """Rebuild the arrays (float64) and ``tokens`` from a trace CSV."""
-    cells: dict[str, dict[tuple[int, int], float]] = {}
+    cells: dict[str, list[tuple[int, int, float]]] = {}
     scalars: set[str] = set()
     tokens: dict[int, str] = {}
     try:
@@ -69,16 +69,18 @@ def read_trace_csv(path: Path) -> dict[str, Any]:
                 tokens[int(step)] = token
                 if unit == "":
                     scalars.add(key)
-                cells.setdefault(key, {})[int(step), int(unit or 0)] = float(value)
+                cells.setdefault(key, []).append((int(step), int(unit or 0), float(value)))
     except (OSError, ValueError, StopIteration) as exc:
         raise ExportError(f"{path}: not a readable trace .csv ({first_line(exc)})") from exc
-    steps = len(tokens)
-    result: dict[str, Any] = {"tokens": np.array([tokens[t] for t in range(steps)], dtype=str)}
+    steps = 1 + max(tokens, default=-1)
+    result: dict[str, Any] = {
+        "tokens": np.array([tokens.get(t, "") for t in range(steps)], dtype=str)
+    }
     for key, entries in cells.items():
-        units = 1 + max(unit for _, unit in entries)
-        array = np.full((steps, units), np.nan)
-        for (step, unit), value in entries.items():
-            array[step, unit] = value
+        table = np.array(entries)  # rows of (step, unit, value)
+        step_index, unit_index = table[:, 0].astype(np.intp), table[:, 1].astype(np.intp)
+        array = np.full((steps, 1 + int(unit_index.max())), np.nan)
+        array[step_index, unit_index] = table[:, 2]
         result[key] = array[:, 0] if key in scalars else array
     return result
 

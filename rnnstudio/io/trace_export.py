@@ -116,7 +116,7 @@ def load_trace_json(path: str | Path) -> dict[str, Any]:
 
 
 def _write_npz(arrays: Mapping[str, np.ndarray], stream: IO[bytes]) -> None:
-    np.savez(stream, **arrays)
+    np.savez(stream, **arrays)  # type: ignore[arg-type]  # stubs: allow_pickle
 
 
 def _write_json(arrays: Mapping[str, np.ndarray], stream: IO[bytes]) -> None:
