@@ -115,14 +115,20 @@ def _add_config_options(parser: argparse.ArgumentParser, random: bool) -> None:
         "for a random model (no MODEL), or to complete/override a model file's config"
         if random else None,
     )
-    group.add_argument("--cell", choices=("rnn", "lstm", "gru"))
-    group.add_argument("--hidden", type=int, metavar="H", dest="hidden_size")
-    group.add_argument("--layers", type=int, metavar="N", dest="num_layers")
-    group.add_argument("--input-size", type=int, metavar="I")
-    group.add_argument("--proj-size", type=int, metavar="P", help="LSTM projection size")
-    group.add_argument("--nonlinearity", choices=("tanh", "relu"), help="RNN only")
-    group.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=None)
-    group.add_argument("--dtype", choices=("float32", "float64"))
+    group.add_argument("--cell", choices=("rnn", "lstm", "gru"), help="default lstm")
+    group.add_argument("--hidden", type=int, metavar="H", dest="hidden_size",
+                       help="hidden size (default 32)")
+    group.add_argument("--layers", type=int, metavar="N", dest="num_layers",
+                       help="stacked layers (default 1)")
+    group.add_argument("--input-size", type=int, metavar="I",
+                       help="input vector size (default 16)")
+    group.add_argument("--proj-size", type=int, metavar="P", help="LSTM projection (default 0)")
+    group.add_argument("--nonlinearity", choices=("tanh", "relu"),
+                       help="RNN only (default tanh; a state_dict does not store it)")
+    group.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=None,
+                       help="read the text in both directions (default: no)")
+    group.add_argument("--dtype", choices=("float32", "float64"),
+                       help="weights and forward pass (default float32, or the file's)")
     if random:
         group.add_argument("--seed", type=int, help="random model: seed (default 0)")
         group.add_argument("--gain", type=float,
@@ -204,6 +210,9 @@ def trace_summary(trace: Any, origin: str) -> list[str]:
         lines.append("loss: none (no gradients)")
     if trace.nonfinite is not None:
         lines.append(f"warning: {trace.nonfinite.message()}")
+    grad_nonfinite = getattr(trace.grads, "nonfinite", None)
+    if grad_nonfinite is not None and trace.nonfinite is None:
+        lines.append(f"warning: gradient {grad_nonfinite.message()}")
     return lines
 
 
