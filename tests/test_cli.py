@@ -279,3 +279,23 @@ def test_public_api() -> None:
     assert rnnstudio.Model is Model and rnnstudio.random_model is random_model
     with pytest.raises(AttributeError):
         rnnstudio.nothing_here  # noqa: B018
+
+
+def test_summary_names_first_nonfinite_gradient() -> None:
+    from types import SimpleNamespace
+
+    from rnnstudio.cli import trace_summary
+    from rnnstudio.engine.trace import NonFinite
+
+    where = NonFinite(step=7, layer=1, direction="bwd", quantity="grad h", unit=3,
+                      value=float("inf"), token="cat")
+    grads = SimpleNamespace(loss_name="last-output-sum", loss_value=2.0, nonfinite=where)
+    trace = SimpleNamespace(tokens=["a"] * 12, unknown=list(range(12)), grads=grads,
+                            nonfinite=None)
+    lines = trace_summary(trace, "m.pt")
+    assert lines[:2] == ["model: m.pt", "tokens: 12"]
+    assert lines[2].startswith("unknown tokens (read as <unk>): 12 at 0 'a', 1 'a'")
+    assert lines[2].endswith("9 'a' and 2 more")
+    assert lines[3] == "loss: last-output-sum = 2"
+    assert lines[4] == ("warning: gradient non-finite value: grad h of layer 1 (bwd) is inf at "
+                        "step 7 (token 'cat'), unit 3")
