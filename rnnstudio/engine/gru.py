@@ -103,9 +103,20 @@ class GruLayer:
         dtype = self.rows.weight_hh.dtype
         steps, size = cache.gates.shape[0], self.hidden_size
         gates = cache.gates.astype(dtype, copy=False)
-        hidden = cache.hidden.astype(dtype, copy=False)
-        hidden_candidate = cache.hidden_candidate.astype(dtype, copy=False)
+        r, z, n = gates[..., :size], gates[..., size : 2 * size], gates[..., 2 * size :]
         h0 = cache.h0.astype(dtype, copy=False)
+        h_prev = np.concatenate([h0[None], cache.hidden[:-1].astype(dtype, copy=False)])
+        hidden_candidate = cache.hidden_candidate.astype(dtype, copy=False)
+        # Every pre-activation gradient is dh times a local factor, computed for all
+        # steps at once: d(input rows) = dh * [a_n r', a_z, a_n], d(recurrent rows) =
+        # dh * [a_n r', a_z, a_n r] with a_n = (1-z)(1-n^2), r' = hn r(1-r).
+        through_n = (1.0 - z) * (1.0 - n * n)
+        coef_input = np.empty(gates.shape[:2] + (3, size), dtype=dtype)
+        coef_input[:, :, 0] = through_n * hidden_candidate * r * (1.0 - r)
+        coef_input[:, :, 1] = (h_prev - n) * z * (1.0 - z)
+        coef_input[:, :, 2] = through_n
+        coef_recurrent = coef_input.copy()
+        coef_recurrent[:, :, 2] *= r
         batch = gates.shape[1] if seed_hidden is None else seed_hidden.shape[0]
         d_next = np.zeros((batch, size), dtype=dtype)
         if seed_hidden is not None:
@@ -113,28 +124,22 @@ class GruLayer:
         total = np.empty(steps, dtype=dtype) if norms_only else np.empty(
             (steps, batch, size), dtype=dtype)
         d_input = None if norms_only else np.empty((steps, batch, 3 * size), dtype=dtype)
-        d_recurrent = None if norms_only else np.empty_like(d_input)
+        d_recurrent = np.empty((batch, 3 * size), dtype) if d_input is None else np.empty_like(
+            d_input)
         w_hh = self.rows.weight_hh
         for t in range(steps - 1, -1, -1):
             dh = d_next if grad_hidden is None else d_next + grad_hidden[t]
-            total[t] = np.sqrt(np.vdot(dh, dh)) if norms_only else dh
-            r, z, n = gates[t, :, :size], gates[t, :, size : 2 * size], gates[t, :, 2 * size :]
-            h_prev = hidden[t - 1] if t > 0 else h0
-            da_n = dh * (1.0 - z) * (1.0 - n * n)
-            da_z = dh * (h_prev - n) * z * (1.0 - z)
-            da_r = da_n * hidden_candidate[t] * r * (1.0 - r)
-            d_hn = da_n * r
-            if d_input is None or d_recurrent is None:
-                d_rec = np.concatenate([da_r, da_z, d_hn], axis=1)
+            d_rec = d_recurrent if d_input is None else d_recurrent[t]
+            np.multiply(dh[:, None, :], coef_recurrent[t], out=d_rec.reshape(batch, 3, size))
+            if d_input is None:
+                total[t] = np.sqrt(np.vdot(dh, dh))
             else:
-                d_input[t, :, :size], d_input[t, :, size : 2 * size] = da_r, da_z
-                d_input[t, :, 2 * size :] = da_n
-                d_rec = d_recurrent[t]
-                d_rec[:, : 2 * size] = d_input[t, :, : 2 * size]
-                d_rec[:, 2 * size :] = d_hn
-            d_next = dh * z + d_rec @ w_hh
+                total[t] = dh
+                np.multiply(dh[:, None, :], coef_input[t], out=d_input[t].reshape(batch, 3, size))
+            d_next = dh * z[t]
+            d_next += d_rec @ w_hh
             check_stop(should_stop, steps - 1 - t)
-        if d_input is None or d_recurrent is None:
+        if d_input is None:
             return LayerGrads(hidden=total)
         grads = input_grads(self.rows, cache, d_input, d_recurrent, dtype)
         grads.hidden, grads.h0 = total, d_next

@@ -194,6 +194,20 @@ class Model:
         return run_trace(self, self.tokenize(text), loss, np.dtype(grad_dtype), jacobian,
                          h0, c0, should_stop, on_progress)
 
+    def jacobian_norms(
+        self, trace: Trace, grad_dtype: str | np.dtype = "float64",
+        should_stop: Callable[[], bool] | None = None,
+    ) -> dict[tuple[int, str], np.ndarray]:
+        """||dh_T/dh_t|| (T,) per (layer, direction) for a trace made with
+        ``jacobian=False``: the costly part (O(T H^3)) run as separate work, so a view can
+        show states and gradients first. Re-runs the cheap forward pass from ``trace.x``."""
+        initial_h = None if trace.h0 is None else np.asarray(trace.h0)[:, None, :]
+        initial_c = None if trace.c0 is None else np.asarray(trace.c0)[:, None, :]
+        with np.errstate(all="ignore"):
+            cache = self.stack.forward(trace.x[:, None, :], self.dtype, initial_h, initial_c,
+                                       should_stop)
+            return self.stack.jacobian_norms(cache, np.dtype(grad_dtype), should_stop)
+
     def stepper(self, h0: np.ndarray | None = None, c0: np.ndarray | None = None) -> Stepper:
         """Feed tokens one at a time (unidirectional models only)."""
         from .stepper import Stepper

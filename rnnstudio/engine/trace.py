@@ -119,6 +119,8 @@ class Trace:
     grads: Gradients | None = None
     nonfinite: NonFinite | None = None
     seconds: float = 0.0
+    h0: np.ndarray | None = None  # initial states as given (None: zeros)
+    c0: np.ndarray | None = None
 
     @property
     def steps(self) -> int:
