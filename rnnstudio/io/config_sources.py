@@ -41,15 +41,6 @@ class ConfigParts:
             self.model.update(model)
             self.sources.append(source)
 
-    def under(self, lower: ConfigParts) -> ConfigParts:
-        """This configuration laid over ``lower`` (``self`` wins)."""
-        merged = ConfigParts(
-            {**lower.recurrent, **self.recurrent},
-            {**lower.model, **self.model},
-            [*self.sources, *lower.sources],
-        )
-        return merged
-
     def recurrent_complete(self) -> bool:
         return all(name in self.recurrent for name in RECURRENT_FIELDS)
 
