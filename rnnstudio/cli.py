@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,6 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("rnnstudio: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `rnnstudio info m | head -1`: the reader left, that is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def fail(exc: BaseException) -> int:
@@ -164,17 +168,30 @@ def _model(options: argparse.Namespace) -> tuple[Any, str]:
 
 
 def read_text(options: argparse.Namespace) -> str:
+    """The text to trace, from --text, a UTF-8 file or stdin (``-``)."""
     if options.text is not None:
-        return str(options.text)
-    if options.text_file == "-":
-        return sys.stdin.read()
-    path = Path(options.text_file)
+        text, source = str(options.text), "--text"
+    elif options.text_file == "-":
+        text, source = _decode(sys.stdin.buffer.read(), "standard input"), "standard input"
+    else:
+        path = Path(options.text_file)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise TextError(f"cannot read text file {path}: {exc.strerror or exc}") from None
+        text, source = _decode(data, str(path)), str(path)
     try:
-        return path.read_text(encoding="utf-8")
+        text.encode("utf-8")  # argv may carry undecodable bytes as lone surrogates
+    except UnicodeEncodeError:
+        raise TextError(f"{source}: not valid UTF-8 text; convert it to UTF-8") from None
+    return text.replace("\r\n", "\n")
+
+
+def _decode(data: bytes, source: str) -> str:
+    try:
+        return data.decode("utf-8-sig")  # a BOM from Windows editors is not a token
     except UnicodeDecodeError:
-        raise TextError(f"{path}: not UTF-8 text; convert it to UTF-8") from None
-    except OSError as exc:
-        raise TextError(f"cannot read text file {path}: {exc.strerror or exc}") from None
+        raise TextError(f"{source}: not UTF-8 text; convert it to UTF-8") from None
 
 
 def cmd_trace(options: argparse.Namespace) -> int:

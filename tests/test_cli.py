@@ -299,3 +299,30 @@ def test_summary_names_first_nonfinite_gradient() -> None:
     assert lines[3] == "loss: last-output-sum = 2"
     assert lines[4] == ("warning: gradient non-finite value: grad h of layer 1 (bwd) is inf at "
                         "step 7 (token 'cat'), unit 3")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX argv carries raw bytes")
+def test_undecodable_text_from_argv_and_stdin(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = str(tmp_path / "t.npz").encode()
+    argv = [sys.executable.encode(), b"-m", b"rnnstudio", b"trace", b"--out", out]
+    result = subprocess.run([*argv, b"--text", b"ab\xffcd"], capture_output=True, env=env,
+                            check=False)
+    assert_refused(_text(result), "--text", "not valid UTF-8")
+    result = subprocess.run([*argv, b"--text-file", b"-"], input=b"\xff\xfe\x00",
+                            capture_output=True, env=env, check=False)
+    assert_refused(_text(result), "standard input", "not UTF-8")
+
+
+def _text(result: subprocess.CompletedProcess[bytes]) -> subprocess.CompletedProcess[str]:
+    return subprocess.CompletedProcess(result.args, result.returncode,
+                                       result.stdout.decode(), result.stderr.decode())
+
+
+def test_byte_order_mark_and_crlf_are_not_tokens(tmp_path: Path) -> None:
+    text_file = tmp_path / "bom.txt"
+    text_file.write_bytes(b"\xef\xbb\xbfhello\r\nworld\r\n")
+    out = tmp_path / "t.npz"
+    assert _in_process(["trace", "--text-file", str(text_file), "--out", str(out),
+                        "--cell", "gru"])[0] == 0
+    assert load_trace(out)["tokens"].tolist() == ["hello", "world"]
