@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import ModelFileError
 from .atomic import write_atomic
-from .config_sources import parse_json_object
+from .config_sources import parse_json_object, to_jsonable
 
 __all__ = ["CONFIG_KEY", "read_npz", "write_npz"]
 
@@ -47,7 +47,7 @@ def write_npz(
     path: str | Path, params: Mapping[str, np.ndarray], config: Mapping[str, Any]
 ) -> Path:
     """Write ``params`` and ``config`` (stored as a 0-d unicode array) atomically."""
-    arrays = {CONFIG_KEY: np.array(json.dumps(config, sort_keys=True)), **params}
+    arrays = {CONFIG_KEY: np.array(json.dumps(to_jsonable(config), sort_keys=True)), **params}
 
     def write(stream: IO[bytes]) -> None:
         np.savez(stream, **arrays)  # type: ignore[arg-type]  # stubs: allow_pickle

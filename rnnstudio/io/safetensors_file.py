@@ -19,7 +19,7 @@ import safetensors.numpy
 from .._version import __version__
 from ..errors import ModelFileError
 from .atomic import write_bytes_atomic
-from .config_sources import parse_json_object
+from .config_sources import parse_json_object, to_jsonable
 from .messages import first_line
 from .sniff import safetensors_header
 
@@ -55,7 +55,7 @@ def write_safetensors(
 ) -> Path:
     """Write ``params`` and ``config`` (a ``ModelConfig.to_dict()``) atomically."""
     metadata = {
-        CONFIG_KEY: json.dumps(config, sort_keys=True),
+        CONFIG_KEY: json.dumps(to_jsonable(config), sort_keys=True),
         VERSION_KEY: str(FORMAT_VERSION),
         "rnnstudio_version": __version__,
     }

@@ -7,7 +7,6 @@ The keys are DESIGN.md's trace-file table, taken from ``trace.arrays()``; ``meta
 from __future__ import annotations
 
 import json
-import math
 import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -17,6 +16,7 @@ import numpy as np
 
 from ..errors import ExportError
 from .atomic import check_writable, write_atomic
+from .config_sources import NONFINITE_TEXT, to_jsonable
 from .messages import first_line
 from .trace_csv import read_trace_csv, write_trace_csv
 
@@ -31,8 +31,8 @@ __all__ = [
 TRACE_EXTENSIONS = (".npz", ".csv", ".json")
 JSON_FORMAT = "rnnstudio-trace"
 JSON_VERSION = 1
-#: JSON has no NaN or infinity; these strings stand in for them (as in protobuf's JSON).
-_NONFINITE = {"nan": '"NaN"', "inf": '"Infinity"', "-inf": '"-Infinity"'}
+#: NumPy's text for a non-finite number -> its JSON string (see NONFINITE_TEXT).
+_NONFINITE = {text: json.dumps(name) for text, name in NONFINITE_TEXT.items()}
 
 
 def save_trace(trace: Trace, path: str | Path) -> Path:
@@ -48,7 +48,7 @@ def trace_file_arrays(trace: Trace) -> dict[str, np.ndarray]:
     """``trace.arrays()`` with ``tokens`` as a unicode array and ``meta`` as JSON text."""
     arrays = {key: np.asarray(value) for key, value in trace.arrays().items()}
     arrays["tokens"] = np.array(list(trace.tokens), dtype=str)
-    arrays["meta"] = np.array(json.dumps(_jsonable(trace.meta), sort_keys=True))
+    arrays["meta"] = np.array(json.dumps(to_jsonable(trace.meta), sort_keys=True))
     return arrays
 
 
@@ -123,7 +123,7 @@ def _write_json(arrays: Mapping[str, np.ndarray], stream: IO[bytes]) -> None:
     """Hand-written so floats keep their shortest exact text (float32 ``0.1`` stays
     ``0.1``, not ``0.10000000149011612``) and NaN/inf become standard JSON strings."""
     numeric = {key: value for key, value in arrays.items() if key != "meta"}
-    meta = _jsonable(json.loads(str(arrays["meta"]))) if "meta" in arrays else {}
+    meta = to_jsonable(json.loads(str(arrays["meta"]))) if "meta" in arrays else {}
     dtypes = {key: _dtype_name(value) for key, value in numeric.items()}
     shapes = {key: list(value.shape) for key, value in numeric.items()}
     stream.write(
@@ -168,20 +168,3 @@ def _json_row(row: np.ndarray) -> str:
     if row.dtype.kind == "f" and not np.isfinite(row).all():
         texts = [_NONFINITE.get(text, text) for text in texts]
     return "[" + ",".join(texts) + "]"
-
-
-def _jsonable(value: Any) -> Any:
-    """Meta as plain JSON: NumPy scalars to Python, tuples to lists, NaN/inf to text."""
-    if isinstance(value, Mapping):
-        return {str(key): _jsonable(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        return _jsonable(value.item())
-    if isinstance(value, float) and not math.isfinite(value):
-        return json.loads(_NONFINITE[str(value)])
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)

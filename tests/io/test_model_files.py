@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -248,3 +249,12 @@ def test_without_torch_points_at_convert(tmp_path: Path, monkeypatch: pytest.Mon
     message = str(info.value)
     assert "PyTorch is not installed" in message and "rnnstudio convert" in message
     assert str(path) in message and "\n" not in message
+
+
+def test_card_with_numpy_and_nonfinite_values_saves(tmp_path: Path) -> None:
+    base = make_model("gru")
+    card = {"gain": np.float32(0.5), "best": float("inf"), "shape": (2, 3)}
+    model = Model(replace(base.config, card=card), base.params)
+    for extension in (".safetensors", ".npz"):
+        loaded = load_model(save_model(model, tmp_path / f"m{extension}"))
+        assert loaded.config.card == {"gain": 0.5, "best": "Infinity", "shape": [2, 3]}
