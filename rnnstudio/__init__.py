@@ -45,7 +45,13 @@ __all__ = [
 ]
 
 
+#: Sub-packages reachable as attributes (``rs.io.read_model``); never the GUI.
+_SUBPACKAGES = ("engine", "io")
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"rnnstudio.{name}")
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'rnnstudio' has no attribute {name!r}")
@@ -55,4 +61,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+    return sorted(set(globals()) | set(_EXPORTS) | set(_SUBPACKAGES))

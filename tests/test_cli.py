@@ -279,6 +279,10 @@ def test_public_api() -> None:
     assert rnnstudio.Model is Model and rnnstudio.random_model is random_model
     with pytest.raises(AttributeError):
         rnnstudio.nothing_here  # noqa: B018
+    code = "import rnnstudio as rs; print(rs.io.read_model.__name__, rs.engine.MAX_TOKENS > 0)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+    assert result.stdout.split() == ["read_model", "True"]
 
 
 def test_summary_names_first_nonfinite_gradient() -> None:
