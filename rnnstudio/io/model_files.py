@@ -109,8 +109,7 @@ def convert_model(source: str | Path, target: str | Path, **overrides: Any) -> L
 
 
 def _plain(overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """Drop unset options; a Tokenizer object becomes its dict; ``vocabulary`` moves
-    into the tokenizer."""
+    """Drop unset (None) options; a Tokenizer object becomes its dict."""
     plain = {key: value for key, value in overrides.items() if value is not None}
     tokenizer = plain.get("tokenizer")
     if tokenizer is not None and hasattr(tokenizer, "to_dict"):
