@@ -155,6 +155,8 @@ def _model(options: argparse.Namespace) -> tuple[Any, str]:
     if options.model is None:
         from .engine.model import random_model
 
+        if overrides.get("seed", 0) < 0:  # NumPy's generators take only seeds >= 0
+            raise ConfigError(f"--seed must be a whole number >= 0, got {overrides['seed']}")
         cell = overrides.pop("cell", "lstm")
         model = random_model(cell, **overrides)
         return model, f"random model (seed {overrides.get('seed', 0)})"

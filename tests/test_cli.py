@@ -209,9 +209,14 @@ def _in_process(args: list[str]) -> tuple[int, str]:
         (["--text", "hi", "--loss", "next-token"], ("next-token",)),
         (["--text", "hi", "--cell", "gru", "--proj-size", "2"], ("proj_size",)),
         (["{model}", "--text", "hi", "--seed", "3"], ("--seed", "random models")),
+        (["--text", "hi", "--seed", "-1"], ("--seed", ">= 0")),
+        (["--text", "hi", "--hidden", "0"], ("hidden_size", ">= 1")),
+        (["--text", "hi", "--gain", "nan"], ("gain", "finite")),
+        (["--text", "a b", "--loss", "probe:5:0"], ("probe step 5",)),
     ],
     ids=["empty", "blank", "100k-chars", "missing-text-file", "latin1", "no-folder", "proc",
-         "bad-extension", "bad-loss", "loss-needs-head", "proj-on-gru", "seed-with-model"],
+         "bad-extension", "bad-loss", "loss-needs-head", "proj-on-gru", "seed-with-model",
+         "negative-seed", "hidden-0", "gain-nan", "probe-out-of-range"],
 )
 def test_bad_trace_input_exits_2_without_traceback(tmp_path: Path, args, words) -> None:
     if sys.platform != "linux" and "/proc" in str(args):
