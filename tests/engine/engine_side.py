@@ -69,17 +69,19 @@ def bare_case(
     *,
     states: bool = True,
     dtype: str = "float64",
+    text: str = TEXT,
+    scale: float = 0.6,
 ) -> Case:
     """Random non-zero weights, biases and initial states on a hashed-embedding model.
 
     The reference gets the weights and states exactly as the engine holds them (rounded to
     ``dtype``), in float64.
     """
-    params = rounded(random_params(cfg, seed), dtype)
+    params = rounded(random_params(cfg, seed, scale=scale), dtype)
     h0, c0 = initial_states(cfg, seed + 1) if states else zero_states(cfg)
     h0, c0 = rounded(h0, dtype), rounded(c0, dtype)
     model = bare_model(cfg, params, dtype)
-    traced = trace(model, spec, h0 if states else None, c0 if states else None)
+    traced = trace(model, spec, h0 if states else None, c0 if states else None, text)
     x = np.asarray(traced.x, dtype=np.float64)
     problem = Problem(cfg, params, x, h0, c0, spec, np.asarray(traced.token_ids))
     return Case(model, traced, problem)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
+from rnnstudio.engine.config import RecurrentConfig
+
 from .cases import all_configs, cell_configs, make_config
 from .engine_side import Case, bare_case, vocab_case
 from .reference import LossSpec, suffix
@@ -305,6 +307,22 @@ def test_float32_parity(cfg):
     errors = forward_mismatches(case, forward, SINGLE)
     errors += gradient_mismatches(case, torch_gold(case, torch.float64), SINGLE)
     assert not errors, "\n".join(errors)
+
+
+@pytest.mark.parametrize(("dtype", "tol"), [("float64", EXACT), ("float32", SINGLE)])
+def test_long_sequence_initial_state_gradients(dtype, tol):
+    """dL/dh_0 and dL/dc_0 after 200 steps of a default-sized LSTM (values ~1e-40, below
+    float32's normal range) against torch float64 autograd, relative to their size."""
+    cfg = RecurrentConfig("lstm", 16, 32)
+    text = " ".join(f"w{i % 37}" for i in range(200))
+    spec = LossSpec("last-output-sum")
+    case = bare_case(cfg, spec, seed=21, states=False, dtype=dtype, text=text, scale=32**-0.5)
+    gold = torch_gold(case)
+    for name in ("h0", "c0"):
+        engine, expected = getattr(case.trace.grads, name), gold.grads[name]
+        scale = np.abs(expected).max()
+        assert 0 < scale < 1e-20
+        assert np.abs(engine - expected).max() <= tol * scale, name
 
 
 def test_reference_is_torch():
