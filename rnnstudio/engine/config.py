@@ -11,7 +11,9 @@ CELLS = ("rnn", "lstm", "gru")
 NONLINEARITIES = ("tanh", "relu")
 
 #: Gate names in PyTorch's row order, per cell (``g``/``n`` is the candidate).
-GATES: dict[str, tuple[str, ...]] = {"rnn": (), "lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
+GATES: dict[str, tuple[str, ...]] = {
+    "rnn": (), "lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n"),
+}
 
 #: Rows of ``weight_ih``/``weight_hh`` per hidden unit.
 GATE_COUNT = {"rnn": 1, "lstm": 4, "gru": 3}

@@ -1,0 +1,199 @@
+"""Losses whose gradients the app shows flowing back through time.
+
+A loss reads the forward results and returns its value and the *direct* gradients it puts
+on states or logits; the stack turns those into total derivatives through time.
+
+String forms (``parse_loss``): ``last-output-sum``, ``probe:STEP:UNIT[:h|c[:LAYER[:fwd|bwd]]]``,
+``class[:LABEL]`` (no label: the predicted class), ``next-token``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..errors import ConfigError, TextError
+
+StateKey = tuple[int, str, str]  # (layer, direction, "h" | "c")
+
+
+@dataclass
+class LossInputs:
+    """What a loss may read: states per (layer, direction, quantity) in forward time
+    (T, B, n), logits (T, B, C) or None, token ids (T,), labels, top layer index."""
+
+    states: dict[StateKey, np.ndarray]
+    logits: np.ndarray | None
+    token_ids: np.ndarray
+    labels: tuple[str, ...]
+    top_layer: int
+    directions: tuple[str, ...]
+
+
+@dataclass
+class LossSeeds:
+    value: float
+    states: dict[StateKey, np.ndarray] = field(default_factory=dict)
+    logits: np.ndarray | None = None  # dL/dlogits (T, B, C)
+
+
+class Loss(Protocol):
+    name: str
+
+    def seeds(self, inputs: LossInputs, dtype: np.dtype) -> LossSeeds: ...
+
+
+def _index(value: int, size: int, what: str) -> int:
+    if not -size <= value < size:
+        raise TextError(f"{what} {value} is out of range: there are {size}")
+    return value % size
+
+
+@dataclass(frozen=True)
+class LastOutputSum:
+    """L = sum of the top layer's output at the last step (PyTorch ``output[-1].sum()``)."""
+
+    name: str = "last-output-sum"
+
+    def seeds(self, inputs: LossInputs, dtype: np.dtype) -> LossSeeds:
+        value, grads = 0.0, {}
+        for direction in inputs.directions:
+            key = (inputs.top_layer, direction, "h")
+            hidden = inputs.states[key]
+            grad = np.zeros(hidden.shape, dtype)
+            grad[-1] = 1.0
+            grads[key] = grad
+            value += float(hidden[-1].astype(dtype).sum())
+        return LossSeeds(value, grads)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """L = one unit of h (or c) at one step: how that single number depends on the past."""
+
+    step: int
+    unit: int
+    quantity: str = "h"
+    layer: int = -1
+    direction: str = "fwd"
+
+    @property
+    def name(self) -> str:
+        return f"probe:{self.step}:{self.unit}:{self.quantity}:{self.layer}:{self.direction}"
+
+    def seeds(self, inputs: LossInputs, dtype: np.dtype) -> LossSeeds:
+        layer = _index(self.layer, inputs.top_layer + 1, "probe layer")
+        key = (layer, self.direction, self.quantity)
+        if key not in inputs.states:
+            raise ConfigError(
+                f"this model has no {self.quantity!r} for layer {layer}, direction "
+                f"{self.direction!r} to probe (c exists for LSTM only)"
+            )
+        state = inputs.states[key]
+        step = _index(self.step, state.shape[0], "probe step")
+        unit = _index(self.unit, state.shape[2], "probe unit")
+        grad = np.zeros(state.shape, dtype)
+        grad[step, :, unit] = 1.0
+        return LossSeeds(float(state[step, :, unit].astype(dtype).sum()), {key: grad})
+
+
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def _require_logits(inputs: LossInputs, what: str) -> np.ndarray:
+    if inputs.logits is None:
+        raise ConfigError(f"the {what} loss needs a model with a readout head; "
+                          "use last-output-sum or a probe for a bare cell")
+    return inputs.logits
+
+
+@dataclass(frozen=True)
+class ClassCrossEntropy:
+    """Cross-entropy of the head's class scores at the last step; ``target`` None means
+    the predicted class (the usual choice for saliency)."""
+
+    target: int | str | None = None
+
+    @property
+    def name(self) -> str:
+        return "class" if self.target is None else f"class:{self.target}"
+
+    def seeds(self, inputs: LossInputs, dtype: np.dtype) -> LossSeeds:
+        logits = _require_logits(inputs, "class").astype(dtype)
+        log_probs = _log_softmax(logits[-1])  # (B, C)
+        if self.target is None:
+            target = log_probs.argmax(axis=-1)
+        elif isinstance(self.target, str):
+            if self.target not in inputs.labels:
+                raise ConfigError(f"unknown class {self.target!r}: the model's classes are "
+                                  f"{', '.join(inputs.labels)}")
+            target = np.full(log_probs.shape[0], inputs.labels.index(self.target))
+        else:
+            target = np.full(log_probs.shape[0], _index(self.target, logits.shape[-1], "class"))
+        rows = np.arange(log_probs.shape[0])
+        grad = np.zeros_like(logits)
+        grad[-1] = np.exp(log_probs)
+        grad[-1, rows, target] -= 1.0
+        return LossSeeds(float(-log_probs[rows, target].sum()), logits=grad)
+
+
+@dataclass(frozen=True)
+class NextTokenCrossEntropy:
+    """Mean cross-entropy of predicting token t+1 from step t (a language model)."""
+
+    name: str = "next-token"
+
+    def seeds(self, inputs: LossInputs, dtype: np.dtype) -> LossSeeds:
+        logits = _require_logits(inputs, "next-token").astype(dtype)
+        steps = logits.shape[0]
+        if steps < 2:
+            raise TextError("the next-token loss needs at least two tokens")
+        batch = logits.shape[1]
+        targets = np.asarray(inputs.token_ids).reshape(steps, -1)[1:]  # (T-1, 1 or B)
+        if targets.min() < 0 or targets.max() >= logits.shape[-1]:
+            raise ConfigError("the next-token loss needs a closed vocabulary and a head "
+                              "with one output per vocabulary entry")
+        log_probs = _log_softmax(logits[:-1])  # (T-1, B, V)
+        step_index, batch_index = np.arange(steps - 1)[:, None], np.arange(batch)[None, :]
+        picked = log_probs[step_index, batch_index, targets]
+        count = (steps - 1) * batch
+        grad = np.zeros_like(logits)
+        grad[:-1] = np.exp(log_probs)
+        grad[step_index, batch_index, targets] -= 1.0
+        grad /= count
+        return LossSeeds(float(-picked.sum() / count), logits=grad)
+
+
+def parse_loss(text: str) -> Any:
+    """A loss from its string form (see the module docstring)."""
+    name, _, rest = text.strip().partition(":")
+    parts = rest.split(":") if rest else []
+    try:
+        if name == "last-output-sum" and not parts:
+            return LastOutputSum()
+        if name == "next-token" and not parts:
+            return NextTokenCrossEntropy()
+        if name == "class" and len(parts) <= 1:
+            if not parts:
+                return ClassCrossEntropy()
+            label = parts[0]
+            return ClassCrossEntropy(int(label) if label.lstrip("-").isdigit() else label)
+        if name == "probe" and 2 <= len(parts) <= 5:
+            quantity = parts[2] if len(parts) > 2 else "h"
+            if quantity not in ("h", "c"):
+                raise ValueError
+            layer = int(parts[3]) if len(parts) > 3 else -1
+            direction = parts[4] if len(parts) > 4 else "fwd"
+            if direction not in ("fwd", "bwd"):
+                raise ValueError
+            return Probe(int(parts[0]), int(parts[1]), quantity, layer, direction)
+    except ValueError:
+        pass
+    raise ConfigError(
+        f"unknown loss {text!r}: use last-output-sum, probe:STEP:UNIT[:h|c[:LAYER[:fwd|bwd]]], "
+        "class[:LABEL] or next-token"
+    )

@@ -1,0 +1,257 @@
+"""A model = tokenizer + embedding + recurrent stack + optional readout head.
+
+Parameters use PyTorch's names (``embedding.weight``, ``rnn.weight_ih_l0``,
+``head.weight``), so a module with submodules ``embedding``, ``rnn`` and ``head`` maps
+onto it one-to-one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import ConfigError, TextError
+from .config import RecurrentConfig
+from .losses import Loss
+from .params import RNN_PREFIX, check_params, init_recurrent, recurrent_shapes
+from .stack import RecurrentStack
+from .tokenizers import HashedEmbedding, Tokenizer, Tokens
+
+if TYPE_CHECKING:
+    from .stepper import Stepper
+    from .trace import Trace
+
+#: Longest text traced at once. 20,000 steps of an LSTM with H = 256 keep ~250 MB of
+#: float32 activations plus float64 gradients; longer texts get a clear message.
+MAX_TOKENS = 20_000
+EMBEDDINGS = ("table", "hashed")
+TASKS = (None, "classify", "next-token")
+DTYPES = ("float32", "float64")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything about a model except its weights; JSON-safe via ``to_dict``."""
+
+    recurrent: RecurrentConfig
+    tokenizer: Tokenizer = field(default_factory=Tokenizer)
+    embedding: str = "hashed"
+    task: str | None = None
+    labels: tuple[str, ...] = ()
+    dtype: str = "float32"
+    card: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.embedding not in EMBEDDINGS:
+            raise ConfigError(f"unknown embedding {self.embedding!r}: use 'table' or 'hashed'")
+        if self.task not in TASKS:
+            raise ConfigError(f"unknown task {self.task!r}: use classify or next-token")
+        if self.dtype not in DTYPES:
+            raise ConfigError(f"unknown dtype {self.dtype!r}: use float32 or float64")
+        if self.embedding == "table" and self.tokenizer.open:
+            raise ConfigError("an embedding table needs a tokenizer with a vocabulary")
+        if self.task == "classify" and not self.labels:
+            raise ConfigError("a classifier needs its class labels")
+        if self.task == "next-token" and self.tokenizer.open:
+            raise ConfigError("a next-token model needs a tokenizer with a vocabulary")
+        object.__setattr__(self, "labels", tuple(self.labels))
+
+    @property
+    def head_size(self) -> int:
+        if self.task == "classify":
+            return len(self.labels)
+        if self.task == "next-token":
+            assert self.tokenizer.vocabulary is not None
+            return len(self.tokenizer.vocabulary)
+        return 0
+
+    def expected_shapes(self) -> dict[str, tuple[int, ...]]:
+        rec = self.recurrent
+        shapes = {RNN_PREFIX + k: v for k, v in recurrent_shapes(rec).items()}
+        if self.embedding == "table":
+            assert self.tokenizer.vocabulary is not None
+            shapes = {"embedding.weight": (len(self.tokenizer.vocabulary), rec.input_size),
+                      **shapes}
+        if self.task is not None:
+            width = rec.output_size * rec.num_directions
+            shapes["head.weight"] = (self.head_size, width)
+            shapes["head.bias"] = (self.head_size,)
+        return shapes
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "recurrent": self.recurrent.to_dict(),
+            "tokenizer": self.tokenizer.to_dict(),
+            "embedding": self.embedding,
+            "task": self.task,
+            "labels": list(self.labels),
+            "dtype": self.dtype,
+            "card": dict(self.card),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ModelConfig:
+        try:
+            return cls(
+                recurrent=RecurrentConfig.from_dict(dict(data["recurrent"])),
+                tokenizer=Tokenizer.from_dict(dict(data.get("tokenizer") or {})),
+                embedding=data.get("embedding", "hashed"),
+                task=data.get("task"),
+                labels=tuple(data.get("labels") or ()),
+                dtype=data.get("dtype", "float32"),
+                card=dict(data.get("card") or {}),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"model config is incomplete or malformed: {exc}") from exc
+
+
+class Model:
+    """A validated, immutable model: weights are copied, cast to ``config.dtype`` and
+    made read-only, so traces computed from it stay reproducible."""
+
+    def __init__(
+        self, config: ModelConfig, params: Mapping[str, np.ndarray], source: str = "model"
+    ) -> None:
+        arrays = {name: np.asarray(value) for name, value in params.items()}
+        check_params(config.expected_shapes(), arrays, source)
+        self.config = config
+        self.source = source
+        self.dtype = np.dtype(config.dtype)
+        self._params = {}
+        for name, value in arrays.items():
+            copy = np.array(value, dtype=self.dtype, order="C")
+            copy.flags.writeable = False
+            self._params[name] = copy
+        self.stack = RecurrentStack(config.recurrent, self._params)
+        self._hashed = HashedEmbedding(config.recurrent.input_size)
+
+    @property
+    def tokenizer(self) -> Tokenizer:
+        return self.config.tokenizer
+
+    @property
+    def params(self) -> Mapping[str, np.ndarray]:
+        """Read-only views of the weights (PyTorch names)."""
+        return self._params
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """A writable copy of the weights under PyTorch's names."""
+        return {name: value.copy() for name, value in self._params.items()}
+
+    @property
+    def num_parameters(self) -> int:
+        return int(sum(v.size for v in self._params.values()))
+
+    def tokenize(self, text: str | Iterable[str]) -> Tokens:
+        """Text (or a list of ready tokens) to ids; refuses empty and overlong input."""
+        tokens = self.tokenizer.split(text) if isinstance(text, str) else [str(t) for t in text]
+        if not tokens:
+            raise TextError("the text is empty: type a sentence (at least one token)")
+        if len(tokens) > MAX_TOKENS:
+            raise TextError(
+                f"the text has {len(tokens)} tokens; RNN Studio traces at most {MAX_TOKENS} "
+                "at once: shorten it or split it into parts"
+            )
+        return self.tokenizer.encode(tokens)
+
+    def embed(self, ids: np.ndarray) -> np.ndarray:
+        """Input vectors (T, I) for token ids, in the model's dtype."""
+        if self.config.embedding == "table":
+            return self._params["embedding.weight"][ids]
+        return self._hashed(ids).astype(self.dtype)
+
+    def head(self, outputs: np.ndarray) -> np.ndarray | None:
+        """Logits (T, B, C) from top-layer outputs (T, B, D), or None without a head."""
+        if self.config.task is None:
+            return None
+        return outputs @ self._params["head.weight"].T + self._params["head.bias"]
+
+    def default_loss(self) -> str:
+        return {None: "last-output-sum", "classify": "class", "next-token": "next-token"}[
+            self.config.task
+        ]
+
+    def trace(
+        self,
+        text: str | Iterable[str],
+        loss: str | Loss | None = "default",
+        grad_dtype: str | np.dtype = "float64",
+        jacobian: bool = True,
+        h0: np.ndarray | None = None,
+        c0: np.ndarray | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> Trace:
+        """Read a text: every state and gate, and (unless ``loss`` is None) gradients of
+        the loss through time. ``h0`` (L*D, H_out) and ``c0`` (L*D, H) set initial states."""
+        from .tracer import run_trace
+
+        if isinstance(loss, str) and loss == "default":
+            loss = self.default_loss()
+        return run_trace(self, self.tokenize(text), loss, np.dtype(grad_dtype), jacobian,
+                         h0, c0, should_stop, on_progress)
+
+    def jacobian_norms(
+        self, trace: Trace, grad_dtype: str | np.dtype = "float64",
+        should_stop: Callable[[], bool] | None = None,
+    ) -> dict[tuple[int, str], np.ndarray]:
+        """||dh_T/dh_t|| (T,) per (layer, direction) for a trace made with
+        ``jacobian=False``: the costly part (O(T H^3)) run as separate work, so a view can
+        show states and gradients first. Re-runs the cheap forward pass from ``trace.x``."""
+        initial_h = None if trace.h0 is None else np.asarray(trace.h0)[:, None, :]
+        initial_c = None if trace.c0 is None else np.asarray(trace.c0)[:, None, :]
+        with np.errstate(all="ignore"):
+            cache = self.stack.forward(trace.x[:, None, :], self.dtype, initial_h, initial_c,
+                                       should_stop)
+            return self.stack.jacobian_norms(cache, np.dtype(grad_dtype), should_stop)
+
+    def stepper(self, h0: np.ndarray | None = None, c0: np.ndarray | None = None) -> Stepper:
+        """Feed tokens one at a time (unidirectional models only)."""
+        from .stepper import Stepper
+
+        return Stepper(self, h0, c0)
+
+    def summary(self) -> str:
+        rec, cfg = self.config.recurrent, self.config
+        parts = [f"{rec.kind}", f"hidden {rec.hidden_size}"]
+        if rec.proj_size:
+            parts.append(f"proj {rec.proj_size}")
+        parts += [f"{rec.num_layers} layer{'s' * (rec.num_layers > 1)}"]
+        if rec.bidirectional:
+            parts.append("bidirectional")
+        vocab = "open" if cfg.tokenizer.open else str(len(cfg.tokenizer.vocabulary or ()))
+        parts += [f"input {rec.input_size}", f"{cfg.tokenizer.kind} tokens (vocabulary {vocab})",
+                  f"{self.num_parameters:,} parameters", cfg.dtype]
+        return ", ".join(parts)
+
+
+def random_model(
+    cell: str = "lstm",
+    hidden_size: int = 32,
+    *,
+    input_size: int = 16,
+    num_layers: int = 1,
+    nonlinearity: str = "tanh",
+    bidirectional: bool = False,
+    proj_size: int = 0,
+    bias: bool = True,
+    seed: int = 0,
+    gain: float = 1.0,
+    dtype: str = "float32",
+    tokenizer: Tokenizer | None = None,
+) -> Model:
+    """A model with PyTorch's default initialisation, reproducible from ``seed``;
+    ``gain`` scales the recurrent weights (below 1 gradients vanish, above they explode).
+    Uses a hashed embedding, so every token is known."""
+    recurrent = RecurrentConfig(cell, input_size, hidden_size, num_layers, nonlinearity,
+                                bias, bidirectional, proj_size)
+    if not np.isfinite(gain):
+        raise ConfigError(f"gain must be a finite number, got {gain}")
+    params = init_recurrent(recurrent, np.random.default_rng(seed), gain, np.float64)
+    card = {"origin": "random", "seed": seed, "gain": gain}
+    config = ModelConfig(recurrent, tokenizer or Tokenizer("word"), "hashed", dtype=dtype,
+                         card=card)
+    return Model(config, params, source=f"random {recurrent.kind}")

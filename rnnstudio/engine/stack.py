@@ -1,0 +1,216 @@
+"""A recurrent stack: layers and directions wired as in ``torch.nn.LSTM``.
+
+Layer k's input is layer k-1's output, the forward and reverse directions concatenated
+(reverse outputs re-aligned to forward time). Arrays are time-major (T, B, ...); caches
+stay in each direction's processing order and are flipped only at the boundary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+from .config import RecurrentConfig
+from .gru import GruLayer
+from .layer import LayerGrads, ProgressCallback, StopCheck
+from .lstm import LstmLayer
+from .params import RNN_PREFIX, layer_suffix, layer_weights
+from .rnn import RnnLayer
+
+Key = tuple[int, str]  # (layer, direction)
+
+#: Up to this many output units ||dh_T/dh_t|| is exact (one adjoint per unit); above it,
+#: a seeded Hutchinson estimate with JACOBIAN_PROBES Gaussian probes (relative error
+#: about 1/sqrt(2 * probes), i.e. ~9% for 64).
+JACOBIAN_EXACT_MAX = 256
+JACOBIAN_PROBES = 64
+
+
+def _in_time_order(array: np.ndarray, direction: str) -> np.ndarray:
+    """Flip a reverse direction's processing order to forward time (a view)."""
+    return array[::-1] if direction == "bwd" else array
+
+
+@dataclass
+class StackCache:
+    """Forward results: per-layer caches (processing order) and each layer's output."""
+
+    caches: dict[Key, Any]
+    outputs: list[np.ndarray]  # layer k output (T, B, D * H_out), forward time
+
+    def record(self, key: Key) -> dict[str, np.ndarray]:
+        """Named arrays of one layer and direction in forward time (T, B, n)."""
+        return {k: _in_time_order(v, key[1]) for k, v in self.caches[key].record().items()}
+
+
+@dataclass
+class StackGrads:
+    """Total derivatives per layer and direction (forward time) and parameter grads."""
+
+    hidden: dict[Key, np.ndarray] = field(default_factory=dict)
+    cell: dict[Key, np.ndarray] = field(default_factory=dict)
+    x: np.ndarray | None = None
+    h0: np.ndarray | None = None
+    c0: np.ndarray | None = None
+    params: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+class RecurrentStack:
+    """The recurrent part of a model; layers are prepared once per dtype and reused."""
+
+    def __init__(self, config: RecurrentConfig, params: dict[str, np.ndarray]) -> None:
+        self.config = config
+        self._params = params
+        self._layers: dict[np.dtype, dict[Key, Any]] = {}
+
+    def keys(self) -> list[Key]:
+        return [(k, d) for k in range(self.config.num_layers) for d in self.config.directions]
+
+    def layers(self, dtype: DTypeLike) -> dict[Key, Any]:
+        dtype = np.dtype(dtype)
+        if dtype not in self._layers:
+            built: dict[Key, Any] = {}
+            for layer, direction in self.keys():
+                weights = layer_weights(self._params, layer, direction, dtype)
+                if self.config.cell == "lstm":
+                    built[layer, direction] = LstmLayer(weights)
+                elif self.config.cell == "gru":
+                    built[layer, direction] = GruLayer(weights)
+                else:
+                    built[layer, direction] = RnnLayer(weights, self.config.nonlinearity)
+            self._layers[dtype] = built
+        return self._layers[dtype]
+
+    def initial_states(
+        self, batch: int, dtype: np.dtype, h0: np.ndarray | None, c0: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """PyTorch's (L*D, B, H_out) and (L*D, B, H) initial states, zeros by default."""
+        cfg = self.config
+        count = cfg.num_layers * cfg.num_directions
+        h = np.zeros((count, batch, cfg.output_size), dtype) if h0 is None else h0.astype(dtype)
+        c = np.zeros((count, batch, cfg.hidden_size), dtype) if c0 is None else c0.astype(dtype)
+        return h, c
+
+    def forward(
+        self,
+        x: np.ndarray,
+        dtype: DTypeLike,
+        h0: np.ndarray | None = None,
+        c0: np.ndarray | None = None,
+        should_stop: StopCheck | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> StackCache:
+        """Run x (T, B, I) through every layer and direction."""
+        dtype = np.dtype(dtype)
+        layers = self.layers(dtype)
+        h_init, c_init = self.initial_states(x.shape[1], dtype, h0, c0)
+        caches: dict[Key, Any] = {}
+        outputs = []
+        layer_input = x.astype(dtype, copy=False)
+        directions = self.config.directions
+        for layer in range(self.config.num_layers):
+            parts = []
+            for j, direction in enumerate(directions):
+                index = layer * len(directions) + j
+                cache = layers[layer, direction].forward(
+                    _in_time_order(layer_input, direction), h_init[index], c_init[index],
+                    should_stop,
+                )
+                caches[layer, direction] = cache
+                parts.append(_in_time_order(cache.hidden, direction))
+                if on_progress is not None:
+                    on_progress(len(caches), len(layers))
+            layer_input = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
+            outputs.append(layer_input)
+        return StackCache(caches, outputs)
+
+    def backward(
+        self,
+        cache: StackCache,
+        grad_states: dict[tuple[int, str, str], np.ndarray],
+        dtype: DTypeLike = np.float64,
+        should_stop: StopCheck | None = None,
+    ) -> StackGrads:
+        """Backpropagate direct gradients ``grad_states[(layer, direction, "h"|"c")]``
+        (T, B, n), forward time, through every layer and direction."""
+        dtype = np.dtype(dtype)
+        layers = self.layers(dtype)
+        cfg = self.config
+        out = StackGrads()
+        count = cfg.num_layers * cfg.num_directions
+        steps, batch = cache.outputs[0].shape[:2]
+        out.h0 = np.zeros((count, batch, cfg.output_size), dtype)
+        out.c0 = np.zeros((count, batch, cfg.hidden_size), dtype) if cfg.cell == "lstm" else None
+        from_above: dict[Key, np.ndarray] = {}
+        for layer in range(cfg.num_layers - 1, -1, -1):
+            d_input = None
+            for j, direction in enumerate(cfg.directions):
+                key = (layer, direction)
+                grad_h = _sum_present(grad_states.get((layer, direction, "h")), from_above.get(key))
+                grad_c = grad_states.get((layer, direction, "c"))
+                result: LayerGrads = layers[key].backward(
+                    cache.caches[key],
+                    None if grad_h is None else _in_time_order(grad_h, direction),
+                    None if grad_c is None else _in_time_order(grad_c, direction),
+                    should_stop=should_stop,
+                )
+                out.hidden[key] = _in_time_order(result.hidden, direction)
+                if result.cell is not None:
+                    out.cell[key] = _in_time_order(result.cell, direction)
+                sfx = layer_suffix(layer, direction)
+                for name, value in result.params.items():
+                    out.params[f"{RNN_PREFIX}{name}_{sfx}"] = value
+                index = layer * cfg.num_directions + j
+                out.h0[index] = result.h0
+                if out.c0 is not None:
+                    out.c0[index] = result.c0
+                assert result.x is not None
+                d_x = _in_time_order(result.x, direction)
+                d_input = d_x if d_input is None else d_input + d_x
+            assert d_input is not None
+            width = cfg.output_size
+            for j, direction in enumerate(cfg.directions):
+                from_above[layer - 1, direction] = d_input[..., j * width : (j + 1) * width]
+            out.x = d_input
+        return out
+
+    def jacobian_norms(
+        self, cache: StackCache, dtype: DTypeLike = np.float64,
+        should_stop: StopCheck | None = None,
+    ) -> dict[Key, np.ndarray]:
+        """||dh_T/dh_t|| (Frobenius) per layer and direction, within that layer's own
+        recurrence (its input held fixed); for a reverse direction "T" is time 0.
+
+        Exact up to JACOBIAN_EXACT_MAX units: the backward pass runs with one adjoint per
+        unit of h_T (the identity as seed), so the adjoint at step t is dh_T/dh_t itself.
+        Above that, E||v^T J||^2 = ||J||_F^2 for v ~ N(0, I) gives an unbiased estimate
+        of the squared norm from JACOBIAN_PROBES seeded probes.
+        """
+        dtype = np.dtype(dtype)
+        size = self.config.output_size
+        if size <= JACOBIAN_EXACT_MAX:
+            seeds = np.eye(size, dtype=dtype)
+        else:
+            rng = np.random.default_rng(0)
+            seeds = rng.standard_normal((JACOBIAN_PROBES, size)) / np.sqrt(JACOBIAN_PROBES)
+        norms = {}
+        for key, layer in self.layers(dtype).items():
+            result = layer.backward(
+                cache.caches[key], None, seed_hidden=seeds.astype(dtype), norms_only=True,
+                should_stop=should_stop,
+            )
+            norms[key] = np.ascontiguousarray(_in_time_order(result.hidden, key[1]))
+        return norms
+
+
+def _sum_present(*arrays: np.ndarray | None) -> np.ndarray | None:
+    present = [a for a in arrays if a is not None]
+    if not present:
+        return None
+    total = present[0]
+    for extra in present[1:]:
+        total = total + extra
+    return total

@@ -1,0 +1,122 @@
+"""Tokenizers: how text becomes the tokens a cell reads, by a rule a user can predict.
+
+* ``word``: lower-cased (unless ``lowercase=False``); a token is a run of letters and
+  digits, optionally joined by inner apostrophes (``can't``, ``o'clock``), or any other
+  single non-space character (punctuation: ``,`` ``.`` ``(``). White space separates.
+* ``char``: every character is a token; runs of white space become one space and white
+  space at either end is dropped.
+
+A closed vocabulary maps tokens to indices and every other token to ``<unk>`` (reported
+by position). An open vocabulary (``vocabulary=None``, for models with a hashed
+embedding) knows every token; its ids are 63-bit BLAKE2b hashes of the token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError
+
+UNK = "<unk>"
+KINDS = ("word", "char")
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*|\S")
+_SPACE = re.compile(r"\s+")
+
+
+def token_hash(token: str) -> int:
+    """A stable 63-bit id for a token (the same on every machine and run)."""
+    digest = hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "little") >> 1
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """A tokenized text: ``ids`` (T,) int64 and the positions mapped to ``<unk>``."""
+
+    tokens: list[str]
+    ids: np.ndarray
+    unknown: list[int]
+
+
+@dataclass(frozen=True)
+class Tokenizer:
+    """A ``word`` or ``char`` tokenizer with a closed or open vocabulary."""
+
+    kind: str = "word"
+    vocabulary: tuple[str, ...] | None = None
+    lowercase: bool = True
+    _index: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ConfigError(f"unknown tokenizer {self.kind!r}: use 'word' or 'char'")
+        if self.vocabulary is not None:
+            vocabulary = tuple(self.vocabulary)
+            object.__setattr__(self, "vocabulary", vocabulary)
+            if len(set(vocabulary)) != len(vocabulary):
+                raise ConfigError("the vocabulary lists a token twice")
+            if UNK not in vocabulary:
+                raise ConfigError(f"a closed vocabulary must contain {UNK!r}")
+            self._index.update({token: i for i, token in enumerate(vocabulary)})
+
+    @property
+    def open(self) -> bool:
+        return self.vocabulary is None
+
+    def split(self, text: str) -> list[str]:
+        """Text to tokens by the rule in the module docstring."""
+        if self.lowercase:
+            text = text.lower()
+        if self.kind == "char":
+            return list(_SPACE.sub(" ", text).strip())
+        return _WORD.findall(text)
+
+    def encode(self, tokens: list[str]) -> Tokens:
+        if self.vocabulary is None:
+            return Tokens(tokens, np.array([token_hash(t) for t in tokens], np.int64), [])
+        unk = self._index[UNK]
+        ids = np.array([self._index.get(t, unk) for t in tokens], dtype=np.int64)
+        unknown = [pos for pos, t in enumerate(tokens) if t not in self._index]
+        return Tokens(tokens, ids, unknown)
+
+    def to_dict(self) -> dict[str, Any]:
+        vocabulary = None if self.vocabulary is None else list(self.vocabulary)
+        return {"kind": self.kind, "vocabulary": vocabulary, "lowercase": self.lowercase}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Tokenizer:
+        vocabulary = data.get("vocabulary")
+        return cls(
+            kind=data.get("kind", "word"),
+            vocabulary=None if vocabulary is None else tuple(str(t) for t in vocabulary),
+            lowercase=bool(data.get("lowercase", True)),
+        )
+
+
+class HashedEmbedding:
+    """Deterministic input vectors for models without an embedding table (a bare
+    ``nn.LSTM``): a token's vector is drawn N(0, 1) from a generator seeded by its hash,
+    so the same word always gets the same vector, in every run and on every machine."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._vectors: dict[int, np.ndarray] = {}
+
+    def vector(self, token_id: int) -> np.ndarray:
+        vector = self._vectors.get(token_id)
+        if vector is None:
+            vector = np.random.default_rng(token_id).standard_normal(self.size)
+            vector.flags.writeable = False
+            if len(self._vectors) < 100_000:  # bounded: a pasted novel must not leak memory
+                self._vectors[token_id] = vector
+        return vector
+
+    def __call__(self, ids: np.ndarray) -> np.ndarray:
+        if len(ids) == 0:
+            return np.zeros((0, self.size))
+        return np.stack([self.vector(int(i)) for i in ids])
