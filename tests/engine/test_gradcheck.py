@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from .cases import all_configs, cell_configs
+from . import checks
+from .cases import TEXT, all_configs, cell_configs
+from .checks import assert_no_mismatch
 from .engine_side import Case, bare_case, vocab_case
 from .reference import LossSpec, numerical_gradient, state_jacobian_norms
 
@@ -18,26 +20,11 @@ EPS = 1e-6
 TOL = 1e-6  # |engine - central difference| <= TOL + TOL * |central difference|
 
 
-def mismatch(label: str, engine, numeric: np.ndarray) -> str | None:
-    """A line describing the worst element where ``engine`` misses ``numeric``, or None."""
-    if engine is None:
-        return f"{label}: the engine returned None"
-    engine = np.asarray(engine, dtype=np.float64)
-    if engine.shape != numeric.shape:
-        return f"{label}: shape {engine.shape}, expected {numeric.shape}"
-    excess = np.abs(engine - numeric) - (TOL + TOL * np.abs(numeric))
-    excess = np.where(np.isnan(excess), np.inf, excess)
-    if (excess > 0).any():
-        where = np.unravel_index(np.argmax(excess), excess.shape)
-        return (
-            f"{label}: max |error| {np.max(np.abs(engine - numeric)):.3g} "
-            f"(at {tuple(int(i) for i in where)}: engine {engine[where]:.10g}, "
-            f"central difference {numeric[where]:.10g})"
-        )
-    return None
+def mismatch(label: str, engine, numeric) -> str | None:
+    return checks.mismatch(label, engine, numeric, TOL)
 
 
-def gradient_mismatches(case: Case) -> list[str]:
+def gradient_mismatches(case: Case) -> list[str | None]:
     """Compare the loss, then every gradient of ``case.trace.grads``, with the reference."""
     problem, grads = case.problem, case.trace.grads
     cfg = problem.cfg
@@ -61,7 +48,7 @@ def gradient_mismatches(case: Case) -> list[str]:
             if cfg.cell == "lstm":
                 numeric = numerical_gradient(problem, f"dc:{layer}:{direction}", EPS)
                 errors.append(mismatch(f"c[{key}]", grads.c[key], numeric))
-    return [error for error in errors if error]
+    return errors
 
 
 def assert_forward_agrees(case: Case) -> None:
@@ -97,8 +84,7 @@ def bare_params() -> list:
 def test_every_gradient_matches_central_differences(cfg, spec):
     case = bare_case(cfg, spec, seed=3)
     assert_forward_agrees(case)
-    errors = gradient_mismatches(case)
-    assert not errors, "\n".join(errors)
+    assert_no_mismatch(gradient_mismatches(case))
 
 
 @pytest.mark.parametrize("cfg", cell_configs(2, True) + cell_configs(1, False))
@@ -110,18 +96,23 @@ def test_task_losses_with_embedding_and_head(cfg, spec):
     gradients of embedding.weight and head.* are checked with all the others."""
     case = vocab_case(cfg, spec, seed=5)
     assert_forward_agrees(case)
-    errors = gradient_mismatches(case)
-    assert not errors, "\n".join(errors)
+    assert_no_mismatch(gradient_mismatches(case))
 
 
 @pytest.mark.parametrize("cfg", all_configs(biases=(True,)))
 def test_state_jacobian_norms(cfg):
     """grads.jacobian[(k, dir)][t] = ||d h_last / d h_t||_F within that layer and direction,
-    where h_last is the direction's final state (step T-1 forward, step 0 backward)."""
+    where h_last is the direction's final state (step T-1 forward, step 0 backward); the
+    same from ``model.jacobian_norms`` for a trace made without them."""
     case = bare_case(cfg, LossSpec("last-output-sum"), seed=7)
+    problem = case.problem
+    later = case.model.trace(TEXT, loss=None, jacobian=False, h0=problem.h0, c0=problem.c0)
+    separate = case.model.jacobian_norms(later)
+    errors = []
     for layer in range(cfg.num_layers):
         for direction in cfg.directions:
             key = (layer, direction)
-            numeric = state_jacobian_norms(case.problem, key, EPS)
-            error = mismatch(f"jacobian[{key}]", case.trace.grads.jacobian[key], numeric)
-            assert error is None, error
+            numeric = state_jacobian_norms(problem, key, EPS)
+            errors.append(mismatch(f"jacobian[{key}]", case.trace.grads.jacobian[key], numeric))
+            errors.append(mismatch(f"jacobian_norms()[{key}]", separate[key], numeric))
+    assert_no_mismatch(errors)

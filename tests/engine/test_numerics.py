@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from rnnstudio.engine.model import random_model
 
 from .cases import CELL_KINDS

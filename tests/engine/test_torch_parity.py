@@ -17,10 +17,12 @@ import pytest
 from rnnstudio.engine.config import RecurrentConfig
 
 from .cases import all_configs, cell_configs, make_config
+from .checks import assert_no_mismatch, mismatch
 from .engine_side import Case, bare_case, vocab_case
 from .reference import LossSpec, suffix
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.filterwarnings("ignore:LSTM with projections is not supported")
 F = torch.nn.functional
 
 EXACT = 1e-10  # float64 against float64
@@ -168,7 +170,7 @@ def torch_gold(case: Case, dtype=torch.float64) -> TorchRun:
         numpy64(h_n),
         None if c_n is None else numpy64(c_n),
         None if logits is None else numpy64(logits),
-        float(loss),
+        loss.item(),
         grads,
     )
     add_loop_values(gold, case, dtype)
@@ -216,63 +218,55 @@ def add_loop_values(gold: TorchRun, case: Case, dtype) -> None:
         )
 
 
-def compare(label: str, engine, gold: np.ndarray, tol: float, errors: list[str]) -> None:
-    engine = np.asarray(engine, dtype=np.float64)
-    if engine.shape != gold.shape:
-        errors.append(f"{label}: shape {engine.shape}, torch {gold.shape}")
-        return
-    error = np.abs(engine - gold)
-    if not (error <= tol + tol * np.abs(gold)).all():
-        errors.append(f"{label}: max |engine - torch| = {np.nanmax(error):.3g} (tolerance {tol:g})")
-
-
-def forward_mismatches(case: Case, gold: TorchRun, tol: float) -> list[str]:
+def forward_mismatches(case: Case, gold: TorchRun, tol: float) -> list[str | None]:
     trace, cfg = case.trace, case.problem.cfg
-    errors: list[str] = []
-    compare("x", trace.x, gold.x, tol, errors)
+    errors: list[str | None] = []
+    errors.append(mismatch("x", trace.x, gold.x, tol))
     for (layer, direction), hidden in gold.h.items():
         recorded = trace.layer(layer, direction)
-        compare(f"l{layer}.{direction}.h", recorded.h, hidden, tol, errors)
+        errors.append(mismatch(f"l{layer}.{direction}.h", recorded.h, hidden, tol))
         if cfg.cell == "lstm":
-            compare(f"l{layer}.{direction}.c", recorded.c, gold.c[(layer, direction)], tol, errors)
+            errors.append(
+                mismatch(f"l{layer}.{direction}.c", recorded.c, gold.c[(layer, direction)], tol)
+            )
         assert set(recorded.gates) == set(cfg.gates)
         for name, values in gold.gates[(layer, direction)].items():
-            compare(f"l{layer}.{direction}.{name}", recorded.gates[name], values, tol, errors)
+            errors.append(
+                mismatch(f"l{layer}.{direction}.{name}", recorded.gates[name], values, tol)
+            )
         row = layer * cfg.num_directions + cfg.directions.index(direction)
         last = -1 if direction == "fwd" else 0
-        compare(f"h_n[{row}]", recorded.h[last], gold.h_n[row], tol, errors)
+        errors.append(mismatch(f"h_n[{row}]", recorded.h[last], gold.h_n[row], tol))
         if cfg.cell == "lstm":
-            compare(f"c_n[{row}]", recorded.c[last], gold.c_n[row], tol, errors)
+            errors.append(mismatch(f"c_n[{row}]", recorded.c[last], gold.c_n[row], tol))
     top = [trace.layer(cfg.num_layers - 1, d).h for d in cfg.directions]
-    compare("output", np.concatenate(top, axis=-1), gold.output, tol, errors)
+    errors.append(mismatch("output", np.concatenate(top, axis=-1), gold.output, tol))
     if gold.logits is not None:
-        compare("logits", trace.logits, gold.logits, tol, errors)
+        errors.append(mismatch("logits", trace.logits, gold.logits, tol))
     return errors
 
 
-def gradient_mismatches(case: Case, gold: TorchRun, tol: float) -> list[str]:
+def gradient_mismatches(case: Case, gold: TorchRun, tol: float) -> list[str | None]:
     grads = case.trace.grads
-    errors: list[str] = []
-    compare("loss_value", grads.loss_value, np.float64(gold.loss), tol, errors)
+    errors: list[str | None] = []
+    errors.append(mismatch("loss_value", grads.loss_value, np.float64(gold.loss), tol))
     for name, value in grads.params.items():
-        compare(f"grad {name}", value, gold.grads[name], tol, errors)
+        errors.append(mismatch(f"grad {name}", value, gold.grads[name], tol))
     assert set(grads.params) == set(case.problem.params)
-    compare("grad x", grads.x, gold.grads["x"], tol, errors)
-    compare("grad h0", grads.h0, gold.grads["h0"], tol, errors)
+    errors.append(mismatch("grad x", grads.x, gold.grads["x"], tol))
+    errors.append(mismatch("grad h0", grads.h0, gold.grads["h0"], tol))
     if "c0" in gold.grads:
-        compare("grad c0", grads.c0, gold.grads["c0"], tol, errors)
+        errors.append(mismatch("grad c0", grads.c0, gold.grads["c0"], tol))
     for key, value in gold.grad_h.items():
-        compare(f"grad h{key}", grads.h[key], value, tol, errors)
+        errors.append(mismatch(f"grad h{key}", grads.h[key], value, tol))
     for key, value in gold.grad_c.items():
-        compare(f"grad c{key}", grads.c[key], value, tol, errors)
+        errors.append(mismatch(f"grad c{key}", grads.c[key], value, tol))
     return errors
 
 
 def assert_parity(case: Case, gold: TorchRun, forward_tol: float, gradient_tol: float) -> None:
-    errors = forward_mismatches(case, gold, forward_tol) + gradient_mismatches(
-        case, gold, gradient_tol
-    )
-    assert not errors, "\n".join(errors)
+    errors = forward_mismatches(case, gold, forward_tol)
+    assert_no_mismatch(errors + gradient_mismatches(case, gold, gradient_tol))
 
 
 @pytest.mark.parametrize("cfg", all_configs())
@@ -306,7 +300,7 @@ def test_float32_parity(cfg):
     forward = torch_gold(case, torch.float32)
     errors = forward_mismatches(case, forward, SINGLE)
     errors += gradient_mismatches(case, torch_gold(case, torch.float64), SINGLE)
-    assert not errors, "\n".join(errors)
+    assert_no_mismatch(errors)
 
 
 @pytest.mark.parametrize(("dtype", "tol"), [("float64", EXACT), ("float32", SINGLE)])
