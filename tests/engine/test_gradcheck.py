@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rnnstudio.engine.config import RecurrentConfig
 
 from . import checks
-from .cases import TEXT, all_configs, cell_configs
+from .cases import CELL_KINDS, TEXT, all_configs, cell_configs
 from .checks import assert_no_mismatch
 from .engine_side import Case, bare_case, vocab_case
 from .reference import LossSpec, numerical_gradient, state_jacobian_norms
 
 EPS = 1e-6
 TOL = 1e-6  # |engine - central difference| <= TOL + TOL * |central difference|
+FORWARD_TOL = 1e-12  # engine against the reference, both float64
 
 
 def mismatch(label: str, engine, numeric) -> str | None:
@@ -52,12 +57,24 @@ def gradient_mismatches(case: Case) -> list[str | None]:
 
 
 def assert_forward_agrees(case: Case) -> None:
-    """The reference and the engine compute the same states (else the check proves nothing)."""
+    """The reference and the engine compute the same states, gates and logits (else the
+    central differences would describe another function); this also proves the forward
+    pass where torch is not installed."""
     result = case.problem.forward()
-    for (layer, direction), hidden in result.h.items():
-        np.testing.assert_allclose(
-            case.trace.layer(layer, direction).h, hidden[0], rtol=1e-12, atol=1e-12
-        )
+    errors = []
+    for key, hidden in result.h.items():
+        recorded = case.trace.layer(*key)
+        errors.append(checks.mismatch(f"h{key}", recorded.h, hidden[0], FORWARD_TOL))
+        if key in result.c:
+            errors.append(checks.mismatch(f"c{key}", recorded.c, result.c[key][0], FORWARD_TOL))
+        assert set(recorded.gates) == set(result.gates[key])
+        for name, values in result.gates[key].items():
+            errors.append(
+                checks.mismatch(f"{name}{key}", recorded.gates[name], values[0], FORWARD_TOL)
+            )
+    if result.logits is not None:
+        errors.append(checks.mismatch("logits", case.trace.logits, result.logits[0], FORWARD_TOL))
+    assert_no_mismatch(errors)
 
 
 def bare_losses(cfg) -> list[LossSpec]:
@@ -116,3 +133,42 @@ def test_state_jacobian_norms(cfg):
             errors.append(mismatch(f"jacobian[{key}]", case.trace.grads.jacobian[key], numeric))
             errors.append(mismatch(f"jacobian_norms()[{key}]", separate[key], numeric))
     assert_no_mismatch(errors)
+
+
+@st.composite
+def shapes(draw):
+    """Any cell, sizes down to 1, up to 3 layers, 1 to 6 steps, and a loss."""
+    kind = draw(st.sampled_from(sorted(CELL_KINDS)))
+    hidden = draw(st.integers(2 if kind == "lstm-proj" else 1, 6))
+    options = dict(CELL_KINDS[kind])
+    if kind == "lstm-proj":
+        options["proj_size"] = draw(st.integers(1, hidden - 1))
+    cfg = RecurrentConfig(
+        input_size=draw(st.integers(1, 5)),
+        hidden_size=hidden,
+        num_layers=draw(st.integers(1, 3)),
+        bidirectional=draw(st.booleans()),
+        bias=draw(st.booleans()),
+        **options,
+    )
+    steps = draw(st.integers(1, 6))
+    if draw(st.booleans()):
+        spec = LossSpec("last-output-sum")
+    else:
+        spec = LossSpec(
+            "probe",
+            step=draw(st.integers(-steps, steps - 1)),
+            unit=draw(st.integers(0, cfg.output_size - 1)),
+            layer=draw(st.integers(0, cfg.num_layers - 1)),
+            direction=draw(st.sampled_from(cfg.directions)),
+        )
+    return cfg, spec, " ".join(f"w{draw(st.integers(0, 3))}" for _ in range(steps))
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(shapes(), st.integers(0, 2**16))
+def test_every_gradient_for_drawn_shapes(drawn, seed):
+    cfg, spec, text = drawn
+    case = bare_case(cfg, spec, seed=seed, text=text)
+    assert_forward_agrees(case)
+    assert_no_mismatch(gradient_mismatches(case))
