@@ -319,6 +319,73 @@ def test_long_sequence_initial_state_gradients(dtype, tol):
         assert np.abs(engine - expected).max() <= tol * scale, name
 
 
+def one_layer_view(case: Case, gold: TorchRun, key) -> tuple:
+    """Layer ``key`` alone as a one-layer forward cell: its config, weights renamed to
+    ``l0``, its inputs and states in processing order (reversed for ``bwd``)."""
+    cfg = case.problem.cfg
+    layer, direction = key
+    s = suffix(layer, direction)
+    single = RecurrentConfig(
+        cfg.cell,
+        cfg.layer_input_size(layer),
+        cfg.hidden_size,
+        1,
+        cfg.nonlinearity,
+        cfg.bias,
+        False,
+        cfg.proj_size,
+    )
+    weights = {
+        name[: -len(s)] + "l0": torch.tensor(value)
+        for name, value in case.problem.params.items()
+        if name.endswith("_" + s)
+    }
+    if layer == 0:
+        inputs = gold.x
+    else:
+        inputs = np.concatenate([gold.h[layer - 1, d] for d in cfg.directions], axis=-1)
+    order = slice(None) if direction == "fwd" else slice(None, None, -1)
+    cells = gold.c[key][order] if key in gold.c else None
+    return single, weights, torch.tensor(inputs[order].copy()), gold.h[key][order], cells
+
+
+def torch_jacobian_norms(case: Case, gold: TorchRun, key) -> np.ndarray:
+    """||d h_last / d h_t||_F by torch autograd: rerun the layer from h_t (and c_t) over
+    the remaining steps of its own processing order, inputs held fixed."""
+    single, weights, inputs, hidden, cells = one_layer_view(case, gold, key)
+    steps = len(inputs)
+    norms = np.empty(steps)
+    for t in range(steps):
+        c_t = None if cells is None else torch.tensor(cells[t].copy())[None]
+
+        def last_state(h_t, t=t, c_t=c_t):
+            if t == steps - 1:
+                return h_t
+            output, _ = cell_loop(single, weights, inputs[t + 1 :], h_t[None], c_t)
+            return output[-1]
+
+        jac = torch.autograd.functional.jacobian(last_state, torch.tensor(hidden[t].copy()))
+        norms[t] = float(torch.linalg.norm(jac))
+    return norms if key[1] == "fwd" else norms[::-1]
+
+
+@pytest.mark.parametrize("cfg", cell_configs(2, True))
+def test_float64_parity_of_state_jacobian_norms(cfg):
+    case = bare_case(cfg, LossSpec("last-output-sum"), seed=16)
+    gold = torch_gold(case)
+    assert_no_mismatch(
+        [
+            mismatch(
+                f"jacobian{key}",
+                case.trace.grads.jacobian[key],
+                torch_jacobian_norms(case, gold, key),
+                EXACT,
+            )
+            for key in gold.h
+        ]
+    )
+
+
 def test_reference_is_torch():
     """The NumPy reference behind the central differences equals nn.LSTM with projection."""
     cfg = make_config("lstm-proj", 2, True)
