@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from rnnstudio.engine.model import Model, ModelConfig, random_model
-from rnnstudio.engine.tokenizers import Tokenizer
 
 from rnnstudio.engine import losses
 from rnnstudio.engine.config import RecurrentConfig
+from rnnstudio.engine.model import Model, ModelConfig, random_model
+from rnnstudio.engine.tokenizers import Tokenizer
 
 from .cases import LABELS, TEXT, TEXT_WITH_UNKNOWN, VOCABULARY, initial_states
 from .reference import LossSpec, Problem, random_params

@@ -8,7 +8,8 @@ import pytest
 
 from rnnstudio.engine.model import random_model
 
-from .cases import CELL_KINDS
+from .cases import CELL_KINDS, TEXT
+from .checks import assert_no_mismatch, mismatch
 
 LONG_TEXT = " ".join(f"w{i % 37}" for i in range(200))
 
@@ -141,3 +142,16 @@ def test_state_jacobian_above_the_exact_limit_is_a_close_estimate():
     trace = model.trace("one two three four five", loss="last-output-sum")
     exact = tanh_rnn_jacobian_norms(model, trace)
     np.testing.assert_allclose(trace.grads.jacobian[0, "fwd"], exact, rtol=0.22)
+
+
+@pytest.mark.parametrize("kind", list(CELL_KINDS))
+def test_float32_gradients_when_asked_are_the_float64_ones_rounded(kind):
+    model = random_model(hidden_size=6, input_size=4, num_layers=2, seed=5, **CELL_KINDS[kind])
+    wide = model.trace(TEXT, loss="last-output-sum").grads
+    narrow = model.trace(TEXT, loss="last-output-sum", grad_dtype="float32").grads
+    pairs = [("x", narrow.x, wide.x), ("h0", narrow.h0, wide.h0)]
+    pairs += [(name, narrow.params[name], value) for name, value in wide.params.items()]
+    pairs += [(f"h{key}", narrow.h[key], value) for key, value in wide.h.items()]
+    pairs += [(f"jacobian{key}", narrow.jacobian[key], v) for key, v in wide.jacobian.items()]
+    assert {np.asarray(n).dtype for _, n, _ in pairs} == {np.dtype(np.float32)}
+    assert_no_mismatch([mismatch(label, n, w, 1e-5) for label, n, w in pairs])

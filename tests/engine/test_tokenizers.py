@@ -10,9 +10,9 @@ import sys
 
 import numpy as np
 import pytest
+
 from rnnstudio.engine.model import random_model
 from rnnstudio.engine.tokenizers import UNK, Tokenizer
-
 from rnnstudio.errors import TextError
 
 from .cases import TEXT, TEXT_WITH_UNKNOWN, VOCABULARY
