@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .losses import Loss, LossInputs, parse_loss
+from .readout import embedding_backward, head_backward
 from .stack import StackCache
 from .tokenizers import Tokens
 from .trace import Gradients, LayerTrace, Trace, find_nonfinite
@@ -107,7 +108,6 @@ def _backward(
 ) -> Gradients:
     rec, cfg = model.config.recurrent, model.config
     top_layer = rec.num_layers - 1
-    top = cache.outputs[-1]
     seeds = loss.seeds(
         LossInputs(_states(cache), logits, tokens.ids, cfg.labels, top_layer,
                    rec.directions),
@@ -117,24 +117,14 @@ def _backward(
     params: dict[str, np.ndarray] = {}
     if logits is not None:
         grad_logits = np.zeros(logits.shape, dtype) if seeds.logits is None else seeds.logits
-        head_weight = model.params["head.weight"].astype(dtype)
-        flat_top = top.reshape(-1, top.shape[-1]).astype(dtype)
-        flat_logits = grad_logits.reshape(-1, grad_logits.shape[-1])
-        params["head.weight"] = flat_logits.T @ flat_top
-        params["head.bias"] = flat_logits.sum(axis=0)
-        grad_top = grad_logits @ head_weight  # (T, B, D)
-        width = rec.output_size
-        for j, direction in enumerate(rec.directions):
-            key = (top_layer, direction, "h")
-            part = grad_top[..., j * width : (j + 1) * width]
-            grad_states[key] = part if key not in grad_states else grad_states[key] + part
+        params.update(head_backward(model.params["head.weight"], cache.outputs[-1],
+                                    grad_logits, rec, grad_states))
     grads = model.stack.backward(cache, grad_states, dtype, should_stop)
     assert grads.x is not None and grads.h0 is not None
     grad_x = grads.x[:, 0]
     if cfg.embedding == "table":
-        table = np.zeros(model.params["embedding.weight"].shape, dtype)
-        np.add.at(table, tokens.ids, grad_x)
-        params["embedding.weight"] = table
+        params["embedding.weight"] = embedding_backward(
+            model.params["embedding.weight"].shape, tokens.ids, grad_x)
     params.update(grads.params)
     squeeze = {key: np.ascontiguousarray(v[:, 0]) for key, v in grads.hidden.items()}
     squeeze_c = {key: np.ascontiguousarray(v[:, 0]) for key, v in grads.cell.items()}
