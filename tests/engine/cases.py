@@ -6,8 +6,11 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import strategies as st
 
 from rnnstudio.engine.config import RecurrentConfig
+
+from .reference import LossSpec
 
 INPUT_SIZE = 3
 HIDDEN_SIZE = 5
@@ -70,3 +73,35 @@ def initial_states(cfg: RecurrentConfig, seed: int) -> tuple[np.ndarray, np.ndar
     h0 = rng.uniform(-0.8, 0.8, (rows, cfg.output_size))
     c0 = rng.uniform(-0.8, 0.8, (rows, cfg.hidden_size)) if cfg.cell == "lstm" else None
     return h0, c0
+
+
+@st.composite
+def drawn_cases(draw, top_layer_probes: bool = False):
+    """(config, loss, text, seed): any cell, sizes down to 1, up to 3 layers, 1 to 6 steps,
+    last-output-sum or a probe of h (of the top layer only, with ``top_layer_probes``)."""
+    kind = draw(st.sampled_from(sorted(CELL_KINDS)))
+    hidden = draw(st.integers(2 if kind == "lstm-proj" else 1, 6))
+    options = dict(CELL_KINDS[kind])
+    if kind == "lstm-proj":
+        options["proj_size"] = draw(st.integers(1, hidden - 1))
+    cfg = RecurrentConfig(
+        input_size=draw(st.integers(1, 5)),
+        hidden_size=hidden,
+        num_layers=draw(st.integers(1, 3)),
+        bidirectional=draw(st.booleans()),
+        bias=draw(st.booleans()),
+        **options,
+    )
+    steps = draw(st.integers(1, 6))
+    if draw(st.booleans()):
+        spec = LossSpec("last-output-sum")
+    else:
+        spec = LossSpec(
+            "probe",
+            step=draw(st.integers(-steps, steps - 1)),
+            unit=draw(st.integers(0, cfg.output_size - 1)),
+            layer=-1 if top_layer_probes else draw(st.integers(0, cfg.num_layers - 1)),
+            direction=draw(st.sampled_from(cfg.directions)),
+        )
+    text = " ".join(f"w{draw(st.integers(0, 3))}" for _ in range(steps))
+    return cfg, spec, text, draw(st.integers(0, 2**16))

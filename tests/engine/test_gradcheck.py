@@ -10,12 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from rnnstudio.engine.config import RecurrentConfig
 
 from . import checks
-from .cases import CELL_KINDS, TEXT, all_configs, cell_configs
+from .cases import TEXT, all_configs, cell_configs, drawn_cases
 from .checks import assert_no_mismatch
 from .engine_side import Case, bare_case, vocab_case
 from .reference import LossSpec, numerical_gradient, state_jacobian_norms
@@ -135,40 +132,10 @@ def test_state_jacobian_norms(cfg):
     assert_no_mismatch(errors)
 
 
-@st.composite
-def shapes(draw):
-    """Any cell, sizes down to 1, up to 3 layers, 1 to 6 steps, and a loss."""
-    kind = draw(st.sampled_from(sorted(CELL_KINDS)))
-    hidden = draw(st.integers(2 if kind == "lstm-proj" else 1, 6))
-    options = dict(CELL_KINDS[kind])
-    if kind == "lstm-proj":
-        options["proj_size"] = draw(st.integers(1, hidden - 1))
-    cfg = RecurrentConfig(
-        input_size=draw(st.integers(1, 5)),
-        hidden_size=hidden,
-        num_layers=draw(st.integers(1, 3)),
-        bidirectional=draw(st.booleans()),
-        bias=draw(st.booleans()),
-        **options,
-    )
-    steps = draw(st.integers(1, 6))
-    if draw(st.booleans()):
-        spec = LossSpec("last-output-sum")
-    else:
-        spec = LossSpec(
-            "probe",
-            step=draw(st.integers(-steps, steps - 1)),
-            unit=draw(st.integers(0, cfg.output_size - 1)),
-            layer=draw(st.integers(0, cfg.num_layers - 1)),
-            direction=draw(st.sampled_from(cfg.directions)),
-        )
-    return cfg, spec, " ".join(f"w{draw(st.integers(0, 3))}" for _ in range(steps))
-
-
 @settings(max_examples=40, deadline=None, derandomize=True)
-@given(shapes(), st.integers(0, 2**16))
-def test_every_gradient_for_drawn_shapes(drawn, seed):
-    cfg, spec, text = drawn
+@given(drawn_cases())
+def test_every_gradient_for_drawn_shapes(drawn):
+    cfg, spec, text, seed = drawn
     case = bare_case(cfg, spec, seed=seed, text=text)
     assert_forward_agrees(case)
     assert_no_mismatch(gradient_mismatches(case))

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
 
 from rnnstudio.engine.config import RecurrentConfig
 
-from .cases import all_configs, cell_configs, make_config
+from .cases import all_configs, cell_configs, drawn_cases, make_config
 from .checks import assert_no_mismatch, mismatch
 from .engine_side import Case, bare_case, vocab_case
 from .reference import LossSpec, suffix
@@ -384,6 +385,14 @@ def test_float64_parity_of_state_jacobian_norms(cfg):
             for key in gold.h
         ]
     )
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(drawn_cases(top_layer_probes=True))
+def test_float64_parity_for_drawn_shapes(drawn):
+    cfg, spec, text, seed = drawn
+    case = bare_case(cfg, spec, seed=seed, text=text)
+    assert_parity(case, torch_gold(case), EXACT, EXACT)
 
 
 def test_reference_is_torch():
