@@ -57,6 +57,7 @@ def assert_forward_agrees(case: Case) -> None:
     """The reference and the engine compute the same states, gates and logits (else the
     central differences would describe another function); this also proves the forward
     pass where torch is not installed."""
+    assert case.trace.nonfinite is None
     result = case.problem.forward()
     errors = []
     for key, hidden in result.h.items():

@@ -7,10 +7,12 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import rnnstudio
 from rnnstudio.engine.model import random_model
 from rnnstudio.engine.tokenizers import UNK, Tokenizer
 from rnnstudio.errors import TextError
@@ -125,7 +127,9 @@ def test_hashed_embedding_is_the_same_in_another_interpreter():
         "t = random_model('lstm', 4, input_size=6, seed=5).trace('the cat', loss=None);"
         "print(json.dumps(np.asarray(t.x, dtype=float).tolist()))"
     )
-    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    root = str(Path(rnnstudio.__file__).resolve().parents[1])  # this checkout, installed or not
+    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+    env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": path}
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
