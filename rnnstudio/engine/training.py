@@ -1,0 +1,244 @@
+"""A NumPy trainer: batched forward and backward through time, Adam or SGD.
+
+The same layer kernels as the tracer run on a batch (T, B, ...), so training is not a
+Python loop over examples. Gradient-norm clipping is a training option only: it changes
+the update, never the gradients the app displays (those come from ``Model.trace``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError
+from .config import RecurrentConfig
+from .layer import check_stop
+from .model import Model, ModelConfig
+from .params import init_recurrent
+from .readout import embedding_backward, head_backward
+from .stack import RecurrentStack
+from .tasks import Batch, Task, make_task
+from .tokenizers import Tokenizer
+
+OPTIMIZERS = ("adam", "sgd")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a training run; with the seed, it reproduces the model."""
+
+    task: str = "recall"
+    cell: str = "lstm"
+    hidden_size: int = 32
+    input_size: int = 16
+    num_layers: int = 1
+    nonlinearity: str = "tanh"
+    bidirectional: bool = False
+    steps: int = 1500
+    batch_size: int = 32
+    optimizer: str = "adam"
+    learning_rate: float = 0.01
+    clip_norm: float | None = 1.0
+    forget_bias: float = 1.0
+    curriculum: float = 0.5
+    seed: int = 0
+    eval_every: int = 100
+    eval_size: int = 256
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(f"unknown optimizer {self.optimizer!r}: use adam or sgd")
+        if self.steps < 1 or self.batch_size < 1 or self.learning_rate <= 0:
+            raise ConfigError("steps, batch size and learning rate must be positive")
+        make_task(self.task)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TrainReport:
+    """One evaluation point: held-out loss/accuracy and ||dL/dh_t|| averaged over a
+    held-out batch (the gradient-through-time curve as training goes)."""
+
+    step: int
+    train_loss: float
+    eval_loss: float
+    eval_accuracy: float
+    grad_norms: np.ndarray  # (T,)
+    seconds: float
+
+
+@dataclass
+class TrainResult:
+    model: Model
+    reports: list[TrainReport] = field(default_factory=list)
+
+
+def initial_params(
+    model_config: ModelConfig, rng: np.random.Generator, forget_bias: float = 0.0
+) -> dict[str, np.ndarray]:
+    """PyTorch's defaults: N(0, 1) embedding, U(+-1/sqrt(H)) recurrent, U(+-1/sqrt(D))
+    head; plus ``forget_bias`` added to an LSTM's forget-gate rows of ``bias_ih``, which
+    starts the cell remembering (Jozefowicz et al., 2015) and lets it find long gaps."""
+    rec = model_config.recurrent
+    params = init_recurrent(rec, rng, 1.0, np.float32)
+    if rec.cell == "lstm" and rec.bias:
+        size = rec.hidden_size
+        for name in params:
+            if name.startswith("rnn.bias_ih"):
+                params[name][size : 2 * size] += forget_bias
+    vocab = model_config.tokenizer.vocabulary or ()
+    params["embedding.weight"] = rng.standard_normal((len(vocab), rec.input_size)).astype(
+        np.float32)
+    width = rec.output_size * rec.num_directions
+    bound = 1.0 / np.sqrt(width)
+    params["head.weight"] = rng.uniform(-bound, bound, (model_config.head_size, width)).astype(
+        np.float32)
+    params["head.bias"] = rng.uniform(-bound, bound, model_config.head_size).astype(np.float32)
+    return params
+
+
+def model_config_for(config: TrainConfig, task: Task) -> ModelConfig:
+    rec = RecurrentConfig(config.cell, config.input_size, config.hidden_size, config.num_layers,
+                          config.nonlinearity, True, config.bidirectional)
+    return ModelConfig(rec, Tokenizer(task.tokenizer, task.vocabulary()), "table", task.kind,
+                       task.labels, "float32")
+
+
+def batch_loss(
+    model_config: ModelConfig, params: dict[str, np.ndarray], batch: Batch, backward: bool
+) -> tuple[float, float, dict[str, np.ndarray], np.ndarray]:
+    """Mean cross-entropy, accuracy, parameter gradients (if ``backward``) and the
+    per-step mean ||dL/dh_t|| of the top forward layer for one batch."""
+    tokenizer, rec = model_config.tokenizer, model_config.recurrent
+    ids = np.stack([tokenizer.encode(seq).ids for seq in batch.tokens], axis=1)  # (T, B)
+    x = params["embedding.weight"][ids]
+    stack = RecurrentStack(rec, params)
+    cache = stack.forward(x, np.float32)
+    top = cache.outputs[-1]
+    logits = top @ params["head.weight"].T + params["head.bias"]
+    steps, size = logits.shape[0], logits.shape[1]
+    grad_logits = np.zeros_like(logits)
+    if batch.targets is not None:  # class at the last step
+        scores, targets, rows = logits[-1], batch.targets, np.arange(size)
+    else:  # next token at every step
+        scores = logits[:-1].reshape(-1, logits.shape[-1])
+        targets, rows = ids[1:].reshape(-1), np.arange(scores.shape[0])
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = float(-log_probs[rows, targets].mean())
+    accuracy = float((log_probs.argmax(axis=1) == targets).mean())
+    if not backward:
+        return loss, accuracy, {}, np.zeros(steps)
+    d_scores = np.exp(log_probs)
+    d_scores[rows, targets] -= 1.0
+    d_scores /= len(rows)
+    if batch.targets is not None:
+        grad_logits[-1] = d_scores
+    else:
+        grad_logits[:-1] = d_scores.reshape(steps - 1, size, -1)
+    grad_states: dict[tuple[int, str, str], np.ndarray] = {}
+    grads = head_backward(params["head.weight"], top, grad_logits, rec, grad_states)
+    stack_grads = stack.backward(cache, grad_states, np.float32)
+    grads.update(stack_grads.params)
+    assert stack_grads.x is not None
+    grads["embedding.weight"] = embedding_backward(params["embedding.weight"].shape, ids,
+                                                   stack_grads.x)
+    hidden = stack_grads.hidden[rec.num_layers - 1, "fwd"]
+    norms = np.linalg.norm(hidden, axis=2).mean(axis=1)
+    return loss, accuracy, grads, norms
+
+
+class Adam:
+    """Adam (Kingma & Ba) with bias correction; SGD when ``plain``."""
+
+    def __init__(self, learning_rate: float, plain: bool = False) -> None:
+        self.learning_rate, self.plain = learning_rate, plain
+        self.moments: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.count = 0
+
+    def update(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+        self.count += 1
+        for name, grad in grads.items():
+            if self.plain:
+                params[name] -= self.learning_rate * grad
+                continue
+            first, second = self.moments.get(name, (np.zeros_like(grad), np.zeros_like(grad)))
+            first = 0.9 * first + 0.1 * grad
+            second = 0.999 * second + 0.001 * grad * grad
+            self.moments[name] = (first, second)
+            corrected = first / (1 - 0.9**self.count)
+            scale = np.sqrt(second / (1 - 0.999**self.count)) + 1e-8
+            params[name] -= (self.learning_rate * corrected / scale).astype(params[name].dtype)
+
+
+def clip_by_norm(grads: dict[str, np.ndarray], max_norm: float | None) -> float:
+    """Scale all gradients together so their global norm is at most ``max_norm``."""
+    total = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads.values())))
+    if max_norm is not None and total > max_norm:
+        for grad in grads.values():
+            grad *= max_norm / total
+    return total
+
+
+def train(
+    config: TrainConfig,
+    should_stop: Callable[[], bool] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+    on_report: Callable[[TrainReport], None] | None = None,
+) -> TrainResult:
+    """Train a model on a generated task; reproducible from ``config.seed``."""
+    task = make_task(config.task)
+    model_config = model_config_for(config, task)
+    rng = np.random.default_rng(config.seed)
+    params = initial_params(model_config, rng, config.forget_bias)
+    eval_batch = task.sample(np.random.default_rng(config.seed + 1_000_003), config.eval_size)
+    optimizer = Adam(config.learning_rate, plain=config.optimizer == "sgd")
+    result_reports: list[TrainReport] = []
+    started = time.perf_counter()
+    recent: list[float] = []
+    with np.errstate(over="ignore"):
+        for step in range(1, config.steps + 1):
+            check_stop(should_stop, 0)
+            # Curriculum: the longest sequences grow to full length over the first
+            # `curriculum` fraction of the steps (0 = full length from the start).
+            fraction = step / (config.curriculum * config.steps) if config.curriculum else 1.0
+            batch = task.at_difficulty(fraction).sample(rng, config.batch_size)
+            loss, _, grads, _ = batch_loss(model_config, params, batch, backward=True)
+            clip_by_norm(grads, config.clip_norm)
+            optimizer.update(params, grads)
+            recent.append(loss)
+            if step % config.eval_every == 0 or step == config.steps:
+                eval_loss, accuracy, _, norms = batch_loss(model_config, params, eval_batch, True)
+                report = TrainReport(step, float(np.mean(recent)), eval_loss, accuracy, norms,
+                                     time.perf_counter() - started)
+                recent.clear()
+                result_reports.append(report)
+                if on_report is not None:
+                    on_report(report)
+            if on_progress is not None:
+                on_progress(step, config.steps)
+    card = {"origin": "trained", "train": config.to_dict(), "task": task.name}
+    final = Model(ModelConfig(model_config.recurrent, model_config.tokenizer, "table",
+                              task.kind, task.labels, "float32", card), params,
+                  source=f"trained {config.cell} on {task.name}")
+    return TrainResult(final, result_reports)
+
+
+def evaluate(model: Model, task: Task, examples: int, seed: int) -> float:
+    """Accuracy on freshly generated examples (batches of 256)."""
+    rng = np.random.default_rng(seed)
+    params = dict(model.params)
+    correct = 0.0
+    done = 0
+    while done < examples:
+        size = min(256, examples - done)
+        _, accuracy, _, _ = batch_loss(model.config, params, task.sample(rng, size), False)
+        correct += accuracy * size
+        done += size
+    return correct / examples
