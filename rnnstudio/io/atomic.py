@@ -28,6 +28,8 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
     path when its folder is missing or read-only, or the path is a folder.
     """
     target = Path(path)
+    if target.is_symlink():  # write through the link, as open() would, keeping the link
+        target = target.resolve()
     folder = target.parent if str(target.parent) else Path(".")
     if target.is_dir():
         raise ExportError(f"cannot write {target}: it is a folder; give a file name")

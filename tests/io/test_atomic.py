@@ -96,3 +96,15 @@ def test_os_refusal_becomes_export_error() -> None:
     # Even root cannot create files in /proc: the OSError must surface as ExportError.
     with pytest.raises(ExportError, match="/proc/rnnstudio-test.npz"):
         write_bytes_atomic("/proc/rnnstudio-test.npz", b"x")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symlinks")
+def test_writes_through_a_symlink(tmp_path: Path) -> None:
+    real = tmp_path / "data" / "trace.csv"
+    real.parent.mkdir()
+    real.write_text("old")
+    link = tmp_path / "latest.csv"
+    link.symlink_to(real)
+    assert write_text_atomic(link, "new") == real
+    assert link.is_symlink() and real.read_text() == "new"
+    assert _leftovers(real.parent) == [] and _leftovers(tmp_path) == []
