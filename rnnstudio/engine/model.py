@@ -169,6 +169,29 @@ class Model:
             return None
         return outputs @ self._params["head.weight"].T + self._params["head.bias"]
 
+    def initial_states(
+        self, h0: np.ndarray | None, c0: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Validated initial states with a batch axis: (L*D, 1, H_out) and (L*D, 1, H);
+        zeros where not given. Refuses any other shape with a message naming it."""
+        rec = self.config.recurrent
+        count = rec.num_layers * rec.num_directions
+        given = {}
+        for name, value, width in (("h0", h0, rec.output_size), ("c0", c0, rec.hidden_size)):
+            if value is None:
+                continue
+            array = np.asarray(value)
+            if array.shape != (count, width):
+                raise ConfigError(
+                    f"initial state {name} has shape {array.shape}; this model needs "
+                    f"({count}, {width}) = (layers x directions, "
+                    f"{'output' if name == 'h0' else 'hidden'} size)"
+                )
+            if not np.isfinite(array).all():
+                raise ConfigError(f"initial state {name} holds NaN or infinite values")
+            given[name] = array[:, None, :]
+        return self.stack.initial_states(1, self.dtype, given.get("h0"), given.get("c0"))
+
     def default_loss(self) -> str:
         return {None: "last-output-sum", "classify": "class", "next-token": "next-token"}[
             self.config.task
@@ -201,8 +224,7 @@ class Model:
         """||dh_T/dh_t|| (T,) per (layer, direction) for a trace made with
         ``jacobian=False``: the costly part (O(T H^3)) run as separate work, so a view can
         show states and gradients first. Re-runs the cheap forward pass from ``trace.x``."""
-        initial_h = None if trace.h0 is None else np.asarray(trace.h0)[:, None, :]
-        initial_c = None if trace.c0 is None else np.asarray(trace.c0)[:, None, :]
+        initial_h, initial_c = self.initial_states(trace.h0, trace.c0)
         with np.errstate(all="ignore"):
             cache = self.stack.forward(trace.x[:, None, :], self.dtype, initial_h, initial_c,
                                        should_stop)

@@ -43,11 +43,7 @@ class Stepper:
                 "direction reads the whole text first): use trace() instead"
             )
         self.model = model
-        h_init, c_init = model.stack.initial_states(
-            1, model.dtype,
-            None if h0 is None else np.asarray(h0)[:, None, :],
-            None if c0 is None else np.asarray(c0)[:, None, :],
-        )
+        h_init, c_init = model.initial_states(h0, c0)
         self._hidden = list(h_init)
         self._cell = list(c_init)
         self.records: list[StepRecord] = []

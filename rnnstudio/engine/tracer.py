@@ -63,8 +63,7 @@ def run_trace(
     passes = len(model.stack.keys())
     total = passes * (1 + (loss is not None) + (loss is not None and jacobian))
     x = model.embed(tokens.ids)
-    initial_h = None if h0 is None else np.asarray(h0)[:, None, :]
-    initial_c = None if c0 is None else np.asarray(c0)[:, None, :]
+    initial_h, initial_c = model.initial_states(h0, c0)
     with np.errstate(all="ignore"):  # overflow is reported through `nonfinite`
         cache = model.stack.forward(x[:, None, :], model.dtype, initial_h, initial_c,
                                     should_stop)
