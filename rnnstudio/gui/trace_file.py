@@ -1,8 +1,8 @@
-"""Read a saved trace (.npz) back into the shape the panels draw (NumPy only).
+"""A saved trace (.npz or .json) in the shape the panels draw (NumPy only).
 
-The engine has no trace loader yet; this adapter reads exactly the keys of the trace file
-format (``tokens``, ``l{k}.{dir}.{quantity}``, ``grad.*``, ``jacobian.*``, ``meta``) so the
-headless ``plot`` command can render a trace without the model that made it.
+``rnnstudio.io.load_trace`` gives the file's arrays by key; this adapter puts them behind
+the attributes of the engine's ``Trace`` (``layer(k, direction)``, ``grads`` ...), so the
+headless ``plot`` command renders a trace without the model that made it.
 """
 
 from __future__ import annotations
@@ -52,14 +52,20 @@ class SavedTrace:
         return self.layers[layer % self.config.recurrent.num_layers, direction]
 
 
+TRACE_SUFFIXES = (".npz", ".json")
+
+
 def is_trace_file(path: str | Path) -> bool:
-    """True for an .npz whose ``meta`` says it is an RNN Studio trace."""
-    if Path(path).suffix.lower() != ".npz":
+    """True for an .npz or .json holding trace keys (a model .npz holds ``rnn.*``)."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".json":
+        return True
+    if suffix != ".npz":
         return False
     try:
         with np.load(path, allow_pickle=False) as data:
             return "meta" in data.files and "tokens" in data.files
-    except (OSError, ValueError):
+    except (OSError, ValueError, EOFError):
         return False
 
 
@@ -70,13 +76,15 @@ def _recurrent_config(meta: dict[str, Any]) -> RecurrentConfig:
 
 def load_trace(path: str | Path) -> SavedTrace:
     """Read a trace written by ``save_trace``; raises ``TraceFileError`` with the reason."""
+    from .. import io as rnn_io
+
+    arrays = dict(rnn_io.load_trace(path))
     try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in data.files}
-        meta = json.loads(str(arrays.pop("meta")))
+        meta = arrays.pop("meta")
+        meta = json.loads(str(meta)) if not isinstance(meta, dict) else meta
         recurrent = _recurrent_config(meta)
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise TraceFileError(f"{path} is not a readable RNN Studio trace: {error}") from error
+    except (ValueError, KeyError, TypeError) as error:
+        raise TraceFileError(f"{path} is not an RNN Studio trace: {error}") from error
     states: dict[tuple[int, str], dict[str, np.ndarray]] = {}
     grads_h: dict[tuple[int, str], np.ndarray] = {}
     grads_c: dict[tuple[int, str], np.ndarray] = {}
@@ -99,7 +107,7 @@ def load_trace(path: str | Path) -> SavedTrace:
             jacobian=jacobian)
     nonfinite = meta.get("nonfinite")
     return SavedTrace(
-        tokens=[str(token) for token in arrays["tokens"]], x=arrays.get("x"),
+        tokens=[str(token) for token in np.asarray(arrays["tokens"])], x=arrays.get("x"),
         config=SimpleNamespace(recurrent=recurrent, tokenizer=None), layers=layers,
         grads=grads, unknown=list(meta.get("unknown") or []),
         nonfinite=SimpleNamespace(message=lambda: nonfinite) if nonfinite else None,

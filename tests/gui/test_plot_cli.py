@@ -62,3 +62,18 @@ def test_plot_errors_are_messages(qtbot, trace_path, tmp_path, capsys) -> None: 
     assert ".gif" in capsys.readouterr().err
     assert run_plot(_args(str(path), "--out", str(tmp_path / "x.png"), "--layer", "5")) == 2
     assert "layer 5" in capsys.readouterr().err
+
+
+def test_plot_from_a_json_trace_and_from_a_model_file(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from rnnstudio import io as rnn_io
+
+    model = random_model("gru", hidden_size=5, seed=2)
+    rnn_io.save_trace(model.trace("one two three"), tmp_path / "trace.json")
+    assert run_plot(_args(str(tmp_path / "trace.json"), "--out", str(tmp_path / "a.png"),
+                          "--panel", "gradients", "--width", "640")) == 0
+    assert QImage(str(tmp_path / "a.png")).width() == 640
+    rnn_io.save_model(model, tmp_path / "model.safetensors")
+    assert run_plot(_args(str(tmp_path / "model.safetensors"), "--text", "one two",
+                          "--out", str(tmp_path / "b.svg"), "--panel", "unit")) == 0
+    assert run_plot(_args(str(tmp_path / "model.safetensors"), "--out",
+                          str(tmp_path / "c.svg"))) == 2
