@@ -30,6 +30,7 @@ from .widgets.step_view import StepView
 from .widgets.text_input import TextInput
 from .widgets.token_strip import TokenStrip
 from .widgets.transport import Transport
+from .widgets.unit_inspector import UnitInspector
 from .window_dialogs import WindowDialogs
 
 MODEL_SUFFIXES = (".safetensors", ".npz", ".pt", ".pth", ".bin")
@@ -58,7 +59,7 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.token_strip = TokenStrip(session)
         self.step_view = StepView(session)
         self.gradients = GradientPanel(session)
-        self.unit_inspector = self._make_unit_inspector(session)
+        self.unit_inspector = UnitInspector(session)
         self.model_panel = ModelPanel(session)
         self.transport = Transport(session)
         self.panels: dict[str, Any] = {"heatmaps": self.heatmaps, "gradients": self.gradients,
@@ -75,14 +76,16 @@ class MainWindow(WindowDialogs, QMainWindow):
         session.busy_changed.connect(self._on_busy)
         self.model_panel.open_requested.connect(self.choose_model_file)
         self.default_state = self.saveState()
-        self.resize(1600, 1000)
+        self._fit_to_screen(1600, 1000)
         self._restore_settings()
 
-    @staticmethod
-    def _make_unit_inspector(session: Session) -> QWidget:
-        from .widgets.unit_inspector import UnitInspector
-
-        return UnitInspector(session)
+    def _fit_to_screen(self, width: int, height: int) -> None:
+        """Start at ``width`` x ``height`` or 95 % of a smaller screen."""
+        screen = self.screen().availableGeometry() if self.screen() else None
+        if screen is not None:
+            width = min(width, int(screen.width() * 0.95))
+            height = min(height, int(screen.height() * 0.95))
+        self.resize(width, height)
 
     def _dock(self, key: str, title: str, widget: QWidget,
               area: Qt.DockWidgetArea) -> QDockWidget:

@@ -67,6 +67,10 @@ class HeatmapRow:
         if data.levels != self._levels:
             self._levels = data.levels
             self.color_bar.setLevels(data.levels)
+            low, high = data.levels
+            # Three labels (ends and middle) stay legible on a short row.
+            self.color_bar.axis.setTicks([[(value, f"{value:g}")
+                                           for value in (low, (low + high) / 2, high)]])
         else:
             self.image.setLevels(data.levels)
         units, steps = data.values.shape
