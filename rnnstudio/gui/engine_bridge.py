@@ -17,6 +17,7 @@ class RandomModelSpec:
 
     cell: str = "lstm"
     hidden_size: int = 32
+    nonlinearity: str = "tanh"
     num_layers: int = 1
     bidirectional: bool = False
     seed: int = 0
@@ -26,7 +27,8 @@ class RandomModelSpec:
 
     def describe(self) -> str:
         direction = " bidirectional" if self.bidirectional else ""
-        return (f"random {self.cell.upper()} {self.num_layers}x{self.hidden_size}{direction}, "
+        kind = f"RNN ({self.nonlinearity})" if self.cell == "rnn" else self.cell.upper()
+        return (f"random {kind} {self.num_layers}x{self.hidden_size}{direction}, "
                 f"seed {self.seed}, gain {self.gain:g}")
 
 
@@ -53,6 +55,7 @@ def make_random_model(spec: RandomModelSpec) -> Any:
     from ..engine.model import random_model
 
     return random_model(spec.cell, hidden_size=spec.hidden_size, input_size=spec.input_size,
+                        nonlinearity=spec.nonlinearity,
                         num_layers=spec.num_layers, bidirectional=spec.bidirectional,
                         seed=spec.seed, gain=spec.gain, dtype=spec.dtype)
 

@@ -144,3 +144,58 @@ def test_view_selectors_switch_layer_and_direction(qtbot, window) -> None:  # ty
     expected = heatmaps(session.trace, 1, "bwd")
     np.testing.assert_array_equal(window.heatmaps.rows[0].image.image, expected[0].values)
     assert expected[0].values.shape == (6, 6)
+
+
+def test_model_dock_builds_models_and_overflow_is_flagged(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    panel = window.model_panel
+    panel.cell_box.setCurrentIndex(panel.cell_box.findText("RNN (relu)"))
+    panel.hidden_box.setValue(64)
+    panel.gain_box.setValue(20.0)
+    session = window.session
+    wait_for_trace(qtbot, session, panel.apply)
+    assert session.model.config.recurrent.nonlinearity == "relu"
+    assert session.random_spec.gain == 20.0
+    text = " ".join(f"w{index % 7}" for index in range(80))
+    wait_for_trace(qtbot, session, lambda: session.set_text(text))
+    warning = window.gradients.warning
+    assert not warning.isHidden() and "step 42" in warning.text()
+    assert [row.name for row in window.heatmaps.rows] == ["h"]
+    assert window.heatmaps.rows[0].image.levels[0] == 0.0  # ReLU h is not symmetric
+
+
+def test_hover_names_token_step_unit_and_value(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    row = window.heatmaps.rows[3]  # forget gate
+    view = row.plot.getViewBox()
+    scene_point = view.mapViewToScene(pg_point(2, 4))
+    window.heatmaps._on_mouse_moved(scene_point)
+    value = window.session.trace.layer(0).gates["f"][2, 4]
+    assert window.heatmaps.hover_label.text() == (
+        f"step 2 · “sat” · unit 4 · f = {value:.4f}")
+
+
+def pg_point(x: float, y: float):  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QPointF
+
+    return QPointF(x, y)
+
+
+def test_dropping_a_model_file_opens_it(qtbot, window, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    from rnnstudio import io as rnn_io
+    from rnnstudio.engine.model import random_model
+
+    path = tmp_path / "tiny.safetensors"
+    rnn_io.save_model(random_model("gru", hidden_size=4, seed=9), path)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    wait_for_trace(qtbot, window.session, lambda: window.dropEvent(event))
+    assert window.session.model_path == str(path)
+    assert window.session.model.config.recurrent.hidden_size == 4
+    assert window.settings.recent_files[0] == str(path)
+    assert [action.text() for action in window.actions.recent_menu.actions()] == [
+        "tiny.safetensors"]
+    assert "tiny.safetensors" in window.model_panel.summary.text()

@@ -21,6 +21,9 @@ from PySide6.QtWidgets import (
 from ..engine_bridge import RandomModelSpec
 from ..session import Session
 
+_CELL_CHOICES = (("LSTM", "lstm", "tanh"), ("GRU", "gru", "tanh"),
+                 ("RNN (tanh)", "rnn", "tanh"), ("RNN (relu)", "rnn", "relu"))
+
 
 def model_summary(model: Any, source: str, path: str | None) -> str:
     """Cell, sizes, parameter count, vocabulary and where the model came from."""
@@ -38,7 +41,8 @@ class ModelPanel(QWidget):
         super().__init__(parent)
         self.session = session
         self.cell_box = QComboBox()
-        self.cell_box.addItems(["lstm", "gru", "rnn"])
+        for text, cell, nonlinearity in _CELL_CHOICES:
+            self.cell_box.addItem(text, (cell, nonlinearity))
         self.hidden_box = self._spin(1, 1024, "Units per layer (hidden_size)")
         self.layers_box = self._spin(1, 8, "Stacked layers (num_layers)")
         self.bidirectional_box = QCheckBox("bidirectional")
@@ -87,14 +91,17 @@ class ModelPanel(QWidget):
         return box
 
     def spec(self) -> RandomModelSpec:
+        cell, nonlinearity = self.cell_box.currentData()
         return RandomModelSpec(
-            cell=self.cell_box.currentText(), hidden_size=self.hidden_box.value(),
+            cell=cell, nonlinearity=nonlinearity, hidden_size=self.hidden_box.value(),
             num_layers=self.layers_box.value(),
             bidirectional=self.bidirectional_box.isChecked(), seed=self.seed_box.value(),
             gain=self.gain_box.value(), dtype=self.dtype_box.currentText())
 
     def show_spec(self, spec: RandomModelSpec) -> None:
-        self.cell_box.setCurrentText(spec.cell)
+        index = self.cell_box.findData((spec.cell, spec.nonlinearity if spec.cell == "rnn"
+                                        else "tanh"))
+        self.cell_box.setCurrentIndex(max(index, 0))
         self.hidden_box.setValue(spec.hidden_size)
         self.layers_box.setValue(spec.num_layers)
         self.bidirectional_box.setChecked(spec.bidirectional)
