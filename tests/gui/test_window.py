@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from conftest import wait_for_trace
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QToolBar
 
 from rnnstudio.gui.equations import unit_equations
 from rnnstudio.gui.trace_view import heatmaps
@@ -199,3 +200,52 @@ def test_dropping_a_model_file_opens_it(qtbot, window, tmp_path) -> None:  # typ
     assert [action.text() for action in window.actions.recent_menu.actions()] == [
         "tiny.safetensors"]
     assert "tiny.safetensors" in window.model_panel.summary.text()
+
+
+def test_playback_reads_to_the_end_and_stops(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    session, transport = window.session, window.transport
+    transport.speed_box.setValue(60.0)
+    window.actions["first"].trigger()
+    window.actions["play"].trigger()
+    assert transport.playing and transport.timer.isSingleShot()
+    qtbot.waitUntil(lambda: session.cursor == session.step_count - 1, timeout=3000)
+    qtbot.waitUntil(lambda: not transport.playing, timeout=1000)
+    window.actions["play"].trigger()  # at the end, play starts again from the first step
+    assert session.cursor == 0 and transport.playing
+    window.actions["play"].trigger()
+    assert not transport.playing
+
+
+def test_unknown_tokens_are_flagged(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    from rnnstudio.engine.model import random_model
+    from rnnstudio.engine.tokenizers import UNK, Tokenizer
+
+    model = random_model("lstm", hidden_size=4, tokenizer=Tokenizer(
+        "word", vocabulary=(UNK, "the", "cat", "sat", "on", "mat")))
+    session = window.session
+    wait_for_trace(qtbot, session, lambda: session.set_model(model, "closed vocabulary"))
+    wait_for_trace(qtbot, session, lambda: session.set_text("the dog sat on the rug"))
+    strip = window.token_strip
+    assert strip.unknown == {1, 5}
+    assert "unknown to the vocabulary" in strip.tooltip(1)
+    assert "2 unknown" in window.text_input.tokenizer_label.text()
+
+
+def test_export_actions_sit_in_menus_toolbar_and_plot_menus(window, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+    target = tmp_path / "from_menu.png"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *args, **kwargs: (str(target), "")))
+    monkeypatch.setattr(QInputDialog, "getInt", staticmethod(lambda *args, **kwargs: (640, True)))
+    window.actions["export_gradients_png"].trigger()
+    from PySide6.QtGui import QImage
+
+    assert QImage(str(target)).width() == 640
+    scene_actions = window.heatmaps.graphics.scene().contextMenu
+    assert {action.text() for action in scene_actions} >= {"Save heatmaps as PNG…",
+                                                           "Save heatmaps as SVG…"}
+    toolbar = window.findChild(QToolBar, "main_toolbar")
+    assert window.actions["export_trace"] in toolbar.actions()
+    assert window.actions["export_trace"].shortcut().toString() == "Ctrl+S"
+

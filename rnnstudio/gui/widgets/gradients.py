@@ -37,7 +37,8 @@ def _loss_choices(model: Any) -> list[str]:
     if getattr(config, "task", None) == "next-token":
         choices.insert(0, "next-token")
     elif getattr(config, "task", None) == "classify":
-        choices[:0] = [f"class:{label}" for label in getattr(config, "labels", ())]
+        # "class" alone is the predicted class: the usual choice for saliency.
+        choices[:0] = ["class"] + [f"class:{label}" for label in getattr(config, "labels", ())]
     return choices
 
 
