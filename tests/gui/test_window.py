@@ -249,3 +249,15 @@ def test_export_actions_sit_in_menus_toolbar_and_plot_menus(window, tmp_path, mo
     assert window.actions["export_trace"] in toolbar.actions()
     assert window.actions["export_trace"].shortcut().toString() == "Ctrl+S"
 
+
+
+def test_time_plots_describe_the_hovered_step(window) -> None:  # type: ignore[no-untyped-def]
+    session = window.session
+    session.select_unit(2)
+    layer = session.trace.layer(0)
+    text = window.unit_inspector.describe_step(1)
+    assert text.startswith("step 1 “cat” · unit 2 · h = ")
+    assert f"f = {layer.gates['f'][1, 2]:.3f}" in text
+    norms = session.trace.grads.norms(0, "fwd")
+    assert f"||dL/dx|| = {norms['x'][4]:.3g}" in window.gradients.describe_step(4)
+    assert window.gradients.describe_step(99) is None

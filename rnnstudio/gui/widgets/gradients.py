@@ -25,6 +25,7 @@ from ..trace_view import (
     gradient_norms,
     vanished_steps,
 )
+from .hover import follow_steps, hover_label
 from .token_axis import TokenAxis
 
 _PROBE_HINT = "probe: click a cell of the h or c heatmap"
@@ -99,6 +100,9 @@ class GradientPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.warning)
         layout.addWidget(self.plot_widget, 1)
+        self.hover_label = hover_label("Hover the plot for the norms at a step")
+        follow_steps(self.plot_widget, self.hover_label, self.describe_step)
+        layout.addWidget(self.hover_label)
         layout.addWidget(self.explanation)
         session.model_changed.connect(self._on_model_changed)
         session.trace_changed.connect(self.refresh)
@@ -173,6 +177,14 @@ class GradientPanel(QWidget):
                                f"({trace.grads.loss_value:.4g}) · layer {self.session.layer} "
                                f"{self.session.direction}", size="9pt")
         self._explain(trace)
+
+    def describe_step(self, step: int) -> str | None:
+        """Token, step and each norm there, for the hover label."""
+        trace = self.session.trace
+        if trace is None or not 0 <= step < len(trace.tokens) or not self.norms:
+            return None
+        values = " · ".join(f"||{name}|| = {norm[step]:.3g}" for name, norm in self.norms.items())
+        return f"step {step} “{trace.tokens[step]}” · {values}"
 
     def _offer_jacobian(self) -> None:
         session = self.session

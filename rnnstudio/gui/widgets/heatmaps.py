@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -19,6 +18,7 @@ from ..session import Session
 from ..theme import configure_pyqtgraph
 from ..trace_view import heatmaps
 from .heatmap_row import HeatmapRow
+from .hover import hover_label
 
 
 class HeatmapPanel(QWidget):
@@ -35,10 +35,7 @@ class HeatmapPanel(QWidget):
         self.layer_box.setToolTip("Which layer of the stack the heatmaps show")
         self.direction_box = QComboBox()
         self.direction_box.setToolTip("Forward or backward direction (bidirectional models)")
-        self.hover_label = QLabel("Hover a heatmap for token, step, unit and value")
-        self.hover_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.hover_label.setSizePolicy(QSizePolicy.Policy.Ignored,
-                                       QSizePolicy.Policy.Preferred)
+        self.hover_label = hover_label("Hover a heatmap for token, step, unit and value")
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.ci.setSpacing(6)
         bar = QHBoxLayout()

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from ..session import Session
 from ..theme import SERIES_COLORS, configure_pyqtgraph, cursor_pen
 from ..trace_view import layer_quantities, quantity_names
+from .hover import follow_steps, hover_label
 from .token_axis import TokenAxis
 
 
@@ -33,15 +34,27 @@ class UnitInspector(QWidget):
         self.cursor = pg.InfiniteLine(angle=90, pen=cursor_pen())
         self.plot.addItem(self.cursor, ignoreBounds=True)
         self.curves: dict[str, pg.PlotDataItem] = {}
+        self.hover_label = hover_label("Hover the plot for the values at a step")
+        follow_steps(self.plot_widget, self.hover_label, self.describe_step)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.plot_widget)
+        layout.addWidget(self.hover_label)
         session.trace_changed.connect(self.refresh)
         session.view_changed.connect(lambda *_: self.refresh())
         session.unit_changed.connect(lambda *_: self.refresh())
         session.cursor_changed.connect(self.cursor.setPos)
         if session.trace is not None:
             self.refresh()
+
+    def describe_step(self, step: int) -> str | None:
+        """Token, step, unit and every quantity's value there, for the hover label."""
+        trace = self.session.trace
+        if trace is None or not 0 <= step < len(trace.tokens):
+            return None
+        values = " · ".join(f"{name} = {curve.yData[step]:.3f}"
+                            for name, curve in self.curves.items())
+        return f"step {step} “{trace.tokens[step]}” · unit {self.session.unit} · {values}"
 
     def refresh(self) -> None:
         session = self.session
