@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from ..errors import Cancelled, RnnStudioError
 
+_PROGRESS_INTERVAL = 0.1
 Work = Callable[[Callable[[], bool], Callable[[int, int], None]], Any]
 
 _live_runners: weakref.WeakSet[JobRunner] = weakref.WeakSet()
@@ -59,6 +60,7 @@ class _Job(QRunnable):
         self._generation = generation
         self._label = label
         self._work = work
+        self._last_progress = 0.0
 
     def _stale(self) -> bool:
         return self._runner.is_stale(self._generation)
@@ -84,6 +86,12 @@ class _Job(QRunnable):
             self._bridge.finished.emit(result)
 
     def _progress(self, done: int, total: int) -> None:
+        # At most ten reports a second: one queued signal per token woke the GUI thread
+        # 200 times per trace and doubled the worker's time through GIL hand-offs.
+        now = time.perf_counter()
+        if now - self._last_progress < _PROGRESS_INTERVAL and done < total:
+            return
+        self._last_progress = now
         if not self._stale():
             self._bridge.progressed.emit(self._generation, done, total)
 
