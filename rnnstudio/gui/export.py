@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pyqtgraph as pg
-from pyqtgraph.exporters import ImageExporter, SVGExporter
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSaveFile, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QWidget
@@ -45,6 +44,8 @@ def render_png(item: Any, width: int) -> QImage:
     """A plot item, layout or scene rendered at ``width`` pixels (height keeps the aspect)."""
     if width < 16 or width > 20_000:
         raise ExportError(f"PNG width must be between 16 and 20000 pixels, got {width}")
+    from pyqtgraph.exporters import ImageExporter  # imported on first export: faster start
+
     exporter = ImageExporter(item)
     source = exporter.getSourceRect()
     exporter.parameters()["width"] = int(width)
@@ -64,6 +65,8 @@ def export_png(item: Any, path: str | Path, width: int) -> None:
 
 def svg_text(item: Any) -> str:
     """A plot as SVG markup (text stays text, so labels are searchable and sharp)."""
+    from pyqtgraph.exporters import SVGExporter
+
     data = SVGExporter(item).export(toBytes=True)
     if not data:
         raise ExportError("the plot produced no SVG")
