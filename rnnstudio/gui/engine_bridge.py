@@ -88,22 +88,30 @@ def trace_text(model: Any, text: str, loss: LossChoice, should_stop: Any = None,
                on_progress: Any = None, jacobian: bool = False) -> Any:
     """Forward and backward through time for ``text``, cancellable.
 
-    ||dh_T/dh_t|| is left out by default: it costs O(T H^3) (4.9 s against 0.09 s for the
+    ||dh_T/dh_t|| is left out by default: it costs O(T H^3) (2.8 s against 0.06 s for the
     rest at T = 200, H = 256), so the session asks for it as separate, later work.
     """
     return model.trace(text, loss=engine_loss(loss), should_stop=should_stop,
                        on_progress=on_progress, jacobian=jacobian)
 
 
-#: Seconds per T * H^3 multiply-add of the Jacobian products, measured here (4.9 s for
-#: T = 200, H = 256); only used to decide whether to start that work unasked.
-_JACOBIAN_SECONDS_PER_UNIT = 1.5e-9
+#: Seconds per step x H^2 x seed, measured here (1-2.5e-9: 2.8 s for an LSTM with T = 200,
+#: H = 256); only used to decide whether to start that work unasked.
+_JACOBIAN_SECONDS_PER_UNIT = 2e-9
 
 
 def jacobian_cost_seconds(model: Any, steps: int) -> float:
-    """Rough time ||dh_T/dh_t|| would take for ``steps`` tokens with this model."""
+    """Rough time ||dh_T/dh_t|| would take for ``steps`` tokens with this model.
+
+    The engine runs one backward pass with a batch of seeds: one per unit up to
+    ``JACOBIAN_EXACT_MAX`` units, else ``JACOBIAN_PROBES`` random probes.
+    """
+    from ..engine.stack import JACOBIAN_EXACT_MAX, JACOBIAN_PROBES
+
     recurrent = model.config.recurrent
-    per_layer = steps * float(recurrent.hidden_size) ** 3 * recurrent.num_directions
+    size = recurrent.output_size
+    seeds = size if size <= JACOBIAN_EXACT_MAX else JACOBIAN_PROBES
+    per_layer = steps * float(recurrent.hidden_size) ** 2 * seeds * recurrent.num_directions
     return _JACOBIAN_SECONDS_PER_UNIT * per_layer * recurrent.num_layers
 
 

@@ -277,12 +277,14 @@ class Session(QObject):
         self.trace = outcome.trace
         self.last_compute_ms = milliseconds
         steps = self.step_count
+        old_cursor = self.cursor
         self.cursor = steps - 1 if follow_end else min(self.cursor, steps - 1)
         self._clamp_unit()
         self.status = self._status_text(milliseconds)
         self._schedule_jacobian()
-        self.trace_changed.emit(self.trace)
-        self.cursor_changed.emit(self.cursor)
+        self.trace_changed.emit(self.trace)  # observers read the cursor from the session
+        if self.cursor != old_cursor:
+            self.cursor_changed.emit(self.cursor)
         self.status_changed.emit(self.status)
 
     def _schedule_jacobian(self) -> None:
