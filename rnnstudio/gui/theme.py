@@ -30,4 +30,4 @@ def configure_pyqtgraph() -> None:
 
 
 def cursor_pen() -> pg.QtGui.QPen:
-    return pg.mkPen(CURSOR_COLOR, width=2)
+    return pg.mkPen(CURSOR_COLOR, width=2.5)

@@ -38,6 +38,11 @@ class HeatmapRow:
         self.dim.setPen(pg.mkPen(None))
         self.dim.setZValue(5)
         self.plot.addItem(self.dim)
+        # A white halo under the red line keeps the cursor visible on grey-yellow cividis.
+        self.cursor_halo = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(
+            (255, 255, 255, 230), width=6))
+        self.cursor_halo.setZValue(9)
+        self.plot.addItem(self.cursor_halo)
         self.cursor = pg.InfiniteLine(angle=90, movable=True, pen=cursor_pen())
         self.cursor.setZValue(10)
         self.plot.addItem(self.cursor)
@@ -90,6 +95,7 @@ class HeatmapRow:
         self.cursor.blockSignals(True)
         self.cursor.setPos(step)
         self.cursor.blockSignals(False)
+        self.cursor_halo.setPos(step)
         self.dim.setRect(QRectF(step + 0.5, -0.5, max(steps - step - 1, 0), units))
 
     def value_at(self, step: int, unit: int) -> float | None:
