@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
     QMainWindow,
+    QProgressBar,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -70,6 +71,14 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.actions = install_actions(self)
         self.status_label = QLabel(session.status)
         self.statusBar().addWidget(self.status_label, 1)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(160)
+        self.progress.setTextVisible(False)
+        self.progress.hide()
+        self.statusBar().addPermanentWidget(self.progress)
+        session.progress_changed.connect(self._on_progress)
+        session.model_changed.connect(self._show_model_in_title)
+        self._show_model_in_title()
         session.status_changed.connect(self.status_label.setText)
         session.error_raised.connect(self.show_error)
         session.trace_changed.connect(lambda *_: self.message_bar.hide())
@@ -139,6 +148,18 @@ class MainWindow(WindowDialogs, QMainWindow):
             self.statusBar().showMessage("computing…")
         else:
             self.statusBar().clearMessage()
+            self.progress.hide()
+
+    def _on_progress(self, done: int, total: int) -> None:
+        """Long traces show how far the worker got (reports come at most 10 per second)."""
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        self.progress.setVisible(self.session.busy and done < total)
+
+    def _show_model_in_title(self, *_: Any) -> None:
+        source = Path(self.session.model_path).name if self.session.model_path else (
+            self.session.model_source)
+        self.setWindowTitle(f"RNN Studio — {source}" if source else "RNN Studio")
 
     def set_saliency_shown(self, shown: bool) -> None:
         self.token_strip.set_saliency_shown(shown)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import wait_for_trace
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QToolBar
 
 from rnnstudio.gui.equations import unit_equations
@@ -107,9 +107,8 @@ def test_clicking_a_heatmap_cell_selects_the_unit_and_probes_it(qtbot, window) -
     wait_for_trace(qtbot, session, lambda: session.set_loss(LossChoice("probe", -1, 0)))
     row = window.heatmaps.rows[0]
     view = row.plot.getViewBox()
-    scene_point = view.mapViewToScene(view.mapToView(view.boundingRect().center()))
-    target = view.mapSceneToView(scene_point)
-    step, unit = round(target.x()), round(target.y())
+    step, unit = 2, 10  # aim at the middle of that cell, far from its edges
+    scene_point = view.mapViewToScene(QPointF(step, unit))
     widget_point = window.heatmaps.graphics.mapFromScene(scene_point)
     with qtbot.waitSignal(session.trace_changed, timeout=5000):
         qtbot.mouseClick(window.heatmaps.graphics.viewport(), Qt.MouseButton.LeftButton,
