@@ -9,24 +9,18 @@ top level (``{"nonlinearity": "relu"}``) so a hand-written sidecar stays short.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from ..engine.config import RecurrentConfig
 from ..errors import ConfigError
 
 __all__ = [
     "ConfigParts", "MODEL_FIELDS", "RECURRENT_FIELDS", "parse_json_object", "read_sidecar",
-    "sidecar_path", "to_jsonable",
+    "sidecar_path",
 ]
-
-#: JSON has no NaN or infinity; these strings stand in for them (as in protobuf's JSON).
-NONFINITE_TEXT = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
 
 RECURRENT_FIELDS = tuple(RecurrentConfig.__dataclass_fields__)
 #: Top-level fields of ``ModelConfig.to_dict()`` besides ``recurrent``, and ``vocabulary``
@@ -114,19 +108,3 @@ def _read_text(path: Path) -> str:
         raise ConfigError(f"sidecar {path}: cannot be read ({exc}); fix or remove it") from exc
 
 
-def to_jsonable(value: Any) -> Any:
-    """Plain, standard JSON: NumPy values to Python, tuples to lists, NaN/inf to the
-    strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``, anything else to its text."""
-    if isinstance(value, Mapping):
-        return {str(key): to_jsonable(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(item) for item in value]
-    if isinstance(value, np.ndarray):
-        return to_jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        return to_jsonable(value.item())
-    if isinstance(value, float) and not math.isfinite(value):
-        return NONFINITE_TEXT[str(value)]
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)

@@ -15,9 +15,10 @@ from typing import IO, Any
 
 import numpy as np
 
+from ..engine.jsonable import to_jsonable
 from ..errors import ModelFileError
 from .atomic import write_atomic
-from .config_sources import parse_json_object, to_jsonable
+from .config_sources import parse_json_object
 
 __all__ = ["CONFIG_KEY", "read_npz", "write_npz"]
 

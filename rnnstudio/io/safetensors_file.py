@@ -17,9 +17,10 @@ import numpy as np
 import safetensors.numpy
 
 from .._version import __version__
+from ..engine.jsonable import to_jsonable
 from ..errors import ModelFileError
 from .atomic import write_bytes_atomic
-from .config_sources import parse_json_object, to_jsonable
+from .config_sources import parse_json_object
 from .messages import first_line
 from .sniff import safetensors_header
 

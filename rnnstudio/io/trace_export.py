@@ -14,9 +14,9 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..engine.jsonable import NONFINITE_TEXT, to_jsonable
 from ..errors import ExportError
 from .atomic import check_writable, write_atomic
-from .config_sources import NONFINITE_TEXT, to_jsonable
 from .messages import first_line
 from .trace_csv import read_trace_csv, write_trace_csv
 
