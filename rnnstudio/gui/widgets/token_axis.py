@@ -9,6 +9,7 @@ import pyqtgraph as pg
 
 #: Room one label needs, in pixels; a typical word at the default font is 30-60 px.
 _LABEL_PIXELS = 48
+_NUMBERED_LABEL_PIXELS = 84
 _MAX_LABEL_CHARS = 10
 
 
@@ -31,6 +32,7 @@ class TokenAxis(pg.AxisItem):
         # Let the first and last token label reach a little past the plot's edges.
         self.setStyle(hideOverlappingLabels=False)
         self._tokens: list[str] = []
+        self._numbered = False
 
     def set_tokens(self, tokens: Sequence[str]) -> None:
         self._tokens = [self._shorten(token) for token in tokens]
@@ -51,6 +53,9 @@ class TokenAxis(pg.AxisItem):
             return []
         pixels_per_step = size / max(maxVal - minVal, 1e-9)
         stride = _nice_stride(_LABEL_PIXELS / pixels_per_step)
+        if stride > 1:  # labels then carry the step number too, so they need more room
+            stride = _nice_stride(_NUMBERED_LABEL_PIXELS / pixels_per_step)
+        self._numbered = stride > 1
         start = first + (-first) % stride
         return [(float(stride), [float(step) for step in range(start, last + 1, stride)])]
 
@@ -60,5 +65,10 @@ class TokenAxis(pg.AxisItem):
         labels = []
         for value in values:
             step = int(round(value))
-            labels.append(self._tokens[step] if 0 <= step < len(self._tokens) else "")
+            if not 0 <= step < len(self._tokens):
+                labels.append("")
+            elif self._numbered:  # thinned out: say which step the token is
+                labels.append(f"{step}:{self._tokens[step]}")
+            else:
+                labels.append(self._tokens[step])
         return labels
