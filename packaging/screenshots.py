@@ -37,6 +37,28 @@ def settle(app: QApplication, seconds: float = 0.3) -> None:
         time.sleep(0.01)
 
 
+def _trained_model_shot(app: QApplication, window: object, session: Session,
+                        out_dir: Path) -> None:
+    """A small LSTM trained (about 3 s, seeded) to tell balanced brackets from unbalanced
+    ones, opened from a file like a user would, reading a balanced string."""
+    from rnnstudio import io as rnn_io
+    from rnnstudio.engine.training import TrainConfig, train
+
+    result = train(TrainConfig(task="brackets", cell="lstm", hidden_size=24, steps=600,
+                               seed=0, eval_every=600))
+    model_path = Path(tempfile.mkdtemp(prefix="rnnstudio-shots-")) / "brackets.safetensors"
+    rnn_io.save_model(result.model, model_path)
+    window.open_model(model_path)  # type: ignore[attr-defined]
+    settle(app, 1.0)
+    window.text_input.editor.setPlainText("((()())())")  # type: ignore[attr-defined]
+    window.text_input.commit()  # type: ignore[attr-defined]
+    settle(app, 1.5)
+    session.set_cursor(6)
+    session.select_unit(3)
+    settle(app)
+    window.grab().save(str(out_dir / "brackets.png"))  # type: ignore[attr-defined]
+
+
 def main(out_dir: Path) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     settings_dir = tempfile.mkdtemp(prefix="rnnstudio-settings-")
@@ -71,6 +93,7 @@ def main(out_dir: Path) -> int:
     session.select_unit(11)
     settle(app)
     window.grab().save(str(out_dir / "gru.png"))
+    _trained_model_shot(app, window, session, out_dir)
     window.close()
     session.shutdown()
     print(f"screenshots in {out_dir}")

@@ -28,6 +28,10 @@ _JACOBIAN = "jacobian"
 AUTO_JACOBIAN_SECONDS = 1.0
 
 
+def _milliseconds(value: float) -> str:
+    return f"{value:.1f} ms" if value < 10 else f"{value:.0f} ms"
+
+
 @dataclass(frozen=True)
 class _Request:
     """An immutable snapshot of what to compute (the worker never sees the session)."""
@@ -143,8 +147,9 @@ class Session(QObject):
                               path))
 
     def _loss_for_new_model(self) -> LossChoice:
-        """Keep a loss every model has; task losses and probes fall back to the default."""
-        return self.loss if self.loss.kind == "last-output-sum" else LossChoice("default")
+        """A new model starts with its own default loss: its task loss when trained,
+        ``last-output-sum`` for a bare cell (probes name units the new model may lack)."""
+        return LossChoice("default")
 
     def set_loss(self, loss: LossChoice) -> None:
         """Recompute the gradients for ``loss``; it becomes current once that succeeded."""
@@ -242,7 +247,7 @@ class Session(QObject):
         if trace is not self.trace or not norms:
             return
         trace.grads.jacobian.update(norms)
-        self.status = f"{self.status} · ||dh_T/dh_t|| in {milliseconds:.0f} ms"
+        self.status = f"{self.status} · ||dh_T/dh_t|| in {_milliseconds(milliseconds)}"
         self.gradients_changed.emit(trace)
         self.status_changed.emit(self.status)
 
@@ -317,9 +322,9 @@ class Session(QObject):
         grads = trace.grads
         if grads is not None:
             parts.append(f"loss {grads.loss_name} = {grads.loss_value:.4g}")
-            parts.append(f"forward + BPTT in {milliseconds:.1f} ms")
+            parts.append(f"forward + BPTT in {_milliseconds(milliseconds)}")
         else:
-            parts.append(f"forward in {milliseconds:.1f} ms")
+            parts.append(f"forward in {_milliseconds(milliseconds)}")
         if trace.nonfinite is not None:
             parts.append("non-finite values!")
         return " · ".join(parts)

@@ -260,3 +260,13 @@ def test_time_plots_describe_the_hovered_step(window) -> None:  # type: ignore[n
     norms = session.trace.grads.norms(0, "fwd")
     assert f"||dL/dx|| = {norms['x'][4]:.3g}" in window.gradients.describe_step(4)
     assert window.gradients.describe_step(99) is None
+
+
+def test_model_dock_shows_the_current_model(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    from rnnstudio.gui.engine_bridge import RandomModelSpec
+
+    session, panel = window.session, window.model_panel
+    spec = RandomModelSpec(cell="gru", hidden_size=7, seed=5, gain=1.5)
+    wait_for_trace(qtbot, session, lambda: session.set_random_model(spec))
+    assert panel.cell_box.currentText() == "GRU" and panel.hidden_box.value() == 7
+    assert panel.spec() == spec

@@ -69,6 +69,8 @@ class GradientPanel(QWidget):
         self.plot.setLabel("left", "gradient norm (log)")
         self.plot.setLabel("bottom", "step (token read)")
         self.plot.getAxis("left").setWidth(64)
+        # Labels on decades only: minor log labels (0.2 0.3 0.4 ...) overlap on a short plot.
+        self.plot.getAxis("left").setStyle(maxTextLevel=0)
         self.plot.getViewBox().setMouseEnabled(x=True, y=False)
         self.legend = self.plot.addLegend(offset=(10, 5), labelTextSize="8pt", colCount=5,
                                           brush=pg.mkBrush(255, 255, 255, 215))
@@ -170,6 +172,7 @@ class GradientPanel(QWidget):
             self.vanished.setData([], [])
         self.token_axis.set_tokens(trace.tokens)
         self.plot.setXRange(-0.5, len(trace.tokens) - 0.5, padding=0)
+        self._fit_decades()
         self.cursor.setPos(self.session.cursor)
         self._offer_jacobian()
         if trace.grads is not None:
@@ -177,6 +180,17 @@ class GradientPanel(QWidget):
                                f"({trace.grads.loss_value:.4g}) · layer {self.session.layer} "
                                f"{self.session.direction}", size="9pt")
         self._explain(trace)
+
+    def _fit_decades(self) -> None:
+        """Y range from the decade below the smallest value to the one above the largest,
+        so at least two labelled decades are always in view."""
+        values = [norm[np.isfinite(norm) & (norm > 0)] for norm in self.norms.values()]
+        values = [part for part in values if part.size]
+        if not values:
+            return
+        every = np.concatenate(values)
+        low, high = np.floor(np.log10(every.min())), np.ceil(np.log10(every.max()))
+        self.plot.setYRange(low, max(high, low + 1), padding=0.02)
 
     def describe_step(self, step: int) -> str | None:
         """Token, step and each norm there, for the hover label."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -41,8 +42,7 @@ class ModelPanel(QWidget):
         super().__init__(parent)
         self.session = session
         self.cell_box = QComboBox()
-        for text, cell, nonlinearity in _CELL_CHOICES:
-            self.cell_box.addItem(text, (cell, nonlinearity))
+        self.cell_box.addItems([text for text, _, _ in _CELL_CHOICES])
         self.hidden_box = self._spin(1, 1024, "Units per layer (hidden_size)")
         self.layers_box = self._spin(1, 8, "Stacked layers (num_layers)")
         self.bidirectional_box = QCheckBox("bidirectional")
@@ -91,7 +91,7 @@ class ModelPanel(QWidget):
         return box
 
     def spec(self) -> RandomModelSpec:
-        cell, nonlinearity = self.cell_box.currentData()
+        _, cell, nonlinearity = _CELL_CHOICES[max(self.cell_box.currentIndex(), 0)]
         return RandomModelSpec(
             cell=cell, nonlinearity=nonlinearity, hidden_size=self.hidden_box.value(),
             num_layers=self.layers_box.value(),
@@ -99,9 +99,11 @@ class ModelPanel(QWidget):
             gain=self.gain_box.value(), dtype=self.dtype_box.currentText())
 
     def show_spec(self, spec: RandomModelSpec) -> None:
-        index = self.cell_box.findData((spec.cell, spec.nonlinearity if spec.cell == "rnn"
-                                        else "tanh"))
-        self.cell_box.setCurrentIndex(max(index, 0))
+        wanted = (spec.cell, spec.nonlinearity if spec.cell == "rnn" else "tanh")
+        # (findData cannot compare tuples: PySide stores them as lists)
+        for index, (_, cell, nonlinearity) in enumerate(_CELL_CHOICES):
+            if (cell, nonlinearity) == wanted:
+                self.cell_box.setCurrentIndex(index)
         self.hidden_box.setValue(spec.hidden_size)
         self.layers_box.setValue(spec.num_layers)
         self.bidirectional_box.setChecked(spec.bidirectional)
@@ -115,5 +117,12 @@ class ModelPanel(QWidget):
     def _on_model_changed(self, model: Any) -> None:
         if self.session.model_path is None:
             self.show_spec(self.session.random_spec)
+        else:  # a file: show its shape, so "New random model" makes a random twin
+            recurrent = model.config.recurrent
+            self.show_spec(replace(self.spec(), cell=recurrent.cell,
+                                   nonlinearity=recurrent.nonlinearity,
+                                   hidden_size=recurrent.hidden_size,
+                                   num_layers=recurrent.num_layers,
+                                   bidirectional=recurrent.bidirectional))
         self.summary.setText(model_summary(model, self.session.model_source,
                                            self.session.model_path))

@@ -9,7 +9,15 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..equations import unit_equations
 from ..session import Session
@@ -28,6 +36,12 @@ class _BarRow:
         self.plot.setTitle(f"<b>{name}</b> — {QUANTITY_DESCRIPTIONS[name]}", size="8pt",
                            justify="left")
         self.plot.titleLabel.setMaximumHeight(16)
+        # A long description must not widen the layout past the dock (the bars on the
+        # right were cut off): LabelItem re-imposes its text width on every resize.
+        title = self.plot.titleLabel
+        title.updateMin = lambda: None
+        title.setMinimumWidth(0)
+        title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.plot.showAxis("bottom", last)
         if last:
             self.plot.setLabel("bottom", "unit")
