@@ -97,12 +97,17 @@ def export_widget_png(widget: QWidget, path: str | Path, width: int | None = Non
     write_atomically(path, _png_bytes(image))
 
 
-def export_trace(trace: Any, path: str | Path) -> None:
-    """The trace as .npz, .csv or .json through ``rnnstudio.io`` (atomic there)."""
+def check_trace_path(path: str | Path) -> None:
+    """Refuse a suffix io cannot write, before any work starts."""
     suffix = Path(path).suffix.lower()
     if suffix not in TRACE_SUFFIXES:
         raise ExportError(f"cannot save a trace as {suffix or 'a file without suffix'}: "
                           "use .npz, .csv or .json")
+
+
+def export_trace(trace: Any, path: str | Path) -> None:
+    """The trace as .npz, .csv or .json through ``rnnstudio.io`` (atomic there)."""
+    check_trace_path(path)
     try:
         engine_bridge.save_trace(trace, path)
     except RnnStudioError:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from ..errors import RnnStudioError
 from . import export
 from .actions import install_actions
+from .jobs import JobRunner
 from .session import Session
 from .settings import Settings
 from .widgets.gradients import GradientPanel
@@ -66,6 +67,8 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.panels: dict[str, Any] = {"heatmaps": self.heatmaps, "gradients": self.gradients,
                                        "this step": self.step_view,
                                        "unit inspector": self.unit_inspector}
+        self.export_runner = JobRunner(self)
+        self.export_runner.finished.connect(self._on_export_done)
         self.docks: dict[str, QDockWidget] = {}
         self._build_docks()
         self.actions = install_actions(self)
@@ -206,11 +209,26 @@ class MainWindow(WindowDialogs, QMainWindow):
                              f"Saved the window to {path}")
 
     def export_trace(self, path: str | Path) -> bool:
-        if self.session.trace is None:
+        """Start saving the trace in a worker (a long CSV takes seconds); True if started.
+
+        ``export_runner.finished`` reports the outcome: an error message or the path.
+        """
+        trace = self.session.trace
+        if trace is None:
             self.show_error("There is no trace to save yet.")
             return False
-        return self._guarded(lambda: export.export_trace(self.session.trace, path),
-                             f"Saved the trace to {path}")
+        if not self._guarded(lambda: export.check_trace_path(path), ""):
+            return False
+        self.export_runner.submit(f"Saved the trace to {path}", lambda stop, progress: (
+            export.export_trace(trace, path)))
+        self.statusBar().showMessage(f"saving the trace to {path}…")
+        return True
+
+    def _on_export_done(self, result: Any) -> None:
+        if result.error is not None:
+            self.show_error(result.error)
+        else:
+            self.statusBar().showMessage(result.label, 8000)
 
     def _guarded(self, work: Any, done_message: str) -> bool:
         try:
@@ -221,7 +239,8 @@ class MainWindow(WindowDialogs, QMainWindow):
         except OSError as error:
             self.show_error(f"Export failed: {error}")
             return False
-        self.statusBar().showMessage(done_message, 8000)
+        if done_message:
+            self.statusBar().showMessage(done_message, 8000)
         return True
 
     # --- layout and settings ----------------------------------------------------------
@@ -254,4 +273,5 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.transport.stop()
         self.save_settings()
         self.session.shutdown()
+        self.export_runner.shutdown()  # a trace being saved is finished, not cut short
         super().closeEvent(event)

@@ -65,18 +65,19 @@ def test_atomic_write_keeps_the_old_file_on_failure(tmp_path, monkeypatch) -> No
     assert target.read_bytes() == b"new"
 
 
-def test_trace_export_through_io(window, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from rnnstudio import io as rnn_io
-
-    if not hasattr(rnn_io, "save_trace"):
-        pytest.skip("rnnstudio.io.save_trace has not landed on this branch yet")
+def test_trace_export_runs_in_a_worker_through_io(qtbot, window, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import numpy as np
 
     for suffix in (".npz", ".csv", ".json"):
         path = tmp_path / f"trace{suffix}"
-        assert window.export_trace(path), window.message_bar.text
+        with qtbot.waitSignal(window.export_runner.finished, timeout=10_000) as blocker:
+            assert window.export_trace(path), window.message_bar.text
+        assert blocker.args[0].error is None
         assert path.stat().st_size > 0
     with np.load(tmp_path / "trace.npz", allow_pickle=False) as data:
         np.testing.assert_array_equal(data["l0.fwd.h"], window.session.trace.layer(0).h)
     assert not window.export_trace(tmp_path / "trace.txt")
     assert ".txt" in window.message_bar.text
+    with qtbot.waitSignal(window.export_runner.finished, timeout=10_000):
+        assert window.export_trace(tmp_path / "missing folder" / "trace.npz")
+    assert "missing folder" in window.message_bar.text
