@@ -270,3 +270,19 @@ def test_model_dock_shows_the_current_model(qtbot, window) -> None:  # type: ign
     wait_for_trace(qtbot, session, lambda: session.set_random_model(spec))
     assert panel.cell_box.currentText() == "GRU" and panel.hidden_box.value() == 7
     assert panel.spec() == spec
+
+
+def test_costly_jacobian_waits_for_the_button(qtbot, window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from rnnstudio.gui import session as session_module
+
+    monkeypatch.setattr(session_module, "AUTO_JACOBIAN_SECONDS", 0.0)
+    session, panel = window.session, window.gradients
+    wait_for_trace(qtbot, session, lambda: session.set_text("one two three four"))
+    assert not panel.jacobian_button.isHidden()
+    assert panel.jacobian_button.text().startswith("Compute ||dh_T/dh_t|| (about")
+    assert "dh_T/dh_t" not in panel.curves
+    with qtbot.waitSignal(session.gradients_changed, timeout=5000):
+        qtbot.mouseClick(panel.jacobian_button, Qt.MouseButton.LeftButton)
+    assert panel.jacobian_button.isHidden()
+    np.testing.assert_allclose(panel.curves["dh_T/dh_t"].yData,
+                               session.trace.grads.jacobian[0, "fwd"])
