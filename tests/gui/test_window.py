@@ -144,6 +144,9 @@ def test_view_selectors_switch_layer_and_direction(qtbot, window) -> None:  # ty
     expected = heatmaps(session.trace, 1, "bwd")
     np.testing.assert_array_equal(window.heatmaps.rows[0].image.image, expected[0].values)
     assert expected[0].values.shape == (6, 6)
+    session.set_cursor(2)  # the backward direction has read steps 5, 4, 3, 2: dim 0 and 1
+    dim = window.heatmaps.rows[0].dim.rect()
+    assert (dim.left(), dim.width()) == (-0.5, 2)
 
 
 def test_model_dock_builds_models_and_overflow_is_flagged(qtbot, window) -> None:  # type: ignore[no-untyped-def]

@@ -90,13 +90,18 @@ class HeatmapRow:
             self._title = data.title
             self.plot.setLabel("left", data.title, **{"font-size": "9pt"})
 
-    def set_cursor(self, step: int) -> None:
+    def set_cursor(self, step: int, reverse: bool = False) -> None:
+        """Move the cursor and dim the steps not read yet: those after ``step``, or for a
+        backward direction (which reads from the end) those before it."""
         units, steps = self._shape
         self.cursor.blockSignals(True)
         self.cursor.setPos(step)
         self.cursor.blockSignals(False)
         self.cursor_halo.setPos(step)
-        self.dim.setRect(QRectF(step + 0.5, -0.5, max(steps - step - 1, 0), units))
+        if reverse:
+            self.dim.setRect(QRectF(-0.5, -0.5, max(step, 0), units))
+        else:
+            self.dim.setRect(QRectF(step + 0.5, -0.5, max(steps - step - 1, 0), units))
 
     def value_at(self, step: int, unit: int) -> float | None:
         if self.data is None:

@@ -117,8 +117,9 @@ class HeatmapPanel(QWidget):
             self._syncing_x = False
 
     def _on_cursor_changed(self, step: int) -> None:
+        reverse = self.session.direction == "bwd"
         for row in self.rows:
-            row.set_cursor(step)
+            row.set_cursor(step, reverse)
 
     # --- view -> session ---------------------------------------------------------------
 
@@ -151,6 +152,7 @@ class HeatmapPanel(QWidget):
             f"step {step} · “{trace.tokens[step]}” · unit {unit} · {row.name} = {value:.4f}")
 
     def _on_mouse_clicked(self, event: Any) -> None:
+        """Click: inspect that unit (and probe it, in probe mode); double-click: go there."""
         if event.button() != Qt.MouseButton.LeftButton:
             return
         hit = self.cell_at(event.scenePos())
@@ -160,5 +162,7 @@ class HeatmapPanel(QWidget):
         if row.value_at(step, unit) is None:
             return
         self.session.select_unit(unit)
-        if self.session.loss.kind == "probe" and row.name in ("h", "c"):
+        if event.double():
+            self.session.set_cursor(step)
+        elif self.session.loss.kind == "probe" and row.name in ("h", "c"):
             self.session.probe_unit(step, unit, row.name)
