@@ -72,6 +72,8 @@ class _ChipCanvas(QWidget):
                                 else Qt.PenStyle.SolidLine))
             painter.drawRoundedRect(rect, 6, 6)
             text = palette.text().color()
+            if strip.saliency is not None and strip.saliency[index] > 0.6:
+                text = QColor("white")  # dark chip: keep the word readable
             if future:
                 text.setAlpha(110)
             painter.setPen(text)
