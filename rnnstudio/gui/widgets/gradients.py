@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from ..engine_bridge import LossChoice, jacobian_cost_seconds
 from ..session import Session
-from ..theme import SERIES_COLORS, configure_pyqtgraph, cursor_pen
+from ..theme import SERIES_COLORS, configure_pyqtgraph, cursor_pen, smooth_curves
 from ..trace_view import (
     GRADIENT_EXPLANATIONS,
     VANISHED_FRACTION,
@@ -65,7 +65,7 @@ class GradientPanel(QWidget):
         self.plot_widget = pg.PlotWidget(axisItems={"bottom": self.token_axis})
         self.plot = self.plot_widget.getPlotItem()
         self.plot.setLogMode(x=False, y=True)
-        self.plot.showGrid(x=False, y=True, alpha=0.25)
+        self.decade_lines: list[pg.InfiniteLine] = []  # cheaper than the axis grid (9 ms)
         self.plot.setLabel("left", "gradient norm (log)")
         self.plot.setLabel("bottom", "step (token read)")
         self.plot.getAxis("left").setWidth(64)
@@ -153,13 +153,14 @@ class GradientPanel(QWidget):
         for name, norm in self.norms.items():
             curve = self.curves.get(name)
             if curve is None:
-                curve = self.plot.plot(name=name, connect="finite", antialias=True,
+                curve = self.plot.plot(name=name, connect="finite",
                                        pen=pg.mkPen(SERIES_COLORS[name], width=2),
                                        symbol="o", symbolSize=4,
                                        symbolBrush=SERIES_COLORS[name], symbolPen=None)
                 self.curves[name] = curve
             # Dots help on short texts; on long ones they only cost time (4 ms at T = 200).
             curve.setSymbol("o" if norm.size <= _MAX_STEPS_WITH_DOTS else None)
+            curve.opts["antialias"] = smooth_curves(norm.size)
             curve.setData(steps, _log_safe(norm))
             gone = vanished_steps(norm)
             # Exact zeros have no place on a log axis: mark them at the vanishing threshold.
@@ -190,7 +191,16 @@ class GradientPanel(QWidget):
             return
         every = np.concatenate(values)
         low, high = np.floor(np.log10(every.min())), np.ceil(np.log10(every.max()))
-        self.plot.setYRange(low, max(high, low + 1), padding=0.02)
+        high = max(high, low + 1)
+        self.plot.setYRange(low, high, padding=0.02)
+        for line in self.decade_lines:
+            self.plot.removeItem(line)
+        step = max(1, int((high - low) // 8))  # at most about eight lines
+        self.decade_lines = [pg.InfiniteLine(pos=decade, angle=0, pen=pg.mkPen("#ddd"))
+                             for decade in np.arange(low, high + 1, step)]
+        for line in self.decade_lines:
+            line.setZValue(-10)
+            self.plot.addItem(line, ignoreBounds=True)
 
     def describe_step(self, step: int) -> str | None:
         """Token, step and each norm there, for the hover label."""

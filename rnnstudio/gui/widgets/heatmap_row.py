@@ -31,6 +31,8 @@ class HeatmapRow:
         if show_time_axis:
             self.plot.setLabel("bottom", "step (token read)")
         self.plot.getAxis("left").setWidth(64)
+        # No tick per unit: 6 axes x 256 tiny ticks cost several ms on every paint.
+        self.plot.getAxis("left").setStyle(maxTickLevel=1)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
         self.dim = QGraphicsRectItem()

@@ -47,7 +47,7 @@ class _BarRow:
             self.plot.setLabel("bottom", "unit")
         self.plot.getAxis("left").setWidth(40)
         self.plot.getAxis("left").enableAutoSIPrefix(False)
-        self.plot.showGrid(x=False, y=True, alpha=0.2)
+        self.plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#999")))
         color = SERIES_COLORS.get(name, "#0072B2")
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush=color, pen=None)
         self.plot.addItem(self.bars)
