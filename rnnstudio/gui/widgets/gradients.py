@@ -193,14 +193,18 @@ class GradientPanel(QWidget):
         low, high = np.floor(np.log10(every.min())), np.ceil(np.log10(every.max()))
         high = max(high, low + 1)
         self.plot.setYRange(low, high, padding=0.02)
-        for line in self.decade_lines:
-            self.plot.removeItem(line)
         step = max(1, int((high - low) // 8))  # at most about eight lines
-        self.decade_lines = [pg.InfiniteLine(pos=decade, angle=0, pen=pg.mkPen("#ddd"))
-                             for decade in np.arange(low, high + 1, step)]
-        for line in self.decade_lines:
+        decades = list(np.arange(low, high + 1, step))
+        # Lines are reused: adding and removing items re-lays out the plot (4 ms an edit).
+        while len(self.decade_lines) < len(decades):
+            line = pg.InfiniteLine(angle=0, pen=pg.mkPen("#ddd"))
             line.setZValue(-10)
             self.plot.addItem(line, ignoreBounds=True)
+            self.decade_lines.append(line)
+        for index, line in enumerate(self.decade_lines):
+            line.setVisible(index < len(decades))
+            if index < len(decades):
+                line.setPos(decades[index])
 
     def describe_step(self, step: int) -> str | None:
         """Token, step and each norm there, for the hover label."""
