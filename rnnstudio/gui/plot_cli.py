@@ -100,23 +100,27 @@ def render(args: argparse.Namespace) -> Path:
 
 
 def run_plot(args: argparse.Namespace) -> int:
-    """Entry point for ``rnnstudio plot``: 0 on success, 2 with a message on bad input."""
-    from ..errors import RnnStudioError
+    """Handler of ``rnnstudio plot``: writes the figure and returns 0.
 
-    try:
-        path = render(args)
-    except RnnStudioError as error:
-        print(f"rnnstudio plot: {error}", file=sys.stderr)
-        return 2
+    Bad input raises ``RnnStudioError`` (as the other sub-command handlers do), so the
+    CLI prints it as ``rnnstudio: error: ...`` and exits with status 2.
+    """
+    path = render(args)
     print(f"wrote {path}")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m rnnstudio.gui.plot_cli`` until the CLI wires the sub-command."""
+    """``python -m rnnstudio.gui.plot_cli``: the same as ``rnnstudio plot``."""
+    from ..errors import RnnStudioError
+
     parser = argparse.ArgumentParser(prog="rnnstudio plot", description=PLOT_HELP)
     add_plot_arguments(parser)
-    return run_plot(parser.parse_args(argv))
+    try:
+        return run_plot(parser.parse_args(argv))
+    except RnnStudioError as error:
+        print(f"rnnstudio: error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

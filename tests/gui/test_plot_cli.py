@@ -10,7 +10,8 @@ import pytest
 from PySide6.QtGui import QImage
 
 from rnnstudio.engine.model import random_model
-from rnnstudio.gui.plot_cli import add_plot_arguments, run_plot
+from rnnstudio.errors import RnnStudioError
+from rnnstudio.gui.plot_cli import add_plot_arguments, main, run_plot
 from rnnstudio.gui.trace_file import load_trace
 
 
@@ -58,10 +59,10 @@ def test_plot_svg_has_axis_labels(qtbot, trace_path, tmp_path) -> None:  # type:
 
 def test_plot_errors_are_messages(qtbot, trace_path, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     path, _ = trace_path
-    assert run_plot(_args(str(path), "--out", str(tmp_path / "x.gif"))) == 2
-    assert ".gif" in capsys.readouterr().err
-    assert run_plot(_args(str(path), "--out", str(tmp_path / "x.png"), "--layer", "5")) == 2
-    assert "layer 5" in capsys.readouterr().err
+    assert main([str(path), "--out", str(tmp_path / "x.gif")]) == 2
+    assert capsys.readouterr().err.startswith("rnnstudio: error: ")
+    with pytest.raises(RnnStudioError, match="layer 5"):
+        run_plot(_args(str(path), "--out", str(tmp_path / "x.png"), "--layer", "5"))
 
 
 def test_plot_from_a_json_trace_and_from_a_model_file(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -75,5 +76,5 @@ def test_plot_from_a_json_trace_and_from_a_model_file(qtbot, tmp_path) -> None: 
     rnn_io.save_model(model, tmp_path / "model.safetensors")
     assert run_plot(_args(str(tmp_path / "model.safetensors"), "--text", "one two",
                           "--out", str(tmp_path / "b.svg"), "--panel", "unit")) == 0
-    assert run_plot(_args(str(tmp_path / "model.safetensors"), "--out",
-                          str(tmp_path / "c.svg"))) == 2
+    with pytest.raises(RnnStudioError, match="--text"):
+        run_plot(_args(str(tmp_path / "model.safetensors"), "--out", str(tmp_path / "c.svg")))

@@ -289,3 +289,15 @@ def test_costly_jacobian_waits_for_the_button(qtbot, window, monkeypatch) -> Non
     assert panel.jacobian_button.isHidden()
     np.testing.assert_allclose(panel.curves["dh_T/dh_t"].yData,
                                session.trace.grads.jacobian[0, "fwd"])
+
+
+def test_keys_typed_in_the_text_box_stay_text(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    editor = window.text_input.editor
+    window.activateWindow()
+    editor.setFocus()
+    editor.moveCursor(editor.textCursor().MoveOperation.End)
+    cursor_before = window.session.cursor
+    for key in (Qt.Key.Key_Space, Qt.Key.Key_Left, Qt.Key.Key_Home):
+        qtbot.keyClick(editor, key)
+    assert editor.toPlainText() == "the cat sat on the mat "
+    assert not window.transport.playing and window.session.cursor == cursor_before
