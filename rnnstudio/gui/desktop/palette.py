@@ -108,6 +108,10 @@ class SystemSchemeFollower(QObject):
         app.styleHints().colorSchemeChanged.connect(self.apply)
         self.apply()
 
+    def stop(self) -> None:
+        """Stop following (tests; a user who picked a fixed scheme)."""
+        self.app.styleHints().colorSchemeChanged.disconnect(self.apply)
+
     def apply(self, scheme: Qt.ColorScheme | None = None) -> bool:
         """Set widget palette and plot colours for ``scheme`` (default: the system's).
 
