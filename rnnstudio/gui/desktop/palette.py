@@ -144,5 +144,10 @@ class SystemSchemeFollower(QObject):
 def follow_system_scheme(app: QApplication,
                          on_change: Callable[[bool], None] | None = None
                          ) -> SystemSchemeFollower:
-    """Start following the system scheme (call before building the main window)."""
+    """Start following the system scheme; keep no reference (the app owns the follower).
+
+    Call it once the main window exists: widgets that call the GUI's own
+    ``configure_pyqtgraph`` while being built set pyqtgraph's defaults back to white, and
+    this restyles every plot of every top-level window.
+    """
     return SystemSchemeFollower(app, on_change=on_change)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from PySide6.QtCore import QEventLoop, QTimer
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QGuiApplication, QImage, QPixmap
 from PySide6.QtWidgets import QApplication
 
 from ... import app_info
@@ -90,7 +90,9 @@ def run_smoke_test(window: Grabbable, run_trace: Callable[[], object],
     if app is None:
         _say("FAILED: no QApplication")
         return 1
-    _say(f"{app_info.version_line()} on Qt platform {app.platformName()}")
+    # The desktop file name proves apply_identity ran (tests/desktop reads this line).
+    _say(f"{app_info.version_line()} ({QGuiApplication.desktopFileName()}) on Qt platform "
+         f"{app.platformName()}")
     app.processEvents()
     started = time.perf_counter()
     try:
