@@ -112,3 +112,23 @@ def test_render_icons_writes_every_size(qapp, tmp_path: Path) -> None:  # type: 
                                       tmp_path)
     assert [path.name for path in written] == [f"rnnstudio-{size}.png"
                                                for size in render_icons.SIZES]
+
+
+def test_desktop_files_install_and_uninstall(tmp_path: Path) -> None:
+    script = PACKAGING / "install-desktop-files.sh"
+    env = {"PATH": "/usr/bin:/bin", "PREFIX": str(tmp_path), "HOME": str(tmp_path)}
+    bundle = tmp_path / "bundle" / "rnnstudio"
+    done = subprocess.run(["bash", str(script), "--exec", str(bundle)], env=env,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    entry = tmp_path / "applications" / "io.github.rnnstudio.RnnStudio.desktop"
+    assert f'Exec="{bundle}" %f' in entry.read_text(encoding="utf-8")
+    assert (tmp_path / "metainfo" / "io.github.rnnstudio.RnnStudio.metainfo.xml").is_file()
+    icons = sorted(path.relative_to(tmp_path / "icons" / "hicolor").as_posix()
+                   for path in (tmp_path / "icons").rglob("io.github.*"))
+    assert "scalable/apps/io.github.rnnstudio.RnnStudio.svg" in icons
+    assert "48x48/apps/io.github.rnnstudio.RnnStudio.png" in icons and len(icons) == 8
+    done = subprocess.run(["bash", str(script), "--uninstall"], env=env, capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert not list(tmp_path.rglob("io.github.*"))
