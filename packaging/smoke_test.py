@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -29,6 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 FATAL_MARKERS = ("Traceback (most recent call last)", "could not load the Qt platform plugin",
                  "This application failed to start")
+#: Printed by rnnstudio.gui.desktop.smoke when LAUNCHED_AT_VARIABLE is set.
+LAUNCHED_AT_VARIABLE = "RNNSTUDIO_LAUNCHED_AT"
+WINDOW_UP = re.compile(r"smoke-test: window up (\d+) ms after launch")
 #: Distributions the pip-installed app needs (rnnstudio's dependencies), for the size.
 RUNTIME_DISTRIBUTIONS = ("rnnstudio", "numpy", "safetensors", "PySide6_Essentials",
                          "shiboken6", "pyqtgraph")
@@ -42,6 +46,7 @@ class Target:
     command: list[str]
     size_bytes: int | None = None
     seconds: list[float] = field(default_factory=list)
+    window_seconds: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
 
@@ -99,11 +104,13 @@ def isolated_environment(folder: Path) -> dict[str, str]:
 def run_once(target: Target, timeout: float) -> None:
     """One start-to-exit run; appends its time, or a failure with the output."""
     with tempfile.TemporaryDirectory(prefix="rnnstudio-smoke-") as folder:
+        env = isolated_environment(Path(folder))
         started = time.perf_counter()
+        env[LAUNCHED_AT_VARIABLE] = repr(time.time())
         try:
             done = subprocess.run([*target.command, "--smoke-test"], capture_output=True,
-                                  text=True, errors="replace", timeout=timeout,
-                                  env=isolated_environment(Path(folder)), check=False)
+                                  text=True, errors="replace", timeout=timeout, env=env,
+                                  check=False)
         except subprocess.TimeoutExpired:
             target.failures.append(f"no exit within {timeout:.0f} s")
             return
@@ -120,6 +127,9 @@ def run_once(target: Target, timeout: float) -> None:
             target.failures.append(f"{', '.join(problems)}\n{output}")
         else:
             target.seconds.append(elapsed)
+            window_up = WINDOW_UP.search(done.stdout)
+            if window_up:
+                target.window_seconds.append(int(window_up.group(1)) / 1000)
 
 
 def describe(target: Target) -> str:
@@ -127,9 +137,11 @@ def describe(target: Target) -> str:
     size = f"{target.size_bytes / 1e6:7.1f} MB" if target.size_bytes else "      ? MB"
     if not target.seconds:
         return f"{target.label:<22} {size}   FAILED"
+    window = (f"window up in {statistics.median(target.window_seconds):.2f} s, "
+              if target.window_seconds else "")
     best, median = min(target.seconds), statistics.median(target.seconds)
-    return (f"{target.label:<22} {size}   start-to-exit best {best:.2f} s, "
-            f"median {median:.2f} s over {len(target.seconds)} run(s)")
+    return (f"{target.label:<22} {size}   {window}start-to-exit {median:.2f} s "
+            f"(best {best:.2f} s; medians of {len(target.seconds)} run(s))")
 
 
 def build_targets(options: argparse.Namespace) -> list[Target]:
@@ -143,7 +155,8 @@ def build_targets(options: argparse.Namespace) -> list[Target]:
         pythons += [options.against] if options.against else []
     for python in pythons:
         command = [python, str(options.entry)] if options.entry else [python, "-m", "rnnstudio"]
-        targets.append(Target("pip-installed app", command, installed_size(python)))
+        label = f"python {options.entry.name}" if options.entry else "pip-installed app"
+        targets.append(Target(label, command, installed_size(python)))
     return targets
 
 

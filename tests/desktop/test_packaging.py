@@ -48,6 +48,14 @@ def test_broken_runs_fail(tmp_path: Path, body: str, reason: str) -> None:
     assert reason in target.failures[0]
 
 
+def test_window_up_time_is_read_from_the_app(tmp_path: Path) -> None:
+    body = ("assert float(os.environ['RNNSTUDIO_LAUNCHED_AT']) > 0\n"
+            "print('smoke-test: window up 640 ms after launch')\n")
+    target = _verdict(tmp_path, body)
+    assert target.window_seconds == [0.64]
+    assert "window up in 0.64 s" in smoke_test.describe(target)
+
+
 def test_run_is_isolated_and_offscreen(tmp_path: Path) -> None:
     body = ("assert os.environ['QT_QPA_PLATFORM'] == 'offscreen'\n"
             "assert 'rnnstudio-smoke-' in os.environ['XDG_CONFIG_HOME']\n")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import time
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +38,14 @@ def test_painted_window_and_one_trace_pass(qtbot, tmp_path: Path, capsys) -> Non
     assert status == 0, out
     assert (tmp_path / "smoke.png").stat().st_size > 0
     assert "smoke-test: ok" in out and "PNG 400x300" in out
+
+
+def test_startup_time_is_reported_when_the_launch_time_is_known(
+        qtbot, tmp_path: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("RNNSTUDIO_LAUNCHED_AT", repr(time.time() - 0.5))
+    assert run_smoke_test(_painted_window(qtbot), lambda: True, tmp_path / "w.png") == 0
+    reported = re.search(r"window up (\d+) ms after launch", capsys.readouterr().out)
+    assert reported and 500 <= int(reported.group(1)) < 60_000
 
 
 def test_blank_window_fails(qtbot, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]

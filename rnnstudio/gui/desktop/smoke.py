@@ -10,6 +10,7 @@ trace, so it works with any main window.
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
@@ -25,6 +26,10 @@ from PySide6.QtWidgets import QApplication
 from ... import app_info
 
 SMOKE_TEXT = "the smoke test reads one sentence"
+#: Set by packaging/smoke_test.py to ``time.time()`` just before it launches the app, so
+#: the app can say how long it took to get its window up (there is no portable way to
+#: ask the OS when this process started).
+LAUNCHED_AT_VARIABLE = "RNNSTUDIO_LAUNCHED_AT"
 #: A painted window has many colours; a blank or black grab (no platform plugin
 #: rendering, an empty bundle) has one or two.
 _MIN_COLOURS = 8
@@ -94,6 +99,7 @@ def run_smoke_test(window: Grabbable, run_trace: Callable[[], object],
     _say(f"{app_info.version_line()} ({QGuiApplication.desktopFileName()}) on Qt platform "
          f"{app.platformName()}")
     app.processEvents()
+    _say_startup_time()
     started = time.perf_counter()
     try:
         arrived = run_trace()
@@ -114,6 +120,15 @@ def run_smoke_test(window: Grabbable, run_trace: Callable[[], object],
     if status == 0:
         _say("ok")
     return status
+
+
+def _say_startup_time() -> None:
+    """``window up N ms after launch`` when the launcher told us when it launched."""
+    try:
+        launched = float(os.environ[LAUNCHED_AT_VARIABLE])
+    except (KeyError, ValueError):
+        return
+    _say(f"window up {1000 * (time.time() - launched):.0f} ms after launch")
 
 
 def _save_and_check(window: Grabbable, output: Path | None) -> int:
