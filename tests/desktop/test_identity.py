@@ -123,3 +123,13 @@ def test_every_package_is_listed_in_pyproject() -> None:
     found = {".".join(path.parent.relative_to(ROOT).parts)
              for path in (ROOT / "rnnstudio").rglob("__init__.py")}
     assert found - listed == set(), "add these to [tool.setuptools] packages"
+
+
+def test_app_info_imports_no_qt() -> None:
+    """The spec, the CLI and scripts read app_info without starting Qt."""
+    code = ("import sys, rnnstudio.app_info\n"
+            "loaded = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6')]\n"
+            "assert not loaded, loaded\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, check=False)
+    assert done.returncode == 0, done.stderr
