@@ -9,6 +9,7 @@ so they can be filtered like any other logger.
 
 from __future__ import annotations
 
+import atexit
 import logging
 from collections.abc import Callable
 
@@ -51,11 +52,17 @@ def handle_qt_message(kind: QtMsgType, context: QMessageLogContext, message: str
 
 
 def install_qt_message_handler() -> None:
-    """Install the handler once; the previous one is kept for ``uninstall``."""
+    """Install the handler once; the previous one is kept for ``uninstall``.
+
+    It is taken out again at interpreter exit: Qt still logs while the application object
+    is destroyed, after Python has begun tearing its modules down, and a Python handler
+    called then can crash the process on the way out.
+    """
     global _previous, _installed
     if not _installed:
         _previous = qInstallMessageHandler(handle_qt_message)
         _installed = True
+        atexit.register(uninstall_qt_message_handler)
 
 
 def uninstall_qt_message_handler() -> None:

@@ -60,8 +60,11 @@ class ShortcutsDialog(QDialog):
                 self.table.setItem(row, column, item)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSortingEnabled(True)
         header = self.table.horizontalHeader()
+        # Keep the given order (menu order) until the user clicks a column: enabling
+        # sorting would otherwise sort at once, by column 0, descending.
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.table.setSortingEnabled(True)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
