@@ -37,9 +37,10 @@ DARK_PLOTS = PlotColors(background="#1e1f22", foreground="#d4d4d4")
 
 def system_is_dark(app: QGuiApplication | None = None) -> bool:
     """True when the system asks for dark; an unknown scheme falls back to the palette."""
-    app = app or QGuiApplication.instance()
-    if app is None:
+    instance = app or QGuiApplication.instance()
+    if not isinstance(instance, QGuiApplication):
         return False
+    app = instance
     scheme = app.styleHints().colorScheme()
     if scheme == Qt.ColorScheme.Dark:
         return True

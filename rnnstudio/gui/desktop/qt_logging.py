@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
 
@@ -30,7 +31,7 @@ _LEVELS = {
 _NOISE = ("This plugin does not support propagateSizeHints()",)
 
 MessageHandler = Callable[[QtMsgType, QMessageLogContext, str], None]
-_previous: MessageHandler | None = None
+_previous: Any = None  # what qInstallMessageHandler returned: Qt's own, or ours
 _installed = False
 
 

@@ -76,8 +76,11 @@ class ShortcutsDialog(QDialog):
 
     def rows(self) -> list[tuple[str, str]]:
         """The table's content, in its current order (for tests and copy)."""
-        return [(self.table.item(row, 0).text(), self.table.item(row, 1).text())
-                for row in range(self.table.rowCount())]
+        def text(row: int, column: int) -> str:
+            item = self.table.item(row, column)
+            return item.text() if item is not None else ""
+
+        return [(text(row, 0), text(row, 1)) for row in range(self.table.rowCount())]
 
 
 def show_shortcuts(shortcuts: Sequence[Shortcut],

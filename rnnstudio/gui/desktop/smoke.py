@@ -97,7 +97,7 @@ def run_smoke_test(window: Grabbable, run_trace: Callable[[], object],
         return 1
     # The desktop file name proves apply_identity ran (tests/desktop reads this line).
     _say(f"{app_info.version_line()} ({QGuiApplication.desktopFileName()}) on Qt platform "
-         f"{app.platformName()}")
+         f"{QGuiApplication.platformName()}")
     app.processEvents()
     _say_startup_time()
     started = time.perf_counter()
