@@ -1,5 +1,6 @@
 """Render ``resources/icons/rnnstudio.svg`` to the PNG sizes desktops and bundles need.
 
+16 and 32 px come from ``rnnstudio-small.svg``, a simplified drawing of the same icon.
 Run from anywhere: ``python packaging/render_icons.py``. Writes
 ``resources/icons/rnnstudio-<size>.png`` (and, with ``--ico``/``--icns`` when Pillow is
 installed, Windows and macOS icon files for PyInstaller). Re-run it after editing the SVG;
@@ -22,6 +23,14 @@ from PySide6.QtSvg import QSvgRenderer  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 ICONS = ROOT / "resources" / "icons"
 SIZES = (16, 32, 48, 64, 128, 256, 512)
+#: Sizes drawn from the simplified ``rnnstudio-small.svg``: at 16 and 32 px the master's
+#: tanh curve and seven heat cells blur into a smudge.
+SMALL_SIZES = (16, 32)
+
+
+def master_for(size: int, folder: Path = ICONS) -> Path:
+    """The SVG a PNG of ``size`` pixels is made from."""
+    return folder / ("rnnstudio-small.svg" if size in SMALL_SIZES else "rnnstudio.svg")
 
 
 def render(svg: Path, size: int) -> QImage:
@@ -39,12 +48,12 @@ def render(svg: Path, size: int) -> QImage:
     return image
 
 
-def write_pngs(svg: Path, folder: Path, sizes: tuple[int, ...] = SIZES) -> list[Path]:
-    """``rnnstudio-<size>.png`` for every size; returns the paths written."""
+def write_pngs(masters: Path, folder: Path, sizes: tuple[int, ...] = SIZES) -> list[Path]:
+    """``rnnstudio-<size>.png`` for every size from the SVGs in ``masters``."""
     written = []
     for size in sizes:
         path = folder / f"rnnstudio-{size}.png"
-        if not render(svg, size).save(str(path), "PNG"):
+        if not render(master_for(size, masters), size).save(str(path), "PNG"):
             raise SystemExit(f"render_icons: could not write {path}")
         written.append(path)
     return written
@@ -70,14 +79,15 @@ def write_platform_icons(folder: Path, ico: bool, icns: bool) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--svg", type=Path, default=ICONS / "rnnstudio.svg")
+    parser.add_argument("--svg-folder", type=Path, default=ICONS,
+                        help="folder of rnnstudio.svg and rnnstudio-small.svg")
     parser.add_argument("--out", type=Path, default=ICONS)
     parser.add_argument("--ico", action="store_true", help="also write rnnstudio.ico")
     parser.add_argument("--icns", action="store_true", help="also write rnnstudio.icns")
     options = parser.parse_args(argv)
     app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])  # noqa: F841
     options.out.mkdir(parents=True, exist_ok=True)
-    written = write_pngs(options.svg, options.out)
+    written = write_pngs(options.svg_folder, options.out)
     if options.ico or options.icns:
         written += write_platform_icons(options.out, options.ico, options.icns)
     for path in written:

@@ -116,8 +116,7 @@ def test_build_script_is_valid_bash() -> None:
 
 def test_render_icons_writes_every_size(qapp, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     render_icons = load_script("render_icons")
-    written = render_icons.write_pngs(PACKAGING.parent / "resources" / "icons" / "rnnstudio.svg",
-                                      tmp_path)
+    written = render_icons.write_pngs(PACKAGING.parent / "resources" / "icons", tmp_path)
     assert [path.name for path in written] == [f"rnnstudio-{size}.png"
                                                for size in render_icons.SIZES]
 

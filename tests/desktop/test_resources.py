@@ -124,8 +124,9 @@ def test_desktop_entry_comment_says_the_summary() -> None:
 
 # --- icons -------------------------------------------------------------------------------
 
-def test_svg_master_renders(qapp) -> None:  # type: ignore[no-untyped-def]
-    renderer = QSvgRenderer(str(ICONS / "rnnstudio.svg"))
+@pytest.mark.parametrize("name", ["rnnstudio.svg", "rnnstudio-small.svg"])
+def test_svg_masters_render(qapp, name: str) -> None:  # type: ignore[no-untyped-def]
+    renderer = QSvgRenderer(str(ICONS / name))
     assert renderer.isValid()
     assert renderer.defaultSize().width() == renderer.defaultSize().height()
 
@@ -144,8 +145,8 @@ def test_png_sizes_exist_and_are_square(qapp) -> None:  # type: ignore[no-untype
 def test_pngs_are_up_to_date_with_the_svg(qapp) -> None:  # type: ignore[no-untyped-def]
     """A PNG left over from an older drawing would show a different icon per size."""
     render_icons = load_script("render_icons")
-    for size in (32, 128):
-        fresh = render_icons.render(ICONS / "rnnstudio.svg", size).convertToFormat(
+    for size in (16, 32, 128):
+        fresh = render_icons.render(render_icons.master_for(size), size).convertToFormat(
             QImage.Format.Format_ARGB32)
         committed = QImage(str(ICONS / f"rnnstudio-{size}.png")).convertToFormat(
             QImage.Format.Format_ARGB32)
