@@ -4,6 +4,7 @@
     python packaging/smoke_test.py --app PATH            # another bundle or executable
     python packaging/smoke_test.py --python .venv/bin/python      # the pip-installed app
     python packaging/smoke_test.py --against .venv/bin/python     # bundle, then pip app
+    xvfb-run -a python packaging/smoke_test.py --platform xcb     # the real X11 plugin
 
 A run passes when it exits 0 within the timeout and its output has no ``Traceback`` and
 no "could not load the Qt platform plugin" (Qt prints that and aborts when a bundle lacks
@@ -86,11 +87,11 @@ def installed_size(python: str) -> int | None:
     return json.loads(done.stdout) if done.returncode == 0 and done.stdout.strip() else None
 
 
-def isolated_environment(folder: Path) -> dict[str, str]:
-    """Offscreen Qt, and settings/data/logs in ``folder`` instead of the user's."""
+def isolated_environment(folder: Path, platform: str = "offscreen") -> dict[str, str]:
+    """Qt on ``platform``, and settings/data/logs in ``folder`` instead of the user's."""
     env = dict(os.environ)
     env.update({
-        "QT_QPA_PLATFORM": "offscreen",
+        "QT_QPA_PLATFORM": platform,
         "XDG_CONFIG_HOME": str(folder / "config"),
         "XDG_DATA_HOME": str(folder / "data"),
         "XDG_STATE_HOME": str(folder / "state"),
@@ -101,10 +102,10 @@ def isolated_environment(folder: Path) -> dict[str, str]:
     return env
 
 
-def run_once(target: Target, timeout: float) -> None:
+def run_once(target: Target, timeout: float, platform: str = "offscreen") -> None:
     """One start-to-exit run; appends its time, or a failure with the output."""
     with tempfile.TemporaryDirectory(prefix="rnnstudio-smoke-") as folder:
-        env = isolated_environment(Path(folder))
+        env = isolated_environment(Path(folder), platform)
         started = time.perf_counter()
         env[LAUNCHED_AT_VARIABLE] = repr(time.time())
         try:
@@ -171,11 +172,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="with --python/--against: run this script instead of -m rnnstudio")
     parser.add_argument("--runs", type=int, default=3, help="runs per target (default 3)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per run")
+    parser.add_argument("--platform", default="offscreen",
+                        help="Qt platform plugin (default offscreen; xcb under xvfb-run "
+                        "proves the bundled X11 plugin and its libraries load)")
     options = parser.parse_args(argv)
     targets = build_targets(options)
     for target in targets:
         for _ in range(options.runs):
-            run_once(target, options.timeout)
+            run_once(target, options.timeout, options.platform)
             if target.failures:  # the first failure says it all; do not repeat it
                 break
     for target in targets:

@@ -139,3 +139,9 @@ def test_desktop_files_install_and_uninstall(tmp_path: Path) -> None:
                           text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert not list(tmp_path.rglob("io.github.*"))
+
+
+def test_platform_can_be_chosen(tmp_path: Path) -> None:
+    env = smoke_test.isolated_environment(tmp_path, "xcb")
+    assert env["QT_QPA_PLATFORM"] == "xcb"
+    assert env["RNNSTUDIO_LOG_DIR"] == str(tmp_path / "logs")
