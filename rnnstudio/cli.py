@@ -1,4 +1,5 @@
-"""The ``rnnstudio`` command: ``trace``, ``info``, ``convert``; no sub-command = the GUI.
+"""The ``rnnstudio`` command: ``trace``, ``info``, ``convert``, ``plot``; no sub-command =
+the GUI.
 
 Every :class:`~rnnstudio.errors.RnnStudioError` becomes one line
 ``rnnstudio: error: ...`` on stderr and exit status 2, never a traceback: the message
@@ -18,7 +19,7 @@ from typing import Any
 from ._version import __version__
 from .errors import ConfigError, RnnStudioError, TextError
 
-COMMANDS = ("trace", "info", "convert")
+COMMANDS = ("trace", "info", "convert", "plot")
 _OWN_FLAGS = ("-h", "--help", "--version")
 _RANDOM_ONLY = ("seed", "gain")
 
@@ -109,6 +110,14 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("target", metavar="OUT")
     _add_config_options(convert, random=False)
     convert.set_defaults(handler=cmd_convert)
+
+    # The headless renderer lives with the GUI's panels; its module imports Qt only
+    # when it runs, so building this parser stays Qt-free.
+    from .gui.plot_cli import PLOT_HELP, add_plot_arguments, run_plot
+
+    plot = commands.add_parser("plot", help=PLOT_HELP, description=PLOT_HELP)
+    add_plot_arguments(plot)
+    plot.set_defaults(handler=run_plot)
     return parser
 
 

@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QStyle, QToolBar
 
+from .desktop.about import show_about
+from .desktop.shortcuts import shortcuts_from_actions, show_shortcuts
+
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
@@ -93,6 +96,16 @@ def install_actions(window: MainWindow) -> WindowActions:
     view_menu.addAction(saliency)
     view_menu.addAction(add("reset_layout", "&Reset layout", window.reset_layout,
                             tip="Put every dock back where it started"))
+
+    help_menu = window.menuBar().addMenu("&Help")
+    help_menu.addAction(add(
+        "shortcuts", "&Keyboard shortcuts",
+        lambda: show_shortcuts(shortcuts_from_actions(actions.by_name.values()), window),
+        "Ctrl+?", tip="Every keyboard shortcut of the window"))
+    about = add("about", "&About RNN Studio", lambda: show_about(window),
+                tip="Version of RNN Studio and of the libraries it runs on")
+    about.setMenuRole(QAction.MenuRole.AboutRole)
+    help_menu.addAction(about)
 
     toolbar = QToolBar("Main toolbar", window)
     toolbar.setObjectName("main_toolbar")

@@ -4,40 +4,29 @@ from __future__ import annotations
 
 import argparse
 import sys
-import traceback
 from pathlib import Path
-from types import TracebackType
 
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
+from ..app_info import version_line
+from .desktop.crash import install_crash_handler
+from .desktop.identity import apply_identity
+from .desktop.logs import install_log_file
+from .desktop.palette import follow_system_scheme
+from .desktop.qt_logging import install_qt_message_handler
 from .main_window import MainWindow
 from .resources import sample_sentences
 from .session import Session
-from .settings import APPLICATION, ORGANIZATION, Settings
-
-_dialog_shown = False
-
-
-def _excepthook(kind: type[BaseException], error: BaseException,
-                trace: TracebackType | None) -> None:
-    """Last resort: log the traceback and show at most one dialog, then carry on."""
-    global _dialog_shown
-    traceback.print_exception(kind, error, trace, file=sys.stderr)
-    app = QApplication.instance()
-    if app is None or _dialog_shown:
-        return
-    _dialog_shown = True
-    box = QMessageBox(QMessageBox.Icon.Critical, "RNN Studio: unexpected error",
-                      f"{kind.__name__}: {error}\n\nDetails were written to the terminal. "
-                      "Your text and model are unchanged.")
-    box.setModal(False)
-    box.show()
+from .settings import Settings
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="rnnstudio", description="RNN Studio desktop app")
     parser.add_argument("model", nargs="?", help="model file to open")
     parser.add_argument("--text", help="sentence to read at start")
+    parser.add_argument("--version", action="version", version=version_line())
+    # Open the window, run one trace, export one PNG, exit 0 (packaging smoke test).
+    parser.add_argument("--smoke-test", action="store_true", help=argparse.SUPPRESS)
     known, _qt_args = parser.parse_known_args(argv)
     return known
 
@@ -66,12 +55,26 @@ def run(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     options = _parse(argv)
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
-    app.setOrganizationName(ORGANIZATION)
-    app.setApplicationName(APPLICATION)
-    sys.excepthook = _excepthook
+    apply_identity(app)  # before Settings(): QSettings reads the organisation and name
+    install_log_file()
+    install_qt_message_handler()
+    crash = install_crash_handler(show_dialog=not options.smoke_test)
     settings = Settings()
     session = Session()
     window = start(session, settings, options.model, options.text)
+    crash.parent = window
+    follow_system_scheme(app)  # after the window exists, so its plots are restyled
     window.show()
     app.aboutToQuit.connect(session.shutdown)  # the worker must not outlive the app
+    if options.smoke_test:
+        from .desktop.smoke import SMOKE_TEXT, run_smoke_test, wait_for_signal
+
+        status = run_smoke_test(
+            window,
+            lambda: wait_for_signal(session.trace_changed, lambda: session.set_text(SMOKE_TEXT)),
+            exception_count=lambda: crash.exception_count,
+        )
+        window.close()
+        session.shutdown()
+        return status
     return int(app.exec())

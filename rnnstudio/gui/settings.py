@@ -12,10 +12,9 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from ..app_info import APP_NAME, ORGANIZATION
 from .engine_bridge import RandomModelSpec
 
-ORGANIZATION = "rnnstudio"
-APPLICATION = "RNN Studio"
 SETTINGS_VERSION = 1
 MAX_RECENT_FILES = 8
 
@@ -24,7 +23,7 @@ class Settings:
     """Typed accessors over one ``QSettings`` store."""
 
     def __init__(self, store: QSettings | None = None) -> None:
-        self.store = store or QSettings(ORGANIZATION, APPLICATION)
+        self.store = store or QSettings(ORGANIZATION, APP_NAME)
         self._migrate()
 
     def _migrate(self) -> None:

@@ -19,7 +19,7 @@ from .conftest import RESOURCES, ROOT, load_script
 METAINFO = RESOURCES / f"{app_info.APP_ID}.metainfo.xml"
 DESKTOP = RESOURCES / f"{app_info.APP_ID}.desktop"
 ICONS = RESOURCES / "icons"
-SCREENSHOTS = ("main.png", "compare.png")
+SCREENSHOTS = ("reading.png", "gradients_vanishing.png")
 
 # Desktop Entry Specification 1.4: the keys an Application entry may use (others need X-).
 KNOWN_DESKTOP_KEYS = {

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSettings
 
+from rnnstudio.app_info import APP_NAME, ORGANIZATION
 from rnnstudio.gui.app import start
 from rnnstudio.gui.engine_bridge import RandomModelSpec
 from rnnstudio.gui.session import Session
-from rnnstudio.gui.settings import APPLICATION, ORGANIZATION, SETTINGS_VERSION, Settings
+from rnnstudio.gui.settings import SETTINGS_VERSION, Settings
 
 
 def test_settings_survive_a_restart(qtbot, window, settings_in_tmp) -> None:  # type: ignore[no-untyped-def]
@@ -46,7 +47,7 @@ def test_settings_survive_a_restart(qtbot, window, settings_in_tmp) -> None:  # 
 
 
 def test_reads_are_typed_and_versioned(settings_in_tmp) -> None:  # type: ignore[no-untyped-def]
-    store = QSettings(ORGANIZATION, APPLICATION)
+    store = QSettings(ORGANIZATION, APP_NAME)
     store.setValue("preferences/saliency_shown", "false")  # what an INI file gives back
     store.setValue("preferences/playback_speed", "2.5")
     store.setValue("window/state", b"from a newer release")
