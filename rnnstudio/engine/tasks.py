@@ -68,10 +68,16 @@ def _pick(rng: np.random.Generator, options: tuple[str, ...] | list[str]) -> str
 
 @dataclass(frozen=True)
 class RecallTask:
-    """Remember one fact (an allergy) across ``min_gap``..``max_gap`` distractor words."""
+    """Remember one fact (an allergy) across ``min_gap``..``max_gap`` distractor words.
+
+    ``mentions`` allergen words are put among the distractors; with ``mixed`` each example
+    draws its own gap and is led in by filler, so one batch mixes short and long gaps.
+    """
 
     min_gap: int = 1
     max_gap: int = 40
+    mentions: int = 0
+    mixed: bool = False
     name: str = "recall"
     kind: str = "classify"
     tokenizer: str = "word"
@@ -92,8 +98,12 @@ class RecallTask:
         for _ in range(batch_size):
             name, pronoun = NAMES[int(rng.integers(len(NAMES)))]
             allergen = int(rng.integers(len(allergens)))
-            gap_words = [FILLER[k] for k in rng.integers(len(FILLER), size=gap)]
-            sequences.append([name, "is", "allergic", "to", allergens[allergen], ".",
+            own = int(rng.integers(self.min_gap, gap + 1)) if self.mixed else gap
+            lead = [FILLER[k] for k in rng.integers(len(FILLER), size=gap - own)]
+            gap_words = [FILLER[k] for k in rng.integers(len(FILLER), size=own)]
+            for k in rng.choice(own, size=min(self.mentions, own), replace=False):
+                gap_words[k] = allergens[int(rng.integers(len(allergens)))]
+            sequences.append([*lead, name, "is", "allergic", "to", allergens[allergen], ".",
                               *gap_words, "so", pronoun, "cannot", "eat", "the"])
             targets.append(allergen)
         return Batch(sequences, np.array(targets))

@@ -230,14 +230,20 @@ def train(
     return TrainResult(final, result_reports)
 
 
-def evaluate(model: Model, task: Task, examples: int, seed: int) -> float:
-    """Accuracy on freshly generated examples (batches of 256)."""
+def evaluate(model: Model, task: Task, examples: int, seed: int, batch_size: int = 256) -> float:
+    """Accuracy on freshly generated examples.
+
+    A task draws a batch's shape (gap, length, negation) once per batch, so the batch size
+    decides how many shapes the measurement sees: 4096 examples in batches of 256 are
+    only 16 shapes, and the figure then varies with the seed far beyond binomial noise.
+    Use small batches (e.g. 32) for figures that are compared across seeds.
+    """
     rng = np.random.default_rng(seed)
     params = dict(model.params)
     correct = 0.0
     done = 0
     while done < examples:
-        size = min(256, examples - done)
+        size = min(batch_size, examples - done)
         _, accuracy, _, _ = batch_loss(model.config, params, task.sample(rng, size), False)
         correct += accuracy * size
         done += size
