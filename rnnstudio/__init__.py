@@ -1,0 +1,64 @@
+"""RNN Studio: watch RNN, LSTM and GRU cells read text (NumPy engine, no Qt here).
+
+>>> import rnnstudio as rs
+>>> model = rs.random_model("lstm", hidden_size=32, seed=0)      # or rs.load_model(path)
+>>> trace = model.trace("the cat sat on the mat")
+>>> trace.layer(0).gates["f"].shape                               # (T, H) forget gate
+(6, 32)
+>>> rs.save_trace(trace, "trace.npz")                             # doctest: +SKIP
+
+Names are loaded on first use, so ``import rnnstudio`` (and ``rnnstudio --version``)
+stays fast, and importing it never imports Qt. See docs/api.md and docs/formats.md.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from . import errors
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from .engine.config import RecurrentConfig
+    from .engine.model import Model, ModelConfig, random_model
+    from .engine.trace import Trace
+    from .io.model_files import load_model, save_model
+    from .io.trace_export import load_trace, save_trace
+
+#: Public name -> module that defines it.
+_EXPORTS = {
+    "Model": "rnnstudio.engine.model",
+    "ModelConfig": "rnnstudio.engine.model",
+    "random_model": "rnnstudio.engine.model",
+    "RecurrentConfig": "rnnstudio.engine.config",
+    "Trace": "rnnstudio.engine.trace",
+    "load_model": "rnnstudio.io.model_files",
+    "save_model": "rnnstudio.io.model_files",
+    "save_trace": "rnnstudio.io.trace_export",
+    "load_trace": "rnnstudio.io.trace_export",
+}
+
+__all__ = [
+    "Model", "ModelConfig", "RecurrentConfig", "Trace", "__version__", "errors",
+    "load_model", "load_trace", "random_model", "save_model", "save_trace",
+]
+
+
+#: Sub-packages reachable as attributes (``rs.io.read_model``); never the GUI.
+_SUBPACKAGES = ("engine", "io")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"rnnstudio.{name}")
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rnnstudio' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS) | set(_SUBPACKAGES))

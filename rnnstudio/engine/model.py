@@ -148,6 +148,14 @@ class Model:
     def tokenize(self, text: str | Iterable[str]) -> Tokens:
         """Text (or a list of ready tokens) to ids; refuses empty and overlong input."""
         tokens = self.tokenizer.split(text) if isinstance(text, str) else [str(t) for t in text]
+        for position, token in enumerate(tokens):
+            try:
+                token.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise TextError(
+                    f"token {position} ({token!r}) is not valid Unicode text (a lone "
+                    "surrogate): re-save the text as UTF-8"
+                ) from exc
         if not tokens:
             raise TextError("the text is empty: type a sentence (at least one token)")
         if len(tokens) > MAX_TOKENS:
@@ -272,6 +280,8 @@ def random_model(
                                 bias, bidirectional, proj_size)
     if not np.isfinite(gain):
         raise ConfigError(f"gain must be a finite number, got {gain}")
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ConfigError(f"seed must be a whole number >= 0, got {seed!r}")
     params = init_recurrent(recurrent, np.random.default_rng(seed), gain, np.float64)
     card = {"origin": "random", "seed": seed, "gain": gain}
     config = ModelConfig(recurrent, tokenizer or Tokenizer("word"), "hashed", dtype=dtype,

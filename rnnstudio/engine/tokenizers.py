@@ -2,7 +2,8 @@
 
 * ``word``: lower-cased (unless ``lowercase=False``); a token is a run of letters and
   digits, optionally joined by inner apostrophes (``can't``, ``o'clock``), or any other
-  single non-space character (punctuation: ``,`` ``.`` ``(``). White space separates.
+  single non-space character (punctuation: ``,`` ``.`` ``(``). White space separates;
+  control characters (NUL, escape, ...) count as white space.
 * ``char``: every character is a token; runs of white space become one space and white
   space at either end is dropped.
 
@@ -26,6 +27,8 @@ UNK = "<unk>"
 KINDS = ("word", "char")
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*|\S")
 _SPACE = re.compile(r"\s+")
+#: Control characters (NUL, escape, ...) are read as white space: they are never words.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
 
 def token_hash(token: str) -> int:
@@ -70,6 +73,7 @@ class Tokenizer:
 
     def split(self, text: str) -> list[str]:
         """Text to tokens by the rule in the module docstring."""
+        text = _CONTROL.sub(" ", text)
         if self.lowercase:
             text = text.lower()
         if self.kind == "char":

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._version import __version__
+from .jsonable import to_jsonable
 
 if TYPE_CHECKING:
     from .model import ModelConfig
@@ -170,5 +171,5 @@ class Trace:
                 out[f"jacobian.l{layer}.{direction}"] = values
         if self.logits is not None:
             out["logits"] = self.logits
-        out["meta"] = np.array(json.dumps(self.meta))
+        out["meta"] = np.array(json.dumps(to_jsonable(self.meta), allow_nan=False))
         return out

@@ -1,0 +1,276 @@
+"""The ``rnnstudio`` command: ``trace``, ``info``, ``convert``; no sub-command = the GUI.
+
+Every :class:`~rnnstudio.errors.RnnStudioError` becomes one line
+``rnnstudio: error: ...`` on stderr and exit status 2, never a traceback: the message
+already says what was wrong and what to do. Qt is imported only to start the GUI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ._version import __version__
+from .errors import ConfigError, RnnStudioError, TextError
+
+COMMANDS = ("trace", "info", "convert")
+_OWN_FLAGS = ("-h", "--help", "--version")
+_RANDOM_ONLY = ("seed", "gain")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``rnnstudio`` script and ``python -m rnnstudio``."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or (args[0] not in COMMANDS and args[0] not in _OWN_FLAGS):
+        return run_gui(args)
+    options = build_parser().parse_args(args)
+    try:
+        return int(options.handler(options))
+    except RnnStudioError as exc:
+        return fail(exc)
+    except KeyboardInterrupt:
+        print("rnnstudio: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `rnnstudio info m | head -1`: the reader left, that is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def fail(exc: BaseException) -> int:
+    """Print ``rnnstudio: error: <first line>`` to stderr; the exit status is 2."""
+    text = str(exc).strip()
+    print(f"rnnstudio: error: {text.splitlines()[0] if text else type(exc).__name__}",
+          file=sys.stderr)
+    return 2
+
+
+def run_gui(argv: list[str]) -> int:
+    """Start the GUI with ``argv`` (e.g. a model path); Qt is imported only here."""
+    try:
+        from .gui.app import run
+    except ImportError as exc:
+        print(
+            f"rnnstudio: error: the GUI cannot start ({exc}); install PySide6-Essentials and "
+            "pyqtgraph, or use the commands: rnnstudio trace|info|convert (rnnstudio -h)",
+            file=sys.stderr,
+        )
+        return 2
+    return int(run(argv))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rnnstudio",
+        description="Watch RNN, LSTM and GRU cells read text. Without a command: the app "
+        "(rnnstudio [MODEL]).",
+    )
+    parser.add_argument("--version", action="version", version=f"rnnstudio {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    trace = commands.add_parser(
+        "trace", help="trace a text and write every state, gate and gradient to a file",
+        description="Trace a text with a model file, or with a random model when MODEL "
+        "is left out, and write the trace (.npz, .csv or .json; see docs/formats.md).",
+    )
+    trace.add_argument("model", nargs="?", metavar="MODEL", help="model file (default: random)")
+    text = trace.add_mutually_exclusive_group(required=True)
+    text.add_argument("--text", help="the text to read")
+    text.add_argument("--text-file", metavar="FILE", help="read the text from FILE (- = stdin)")
+    trace.add_argument("--out", required=True, metavar="FILE",
+                       help="trace file: .npz, .csv or .json (written atomically)")
+    trace.add_argument("--loss", default="default",
+                       help="last-output-sum, probe:STEP:UNIT, class[:LABEL], next-token or "
+                       "none (default: the model's task loss, else last-output-sum)")
+    trace.add_argument("--grad-dtype", choices=("float64", "float32"), default="float64",
+                       help="precision of the gradients (default float64: float32 underflows)")
+    trace.add_argument("--no-jacobian", action="store_true",
+                       help="skip ||dh_T/dh_t|| (faster for large hidden sizes)")
+    _add_config_options(trace, random=True)
+    trace.set_defaults(handler=cmd_trace)
+
+    info = commands.add_parser("info", help="describe a model file",
+                               description="Print a model's configuration and sizes.")
+    info.add_argument("model", metavar="MODEL")
+    info.add_argument("--json", action="store_true", help="print the configuration as JSON")
+    _add_config_options(info, random=False)
+    info.set_defaults(handler=cmd_info)
+
+    convert = commands.add_parser(
+        "convert", help="convert a model file to RNN Studio's format",
+        description="Read any supported model file (.safetensors, .npz, .pt/.pth/.bin; "
+        "PyTorch files need torch installed) and write .safetensors (native) or .npz.",
+    )
+    convert.add_argument("source", metavar="IN")
+    convert.add_argument("target", metavar="OUT")
+    _add_config_options(convert, random=False)
+    convert.set_defaults(handler=cmd_convert)
+    return parser
+
+
+def _add_config_options(parser: argparse.ArgumentParser, random: bool) -> None:
+    """Options that describe the model: a random one's shape, or what a file lacks."""
+    group = parser.add_argument_group(
+        "model options" if random else "model options (override or complete the file)",
+        "for a random model (no MODEL), or to complete/override a model file's config"
+        if random else None,
+    )
+    group.add_argument("--cell", choices=("rnn", "lstm", "gru"), help="default lstm")
+    group.add_argument("--hidden", type=int, metavar="H", dest="hidden_size",
+                       help="hidden size (default 32)")
+    group.add_argument("--layers", type=int, metavar="N", dest="num_layers",
+                       help="stacked layers (default 1)")
+    group.add_argument("--input-size", type=int, metavar="I",
+                       help="input vector size (default 16)")
+    group.add_argument("--proj-size", type=int, metavar="P", help="LSTM projection (default 0)")
+    group.add_argument("--nonlinearity", choices=("tanh", "relu"),
+                       help="RNN only (default tanh; a state_dict does not store it)")
+    group.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=None,
+                       help="read the text in both directions (default: no)")
+    group.add_argument("--dtype", choices=("float32", "float64"),
+                       help="weights and forward pass (default float32, or the file's)")
+    if random:
+        group.add_argument("--seed", type=int, help="random model: seed (default 0)")
+        group.add_argument("--gain", type=float,
+                           help="random model: factor on weight_hh (default 1.0; <1 vanishing, "
+                           ">1 exploding gradients)")
+
+
+_CONFIG_OPTIONS = ("cell", "hidden_size", "num_layers", "input_size", "proj_size",
+                   "nonlinearity", "bidirectional", "dtype")
+
+
+def _config_overrides(options: argparse.Namespace) -> dict[str, Any]:
+    names = _CONFIG_OPTIONS + tuple(name for name in _RANDOM_ONLY if hasattr(options, name))
+    return {name: getattr(options, name) for name in names if getattr(options, name) is not None}
+
+
+def _model(options: argparse.Namespace) -> tuple[Any, str]:
+    """The model to trace and a line saying where it came from."""
+    overrides = _config_overrides(options)
+    if options.model is None:
+        from .engine.model import random_model
+
+        if overrides.get("seed", 0) < 0:  # NumPy's generators take only seeds >= 0
+            raise ConfigError(f"--seed must be a whole number >= 0, got {overrides['seed']}")
+        cell = overrides.pop("cell", "lstm")
+        model = random_model(cell, **overrides)
+        return model, f"random model (seed {overrides.get('seed', 0)})"
+    used = [f"--{name}" for name in _RANDOM_ONLY if name in overrides]
+    if used:
+        raise ConfigError(f"{' and '.join(used)} only apply to random models (no MODEL)")
+    from .io.model_files import read_model
+
+    loaded = read_model(options.model, **overrides)
+    return loaded.model, f"{loaded.path} ({loaded.format})"
+
+
+def read_text(options: argparse.Namespace) -> str:
+    """The text to trace, from --text, a UTF-8 file or stdin (``-``)."""
+    if options.text is not None:
+        text, source = str(options.text), "--text"
+    elif options.text_file == "-":
+        text, source = _decode(sys.stdin.buffer.read(), "standard input"), "standard input"
+    else:
+        path = Path(options.text_file)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise TextError(f"cannot read text file {path}: {exc.strerror or exc}") from None
+        text, source = _decode(data, str(path)), str(path)
+    try:
+        text.encode("utf-8")  # argv may carry undecodable bytes as lone surrogates
+    except UnicodeEncodeError:
+        raise TextError(f"{source}: not valid UTF-8 text; convert it to UTF-8") from None
+    return text.replace("\r\n", "\n")
+
+
+def _decode(data: bytes, source: str) -> str:
+    try:
+        return data.decode("utf-8-sig")  # a BOM from Windows editors is not a token
+    except UnicodeDecodeError:
+        raise TextError(f"{source}: not UTF-8 text; convert it to UTF-8") from None
+
+
+def cmd_trace(options: argparse.Namespace) -> int:
+    from .io.atomic import check_writable
+    from .io.trace_export import TRACE_EXTENSIONS, save_trace
+
+    out = Path(options.out)
+    if out.suffix.lower() not in TRACE_EXTENSIONS:
+        raise ConfigError(f"--out {out}: unknown trace extension; use .npz, .csv or .json")
+    check_writable(out)  # before the work, not after it
+    text = read_text(options)
+    model, origin = _model(options)
+    loss = None if options.loss.strip().lower() == "none" else options.loss
+    trace = model.trace(text, loss=loss, grad_dtype=options.grad_dtype,
+                        jacobian=not options.no_jacobian)
+    save_trace(trace, out)
+    for line in trace_summary(trace, origin):
+        print(line)
+    print(f"wrote: {out}")
+    return 0
+
+
+def trace_summary(trace: Any, origin: str) -> list[str]:
+    """What a user checks first: the model, tokens, unknown tokens, loss, overflow."""
+    lines = [f"model: {origin}", f"tokens: {len(trace.tokens)}"]
+    if trace.unknown:
+        shown = ", ".join(f"{pos} {trace.tokens[pos]!r}" for pos in trace.unknown[:10])
+        more = f" and {len(trace.unknown) - 10} more" if len(trace.unknown) > 10 else ""
+        lines.append(f"unknown tokens (read as <unk>): {len(trace.unknown)} at {shown}{more}")
+    if trace.grads is not None:
+        lines.append(f"loss: {trace.grads.loss_name} = {trace.grads.loss_value:.6g}")
+    else:
+        lines.append("loss: none (no gradients)")
+    if trace.nonfinite is not None:
+        lines.append(f"warning: {trace.nonfinite.message()}")
+    grad_nonfinite = getattr(trace.grads, "nonfinite", None)
+    if grad_nonfinite is not None and trace.nonfinite is None:
+        lines.append(f"warning: gradient {grad_nonfinite.message()}")
+    return lines
+
+
+def cmd_info(options: argparse.Namespace) -> int:
+    from .io.model_files import read_model
+
+    loaded = read_model(options.model, **_config_overrides(options))
+    model = loaded.model
+    if options.json:
+        print(json.dumps(model.config.to_dict(), indent=2, sort_keys=True))
+        return 0
+    config = model.config
+    vocabulary = config.tokenizer.vocabulary
+    lines = [
+        f"file: {loaded.path}",
+        f"format: {loaded.format}",
+        f"config from: {', '.join(loaded.config_sources)}",
+        f"model: {model.summary()}",
+        *(f"  {key}: {value}" for key, value in config.recurrent.to_dict().items()),
+        f"tokenizer: {config.tokenizer.kind}, "
+        + ("open vocabulary" if vocabulary is None else f"vocabulary of {len(vocabulary)}"),
+        f"embedding: {config.embedding}",
+        f"task: {config.task or 'none'}"
+        + (f" (labels: {', '.join(config.labels)})" if config.labels else ""),
+        f"dtype: {config.dtype}",
+        f"parameters: {model.num_parameters:,}",
+        *(f"  {name}: {tuple(value.shape)}" for name, value in model.params.items()),
+    ]
+    lines += [f"card: {key}: {value}" for key, value in config.card.items()]
+    print("\n".join(lines))
+    return 0
+
+
+def cmd_convert(options: argparse.Namespace) -> int:
+    from .io.model_files import convert_model
+
+    loaded = convert_model(options.source, options.target, **_config_overrides(options))
+    print(f"read: {loaded.path} ({loaded.format}; config from "
+          f"{', '.join(loaded.config_sources)})")
+    print(f"model: {loaded.model.summary()}")
+    print(f"wrote: {options.target}")
+    return 0

@@ -1,0 +1,33 @@
+"""Small helpers that keep error messages to one line that names the file."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..errors import RnnStudioError
+
+__all__ = ["first_line", "naming"]
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's text (library messages can span many lines)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+@contextlib.contextmanager
+def naming(path: Path) -> Iterator[None]:
+    """Prefix ``path`` to any :class:`RnnStudioError` raised inside, unless it names it.
+
+    The engine says "missing parameter 'rnn.weight_hh_l0'"; the user also needs to know
+    which file is at fault.
+    """
+    try:
+        yield
+    except RnnStudioError as exc:
+        message = first_line(exc)
+        if str(path) in message:
+            raise
+        raise type(exc)(f"{path}: {message}") from exc

@@ -1,0 +1,165 @@
+"""Load and save models: the native safetensors format, ``.npz`` and PyTorch files.
+
+``load_model(path, **overrides)`` reads any supported file, gathers the configuration
+(overrides > file metadata > sidecar ``<stem>.json`` > weight shapes, see
+:mod:`.config_sources`) and validates everything through ``Model(config, params)``.
+Every failure is a one-line :class:`ModelFileError`, :class:`ParameterError` or
+:class:`ConfigError` that names the file, the key and what to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..engine.model import Model, ModelConfig
+from ..engine.tokenizers import UNK
+from ..errors import ConfigError, ExportError
+from .config_sources import ConfigParts, read_sidecar, sidecar_path
+from .messages import naming
+from .npz_file import read_npz, write_npz
+from .safetensors_file import read_safetensors, write_safetensors
+from .sniff import NPZ, SAFETENSORS, TORCH, model_format
+from .state_dict import canonical_names, infer_recurrent
+from .torch_file import read_torch
+
+__all__ = ["LoadedModel", "SAVE_EXTENSIONS", "convert_model", "load_model", "read_model",
+           "save_model"]
+
+Reader = Callable[[Path], tuple[dict[str, np.ndarray], "dict[str, Any] | None"]]
+READERS: dict[str, Reader] = {SAFETENSORS: read_safetensors, NPZ: read_npz, TORCH: read_torch}
+SAVE_EXTENSIONS = (".safetensors", ".npz")
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A model and where it came from: the file, its format and the config sources."""
+
+    model: Model
+    path: Path
+    format: str
+    config_sources: tuple[str, ...]
+
+
+def load_model(path: str | Path, **overrides: Any) -> Model:
+    """Read a model file (.safetensors, .npz, .pt/.pth/.bin).
+
+    ``overrides`` are configuration fields that win over the file: recurrent fields
+    (``cell``, ``hidden_size``, ``num_layers``, ``nonlinearity``, ``bidirectional``,
+    ``proj_size``, ``input_size``, ``bias``), ``tokenizer`` (dict or Tokenizer),
+    ``vocabulary`` (list of tokens), ``embedding``, ``task``, ``labels``, ``dtype``,
+    ``card``. ``None`` values are ignored.
+    """
+    return read_model(path, **overrides).model
+
+
+def read_model(path: str | Path, **overrides: Any) -> LoadedModel:
+    """:func:`load_model` that also reports the format and the configuration sources."""
+    path = Path(path)
+    file_format = model_format(path)
+    params, metadata = READERS[file_format](path)
+    parts = ConfigParts()
+    sidecar = read_sidecar(path)
+    if sidecar is not None:
+        parts.add(sidecar, f"sidecar {sidecar_path(path)}")
+    if metadata is not None:
+        parts.add(metadata, f"{path} metadata")
+    parts.add(_plain(overrides), "options")
+    with naming(path):
+        params = canonical_names(params, path)
+        if not parts.recurrent_complete():
+            parts.recurrent = infer_recurrent(params, parts.recurrent, path)
+            parts.sources.insert(0, "weight shapes")
+        config = ModelConfig.from_dict(_model_fields(parts, params, path))
+        model = Model(config, params, source=str(path))
+    label = f"{file_format} (RNN Studio)" if metadata is not None else file_format
+    return LoadedModel(model, path, label, tuple(reversed(parts.sources)))
+
+
+def save_model(model: Model, path: str | Path) -> Path:
+    """Write ``model`` atomically: ``.safetensors`` (native) or ``.npz`` (no pickle).
+
+    The configuration, tokenizer and vocabulary go into the file, so
+    ``load_model(path)`` needs nothing else.
+    """
+    target = Path(path)
+    extension = target.suffix.lower()
+    config = model.config.to_dict()
+    if extension == ".safetensors":
+        return write_safetensors(target, model.state_dict(), config)
+    if extension == ".npz":
+        return write_npz(target, model.state_dict(), config)
+    raise ExportError(
+        f"cannot write {target}: models are saved as .safetensors (native) or .npz"
+    )
+
+
+def convert_model(source: str | Path, target: str | Path, **overrides: Any) -> LoadedModel:
+    """Read any supported model file and save it natively (``rnnstudio convert``)."""
+    target = Path(target)
+    if target.suffix.lower() not in SAVE_EXTENSIONS:
+        raise ExportError(f"cannot write {target}: convert to .safetensors or .npz")
+    loaded = read_model(source, **overrides)
+    save_model(loaded.model, target)
+    return loaded
+
+
+def _plain(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Drop unset (None) options; a Tokenizer object becomes its dict."""
+    plain = {key: value for key, value in overrides.items() if value is not None}
+    tokenizer = plain.get("tokenizer")
+    if tokenizer is not None and hasattr(tokenizer, "to_dict"):
+        plain["tokenizer"] = tokenizer.to_dict()
+    return plain
+
+
+def _model_fields(parts: ConfigParts, params: Mapping[str, np.ndarray], path: Path) -> dict:
+    """The full config dict: given fields, else what the weights imply."""
+    fields = dict(parts.model)
+    tokenizer = _tokenizer_dict(fields.pop("tokenizer", None), fields.pop("vocabulary", None))
+    embedding = fields.setdefault(
+        "embedding", "table" if "embedding.weight" in params else "hashed"
+    )
+    if embedding == "table" and tokenizer.get("vocabulary") is None:
+        rows = params["embedding.weight"].shape[0] if "embedding.weight" in params else "?"
+        raise ConfigError(
+            f"{path}: has an embedding table ({rows} tokens) but no vocabulary: put "
+            f'{sidecar_path(path).name} next to it with {{"tokenizer": {{"kind": "word", '
+            f'"vocabulary": [...]}}}} (one token per embedding row, including "{UNK}")'
+        )
+    head = params.get("head.weight")
+    if head is not None and "task" not in fields:
+        vocabulary = tokenizer.get("vocabulary")
+        if fields.get("labels") or vocabulary is None or len(vocabulary) != head.shape[0]:
+            fields["task"] = "classify"
+        else:
+            fields["task"] = "next-token"
+    if fields.get("task") == "classify" and not fields.get("labels") and head is not None:
+        fields["labels"] = [str(index) for index in range(head.shape[0])]
+    fields.setdefault("dtype", _dtype_of(params))
+    return {"recurrent": parts.recurrent, "tokenizer": tokenizer, **fields}
+
+
+def _tokenizer_dict(tokenizer: Any, vocabulary: Any) -> dict[str, Any]:
+    """Accept ``"char"``/``"word"`` or a dict, and a separate vocabulary list."""
+    if tokenizer is None:
+        result: dict[str, Any] = {}
+    elif isinstance(tokenizer, str):
+        result = {"kind": tokenizer}
+    elif isinstance(tokenizer, Mapping):
+        result = dict(tokenizer)
+    else:
+        raise ConfigError(f"tokenizer must be 'word', 'char' or an object, got {tokenizer!r}")
+    if vocabulary is not None:
+        result["vocabulary"] = list(vocabulary)
+    return result
+
+
+def _dtype_of(params: Mapping[str, np.ndarray]) -> str:
+    """float64 only when every weight is float64 (keeps float64 files bit-exact)."""
+    floats = [value.dtype for value in params.values() if value.dtype.kind == "f"]
+    return "float64" if floats and all(d == np.float64 for d in floats) else "float32"

@@ -1,0 +1,122 @@
+"""Tell a model file's format from its first bytes, so a wrong or misleading extension,
+an empty file or a truncated archive gets a precise message instead of a parser's."""
+
+from __future__ import annotations
+
+import json
+import struct
+import zipfile
+from pathlib import Path
+
+from ..errors import ModelFileError
+
+SAFETENSORS = "safetensors"
+NPZ = "npz"
+TORCH = "pytorch"
+
+#: File extension -> format it promises (the content decides when the two disagree).
+EXTENSIONS = {
+    ".safetensors": SAFETENSORS,
+    ".npz": NPZ,
+    ".pt": TORCH,
+    ".pth": TORCH,
+    ".bin": TORCH,
+}
+
+SUPPORTED = ".safetensors, .npz, .pt, .pth or .bin"
+
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_PICKLE_PROTOCOL = b"\x80"
+#: Safetensors header lengths above this are garbage, not a header (100 MB of JSON).
+_MAX_HEADER = 100_000_000
+
+
+def model_format(path: str | Path) -> str:
+    """Return ``"safetensors"``, ``"npz"`` or ``"pytorch"`` for an existing model file.
+
+    Raises :class:`ModelFileError` (one line, naming the file) for a missing file, a
+    folder, an unknown extension, an empty, truncated or unrecognised file.
+    """
+    path = Path(path)
+    extension = path.suffix.lower()
+    if extension not in EXTENSIONS:
+        raise ModelFileError(
+            f"{path}: unknown model file extension {extension or '(none)'!r}; "
+            f"RNN Studio reads {SUPPORTED}"
+        )
+    if not path.exists():
+        raise ModelFileError(f"{path}: no such file; check the path")
+    if not path.is_file():
+        raise ModelFileError(f"{path}: not a file; give the path of a model file")
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(4096)
+    except OSError as exc:
+        raise ModelFileError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    if not head:
+        raise ModelFileError(f"{path}: the file is empty; save the model again")
+    if head.startswith(_ZIP_MAGIC):
+        return _zip_format(path)
+    if head.startswith(_PICKLE_PROTOCOL):
+        return TORCH  # torch.save before PyTorch 1.6: a bare pickle stream
+    if _looks_like_safetensors(path, head):
+        return SAFETENSORS
+    raise ModelFileError(
+        f"{path}: not a {EXTENSIONS[extension]} file that RNN Studio can read (unrecognised "
+        f"or corrupt content); RNN Studio reads {SUPPORTED}"
+    )
+
+
+def safetensors_header(path: Path, data: bytes) -> dict[str, object]:
+    """Parse the JSON header of safetensors ``data`` (the whole file's bytes)."""
+    if len(data) < 8:
+        raise ModelFileError(f"{path}: truncated safetensors file; save the model again")
+    (length,) = struct.unpack("<Q", data[:8])
+    if length > len(data) - 8:
+        raise ModelFileError(
+            f"{path}: truncated safetensors file (header of {length} bytes, file of "
+            f"{len(data)}); copy or save the model again"
+        )
+    try:
+        header = json.loads(data[8 : 8 + length].decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"{path}: corrupt safetensors header ({exc})") from exc
+    if not isinstance(header, dict):
+        raise ModelFileError(f"{path}: corrupt safetensors header (not a JSON object)")
+    end = max(
+        (int(entry["data_offsets"][1]) for name, entry in header.items()
+         if name != "__metadata__" and isinstance(entry, dict) and "data_offsets" in entry),
+        default=0,
+    )
+    if 8 + length + end > len(data):
+        raise ModelFileError(
+            f"{path}: truncated safetensors file ({len(data)} bytes, the header promises "
+            f"{8 + length + end}); copy or save the model again"
+        )
+    return header
+
+
+def _looks_like_safetensors(path: Path, head: bytes) -> bool:
+    if len(head) < 9:
+        return False
+    (length,) = struct.unpack("<Q", head[:8])
+    return 0 < length <= _MAX_HEADER and head[8:9] == b"{"
+
+
+def _zip_format(path: Path) -> str:
+    """An ``.npz`` holds ``*.npy`` members; a PyTorch >= 1.6 file holds ``*/data.pkl``."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ModelFileError(
+            f"{path}: truncated or corrupt zip archive ({exc}); copy or save the model again"
+        ) from exc
+    if any(name.endswith("data.pkl") for name in names):
+        return TORCH
+    if names and all(name.endswith(".npy") for name in names):
+        return NPZ
+    raise ModelFileError(
+        f"{path}: a zip archive that is neither an .npz (only .npy members) nor a PyTorch "
+        f"file (data.pkl); RNN Studio reads {SUPPORTED}"
+    )
