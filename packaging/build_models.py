@@ -34,37 +34,45 @@ EVAL_SEED = 7_000_001
 EVAL_EXAMPLES = 4096
 EVAL_BATCH = 32  # small batches: each draws its own length/shape, so the mix is fair
 DEFAULT = ("sentiment", "lstm")
+SEED = 0  # one training seed for every model: no cell gets a hand-picked run
+RECALL_GAPS = (5, 10, 20, 40, 80)
 
 #: Per task: training settings shared by the three cells (one budget per task, so the
 #: cells are comparable), a title, a sample text for the app and what "accuracy" means.
 TASK_SETTINGS: dict[str, dict[str, Any]] = {
     "recall": {
-        "train": {"steps": 2000, "learning_rate": 0.003},
+        # The study's "short-gaps" recipe: trained on gaps up to 10, so the app shows the
+        # RNN losing the fact at longer gaps while the gated cells keep it (the card
+        # holds the accuracy at gaps 5-80; docs/models.md has the other recipes).
+        "train": {"steps": 2000, "curriculum": 0.0,
+                  "task_options": {"max_gap": 10, "mixed": True}},
         "title": "Recall across a gap",
         "sample": "alice is allergic to nuts . the weather was nice and we walked to the "
-                  "park . her brother called in the evening so she cannot eat the",
-        "metric": "accuracy of the dish at the last word, gaps 1-40",
+                  "park . her brother called in the evening and they talked about the game "
+                  ". later it started to rain so everyone went home early . the bus was late "
+                  "again this morning so she cannot eat the",
+        "metric": "accuracy of the dish at the last word, gaps 1-10 as trained",
     },
     "sentiment": {
-        "train": {"steps": 600, "learning_rate": 0.01},
+        "train": {"steps": 600},
         "title": "Review sentiment with negation",
         "sample": "i bought it last week and the camera was not very good .",
         "metric": "accuracy of the verdict at the last word",
     },
     "brackets": {
-        "train": {"steps": 1500, "learning_rate": 0.01},
+        "train": {"steps": 1500},
         "title": "Balanced brackets",
         "sample": "(()(()))()",
         "metric": "accuracy of balanced/unbalanced at the last bracket, lengths 4-24",
     },
     "adding": {
-        "train": {"steps": 2000, "learning_rate": 0.01},
+        "train": {"steps": 3000},
         "title": "Adding problem",
         "sample": "3 + 7 1 4 0 2 + 5 9 6",
         "metric": "accuracy of the sum (0-18) of the two marked digits",
     },
     "charlm": {
-        "train": {"steps": 800, "learning_rate": 0.01, "hidden_size": 48},
+        "train": {"steps": 800, "hidden_size": 48},
         "title": "Next character",
         "sample": "the cat sat on the mat . a bird ran to the park .",
         "metric": "next-character accuracy",
@@ -79,11 +87,19 @@ def command_for(task: str, cell: str) -> str:
 
 def train_config(task: str, cell: str) -> TrainConfig:
     settings = {"eval_every": 100, "eval_size": 256, **TASK_SETTINGS[task]["train"]}
-    return TrainConfig(task=task, cell=cell, seed=CELLS.index(cell), **settings)
+    return TrainConfig(task=task, cell=cell, seed=SEED, **settings)
 
 
-def carded(model: Model, config: TrainConfig, accuracy: float, seconds: float) -> Model:
-    """The trained model with its card: what it is, how good, how to make it again."""
+def accuracy_by_gap(model: Model) -> dict[str, float]:
+    """Recall accuracy at single gaps, the figure the recall lessons are about."""
+    return {str(gap): round(evaluate(model, make_task("recall", min_gap=gap, max_gap=gap),
+                                     1024, EVAL_SEED + gap, EVAL_BATCH), 4)
+            for gap in RECALL_GAPS}
+
+
+def carded(model: Model, config: TrainConfig, accuracy: float) -> Model:
+    """The trained model with its card: what it is, how good, how to make it again
+    (no timings, so the same command writes the same bytes)."""
     rec = model.config.recurrent
     card = {
         **model.config.card,
@@ -95,7 +111,8 @@ def carded(model: Model, config: TrainConfig, accuracy: float, seconds: float) -
         "held_out_accuracy": round(accuracy, 4),
         "metric": TASK_SETTINGS[config.task]["metric"],
         "eval": {"seed": EVAL_SEED, "examples": EVAL_EXAMPLES, "batch_size": EVAL_BATCH},
-        "seed": config.seed, "train_seconds": round(seconds, 1),
+        "seed": config.seed,
+        **({"held_out_by_gap": accuracy_by_gap(model)} if config.task == "recall" else {}),
         "command": command_for(config.task, config.cell),
     }
     return Model(replace(model.config, card=card), model.params, source=model.source)
@@ -114,14 +131,19 @@ def build_one(task: str, cell: str, out: Path) -> dict[str, Any]:
 
     result = train(config, on_report=report)
     seconds = time.perf_counter() - started
-    accuracy = evaluate(result.model, make_task(task), EVAL_EXAMPLES, EVAL_SEED, EVAL_BATCH)
-    model = carded(result.model, config, accuracy, seconds)
+    held_out = make_task(task, **config.task_options)
+    accuracy = evaluate(result.model, held_out, EVAL_EXAMPLES, EVAL_SEED, EVAL_BATCH)
+    model = carded(result.model, config, accuracy)
     path = save_model(model, out / f"{task}-{cell}.safetensors")
     print(f"{task}-{cell}: held-out accuracy {accuracy:.4f}, {model.num_parameters} parameters,"
           f" {path.stat().st_size} bytes, {seconds:.1f} s", flush=True)
-    return {"file": path.name, "title": model.config.card["title"],
-            "accuracy": round(accuracy, 4), "parameters": model.num_parameters,
-            "bytes": path.stat().st_size}
+    card = model.config.card
+    entry = {"file": path.name, "title": card["title"], "accuracy": round(accuracy, 4),
+             "parameters": model.num_parameters, "bytes": path.stat().st_size}
+    if "held_out_by_gap" in card:
+        entry["by_gap"] = card["held_out_by_gap"]
+        print(f"  accuracy by gap: {card['held_out_by_gap']}", flush=True)
+    return entry
 
 
 def write_index(out: Path, entries: dict[tuple[str, str], dict[str, Any]]) -> Path:

@@ -13,8 +13,8 @@ sequences of one length, so training is batched without padding.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Protocol
+from dataclasses import dataclass, fields, replace
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -292,8 +292,16 @@ TASKS: dict[str, type] = {
 }
 
 
-def make_task(name: str) -> Task:
+def make_task(name: str, **options: Any) -> Task:
+    """The task ``name`` with its default settings, or ``options`` (its dataclass fields,
+    e.g. ``make_task("recall", max_gap=10, mixed=True)``) changed."""
     if name not in TASKS:
         raise ConfigError(f"unknown task {name!r}: use one of {', '.join(TASKS)}")
-    task: Task = TASKS[name]()
+    cls = TASKS[name]
+    allowed = {f.name for f in fields(cls)} - {"name", "kind", "tokenizer"}
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise ConfigError(f"task {name!r} has no option {', '.join(unknown)}: use "
+                          f"{', '.join(sorted(allowed)) or 'none'}")
+    task: Task = cls(**options)
     return task
