@@ -69,6 +69,10 @@ def models_folder() -> Traversable:
         root: Traversable = resources.files("rnnstudio.resources")
     except ModuleNotFoundError:  # a checkout: resources/ sits beside rnnstudio/
         root = Path(__file__).resolve().parent.parent / "resources"
+    except (TypeError, ValueError):  # an installed namespace package some Pythons refuse
+        import rnnstudio.resources as package  # type: ignore[import-not-found]
+
+        root = Path(next(iter(package.__path__)))
     return root / "models"
 
 

@@ -54,6 +54,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--hidden", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=None,
+                        help="learning rate for every recipe (default: each recipe's own)")
     parser.add_argument("--mentions", type=int, default=0,
                         help="allergen words put among the distractors (training and test)")
     parser.add_argument("--gaps", nargs="+", type=int, default=[5, 10, 20, 40, 80])
@@ -68,6 +70,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def train_recall(args: argparse.Namespace, recipe: str, cell: str, seed: int) -> Model:
     """One model; everything but the recipe's fields is shared by all cells."""
     _, fields, options = RECIPES[recipe]
+    if args.lr is not None:
+        fields = {**fields, "learning_rate": args.lr}
     config = TrainConfig(task="recall", cell=cell, hidden_size=args.hidden, steps=args.steps,
                          seed=seed, eval_every=args.steps,
                          task_options={**options, "mentions": args.mentions}, **fields)
@@ -101,9 +105,10 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(f"| {recipe} | {cell.upper()} | " + " | ".join(cells) + " |")
     command = " ".join(argv if argv is not None else sys.argv[1:])
     print(f"\n`PYTHONPATH=. python tests/benchmarks/recall_study.py {command}`".replace(" `", "`"))
+    rate = f"lr {args.lr} for every recipe, " if args.lr is not None else ""
     print(f"\nHeld-out accuracy at each gap ({args.examples} fresh examples per gap), mean "
           f"over seeds {', '.join(map(str, args.seeds))} (min-max); {args.steps} steps of 32, "
-          f"H = {args.hidden}, {args.mentions} allergen mentions among the distractors; "
+          f"{rate}H = {args.hidden}, {args.mentions} allergen mentions among the distractors; "
           f"chance is {1 / len(make_task('recall').labels):.2f}.\n")
     for recipe in args.recipes:
         print(f"* `{recipe}`: {RECIPES[recipe][0]}")
