@@ -1,0 +1,121 @@
+"""Every user command declared once (text, shortcut, icon, status tip), then placed in the
+menus, the toolbar and the plots' context menus."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu, QStyle, QToolBar
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+
+@dataclass
+class WindowActions:
+    """The window's actions by name, and the recent-files menu that changes at run time."""
+
+    by_name: dict[str, QAction] = field(default_factory=dict)
+    recent_menu: QMenu | None = None
+
+    def __getitem__(self, name: str) -> QAction:
+        return self.by_name[name]
+
+
+def _action(window: MainWindow, actions: WindowActions, name: str, text: str,
+            slot: Callable[..., object], shortcut: QKeySequence | str | None = None,
+            tip: str = "", icon: QStyle.StandardPixmap | None = None) -> QAction:
+    action = QAction(text, window)
+    action.setObjectName(f"action_{name}")
+    if shortcut is not None:
+        action.setShortcut(QKeySequence(shortcut))
+    if tip:
+        action.setStatusTip(tip)
+        action.setToolTip(tip)
+    if icon is not None:
+        action.setIcon(window.style().standardIcon(icon))
+    action.triggered.connect(lambda *_: slot())
+    window.addAction(action)  # shortcuts work even when no menu shows the action
+    actions.by_name[name] = action
+    return action
+
+
+def install_actions(window: MainWindow) -> WindowActions:
+    """Create actions, menus and the main toolbar for ``window``."""
+    actions = WindowActions()
+    pixmap = QStyle.StandardPixmap
+    add = lambda *args, **kwargs: _action(window, actions, *args, **kwargs)  # noqa: E731
+    file_menu = window.menuBar().addMenu("&File")
+    file_menu.addAction(add("open_model", "&Open model…", window.choose_model_file,
+                            QKeySequence.StandardKey.Open,
+                            "Open a model file (.safetensors, .npz, PyTorch .pt)",
+                            pixmap.SP_DialogOpenButton))
+    actions.recent_menu = file_menu.addMenu("Open &recent")
+    file_menu.addSeparator()
+    export_menu = file_menu.addMenu("&Export")
+    for panel in window.panels:
+        export_menu.addAction(add(f"export_{panel}_png", f"{panel.capitalize()} as PNG…",
+                                  lambda panel=panel: window.choose_figure_path(panel, "png")))
+        export_menu.addAction(add(f"export_{panel}_svg", f"{panel.capitalize()} as SVG…",
+                                  lambda panel=panel: window.choose_figure_path(panel, "svg")))
+    export_menu.addSeparator()
+    export_menu.addAction(add("export_window", "Whole &window as PNG…",
+                              window.choose_window_path, "Ctrl+Shift+P",
+                              "Save a picture of the whole window", pixmap.SP_DesktopIcon))
+    export_menu.addAction(add("export_trace", "&Trace as NPZ / CSV / JSON…",
+                              window.choose_trace_path, QKeySequence.StandardKey.Save,
+                              "Save every state, gate and gradient of this trace",
+                              pixmap.SP_DialogSaveButton))
+    file_menu.addSeparator()
+    file_menu.addAction(add("quit", "&Quit", window.close, QKeySequence.StandardKey.Quit))
+
+    play_menu = window.menuBar().addMenu("&Playback")
+    transport = window.transport
+    for name, text, slot, key in (
+        ("first", "First step", transport.go_first, "Home"),
+        ("back", "Step back", lambda: window.session.step_by(-1), "Left"),
+        ("play", "Play / pause", transport.toggle_play, "Space"),
+        ("forward", "Step forward", lambda: window.session.step_by(1), "Right"),
+        ("last", "Last step", transport.go_last, "End"),
+    ):
+        play_menu.addAction(add(name, text, slot, key))
+
+    view_menu = window.menuBar().addMenu("&View")
+    for dock in window.docks.values():
+        view_menu.addAction(dock.toggleViewAction())
+    view_menu.addSeparator()
+    saliency = add("saliency", "Colour tokens by &saliency ||dL/dx||",
+                   lambda: window.set_saliency_shown(actions["saliency"].isChecked()))
+    saliency.setCheckable(True)
+    view_menu.addAction(saliency)
+    view_menu.addAction(add("reset_layout", "&Reset layout", window.reset_layout,
+                            tip="Put every dock back where it started"))
+
+    toolbar = QToolBar("Main toolbar", window)
+    toolbar.setObjectName("main_toolbar")
+    for name in ("open_model", "export_window", "export_trace"):
+        toolbar.addAction(actions[name])
+    window.addToolBar(toolbar)
+    _install_plot_menus(window, actions)
+    return actions
+
+
+def _install_plot_menus(window: MainWindow, actions: WindowActions) -> None:
+    """pyqtgraph appends a scene's ``contextMenu`` to every plot's right-click menu."""
+    for panel, widget in window.panels.items():
+        scene = window.scene_of(widget)
+        for kind in ("png", "svg"):
+            action = add_scene_action(window, f"Save {panel} as {kind.upper()}…",
+                                      lambda panel=panel, kind=kind:
+                                      window.choose_figure_path(panel, kind))
+            scene.contextMenu.append(action)
+            actions.by_name[f"context_{panel}_{kind}"] = action
+
+
+def add_scene_action(window: MainWindow, text: str, slot: Callable[[], object]) -> QAction:
+    action = QAction(text, window)
+    action.triggered.connect(lambda *_: slot())
+    return action

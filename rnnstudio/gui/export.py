@@ -1,0 +1,124 @@
+"""Write figures and traces: PNG at a chosen width, SVG, the whole window, trace files.
+
+Every file goes through ``QSaveFile`` (or io's atomic writer for traces): a failed or
+interrupted export never leaves a half-written file where a good one was. Failures raise
+``ExportError`` with the path and the reason; the window shows it and carries on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSaveFile, Qt
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QWidget
+
+from ..errors import ExportError, RnnStudioError
+from . import engine_bridge
+
+TRACE_SUFFIXES = (".npz", ".csv", ".json")
+
+
+def write_atomically(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file renamed on success."""
+    target = QSaveFile(str(path))
+    if not target.open(QIODevice.OpenModeFlag.WriteOnly):
+        raise ExportError(f"cannot write {path}: {target.errorString()}")
+    if target.write(QByteArray(data)) != len(data) or not target.commit():
+        error = target.errorString()
+        target.cancelWriting()
+        raise ExportError(f"cannot write {path}: {error}")
+
+
+def _png_bytes(image: QImage) -> bytes:
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "PNG"):
+        raise ExportError("could not encode the image as PNG")
+    return bytes(buffer.data())
+
+
+def render_png(item: Any, width: int) -> QImage:
+    """A plot item, layout or scene rendered at ``width`` pixels (height keeps the aspect)."""
+    if width < 16 or width > 20_000:
+        raise ExportError(f"PNG width must be between 16 and 20000 pixels, got {width}")
+    from pyqtgraph.exporters import ImageExporter  # imported on first export: faster start
+
+    exporter = ImageExporter(item)
+    source = exporter.getSourceRect()
+    exporter.parameters()["width"] = int(width)
+    exporter.parameters()["height"] = max(1, round(width * source.height() / source.width()))
+    image = exporter.export(toBytes=True)
+    if image is None or image.isNull():
+        raise ExportError("the plot rendered to an empty image")
+    if image.width() != width:  # the exporter rounds via the aspect ratio
+        image = image.scaledToWidth(width, Qt.TransformationMode.SmoothTransformation)
+    return image
+
+
+def export_png(item: Any, path: str | Path, width: int) -> None:
+    """Save a plot (``PlotItem``, ``GraphicsLayout`` or scene) as PNG, ``width`` px wide."""
+    write_atomically(path, _png_bytes(render_png(item, width)))
+
+
+def svg_text(item: Any) -> str:
+    """A plot as SVG markup (text stays text, so labels are searchable and sharp)."""
+    from pyqtgraph.exporters import SVGExporter
+
+    data = SVGExporter(item).export(toBytes=True)
+    if not data:
+        raise ExportError("the plot produced no SVG")
+    return data.decode("utf-8") if isinstance(data, bytes) else str(data)
+
+
+def export_svg(item: Any, path: str | Path) -> None:
+    write_atomically(path, svg_text(item).encode("utf-8"))
+
+
+def export_figure(item: Any, path: str | Path, width: int) -> None:
+    """PNG or SVG by the file's suffix."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".svg":
+        export_svg(item, path)
+    elif suffix == ".png":
+        export_png(item, path, width)
+    else:
+        raise ExportError(f"cannot export a figure as {suffix or 'a file without suffix'}: "
+                          "use .png or .svg")
+
+
+def export_widget_png(widget: QWidget, path: str | Path, width: int | None = None) -> None:
+    """The widget as it looks on screen (the whole window), optionally scaled to ``width``."""
+    image = widget.grab().toImage()
+    if width and image.width() != width:
+        image = image.scaledToWidth(int(width), Qt.TransformationMode.SmoothTransformation)
+    write_atomically(path, _png_bytes(image))
+
+
+def check_trace_path(path: str | Path) -> None:
+    """Refuse a suffix io cannot write, before any work starts."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in TRACE_SUFFIXES:
+        raise ExportError(f"cannot save a trace as {suffix or 'a file without suffix'}: "
+                          "use .npz, .csv or .json")
+
+
+def export_trace(trace: Any, path: str | Path) -> None:
+    """The trace as .npz, .csv or .json through ``rnnstudio.io`` (atomic there)."""
+    check_trace_path(path)
+    try:
+        engine_bridge.save_trace(trace, path)
+    except RnnStudioError:
+        raise
+    except OSError as error:
+        raise ExportError(f"cannot write {path}: {error.strerror or error}") from error
+
+
+def plot_items_of(widget: Any) -> Any:
+    """What to export for a panel: its whole graphics layout or its single plot."""
+    graphics = getattr(widget, "graphics", None)
+    if isinstance(graphics, pg.GraphicsLayoutWidget):
+        return graphics.scene()
+    return widget.plot

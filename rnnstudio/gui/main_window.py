@@ -1,0 +1,277 @@
+"""The main window: docks around the heatmaps, all observing one Session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..errors import RnnStudioError
+from . import export
+from .actions import install_actions
+from .jobs import JobRunner
+from .session import Session
+from .settings import Settings
+from .widgets.gradients import GradientPanel
+from .widgets.heatmaps import HeatmapPanel
+from .widgets.message_bar import MessageBar
+from .widgets.model_panel import ModelPanel
+from .widgets.step_view import StepView
+from .widgets.text_input import TextInput
+from .widgets.token_strip import TokenStrip
+from .widgets.transport import Transport
+from .widgets.unit_inspector import UnitInspector
+from .window_dialogs import WindowDialogs
+
+MODEL_SUFFIXES = (".safetensors", ".npz", ".pt", ".pth", ".bin")
+
+
+class MainWindow(WindowDialogs, QMainWindow):
+    """Builds the docks, wires errors and status, persists layout through ``Settings``."""
+
+    def __init__(self, session: Session, settings: Settings) -> None:
+        super().__init__()
+        self.session = session
+        self.settings = settings
+        self.setWindowTitle("RNN Studio")
+        self.setObjectName("main_window")
+        self.setAcceptDrops(True)
+        self.setDockNestingEnabled(True)
+        self.message_bar = MessageBar()
+        self.heatmaps = HeatmapPanel(session)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.message_bar)
+        layout.addWidget(self.heatmaps, 1)
+        self.setCentralWidget(central)
+        self.text_input = TextInput(session)
+        self.token_strip = TokenStrip(session)
+        self.step_view = StepView(session)
+        self.gradients = GradientPanel(session)
+        self.unit_inspector = UnitInspector(session)
+        self.model_panel = ModelPanel(session)
+        self.transport = Transport(session)
+        self.panels: dict[str, Any] = {"heatmaps": self.heatmaps, "gradients": self.gradients,
+                                       "this step": self.step_view,
+                                       "unit inspector": self.unit_inspector}
+        self.export_runner = JobRunner(self)
+        self.export_runner.finished.connect(self._on_export_done)
+        self.docks: dict[str, QDockWidget] = {}
+        self._build_docks()
+        self.actions = install_actions(self)
+        self.status_label = QLabel(session.status)
+        self.statusBar().addWidget(self.status_label, 1)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(160)
+        self.progress.setTextVisible(False)
+        self.progress.hide()
+        self.statusBar().addPermanentWidget(self.progress)
+        session.progress_changed.connect(self._on_progress)
+        session.model_changed.connect(self._show_model_in_title)
+        self._show_model_in_title()
+        session.status_changed.connect(self.status_label.setText)
+        session.error_raised.connect(self.show_error)
+        session.trace_changed.connect(lambda *_: self.message_bar.hide())
+        session.busy_changed.connect(self._on_busy)
+        self.model_panel.open_requested.connect(self.choose_model_file)
+        self.default_state = self.saveState()
+        self._fit_to_screen(1600, 1000)
+        self._restore_settings()
+
+    def _fit_to_screen(self, width: int, height: int) -> None:
+        """Start at ``width`` x ``height`` or 95 % of a smaller screen."""
+        screen = self.screen().availableGeometry() if self.screen() else None
+        if screen is not None:
+            width = min(width, int(screen.width() * 0.95))
+            height = min(height, int(screen.height() * 0.95))
+        self.resize(width, height)
+
+    def _dock(self, key: str, title: str, widget: QWidget,
+              area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{key}")  # saveState/restoreState find docks by name
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.docks[key] = dock
+        return dock
+
+    def _build_docks(self) -> None:
+        area = Qt.DockWidgetArea
+        input_widget = QWidget()
+        input_layout = QVBoxLayout(input_widget)
+        input_layout.setContentsMargins(0, 0, 0, 0)
+        input_layout.addWidget(self.text_input)
+        self.saliency_box = QCheckBox("colour tokens by saliency ||dL/dx_t||")
+        self.saliency_box.toggled.connect(self.set_saliency_shown)
+        input_layout.addWidget(self.saliency_box)
+        input_layout.addWidget(self.token_strip, 1)
+        self._dock("input", "Input", input_widget, area.LeftDockWidgetArea)
+        self._dock("model", "Model", self.model_panel, area.LeftDockWidgetArea)
+        self._dock("step", "This step", self.step_view, area.RightDockWidgetArea)
+        # Side columns run full height, so the gradients sit right under the heatmaps and
+        # share their time axis visually.
+        corner = Qt.Corner
+        self.setCorner(corner.BottomLeftCorner, area.LeftDockWidgetArea)
+        self.setCorner(corner.BottomRightCorner, area.RightDockWidgetArea)
+        self._dock("gradients", "Gradients through time", self.gradients,
+                   area.BottomDockWidgetArea)
+        self._dock("unit", "Unit inspector", self.unit_inspector, area.LeftDockWidgetArea)
+        transport_bar = QToolBar("Transport", self)
+        transport_bar.setObjectName("transport_toolbar")
+        transport_bar.addWidget(self.transport)
+        self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, transport_bar)
+        self.resizeDocks([self.docks["input"], self.docks["step"]], [380, 480],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["gradients"]], [300], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["input"], self.docks["model"], self.docks["unit"]],
+                         [260, 330, 330], Qt.Orientation.Vertical)
+
+    # --- errors, status ---------------------------------------------------------------
+
+    def show_error(self, message: str) -> None:
+        """Non-modal: a banner above the heatmaps and the status bar; nothing is lost."""
+        self.message_bar.show_message(message)
+        self.statusBar().showMessage(message, 10_000)
+
+    def _on_busy(self, busy: bool) -> None:
+        if busy:
+            self.statusBar().showMessage("computing…")
+        else:
+            self.statusBar().clearMessage()
+            self.progress.hide()
+
+    def _on_progress(self, done: int, total: int) -> None:
+        """Long traces show how far the worker got (reports come at most 10 per second)."""
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        self.progress.setVisible(self.session.busy and done < total)
+
+    def _show_model_in_title(self, *_: Any) -> None:
+        source = Path(self.session.model_path).name if self.session.model_path else (
+            self.session.model_source)
+        self.setWindowTitle(f"RNN Studio — {source}" if source else "RNN Studio")
+
+    def set_saliency_shown(self, shown: bool) -> None:
+        self.token_strip.set_saliency_shown(shown)
+        for control in (self.saliency_box, self.actions["saliency"]):
+            control.blockSignals(True)
+            control.setChecked(shown)
+            control.blockSignals(False)
+        self.settings.saliency_shown = shown
+
+    # --- models -----------------------------------------------------------------------
+
+    def open_model(self, path: str | Path) -> None:
+        """Load a model file in the worker; on failure the old model stays."""
+        path = str(path)
+        self.settings.add_recent_file(path)
+        self.settings.last_model_path = path
+        self.update_recent_menu()
+        self.session.open_model_file(path)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt API)
+        urls = event.mimeData().urls()
+        if urls and urls[0].isLocalFile():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt API)
+        urls = event.mimeData().urls()
+        if urls and urls[0].isLocalFile():
+            self.open_model(urls[0].toLocalFile())
+
+    # --- export -----------------------------------------------------------------------
+
+    def scene_of(self, panel: Any) -> Any:
+        graphics = getattr(panel, "graphics", None) or panel.plot_widget
+        return graphics.scene()
+
+    def export_panel(self, name: str, path: str | Path, width: int | None = None) -> bool:
+        """Save one panel as PNG or SVG; returns False (and shows why) on failure."""
+        return self._guarded(lambda: export.export_figure(
+            export.plot_items_of(self.panels[name]), path, width or self.settings.export_width),
+            f"Saved {name} to {path}")
+
+    def export_window(self, path: str | Path, width: int | None = None) -> bool:
+        return self._guarded(lambda: export.export_widget_png(self, path, width),
+                             f"Saved the window to {path}")
+
+    def export_trace(self, path: str | Path) -> bool:
+        """Start saving the trace in a worker (a long CSV takes seconds); True if started.
+
+        ``export_runner.finished`` reports the outcome: an error message or the path.
+        """
+        trace = self.session.trace
+        if trace is None:
+            self.show_error("There is no trace to save yet.")
+            return False
+        if not self._guarded(lambda: export.check_trace_path(path), ""):
+            return False
+        self.export_runner.submit(f"Saved the trace to {path}", lambda stop, progress: (
+            export.export_trace(trace, path)))
+        self.statusBar().showMessage(f"saving the trace to {path}…")
+        return True
+
+    def _on_export_done(self, result: Any) -> None:
+        if result.error is not None:
+            self.show_error(result.error)
+        else:
+            self.statusBar().showMessage(result.label, 8000)
+
+    def _guarded(self, work: Any, done_message: str) -> bool:
+        try:
+            work()
+        except RnnStudioError as error:
+            self.show_error(str(error))
+            return False
+        except OSError as error:
+            self.show_error(f"Export failed: {error}")
+            return False
+        if done_message:
+            self.statusBar().showMessage(done_message, 8000)
+        return True
+
+    # --- layout and settings ----------------------------------------------------------
+
+    def reset_layout(self) -> None:
+        for dock in self.docks.values():
+            dock.show()
+        self.restoreState(self.default_state)
+
+    def _restore_settings(self) -> None:
+        settings = self.settings
+        if not settings.geometry.isEmpty():
+            self.restoreGeometry(settings.geometry)
+        if not settings.window_state.isEmpty():
+            self.restoreState(settings.window_state)
+        self.transport.speed_box.setValue(settings.playback_speed)
+        self.set_saliency_shown(settings.saliency_shown)
+        self.update_recent_menu()
+
+    def save_settings(self) -> None:
+        settings = self.settings
+        settings.save_window(QByteArray(self.saveGeometry()), QByteArray(self.saveState()))
+        settings.last_text = self.text_input.editor.toPlainText()
+        settings.playback_speed = self.transport.speed_box.value()
+        settings.random_spec = self.session.random_spec
+        settings.last_model_path = self.session.model_path or ""
+        settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
+        self.transport.stop()
+        self.save_settings()
+        self.session.shutdown()
+        self.export_runner.shutdown()  # a trace being saved is finished, not cut short
+        super().closeEvent(event)

@@ -1,0 +1,42 @@
+"""Colours and pyqtgraph options shared by every plot, so exports look like the window."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+
+BACKGROUND = "w"
+FOREGROUND = "#2b2b2b"
+CURSOR_COLOR = "#d1495b"
+DIM_COLOR = (255, 255, 255, 175)  # steps not yet read are washed out, not hidden
+SELECTION_COLOR = "#d1495b"
+
+#: Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
+SERIES_COLORS = {
+    "h": "#0072B2", "c": "#E69F00", "i": "#009E73", "f": "#D55E00", "g": "#CC79A7",
+    "o": "#56B4E9", "r": "#009E73", "z": "#D55E00", "n": "#CC79A7",
+    "dL/dh": "#0072B2", "dL/dc": "#E69F00", "dL/dx": "#009E73", "dh_T/dh_t": "#CC79A7",
+}
+
+_configured = False
+
+
+def configure_pyqtgraph() -> None:
+    """White plots with dark text (they go on slides); idempotent."""
+    global _configured
+    if _configured:
+        return
+    pg.setConfigOptions(background=BACKGROUND, foreground=FOREGROUND, antialias=False)
+    _configured = True
+
+
+def cursor_pen() -> pg.QtGui.QPen:
+    return pg.mkPen(CURSOR_COLOR, width=2.5)
+
+
+#: Longer curves are drawn without antialiasing: at T = 200, ten smooth curves took about
+#: 16 ms a frame in software rendering, more than everything else on an edit together.
+MAX_ANTIALIASED_STEPS = 100
+
+
+def smooth_curves(steps: int) -> bool:
+    return steps <= MAX_ANTIALIASED_STEPS

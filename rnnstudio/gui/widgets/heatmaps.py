@@ -1,0 +1,168 @@
+"""Heatmaps of one layer: h, c and every gate, sharing one time axis and one cursor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..session import Session
+from ..theme import configure_pyqtgraph
+from ..trace_view import heatmaps
+from .heatmap_row import HeatmapRow
+from .hover import hover_label
+
+
+class HeatmapPanel(QWidget):
+    """Observes the session; clicking a cell selects its unit (and probes it, in probe mode)."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        configure_pyqtgraph()
+        self.session = session
+        self.rows: list[HeatmapRow] = []
+        self._names: tuple[str, ...] = ()
+        self._syncing_x = False
+        self.layer_box = QComboBox()
+        self.layer_box.setToolTip("Which layer of the stack the heatmaps show")
+        self.direction_box = QComboBox()
+        self.direction_box.setToolTip("Forward or backward direction (bidirectional models)")
+        self.hover_label = hover_label("Hover a heatmap for token, step, unit and value")
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.ci.setSpacing(6)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Layer"))
+        bar.addWidget(self.layer_box)
+        bar.addWidget(QLabel("Direction"))
+        bar.addWidget(self.direction_box)
+        bar.addSpacing(12)
+        bar.addWidget(self.hover_label, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(bar)
+        layout.addWidget(self.graphics, 1)
+        self.layer_box.activated.connect(self._on_view_chosen)
+        self.direction_box.activated.connect(self._on_view_chosen)
+        scene = self.graphics.scene()
+        scene.sigMouseMoved.connect(self._on_mouse_moved)
+        scene.sigMouseClicked.connect(self._on_mouse_clicked)
+        session.model_changed.connect(self._on_model_changed)
+        session.trace_changed.connect(self.refresh)
+        session.view_changed.connect(lambda *_: self.refresh())
+        session.cursor_changed.connect(self._on_cursor_changed)
+        if session.model is not None:
+            self._on_model_changed(session.model)
+        if session.trace is not None:
+            self.refresh()
+
+    # --- session -> view ---------------------------------------------------------------
+
+    def _on_model_changed(self, model: Any) -> None:
+        recurrent = model.config.recurrent
+        self.layer_box.clear()
+        self.layer_box.addItems([f"layer {k}" for k in range(recurrent.num_layers)])
+        self.direction_box.clear()
+        self.direction_box.addItems(list(recurrent.directions))
+        self.direction_box.setEnabled(recurrent.bidirectional)
+        self._sync_selectors()
+
+    def _sync_selectors(self) -> None:
+        self.layer_box.setCurrentIndex(self.session.layer)
+        self.direction_box.setCurrentText(self.session.direction)
+
+    def refresh(self) -> None:
+        """Redraw every heatmap from the session's trace, layer and direction."""
+        trace = self.session.trace
+        if trace is None:
+            return
+        self._sync_selectors()
+        data = heatmaps(trace, self.session.layer, self.session.direction)
+        names = tuple(item.name for item in data)
+        if names != self._names:
+            self._build_rows(len(data))
+            self._names = names
+        for row, item in zip(self.rows, data, strict=True):
+            row.show(item)
+        if self.rows and self.rows[-1].token_axis is not None:
+            self.rows[-1].token_axis.set_tokens(trace.tokens)
+        self._on_cursor_changed(self.session.cursor)
+
+    def _build_rows(self, count: int) -> None:
+        self.graphics.ci.clear()
+        self.rows = [HeatmapRow(self.graphics.ci, index, index == count - 1)
+                     for index in range(count)]
+        for row in self.rows:
+            row.plot.getViewBox().sigXRangeChanged.connect(self._on_x_range_changed)
+            row.cursor.sigPositionChanged.connect(self._on_cursor_dragged)
+
+    def _on_x_range_changed(self, view: pg.ViewBox, x_range: tuple[float, float]) -> None:
+        """Share the time axis by value. (pyqtgraph's setXLink lines views up by screen
+        position, which shifts them while the layout is still settling.)"""
+        if self._syncing_x:
+            return
+        self._syncing_x = True
+        try:
+            for row in self.rows:
+                if row.plot.getViewBox() is not view:
+                    row.plot.getViewBox().setXRange(*x_range, padding=0)
+        finally:
+            self._syncing_x = False
+
+    def _on_cursor_changed(self, step: int) -> None:
+        reverse = self.session.direction == "bwd"
+        for row in self.rows:
+            row.set_cursor(step, reverse)
+
+    # --- view -> session ---------------------------------------------------------------
+
+    def _on_view_chosen(self) -> None:
+        direction = self.direction_box.currentText() or "fwd"
+        self.session.set_view(max(self.layer_box.currentIndex(), 0), direction)
+
+    def _on_cursor_dragged(self, line: pg.InfiniteLine) -> None:
+        self.session.set_cursor(round(line.value()))
+
+    def cell_at(self, scene_pos: QPointF) -> tuple[HeatmapRow, int, int] | None:
+        """The row, step and unit under a scene position, or None."""
+        for row in self.rows:
+            view = row.plot.getViewBox()
+            if view.sceneBoundingRect().contains(scene_pos):
+                point = view.mapSceneToView(scene_pos)
+                return row, round(point.x()), round(point.y())
+        return None
+
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        hit = self.cell_at(scene_pos)
+        trace = self.session.trace
+        if hit is None or trace is None:
+            return
+        row, step, unit = hit
+        value = row.value_at(step, unit)
+        if value is None:
+            return
+        self.hover_label.setText(
+            f"step {step} · “{trace.tokens[step]}” · unit {unit} · {row.name} = {value:.4f}")
+
+    def _on_mouse_clicked(self, event: Any) -> None:
+        """Click: inspect that unit (and probe it, in probe mode); double-click: go there."""
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        hit = self.cell_at(event.scenePos())
+        if hit is None:
+            return
+        row, step, unit = hit
+        if row.value_at(step, unit) is None:
+            return
+        self.session.select_unit(unit)
+        if event.double():
+            self.session.set_cursor(step)
+        elif self.session.loss.kind == "probe" and row.name in ("h", "c"):
+            self.session.probe_unit(step, unit, row.name)

@@ -1,0 +1,128 @@
+"""Build a seeded random model or open a model file; the current model's summary."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..engine_bridge import RandomModelSpec
+from ..session import Session
+
+_CELL_CHOICES = (("LSTM", "lstm", "tanh"), ("GRU", "gru", "tanh"),
+                 ("RNN (tanh)", "rnn", "tanh"), ("RNN (relu)", "rnn", "relu"))
+
+
+def model_summary(model: Any, source: str, path: str | None) -> str:
+    """Cell, sizes, parameter count, vocabulary and where the model came from."""
+    summary = model.summary() if hasattr(model, "summary") else model.config.recurrent.kind
+    origin = path or source
+    return f"{summary}\nsource: {origin}" if origin else summary
+
+
+class ModelPanel(QWidget):
+    """Edits a :class:`RandomModelSpec`; ``open_requested`` asks the window for a file."""
+
+    open_requested = Signal()
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.cell_box = QComboBox()
+        self.cell_box.addItems([text for text, _, _ in _CELL_CHOICES])
+        self.hidden_box = self._spin(1, 1024, "Units per layer (hidden_size)")
+        self.layers_box = self._spin(1, 8, "Stacked layers (num_layers)")
+        self.bidirectional_box = QCheckBox("bidirectional")
+        self.seed_box = self._spin(0, 2**31 - 1, "Random seed: same seed, same weights")
+        self.gain_box = QDoubleSpinBox()
+        self.gain_box.setRange(0.0, 20.0)
+        self.gain_box.setSingleStep(0.25)
+        self.gain_box.setToolTip("Recurrent weights are multiplied by this: below 1 gradients"
+                                 " vanish faster, above 1 they may explode")
+        self.dtype_box = QComboBox()
+        self.dtype_box.addItems(["float32", "float64"])
+        self.apply_button = QPushButton("New random model")
+        self.apply_button.setToolTip("Build a random model with these settings")
+        self.apply_button.clicked.connect(self.apply)
+        self.open_button = QPushButton("Open model file…")
+        self.open_button.clicked.connect(self.open_requested)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow("Cell", self.cell_box)
+        form.addRow("Hidden size", self.hidden_box)
+        form.addRow("Layers", self.layers_box)
+        form.addRow("", self.bidirectional_box)
+        form.addRow("Seed", self.seed_box)
+        form.addRow("Recurrent gain", self.gain_box)
+        form.addRow("dtype", self.dtype_box)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.apply_button)
+        buttons.addWidget(self.open_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.summary)
+        layout.addStretch(1)
+        self.show_spec(session.random_spec)
+        session.model_changed.connect(self._on_model_changed)
+        if session.model is not None:
+            self._on_model_changed(session.model)
+
+    @staticmethod
+    def _spin(low: int, high: int, tip: str) -> QSpinBox:
+        box = QSpinBox()
+        box.setRange(low, high)
+        box.setToolTip(tip)
+        return box
+
+    def spec(self) -> RandomModelSpec:
+        _, cell, nonlinearity = _CELL_CHOICES[max(self.cell_box.currentIndex(), 0)]
+        return RandomModelSpec(
+            cell=cell, nonlinearity=nonlinearity, hidden_size=self.hidden_box.value(),
+            num_layers=self.layers_box.value(),
+            bidirectional=self.bidirectional_box.isChecked(), seed=self.seed_box.value(),
+            gain=self.gain_box.value(), dtype=self.dtype_box.currentText())
+
+    def show_spec(self, spec: RandomModelSpec) -> None:
+        wanted = (spec.cell, spec.nonlinearity if spec.cell == "rnn" else "tanh")
+        # (findData cannot compare tuples: PySide stores them as lists)
+        for index, (_, cell, nonlinearity) in enumerate(_CELL_CHOICES):
+            if (cell, nonlinearity) == wanted:
+                self.cell_box.setCurrentIndex(index)
+        self.hidden_box.setValue(spec.hidden_size)
+        self.layers_box.setValue(spec.num_layers)
+        self.bidirectional_box.setChecked(spec.bidirectional)
+        self.seed_box.setValue(spec.seed)
+        self.gain_box.setValue(spec.gain)
+        self.dtype_box.setCurrentText(spec.dtype)
+
+    def apply(self) -> None:
+        self.session.set_random_model(self.spec())
+
+    def _on_model_changed(self, model: Any) -> None:
+        if self.session.model_path is None:
+            self.show_spec(self.session.random_spec)
+        else:  # a file: show its shape, so "New random model" makes a random twin
+            recurrent = model.config.recurrent
+            self.show_spec(replace(self.spec(), cell=recurrent.cell,
+                                   nonlinearity=recurrent.nonlinearity,
+                                   hidden_size=recurrent.hidden_size,
+                                   num_layers=recurrent.num_layers,
+                                   bidirectional=recurrent.bidirectional))
+        self.summary.setText(model_summary(model, self.session.model_source,
+                                           self.session.model_path))

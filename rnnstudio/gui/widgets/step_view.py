@@ -1,0 +1,175 @@
+"""The vectors at the current step as bar charts, described in words; click a unit to
+see its equations with the numbers plugged in."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..equations import unit_equations
+from ..session import Session
+from ..theme import SELECTION_COLOR, SERIES_COLORS, configure_pyqtgraph
+from ..trace_view import QUANTITY_DESCRIPTIONS, heatmaps
+
+
+class _BarRow:
+    """One quantity: bars over units, fixed y range, the selected unit outlined."""
+
+    def __init__(self, layout: pg.GraphicsLayout, row: int, name: str, last: bool) -> None:
+        self.name = name
+        self.plot: pg.PlotItem = layout.addPlot(row=row, col=0)
+        self.plot.hideButtons()
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.setTitle(f"<b>{name}</b> — {QUANTITY_DESCRIPTIONS[name]}", size="8pt",
+                           justify="left")
+        self.plot.titleLabel.setMaximumHeight(16)
+        # A long description must not widen the layout past the dock (the bars on the
+        # right were cut off): LabelItem re-imposes its text width on every resize.
+        title = self.plot.titleLabel
+        title.updateMin = lambda: None
+        title.setMinimumWidth(0)
+        title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.plot.showAxis("bottom", last)
+        if last:
+            self.plot.setLabel("bottom", "unit")
+        self.plot.getAxis("left").setWidth(40)
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
+        self.plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#999")))
+        color = SERIES_COLORS.get(name, "#0072B2")
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush=color, pen=None)
+        self.plot.addItem(self.bars)
+        self.marker = pg.BarGraphItem(x=[], height=[], width=0.9, brush=None,
+                                      pen=pg.mkPen(SELECTION_COLOR, width=2))
+        self.plot.addItem(self.marker)
+        self.values = np.zeros(0)
+        self._units = np.zeros(0)
+        self._levels: tuple[float, float] | None = None
+
+    def show(self, values: np.ndarray, levels: tuple[float, float], unit: int) -> None:
+        # Ranges are set only when they change: a step must stay well under 16 ms.
+        if values.size != self.values.size:
+            self._units = np.arange(values.size)
+            self.plot.setXRange(-0.5, values.size - 0.5, padding=0.01)
+        if levels != self._levels:
+            self._levels = levels
+            self.plot.setYRange(*levels, padding=0.02)
+        self.values = values
+        self.bars.setOpts(x=self._units, height=values)
+        self.mark(unit)
+
+    def mark(self, unit: int) -> None:
+        if 0 <= unit < self.values.size:
+            self.marker.setOpts(x=[unit], height=[self.values[unit]])
+
+
+class StepView(QWidget):
+    """``rows[name].values`` hold exactly the trace's row at ``session.cursor``."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        configure_pyqtgraph()
+        self.session = session
+        self.rows: dict[str, _BarRow] = {}
+        self._levels: dict[str, tuple[float, float]] = {}
+        self._columns: dict[str, np.ndarray] = {}
+        self._shown: tuple[int, int, str, int] | None = None
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.ci.setSpacing(0)
+        self.graphics.setMinimumHeight(220)
+        self.graphics.scene().sigMouseClicked.connect(self._on_clicked)
+        self.equations = QLabel("Click a bar to see that unit's equations at this step.")
+        self.equations.setWordWrap(True)
+        self.equations.setTextFormat(Qt.TextFormat.RichText)
+        self.equations.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.equations.setAlignment(Qt.AlignmentFlag.AlignTop)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.graphics)
+        equations_area = QScrollArea()
+        equations_area.setWidget(self.equations)
+        equations_area.setWidgetResizable(True)
+        equations_area.setFrameShape(QFrame.Shape.NoFrame)
+        splitter.addWidget(equations_area)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([560, 300])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(splitter)
+        session.trace_changed.connect(self._on_trace_changed)
+        session.view_changed.connect(lambda *_: self._on_trace_changed(session.trace))
+        session.cursor_changed.connect(self.refresh)
+        session.unit_changed.connect(self._on_unit_changed)
+        if session.trace is not None:
+            self._on_trace_changed(session.trace)
+
+    def _on_trace_changed(self, trace: Any) -> None:
+        if trace is None:
+            return
+        data = heatmaps(trace, self.session.layer, self.session.direction)
+        names = [item.name for item in data]
+        if names != list(self.rows):
+            self.graphics.ci.clear()
+            self.rows = {name: _BarRow(self.graphics.ci, index, name, index == len(names) - 1)
+                         for index, name in enumerate(names)}
+        self._levels = {item.name: item.levels for item in data}
+        # (units, T) views: column t is this step's vector, no copy per step.
+        self._columns = {item.name: item.values for item in data}
+        self._shown = None
+        self.refresh()
+
+    def refresh(self, *_: Any) -> None:
+        """Show the bars at the session's cursor and the selected unit's equations."""
+        step = self.session.cursor
+        shown = (id(self.session.trace), self.session.layer, self.session.direction, step)
+        if shown == self._shown:
+            return  # a new trace also moves the cursor: draw once, not twice
+        self._shown = shown
+        for name, row in self.rows.items():
+            values = self._columns[name]
+            if values.shape[1] > step:
+                row.show(values[:, step], self._levels[name], self.session.unit)
+        self._show_equations()
+
+    def _on_unit_changed(self, unit: int) -> None:
+        for row in self.rows.values():
+            row.mark(unit)
+        self._show_equations()
+
+    def _on_clicked(self, event: Any) -> None:
+        for row in self.rows.values():
+            view = row.plot.getViewBox()
+            if view.sceneBoundingRect().contains(event.scenePos()):
+                unit = round(view.mapSceneToView(event.scenePos()).x())
+                if 0 <= unit < row.values.size:
+                    self.session.select_unit(unit)
+                return
+
+    def _show_equations(self) -> None:
+        session = self.session
+        if session.trace is None or session.model is None or not hasattr(session.model,
+                                                                         "state_dict"):
+            return
+        try:
+            lines = unit_equations(session.model, session.trace, session.layer,
+                                   session.direction, session.cursor, session.unit)
+        except (KeyError, IndexError, ValueError) as error:
+            self.equations.setText(f"Equations unavailable for this model: {error}")
+            return
+        token = session.trace.tokens[session.cursor]
+        header = (f"<b>Unit {session.unit}</b> at step {session.cursor} "
+                  f"(“{token}”), layer {session.layer} {session.direction}:")
+        body = "\n".join(f"{line.symbolic}\n    {line.numbers}" for line in lines)
+        self.equations.setText(f"{header}<pre style='margin:4px 0'>{escape(body)}</pre>")

@@ -1,0 +1,92 @@
+"""The sentence box (recomputes as you type, debounced), sample sentences and tokenizer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QComboBox, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+
+from ..resources import sample_sentences
+from ..session import Session
+
+#: Quiet time after the last key press before tracing; typing stays fluid and a trace
+#: of 200 tokens (~20-60 ms) still feels immediate.
+DEBOUNCE_MS = 200
+
+
+def describe_tokenizer(model: Any) -> str:
+    """A short human name of the model's tokenizer, whatever its class offers."""
+    tokenizer = getattr(model.config, "tokenizer", None)
+    if tokenizer is None:
+        return "words"
+    for attribute in ("describe", "description", "kind", "name"):
+        value = getattr(tokenizer, attribute, None)
+        if callable(value):
+            value = value()
+        if isinstance(value, str) and value:
+            return value
+    return type(tokenizer).__name__
+
+
+class TextInput(QWidget):
+    """Writes ``session.set_text`` after typing pauses; never loses what the user typed."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.editor = QPlainTextEdit()
+        self.editor.setPlaceholderText("Type a sentence for the cell to read…")
+        self.editor.setTabChangesFocus(True)
+        self.editor.setMaximumHeight(84)
+        self.samples = QComboBox()
+        self.samples.addItem("Sample sentences…")
+        self.samples.addItems(sample_sentences())
+        self.samples.activated.connect(self._on_sample_chosen)
+        # Long sample sentences must not force the dock (and the window) to be wide.
+        self.samples.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.samples.setMinimumContentsLength(16)
+        self.tokenizer_label = QLabel()
+        self.tokenizer_label.setWordWrap(True)
+        self.debounce = QTimer(self)
+        self.debounce.setSingleShot(True)
+        self.debounce.setInterval(DEBOUNCE_MS)
+        self.debounce.timeout.connect(self.commit)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.editor)
+        layout.addWidget(self.samples)
+        layout.addWidget(self.tokenizer_label)
+        self.editor.textChanged.connect(self.debounce.start)
+        session.text_changed.connect(self._on_session_text)
+        session.trace_changed.connect(self._describe)
+        session.model_changed.connect(lambda *_: self._describe(session.trace))
+        self._on_session_text(session.text)
+
+    def commit(self) -> None:
+        """Send the box's text to the session now (the debounce timer calls this)."""
+        self.debounce.stop()
+        self.session.set_text(self.editor.toPlainText())
+
+    def _on_sample_chosen(self, index: int) -> None:
+        if index > 0:
+            self.editor.setPlainText(self.samples.itemText(index))
+            self.commit()
+        self.samples.setCurrentIndex(0)
+
+    def _on_session_text(self, text: str) -> None:
+        if text != self.editor.toPlainText():
+            self.editor.blockSignals(True)
+            self.editor.setPlainText(text)
+            self.editor.blockSignals(False)
+
+    def _describe(self, trace: Any) -> None:
+        model = self.session.model
+        if model is None or trace is None:
+            return
+        unknown = len(getattr(trace, "unknown", []) or [])
+        text = f"Tokenizer: {describe_tokenizer(model)} · {len(trace.tokens)} tokens"
+        if unknown:
+            text += f" · {unknown} unknown (dashed red)"
+        self.tokenizer_label.setText(text)

@@ -1,0 +1,158 @@
+"""One chip per token: the current step highlighted, unknown tokens flagged, click to jump.
+
+Chips are painted, not widgets: a 2000-token text would otherwise create 2000 buttons
+and take seconds to lay out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QScrollArea, QWidget
+
+from ..session import Session
+from ..theme import CURSOR_COLOR
+from ..trace_view import saliency
+
+_PAD_X, _PAD_Y, _GAP = 6, 3, 4
+_SALIENCY_RGB = (0, 114, 178)
+_UNKNOWN_COLOR = QColor("#b00020")
+
+
+class _ChipCanvas(QWidget):
+    def __init__(self, strip: TokenStrip) -> None:
+        super().__init__()
+        self.strip = strip
+        self.chip_rects: list[QRect] = []
+        self.setMouseTracking(True)
+
+    def relayout(self, width: int) -> None:
+        metrics = QFontMetrics(self.font())
+        height = metrics.height() + 2 * _PAD_Y
+        x = y = _GAP
+        self.chip_rects = []
+        for index, token in enumerate(self.strip.tokens):
+            chip_width = metrics.horizontalAdvance(self.strip.label(index, token)) + 2 * _PAD_X
+            if x + chip_width > width - _GAP and x > _GAP:
+                x, y = _GAP, y + height + _GAP
+            self.chip_rects.append(QRect(x, y, chip_width, height))
+            x += chip_width + _GAP
+        self.setFixedHeight(y + height + _GAP)
+        self.update()
+
+    def chip_at(self, x: int, y: int) -> int | None:
+        for index, rect in enumerate(self.chip_rects):
+            if rect.contains(x, y):
+                return index
+        return None
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        strip = self.strip
+        palette = self.palette()
+        for index, rect in enumerate(self.chip_rects):
+            if not rect.intersects(event.rect()):
+                continue
+            future = index > strip.cursor
+            fill = QColor(palette.base().color())
+            if strip.saliency is not None:
+                alpha = int(40 + 200 * float(strip.saliency[index]))
+                fill = QColor(*_SALIENCY_RGB, alpha)
+            painter.setBrush(fill)
+            current = index == strip.cursor
+            border = QColor(CURSOR_COLOR) if current else palette.mid().color()
+            if index in strip.unknown:
+                border = _UNKNOWN_COLOR
+            painter.setPen(QPen(border, 2.5 if current else 1.0,
+                                Qt.PenStyle.DashLine if index in strip.unknown and not current
+                                else Qt.PenStyle.SolidLine))
+            painter.drawRoundedRect(rect, 6, 6)
+            text = palette.text().color()
+            if strip.saliency is not None and strip.saliency[index] > 0.6:
+                text = QColor("white")  # dark chip: keep the word readable
+            if future:
+                text.setAlpha(110)
+            painter.setPen(text)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter,
+                             strip.label(index, strip.tokens[index]))
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt API)
+        index = self.chip_at(int(event.position().x()), int(event.position().y()))
+        if index is not None:
+            self.strip.session.set_cursor(index)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt API)
+        index = self.chip_at(int(event.position().x()), int(event.position().y()))
+        self.setToolTip("" if index is None else self.strip.tooltip(index))
+
+
+class TokenStrip(QScrollArea):
+    """Shows ``session.trace.tokens``; ``set_saliency_shown`` colours chips by ||dL/dx_t||."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.tokens: list[str] = []
+        self.unknown: set[int] = set()
+        self.cursor = 0
+        self.saliency: np.ndarray | None = None
+        self.saliency_shown = False
+        self.canvas = _ChipCanvas(self)
+        self.setWidget(self.canvas)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMinimumHeight(40)
+        session.trace_changed.connect(self._on_trace_changed)
+        session.cursor_changed.connect(self._on_cursor_changed)
+        if session.trace is not None:
+            self._on_trace_changed(session.trace)
+
+    def label(self, index: int, token: str) -> str:
+        return token.replace("\n", "\\n") or "␣"
+
+    def tooltip(self, index: int) -> str:
+        text = f"step {index}: “{self.tokens[index]}”"
+        if index in self.unknown:
+            text += " — unknown to the vocabulary, read as <unk>"
+        if self.saliency is not None:
+            text += f" · saliency {self.saliency[index]:.2f} of max"
+        return text
+
+    def set_saliency_shown(self, shown: bool) -> None:
+        self.saliency_shown = shown
+        trace = self.session.trace
+        self.saliency = saliency(trace) if shown and trace is not None else None
+        self.canvas.update()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        return QSize(400, 72)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        self.canvas.relayout(self.viewport().width())
+
+    def _on_trace_changed(self, trace: Any) -> None:
+        self.tokens = list(trace.tokens)
+        self.unknown = set(getattr(trace, "unknown", []) or [])
+        self.cursor = self.session.cursor
+        self.set_saliency_shown(self.saliency_shown)
+        self.canvas.relayout(self.viewport().width())
+
+    def _on_cursor_changed(self, step: int) -> None:
+        old = self.cursor
+        self.cursor = step
+        rects = self.canvas.chip_rects
+        if 0 <= step < len(rects):
+            self.ensureVisible(rects[step].center().x(), rects[step].center().y(), 0, 12)
+        # Repaint only the chips between the old and the new step when they share a line.
+        low, high = sorted((min(old, len(rects) - 1), min(step, len(rects) - 1)))
+        if low < 0:
+            return
+        if rects[low].top() == rects[high].top():
+            self.canvas.update(rects[low].united(rects[high]).adjusted(-3, -3, 3, 3))
+        else:
+            self.canvas.update()

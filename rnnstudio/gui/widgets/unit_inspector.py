@@ -1,0 +1,88 @@
+"""One unit over time: h, c and every gate together, on the shared token axis."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from ..session import Session
+from ..theme import SERIES_COLORS, configure_pyqtgraph, cursor_pen, smooth_curves
+from ..trace_view import layer_quantities, quantity_names
+from .hover import follow_steps, hover_label
+from .token_axis import TokenAxis
+
+
+class UnitInspector(QWidget):
+    """``curves[name].yData`` is column ``session.unit`` of that quantity."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        configure_pyqtgraph()
+        self.session = session
+        self.token_axis = TokenAxis("bottom")
+        self.plot_widget = pg.PlotWidget(axisItems={"bottom": self.token_axis})
+        self.plot = self.plot_widget.getPlotItem()
+        self.plot.setLabel("left", "value")
+        self.plot.setLabel("bottom", "step (token read)")
+        # A zero line, not a grid: the axis grid cost 14 ms per repaint at T = 200.
+        self.zero_line = pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#bbb"))
+        self.plot.getAxis("left").setWidth(48)
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
+        self.plot.getViewBox().setMouseEnabled(x=True, y=False)
+        self.legend = self.plot.addLegend(offset=(10, 5), labelTextSize="8pt",
+                                          colCount=6, brush=pg.mkBrush(255, 255, 255, 215))
+        self.cursor = pg.InfiniteLine(angle=90, pen=cursor_pen())
+        self.plot.addItem(self.cursor, ignoreBounds=True)
+        self.plot.addItem(self.zero_line, ignoreBounds=True)
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.hover_label = hover_label("Hover the plot for the values at a step")
+        follow_steps(self.plot_widget, self.hover_label, self.describe_step)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.plot_widget)
+        layout.addWidget(self.hover_label)
+        session.trace_changed.connect(self.refresh)
+        session.view_changed.connect(lambda *_: self.refresh())
+        session.unit_changed.connect(lambda *_: self.refresh())
+        session.cursor_changed.connect(self.cursor.setPos)
+        if session.trace is not None:
+            self.refresh()
+
+    def describe_step(self, step: int) -> str | None:
+        """Token, step, unit and every quantity's value there, for the hover label."""
+        trace = self.session.trace
+        if trace is None or not 0 <= step < len(trace.tokens):
+            return None
+        values = " · ".join(f"{name} = {curve.yData[step]:.3f}"
+                            for name, curve in self.curves.items())
+        return f"step {step} “{trace.tokens[step]}” · unit {self.session.unit} · {values}"
+
+    def refresh(self) -> None:
+        session = self.session
+        trace = session.trace
+        if trace is None:
+            return
+        arrays = layer_quantities(trace, session.layer, session.direction)
+        names = [name for name in quantity_names(trace.config.recurrent.cell) if name in arrays]
+        if names != list(self.curves):
+            self.plot.clear()
+            self.legend.clear()
+            self.plot.addItem(self.cursor, ignoreBounds=True)
+            self.plot.addItem(self.zero_line, ignoreBounds=True)
+            self.curves = {}
+            for name in names:
+                width = 2.5 if name in ("h", "c") else 1.5
+                self.curves[name] = self.plot.plot(
+                    name=name, pen=pg.mkPen(SERIES_COLORS[name], width=width))
+        steps = np.arange(len(trace.tokens))
+        for name, curve in self.curves.items():
+            values = np.asarray(arrays[name])
+            unit = min(session.unit, values.shape[1] - 1)
+            curve.opts["antialias"] = smooth_curves(len(steps))
+            curve.setData(steps, values[:, unit].astype(np.float64))
+        self.token_axis.set_tokens(trace.tokens)
+        self.plot.setXRange(-0.5, len(trace.tokens) - 0.5, padding=0)
+        self.plot.setTitle(f"unit {session.unit} over time · layer {session.layer} "
+                           f"{session.direction}", size="9pt")
+        self.cursor.setPos(session.cursor)

@@ -1,0 +1,65 @@
+"""Qt offscreen, settings in a temporary folder, and no worker thread left behind."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from collections.abc import Iterator  # noqa: E402
+
+import pytest  # noqa: E402
+from PySide6.QtCore import QSettings  # noqa: E402
+
+from rnnstudio.gui import jobs  # noqa: E402
+from rnnstudio.gui.session import Session  # noqa: E402
+from rnnstudio.gui.settings import Settings  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_running() -> Iterator[None]:
+    """Set up first, torn down last: every worker must be idle when a test ends."""
+    yield
+    busy = [runner for runner in jobs.live_runners() if runner.is_busy()]
+    for runner in busy:
+        runner.shutdown()
+    assert not busy, f"{len(busy)} worker thread(s) still running after the test"
+
+
+@pytest.fixture(autouse=True)
+def settings_in_tmp(tmp_path: object) -> Iterator[str]:
+    """Every QSettings store of the test lives under tmp_path, never in ~/.config."""
+    folder = str(tmp_path / "settings")  # type: ignore[operator]
+    for kind in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(kind, QSettings.Scope.UserScope, folder)
+        QSettings.setPath(kind, QSettings.Scope.SystemScope, folder + "-system")
+    yield folder
+
+
+@pytest.fixture
+def session(qtbot: object) -> Iterator[Session]:
+    session = Session()
+    yield session
+    session.shutdown()
+
+
+@pytest.fixture
+def window(qtbot, settings_in_tmp):  # type: ignore[no-untyped-def]
+    from rnnstudio.gui.app import start
+
+    window_session = Session()
+    main_window = start(window_session, Settings(), text="the cat sat on the mat")
+    qtbot.addWidget(main_window)
+    main_window.resize(1400, 900)
+    main_window.show()
+    qtbot.waitExposed(main_window)
+    yield main_window
+    main_window.close()
+    window_session.shutdown()
+
+
+def wait_for_trace(qtbot, session: Session, action, timeout: int = 5000) -> None:  # type: ignore[no-untyped-def]
+    """Run ``action`` and wait until the session has the resulting trace."""
+    with qtbot.waitSignal(session.trace_changed, timeout=timeout):
+        action()
+    session.wait()

@@ -1,0 +1,63 @@
+"""The worker: latest request wins, stale results dropped, errors delivered as text."""
+
+from __future__ import annotations
+
+import threading
+
+from rnnstudio.errors import Cancelled, TextError
+from rnnstudio.gui.jobs import JobRunner
+
+
+def _blocking_work(gate: threading.Event, value: str, stopped: list[str],
+                   started: threading.Event | None = None):  # type: ignore[no-untyped-def]
+    def work(should_stop, on_progress):  # type: ignore[no-untyped-def]
+        if started is not None:
+            started.set()
+        while not gate.wait(0.002):
+            if should_stop():
+                stopped.append(value)
+                raise Cancelled("stopped")
+        on_progress(1, 1)
+        return value
+    return work
+
+
+def test_latest_request_wins_and_older_ones_stop(qtbot) -> None:  # type: ignore[no-untyped-def]
+    runner = JobRunner()
+    first_gate, stopped = threading.Event(), []
+    results = []
+    runner.finished.connect(results.append)
+    started = threading.Event()
+    runner.submit("first", _blocking_work(first_gate, "first", stopped, started))
+    assert started.wait(3)
+    runner.submit("second", lambda stop, progress: "second")
+    with qtbot.waitSignal(runner.finished, timeout=3000):
+        third = runner.submit("third", lambda stop, progress: "third")
+    runner.wait()
+    qtbot.wait(20)  # let queued deliveries (if any were wrongly sent) arrive
+    assert [result.value for result in results] == ["third"]
+    assert results[0].generation == third
+    assert stopped == ["first"]
+    assert not runner.is_busy()
+
+
+def test_errors_arrive_as_messages(qtbot) -> None:  # type: ignore[no-untyped-def]
+    runner = JobRunner()
+
+    def failing(stop, progress):  # type: ignore[no-untyped-def]
+        raise TextError("the text is empty: type a sentence")
+
+    with qtbot.waitSignal(runner.finished, timeout=3000) as blocker:
+        runner.submit("bad", failing)
+    runner.wait()
+    assert blocker.args[0].error == "the text is empty: type a sentence"
+    assert blocker.args[0].value is None
+
+
+def test_shutdown_waits_for_a_running_job(qtbot) -> None:  # type: ignore[no-untyped-def]
+    runner = JobRunner()
+    gate, stopped, started = threading.Event(), [], threading.Event()
+    runner.submit("slow", _blocking_work(gate, "slow", stopped, started))
+    assert started.wait(3) and runner.is_busy()
+    assert runner.shutdown(timeout_ms=3000)
+    assert stopped == ["slow"] and not runner.is_busy()
