@@ -13,8 +13,8 @@ sequences of one length, so training is batched without padding.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Protocol
+from dataclasses import dataclass, fields, replace
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -68,10 +68,16 @@ def _pick(rng: np.random.Generator, options: tuple[str, ...] | list[str]) -> str
 
 @dataclass(frozen=True)
 class RecallTask:
-    """Remember one fact (an allergy) across ``min_gap``..``max_gap`` distractor words."""
+    """Remember one fact (an allergy) across ``min_gap``..``max_gap`` distractor words.
+
+    ``mentions`` allergen words are put among the distractors; with ``mixed`` each example
+    draws its own gap and is led in by filler, so one batch mixes short and long gaps.
+    """
 
     min_gap: int = 1
     max_gap: int = 40
+    mentions: int = 0
+    mixed: bool = False
     name: str = "recall"
     kind: str = "classify"
     tokenizer: str = "word"
@@ -92,8 +98,12 @@ class RecallTask:
         for _ in range(batch_size):
             name, pronoun = NAMES[int(rng.integers(len(NAMES)))]
             allergen = int(rng.integers(len(allergens)))
-            gap_words = [FILLER[k] for k in rng.integers(len(FILLER), size=gap)]
-            sequences.append([name, "is", "allergic", "to", allergens[allergen], ".",
+            own = int(rng.integers(self.min_gap, gap + 1)) if self.mixed else gap
+            lead = [FILLER[k] for k in rng.integers(len(FILLER), size=gap - own)]
+            gap_words = [FILLER[k] for k in rng.integers(len(FILLER), size=own)]
+            for k in rng.choice(own, size=min(self.mentions, own), replace=False):
+                gap_words[k] = allergens[int(rng.integers(len(allergens)))]
+            sequences.append([*lead, name, "is", "allergic", "to", allergens[allergen], ".",
                               *gap_words, "so", pronoun, "cannot", "eat", "the"])
             targets.append(allergen)
         return Batch(sequences, np.array(targets))
@@ -282,8 +292,16 @@ TASKS: dict[str, type] = {
 }
 
 
-def make_task(name: str) -> Task:
+def make_task(name: str, **options: Any) -> Task:
+    """The task ``name`` with its default settings, or ``options`` (its dataclass fields,
+    e.g. ``make_task("recall", max_gap=10, mixed=True)``) changed."""
     if name not in TASKS:
         raise ConfigError(f"unknown task {name!r}: use one of {', '.join(TASKS)}")
-    task: Task = TASKS[name]()
+    cls = TASKS[name]
+    allowed = {f.name for f in fields(cls)} - {"name", "kind", "tokenizer"}
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise ConfigError(f"task {name!r} has no option {', '.join(unknown)}: use "
+                          f"{', '.join(sorted(allowed)) or 'none'}")
+    task: Task = cls(**options)
     return task

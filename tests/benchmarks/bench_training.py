@@ -1,0 +1,141 @@
+"""Training throughput, sequences per second, against PyTorch in the same run (a script).
+
+    PYTHONPATH=. python tests/benchmarks/bench_training.py [--steps 30] [--repeats 3]
+
+One training step = forward, backward through time, global-norm clipping at 1.0 and an
+Adam update, on a batch of 32 recall sequences with gap 20 (31 tokens, vocabulary 58,
+embedding 16, 4 classes read at the last step). Both sides get the same pre-generated
+batches, so the figures compare the learning machinery, not the data generator; RNN
+Studio's figure includes tokenising the batch (its trainer does that; about 9% of an
+LSTM step at H = 64), PyTorch gets tensors of ids. RNN Studio runs float32 through
+``training.batch_loss``; PyTorch runs ``nn.Embedding`` + ``nn.RNN/LSTM/GRU`` +
+``nn.Linear`` with ``torch.optim.Adam`` on the CPU with ``torch.set_num_threads(1)``;
+NumPy's BLAS is also held to one thread. Each figure is the median over ``--repeats``
+timings of ``--steps`` steps after a warm-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+
+from rnnstudio.engine.tasks import Batch, make_task  # noqa: E402
+from rnnstudio.engine.training import (  # noqa: E402
+    Adam,
+    TrainConfig,
+    batch_loss,
+    clip_by_norm,
+    initial_params,
+    model_config_for,
+)
+
+try:
+    import torch
+except ImportError:  # the PyTorch column is reported as "n/a"
+    torch = None
+
+CELLS = ("rnn", "lstm", "gru")
+BATCH = 32
+GAP = 20
+
+
+def make_batches(count: int) -> list[Batch]:
+    task = make_task("recall", min_gap=GAP, max_gap=GAP)
+    rng = np.random.default_rng(0)
+    return [task.sample(rng, BATCH) for _ in range(count)]
+
+
+def numpy_steps(cell: str, hidden: int, batches: list[Batch]) -> Callable[[int], None]:
+    """A closure running ``n`` training steps of the engine's trainer."""
+    config = TrainConfig(task="recall", cell=cell, hidden_size=hidden)
+    model_config = model_config_for(config, make_task("recall"))
+    params = initial_params(model_config, np.random.default_rng(0), config.forget_bias)
+    optimizer = Adam(config.learning_rate)
+
+    def run(steps: int) -> None:
+        for step in range(steps):
+            batch = batches[step % len(batches)]
+            _, _, grads, _ = batch_loss(model_config, params, batch, backward=True)
+            clip_by_norm(grads, 1.0)
+            optimizer.update(params, grads)
+
+    return run
+
+
+def torch_steps(cell: str, hidden: int, batches: list[Batch]) -> Callable[[int], None]:
+    """The same steps written the usual PyTorch way."""
+    assert torch is not None
+    task = make_task("recall")
+    vocabulary = {token: k for k, token in enumerate(task.vocabulary())}
+    data = [(torch.tensor([[vocabulary[t] for t in seq] for seq in b.tokens]).T.contiguous(),
+             torch.as_tensor(b.targets)) for b in batches]
+    layer = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell]
+    torch.manual_seed(0)
+    modules = torch.nn.ModuleDict({"embedding": torch.nn.Embedding(len(vocabulary), 16),
+                                   "rnn": layer(16, hidden),
+                                   "head": torch.nn.Linear(hidden, len(task.labels))})
+    optimizer = torch.optim.Adam(modules.parameters(), lr=0.01)
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def run(steps: int) -> None:
+        for step in range(steps):
+            ids, targets = data[step % len(data)]
+            output, _ = modules["rnn"](modules["embedding"](ids))
+            loss = loss_fn(modules["head"](output[-1]), targets)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(modules.parameters(), 1.0)
+            optimizer.step()
+
+    return run
+
+
+def sequences_per_second(run: Callable[[int], None], steps: int, repeats: int) -> float:
+    run(3)  # warm-up: allocations, Adam moments, lazy kernels
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run(steps)
+        times.append(time.perf_counter() - started)
+    return steps * BATCH / statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--hidden", type=int, nargs="+", default=[64, 128])
+    args = parser.parse_args(argv)
+    if torch is not None:
+        torch.set_num_threads(1)
+    batches = make_batches(10)
+    versions = f"NumPy {np.__version__}" + (f", torch {torch.__version__}" if torch else "")
+    print(f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, "
+          f"{versions}; batch {BATCH}, {len(batches[0].tokens[0])} tokens, one thread\n")
+    print("| cell | H | RNN Studio (seq/s) | PyTorch (seq/s) | PyTorch / RNN Studio |")
+    print("|---|---|---|---|---|")
+    for cell in CELLS:
+        for hidden in args.hidden:
+            ours = sequences_per_second(numpy_steps(cell, hidden, batches), args.steps,
+                                        args.repeats)
+            if torch is None:
+                theirs, ratio = "n/a", "n/a"
+            else:
+                rate = sequences_per_second(torch_steps(cell, hidden, batches), args.steps,
+                                            args.repeats)
+                theirs, ratio = f"{rate:,.0f}", f"{rate / ours:.2f}"
+            print(f"| {cell.upper()} | {hidden} | {ours:,.0f} | {theirs} | {ratio} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
