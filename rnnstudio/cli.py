@@ -1,5 +1,5 @@
-"""The ``rnnstudio`` command: ``trace``, ``info``, ``convert``, ``plot``; no sub-command =
-the GUI.
+"""The ``rnnstudio`` command: ``trace``, ``info``, ``convert``, ``plot``, ``train``,
+``models``; no sub-command = the GUI.
 
 Every :class:`~rnnstudio.errors.RnnStudioError` becomes one line
 ``rnnstudio: error: ...`` on stderr and exit status 2, never a traceback: the message
@@ -19,7 +19,7 @@ from typing import Any
 from ._version import __version__
 from .errors import ConfigError, RnnStudioError, TextError
 
-COMMANDS = ("trace", "info", "convert", "plot")
+COMMANDS = ("trace", "info", "convert", "plot", "train", "models")
 _OWN_FLAGS = ("-h", "--help", "--version")
 _RANDOM_ONLY = ("seed", "gain")
 
@@ -78,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Trace a text with a model file, or with a random model when MODEL "
         "is left out, and write the trace (.npz, .csv or .json; see docs/formats.md).",
     )
-    trace.add_argument("model", nargs="?", metavar="MODEL", help="model file (default: random)")
+    trace.add_argument("model", nargs="?", metavar="MODEL",
+                       help="model file or shipped model name (default: random)")
     text = trace.add_mutually_exclusive_group(required=True)
     text.add_argument("--text", help="the text to read")
     text.add_argument("--text-file", metavar="FILE", help="read the text from FILE (- = stdin)")
@@ -118,6 +119,23 @@ def build_parser() -> argparse.ArgumentParser:
     plot = commands.add_parser("plot", help=PLOT_HELP, description=PLOT_HELP)
     add_plot_arguments(plot)
     plot.set_defaults(handler=run_plot)
+
+    from .cli_train import (
+        MODELS_HELP,
+        TRAIN_HELP,
+        add_models_arguments,
+        add_train_arguments,
+        run_models,
+        run_train,
+    )
+
+    train = commands.add_parser("train", help=TRAIN_HELP, description=TRAIN_HELP)
+    add_train_arguments(train)
+    train.set_defaults(handler=run_train)
+    models = commands.add_parser("models", help=MODELS_HELP, description=MODELS_HELP + "; "
+                                 "their names work wherever a MODEL file is asked for")
+    add_models_arguments(models)
+    models.set_defaults(handler=run_models)
     return parser
 
 
@@ -174,8 +192,17 @@ def _model(options: argparse.Namespace) -> tuple[Any, str]:
         raise ConfigError(f"{' and '.join(used)} only apply to random models (no MODEL)")
     from .io.model_files import read_model
 
-    loaded = read_model(options.model, **overrides)
+    loaded = read_model(model_path(options.model), **overrides)
     return loaded.model, f"{loaded.path} ({loaded.format})"
+
+
+def model_path(name: str) -> str:
+    """A model file, or the name of a shipped model (``rnnstudio models``)."""
+    if Path(name).exists() or Path(name).suffix:
+        return name
+    from .models_index import find_model
+
+    return str(find_model(name).path)
 
 
 def read_text(options: argparse.Namespace) -> str:
@@ -247,7 +274,7 @@ def trace_summary(trace: Any, origin: str) -> list[str]:
 def cmd_info(options: argparse.Namespace) -> int:
     from .io.model_files import read_model
 
-    loaded = read_model(options.model, **_config_overrides(options))
+    loaded = read_model(model_path(options.model), **_config_overrides(options))
     model = loaded.model
     if options.json:
         print(json.dumps(model.config.to_dict(), indent=2, sort_keys=True))

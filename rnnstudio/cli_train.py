@@ -1,0 +1,128 @@
+"""``rnnstudio train`` and ``rnnstudio models``: train a model on a generated task, list
+the shipped ones. Kept beside ``cli.py`` so that module stays about tracing files."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+#: Held-out data for the card: a seed no training run uses (as packaging/build_models.py).
+EVAL_SEED = 7_000_001
+EVAL_EXAMPLES = 2048
+EVAL_BATCH = 32
+
+TRAIN_HELP = "train a model on a generated task and save it with a model card"
+MODELS_HELP = "list the trained models that ship with RNN Studio"
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    from .engine.tasks import TASKS
+
+    parser.add_argument("--task", required=True, choices=sorted(TASKS))
+    parser.add_argument("--cell", choices=("rnn", "lstm", "gru"), default="lstm")
+    parser.add_argument("--hidden", type=int, default=32, dest="hidden_size", metavar="H")
+    parser.add_argument("--input-size", type=int, default=16, metavar="I",
+                        help="embedding size (default 16)")
+    parser.add_argument("--layers", type=int, default=1, dest="num_layers", metavar="N")
+    parser.add_argument("--nonlinearity", choices=("tanh", "relu"), default="tanh")
+    parser.add_argument("--bidirectional", action="store_true")
+    parser.add_argument("--steps", type=int, default=1500, help="updates (default 1500)")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
+    parser.add_argument("--lr", type=float, default=0.003, dest="learning_rate",
+                        help="learning rate (default 0.003)")
+    parser.add_argument("--clip", type=float, default=1.0, metavar="NORM",
+                        help="clip the update's gradient norm (training only; 0 = off)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                        help="a task option, e.g. max_gap=10 or mixed=true (repeatable)")
+    parser.add_argument("--out", required=True, help="model file (.safetensors or .npz)")
+
+
+def _option_value(text: str) -> Any:
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            return text
+
+
+def parse_task_options(pairs: list[str]) -> dict[str, Any]:
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--option {pair!r}: write KEY=VALUE, e.g. max_gap=10")
+        options[key.strip()] = _option_value(value.strip())
+    return options
+
+
+def run_train(options: argparse.Namespace) -> int:
+    from .engine.model import Model
+    from .engine.tasks import make_task
+    from .engine.training import TrainConfig, TrainReport, evaluate, train
+    from .io.atomic import check_writable
+    from .io.model_files import save_model
+
+    out = Path(options.out)
+    check_writable(out)  # before minutes of training, not after
+    config = TrainConfig(
+        task=options.task, cell=options.cell, hidden_size=options.hidden_size,
+        input_size=options.input_size, num_layers=options.num_layers,
+        nonlinearity=options.nonlinearity, bidirectional=options.bidirectional,
+        steps=options.steps, batch_size=options.batch_size, optimizer=options.optimizer,
+        learning_rate=options.learning_rate, clip_norm=options.clip or None,
+        seed=options.seed, task_options=parse_task_options(options.option),
+    )
+    started = time.perf_counter()
+
+    def report(point: TrainReport) -> None:
+        print(f"step {point.step:5d}/{config.steps}  loss {point.train_loss:.4f}  held-out "
+              f"loss {point.eval_loss:.4f}  accuracy {point.eval_accuracy:.3f}  "
+              f"{point.seconds:6.1f} s", flush=True)
+
+    result = train(config, on_report=report)
+    task = make_task(config.task, **config.task_options)
+    accuracy = evaluate(result.model, task, EVAL_EXAMPLES, EVAL_SEED, EVAL_BATCH)
+    model = result.model
+    card = {
+        **model.config.card,
+        "task": config.task, "cell": config.cell, "seed": config.seed,
+        "held_out_accuracy": round(accuracy, 4),
+        "eval": {"seed": EVAL_SEED, "examples": EVAL_EXAMPLES, "batch_size": EVAL_BATCH},
+        "parameters": model.num_parameters,
+        "command": shlex.join(["rnnstudio", *sys.argv[1:]]) if sys.argv[1:] else "",
+    }
+    model = Model(replace(model.config, card=card), model.params, source=model.source)
+    path = save_model(model, out)
+    print(f"held-out accuracy: {accuracy:.4f} on {EVAL_EXAMPLES} new examples "
+          f"(trained in {time.perf_counter() - started:.1f} s)")
+    print(f"wrote: {path}")
+    return 0
+
+
+def add_models_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--paths", action="store_true", help="print each model's file path")
+
+
+def run_models(options: argparse.Namespace) -> int:
+    from .models_index import shipped_models
+
+    for entry in shipped_models():
+        default = "  (default)" if entry.default else ""
+        where = f"  {entry.path}" if options.paths else ""
+        print(f"{entry.key:16s} {entry.task_title} ({entry.cell.upper()}), "
+              f"held-out {entry.accuracy:.3f}, {entry.parameters:,} parameters{default}{where}")
+    return 0
