@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .layer import LayerGrads, StopCheck, check_stop, input_grads, prepare_rows
+from .layer import LayerGrads, StepScale, StopCheck, check_stop, input_grads, prepare_rows
 from .params import LayerWeights
 
 GATE_NAMES = ("r", "z", "n")
@@ -98,6 +98,7 @@ class GruLayer:
         seed_hidden: np.ndarray | None = None,
         norms_only: bool = False,
         should_stop: StopCheck | None = None,
+        scaled: bool = False,
     ) -> LayerGrads:
         """Backpropagation through time; arguments as :meth:`LstmLayer.backward`."""
         dtype = self.rows.weight_hh.dtype
@@ -121,14 +122,17 @@ class GruLayer:
         d_next = np.zeros((batch, size), dtype=dtype)
         if seed_hidden is not None:
             d_next[...] = seed_hidden
-        total = np.empty(steps, dtype=dtype) if norms_only else np.empty(
+        scaler = StepScale(steps, scaled or norms_only, seeded=seed_hidden is not None)
+        total = np.empty(steps) if norms_only else np.empty(
             (steps, batch, size), dtype=dtype)
         d_input = None if norms_only else np.empty((steps, batch, 3 * size), dtype=dtype)
         d_recurrent = np.empty((batch, 3 * size), dtype) if d_input is None else np.empty_like(
             d_input)
         w_hh = self.rows.weight_hh
+        peaks = [scaler.step_peaks(grad_hidden)]
         for t in range(steps - 1, -1, -1):
-            dh = d_next if grad_hidden is None else d_next + grad_hidden[t]
+            (direct,) = scaler.direct(t, [grad_hidden], peaks, [d_next], dtype)
+            dh = d_next if direct is None else d_next + direct
             d_rec = d_recurrent if d_input is None else d_recurrent[t]
             np.multiply(dh[:, None, :], coef_recurrent[t], out=d_rec.reshape(batch, 3, size))
             if d_input is None:
@@ -138,9 +142,10 @@ class GruLayer:
                 np.multiply(dh[:, None, :], coef_input[t], out=d_input[t].reshape(batch, 3, size))
             d_next = dh * z[t]
             d_next += d_rec @ w_hh
+            scaler.renormalize(t, [d_next])
             check_stop(should_stop, steps - 1 - t)
         if d_input is None:
-            return LayerGrads(hidden=total)
-        grads = input_grads(self.rows, cache, d_input, d_recurrent, dtype)
-        grads.hidden, grads.h0 = total, d_next
+            return LayerGrads(hidden=scaler.true(total))
+        grads = input_grads(self.rows, cache, d_input, d_recurrent, dtype, scaler)
+        grads.hidden, grads.h0 = scaler.true(total), scaler.final(d_next)
         return grads

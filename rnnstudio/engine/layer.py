@@ -97,12 +97,15 @@ class LayerGrads:
 
 def input_grads(
     rows: Rows, cache: Any, d_input_rows: np.ndarray, d_recurrent_rows: np.ndarray,
-    dtype: np.dtype,
+    dtype: np.dtype, scaler: StepScale | None = None,
 ) -> LayerGrads:
     """Parameter and input gradients formed once after the time loop.
 
     ``d_input_rows`` (T, B, G*H) is dL/d(W_ih x_t + b_ih) and ``d_recurrent_rows``
-    dL/d(W_hh h_{t-1} + b_hh), both in internal row order (equal except for GRU's n).
+    dL/d(W_hh h_{t-1} + b_hh), both in internal row order (equal except for GRU's n),
+    in the ``scaler``'s stored units when one is enabled: then the parameter sums run in
+    float32 relative to the largest step scale (terms below float32's range of it are
+    negligible in the sum) and dL/dx_t gets each step's own scale.
     """
     steps, batch, rows_count = d_input_rows.shape
     x = np.ascontiguousarray(cache.x, dtype=dtype).reshape(steps * batch, -1)
@@ -111,6 +114,14 @@ def input_grads(
     h_prev = np.concatenate([h0[None], hidden[:-1]]).reshape(steps * batch, -1)
     flat_input = d_input_rows.reshape(-1, rows_count)
     flat_recurrent = d_recurrent_rows.reshape(-1, rows_count)
+    d_x = (flat_input @ rows.weight_ih).reshape(steps, batch, -1)
+    scaled = scaler is not None and scaler.enabled
+    reference = 1.0
+    if scaler is not None and scaled:
+        d_x = scaler.true(d_x)
+        reference = float(scaler.per_step.max())
+        relative = np.repeat((scaler.per_step / reference).astype(dtype), batch)[:, None]
+        flat_input, flat_recurrent = flat_input * relative, flat_recurrent * relative
     params = {
         "weight_ih": rows.to_pytorch(flat_input.T @ x),
         "weight_hh": rows.to_pytorch(flat_recurrent.T @ h_prev),
@@ -118,5 +129,84 @@ def input_grads(
     if rows.has_bias:
         params["bias_ih"] = rows.to_pytorch(flat_input.sum(axis=0))
         params["bias_hh"] = rows.to_pytorch(flat_recurrent.sum(axis=0))
-    d_x = (flat_input @ rows.weight_ih).reshape(steps, batch, -1)
+    if scaled:
+        params = {name: value.astype(np.float64) * reference for name, value in params.items()}
     return LayerGrads(hidden=np.empty(0), x=d_x, params=params)
+
+
+class StepScale:
+    """Float32 adjoints with float64's range, for the float64 gradients of float32 models.
+
+    The true adjoint is ``scale * stored``: the carried vectors are float32 and are divided
+    by their peak whenever it leaves [2^-20, 2^20], the factor moving into ``scale`` (a
+    Python float). The loop then runs at float32 speed (half the memory traffic of
+    float64: 162 vs 340 us a step for an LSTM with H = 512), yet a gradient of 1e-40 after
+    200 steps keeps float32's seven significant digits instead of underflowing to zero.
+    Norm-only passes (the Jacobian) use it in every dtype, since squaring an adjoint of
+    1e-160 underflows even float64. Disabled, it is the identity.
+    """
+
+    LOW, HIGH = 2.0**-20, 2.0**20
+
+    def __init__(self, steps: int, enabled: bool, seeded: bool = False) -> None:
+        self.enabled = enabled
+        self.scale = 1.0
+        self.empty = not seeded  # no non-zero adjoint carried yet
+        self.per_step = np.ones(steps)
+
+    @staticmethod
+    def step_peaks(grad: np.ndarray | None) -> np.ndarray | None:
+        """Largest magnitude of a direct gradient (T, B, n) at each step, found once
+        before the loop (most steps of most losses are exactly zero)."""
+        if grad is None:
+            return None
+        return np.abs(grad).reshape(len(grad), -1).max(axis=1)
+
+    def direct(
+        self, step: int, grads: list[np.ndarray | None], peaks: list[np.ndarray | None],
+        carried: list[np.ndarray], dtype: np.dtype,
+    ) -> list[np.ndarray | None]:
+        """This step's direct gradients (true values) in stored units, None where zero;
+        when one would not fit, the scale moves to it and the carried adjoints are
+        rescaled in place."""
+        step_peaks = [0.0 if p is None else float(p[step]) for p in peaks]
+        if not self.enabled:
+            return [None if g is None or peak == 0.0 else g[step]
+                    for g, peak in zip(grads, step_peaks, strict=True)]
+        peak = max(step_peaks)
+        if peak > 0.0 and (self.empty or peak > self.scale * self.HIGH):
+            if not self.empty:
+                for vector in carried:
+                    vector *= self.scale / peak
+            self.scale, self.empty = peak, False
+        return [None if g is None or p == 0.0 else (g[step] / self.scale).astype(dtype)
+                for g, p in zip(grads, step_peaks, strict=True)]
+
+    def renormalize(self, step: int, carried: list[np.ndarray]) -> None:
+        """Record the scale of this step's outputs, then bring the carried adjoints back
+        to about 1 (one ``vdot`` a vector to check, the exact peak only to rescale)."""
+        if not self.enabled:
+            return
+        self.per_step[step] = self.scale
+        norm = float(np.sqrt(sum(float(np.vdot(v, v)) for v in carried)))
+        if self.LOW < norm < self.HIGH:
+            return
+        peak = max(float(np.abs(v).max()) for v in carried)
+        if peak == 0.0 or self.scale * peak == 0.0:  # zero, or below float64's range
+            for vector in carried:
+                vector[...] = 0.0
+            self.scale, self.empty = 1.0, True
+        else:
+            for vector in carried:
+                vector /= peak
+            self.scale *= peak
+
+    def true(self, stored: np.ndarray) -> np.ndarray:
+        """Per-step stored values (T, ...) as float64 true values."""
+        if not self.enabled:
+            return stored
+        return stored.astype(np.float64) * self.per_step.reshape((-1,) + (1,) * (stored.ndim - 1))
+
+    def final(self, stored: np.ndarray) -> np.ndarray:
+        """The carried adjoint after the loop (dL/dh_0, dL/dc_0) as true values."""
+        return stored.astype(np.float64) * self.scale if self.enabled else stored

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .layer import LayerGrads, StopCheck, check_stop, input_grads, prepare_rows
+from .layer import LayerGrads, StepScale, StopCheck, check_stop, input_grads, prepare_rows
 from .params import LayerWeights
 
 GATE_NAMES = ("i", "f", "g", "o")
@@ -117,6 +117,7 @@ class LstmLayer:
         seed_hidden: np.ndarray | None = None,
         norms_only: bool = False,
         should_stop: StopCheck | None = None,
+        scaled: bool = False,
     ) -> LayerGrads:
         """Backpropagation through time from cached activations; nothing is clipped.
 
@@ -125,6 +126,8 @@ class LstmLayer:
         seeds K adjoints at the last step, for the Jacobian rows of dh_T/dh_t. Returns
         total derivatives dL/dh_t, dL/dc_t, pre-activation gradients and parameter grads.
         With ``norms_only`` only the per-step Frobenius norms of dL/dh_t are kept.
+        ``scaled`` runs the loop in this layer's float32 with a :class:`StepScale` and
+        returns float64 gradients.
         """
         dtype = self.rows.weight_hh.dtype
         steps, size = cache.gates.shape[0], self.hidden_size
@@ -147,14 +150,19 @@ class LstmLayer:
         d_cell_next = np.zeros((batch, size), dtype=dtype)
         if seed_hidden is not None:
             d_hidden_next[...] = seed_hidden
-        total_h = np.empty(steps, dtype=dtype) if norms_only else np.empty(
+        scaler = StepScale(steps, scaled or norms_only, seeded=seed_hidden is not None)
+        total_h = np.empty(steps) if norms_only else np.empty(
             (steps, batch, self.output_size), dtype=dtype)
         total_c = None if norms_only else np.empty((steps, batch, size), dtype=dtype)
         d_gates = None if norms_only else np.empty((steps, batch, 4 * size), dtype=dtype)
         scratch = np.empty((batch, 4 * size), dtype=dtype)
         w_hh, w_hr = self.rows.weight_hh, self.weight_hr
+        direct_grads = [grad_hidden, grad_cell]
+        peaks = [scaler.step_peaks(grad) for grad in direct_grads]
         for t in range(steps - 1, -1, -1):
-            dh = d_hidden_next if grad_hidden is None else d_hidden_next + grad_hidden[t]
+            direct_h, direct_c = scaler.direct(t, direct_grads, peaks,
+                                               [d_hidden_next, d_cell_next], dtype)
+            dh = d_hidden_next if direct_h is None else d_hidden_next + direct_h
             if total_c is None:
                 total_h[t] = np.sqrt(np.vdot(dh, dh))
             else:
@@ -162,8 +170,8 @@ class LstmLayer:
             dm = dh if w_hr is None else dh @ w_hr
             dc = dm * through_h[t]
             dc += d_cell_next
-            if grad_cell is not None:
-                dc += grad_cell[t]
+            if direct_c is not None:
+                dc += direct_c
             da = scratch if d_gates is None else d_gates[t]
             by_gate = da.reshape(batch, 4, size)
             np.multiply(dc[:, None, :], coef[t], out=by_gate)
@@ -172,13 +180,14 @@ class LstmLayer:
                 total_c[t] = dc
             d_cell_next = dc * f[t]
             d_hidden_next = da @ w_hh
+            scaler.renormalize(t, [d_hidden_next, d_cell_next])
             check_stop(should_stop, steps - 1 - t)
         if total_c is None or d_gates is None:
-            return LayerGrads(hidden=total_h)
-        grads = input_grads(self.rows, cache, d_gates, d_gates, dtype)
-        grads.hidden, grads.cell = total_h, total_c
-        grads.h0, grads.c0 = d_hidden_next, d_cell_next
+            return LayerGrads(hidden=scaler.true(total_h))
+        grads = input_grads(self.rows, cache, d_gates, d_gates, dtype, scaler)
+        grads.hidden, grads.cell = scaler.true(total_h), scaler.true(total_c)
+        grads.h0, grads.c0 = scaler.final(d_hidden_next), scaler.final(d_cell_next)
         if w_hr is not None:
-            unprojected = cache.unprojected.astype(dtype, copy=False)
-            grads.params["weight_hr"] = np.einsum("tbp,tbh->ph", total_h, unprojected)
+            unprojected = cache.unprojected.astype(grads.hidden.dtype, copy=False)
+            grads.params["weight_hr"] = np.einsum("tbp,tbh->ph", grads.hidden, unprojected)
         return grads

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .layer import LayerGrads, StopCheck, check_stop, input_grads, prepare_rows
+from .layer import LayerGrads, StepScale, StopCheck, check_stop, input_grads, prepare_rows
 from .params import LayerWeights
 
 
@@ -67,6 +67,7 @@ class RnnLayer:
         seed_hidden: np.ndarray | None = None,
         norms_only: bool = False,
         should_stop: StopCheck | None = None,
+        scaled: bool = False,
     ) -> LayerGrads:
         """Backpropagation through time; arguments as :meth:`LstmLayer.backward`."""
         dtype = self.rows.weight_hh.dtype
@@ -78,21 +79,25 @@ class RnnLayer:
         d_next = np.zeros((batch, size), dtype=dtype)
         if seed_hidden is not None:
             d_next[...] = seed_hidden
-        total = np.empty(steps, dtype=dtype) if norms_only else np.empty(
+        scaler = StepScale(steps, scaled or norms_only, seeded=seed_hidden is not None)
+        total = np.empty(steps) if norms_only else np.empty(
             (steps, batch, size), dtype=dtype)
         d_pre = None if norms_only else np.empty((steps, batch, size), dtype=dtype)
         w_hh = self.rows.weight_hh
+        peaks = [scaler.step_peaks(grad_hidden)]
         for t in range(steps - 1, -1, -1):
-            dh = d_next if grad_hidden is None else d_next + grad_hidden[t]
+            (direct,) = scaler.direct(t, [grad_hidden], peaks, [d_next], dtype)
+            dh = d_next if direct is None else d_next + direct
             da = dh * slope[t]
             if d_pre is None:
                 total[t] = np.sqrt(np.vdot(dh, dh))
             else:
                 total[t], d_pre[t] = dh, da
             d_next = da @ w_hh
+            scaler.renormalize(t, [d_next])
             check_stop(should_stop, steps - 1 - t)
         if d_pre is None:
-            return LayerGrads(hidden=total)
-        grads = input_grads(self.rows, cache, d_pre, d_pre, dtype)
-        grads.hidden, grads.h0 = total, d_next
+            return LayerGrads(hidden=scaler.true(total))
+        grads = input_grads(self.rows, cache, d_pre, d_pre, dtype, scaler)
+        grads.hidden, grads.h0 = scaler.true(total), scaler.final(d_next)
         return grads

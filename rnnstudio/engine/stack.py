@@ -137,7 +137,8 @@ class RecurrentStack:
         """Backpropagate direct gradients ``grad_states[(layer, direction, "h"|"c")]``
         (T, B, n), forward time, through every layer and direction."""
         dtype = np.dtype(dtype)
-        layers = self.layers(dtype)
+        scaled = _scaled(cache, dtype)
+        layers = self.layers(cache.outputs[0].dtype if scaled else dtype)
         cfg = self.config
         out = StackGrads()
         count = cfg.num_layers * cfg.num_directions
@@ -156,6 +157,7 @@ class RecurrentStack:
                     None if grad_h is None else _in_time_order(grad_h, direction),
                     None if grad_c is None else _in_time_order(grad_c, direction),
                     should_stop=should_stop,
+                    scaled=scaled,
                 )
                 out.hidden[key] = _in_time_order(result.hidden, direction)
                 if result.cell is not None:
@@ -196,14 +198,22 @@ class RecurrentStack:
         else:
             rng = np.random.default_rng(0)
             seeds = rng.standard_normal((JACOBIAN_PROBES, size)) / np.sqrt(JACOBIAN_PROBES)
+        scaled = _scaled(cache, dtype)
+        loop_dtype = cache.outputs[0].dtype if scaled else dtype
         norms = {}
-        for key, layer in self.layers(dtype).items():
+        for key, layer in self.layers(loop_dtype).items():
             result = layer.backward(
-                cache.caches[key], None, seed_hidden=seeds.astype(dtype), norms_only=True,
-                should_stop=should_stop,
+                cache.caches[key], None, seed_hidden=seeds.astype(loop_dtype),
+                norms_only=True, should_stop=should_stop, scaled=scaled,
             )
-            norms[key] = np.ascontiguousarray(_in_time_order(result.hidden, key[1]))
+            norms[key] = np.ascontiguousarray(_in_time_order(result.hidden, key[1]), dtype)
         return norms
+
+
+def _scaled(cache: StackCache, dtype: np.dtype) -> bool:
+    """float64 gradients of a float32 forward run in float32 with a per-step scale
+    (:class:`~rnnstudio.engine.layer.StepScale`): float32 speed, float64 range."""
+    return dtype == np.float64 and cache.outputs[0].dtype == np.float32
 
 
 def _sum_present(*arrays: np.ndarray | None) -> np.ndarray | None:

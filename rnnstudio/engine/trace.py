@@ -74,6 +74,14 @@ def find_nonfinite(
     return best
 
 
+def row_norms(values: np.ndarray) -> np.ndarray:
+    """Euclidean norm of each row without squaring tiny values to zero (a vanished
+    gradient of 1e-170 has a norm of 1e-170, not 0 as ``np.linalg.norm`` gives)."""
+    peak = np.abs(values).max(axis=1, keepdims=True)
+    safe = np.where(peak > 0, peak, 1.0)
+    return peak[:, 0] * np.sqrt(((values / safe) ** 2).sum(axis=1))
+
+
 @dataclass
 class Gradients:
     """Backward results in ``grad_dtype`` (float64 by default).
@@ -97,10 +105,10 @@ class Gradients:
         """Per-step norms (T,): ``h`` ||dL/dh_t||, ``c`` ||dL/dc_t||, ``x`` ||dL/dx_t||
         and ``jacobian`` ||dh_T/dh_t|| where computed."""
         key = (layer, direction)
-        out = {"h": np.linalg.norm(self.h[key], axis=1)}
+        out = {"h": row_norms(self.h[key])}
         if key in self.c:
-            out["c"] = np.linalg.norm(self.c[key], axis=1)
-        out["x"] = np.linalg.norm(self.x, axis=1)
+            out["c"] = row_norms(self.c[key])
+        out["x"] = row_norms(self.x)
         if key in self.jacobian:
             out["jacobian"] = self.jacobian[key]
         return out
