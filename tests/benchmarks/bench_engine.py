@@ -202,7 +202,7 @@ def main() -> None:
           f"torch {torch.__version__ if torch else 'not installed'}, T = {args.steps}, "
           f"I = {args.input_size or 'H'}, "
           f"batch 1, 1 thread; us per step (median of {args.repeats})")
-    print("| cell | H | forward+trace | fwd+BPTT | ||dh_T/dh_t|| | bare matvec | tutorial | "
+    print("| cell | H | forward+trace | fwd+BPTT | ‖dh_T/dh_t‖ | bare matvec | tutorial | "
           "torch tracer | torch autograd | fwd / torch tracer | BPTT / torch autograd | "
           "fwd / matvec |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
