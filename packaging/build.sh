@@ -3,7 +3,6 @@
 # on macOS), then smoke-test it offscreen.
 #
 #   packaging/build.sh            the real app (packaging/launcher.py -> rnnstudio.cli:main)
-#   packaging/build.sh --minimal  the stand-in packaging/minimal_app.py (no GUI needed yet)
 #   packaging/build.sh --no-smoke skip the smoke test
 #
 # PYTHON selects the interpreter whose packages are bundled (default: python3); it needs
@@ -15,9 +14,8 @@ PYTHON=${PYTHON:-python3}
 smoke=1
 for arg in "$@"; do
     case "$arg" in
-        --minimal) export RNNSTUDIO_ENTRY=packaging/minimal_app.py ;;
         --no-smoke) smoke=0 ;;
-        *) echo "build.sh: unknown option $arg (use --minimal, --no-smoke)" >&2; exit 2 ;;
+        *) echo "build.sh: unknown option $arg (use --no-smoke)" >&2; exit 2 ;;
     esac
 done
 
