@@ -24,6 +24,7 @@ from .actions import install_actions
 from .jobs import JobRunner
 from .session import Session
 from .settings import Settings
+from .widgets.compare_panel import ComparePanel
 from .widgets.gradients import GradientPanel
 from .widgets.heatmaps import HeatmapPanel
 from .widgets.message_bar import MessageBar
@@ -64,9 +65,11 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.unit_inspector = UnitInspector(session)
         self.model_panel = ModelPanel(session)
         self.transport = Transport(session)
+        self.compare = ComparePanel(session)
         self.panels: dict[str, Any] = {"heatmaps": self.heatmaps, "gradients": self.gradients,
                                        "this step": self.step_view,
-                                       "unit inspector": self.unit_inspector}
+                                       "unit inspector": self.unit_inspector,
+                                       "compare": self.compare}
         self.export_runner = JobRunner(self)
         self.export_runner.finished.connect(self._on_export_done)
         self.docks: dict[str, QDockWidget] = {}
@@ -129,6 +132,12 @@ class MainWindow(WindowDialogs, QMainWindow):
         self._dock("gradients", "Gradients through time", self.gradients,
                    area.BottomDockWidgetArea)
         self._dock("unit", "Unit inspector", self.unit_inspector, area.LeftDockWidgetArea)
+        # Compare needs width for its time axis: it starts as its own window, hidden.
+        compare = self._dock("compare", "Compare models", self.compare,
+                             area.RightDockWidgetArea)
+        compare.hide()  # first: a floating dock is shown (and computes) as it floats
+        compare.setFloating(True)
+        compare.resize(1300, 860)
         transport_bar = QToolBar("Transport", self)
         transport_bar.setObjectName("transport_toolbar")
         transport_bar.addWidget(self.transport)
@@ -138,6 +147,12 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.resizeDocks([self.docks["gradients"]], [300], Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["input"], self.docks["model"], self.docks["unit"]],
                          [260, 330, 330], Qt.Orientation.Vertical)
+
+    def show_panel(self, key: str) -> None:
+        """Show a dock (lessons and menus open panels by their key) and bring it forward."""
+        dock = self.docks[key]
+        dock.show()
+        dock.raise_()
 
     # --- errors, status ---------------------------------------------------------------
 
@@ -178,7 +193,6 @@ class MainWindow(WindowDialogs, QMainWindow):
         """Load a model file in the worker; on failure the old model stays."""
         path = str(path)
         self.settings.add_recent_file(path)
-        self.settings.last_model_path = path
         self.update_recent_menu()
         self.session.open_model_file(path)
 
@@ -191,6 +205,15 @@ class MainWindow(WindowDialogs, QMainWindow):
         urls = event.mimeData().urls()
         if urls and urls[0].isLocalFile():
             self.open_model(urls[0].toLocalFile())
+
+    def model_choice(self) -> str:
+        """The session's model as the settings remember it (see ``Settings.last_model``)."""
+        session = self.session
+        if session.model_key:
+            return f"shipped:{session.model_key}"
+        if session.model_path:
+            return f"file:{session.model_path}"
+        return "random" if session.model_source.startswith("random") else ""
 
     # --- export -----------------------------------------------------------------------
 
@@ -266,12 +289,13 @@ class MainWindow(WindowDialogs, QMainWindow):
         settings.last_text = self.text_input.editor.toPlainText()
         settings.playback_speed = self.transport.speed_box.value()
         settings.random_spec = self.session.random_spec
-        settings.last_model_path = self.session.model_path or ""
+        settings.last_model = self.model_choice()
         settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
         self.transport.stop()
         self.save_settings()
         self.session.shutdown()
+        self.compare.shutdown()
         self.export_runner.shutdown()  # a trace being saved is finished, not cut short
         super().closeEvent(event)

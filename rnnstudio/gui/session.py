@@ -42,6 +42,21 @@ class _Request:
     loss: LossChoice
     model_path: str | None = None
     random_spec: RandomModelSpec | None = None
+    #: ``task-cell`` of a shipped model (loaded in the worker when ``model`` is None).
+    model_key: str | None = None
+    #: Where to put the cursor and the view once this trace is shown (lessons).
+    view: ViewRequest | None = None
+
+
+@dataclass(frozen=True)
+class ViewRequest:
+    """Cursor (negative counts from the end), layer, direction and unit to show after a
+    trace: a lesson names the step to look at before the trace exists."""
+
+    step: int | None = None
+    layer: int | None = None
+    direction: str | None = None
+    unit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -54,7 +69,9 @@ class _Outcome:
 
 def _compute(request: _Request, should_stop: Any, on_progress: Any) -> _Outcome:
     model = request.model
-    if model is None and request.model_path is not None:
+    if model is None and request.model_key is not None:
+        model = engine_bridge.load_shipped_model(request.model_key)
+    elif model is None and request.model_path is not None:
         model = engine_bridge.load_model(request.model_path)
     trace = engine_bridge.trace_text(model, request.text, request.loss, should_stop,
                                      on_progress)
@@ -76,12 +93,15 @@ class Session(QObject):
     progress_changed = Signal(int, int)
     status_changed = Signal(str)
     error_raised = Signal(str)
+    compare_changed = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.model: Any = None
         self.model_source = ""
         self.model_path: str | None = None
+        #: ``task-cell`` when the model is one of the shipped trained models.
+        self.model_key: str | None = None
         self.random_spec = RandomModelSpec()
         self.text = ""
         self.trace: Any = None
@@ -94,6 +114,8 @@ class Session(QObject):
         self.last_compute_ms = 0.0
         self.status = ""
         self.jacobian_deferred = False
+        #: Shipped models (``task-cell``) the Compare view reads the text with.
+        self.compare_keys: tuple[str, ...] = engine_bridge.default_compare_keys()
         self._runner = JobRunner(self)
         self._runner.finished.connect(self._on_result)
         self._runner.progressed.connect(self.progress_changed)
@@ -112,15 +134,23 @@ class Session(QObject):
         """Switch to ``model``; it becomes current only once its trace succeeded."""
         self._submit(_Request(model, source, self.text, self._loss_for_new_model(), path))
 
-    def set_initial_model(self) -> None:
-        """Build the random model and trace the text on this thread (startup only), so
-        the first painted frame already shows a trace."""
-        try:
-            model = engine_bridge.make_random_model(self.random_spec)
-        except RnnStudioError:
-            self.random_spec = RandomModelSpec()
-            model = engine_bridge.make_random_model(self.random_spec)
-        request = _Request(model, self.random_spec.describe(), self.text, self.loss)
+    def set_initial_model(self, model_key: str | None = None) -> None:
+        """Load the shipped model ``model_key`` (or build the random model) and trace the
+        text on this thread (startup only), so the first painted frame shows a trace.
+
+        A shipped model that cannot be read falls back to the random model, with a
+        message: the window must open whatever the install looks like.
+        """
+        request = None
+        if model_key is not None:
+            try:
+                model = engine_bridge.load_shipped_model(model_key)
+                request = _Request(model, engine_bridge.shipped_title(model_key), self.text,
+                                   LossChoice("default"), model_key=model_key)
+            except RnnStudioError as error:
+                self.error_raised.emit(str(error))
+        if request is None:
+            request = self._initial_random_request()
         started = time.perf_counter()
         try:
             outcome = _compute(request, lambda: False, None)
@@ -130,15 +160,41 @@ class Session(QObject):
             outcome = _compute(request, lambda: False, None)
         self._commit(outcome, (time.perf_counter() - started) * 1000.0)
 
-    def set_random_model(self, spec: RandomModelSpec) -> None:
+    def _initial_random_request(self) -> _Request:
+        try:
+            model = engine_bridge.make_random_model(self.random_spec)
+        except RnnStudioError:
+            self.random_spec = RandomModelSpec()
+            model = engine_bridge.make_random_model(self.random_spec)
+        return _Request(model, self.random_spec.describe(), self.text, self.loss,
+                        random_spec=self.random_spec)
+
+    def open_shipped_model(self, key: str, text: str | None = None,
+                           loss: LossChoice | None = None,
+                           view: ViewRequest | None = None) -> None:
+        """Load a shipped trained model (``task-cell``) and read ``text``, by default the
+        sample sentence of its task (a trained model shows its skill on its own data)."""
+        try:
+            title = engine_bridge.shipped_title(key)
+            text = engine_bridge.shipped_sample(key) if text is None else text
+        except RnnStudioError as error:
+            self.error_raised.emit(str(error))
+            return
+        self._submit(_Request(None, title, text, loss or self._loss_for_new_model(),
+                              model_key=key, view=view))
+
+    def set_random_model(self, spec: RandomModelSpec, text: str | None = None,
+                         loss: LossChoice | None = None,
+                         view: ViewRequest | None = None) -> None:
         """Build a seeded random model (fast, on this thread) and trace the text with it."""
         try:
             model = engine_bridge.make_random_model(spec)
         except Exception as error:  # ConfigError and friends: keep the old model
             self.error_raised.emit(f"Cannot build that model: {error}")
             return
-        self._submit(_Request(model, spec.describe(), self.text, self._loss_for_new_model(),
-                              random_spec=spec))
+        self._submit(_Request(model, spec.describe(), self.text if text is None else text,
+                              loss or self._loss_for_new_model(), random_spec=spec,
+                              view=view))
 
     def open_model_file(self, path: str | Path) -> None:
         """Load a model file in the worker; errors keep the previous model and trace."""
@@ -169,6 +225,19 @@ class Session(QObject):
         self._set_busy(False)
         request = _Request(model, source, self.text, self.loss)
         self._commit(_Outcome(model, source, trace, request), 0.0)
+
+    def set_compare_models(self, keys: tuple[str, ...] | list[str]) -> None:
+        """Choose the 1-4 shipped models the Compare view shows; unknown names are
+        refused with the list of known ones."""
+        keys = tuple(keys)
+        try:
+            engine_bridge.check_compare_keys(keys)
+        except RnnStudioError as error:
+            self.error_raised.emit(str(error))
+            return
+        if keys != self.compare_keys:
+            self.compare_keys = keys
+            self.compare_changed.emit(keys)
 
     # --- view state, no recomputation --------------------------------------------------
 
@@ -265,10 +334,14 @@ class Session(QObject):
     def _commit(self, outcome: _Outcome, milliseconds: float) -> None:
         old_steps = self.step_count
         follow_end = self.trace is None or self.cursor >= old_steps - 1
+        if outcome.request.text != self.text:  # a shipped model brings its sample text
+            self.text = outcome.request.text
+            self.text_changed.emit(self.text)
         if outcome.model is not self.model:
             self.model = outcome.model
             self.model_source = outcome.model_source
             self.model_path = outcome.request.model_path
+            self.model_key = outcome.request.model_key
             if outcome.request.random_spec is not None:
                 self.random_spec = outcome.request.random_spec
             self._reset_view_for_model()
@@ -291,6 +364,18 @@ class Session(QObject):
         if self.cursor != old_cursor:
             self.cursor_changed.emit(self.cursor)
         self.status_changed.emit(self.status)
+        if outcome.request.view is not None:
+            self._apply_view(outcome.request.view)
+
+    def _apply_view(self, view: ViewRequest) -> None:
+        if view.layer is not None or view.direction is not None:
+            self.set_view(self.layer if view.layer is None else view.layer,
+                          view.direction or self.direction)
+        if view.unit is not None:
+            self.select_unit(view.unit)
+        if view.step is not None:
+            steps = self.step_count
+            self.set_cursor(view.step + steps if view.step < 0 else view.step)
 
     def _schedule_jacobian(self) -> None:
         trace, model = self.trace, self.model

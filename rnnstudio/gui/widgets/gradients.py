@@ -43,7 +43,7 @@ def _loss_choices(model: Any) -> list[str]:
     return choices
 
 
-def _log_safe(values: np.ndarray) -> np.ndarray:
+def log_safe(values: np.ndarray) -> np.ndarray:
     """Zeros and non-finite values become NaN so the log plot leaves a gap, not -inf."""
     safe = np.array(values, dtype=np.float64)
     safe[~np.isfinite(safe) | (safe <= 0)] = np.nan
@@ -161,7 +161,7 @@ class GradientPanel(QWidget):
             # Dots help on short texts; on long ones they only cost time (4 ms at T = 200).
             curve.setSymbol("o" if norm.size <= _MAX_STEPS_WITH_DOTS else None)
             curve.opts["antialias"] = smooth_curves(norm.size)
-            curve.setData(steps, _log_safe(norm))
+            curve.setData(steps, log_safe(norm))
             gone = vanished_steps(norm)
             # Exact zeros have no place on a log axis: mark them at the vanishing threshold.
             floor = VANISHED_FRACTION * np.nanmax(np.where(np.isfinite(norm), norm, np.nan))
