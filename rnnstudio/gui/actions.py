@@ -93,6 +93,15 @@ def install_actions(window: MainWindow) -> WindowActions:
 
     _install_models_menu(window, actions)
 
+    lessons_menu = actions.menus["lessons"] = window.menuBar().addMenu("&Lessons")
+    for lesson in window.lesson_panel.lessons:
+        action = QAction(lesson.title, window)
+        action.setObjectName(f"action_lesson_{lesson.name}")
+        action.setStatusTip(lesson.stages[0].text.split("\n")[0][:120])
+        action.triggered.connect(lambda *_, lesson=lesson: window.session.open_lesson(lesson))
+        lessons_menu.addAction(action)
+        actions.by_name[f"lesson_{lesson.name}"] = action
+
     view_menu = window.menuBar().addMenu("&View")
     for dock in window.docks.values():
         view_menu.addAction(dock.toggleViewAction())

@@ -27,6 +27,7 @@ from .settings import Settings
 from .widgets.compare_panel import ComparePanel
 from .widgets.gradients import GradientPanel
 from .widgets.heatmaps import HeatmapPanel
+from .widgets.lesson_panel import LessonPanel
 from .widgets.message_bar import MessageBar
 from .widgets.model_panel import ModelPanel
 from .widgets.step_view import StepView
@@ -66,6 +67,7 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.model_panel = ModelPanel(session)
         self.transport = Transport(session)
         self.compare = ComparePanel(session)
+        self.lesson_panel = LessonPanel(session)
         self.panels: dict[str, Any] = {"heatmaps": self.heatmaps, "gradients": self.gradients,
                                        "this step": self.step_view,
                                        "unit inspector": self.unit_inspector,
@@ -89,6 +91,7 @@ class MainWindow(WindowDialogs, QMainWindow):
         session.error_raised.connect(self.show_error)
         session.trace_changed.connect(lambda *_: self.message_bar.hide())
         session.busy_changed.connect(self._on_busy)
+        session.lesson_changed.connect(self._on_lesson)
         self.model_panel.open_requested.connect(self.choose_model_file)
         self.default_state = self.saveState()
         self._fit_to_screen(1600, 1000)
@@ -138,6 +141,9 @@ class MainWindow(WindowDialogs, QMainWindow):
         compare.hide()  # first: a floating dock is shown (and computes) as it floats
         compare.setFloating(True)
         compare.resize(1300, 860)
+        lessons = self._dock("lessons", "Lesson", self.lesson_panel, area.RightDockWidgetArea)
+        self.tabifyDockWidget(self.docks["step"], lessons)
+        lessons.hide()
         transport_bar = QToolBar("Transport", self)
         transport_bar.setObjectName("transport_toolbar")
         transport_bar.addWidget(self.transport)
@@ -153,6 +159,14 @@ class MainWindow(WindowDialogs, QMainWindow):
         dock = self.docks[key]
         dock.show()
         dock.raise_()
+
+    def _on_lesson(self, lesson: Any, stage: int) -> None:
+        """Open the lesson's text and the panels its stage names (unknown names: ignored,
+        a lesson file test checks them)."""
+        self.show_panel("lessons")
+        for key in lesson.stages[stage].panels:
+            if key in self.docks:
+                self.show_panel(key)
 
     # --- errors, status ---------------------------------------------------------------
 

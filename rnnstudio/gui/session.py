@@ -54,6 +54,8 @@ class ViewRequest:
     trace: a lesson names the step to look at before the trace exists."""
 
     step: int | None = None
+    #: Put the cursor on the first step reading this token (wins over ``step``).
+    token: str | None = None
     layer: int | None = None
     direction: str | None = None
     unit: int | None = None
@@ -94,6 +96,7 @@ class Session(QObject):
     status_changed = Signal(str)
     error_raised = Signal(str)
     compare_changed = Signal(object)
+    lesson_changed = Signal(object, int)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -116,6 +119,8 @@ class Session(QObject):
         self.jacobian_deferred = False
         #: Shipped models (``task-cell``) the Compare view reads the text with.
         self.compare_keys: tuple[str, ...] = engine_bridge.default_compare_keys()
+        self.lesson: Any = None
+        self.lesson_stage = 0
         self._runner = JobRunner(self)
         self._runner.finished.connect(self._on_result)
         self._runner.progressed.connect(self.progress_changed)
@@ -238,6 +243,29 @@ class Session(QObject):
         if keys != self.compare_keys:
             self.compare_keys = keys
             self.compare_changed.emit(keys)
+
+    def open_lesson(self, lesson: Any, stage: int = 0) -> None:
+        """Set what a lesson stage names: compared models, model, text, loss, view; then
+        announce it (``lesson_changed``) so the window opens the stage's panels."""
+        stage = max(0, min(int(stage), len(lesson.stages) - 1))
+        part = lesson.stages[stage]
+        if part.compare:
+            self.set_compare_models(part.compare)
+        view = ViewRequest(step=part.step if isinstance(part.step, int) else None,
+                           token=part.step if isinstance(part.step, str) else None,
+                           layer=part.layer, direction=part.direction, unit=part.unit)
+        loss = LossChoice(part.loss) if part.loss else None
+        if part.model_key is not None:
+            self.open_shipped_model(part.model_key, part.sentence, loss, view)
+        else:
+            try:
+                spec = RandomModelSpec(**(part.random or {}))
+            except TypeError as error:
+                self.error_raised.emit(f"Lesson {lesson.title}: {error}")
+                return
+            self.set_random_model(spec, part.sentence, loss, view)
+        self.lesson, self.lesson_stage = lesson, stage
+        self.lesson_changed.emit(lesson, stage)
 
     # --- view state, no recomputation --------------------------------------------------
 
@@ -373,8 +401,11 @@ class Session(QObject):
                           view.direction or self.direction)
         if view.unit is not None:
             self.select_unit(view.unit)
-        if view.step is not None:
-            steps = self.step_count
+        steps = self.step_count
+        tokens = list(self.trace.tokens)
+        if view.token is not None and view.token in tokens:
+            self.set_cursor(tokens.index(view.token))
+        elif view.step is not None:
             self.set_cursor(view.step + steps if view.step < 0 else view.step)
 
     def _schedule_jacobian(self) -> None:
