@@ -157,6 +157,9 @@ def _install_models_menu(window: MainWindow, actions: WindowActions) -> None:
         actions.by_name[f"model_{entry.key}"] = action
 
     menu.addSeparator()
+    menu.addAction(_action(window, actions, "train", "&Train a model…",
+                           lambda: window.show_panel("training"), "Ctrl+T",
+                           "Train a model on a generated task while you watch"))
     menu.addAction(_action(window, actions, "compare", "&Compare RNN, LSTM and GRU…",
                            lambda: window.show_panel("compare"), "Ctrl+K",
                            "The sentence read by the three cells trained on one task"))

@@ -33,6 +33,7 @@ from .widgets.model_panel import ModelPanel
 from .widgets.step_view import StepView
 from .widgets.text_input import TextInput
 from .widgets.token_strip import TokenStrip
+from .widgets.training_panel import TrainingPanel
 from .widgets.transport import Transport
 from .widgets.unit_inspector import UnitInspector
 from .window_dialogs import WindowDialogs
@@ -68,6 +69,7 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.transport = Transport(session)
         self.compare = ComparePanel(session)
         self.lesson_panel = LessonPanel(session)
+        self.training = TrainingPanel(session)
         self.panels: dict[str, Any] = {"heatmaps": self.heatmaps, "gradients": self.gradients,
                                        "this step": self.step_view,
                                        "unit inspector": self.unit_inspector,
@@ -144,6 +146,9 @@ class MainWindow(WindowDialogs, QMainWindow):
         lessons = self._dock("lessons", "Lesson", self.lesson_panel, area.RightDockWidgetArea)
         self.tabifyDockWidget(self.docks["step"], lessons)
         lessons.hide()
+        training = self._dock("training", "Training", self.training, area.LeftDockWidgetArea)
+        self.tabifyDockWidget(self.docks["model"], training)
+        training.hide()
         transport_bar = QToolBar("Transport", self)
         transport_bar.setObjectName("transport_toolbar")
         transport_bar.addWidget(self.transport)
@@ -311,5 +316,6 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.save_settings()
         self.session.shutdown()
         self.compare.shutdown()
+        self.training.shutdown()
         self.export_runner.shutdown()  # a trace being saved is finished, not cut short
         super().closeEvent(event)
