@@ -18,6 +18,7 @@ from .desktop.palette import follow_system_scheme
 from .desktop.qt_logging import install_qt_message_handler
 from .main_window import MainWindow
 from .resources import sample_sentences
+from .scheme import apply_scheme
 from .session import Session
 from .settings import Settings
 
@@ -99,7 +100,9 @@ def run(argv: list[str] | None = None) -> int:
     session = Session()
     window = start(session, settings, options.model, options.text)
     crash.parent = window
-    follow_system_scheme(app)  # after the window exists, so its plots are restyled
+    # After the window exists, so its plots are restyled; on_change recolours what the
+    # GUI draws itself (titles, legends, the wash over unread steps).
+    follow_system_scheme(app, on_change=lambda dark: apply_scheme(window, dark))
     window.show()
     app.aboutToQuit.connect(session.shutdown)  # the worker must not outlive the app
     if options.smoke_test:

@@ -143,12 +143,10 @@ class MainWindow(WindowDialogs, QMainWindow):
         compare.hide()  # first: a floating dock is shown (and computes) as it floats
         compare.setFloating(True)
         compare.resize(1300, 860)
-        lessons = self._dock("lessons", "Lesson", self.lesson_panel, area.RightDockWidgetArea)
-        self.tabifyDockWidget(self.docks["step"], lessons)
-        lessons.hide()
-        training = self._dock("training", "Training", self.training, area.LeftDockWidgetArea)
-        self.tabifyDockWidget(self.docks["model"], training)
-        training.hide()
+        # Hidden until asked for; tabbed with a partner when first shown (tabifying a
+        # hidden dock at start left a stray tab bar over the unit inspector).
+        self._dock("lessons", "Lesson", self.lesson_panel, area.RightDockWidgetArea).hide()
+        self._dock("training", "Training", self.training, area.LeftDockWidgetArea).hide()
         transport_bar = QToolBar("Transport", self)
         transport_bar.setObjectName("transport_toolbar")
         transport_bar.addWidget(self.transport)
@@ -162,6 +160,10 @@ class MainWindow(WindowDialogs, QMainWindow):
     def show_panel(self, key: str) -> None:
         """Show a dock (lessons and menus open panels by their key) and bring it forward."""
         dock = self.docks[key]
+        partner = {"lessons": "step", "training": "model"}.get(key)
+        if (dock.isHidden() and partner and not self.docks[partner].isHidden()
+                and dock not in self.tabifiedDockWidgets(self.docks[partner])):
+            self.tabifyDockWidget(self.docks[partner], dock)
         dock.show()
         dock.raise_()
 

@@ -41,6 +41,11 @@ def legend_brush() -> pg.QtGui.QBrush:
     return pg.mkBrush(30, 31, 34, 215) if _dark else pg.mkBrush(255, 255, 255, 215)
 
 
+def grid_color() -> str:
+    """Decade lines on log plots: faint against either background."""
+    return "#3a3c40" if _dark else "#dddddd"
+
+
 def dim_color() -> tuple[int, int, int, int]:
     """The wash over steps not yet read: the plot background, half transparent."""
     return (30, 31, 34, 175) if _dark else DIM_COLOR

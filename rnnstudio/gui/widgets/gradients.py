@@ -16,8 +16,17 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine_bridge import LossChoice, jacobian_cost_seconds
+from ..scheme import GRID, MARKER, tag
 from ..session import Session
-from ..theme import SERIES_COLORS, configure_pyqtgraph, cursor_pen, smooth_curves
+from ..theme import (
+    SERIES_COLORS,
+    configure_pyqtgraph,
+    cursor_pen,
+    grid_color,
+    legend_brush,
+    smooth_curves,
+    text_color,
+)
 from ..trace_view import (
     GRADIENT_EXPLANATIONS,
     VANISHED_FRACTION,
@@ -73,13 +82,14 @@ class GradientPanel(QWidget):
         self.plot.getAxis("left").setStyle(maxTextLevel=0)
         self.plot.getViewBox().setMouseEnabled(x=True, y=False)
         self.legend = self.plot.addLegend(offset=(10, 5), labelTextSize="8pt", colCount=5,
-                                          brush=pg.mkBrush(255, 255, 255, 215))
+                                          brush=legend_brush())
         self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=cursor_pen())
         self.plot.addItem(self.cursor, ignoreBounds=True)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.vanished = self.plot.plot(pen=None, symbol="x", symbolSize=10,
-                                       symbolPen=pg.mkPen("#444", width=1.5),
+                                       symbolPen=pg.mkPen(text_color(), width=1.5),
                                        name="vanished")
+        tag(self.vanished, MARKER)
         self.explanation = QLabel()
         self.explanation.setWordWrap(True)
         self.warning = QLabel()
@@ -197,7 +207,8 @@ class GradientPanel(QWidget):
         decades = list(np.arange(low, high + 1, step))
         # Lines are reused: adding and removing items re-lays out the plot (4 ms an edit).
         while len(self.decade_lines) < len(decades):
-            line = pg.InfiniteLine(angle=0, pen=pg.mkPen("#ddd"))
+            line = pg.InfiniteLine(angle=0, pen=pg.mkPen(grid_color()))
+            tag(line, GRID)
             line.setZValue(-10)
             self.plot.addItem(line, ignoreBounds=True)
             self.decade_lines.append(line)

@@ -6,7 +6,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QGraphicsRectItem
 
-from ..theme import DIM_COLOR, cursor_pen
+from ..scheme import DIM, tag
+from ..theme import cursor_pen, dim_color
 from ..trace_view import HeatmapData
 from .token_axis import TokenAxis
 
@@ -37,7 +38,8 @@ class HeatmapRow:
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
         self.dim = QGraphicsRectItem()
-        self.dim.setBrush(pg.mkBrush(DIM_COLOR))
+        self.dim.setBrush(pg.mkBrush(dim_color()))
+        tag(self.dim, DIM)
         self.dim.setPen(pg.mkPen(None))
         self.dim.setZValue(5)
         self.plot.addItem(self.dim)

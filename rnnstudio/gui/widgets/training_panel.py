@@ -110,7 +110,7 @@ class TrainingPanel(QWidget):
                        self.use_button):
             buttons.addWidget(button)
         self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setMinimumHeight(260)
+        self.graphics.setMinimumHeight(300)
         self._build_plots()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -129,19 +129,23 @@ class TrainingPanel(QWidget):
         return box
 
     def _build_plots(self) -> None:
-        self.loss_plot = self.graphics.addPlot(row=0, col=0, title="held-out loss and accuracy")
+        self.loss_plot = self.graphics.addPlot(row=0, col=0)
+        self.loss_plot.setTitle("loss and held-out accuracy", size="9pt")
         self.loss_plot.setLabel("bottom", "training step")
-        self.loss_plot.addLegend(offset=(-10, 5), labelTextSize="8pt", brush=legend_brush())
+        self.loss_plot.addLegend(offset=(10, 2), labelTextSize="8pt", colCount=3,
+                                brush=legend_brush())
         self.train_curve = self.loss_plot.plot(name="train loss", pen=pg.mkPen("#999", width=2))
         self.eval_curve = self.loss_plot.plot(name="held-out loss",
                                               pen=pg.mkPen(SERIES_COLORS["h"], width=2))
-        self.accuracy_curve = self.loss_plot.plot(name="held-out accuracy",
+        self.accuracy_curve = self.loss_plot.plot(name="accuracy",
                                                   pen=pg.mkPen(SERIES_COLORS["f"], width=2))
-        self.grad_plot = self.graphics.addPlot(row=1, col=0,
-                                               title="||dL/dh_t|| on held-out data")
+        self.grad_plot = self.graphics.addPlot(row=1, col=0)
+        self.grad_plot.setTitle("gradient through time: ||dL/dh_t||, held-out batch",
+                                size="9pt")
         self.grad_plot.setLogMode(x=False, y=True)
         self.grad_plot.setLabel("bottom", "step of the sequence")
-        self.grad_plot.addLegend(offset=(10, 5), labelTextSize="8pt", brush=legend_brush())
+        self.grad_plot.addLegend(offset=(10, 2), labelTextSize="8pt", colCount=2,
+                                brush=legend_brush())
         self.first_grad = self.grad_plot.plot(name="first evaluation",
                                               pen=pg.mkPen("#999", width=1.5))
         self.grad_curve = self.grad_plot.plot(name="latest", pen=pg.mkPen(
