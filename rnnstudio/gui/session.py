@@ -9,7 +9,7 @@ place and emits ``error_raised`` with a message the user can act on.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from ..errors import RnnStudioError
 from . import engine_bridge
 from .engine_bridge import LossChoice, RandomModelSpec
 from .jobs import JobResult, JobRunner
+from .requests import Outcome, Request, ViewRequest, compute
 from .resources import sample_sentences
 
 #: Label of the follow-up job that adds ||dh_T/dh_t|| to a shown trace.
@@ -30,54 +31,6 @@ AUTO_JACOBIAN_SECONDS = 1.0
 
 def _milliseconds(value: float) -> str:
     return f"{value:.1f} ms" if value < 10 else f"{value:.0f} ms"
-
-
-@dataclass(frozen=True)
-class _Request:
-    """An immutable snapshot of what to compute (the worker never sees the session)."""
-
-    model: Any
-    model_source: str
-    text: str
-    loss: LossChoice
-    model_path: str | None = None
-    random_spec: RandomModelSpec | None = None
-    #: ``task-cell`` of a shipped model (loaded in the worker when ``model`` is None).
-    model_key: str | None = None
-    #: Where to put the cursor and the view once this trace is shown (lessons).
-    view: ViewRequest | None = None
-
-
-@dataclass(frozen=True)
-class ViewRequest:
-    """Cursor (negative counts from the end), layer, direction and unit to show after a
-    trace: a lesson names the step to look at before the trace exists."""
-
-    step: int | None = None
-    #: Put the cursor on the first step reading this token (wins over ``step``).
-    token: str | None = None
-    layer: int | None = None
-    direction: str | None = None
-    unit: int | None = None
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    model: Any
-    model_source: str
-    trace: Any
-    request: _Request
-
-
-def _compute(request: _Request, should_stop: Any, on_progress: Any) -> _Outcome:
-    model = request.model
-    if model is None and request.model_key is not None:
-        model = engine_bridge.load_shipped_model(request.model_key)
-    elif model is None and request.model_path is not None:
-        model = engine_bridge.load_model(request.model_path)
-    trace = engine_bridge.trace_text(model, request.text, request.loss, should_stop,
-                                     on_progress)
-    return _Outcome(model, request.model_source, trace, request)
 
 
 class Session(QObject):
@@ -133,11 +86,11 @@ class Session(QObject):
             self.text = text
             self.text_changed.emit(text)
         if self.model is not None:
-            self._submit(_Request(self.model, self.model_source, text, self.loss))
+            self._submit(Request(self.model, self.model_source, text, self.loss))
 
     def set_model(self, model: Any, source: str, path: str | None = None) -> None:
         """Switch to ``model``; it becomes current only once its trace succeeded."""
-        self._submit(_Request(model, source, self.text, self._loss_for_new_model(), path))
+        self._submit(Request(model, source, self.text, self._loss_for_new_model(), path))
 
     def set_initial_model(self, model_key: str | None = None) -> None:
         """Load the shipped model ``model_key`` (or build the random model) and trace the
@@ -150,7 +103,7 @@ class Session(QObject):
         if model_key is not None:
             try:
                 model = engine_bridge.load_shipped_model(model_key)
-                request = _Request(model, engine_bridge.shipped_title(model_key), self.text,
+                request = Request(model, engine_bridge.shipped_title(model_key), self.text,
                                    LossChoice("default"), model_key=model_key)
             except RnnStudioError as error:
                 self.error_raised.emit(str(error))
@@ -158,20 +111,20 @@ class Session(QObject):
             request = self._initial_random_request()
         started = time.perf_counter()
         try:
-            outcome = _compute(request, lambda: False, None)
+            outcome = compute(request, lambda: False, None)
         except RnnStudioError as error:
             self.error_raised.emit(str(error))
             request = replace(request, text=sample_sentences()[0])
-            outcome = _compute(request, lambda: False, None)
+            outcome = compute(request, lambda: False, None)
         self._commit(outcome, (time.perf_counter() - started) * 1000.0)
 
-    def _initial_random_request(self) -> _Request:
+    def _initial_random_request(self) -> Request:
         try:
             model = engine_bridge.make_random_model(self.random_spec)
         except RnnStudioError:
             self.random_spec = RandomModelSpec()
             model = engine_bridge.make_random_model(self.random_spec)
-        return _Request(model, self.random_spec.describe(), self.text, self.loss,
+        return Request(model, self.random_spec.describe(), self.text, self.loss,
                         random_spec=self.random_spec)
 
     def open_shipped_model(self, key: str, text: str | None = None,
@@ -185,7 +138,7 @@ class Session(QObject):
         except RnnStudioError as error:
             self.error_raised.emit(str(error))
             return
-        self._submit(_Request(None, title, text, loss or self._loss_for_new_model(),
+        self._submit(Request(None, title, text, loss or self._loss_for_new_model(),
                               model_key=key, view=view))
 
     def set_random_model(self, spec: RandomModelSpec, text: str | None = None,
@@ -197,14 +150,14 @@ class Session(QObject):
         except Exception as error:  # ConfigError and friends: keep the old model
             self.error_raised.emit(f"Cannot build that model: {error}")
             return
-        self._submit(_Request(model, spec.describe(), self.text if text is None else text,
+        self._submit(Request(model, spec.describe(), self.text if text is None else text,
                               loss or self._loss_for_new_model(), random_spec=spec,
                               view=view))
 
     def open_model_file(self, path: str | Path) -> None:
         """Load a model file in the worker; errors keep the previous model and trace."""
         path = str(path)
-        self._submit(_Request(None, Path(path).name, self.text, self._loss_for_new_model(),
+        self._submit(Request(None, Path(path).name, self.text, self._loss_for_new_model(),
                               path))
 
     def _loss_for_new_model(self) -> LossChoice:
@@ -217,7 +170,7 @@ class Session(QObject):
         if loss == self.loss:
             return
         if self.model is not None:
-            self._submit(_Request(self.model, self.model_source, self.text, loss,
+            self._submit(Request(self.model, self.model_source, self.text, loss,
                                   self.model_path))
 
     def probe_unit(self, step: int, unit: int, quantity: str = "h") -> None:
@@ -228,8 +181,8 @@ class Session(QObject):
         """Show an already computed trace (headless rendering, tests, benchmarks)."""
         self._runner.cancel()
         self._set_busy(False)
-        request = _Request(model, source, self.text, self.loss)
-        self._commit(_Outcome(model, source, trace, request), 0.0)
+        request = Request(model, source, self.text, self.loss)
+        self._commit(Outcome(model, source, trace, request), 0.0)
 
     def set_compare_models(self, keys: tuple[str, ...] | list[str]) -> None:
         """Choose the 1-4 shipped models the Compare view shows; unknown names are
@@ -320,8 +273,8 @@ class Session(QObject):
 
     # --- internals -----------------------------------------------------------------------
 
-    def _submit(self, request: _Request) -> None:
-        self._runner.submit(f"trace {request.model_source}", lambda stop, progress: _compute(
+    def _submit(self, request: Request) -> None:
+        self._runner.submit(f"trace {request.model_source}", lambda stop, progress: compute(
             request, stop, progress))
         self._set_busy(True)
 
@@ -359,7 +312,7 @@ class Session(QObject):
             return
         self._commit(result.value, result.seconds * 1000.0)
 
-    def _commit(self, outcome: _Outcome, milliseconds: float) -> None:
+    def _commit(self, outcome: Outcome, milliseconds: float) -> None:
         old_steps = self.step_count
         follow_end = self.trace is None or self.cursor >= old_steps - 1
         if outcome.request.text != self.text:  # a shipped model brings its sample text
