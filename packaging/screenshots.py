@@ -71,6 +71,26 @@ def _compare_shot(app: QApplication, window: object, session: Session, out_dir: 
     window.docks["compare"].hide()  # type: ignore[attr-defined]
 
 
+def _lesson_and_training_shots(app: QApplication, window: object, session: Session,
+                               out_dir: Path) -> None:
+    """The forget-gate lesson opened from the Lessons menu; then a short training run
+    (recall, LSTM, 300 steps) with its curves, in the Training dock."""
+    window.actions["lesson_2-forget-gate"].trigger()  # type: ignore[attr-defined]
+    settle(app, 1.5)
+    window.grab().save(str(out_dir / "lesson.png"))  # type: ignore[attr-defined]
+    window.docks["lessons"].hide()  # type: ignore[attr-defined]
+    window.show_panel("training")  # type: ignore[attr-defined]
+    panel = window.training  # type: ignore[attr-defined]
+    panel.task_box.setCurrentText("recall")
+    panel.steps_box.setValue(300)
+    panel.start()
+    deadline = time.perf_counter() + 60
+    while panel.runner.is_busy() and time.perf_counter() < deadline:
+        settle(app, 0.2)
+    settle(app)
+    window.grab().save(str(out_dir / "training.png"))  # type: ignore[attr-defined]
+
+
 def main(out_dir: Path) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     settings_dir = tempfile.mkdtemp(prefix="rnnstudio-settings-")
@@ -109,6 +129,7 @@ def main(out_dir: Path) -> int:
     window.grab().save(str(out_dir / "gru.png"))
     _trained_model_shot(app, window, session, out_dir)
     _compare_shot(app, window, session, out_dir)
+    _lesson_and_training_shots(app, window, session, out_dir)
     window.close()
     session.shutdown()
     print(f"screenshots in {out_dir}")

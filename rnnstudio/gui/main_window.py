@@ -39,6 +39,8 @@ from .widgets.unit_inspector import UnitInspector
 from .window_dialogs import WindowDialogs
 
 MODEL_SUFFIXES = (".safetensors", ".npz", ".pt", ".pth", ".bin")
+#: Where a dock hidden at start goes when first shown: (partner dock, tabbed with it?).
+_FIRST_PLACE = {"lessons": ("step", False), "training": ("model", True)}
 
 
 class MainWindow(WindowDialogs, QMainWindow):
@@ -160,10 +162,15 @@ class MainWindow(WindowDialogs, QMainWindow):
     def show_panel(self, key: str) -> None:
         """Show a dock (lessons and menus open panels by their key) and bring it forward."""
         dock = self.docks[key]
-        partner = {"lessons": "step", "training": "model"}.get(key)
-        if (dock.isHidden() and partner and not self.docks[partner].isHidden()
-                and dock not in self.tabifiedDockWidgets(self.docks[partner])):
-            self.tabifyDockWidget(self.docks[partner], dock)
+        if dock.isHidden() and key in _FIRST_PLACE:
+            partner, tabbed = _FIRST_PLACE[key]
+            other = self.docks[partner]
+            if not other.isHidden() and not other.isFloating():
+                if tabbed and dock not in self.tabifiedDockWidgets(other):
+                    self.tabifyDockWidget(other, dock)
+                elif not tabbed:  # the lesson text above the panel it talks about
+                    self.splitDockWidget(dock, other, Qt.Orientation.Vertical)
+                    self.resizeDocks([dock, other], [300, 600], Qt.Orientation.Vertical)
         dock.show()
         dock.raise_()
 

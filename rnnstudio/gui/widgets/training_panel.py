@@ -110,7 +110,7 @@ class TrainingPanel(QWidget):
                        self.use_button):
             buttons.addWidget(button)
         self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setMinimumHeight(300)
+        self.graphics.setMinimumHeight(240)
         self._build_plots()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
