@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from importlib import resources
 from importlib.abc import Traversable
-from pathlib import Path
 from typing import Any
 
 from ..errors import RnnStudioError
+from .resources import resource_folder
 
 #: Fields a stage may set; anything else in a file is refused, naming the file.
 STAGE_FIELDS = ("title", "text", "model", "sentence", "loss", "step", "layer",
@@ -54,10 +53,7 @@ class Lesson:
 
 def lessons_folder() -> Traversable:
     """``resources/lessons`` of the installed package, else of this source checkout."""
-    try:
-        return resources.files("rnnstudio.resources") / "lessons"
-    except ModuleNotFoundError:
-        return Path(__file__).resolve().parents[2] / "resources" / "lessons"
+    return resource_folder("lessons")
 
 
 def load_lessons(folder: Traversable | None = None) -> list[Lesson]:

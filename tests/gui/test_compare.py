@@ -77,3 +77,18 @@ def test_choosing_other_models_recomputes(qtbot, window) -> None:  # type: ignor
     with qtbot.waitSignal(window.session.error_raised, timeout=1000):
         window.session.set_compare_models(["no-such-model"])
     assert window.session.compare_keys == ("sentiment-rnn", "sentiment-gru")
+
+
+def test_the_latest_text_wins(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    panel = _shown(qtbot, window)
+    seen = []
+    panel.runner.finished.connect(lambda result: seen.append(result.value))
+    panel.session.text = "alice is allergic to milk"
+    panel.request()
+    panel.session.text = "tom is allergic to fish so he cannot eat the"
+    with qtbot.waitSignal(panel.runner.finished, timeout=10_000):
+        panel.request()
+    panel.runner.wait()
+    assert len(seen) == 1  # the first request was superseded, its result never shown
+    assert panel.models[0].trace.tokens[-1] == "the"
+    assert [model.answer for model in panel.models][1:] == ["sushi", "sushi"]

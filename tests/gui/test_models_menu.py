@@ -102,3 +102,16 @@ def test_a_random_model_is_remembered_as_random(qtbot) -> None:  # type: ignore[
     finally:
         window.close()
         session.shutdown()
+
+
+def test_a_model_file_from_an_older_release_is_still_opened(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from rnnstudio.gui.app import initial_choice
+
+    settings = Settings()
+    path = tmp_path / "mine.safetensors"
+    path.write_bytes(b"")
+    settings.last_model_path = str(path)  # what releases before shipped models saved
+    assert initial_choice(settings, None) == (default_model().key, str(path))
+    settings.last_model = f"file:{tmp_path / 'gone.safetensors'}"
+    assert initial_choice(settings, None) == (default_model().key, None)
+    assert initial_choice(settings, "given.pt") == (default_model().key, "given.pt")
