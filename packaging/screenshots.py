@@ -59,13 +59,47 @@ def _trained_model_shot(app: QApplication, window: object, session: Session,
     window.grab().save(str(out_dir / "brackets.png"))  # type: ignore[attr-defined]
 
 
+def _compare_shot(app: QApplication, window: object, session: Session, out_dir: Path) -> None:
+    """The recall RNN, LSTM and GRU read the index's long-gap sentence; cursor on "nuts"."""
+    session.open_shipped_model("recall-lstm")
+    settle(app, 1.0)
+    window.show_panel("compare")  # type: ignore[attr-defined]
+    settle(app, 1.5)
+    session.set_cursor(4)
+    settle(app)
+    window.compare.grab().save(str(out_dir / "compare.png"))  # type: ignore[attr-defined]
+    window.docks["compare"].hide()  # type: ignore[attr-defined]
+
+
+def _lesson_and_training_shots(app: QApplication, window: object, session: Session,
+                               out_dir: Path) -> None:
+    """The forget-gate lesson opened from the Lessons menu; then a short training run
+    (recall, LSTM, 300 steps) with its curves, in the Training dock."""
+    window.actions["lesson_2-forget-gate"].trigger()  # type: ignore[attr-defined]
+    settle(app, 1.5)
+    window.grab().save(str(out_dir / "lesson.png"))  # type: ignore[attr-defined]
+    window.docks["lessons"].hide()  # type: ignore[attr-defined]
+    window.show_panel("training")  # type: ignore[attr-defined]
+    panel = window.training  # type: ignore[attr-defined]
+    panel.task_box.setCurrentText("recall")
+    panel.steps_box.setValue(300)
+    panel.start()
+    deadline = time.perf_counter() + 60
+    while panel.runner.is_busy() and time.perf_counter() < deadline:
+        settle(app, 0.2)
+    settle(app)
+    window.grab().save(str(out_dir / "training.png"))  # type: ignore[attr-defined]
+
+
 def main(out_dir: Path) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     settings_dir = tempfile.mkdtemp(prefix="rnnstudio-settings-")
     QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, settings_dir)
     app = QApplication(sys.argv[:1])
     session = Session()
-    window = start(session, Settings(), text=SENTENCE)
+    settings = Settings()
+    settings.last_model = "random"  # the first pictures show a random LSTM reading
+    window = start(session, settings, text=SENTENCE)
     window.resize(1800, 1100)
     window.show()
     settle(app, 1.0)
@@ -94,6 +128,8 @@ def main(out_dir: Path) -> int:
     settle(app)
     window.grab().save(str(out_dir / "gru.png"))
     _trained_model_shot(app, window, session, out_dir)
+    _compare_shot(app, window, session, out_dir)
+    _lesson_and_training_shots(app, window, session, out_dir)
     window.close()
     session.shutdown()
     print(f"screenshots in {out_dir}")

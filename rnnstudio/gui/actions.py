@@ -7,11 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu, QStyle, QToolBar
 
+from ..errors import RnnStudioError
+from ..models_index import shipped_models
 from .desktop.about import show_about
 from .desktop.shortcuts import shortcuts_from_actions, show_shortcuts
+from .widgets.model_panel import shipped_label
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -23,6 +26,8 @@ class WindowActions:
 
     by_name: dict[str, QAction] = field(default_factory=dict)
     recent_menu: QMenu | None = None
+    #: Menus filled from data (Models, Lessons), by name, for tests and later additions.
+    menus: dict[str, QMenu] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> QAction:
         return self.by_name[name]
@@ -86,6 +91,17 @@ def install_actions(window: MainWindow) -> WindowActions:
     ):
         play_menu.addAction(add(name, text, slot, key))
 
+    _install_models_menu(window, actions)
+
+    lessons_menu = actions.menus["lessons"] = window.menuBar().addMenu("&Lessons")
+    for lesson in window.lesson_panel.lessons:
+        action = QAction(lesson.title, window)
+        action.setObjectName(f"action_lesson_{lesson.name}")
+        action.setStatusTip(lesson.stages[0].text.split("\n")[0][:120])
+        action.triggered.connect(lambda *_, lesson=lesson: window.session.open_lesson(lesson))
+        lessons_menu.addAction(action)
+        actions.by_name[f"lesson_{lesson.name}"] = action
+
     view_menu = window.menuBar().addMenu("&View")
     for dock in window.docks.values():
         view_menu.addAction(dock.toggleViewAction())
@@ -114,6 +130,46 @@ def install_actions(window: MainWindow) -> WindowActions:
     window.addToolBar(toolbar)
     _install_plot_menus(window, actions)
     return actions
+
+
+def _install_models_menu(window: MainWindow, actions: WindowActions) -> None:
+    """Models: one submenu per task with its RNN, LSTM and GRU (checked: the open one)."""
+    menu = actions.menus["models"] = window.menuBar().addMenu("&Models")
+    group = QActionGroup(window)
+    try:
+        entries = shipped_models()
+    except RnnStudioError as error:
+        menu.addAction(error_action := QAction(str(error), window))
+        error_action.setEnabled(False)
+        return
+    submenus: dict[str, QMenu] = {}
+    for entry in entries:
+        submenu = submenus.get(entry.task)
+        if submenu is None:
+            submenu = submenus[entry.task] = menu.addMenu(entry.task_title)
+        action = QAction(shipped_label(entry), window)
+        action.setObjectName(f"action_model_{entry.key}")
+        action.setCheckable(True)
+        action.setStatusTip(f"{entry.title}: {entry.metric}; opens with a sentence of the task")
+        action.triggered.connect(lambda *_, key=entry.key: window.session.open_shipped_model(key))
+        group.addAction(action)
+        submenu.addAction(action)
+        actions.by_name[f"model_{entry.key}"] = action
+
+    menu.addSeparator()
+    menu.addAction(_action(window, actions, "train", "&Train a model…",
+                           lambda: window.show_panel("training"), "Ctrl+T",
+                           "Train a model on a generated task while you watch"))
+    menu.addAction(_action(window, actions, "compare", "&Compare RNN, LSTM and GRU…",
+                           lambda: window.show_panel("compare"), "Ctrl+K",
+                           "The sentence read by the three cells trained on one task"))
+
+    def check_current(*_: object) -> None:
+        for action in group.actions():
+            action.setChecked(action.objectName() == f"action_model_{window.session.model_key}")
+
+    window.session.model_changed.connect(check_current)
+    check_current()
 
 
 def _install_plot_menus(window: MainWindow, actions: WindowActions) -> None:

@@ -7,6 +7,7 @@ and the Qt-free layers stay unaware of the GUI (dependencies point gui -> io -> 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,58 @@ def load_model(path: str | Path) -> Any:
     from .. import io as rnn_io
 
     return rnn_io.load_model(path)
+
+
+@lru_cache(maxsize=32)
+def load_shipped_model(key: str) -> Any:
+    """One of the trained models in ``resources/models`` by ``task-cell`` name.
+
+    Cached: the Compare view and lessons open the same few models again and again, and
+    models are never changed in place (a new model is a new object).
+    """
+    from ..models_index import find_model
+
+    entry = find_model(key)
+    with entry.as_file() as path:  # extracted for the read when installed zipped
+        return load_model(path)
+
+
+def shipped_title(key: str) -> str:
+    """The index's title of a shipped model, e.g. "Recall across a gap (GRU)"."""
+    from ..models_index import find_model
+
+    return find_model(key).title
+
+
+def shipped_sample(key: str) -> str:
+    """The sample sentence of a shipped model's task."""
+    from ..models_index import find_model
+
+    return find_model(key).sample
+
+
+def default_compare_keys() -> tuple[str, ...]:
+    """The cells of the index's first task (the recall RNN, LSTM and GRU), or ()."""
+    from ..errors import RnnStudioError
+    from ..models_index import shipped_models
+
+    try:
+        entries = shipped_models()
+    except RnnStudioError:
+        return ()
+    first = entries[0].task if entries else None
+    return tuple(entry.key for entry in entries if entry.task == first)
+
+
+def check_compare_keys(keys: tuple[str, ...]) -> None:
+    """Raise ``RnnStudioError`` unless ``keys`` are 1-4 known shipped models."""
+    from ..errors import RnnStudioError
+    from ..models_index import find_model
+
+    if not 1 <= len(keys) <= 4:
+        raise RnnStudioError(f"compare 1 to 4 models, not {len(keys)}")
+    for key in keys:
+        find_model(key)
 
 
 def save_trace(trace: Any, path: str | Path) -> None:

@@ -24,18 +24,23 @@ from .actions import install_actions
 from .jobs import JobRunner
 from .session import Session
 from .settings import Settings
+from .widgets.compare_panel import ComparePanel
 from .widgets.gradients import GradientPanel
 from .widgets.heatmaps import HeatmapPanel
+from .widgets.lesson_panel import LessonPanel
 from .widgets.message_bar import MessageBar
 from .widgets.model_panel import ModelPanel
 from .widgets.step_view import StepView
 from .widgets.text_input import TextInput
 from .widgets.token_strip import TokenStrip
+from .widgets.training_panel import TrainingPanel
 from .widgets.transport import Transport
 from .widgets.unit_inspector import UnitInspector
 from .window_dialogs import WindowDialogs
 
 MODEL_SUFFIXES = (".safetensors", ".npz", ".pt", ".pth", ".bin")
+#: Where a dock hidden at start goes when first shown: (partner dock, tabbed with it?).
+_FIRST_PLACE = {"lessons": ("step", False), "training": ("model", True)}
 
 
 class MainWindow(WindowDialogs, QMainWindow):
@@ -64,9 +69,13 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.unit_inspector = UnitInspector(session)
         self.model_panel = ModelPanel(session)
         self.transport = Transport(session)
+        self.compare = ComparePanel(session)
+        self.lesson_panel = LessonPanel(session)
+        self.training = TrainingPanel(session)
         self.panels: dict[str, Any] = {"heatmaps": self.heatmaps, "gradients": self.gradients,
                                        "this step": self.step_view,
-                                       "unit inspector": self.unit_inspector}
+                                       "unit inspector": self.unit_inspector,
+                                       "compare": self.compare}
         self.export_runner = JobRunner(self)
         self.export_runner.finished.connect(self._on_export_done)
         self.docks: dict[str, QDockWidget] = {}
@@ -86,6 +95,7 @@ class MainWindow(WindowDialogs, QMainWindow):
         session.error_raised.connect(self.show_error)
         session.trace_changed.connect(lambda *_: self.message_bar.hide())
         session.busy_changed.connect(self._on_busy)
+        session.lesson_changed.connect(self._on_lesson)
         self.model_panel.open_requested.connect(self.choose_model_file)
         self.default_state = self.saveState()
         self._fit_to_screen(1600, 1000)
@@ -129,6 +139,16 @@ class MainWindow(WindowDialogs, QMainWindow):
         self._dock("gradients", "Gradients through time", self.gradients,
                    area.BottomDockWidgetArea)
         self._dock("unit", "Unit inspector", self.unit_inspector, area.LeftDockWidgetArea)
+        # Compare needs width for its time axis: it starts as its own window, hidden.
+        compare = self._dock("compare", "Compare models", self.compare,
+                             area.RightDockWidgetArea)
+        compare.hide()  # first: a floating dock is shown (and computes) as it floats
+        compare.setFloating(True)
+        compare.resize(1300, 860)
+        # Hidden until asked for; tabbed with a partner when first shown (tabifying a
+        # hidden dock at start left a stray tab bar over the unit inspector).
+        self._dock("lessons", "Lesson", self.lesson_panel, area.RightDockWidgetArea).hide()
+        self._dock("training", "Training", self.training, area.LeftDockWidgetArea).hide()
         transport_bar = QToolBar("Transport", self)
         transport_bar.setObjectName("transport_toolbar")
         transport_bar.addWidget(self.transport)
@@ -138,6 +158,29 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.resizeDocks([self.docks["gradients"]], [300], Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["input"], self.docks["model"], self.docks["unit"]],
                          [260, 330, 330], Qt.Orientation.Vertical)
+
+    def show_panel(self, key: str) -> None:
+        """Show a dock (lessons and menus open panels by their key) and bring it forward."""
+        dock = self.docks[key]
+        if dock.isHidden() and key in _FIRST_PLACE:
+            partner, tabbed = _FIRST_PLACE[key]
+            other = self.docks[partner]
+            if not other.isHidden() and not other.isFloating():
+                if tabbed and dock not in self.tabifiedDockWidgets(other):
+                    self.tabifyDockWidget(other, dock)
+                elif not tabbed:  # the lesson text above the panel it talks about
+                    self.splitDockWidget(dock, other, Qt.Orientation.Vertical)
+                    self.resizeDocks([dock, other], [300, 600], Qt.Orientation.Vertical)
+        dock.show()
+        dock.raise_()
+
+    def _on_lesson(self, lesson: Any, stage: int) -> None:
+        """Open the lesson's text and the panels its stage names (unknown names: ignored,
+        a lesson file test checks them)."""
+        self.show_panel("lessons")
+        for key in lesson.stages[stage].panels:
+            if key in self.docks:
+                self.show_panel(key)
 
     # --- errors, status ---------------------------------------------------------------
 
@@ -178,7 +221,6 @@ class MainWindow(WindowDialogs, QMainWindow):
         """Load a model file in the worker; on failure the old model stays."""
         path = str(path)
         self.settings.add_recent_file(path)
-        self.settings.last_model_path = path
         self.update_recent_menu()
         self.session.open_model_file(path)
 
@@ -191,6 +233,15 @@ class MainWindow(WindowDialogs, QMainWindow):
         urls = event.mimeData().urls()
         if urls and urls[0].isLocalFile():
             self.open_model(urls[0].toLocalFile())
+
+    def model_choice(self) -> str:
+        """The session's model as the settings remember it (see ``Settings.last_model``)."""
+        session = self.session
+        if session.model_key:
+            return f"shipped:{session.model_key}"
+        if session.model_path:
+            return f"file:{session.model_path}"
+        return "random" if session.model_source.startswith("random") else ""
 
     # --- export -----------------------------------------------------------------------
 
@@ -266,12 +317,14 @@ class MainWindow(WindowDialogs, QMainWindow):
         settings.last_text = self.text_input.editor.toPlainText()
         settings.playback_speed = self.transport.speed_box.value()
         settings.random_spec = self.session.random_spec
-        settings.last_model_path = self.session.model_path or ""
+        settings.last_model = self.model_choice()
         settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
         self.transport.stop()
         self.save_settings()
         self.session.shutdown()
+        self.compare.shutdown()
+        self.training.shutdown()
         self.export_runner.shutdown()  # a trace being saved is finished, not cut short
         super().closeEvent(event)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib import resources
+from importlib.abc import Traversable
 from pathlib import Path
 
 _FALLBACK_SAMPLES = ["the cat sat on the mat"]
@@ -26,3 +27,16 @@ def sample_sentences() -> list[str]:
         return list(_FALLBACK_SAMPLES)
     lines = [line.strip() for line in text.splitlines()]
     return [line for line in lines if line and not line.startswith("#")] or _FALLBACK_SAMPLES
+
+
+def resource_folder(name: str) -> Traversable:
+    """``resources/<name>`` of the installed (or frozen) package, else of this checkout."""
+    try:
+        root: Traversable = resources.files("rnnstudio.resources")
+    except ModuleNotFoundError:  # a checkout: resources/ sits beside rnnstudio/
+        root = Path(__file__).resolve().parents[2] / "resources"
+    except (TypeError, ValueError):  # a namespace package some Pythons refuse
+        import rnnstudio.resources as package  # type: ignore[import-not-found]
+
+        root = Path(next(iter(package.__path__)))
+    return root / name

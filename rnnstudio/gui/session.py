@@ -9,7 +9,7 @@ place and emits ``error_raised`` with a message the user can act on.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from ..errors import RnnStudioError
 from . import engine_bridge
 from .engine_bridge import LossChoice, RandomModelSpec
 from .jobs import JobResult, JobRunner
+from .requests import Outcome, Request, ViewRequest, compute
 from .resources import sample_sentences
 
 #: Label of the follow-up job that adds ||dh_T/dh_t|| to a shown trace.
@@ -30,35 +31,6 @@ AUTO_JACOBIAN_SECONDS = 1.0
 
 def _milliseconds(value: float) -> str:
     return f"{value:.1f} ms" if value < 10 else f"{value:.0f} ms"
-
-
-@dataclass(frozen=True)
-class _Request:
-    """An immutable snapshot of what to compute (the worker never sees the session)."""
-
-    model: Any
-    model_source: str
-    text: str
-    loss: LossChoice
-    model_path: str | None = None
-    random_spec: RandomModelSpec | None = None
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    model: Any
-    model_source: str
-    trace: Any
-    request: _Request
-
-
-def _compute(request: _Request, should_stop: Any, on_progress: Any) -> _Outcome:
-    model = request.model
-    if model is None and request.model_path is not None:
-        model = engine_bridge.load_model(request.model_path)
-    trace = engine_bridge.trace_text(model, request.text, request.loss, should_stop,
-                                     on_progress)
-    return _Outcome(model, request.model_source, trace, request)
 
 
 class Session(QObject):
@@ -76,12 +48,16 @@ class Session(QObject):
     progress_changed = Signal(int, int)
     status_changed = Signal(str)
     error_raised = Signal(str)
+    compare_changed = Signal(object)
+    lesson_changed = Signal(object, int)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.model: Any = None
         self.model_source = ""
         self.model_path: str | None = None
+        #: ``task-cell`` when the model is one of the shipped trained models.
+        self.model_key: str | None = None
         self.random_spec = RandomModelSpec()
         self.text = ""
         self.trace: Any = None
@@ -94,6 +70,10 @@ class Session(QObject):
         self.last_compute_ms = 0.0
         self.status = ""
         self.jacobian_deferred = False
+        #: Shipped models (``task-cell``) the Compare view reads the text with.
+        self.compare_keys: tuple[str, ...] = engine_bridge.default_compare_keys()
+        self.lesson: Any = None
+        self.lesson_stage = 0
         self._runner = JobRunner(self)
         self._runner.finished.connect(self._on_result)
         self._runner.progressed.connect(self.progress_changed)
@@ -106,44 +86,78 @@ class Session(QObject):
             self.text = text
             self.text_changed.emit(text)
         if self.model is not None:
-            self._submit(_Request(self.model, self.model_source, text, self.loss))
+            self._submit(Request(self.model, self.model_source, text, self.loss))
 
     def set_model(self, model: Any, source: str, path: str | None = None) -> None:
         """Switch to ``model``; it becomes current only once its trace succeeded."""
-        self._submit(_Request(model, source, self.text, self._loss_for_new_model(), path))
+        self._submit(Request(model, source, self.text, self._loss_for_new_model(), path))
 
-    def set_initial_model(self) -> None:
-        """Build the random model and trace the text on this thread (startup only), so
-        the first painted frame already shows a trace."""
+    def set_initial_model(self, model_key: str | None = None) -> None:
+        """Load the shipped model ``model_key`` (or build the random model) and trace the
+        text on this thread (startup only), so the first painted frame shows a trace.
+
+        A shipped model that cannot be read falls back to the random model, with a
+        message: the window must open whatever the install looks like.
+        """
+        request = None
+        if model_key is not None:
+            try:
+                model = engine_bridge.load_shipped_model(model_key)
+                request = Request(model, engine_bridge.shipped_title(model_key), self.text,
+                                   LossChoice("default"), model_key=model_key)
+            except RnnStudioError as error:
+                self.error_raised.emit(str(error))
+        if request is None:
+            request = self._initial_random_request()
+        started = time.perf_counter()
+        try:
+            outcome = compute(request, lambda: False, None)
+        except RnnStudioError as error:
+            self.error_raised.emit(str(error))
+            request = replace(request, text=sample_sentences()[0])
+            outcome = compute(request, lambda: False, None)
+        self._commit(outcome, (time.perf_counter() - started) * 1000.0)
+
+    def _initial_random_request(self) -> Request:
         try:
             model = engine_bridge.make_random_model(self.random_spec)
         except RnnStudioError:
             self.random_spec = RandomModelSpec()
             model = engine_bridge.make_random_model(self.random_spec)
-        request = _Request(model, self.random_spec.describe(), self.text, self.loss)
-        started = time.perf_counter()
+        return Request(model, self.random_spec.describe(), self.text, self.loss,
+                        random_spec=self.random_spec)
+
+    def open_shipped_model(self, key: str, text: str | None = None,
+                           loss: LossChoice | None = None,
+                           view: ViewRequest | None = None) -> None:
+        """Load a shipped trained model (``task-cell``) and read ``text``, by default the
+        sample sentence of its task (a trained model shows its skill on its own data)."""
         try:
-            outcome = _compute(request, lambda: False, None)
+            title = engine_bridge.shipped_title(key)
+            text = engine_bridge.shipped_sample(key) if text is None else text
         except RnnStudioError as error:
             self.error_raised.emit(str(error))
-            request = replace(request, text=sample_sentences()[0])
-            outcome = _compute(request, lambda: False, None)
-        self._commit(outcome, (time.perf_counter() - started) * 1000.0)
+            return
+        self._submit(Request(None, title, text, loss or self._loss_for_new_model(),
+                              model_key=key, view=view))
 
-    def set_random_model(self, spec: RandomModelSpec) -> None:
+    def set_random_model(self, spec: RandomModelSpec, text: str | None = None,
+                         loss: LossChoice | None = None,
+                         view: ViewRequest | None = None) -> None:
         """Build a seeded random model (fast, on this thread) and trace the text with it."""
         try:
             model = engine_bridge.make_random_model(spec)
         except Exception as error:  # ConfigError and friends: keep the old model
             self.error_raised.emit(f"Cannot build that model: {error}")
             return
-        self._submit(_Request(model, spec.describe(), self.text, self._loss_for_new_model(),
-                              random_spec=spec))
+        self._submit(Request(model, spec.describe(), self.text if text is None else text,
+                              loss or self._loss_for_new_model(), random_spec=spec,
+                              view=view))
 
     def open_model_file(self, path: str | Path) -> None:
         """Load a model file in the worker; errors keep the previous model and trace."""
         path = str(path)
-        self._submit(_Request(None, Path(path).name, self.text, self._loss_for_new_model(),
+        self._submit(Request(None, Path(path).name, self.text, self._loss_for_new_model(),
                               path))
 
     def _loss_for_new_model(self) -> LossChoice:
@@ -156,7 +170,7 @@ class Session(QObject):
         if loss == self.loss:
             return
         if self.model is not None:
-            self._submit(_Request(self.model, self.model_source, self.text, loss,
+            self._submit(Request(self.model, self.model_source, self.text, loss,
                                   self.model_path))
 
     def probe_unit(self, step: int, unit: int, quantity: str = "h") -> None:
@@ -167,8 +181,44 @@ class Session(QObject):
         """Show an already computed trace (headless rendering, tests, benchmarks)."""
         self._runner.cancel()
         self._set_busy(False)
-        request = _Request(model, source, self.text, self.loss)
-        self._commit(_Outcome(model, source, trace, request), 0.0)
+        request = Request(model, source, self.text, self.loss)
+        self._commit(Outcome(model, source, trace, request), 0.0)
+
+    def set_compare_models(self, keys: tuple[str, ...] | list[str]) -> None:
+        """Choose the 1-4 shipped models the Compare view shows; unknown names are
+        refused with the list of known ones."""
+        keys = tuple(keys)
+        try:
+            engine_bridge.check_compare_keys(keys)
+        except RnnStudioError as error:
+            self.error_raised.emit(str(error))
+            return
+        if keys != self.compare_keys:
+            self.compare_keys = keys
+            self.compare_changed.emit(keys)
+
+    def open_lesson(self, lesson: Any, stage: int = 0) -> None:
+        """Set what a lesson stage names: compared models, model, text, loss, view; then
+        announce it (``lesson_changed``) so the window opens the stage's panels."""
+        stage = max(0, min(int(stage), len(lesson.stages) - 1))
+        part = lesson.stages[stage]
+        if part.compare:
+            self.set_compare_models(part.compare)
+        view = ViewRequest(step=part.step if isinstance(part.step, int) else None,
+                           token=part.step if isinstance(part.step, str) else None,
+                           layer=part.layer, direction=part.direction, unit=part.unit)
+        loss = LossChoice(part.loss) if part.loss else None
+        if part.model_key is not None:
+            self.open_shipped_model(part.model_key, part.sentence, loss, view)
+        else:
+            try:
+                spec = RandomModelSpec(**(part.random or {}))
+            except TypeError as error:
+                self.error_raised.emit(f"Lesson {lesson.title}: {error}")
+                return
+            self.set_random_model(spec, part.sentence, loss, view)
+        self.lesson, self.lesson_stage = lesson, stage
+        self.lesson_changed.emit(lesson, stage)
 
     # --- view state, no recomputation --------------------------------------------------
 
@@ -223,8 +273,8 @@ class Session(QObject):
 
     # --- internals -----------------------------------------------------------------------
 
-    def _submit(self, request: _Request) -> None:
-        self._runner.submit(f"trace {request.model_source}", lambda stop, progress: _compute(
+    def _submit(self, request: Request) -> None:
+        self._runner.submit(f"trace {request.model_source}", lambda stop, progress: compute(
             request, stop, progress))
         self._set_busy(True)
 
@@ -262,13 +312,17 @@ class Session(QObject):
             return
         self._commit(result.value, result.seconds * 1000.0)
 
-    def _commit(self, outcome: _Outcome, milliseconds: float) -> None:
+    def _commit(self, outcome: Outcome, milliseconds: float) -> None:
         old_steps = self.step_count
         follow_end = self.trace is None or self.cursor >= old_steps - 1
+        if outcome.request.text != self.text:  # a shipped model brings its sample text
+            self.text = outcome.request.text
+            self.text_changed.emit(self.text)
         if outcome.model is not self.model:
             self.model = outcome.model
             self.model_source = outcome.model_source
             self.model_path = outcome.request.model_path
+            self.model_key = outcome.request.model_key
             if outcome.request.random_spec is not None:
                 self.random_spec = outcome.request.random_spec
             self._reset_view_for_model()
@@ -291,6 +345,21 @@ class Session(QObject):
         if self.cursor != old_cursor:
             self.cursor_changed.emit(self.cursor)
         self.status_changed.emit(self.status)
+        if outcome.request.view is not None:
+            self._apply_view(outcome.request.view)
+
+    def _apply_view(self, view: ViewRequest) -> None:
+        if view.layer is not None or view.direction is not None:
+            self.set_view(self.layer if view.layer is None else view.layer,
+                          view.direction or self.direction)
+        if view.unit is not None:
+            self.select_unit(view.unit)
+        steps = self.step_count
+        tokens = list(self.trace.tokens)
+        if view.token is not None and view.token in tokens:
+            self.set_cursor(tokens.index(view.token))
+        elif view.step is not None:
+            self.set_cursor(view.step + steps if view.step < 0 else view.step)
 
     def _schedule_jacobian(self) -> None:
         trace, model = self.trace, self.model

@@ -72,6 +72,19 @@ class Settings:
         self.store.setValue("session/last_model_path", path)
 
     @property
+    def last_model(self) -> str:
+        """What the window showed last: ``shipped:KEY``, ``file:PATH``, ``random`` or ""
+        (never saved: start with the index's default trained model)."""
+        value = self._get("session/last_model", "", str)
+        if not value and self.last_model_path:  # written before shipped models existed
+            return f"file:{self.last_model_path}"
+        return value
+
+    @last_model.setter
+    def last_model(self, value: str) -> None:
+        self.store.setValue("session/last_model", value)
+
+    @property
     def random_spec(self) -> RandomModelSpec:
         values = {}
         for spec_field in fields(RandomModelSpec):

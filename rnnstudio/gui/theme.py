@@ -18,6 +18,37 @@ SERIES_COLORS = {
 }
 
 _configured = False
+_dark = False
+
+
+def set_dark(dark: bool) -> None:
+    """Remember the scheme on screen; plots built afterwards take its colours."""
+    global _dark
+    _dark = bool(dark)
+
+
+def is_dark() -> bool:
+    return _dark
+
+
+def text_color() -> str:
+    """Titles and labels the GUI draws itself (pyqtgraph titles keep their first colour)."""
+    return "#d4d4d4" if _dark else FOREGROUND
+
+
+def legend_brush() -> pg.QtGui.QBrush:
+    """A legend's backing: light on light plots, dark on dark ones."""
+    return pg.mkBrush(30, 31, 34, 215) if _dark else pg.mkBrush(255, 255, 255, 215)
+
+
+def grid_color() -> str:
+    """Decade lines on log plots: faint against either background."""
+    return "#3a3c40" if _dark else "#dddddd"
+
+
+def dim_color() -> tuple[int, int, int, int]:
+    """The wash over steps not yet read: the plot background, half transparent."""
+    return (30, 31, 34, 175) if _dark else DIM_COLOR
 
 
 def configure_pyqtgraph() -> None:

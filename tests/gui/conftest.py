@@ -48,7 +48,9 @@ def window(qtbot, settings_in_tmp):  # type: ignore[no-untyped-def]
     from rnnstudio.gui.app import start
 
     window_session = Session()
-    main_window = start(window_session, Settings(), text="the cat sat on the mat")
+    settings = Settings()
+    settings.last_model = "random"  # these tests read a seeded random LSTM 1x32
+    main_window = start(window_session, settings, text="the cat sat on the mat")
     qtbot.addWidget(main_window)
     main_window.resize(1400, 900)
     main_window.show()

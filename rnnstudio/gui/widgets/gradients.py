@@ -16,8 +16,17 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine_bridge import LossChoice, jacobian_cost_seconds
+from ..scheme import GRID, MARKER, tag
 from ..session import Session
-from ..theme import SERIES_COLORS, configure_pyqtgraph, cursor_pen, smooth_curves
+from ..theme import (
+    SERIES_COLORS,
+    configure_pyqtgraph,
+    cursor_pen,
+    grid_color,
+    legend_brush,
+    smooth_curves,
+    text_color,
+)
 from ..trace_view import (
     GRADIENT_EXPLANATIONS,
     VANISHED_FRACTION,
@@ -43,7 +52,7 @@ def _loss_choices(model: Any) -> list[str]:
     return choices
 
 
-def _log_safe(values: np.ndarray) -> np.ndarray:
+def log_safe(values: np.ndarray) -> np.ndarray:
     """Zeros and non-finite values become NaN so the log plot leaves a gap, not -inf."""
     safe = np.array(values, dtype=np.float64)
     safe[~np.isfinite(safe) | (safe <= 0)] = np.nan
@@ -73,13 +82,14 @@ class GradientPanel(QWidget):
         self.plot.getAxis("left").setStyle(maxTextLevel=0)
         self.plot.getViewBox().setMouseEnabled(x=True, y=False)
         self.legend = self.plot.addLegend(offset=(10, 5), labelTextSize="8pt", colCount=5,
-                                          brush=pg.mkBrush(255, 255, 255, 215))
+                                          brush=legend_brush())
         self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=cursor_pen())
         self.plot.addItem(self.cursor, ignoreBounds=True)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.vanished = self.plot.plot(pen=None, symbol="x", symbolSize=10,
-                                       symbolPen=pg.mkPen("#444", width=1.5),
+                                       symbolPen=pg.mkPen(text_color(), width=1.5),
                                        name="vanished")
+        tag(self.vanished, MARKER)
         self.explanation = QLabel()
         self.explanation.setWordWrap(True)
         self.warning = QLabel()
@@ -161,7 +171,7 @@ class GradientPanel(QWidget):
             # Dots help on short texts; on long ones they only cost time (4 ms at T = 200).
             curve.setSymbol("o" if norm.size <= _MAX_STEPS_WITH_DOTS else None)
             curve.opts["antialias"] = smooth_curves(norm.size)
-            curve.setData(steps, _log_safe(norm))
+            curve.setData(steps, log_safe(norm))
             gone = vanished_steps(norm)
             # Exact zeros have no place on a log axis: mark them at the vanishing threshold.
             floor = VANISHED_FRACTION * np.nanmax(np.where(np.isfinite(norm), norm, np.nan))
@@ -197,7 +207,8 @@ class GradientPanel(QWidget):
         decades = list(np.arange(low, high + 1, step))
         # Lines are reused: adding and removing items re-lays out the plot (4 ms an edit).
         while len(self.decade_lines) < len(decades):
-            line = pg.InfiniteLine(angle=0, pen=pg.mkPen("#ddd"))
+            line = pg.InfiniteLine(angle=0, pen=pg.mkPen(grid_color()))
+            tag(line, GRID)
             line.setZValue(-10)
             self.plot.addItem(line, ignoreBounds=True)
             self.decade_lines.append(line)

@@ -6,7 +6,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QGraphicsRectItem
 
-from ..theme import DIM_COLOR, cursor_pen
+from ..scheme import DIM, tag
+from ..theme import cursor_pen, dim_color
 from ..trace_view import HeatmapData
 from .token_axis import TokenAxis
 
@@ -18,7 +19,8 @@ class HeatmapRow:
     coordinates: ticks, cursor and clicks then need no offsets.
     """
 
-    def __init__(self, layout: pg.GraphicsLayout, row: int, show_time_axis: bool) -> None:
+    def __init__(self, layout: pg.GraphicsLayout, row: int, show_time_axis: bool,
+                 color_bar: bool = True) -> None:
         axis = TokenAxis("bottom") if show_time_axis else None
         self.plot: pg.PlotItem = layout.addPlot(row=row, col=0,
                                                 axisItems={"bottom": axis} if axis else None)
@@ -36,7 +38,8 @@ class HeatmapRow:
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
         self.dim = QGraphicsRectItem()
-        self.dim.setBrush(pg.mkBrush(DIM_COLOR))
+        self.dim.setBrush(pg.mkBrush(dim_color()))
+        tag(self.dim, DIM)
         self.dim.setPen(pg.mkPen(None))
         self.dim.setZValue(5)
         self.plot.addItem(self.dim)
@@ -48,12 +51,15 @@ class HeatmapRow:
         self.cursor = pg.InfiniteLine(angle=90, movable=True, pen=cursor_pen())
         self.cursor.setZValue(10)
         self.plot.addItem(self.cursor)
-        self.color_bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap="cividis", width=14,
-                                         interactive=False)
-        self.color_bar.setImageItem(self.image, insert_in=self.plot)
-        # Linked x axes line views up by screen position: every view must be equally wide,
-        # so the colour bar's labels ("-0.5" vs "1.0") must not change its width.
-        self.color_bar.axis.setWidth(42)
+        # Without its own bar the row takes its colours from a bar shared by several rows.
+        self.color_bar: pg.ColorBarItem | None = None
+        if color_bar:
+            self.color_bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap="cividis", width=14,
+                                             interactive=False)
+            self.color_bar.setImageItem(self.image, insert_in=self.plot)
+            # Every view must be equally wide for one time axis, so the colour bar's
+            # labels ("-0.5" vs "1.0") must not change its width.
+            self.color_bar.axis.setWidth(42)
         self.name = ""
         self.data: HeatmapData | None = None
         self._colormap = "cividis"
@@ -67,11 +73,16 @@ class HeatmapRow:
         self.name = data.name
         if data.colormap != self._colormap:
             self._colormap = data.colormap
-            self.color_bar.setColorMap(pg.colormap.get(data.colormap))
+            if self.color_bar is not None:
+                self.color_bar.setColorMap(pg.colormap.get(data.colormap))
+        if self.color_bar is None:
+            self.image.setLookupTable(pg.colormap.get(self._colormap).getLookupTable(nPts=256))
         self.image.setImage(data.values, autoLevels=False)
         # Touch levels and labels only on change: each call makes pyqtgraph lay out the
         # axis again (12 axes cost about 11 ms a frame at 512 x 2000).
-        if data.levels != self._levels:
+        if self.color_bar is None:
+            self.image.setLevels(data.levels)
+        elif data.levels != self._levels:
             self._levels = data.levels
             self.color_bar.setLevels(data.levels)
             low, high = data.levels
@@ -105,6 +116,9 @@ class HeatmapRow:
         else:
             self.dim.setRect(QRectF(step + 0.5, -0.5, max(steps - step - 1, 0), units))
 
+    def set_title(self, title: str) -> None:
+        self.plot.setTitle(title, size="9pt")
+
     def value_at(self, step: int, unit: int) -> float | None:
         if self.data is None:
             return None
@@ -112,3 +126,24 @@ class HeatmapRow:
         if 0 <= unit < units and 0 <= step < steps:
             return float(self.data.values[unit, step])
         return None
+
+
+def share_x_range(views: list[pg.ViewBox]) -> None:
+    """Keep the x ranges of ``views`` equal by value. (pyqtgraph's setXLink lines views
+    up by screen position, which shifted them while the layout was still settling.)"""
+    syncing = False
+
+    def follow(source: pg.ViewBox, x_range: tuple[float, float]) -> None:
+        nonlocal syncing
+        if syncing:
+            return
+        syncing = True
+        try:
+            for view in views:
+                if view is not source:
+                    view.setXRange(*x_range, padding=0)
+        finally:
+            syncing = False
+
+    for view in views:
+        view.sigXRangeChanged.connect(follow)

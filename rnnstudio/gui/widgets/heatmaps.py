@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 from ..session import Session
 from ..theme import configure_pyqtgraph
 from ..trace_view import heatmaps
-from .heatmap_row import HeatmapRow
+from .heatmap_row import HeatmapRow, share_x_range
 from .hover import hover_label
 
 
@@ -30,7 +30,6 @@ class HeatmapPanel(QWidget):
         self.session = session
         self.rows: list[HeatmapRow] = []
         self._names: tuple[str, ...] = ()
-        self._syncing_x = False
         self.layer_box = QComboBox()
         self.layer_box.setToolTip("Which layer of the stack the heatmaps show")
         self.direction_box = QComboBox()
@@ -99,22 +98,9 @@ class HeatmapPanel(QWidget):
         self.graphics.ci.clear()
         self.rows = [HeatmapRow(self.graphics.ci, index, index == count - 1)
                      for index in range(count)]
+        share_x_range([row.plot.getViewBox() for row in self.rows])
         for row in self.rows:
-            row.plot.getViewBox().sigXRangeChanged.connect(self._on_x_range_changed)
             row.cursor.sigPositionChanged.connect(self._on_cursor_dragged)
-
-    def _on_x_range_changed(self, view: pg.ViewBox, x_range: tuple[float, float]) -> None:
-        """Share the time axis by value. (pyqtgraph's setXLink lines views up by screen
-        position, which shifts them while the layout is still settling.)"""
-        if self._syncing_x:
-            return
-        self._syncing_x = True
-        try:
-            for row in self.rows:
-                if row.plot.getViewBox() is not view:
-                    row.plot.getViewBox().setXRange(*x_range, padding=0)
-        finally:
-            self._syncing_x = False
 
     def _on_cursor_changed(self, step: int) -> None:
         reverse = self.session.direction == "bwd"

@@ -1,11 +1,13 @@
-"""Build a seeded random model or open a model file; the current model's summary."""
+"""Open a shipped trained model, build a seeded random model or open a model file; the
+current model's summary and, for a trained model, its card."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from html import escape
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -19,6 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...errors import RnnStudioError
+from ...models_index import ShippedModel, shipped_models
 from ..engine_bridge import RandomModelSpec
 from ..session import Session
 
@@ -31,6 +35,35 @@ def model_summary(model: Any, source: str, path: str | None) -> str:
     summary = model.summary() if hasattr(model, "summary") else model.config.recurrent.kind
     origin = path or source
     return f"{summary}\nsource: {origin}" if origin else summary
+
+
+def model_card_html(card: dict[str, Any]) -> str:
+    """Task, held-out accuracy (and by gap, for recall) and the command that rebuilds
+    the model: what a trained model's numbers rest on. Empty for a model without card."""
+    if not card or card.get("origin") != "trained":
+        return ""
+    lines = [f"<b>{escape(str(card.get('title') or card.get('task', 'trained model')))}</b>"]
+    if "task" in card:
+        lines.append(f"task: {escape(str(card['task']))}")
+    accuracy = card.get("held_out_accuracy")
+    if isinstance(accuracy, (int, float)):
+        metric = escape(str(card.get("metric", "accuracy")))
+        examples = card.get("eval", {}).get("examples")
+        on = f" on {examples} new examples" if examples else ""
+        lines.append(f"held-out accuracy: <b>{accuracy:.1%}</b>{on} ({metric})")
+    by_gap = card.get("held_out_by_gap")
+    if isinstance(by_gap, dict) and by_gap:
+        gaps = sorted(by_gap.items(), key=lambda item: int(item[0]))
+        lines.append("by gap: " + ", ".join(f"{gap}: {float(value):.2f}"
+                                            for gap, value in gaps))
+    if card.get("command"):
+        lines.append(f"rebuild: <code>{escape(str(card['command']))}</code>")
+    return "<br>".join(lines)
+
+
+def shipped_label(entry: ShippedModel) -> str:
+    """How a shipped model is named in menus: cell and held-out accuracy."""
+    return f"{entry.cell.upper()} — {entry.accuracy:.1%} held-out"
 
 
 class ModelPanel(QWidget):
@@ -61,7 +94,19 @@ class ModelPanel(QWidget):
         self.open_button.clicked.connect(self.open_requested)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
+        self.card = QLabel()
+        self.card.setWordWrap(True)
+        self.card.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.trained_box = QComboBox()
+        self.trained_box.setToolTip("Models trained by RNN Studio's own trainer, by task "
+                                    "and cell; each opens with a sentence of its task")
+        self.trained_box.activated.connect(self._on_trained_chosen)
+        self.trained_box.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.trained_box.setMinimumContentsLength(16)
+        self._fill_trained_box()
         form = QFormLayout()
+        form.addRow("Trained", self.trained_box)
         form.addRow("Cell", self.cell_box)
         form.addRow("Hidden size", self.hidden_box)
         form.addRow("Layers", self.layers_box)
@@ -77,6 +122,7 @@ class ModelPanel(QWidget):
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addWidget(self.summary)
+        layout.addWidget(self.card)
         layout.addStretch(1)
         self.show_spec(session.random_spec)
         session.model_changed.connect(self._on_model_changed)
@@ -114,8 +160,38 @@ class ModelPanel(QWidget):
     def apply(self) -> None:
         self.session.set_random_model(self.spec())
 
+    def _fill_trained_box(self) -> None:
+        """Task headers (not selectable) with their RNN, LSTM and GRU below."""
+        self.trained_box.addItem("Open a trained model…", None)
+        try:
+            entries = shipped_models()
+        except RnnStudioError as error:
+            self.trained_box.setToolTip(str(error))
+            entries = []
+        task = None
+        for entry in entries:
+            if entry.task != task:
+                task = entry.task
+                self.trained_box.addItem(entry.task_title, None)
+                header = self.trained_box.model().item(self.trained_box.count() - 1)
+                header.setEnabled(False)
+            # Indented under its task; the task is repeated so the closed box says it too.
+            self.trained_box.addItem(f"    {entry.task}: {shipped_label(entry)}", entry.key)
+        self.trained_box.setEnabled(bool(entries))
+
+    def _on_trained_chosen(self, index: int) -> None:
+        key = self.trained_box.itemData(index)
+        if key:
+            self.session.open_shipped_model(key)
+
+    def _sync_trained_box(self) -> None:
+        index = self.trained_box.findData(self.session.model_key)
+        self.trained_box.setCurrentIndex(index if self.session.model_key and index > 0 else 0)
+
     def _on_model_changed(self, model: Any) -> None:
-        if self.session.model_path is None:
+        self._sync_trained_box()
+        self.card.setText(model_card_html(getattr(model.config, "card", {}) or {}))
+        if self.session.model_path is None and self.session.model_key is None:
             self.show_spec(self.session.random_spec)
         else:  # a file: show its shape, so "New random model" makes a random twin
             recurrent = model.config.recurrent

@@ -7,7 +7,13 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from ..session import Session
-from ..theme import SERIES_COLORS, configure_pyqtgraph, cursor_pen, smooth_curves
+from ..theme import (
+    SERIES_COLORS,
+    configure_pyqtgraph,
+    cursor_pen,
+    legend_brush,
+    smooth_curves,
+)
 from ..trace_view import layer_quantities, quantity_names
 from .hover import follow_steps, hover_label
 from .token_axis import TokenAxis
@@ -31,7 +37,7 @@ class UnitInspector(QWidget):
         self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.getViewBox().setMouseEnabled(x=True, y=False)
         self.legend = self.plot.addLegend(offset=(10, 5), labelTextSize="8pt",
-                                          colCount=6, brush=pg.mkBrush(255, 255, 255, 215))
+                                          colCount=6, brush=legend_brush())
         self.cursor = pg.InfiniteLine(angle=90, pen=cursor_pen())
         self.plot.addItem(self.cursor, ignoreBounds=True)
         self.plot.addItem(self.zero_line, ignoreBounds=True)

@@ -1,0 +1,92 @@
+"""The data of the Compare view: one sentence read by several models, NumPy only.
+
+Kept apart from the widget (as in Orange3) so it runs in a worker as a plain function of
+``should_stop`` and is tested without any window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import engine_bridge
+from .engine_bridge import LossChoice
+from .trace_view import gradient_norms
+
+#: Curves the Compare view can overlay, with the sentence the panel shows for each.
+COMPARE_MEASURES = {
+    "dL/dh": "||dL/dh_t||: how much each model's loss changes with its hidden state at t",
+    "dh_T/dh_t": "||dh_T/dh_t||: how strongly each model's last state depends on step t",
+    "dL/dx": "||dL/dx_t||: how much each token's input vector matters to each model",
+}
+
+#: One colour per compared model (Okabe-Ito: safe for colour-vision deficiencies).
+MODEL_COLORS = ("#D55E00", "#0072B2", "#009E73", "#CC79A7")
+
+
+@dataclass(frozen=True)
+class ComparedModel:
+    """One model's reading of the sentence; ``answer`` is its class at the last step."""
+
+    key: str
+    title: str
+    cell: str
+    trace: Any
+    answer: str | None
+    confidence: float | None
+
+    @property
+    def label(self) -> str:
+        """Short legend name: the cell (the task is the same for every row)."""
+        return self.cell.upper()
+
+
+def answer_of(trace: Any) -> tuple[str | None, float | None]:
+    """The class a classifier gives at the last step and its softmax probability."""
+    labels = getattr(trace.config, "labels", ()) or ()
+    if trace.logits is None or trace.config.task != "classify" or not labels:
+        return None, None
+    scores = np.asarray(trace.logits[-1], dtype=np.float64)
+    probabilities = np.exp(scores - scores.max())
+    probabilities /= probabilities.sum()
+    best = int(probabilities.argmax())
+    return str(labels[best]), float(probabilities[best])
+
+
+def compare_models(keys: Sequence[str], text: str,
+                   should_stop: Callable[[], bool] | None = None) -> list[ComparedModel]:
+    """Trace ``text`` through each shipped model ``key`` with its own task loss.
+
+    ||dh_T/dh_t|| is included: for the shipped sizes (H = 32-48) it costs a few ms.
+    """
+    rows = []
+    for key in keys:
+        model = engine_bridge.load_shipped_model(key)
+        loss = LossChoice(model.default_loss())
+        trace = engine_bridge.trace_text(model, text, loss, should_stop, jacobian=True)
+        answer, confidence = answer_of(trace)
+        rows.append(ComparedModel(key, engine_bridge.shipped_title(key),
+                                  model.config.recurrent.cell, trace, answer, confidence))
+    return rows
+
+
+def compare_curve(row: ComparedModel, measure: str, relative: bool) -> np.ndarray:
+    """(T,) norms of ``measure`` for the top layer's forward direction; ``relative``
+    divides by the last step's value, so models with different loss sizes line up."""
+    top = row.trace.config.recurrent.num_layers - 1
+    norms = gradient_norms(row.trace, top, "fwd").get(measure)
+    if norms is None:
+        return np.full(len(row.trace.tokens), np.nan)
+    if relative and np.isfinite(norms[-1]) and norms[-1] > 0:
+        return norms / norms[-1]
+    return norms
+
+
+def describe_answers(rows: Sequence[ComparedModel]) -> str:
+    """One line: what each model answers at the last word."""
+    parts = [f"{row.label} answers “{row.answer}” (p = {row.confidence:.2f})"
+             for row in rows if row.answer is not None]
+    return " · ".join(parts)

@@ -1,0 +1,120 @@
+"""Guided lessons: data files in ``resources/lessons/*.json``, read without Qt or NumPy.
+
+A lesson is data, not code, so adding one is writing a JSON file (schema in docs/gui.md).
+Each lesson has one or more stages; a stage is the lesson's top-level fields with the
+stage's own fields on top, so a two-step lesson repeats only what changes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from importlib.abc import Traversable
+from typing import Any
+
+from ..errors import RnnStudioError
+from .resources import resource_folder
+
+#: Fields a stage may set; anything else in a file is refused, naming the file.
+STAGE_FIELDS = ("title", "text", "model", "sentence", "loss", "step", "layer",
+                "direction", "unit", "panels", "compare", "notice")
+LESSON_FIELDS = (*STAGE_FIELDS, "order", "stages")
+#: Random-model arguments a lesson may give (``RandomModelSpec`` fields).
+RANDOM_FIELDS = ("cell", "hidden_size", "nonlinearity", "num_layers", "bidirectional",
+                 "seed", "gain", "dtype", "input_size")
+
+
+@dataclass(frozen=True)
+class LessonStage:
+    """What one stage sets: model (shipped key or random spec), text, loss, view, panels."""
+
+    title: str
+    text: str
+    model_key: str | None = None
+    random: dict[str, Any] | None = None
+    sentence: str | None = None
+    loss: str | None = None
+    step: int | str | None = None
+    layer: int | None = None
+    direction: str | None = None
+    unit: int | None = None
+    panels: tuple[str, ...] = ()
+    compare: tuple[str, ...] = ()
+    notice: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Lesson:
+    name: str
+    title: str
+    order: int
+    stages: tuple[LessonStage, ...] = field(default_factory=tuple)
+
+
+def lessons_folder() -> Traversable:
+    """``resources/lessons`` of the installed package, else of this source checkout."""
+    return resource_folder("lessons")
+
+
+def load_lessons(folder: Traversable | None = None) -> list[Lesson]:
+    """Every ``*.json`` lesson in ``folder``, by ``order`` then title."""
+    folder = lessons_folder() if folder is None else folder
+    if not folder.is_dir():
+        return []
+    lessons = []
+    for item in folder.iterdir():
+        if item.name.endswith(".json"):
+            try:
+                data = json.loads(item.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as error:
+                raise RnnStudioError(f"lesson {item.name}: not readable JSON ({error})") from error
+            lessons.append(parse_lesson(data, item.name.removesuffix(".json")))
+    return sorted(lessons, key=lambda lesson: (lesson.order, lesson.title))
+
+
+def parse_lesson(data: Any, name: str) -> Lesson:
+    """A lesson from its JSON object; errors name the file and the field."""
+    if not isinstance(data, dict):
+        raise RnnStudioError(f"lesson {name}: the file must hold one JSON object")
+    unknown = sorted(set(data) - set(LESSON_FIELDS))
+    if unknown:
+        raise RnnStudioError(f"lesson {name}: unknown field(s) {', '.join(unknown)}; "
+                             f"known: {', '.join(LESSON_FIELDS)}")
+    base = {key: value for key, value in data.items() if key not in ("order", "stages")}
+    raw_stages = data.get("stages") or [{}]
+    if not isinstance(raw_stages, list):
+        raise RnnStudioError(f"lesson {name}: 'stages' must be a list of objects")
+    stages = tuple(_stage({**base, **stage}, name, index)
+                   for index, stage in enumerate(raw_stages))
+    return Lesson(name, str(data.get("title", name)), int(data.get("order", 100)), stages)
+
+
+def _stage(values: dict[str, Any], name: str, index: int) -> LessonStage:
+    where = f"lesson {name}, stage {index + 1}"
+    unknown = sorted(set(values) - set(STAGE_FIELDS))
+    if unknown:
+        raise RnnStudioError(f"{where}: unknown field(s) {', '.join(unknown)}")
+    for required in ("title", "text", "model"):
+        if required not in values:
+            raise RnnStudioError(f"{where}: '{required}' is missing")
+    model = values["model"]
+    model_key, random = None, None
+    if isinstance(model, str):
+        model_key = model
+    elif isinstance(model, dict) and isinstance(model.get("random"), dict):
+        random = dict(model["random"])
+        bad = sorted(set(random) - set(RANDOM_FIELDS))
+        if bad:
+            raise RnnStudioError(f"{where}: unknown random-model field(s) {', '.join(bad)}")
+    else:
+        raise RnnStudioError(f"{where}: 'model' is a shipped model name (e.g. recall-lstm) "
+                             "or {\"random\": {\"cell\": ..., \"gain\": ...}}")
+    notice = values.get("notice", [])
+    if isinstance(notice, str):
+        notice = [notice]
+    return LessonStage(
+        title=str(values["title"]), text=str(values["text"]), model_key=model_key,
+        random=random, sentence=values.get("sentence"), loss=values.get("loss"),
+        step=values.get("step"), layer=values.get("layer"), direction=values.get("direction"),
+        unit=values.get("unit"), panels=tuple(values.get("panels", ())),
+        compare=tuple(values.get("compare", ())), notice=tuple(str(line) for line in notice))

@@ -1,0 +1,58 @@
+"""What the session asks its worker to compute: immutable snapshots, and the function
+that computes them (the worker never sees the session)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from . import engine_bridge
+from .engine_bridge import LossChoice, RandomModelSpec
+
+
+@dataclass(frozen=True)
+class Request:
+    """An immutable snapshot of what to compute (the worker never sees the session)."""
+
+    model: Any
+    model_source: str
+    text: str
+    loss: LossChoice
+    model_path: str | None = None
+    random_spec: RandomModelSpec | None = None
+    #: ``task-cell`` of a shipped model (loaded in the worker when ``model`` is None).
+    model_key: str | None = None
+    #: Where to put the cursor and the view once this trace is shown (lessons).
+    view: ViewRequest | None = None
+
+
+@dataclass(frozen=True)
+class ViewRequest:
+    """Cursor (negative counts from the end), layer, direction and unit to show after a
+    trace: a lesson names the step to look at before the trace exists."""
+
+    step: int | None = None
+    #: Put the cursor on the first step reading this token (wins over ``step``).
+    token: str | None = None
+    layer: int | None = None
+    direction: str | None = None
+    unit: int | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    model: Any
+    model_source: str
+    trace: Any
+    request: Request
+
+
+def compute(request: Request, should_stop: Any, on_progress: Any) -> Outcome:
+    model = request.model
+    if model is None and request.model_key is not None:
+        model = engine_bridge.load_shipped_model(request.model_key)
+    elif model is None and request.model_path is not None:
+        model = engine_bridge.load_model(request.model_path)
+    trace = engine_bridge.trace_text(model, request.text, request.loss, should_stop,
+                                     on_progress)
+    return Outcome(model, request.model_source, trace, request)

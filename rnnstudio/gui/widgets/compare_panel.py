@@ -1,0 +1,260 @@
+"""Compare: the session's sentence read by two to four trained models at once.
+
+One hidden-state heatmap per model on one time axis with the session's cursor, and their
+gradients through time overlaid on one log axis, one colour per model. The traces run in
+this panel's own worker (latest request wins) and only while the panel is visible.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...errors import RnnStudioError
+from ...models_index import shipped_models
+from ..compare import (
+    COMPARE_MEASURES,
+    MODEL_COLORS,
+    ComparedModel,
+    compare_curve,
+    compare_models,
+    describe_answers,
+)
+from ..jobs import JobResult, JobRunner
+from ..session import Session
+from ..theme import configure_pyqtgraph, cursor_pen, legend_brush
+from ..trace_view import heatmaps
+from .gradients import log_safe
+from .heatmap_row import HeatmapRow, share_x_range
+from .hover import hover_label
+from .token_axis import TokenAxis
+
+_CUSTOM = "(chosen by a lesson)"
+
+
+class ComparePanel(QWidget):
+    """``rows`` are the heatmaps (one per model), ``curves[key].yData`` the plotted norms."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        configure_pyqtgraph()
+        self.session = session
+        self.models: list[ComparedModel] = []
+        self.rows: list[HeatmapRow] = []
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self._stale = True
+        self.runner = JobRunner(self)
+        self.runner.finished.connect(self._on_result)
+        self.task_box = QComboBox()
+        self.task_box.setToolTip("Compare the RNN, LSTM and GRU trained on this task")
+        self._tasks = self._fill_tasks()
+        self.task_box.activated.connect(self._on_task_chosen)
+        self.measure_box = QComboBox()
+        for name in COMPARE_MEASURES:
+            self.measure_box.addItem(f"||{name}||" if "/" in name else name, name)
+        self.measure_box.activated.connect(lambda *_: self._draw_curves())
+        self.relative_box = QCheckBox("relative to the last step")
+        self.relative_box.setToolTip("Divide each curve by its value at the last step, so "
+                                     "models whose losses differ in size line up")
+        self.relative_box.setChecked(True)
+        self.relative_box.toggled.connect(lambda *_: self._draw_curves())
+        self.answers = QLabel()
+        self.answers.setWordWrap(True)
+        self.explanation = QLabel()
+        self.explanation.setWordWrap(True)
+        self.hover_label = hover_label("Hover a heatmap for token, step, unit and value")
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.ci.setSpacing(4)
+        self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        bar = QHBoxLayout()
+        for widget in (QLabel("Task"), self.task_box, QLabel("Curve"), self.measure_box,
+                       self.relative_box):
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(bar)
+        layout.addWidget(self.answers)
+        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.hover_label)
+        layout.addWidget(self.explanation)
+        session.text_changed.connect(lambda *_: self.request())
+        session.compare_changed.connect(self._on_compare_changed)
+        session.cursor_changed.connect(self._on_cursor_changed)
+        self._on_compare_changed(session.compare_keys)
+
+    # --- requests ----------------------------------------------------------------------
+
+    def _fill_tasks(self) -> dict[str, tuple[str, ...]]:
+        try:
+            entries = shipped_models()
+        except RnnStudioError:
+            entries = []
+        tasks: dict[str, tuple[str, ...]] = {}
+        for entry in entries:
+            tasks[entry.task] = (*tasks.get(entry.task, ()), entry.key)
+        for task, keys in tasks.items():
+            title = next(entry.task_title for entry in entries if entry.task == task)
+            # (joined: findData cannot compare tuples, PySide stores them as lists)
+            self.task_box.addItem(title, ",".join(keys))
+        return tasks
+
+    def _on_task_chosen(self, index: int) -> None:
+        keys = self.task_box.itemData(index)
+        if keys:
+            self.session.set_compare_models(tuple(keys.split(",")))
+
+    def _on_compare_changed(self, keys: tuple[str, ...]) -> None:
+        index = self.task_box.findData(",".join(keys))
+        if index < 0 and keys:
+            if self.task_box.findText(_CUSTOM) < 0:
+                self.task_box.addItem(_CUSTOM, None)
+            index = self.task_box.findText(_CUSTOM)
+        self.task_box.setCurrentIndex(max(index, 0))
+        self.request()
+
+    def request(self) -> None:
+        """Trace the session's text with every compared model, in the worker; while the
+        panel is hidden only remember that the picture is out of date."""
+        keys, text = self.session.compare_keys, self.session.text
+        if not self.isVisible() or not keys or not text.strip():
+            self._stale = True
+            return
+        self._stale = False
+        self.runner.submit("compare", lambda stop, progress: compare_models(keys, text, stop))
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
+        super().showEvent(event)
+        if self._stale:
+            self.request()
+
+    def shutdown(self) -> None:
+        self.runner.shutdown()
+
+    def _on_result(self, result: JobResult) -> None:
+        if result.error is not None:
+            self.answers.setText(f"<span style='color:#b00020'>{result.error}</span>")
+            return
+        self.models = result.value
+        self._build_rows()
+        self._draw_heatmaps()
+        self._draw_curves()
+        self._on_cursor_changed(self.session.cursor)
+
+    # --- drawing -----------------------------------------------------------------------
+
+    def _build_rows(self) -> None:
+        if len(self.rows) == len(self.models):
+            return
+        self.graphics.ci.clear()
+        self.rows = [HeatmapRow(self.graphics.ci, index, False, color_bar=False)
+                     for index in range(len(self.models))]
+        self.color_bar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap="CET-CBD1", width=14,
+                                         interactive=False, label="h")
+        self.color_bar.setImageItem([row.image for row in self.rows])
+        self.graphics.ci.addItem(self.color_bar, row=0, col=1, rowspan=len(self.rows))
+        self.token_axis = TokenAxis("bottom")
+        self.grad_plot = self.graphics.ci.addPlot(row=len(self.rows), col=0,
+                                                  axisItems={"bottom": self.token_axis})
+        self.grad_plot.setLogMode(x=False, y=True)
+        self.grad_plot.hideButtons()
+        self.grad_plot.getAxis("left").setWidth(64)
+        self.grad_plot.getAxis("left").setStyle(maxTextLevel=0)
+        self.grad_plot.setLabel("bottom", "step (token read)")
+        self.grad_plot.getViewBox().setMouseEnabled(x=True, y=False)
+        self.legend = pg.LegendItem(labelTextSize="9pt", brush=legend_brush())
+        self.graphics.ci.addItem(self.legend, row=len(self.rows), col=1)
+        self.grad_cursor = pg.InfiniteLine(angle=90, movable=False, pen=cursor_pen())
+        self.grad_plot.addItem(self.grad_cursor, ignoreBounds=True)
+        self.curves = {}
+        views = [row.plot.getViewBox() for row in self.rows]
+        share_x_range([*views, self.grad_plot.getViewBox()])
+        for row in self.rows:
+            row.cursor.sigPositionChanged.connect(
+                lambda line: self.session.set_cursor(round(line.value())))
+        grid = self.graphics.ci.layout
+        grid.setRowStretchFactor(len(self.rows), 2)
+        for index in range(len(self.rows)):
+            grid.setRowStretchFactor(index, 1)
+        # The plots take the width; the bar and the legend only what they need.
+        grid.setColumnStretchFactor(0, 1)
+        grid.setColumnStretchFactor(1, 0)
+        self.legend.setMaximumWidth(90)
+        self.legend.setMaximumHeight(100)
+
+    def _draw_heatmaps(self) -> None:
+        longest = max(len(model.trace.tokens) for model in self.models)
+        for row, model in zip(self.rows, self.models, strict=True):
+            top = model.trace.config.recurrent.num_layers - 1
+            hidden = heatmaps(model.trace, top, "fwd")[0]
+            row.show(hidden)
+            row.plot.setLabel("left", f"{model.label} h", **{"font-size": "9pt"})
+            answer = (f": answers “{model.answer}” (p = {model.confidence:.2f})"
+                      if model.answer is not None else "")
+            row.set_title(f"{model.title}{answer}")
+            row.plot.getViewBox().setLimits(xMin=-0.5, xMax=longest - 0.5)
+        self.answers.setText(describe_answers(self.models))
+        self.token_axis.set_tokens(self.models[0].trace.tokens)
+
+    def _draw_curves(self) -> None:
+        if not self.models:
+            return
+        measure = self.measure_box.currentData()
+        relative = self.relative_box.isChecked()
+        self.legend.clear()
+        for curve in self.curves.values():
+            self.grad_plot.removeItem(curve)
+        self.curves = {}
+        every = []
+        for index, model in enumerate(self.models):
+            norms = compare_curve(model, measure, relative)
+            color = MODEL_COLORS[index % len(MODEL_COLORS)]
+            curve = self.grad_plot.plot(np.arange(norms.size, dtype=np.float64),
+                                        log_safe(norms), connect="finite",
+                                        pen=pg.mkPen(color, width=2.5))
+            self.legend.addItem(curve, model.label)
+            self.curves[model.key] = curve
+            every.append(norms[np.isfinite(norms) & (norms > 0)])
+        values = np.concatenate(every) if every else np.zeros(0)
+        if values.size:
+            low, high = np.floor(np.log10(values.min())), np.ceil(np.log10(values.max()))
+            self.grad_plot.setYRange(low, max(high, low + 1), padding=0.02)
+        steps = max(len(model.trace.tokens) for model in self.models)
+        self.grad_plot.setXRange(-0.5, steps - 0.5, padding=0)
+        scale = " ÷ its value at the last step" if relative else ""
+        self.grad_plot.setLabel("left", f"{'||' + measure + '||' if '/' in measure else measure}"
+                                f"{scale} (log)", **{"font-size": "9pt"})
+        losses = ", ".join(f"{model.label}: {model.trace.grads.loss_name}"
+                           for model in self.models if model.trace.grads is not None)
+        self.explanation.setText(f"{COMPARE_MEASURES[measure]}. Each model's own task loss "
+                                 f"({losses}). Cursor and text are the window's.")
+
+    def _on_cursor_changed(self, step: int) -> None:
+        for row, model in zip(self.rows, self.models, strict=False):
+            row.set_cursor(min(step, len(model.trace.tokens) - 1))
+        if self.models:
+            self.grad_cursor.setPos(step)
+
+    def _on_mouse_moved(self, scene_pos: Any) -> None:
+        for row, model in zip(self.rows, self.models, strict=False):
+            view = row.plot.getViewBox()
+            if not view.sceneBoundingRect().contains(scene_pos):
+                continue
+            point = view.mapSceneToView(scene_pos)
+            step, unit = round(point.x()), round(point.y())
+            value = row.value_at(step, unit)
+            if value is not None:
+                self.hover_label.setText(f"{model.label} · step {step} · "
+                                         f"“{model.trace.tokens[step]}” · unit {unit} · "
+                                         f"h = {value:.4f}")
+            return

@@ -1,0 +1,94 @@
+"""Compare: one sentence through several trained models, one time axis, one cursor."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import wait_for_trace
+
+from rnnstudio.gui.compare import answer_of, compare_curve, compare_models
+from rnnstudio.gui.engine_bridge import load_shipped_model
+from rnnstudio.models_index import find_model
+
+RECALL = ("recall-rnn", "recall-lstm", "recall-gru")
+
+
+def test_compare_models_reads_the_sentence_with_each_task_loss() -> None:
+    text = find_model("recall-rnn").sample
+    rows = compare_models(RECALL, text)
+    assert [row.cell for row in rows] == ["rnn", "lstm", "gru"]
+    # docs/models.md: on the sample (a 41-word gap) the RNN answers cheese, the others peanuts
+    assert [row.answer for row in rows] == ["cheese", "peanuts", "peanuts"]
+    for row in rows:
+        assert row.trace.grads.loss_name == "class"
+        relative = compare_curve(row, "dL/dh", relative=True)
+        assert relative[-1] == pytest.approx(1.0)
+        expected = np.linalg.norm(row.trace.grads.h[0, "fwd"], axis=1)
+        np.testing.assert_allclose(compare_curve(row, "dL/dh", False), expected)
+        assert compare_curve(row, "dh_T/dh_t", False).shape == (len(row.trace.tokens),)
+
+
+def test_answer_of_a_bare_cell_is_none() -> None:
+    from rnnstudio.engine.model import random_model
+
+    assert answer_of(random_model("lstm", hidden_size=4).trace("a b")) == (None, None)
+
+
+def _shown(qtbot, window):  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(window.compare.runner.finished, timeout=10_000):
+        window.show_panel("compare")
+    return window.compare
+
+
+def test_compare_panel_aligns_models_on_the_session_cursor(qtbot, window, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    session = window.session
+    text = find_model("recall-rnn").sample
+    panel = window.compare
+    assert not window.docks["compare"].isVisible() and panel.rows == []  # hidden: no work
+    wait_for_trace(qtbot, session, lambda: session.set_text(text))
+    _shown(qtbot, window)
+    assert [row.label for row in panel.models] == ["RNN", "LSTM", "GRU"]
+    assert len(panel.rows) == 3
+    for row, key in zip(panel.rows, RECALL, strict=True):
+        hidden = load_shipped_model(key).trace(text).layer(0).h
+        np.testing.assert_array_equal(row.image.image, hidden.T.astype(np.float32))
+    for model in panel.models:
+        np.testing.assert_allclose(panel.curves[model.key].yData,
+                                   compare_curve(model, "dL/dh", True), rtol=1e-9)
+    assert "cheese" in panel.answers.text() and "peanuts" in panel.answers.text()
+    session.set_cursor(4)  # "nuts"
+    assert [row.cursor.value() for row in panel.rows] == [4, 4, 4]
+    assert panel.grad_cursor.value() == 4
+    assert panel.rows[0].dim.rect().left() == pytest.approx(4.5)
+    panel.rows[1].cursor.setValue(7)  # dragging a compare cursor moves the session's
+    assert session.cursor == 7
+    assert window.export_panel("compare", tmp_path / "compare.png", 800)
+    assert window.export_panel("compare", tmp_path / "compare.svg")
+    assert (tmp_path / "compare.png").stat().st_size > 1000
+    assert "RNN h" in (tmp_path / "compare.svg").read_text()
+
+
+def test_choosing_other_models_recomputes(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    panel = _shown(qtbot, window)
+    with qtbot.waitSignal(panel.runner.finished, timeout=10_000):
+        window.session.set_compare_models(["sentiment-rnn", "sentiment-gru"])
+    assert [model.key for model in panel.models] == ["sentiment-rnn", "sentiment-gru"]
+    assert len(panel.rows) == 2 and len(panel.curves) == 2
+    with qtbot.waitSignal(window.session.error_raised, timeout=1000):
+        window.session.set_compare_models(["no-such-model"])
+    assert window.session.compare_keys == ("sentiment-rnn", "sentiment-gru")
+
+
+def test_the_latest_text_wins(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    panel = _shown(qtbot, window)
+    seen = []
+    panel.runner.finished.connect(lambda result: seen.append(result.value))
+    panel.session.text = "alice is allergic to milk"
+    panel.request()
+    panel.session.text = "tom is allergic to fish so he cannot eat the"
+    with qtbot.waitSignal(panel.runner.finished, timeout=10_000):
+        panel.request()
+    panel.runner.wait()
+    assert len(seen) == 1  # the first request was superseded, its result never shown
+    assert panel.models[0].trace.tokens[-1] == "the"
+    assert [model.answer for model in panel.models][1:] == ["sushi", "sushi"]

@@ -1,0 +1,104 @@
+"""Lessons are data: each opens the model, text, step and panels its file names."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rnnstudio.errors import RnnStudioError
+from rnnstudio.gui.lessons import load_lessons, parse_lesson
+from rnnstudio.models_index import find_model
+
+LESSONS = load_lessons()
+
+
+def test_the_six_lessons_of_the_issue_are_shipped() -> None:
+    names = [lesson.name for lesson in LESSONS]
+    assert names == ["1-long-range", "2-forget-gate", "3-sentiment-gates",
+                     "4-bidirectional", "5-gain", "6-squashing"]
+    gains = [stage.random["gain"] for stage in LESSONS[4].stages]
+    assert gains == [0.5, 2.0]
+    assert LESSONS[3].stages[0].random["bidirectional"] is True
+    for lesson in LESSONS:
+        for stage in lesson.stages:
+            assert 2 <= len(stage.notice) <= 3, lesson.name
+            if stage.model_key:
+                find_model(stage.model_key)
+
+
+def _open(qtbot, window, lesson, stage=0):  # type: ignore[no-untyped-def]
+    session = window.session
+    with qtbot.waitSignal(session.trace_changed, timeout=10_000):
+        session.open_lesson(lesson, stage)
+    session.wait()
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[lesson.name for lesson in LESSONS])
+def test_a_lesson_opens_its_model_text_step_and_panels(qtbot, window, lesson) -> None:  # type: ignore[no-untyped-def]
+    session = window.session
+    stage = lesson.stages[0]
+    window.docks["gradients"].hide()
+    window.docks["unit"].hide()
+    window.actions[f"lesson_{lesson.name}"].trigger()  # the Lessons menu
+    with qtbot.waitSignal(session.trace_changed, timeout=10_000):
+        pass
+    session.wait()
+    if stage.model_key:
+        assert session.model_key == stage.model_key
+    else:
+        spec = session.random_spec
+        for field, value in stage.random.items():
+            assert getattr(spec, field) == value
+    text = stage.sentence or find_model(stage.model_key).sample
+    assert session.text == text
+    assert window.text_input.editor.toPlainText() == text
+    tokens = session.trace.tokens
+    if isinstance(stage.step, str):
+        assert tokens[session.cursor] == stage.step
+    elif stage.step is not None:
+        assert session.cursor == stage.step % len(tokens)
+    if stage.loss:
+        assert session.loss.kind == stage.loss
+    if stage.direction:
+        assert session.direction == stage.direction
+    if stage.unit is not None:
+        assert session.unit == stage.unit
+    for panel in ("lessons", *stage.panels):
+        assert window.docks[panel].isVisible(), panel
+    if stage.compare:
+        assert session.compare_keys == stage.compare
+    shown = window.lesson_panel.text.toPlainText()
+    assert lesson.title in shown and stage.notice[0][:40] in shown
+
+
+def test_next_part_opens_the_second_stage(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    gain = next(lesson for lesson in LESSONS if lesson.name == "5-gain")
+    _open(qtbot, window, gain)
+    panel = window.lesson_panel
+    assert panel.next_button.isEnabled() and not panel.previous_button.isEnabled()
+    first = window.gradients.norms["dL/dh"]
+    with qtbot.waitSignal(window.session.trace_changed, timeout=10_000):
+        panel.next_button.click()
+    window.session.wait()
+    assert window.session.random_spec.gain == 2.0 and window.session.lesson_stage == 1
+    assert "Part 2 of 2" in panel.text.toPlainText()
+    second = window.gradients.norms["dL/dh"]
+    # what the lesson says: ~10 decades lost at gain 0.5, within ~1 decade at gain 2.0
+    assert first[-1] / first[0] > 1e8 and second[-1] / second[0] < 10
+
+
+def test_a_new_lesson_is_a_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "mine.json").write_text(json.dumps({
+        "title": "Mine", "text": "t", "model": "charlm-gru", "step": 3,
+        "panels": ["unit"], "notice": ["a", "b"]}))
+    (lesson,) = load_lessons(tmp_path)
+    assert (lesson.title, lesson.stages[0].model_key, lesson.stages[0].step) == (
+        "Mine", "charlm-gru", 3)
+
+
+def test_a_bad_lesson_names_file_and_field() -> None:
+    with pytest.raises(RnnStudioError, match="lesson bad: unknown field.*colour"):
+        parse_lesson({"title": "x", "text": "y", "model": "recall-rnn", "colour": 1}, "bad")
+    with pytest.raises(RnnStudioError, match="'model' is missing"):
+        parse_lesson({"title": "x", "text": "y"}, "bad")

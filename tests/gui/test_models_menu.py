@@ -1,0 +1,117 @@
+"""Shipped trained models in the window: default at start, the Models menu, the card."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import wait_for_trace
+
+from rnnstudio.gui.app import start
+from rnnstudio.gui.session import Session
+from rnnstudio.gui.settings import Settings
+from rnnstudio.models_index import default_model, find_model, shipped_models
+
+
+@pytest.fixture
+def first_start(qtbot):  # type: ignore[no-untyped-def]
+    """The window as a new user sees it: no settings, no arguments."""
+    session = Session()
+    window = start(session, Settings())
+    qtbot.addWidget(window)
+    window.show()
+    yield window
+    window.close()
+    session.shutdown()
+
+
+def test_first_start_shows_the_default_trained_model_on_its_sample(first_start) -> None:  # type: ignore[no-untyped-def]
+    session = first_start.session
+    entry = default_model()
+    assert session.model_key == entry.key
+    assert session.model.config.card["origin"] == "trained"
+    assert session.text == entry.sample
+    assert first_start.text_input.editor.toPlainText() == entry.sample
+    assert session.loss.kind == "class"  # its task loss, not a probe of noise
+    card = first_start.model_panel.card.text()
+    assert "held-out accuracy" in card and "100.0%" in card
+    assert "build_models.py" in card and f"--only {entry.key}" in card
+    assert first_start.model_panel.trained_box.currentData() == entry.key
+    assert first_start.actions[f"model_{entry.key}"].isChecked()
+
+
+def test_models_menu_lists_every_task_and_cell(first_start) -> None:  # type: ignore[no-untyped-def]
+    menu = first_start.actions.menus["models"]
+    assert menu.title() == "&Models"
+    titles = list(dict.fromkeys(entry.task_title for entry in shipped_models()))
+    tasks = [action.text() for action in menu.actions()]
+    assert tasks[:len(titles)] == titles
+    assert "Compare" in tasks[-1]
+    recall = menu.findChildren(type(menu))[0]
+    assert [action.text().split(" ")[0] for action in recall.actions()] == ["RNN", "LSTM", "GRU"]
+
+
+def test_a_menu_entry_opens_the_model_and_its_sample(qtbot, first_start) -> None:  # type: ignore[no-untyped-def]
+    session = first_start.session
+    wait_for_trace(qtbot, session, first_start.actions["model_recall-gru"].trigger)
+    entry = find_model("recall-gru")
+    assert session.model_key == "recall-gru"
+    assert session.model.config.recurrent.cell == "gru"
+    assert session.trace.tokens == entry.sample.split()
+    assert first_start.text_input.editor.toPlainText() == entry.sample
+    assert [row.name for row in first_start.heatmaps.rows] == ["h", "r", "z", "n"]
+    assert first_start.actions["model_recall-gru"].isChecked()
+    assert not first_start.actions[f"model_{default_model().key}"].isChecked()
+    assert "by gap: 5: 1.00" in first_start.model_panel.card.text()
+    assert "Recall across a gap (GRU)" in first_start.windowTitle()
+
+
+def test_the_model_dock_list_opens_a_model(qtbot, first_start) -> None:  # type: ignore[no-untyped-def]
+    box = first_start.model_panel.trained_box
+    index = box.findData("adding-rnn")
+    assert box.itemText(index - 1) == find_model("adding-rnn").task_title  # its header
+    wait_for_trace(qtbot, first_start.session, lambda: box.activated.emit(index))
+    assert first_start.session.model_key == "adding-rnn"
+    assert box.currentData() == "adding-rnn"
+
+
+def test_the_last_model_is_opened_again(qtbot, first_start) -> None:  # type: ignore[no-untyped-def]
+    wait_for_trace(qtbot, first_start.session,
+                   first_start.actions["model_brackets-lstm"].trigger)
+    first_start.close()
+    assert Settings().last_model == "shipped:brackets-lstm"
+    session = Session()
+    second = start(session, Settings())
+    qtbot.addWidget(second)
+    try:
+        assert session.model_key == "brackets-lstm"
+        assert session.text == find_model("brackets-lstm").sample
+    finally:
+        second.close()
+        session.shutdown()
+
+
+def test_a_random_model_is_remembered_as_random(qtbot) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings()
+    settings.last_model = "random"
+    session = Session()
+    window = start(session, settings, text="one two three")
+    qtbot.addWidget(window)
+    try:
+        assert session.model_key is None and session.model_source.startswith("random")
+        assert window.model_panel.card.text() == ""
+        assert window.model_choice() == "random"
+    finally:
+        window.close()
+        session.shutdown()
+
+
+def test_a_model_file_from_an_older_release_is_still_opened(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from rnnstudio.gui.app import initial_choice
+
+    settings = Settings()
+    path = tmp_path / "mine.safetensors"
+    path.write_bytes(b"")
+    settings.last_model_path = str(path)  # what releases before shipped models saved
+    assert initial_choice(settings, None) == (default_model().key, str(path))
+    settings.last_model = f"file:{tmp_path / 'gone.safetensors'}"
+    assert initial_choice(settings, None) == (default_model().key, None)
+    assert initial_choice(settings, "given.pt") == (default_model().key, "given.pt")
