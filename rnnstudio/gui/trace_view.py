@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..engine.config import GATE_DESCRIPTIONS
+from ..engine.trace import row_norms
 
 #: Colour maps: sequential and colour-blind safe for 0..1, diverging for signed values.
 GATE_COLORMAP = "cividis"
@@ -146,11 +147,11 @@ def gradient_norms(trace: Any, layer: int, direction: str) -> dict[str, np.ndarr
     key = (layer, direction)
     norms: dict[str, np.ndarray] = {}
     if key in grads.h:
-        norms["dL/dh"] = np.linalg.norm(np.asarray(grads.h[key], dtype=np.float64), axis=1)
+        norms["dL/dh"] = row_norms(np.asarray(grads.h[key], dtype=np.float64))
     if grads.c and key in grads.c:
-        norms["dL/dc"] = np.linalg.norm(np.asarray(grads.c[key], dtype=np.float64), axis=1)
+        norms["dL/dc"] = row_norms(np.asarray(grads.c[key], dtype=np.float64))
     if grads.x is not None:
-        norms["dL/dx"] = np.linalg.norm(np.asarray(grads.x, dtype=np.float64), axis=1)
+        norms["dL/dx"] = row_norms(np.asarray(grads.x, dtype=np.float64))
     if grads.jacobian and key in grads.jacobian:
         norms["dh_T/dh_t"] = np.asarray(grads.jacobian[key], dtype=np.float64)
     return norms
@@ -171,7 +172,7 @@ def saliency(trace: Any) -> np.ndarray | None:
     """||dL/dx_t|| scaled to 0..1 per trace, or None without gradients."""
     if trace.grads is None or trace.grads.x is None:
         return None
-    norm = np.linalg.norm(np.asarray(trace.grads.x, dtype=np.float64), axis=1)
+    norm = row_norms(np.asarray(trace.grads.x, dtype=np.float64))
     norm[~np.isfinite(norm)] = 0.0
     largest = norm.max() if norm.size else 0.0
     return norm / largest if largest > 0 else np.zeros_like(norm)
