@@ -95,6 +95,7 @@ def _window(app: QApplication, text: str, hidden: int, layers: int):  # type: ig
 
     settings = Settings()
     settings.random_spec = RandomModelSpec(hidden_size=hidden, num_layers=layers)
+    settings.last_model = "random"  # not the trained default: the sizes above are measured
     session = Session()
     window = start(session, settings, text=text)
     window.resize(1600, 1000)

@@ -35,7 +35,9 @@ class HeatmapRow:
         self.plot.getAxis("left").setWidth(64)
         # No tick per unit: 6 axes x 256 tiny ticks cost several ms on every paint.
         self.plot.getAxis("left").setStyle(maxTickLevel=1)
-        self.image = pg.ImageItem(axisOrder="row-major")
+        # autoDownsample: a 512 x 2000 heatmap shown in ~150 x 1400 pixels is reduced to
+        # the screen before the colour lookup, which is what a redraw spends its time on.
+        self.image = pg.ImageItem(axisOrder="row-major", autoDownsample=True)
         self.plot.addItem(self.image)
         self.dim = QGraphicsRectItem()
         self.dim.setBrush(pg.mkBrush(dim_color()))
