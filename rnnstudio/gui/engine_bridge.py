@@ -150,9 +150,9 @@ def trace_text(model: Any, text: str, loss: LossChoice, should_stop: Any = None,
 
 #: Seconds per step x H^2 x seed, measured here for an LSTM with T = 200, H = 256: 8e-11
 #: (0.28 s) for a float32 model, whose adjoints run in float32, 1.9e-10 (0.65 s) for a
-#: float64 one; twice the latter leaves room for a busy machine. Only used to decide
+#: float64 one; 2.5e-10 leaves some room for a busy machine. Only used to decide
 #: whether to start that work unasked.
-_JACOBIAN_SECONDS_PER_UNIT = 4e-10
+_JACOBIAN_SECONDS_PER_UNIT = 2.5e-10
 
 
 def jacobian_cost_seconds(model: Any, steps: int) -> float:
