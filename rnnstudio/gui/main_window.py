@@ -130,6 +130,9 @@ class MainWindow(WindowDialogs, QMainWindow):
         input_layout.addWidget(self.token_strip, 1)
         self._dock("input", "Input", input_widget, area.LeftDockWidgetArea)
         self._dock("model", "Model", self.model_panel, area.LeftDockWidgetArea)
+        # Below ~320 px the bar charts and the equations (one line each) stop being
+        # legible; on a narrow screen the heatmaps give way instead.
+        self.step_view.setMinimumWidth(320)
         self._dock("step", "This step", self.step_view, area.RightDockWidgetArea)
         # Side columns run full height, so the gradients sit right under the heatmaps and
         # share their time axis visually.
