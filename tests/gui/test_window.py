@@ -61,7 +61,7 @@ def test_stepping_moves_the_cursor_and_the_step_bars(qtbot, window) -> None:  # 
     qtbot.keyClick(window, Qt.Key.Key_End)
     assert session.cursor == 5 and window.transport.slider.value() == 5
     window.transport.slider.setValue(1)
-    assert session.cursor == 1 and window.gradients.cursor.value() == 1
+    assert session.cursor == 1 and window.gradients.cursor_line.value() == 1
 
 
 def test_gradient_curves_equal_the_engine_norms(qtbot, window) -> None:  # type: ignore[no-untyped-def]

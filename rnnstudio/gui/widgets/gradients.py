@@ -83,8 +83,8 @@ class GradientPanel(QWidget):
         self.plot.getViewBox().setMouseEnabled(x=True, y=False)
         self.legend = self.plot.addLegend(offset=(10, 5), labelTextSize="8pt", colCount=5,
                                           brush=legend_brush())
-        self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=cursor_pen())
-        self.plot.addItem(self.cursor, ignoreBounds=True)
+        self.cursor_line = pg.InfiniteLine(angle=90, movable=False, pen=cursor_pen())
+        self.plot.addItem(self.cursor_line, ignoreBounds=True)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.vanished = self.plot.plot(pen=None, symbol="x", symbolSize=10,
                                        symbolPen=pg.mkPen(text_color(), width=1.5),
@@ -120,7 +120,7 @@ class GradientPanel(QWidget):
         session.trace_changed.connect(self.refresh)
         session.gradients_changed.connect(self.refresh)
         session.view_changed.connect(lambda *_: self.refresh())
-        session.cursor_changed.connect(self.cursor.setPos)
+        session.cursor_changed.connect(self.cursor_line.setPos)
         session.loss_changed.connect(self._sync_loss_box)
         if session.model is not None:
             self._on_model_changed(session.model)
@@ -184,7 +184,7 @@ class GradientPanel(QWidget):
         self.token_axis.set_tokens(trace.tokens)
         self.plot.setXRange(-0.5, len(trace.tokens) - 0.5, padding=0)
         self._fit_decades()
-        self.cursor.setPos(self.session.cursor)
+        self.cursor_line.setPos(self.session.cursor)
         self._offer_jacobian()
         if trace.grads is not None:
             self.plot.setTitle(f"gradients of L = {trace.grads.loss_name} "

@@ -57,13 +57,13 @@ class _ChipCanvas(QWidget):
         for index, rect in enumerate(self.chip_rects):
             if not rect.intersects(event.rect()):
                 continue
-            future = index > strip.cursor
+            future = index > strip.current_step
             fill = QColor(palette.base().color())
             if strip.saliency is not None:
                 alpha = int(40 + 200 * float(strip.saliency[index]))
                 fill = QColor(*_SALIENCY_RGB, alpha)
             painter.setBrush(fill)
-            current = index == strip.cursor
+            current = index == strip.current_step
             border = QColor(CURSOR_COLOR) if current else palette.mid().color()
             if index in strip.unknown:
                 border = _UNKNOWN_COLOR
@@ -98,7 +98,7 @@ class TokenStrip(QScrollArea):
         self.session = session
         self.tokens: list[str] = []
         self.unknown: set[int] = set()
-        self.cursor = 0
+        self.current_step = 0
         self.saliency: np.ndarray | None = None
         self.saliency_shown = False
         self.canvas = _ChipCanvas(self)
@@ -138,13 +138,13 @@ class TokenStrip(QScrollArea):
     def _on_trace_changed(self, trace: Any) -> None:
         self.tokens = list(trace.tokens)
         self.unknown = set(getattr(trace, "unknown", []) or [])
-        self.cursor = self.session.cursor
+        self.current_step = self.session.cursor
         self.set_saliency_shown(self.saliency_shown)
         self.canvas.relayout(self.viewport().width())
 
     def _on_cursor_changed(self, step: int) -> None:
-        old = self.cursor
-        self.cursor = step
+        old = self.current_step
+        self.current_step = step
         rects = self.canvas.chip_rects
         if 0 <= step < len(rects):
             self.ensureVisible(rects[step].center().x(), rects[step].center().y(), 0, 12)

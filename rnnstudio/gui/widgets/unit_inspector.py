@@ -38,8 +38,8 @@ class UnitInspector(QWidget):
         self.plot.getViewBox().setMouseEnabled(x=True, y=False)
         self.legend = self.plot.addLegend(offset=(10, 5), labelTextSize="8pt",
                                           colCount=6, brush=legend_brush())
-        self.cursor = pg.InfiniteLine(angle=90, pen=cursor_pen())
-        self.plot.addItem(self.cursor, ignoreBounds=True)
+        self.cursor_line = pg.InfiniteLine(angle=90, pen=cursor_pen())
+        self.plot.addItem(self.cursor_line, ignoreBounds=True)
         self.plot.addItem(self.zero_line, ignoreBounds=True)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.hover_label = hover_label("Hover the plot for the values at a step")
@@ -51,7 +51,7 @@ class UnitInspector(QWidget):
         session.trace_changed.connect(self.refresh)
         session.view_changed.connect(lambda *_: self.refresh())
         session.unit_changed.connect(lambda *_: self.refresh())
-        session.cursor_changed.connect(self.cursor.setPos)
+        session.cursor_changed.connect(self.cursor_line.setPos)
         if session.trace is not None:
             self.refresh()
 
@@ -74,7 +74,7 @@ class UnitInspector(QWidget):
         if names != list(self.curves):
             self.plot.clear()
             self.legend.clear()
-            self.plot.addItem(self.cursor, ignoreBounds=True)
+            self.plot.addItem(self.cursor_line, ignoreBounds=True)
             self.plot.addItem(self.zero_line, ignoreBounds=True)
             self.curves = {}
             for name in names:
@@ -91,4 +91,4 @@ class UnitInspector(QWidget):
         self.plot.setXRange(-0.5, len(trace.tokens) - 0.5, padding=0)
         self.plot.setTitle(f"unit {session.unit} over time · layer {session.layer} "
                            f"{session.direction}", size="9pt")
-        self.cursor.setPos(session.cursor)
+        self.cursor_line.setPos(session.cursor)
