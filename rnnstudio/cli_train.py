@@ -11,12 +11,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from .engine.training import HELD_OUT_BATCH as EVAL_BATCH
+from .engine.training import HELD_OUT_SEED as EVAL_SEED
 from .errors import ConfigError
 
-#: Held-out data for the card: a seed no training run uses (as packaging/build_models.py).
-EVAL_SEED = 7_000_001
 EVAL_EXAMPLES = 2048
-EVAL_BATCH = 32
 
 TRAIN_HELP = "train a model on a generated task and save it with a model card"
 MODELS_HELP = "list the trained models that ship with RNN Studio"

@@ -25,6 +25,10 @@ from .tasks import Batch, Task, make_task
 from .tokenizers import Tokenizer
 
 OPTIMIZERS = ("adam", "sgd")
+#: Held-out data for model cards: a seed no training run draws from, and small batches so
+#: each batch's own length and shape choices mix fairly (rnnstudio train, build_models).
+HELD_OUT_SEED = 7_000_001
+HELD_OUT_BATCH = 32
 
 
 @dataclass(frozen=True)
