@@ -18,6 +18,21 @@ ProgressCallback = Callable[[int, int], None]
 STOP_INTERVAL = 64
 
 
+#: Start of the recurrent matrices, in bytes: OpenBLAS's sgemv reads a 64-byte aligned
+#: 512 x 2048 matrix 5-10 % faster than one at NumPy's default for large arrays (16 bytes
+#: past a page boundary); see the README, Performance.
+ALIGNMENT = 64
+
+
+def aligned(array: np.ndarray) -> np.ndarray:
+    """A C-contiguous copy of ``array`` whose data starts on an :data:`ALIGNMENT` boundary."""
+    raw = np.empty(array.nbytes + ALIGNMENT, dtype=np.uint8)
+    start = -raw.ctypes.data % ALIGNMENT
+    copy = raw[start : start + array.nbytes].view(array.dtype).reshape(array.shape)
+    copy[...] = array
+    return copy
+
+
 def check_stop(should_stop: StopCheck | None, step: int) -> None:
     if should_stop is not None and step % STOP_INTERVAL == 0 and should_stop():
         raise Cancelled("stopped before the work finished")
@@ -70,10 +85,10 @@ def prepare_rows(
     return Rows(
         order=order,
         weight_ih_t=np.ascontiguousarray((weight_ih * scale[:, None]).T),
-        weight_hh_t=np.ascontiguousarray((weight_hh * scale[:, None]).T),
+        weight_hh_t=aligned((weight_hh * scale[:, None]).T),
         bias=bias,
         weight_ih=weight_ih,
-        weight_hh=weight_hh,
+        weight_hh=aligned(weight_hh),
         has_bias=bias is not None,
     )
 

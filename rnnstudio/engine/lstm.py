@@ -14,7 +14,8 @@ Shapes are time-major: x (T, B, I), h (T, B, H_out), c and gates (T, B, H).
 Speed: inside the loop the gates are kept in the order i, f, o, g, and the sigmoid rows of
 the forward weights are pre-multiplied by 0.5 (exact in binary floating point), so one
 ``tanh`` over all 4H pre-activations plus ``*0.5 + 0.5`` on the first 3H gives every gate:
-sigmoid(a) = 0.5 * tanh(a / 2) + 0.5. That is 10 NumPy calls per step.
+sigmoid(a) = 0.5 * tanh(a / 2) + 0.5. That is 10 NumPy calls per step, on fixed views of
+one scratch row (see :meth:`LstmLayer.forward`).
 """
 
 from __future__ import annotations
@@ -75,38 +76,49 @@ class LstmLayer:
         c0: np.ndarray,
         should_stop: StopCheck | None = None,
     ) -> LstmCache:
+        """Run the recurrence; every step works in one scratch row, then copies it out.
+
+        The scratch row is ``[i f o g | c | tanh(c) | (m) | h]``: fixed views of it are the
+        operands of every call, so a step makes no array views, and with c next to g one
+        multiply gives both ``i*g`` and ``f*c_prev``. The record (T, B, width) has the
+        same layout and the cache's arrays are views of it.
+        """
         steps, batch, _ = x.shape
-        size = self.hidden_size
-        gates = self.rows.input_projection(x)
-        cell = np.empty((steps, batch, size), dtype=gates.dtype)
-        tanh_cell = np.empty_like(cell)
-        hidden = np.empty((steps, batch, self.output_size), dtype=gates.dtype)
-        unprojected = np.empty_like(cell) if self._weight_hr_t is not None else hidden
-        recurrent = np.empty((batch, 4 * size), dtype=gates.dtype)
-        product = np.empty((batch, size), dtype=gates.dtype)
+        size, out_size = self.hidden_size, self.output_size
+        projected = self.rows.input_projection(x)
         w_hh, w_hr = self.rows.weight_hh_t, self._weight_hr_t
-        sigmoids = gates[..., : 3 * size]
-        in_gate, forget = gates[..., :size], gates[..., size : 2 * size]
-        out_gate, candidate = gates[..., 2 * size : 3 * size], gates[..., 3 * size :]
-        h_prev, c_prev = h0, c0
-        loop = zip(gates, sigmoids, in_gate, forget, out_gate, candidate,
-                   cell, tanh_cell, unprojected, hidden, strict=True)
-        for t, (a, s, i, f, o, g, c, tc, m, h) in enumerate(loop):
-            np.dot(h_prev, w_hh, out=recurrent)
-            a += recurrent
-            np.tanh(a, out=a)
-            s *= 0.5
-            s += 0.5
-            np.multiply(f, c_prev, out=c)
-            np.multiply(i, g, out=product)
-            c += product
-            np.tanh(c, out=tc)
-            np.multiply(o, tc, out=m)
+        width = (6 if w_hr is None else 7) * size + out_size
+        record = np.empty((steps, batch, width), dtype=projected.dtype)
+        row = np.empty((batch, width), dtype=projected.dtype)
+        cell, tanh_cell = slice(4 * size, 5 * size), slice(5 * size, 6 * size)
+        unprojected = slice(6 * size, 7 * size) if w_hr is not None else slice(6 * size, None)
+        hidden = slice(width - out_size, width)
+        row[:, cell], row[:, hidden] = c0, h0
+        pre, sigmoids, c, tc, m, h = (row[:, :4 * size], row[:, :3 * size], row[:, cell],
+                                      row[:, tanh_cell], row[:, unprojected], row[:, hidden])
+        in_forget, candidate_cell = row[:, :2 * size], row[:, 3 * size : 5 * size]
+        out_gate = row[:, 2 * size : 3 * size]
+        recurrent = np.empty((batch, 4 * size), dtype=projected.dtype)
+        products = np.empty((batch, 2 * size), dtype=projected.dtype)
+        in_candidate, forget_cell = products[:, :size], products[:, size:]
+        half = np.array(0.5, dtype=projected.dtype)  # a 0-d operand costs less than a float
+        dot, add, multiply, tanh, copyto = np.dot, np.add, np.multiply, np.tanh, np.copyto
+        for t, (a, out) in enumerate(zip(projected, record, strict=True)):
+            dot(h, w_hh, out=recurrent)
+            add(a, recurrent, out=pre)
+            tanh(pre, out=pre)
+            multiply(sigmoids, half, out=sigmoids)
+            add(sigmoids, half, out=sigmoids)
+            multiply(in_forget, candidate_cell, out=products)
+            add(in_candidate, forget_cell, out=c)
+            tanh(c, out=tc)
+            multiply(out_gate, tc, out=m)
             if w_hr is not None:
-                np.dot(m, w_hr, out=h)
-            h_prev, c_prev = h, c
+                dot(m, w_hr, out=h)
+            copyto(out, row)
             check_stop(should_stop, t)
-        return LstmCache(x, h0, c0, gates, cell, tanh_cell, hidden, unprojected)
+        return LstmCache(x, h0, c0, record[..., : 4 * size], record[..., cell],
+                         record[..., tanh_cell], record[..., hidden], record[..., unprojected])
 
     # --------------------------------------------------------------- backward
     def backward(

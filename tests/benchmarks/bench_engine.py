@@ -5,10 +5,12 @@
 
 Every figure is microseconds per time step (batch 1, float32 forward, float64 gradients
 for RNN Studio as in the app; torch's autograd reference runs in float32, its own best),
-the median over ``--repeats`` runs. References:
+the median over ``--repeats`` runs, all workloads of one row timed round-robin.
+References:
 
 * ``bare matvec``: a NumPy loop doing only the recurrent product ``h @ W_hh^T`` per step,
-  the floor for any step-by-step recurrence.
+  the floor for any step-by-step recurrence (on a 64-byte aligned copy, as the engine
+  uses, its fastest).
 * ``tutorial``: the textbook NumPy LSTM step (concatenate [h, x], one matmul per gate,
   sigmoid as 1 / (1 + exp(-a)), gates recorded into lists).
 * ``torch tracer``: the fastest recording forward written with torch ops we found:
@@ -21,6 +23,7 @@ the median over ``--repeats`` runs. References:
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import platform
 import statistics
@@ -33,6 +36,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 from rnnstudio.engine import random_model  # noqa: E402
+from rnnstudio.engine.layer import aligned  # noqa: E402
 
 try:
     import torch
@@ -40,18 +44,30 @@ except ImportError:  # the references that need torch are reported as "n/a"
     torch = None
 
 
-def median_seconds(work: Callable[[], object], repeats: int) -> float:
-    work()  # warm-up: allocations, BLAS thread pools, lazy layer preparation
-    times = []
+def interleaved_medians(work: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Median seconds of each workload, timed round-robin (one run of each, ``repeats``
+    times), so that a slow spell on this shared machine (its L3 cache and memory bandwidth
+    are shared with other tenants) lands on every workload alike rather than on one.
+
+    Every timed run follows an untimed run of the same workload: right after another
+    workload has freed a lot of memory (torch's autograd graph), the next one's first
+    allocations page-fault, which cost the LSTM forward 1.4 us a step at H = 32 here.
+    Garbage collection is off while timing, as in timeit.
+    """
+    times: dict[str, list[float]] = {name: [] for name in work}
     for _ in range(repeats):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, run in work.items():
+            run()
+            gc.disable()
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+            gc.enable()
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def bare_matvec(weight_hh: np.ndarray, steps: int) -> Callable[[], object]:
-    w_t = np.ascontiguousarray(weight_hh.T)
+    w_t = aligned(np.ascontiguousarray(weight_hh.T))
     h = np.zeros((1, weight_hh.shape[1]), dtype=weight_hh.dtype)
     out = np.empty((1, weight_hh.shape[0]), dtype=weight_hh.dtype)
 
@@ -167,24 +183,21 @@ def measure(
     def forward_backward() -> object:
         return stack.backward(stack.forward(x[:, None, :], model.dtype), seed)
 
-    per_step = 1e6 / steps
-    row = {
-        "forward": median_seconds(forward, repeats) * per_step,
-        "forward+bptt": median_seconds(forward_backward, repeats) * per_step,
-        "jacobian": median_seconds(lambda: stack.jacobian_norms(cache), max(1, repeats // 2))
-        * per_step,
-        "matvec": median_seconds(bare_matvec(model.params["rnn.weight_hh_l0"], steps), repeats)
-        * per_step,
+    work: dict[str, Callable[[], object]] = {
+        "forward": forward,
+        "forward+bptt": forward_backward,
+        "matvec": bare_matvec(model.params["rnn.weight_hh_l0"], steps),
     }
     if cell == "lstm":
         params = dict(model.params)
-        row["tutorial"] = median_seconds(tutorial_lstm(params, x), repeats) * per_step
+        work["tutorial"] = tutorial_lstm(params, x)
         if torch is not None:
-            row["torch tracer"] = median_seconds(torch_tracer(params, x), repeats) * per_step
-            row["torch autograd"] = (
-                median_seconds(torch_autograd(params, x), repeats) * per_step
-            )
-    return row
+            work["torch tracer"] = torch_tracer(params, x)
+            work["torch autograd"] = torch_autograd(params, x)
+    row = interleaved_medians(work, repeats)
+    row.update(interleaved_medians(
+        {"jacobian": lambda: stack.jacobian_norms(cache)}, max(1, repeats // 2)))
+    return {name: seconds * 1e6 / steps for name, seconds in row.items()}
 
 
 def main() -> None:
