@@ -24,7 +24,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # one thread: reproducible sums, fair on shared CPUs
 
 from rnnstudio.engine.model import Model  # noqa: E402
-from rnnstudio.engine.tasks import TASKS, make_task  # noqa: E402
+from rnnstudio.engine.tasks import TASKS, make_task, span_starts  # noqa: E402
 from rnnstudio.engine.training import (  # noqa: E402
     HELD_OUT_BATCH,
     HELD_OUT_SEED,
@@ -84,6 +84,14 @@ TASK_SETTINGS: dict[str, dict[str, Any]] = {
         "sample": "the cat sat on the mat . a bird ran to the park .",
         "metric": "next-character accuracy",
     },
+    "idioms": {
+        # Bidirectional: the word that decides "under" comes two words later, so a
+        # forward-only tagger is at chance there (card: held_out_at_phrase_start).
+        "train": {"steps": 400, "bidirectional": True},
+        "title": "Idioms (bidirectional tagger)",
+        "sample": "i was feeling under the weather today",
+        "metric": "tagging accuracy over every word (idiom, literal, other)",
+    },
 }
 
 
@@ -120,6 +128,9 @@ def carded(model: Model, config: TrainConfig, accuracy: float) -> Model:
         "eval": {"seed": EVAL_SEED, "examples": EVAL_EXAMPLES, "batch_size": EVAL_BATCH},
         "seed": config.seed,
         **({"held_out_by_gap": accuracy_by_gap(model)} if config.task == "recall" else {}),
+        **({"held_out_at_phrase_start": round(evaluate(
+            model, make_task("idioms"), EVAL_EXAMPLES, EVAL_SEED, EVAL_BATCH, span_starts), 4)}
+           if config.task == "idioms" else {}),
         "command": command_for(config.task, config.cell),
     }
     return Model(replace(model.config, card=card), model.params, source=model.source)
@@ -150,6 +161,9 @@ def build_one(task: str, cell: str, out: Path) -> dict[str, Any]:
     if "held_out_by_gap" in card:
         entry["by_gap"] = card["held_out_by_gap"]
         print(f"  accuracy by gap: {card['held_out_by_gap']}", flush=True)
+    if "held_out_at_phrase_start" in card:
+        entry["at_phrase_start"] = card["held_out_at_phrase_start"]
+        print(f"  at the first word of a phrase: {entry['at_phrase_start']}", flush=True)
     return entry
 
 

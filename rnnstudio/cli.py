@@ -86,8 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("--out", required=True, metavar="FILE",
                        help="trace file: .npz, .csv or .json (written atomically)")
     trace.add_argument("--loss", default="default",
-                       help="last-output-sum, probe:STEP:UNIT, class[:LABEL], next-token or "
-                       "none (default: the model's task loss, else last-output-sum)")
+                       help="last-output-sum, probe:STEP:UNIT, class[:LABEL], tag[:STEP[:LABEL]], "
+                       "next-token or none (default: the model's task loss, else "
+                       "last-output-sum)")
     trace.add_argument("--grad-dtype", choices=("float64", "float32"), default="float64",
                        help="precision of the gradients (default float64: float32 underflows)")
     trace.add_argument("--no-jacobian", action="store_true",

@@ -4,7 +4,8 @@ A loss reads the forward results and returns its value and the *direct* gradient
 on states or logits; the stack turns those into total derivatives through time.
 
 String forms (``parse_loss``): ``last-output-sum``, ``probe:STEP:UNIT[:h|c[:LAYER[:fwd|bwd]]]``,
-``class[:LABEL]`` (no label: the predicted class), ``next-token``.
+``class[:LABEL]`` (no label: the predicted class), ``tag[:STEP[:LABEL]]`` (a tagger's
+tags, every step or one), ``next-token``.
 """
 
 from __future__ import annotations
@@ -127,18 +128,59 @@ class ClassCrossEntropy:
         log_probs = _log_softmax(logits[-1])  # (B, C)
         if self.target is None:
             target = log_probs.argmax(axis=-1)
-        elif isinstance(self.target, str):
-            if self.target not in inputs.labels:
-                raise ConfigError(f"unknown class {self.target!r}: the model's classes are "
-                                  f"{', '.join(inputs.labels)}")
-            target = np.full(log_probs.shape[0], inputs.labels.index(self.target))
         else:
-            target = np.full(log_probs.shape[0], _index(self.target, logits.shape[-1], "class"))
+            target = np.full(log_probs.shape[0], _target_index(self.target, inputs.labels,
+                                                               logits.shape[-1], "class"))
         rows = np.arange(log_probs.shape[0])
         grad = np.zeros_like(logits)
         grad[-1] = np.exp(log_probs)
         grad[-1, rows, target] -= 1.0
         return LossSeeds(float(-log_probs[rows, target].sum()), logits=grad)
+
+
+def _target_index(target: int | str, labels: tuple[str, ...], classes: int, what: str) -> int:
+    """A label's index from its name or index; ``what`` ("class", "tag") names it."""
+    if isinstance(target, str):
+        if target not in labels:
+            raise ConfigError(f"unknown {what} {target!r}: the model's labels are "
+                              f"{', '.join(labels)}")
+        return labels.index(target)
+    return _index(target, classes, what)
+
+
+@dataclass(frozen=True)
+class TagCrossEntropy:
+    """Cross-entropy of a tagger's tag at one step (``step``), or the mean over every step
+    (``step`` None). ``target`` None means the predicted tag, so the gradients show what
+    the model's own decision at that step rests on (for a bidirectional tagger, later
+    words too)."""
+
+    step: int | None = None
+    target: int | str | None = None
+
+    @property
+    def name(self) -> str:
+        parts = ["tag"] + ([] if self.step is None else [str(self.step)])
+        return ":".join(parts + ([] if self.target is None else [str(self.target)]))
+
+    def seeds(self, inputs: LossInputs, dtype: np.dtype) -> LossSeeds:
+        logits = _require_logits(inputs, "tag").astype(dtype)
+        steps, batch, classes = logits.shape
+        chosen = (np.arange(steps) if self.step is None
+                  else np.array([_index(self.step, steps, "tag step")]))
+        log_probs = _log_softmax(logits[chosen])  # (S, B, C)
+        if self.target is None:
+            target = log_probs.argmax(axis=-1)
+        else:
+            target = np.full(log_probs.shape[:2], _target_index(self.target, inputs.labels,
+                                                                classes, "tag"))
+        rows, columns = np.arange(len(chosen))[:, None], np.arange(batch)[None, :]
+        count = len(chosen) * batch
+        grad = np.zeros_like(logits)
+        grad[chosen] = np.exp(log_probs)
+        grad[chosen[:, None], columns, target] -= 1.0
+        grad /= count
+        return LossSeeds(float(-log_probs[rows, columns, target].sum() / count), logits=grad)
 
 
 @dataclass(frozen=True)
@@ -180,8 +222,10 @@ def parse_loss(text: str) -> Any:
         if name == "class" and len(parts) <= 1:
             if not parts:
                 return ClassCrossEntropy()
-            label = parts[0]
-            return ClassCrossEntropy(int(label) if label.lstrip("-").isdigit() else label)
+            return ClassCrossEntropy(_label(parts[0]))
+        if name == "tag" and len(parts) <= 2:
+            step = int(parts[0]) if parts else None
+            return TagCrossEntropy(step, _label(parts[1]) if len(parts) > 1 else None)
         if name == "probe" and 2 <= len(parts) <= 5:
             quantity = parts[2] if len(parts) > 2 else "h"
             if quantity not in ("h", "c"):
@@ -195,5 +239,10 @@ def parse_loss(text: str) -> Any:
         pass
     raise ConfigError(
         f"unknown loss {text!r}: use last-output-sum, probe:STEP:UNIT[:h|c[:LAYER[:fwd|bwd]]], "
-        "class[:LABEL] or next-token"
+        "class[:LABEL], tag[:STEP[:LABEL]] or next-token"
     )
+
+
+def _label(text: str) -> int | str:
+    """A label given by index ("2") or by name ("idiom")."""
+    return int(text) if text.lstrip("-").isdigit() else text

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 #: float32 activations plus float64 gradients; longer texts get a clear message.
 MAX_TOKENS = 20_000
 EMBEDDINGS = ("table", "hashed")
-TASKS = (None, "classify", "next-token")
+TASKS = (None, "classify", "tag", "next-token")
 DTYPES = ("float32", "float64")
 
 
@@ -48,20 +48,21 @@ class ModelConfig:
         if self.embedding not in EMBEDDINGS:
             raise ConfigError(f"unknown embedding {self.embedding!r}: use 'table' or 'hashed'")
         if self.task not in TASKS:
-            raise ConfigError(f"unknown task {self.task!r}: use classify or next-token")
+            raise ConfigError(f"unknown task {self.task!r}: use classify, tag or next-token")
         if self.dtype not in DTYPES:
             raise ConfigError(f"unknown dtype {self.dtype!r}: use float32 or float64")
         if self.embedding == "table" and self.tokenizer.open:
             raise ConfigError("an embedding table needs a tokenizer with a vocabulary")
-        if self.task == "classify" and not self.labels:
-            raise ConfigError("a classifier needs its class labels")
+        if self.task in ("classify", "tag") and not self.labels:
+            raise ConfigError(f"a {'classifier' if self.task == 'classify' else 'tagger'} "
+                              "needs its labels")
         if self.task == "next-token" and self.tokenizer.open:
             raise ConfigError("a next-token model needs a tokenizer with a vocabulary")
         object.__setattr__(self, "labels", tuple(self.labels))
 
     @property
     def head_size(self) -> int:
-        if self.task == "classify":
+        if self.task in ("classify", "tag"):
             return len(self.labels)
         if self.task == "next-token":
             assert self.tokenizer.vocabulary is not None
@@ -201,9 +202,8 @@ class Model:
         return self.stack.initial_states(1, self.dtype, given.get("h0"), given.get("c0"))
 
     def default_loss(self) -> str:
-        return {None: "last-output-sum", "classify": "class", "next-token": "next-token"}[
-            self.config.task
-        ]
+        return {None: "last-output-sum", "classify": "class", "tag": "tag",
+                "next-token": "next-token"}[self.config.task]
 
     def trace(
         self,

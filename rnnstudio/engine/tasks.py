@@ -9,6 +9,10 @@ sequences of one length, so training is batched without padding.
 * ``brackets``: is a string of ( and ) balanced? (characters; needs counting).
 * ``adding``: digits, two of them marked by "+"; the answer is the sum of the two.
 * ``charlm``: next character of text generated from a small sentence grammar.
+* ``idioms``: tag every word as part of an idiom, of the same words used literally, or
+  neither: "feeling under the weather" vs "feeling under the table". The word that
+  decides comes after the ambiguous ones, so only a model that reads the future (a
+  bidirectional one) can tag "under" right.
 """
 
 from __future__ import annotations
@@ -35,7 +39,8 @@ FILLER = tuple(
 @dataclass(frozen=True)
 class Batch:
     """``tokens[b]`` are the B sequences (same length); ``targets`` (B,) class indices
-    for a classification task, None for next-token tasks."""
+    for a classification task, (T, B) tag indices for a tagging task, None for
+    next-token tasks."""
 
     tokens: list[list[str]]
     targets: np.ndarray | None
@@ -43,7 +48,7 @@ class Batch:
 
 class Task(Protocol):
     name: str
-    kind: str  # "classify" or "next-token"
+    kind: str  # "classify", "tag" or "next-token"
     tokenizer: str  # "word" or "char"
 
     @property
@@ -286,9 +291,81 @@ class CharLanguageTask:
         return self
 
 
+#: Idioms and literal uses of the same words: (first word, idiom's last word, literal last
+#: words). Every phrase is "<first> the <last>", so "<first> the" is ambiguous until the
+#: last word arrives; "under the weather" is the lesson's example.
+IDIOMS = (
+    ("under", "weather", ("table", "bed", "bridge", "stairs")),
+    ("over", "moon", ("wall", "fence", "river", "roof")),
+    ("spill", "beans", ("milk", "tea", "soup", "paint")),
+    ("break", "ice", ("glass", "window", "plate", "vase")),
+    ("hit", "sack", ("ball", "drum", "bell", "door")),
+    ("jump", "gun", ("puddle", "rope", "stream", "gate")),
+)
+PREPOSITIONS = ("under", "over")
+#: What comes before a phrase, by length in words; drawn independently of the tag, so the
+#: words before "under" say nothing about which "under" it is.
+BEFORE_STATE = {2: ("i was", "she was", "we were", "tom felt", "they were"),
+                3: ("i was feeling", "my sister was", "she felt a", "we were all"),
+                4: ("i have been feeling", "my little brother was", "by noon she was")}
+BEFORE_ACTION = {2: ("i will", "she did", "we must", "they did", "please don't"),
+                 3: ("i had to", "she tried to", "we did not", "tom refused to"),
+                 4: ("my dad had to", "she was about to", "we all wanted to")}
+AFTER = {0: ("",), 1: ("today", "again", "yesterday", "tonight"),
+         2: ("last night", "this morning", "after lunch", "at work"),
+         3: ("at the party", "before the exam", "on the weekend")}
+TAGS = ("other", "literal", "idiom")
+
+
+@dataclass(frozen=True)
+class IdiomsTask:
+    """Tag each word: ``idiom`` ("under the weather"), ``literal`` ("under the table") or
+    ``other``. The first two words of a phrase are ambiguous until its last word."""
+
+    name: str = "idioms"
+    kind: str = "tag"
+    tokenizer: str = "word"
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return TAGS
+
+    def vocabulary(self) -> tuple[str, ...]:
+        words = {"the"} | {w for first, idiom, literal in IDIOMS for w in (first, idiom, *literal)}
+        for frames in (BEFORE_STATE, BEFORE_ACTION, AFTER):
+            words |= {w for group in frames.values() for frame in group for w in frame.split()}
+        return (UNK, *sorted(words))
+
+    def sample(self, rng: np.random.Generator, batch_size: int) -> Batch:
+        before, after = int(rng.integers(2, 5)), int(rng.integers(0, 4))  # one length a batch
+        sequences, tags = [], []
+        for _ in range(batch_size):
+            first, idiom, literal = IDIOMS[int(rng.integers(len(IDIOMS)))]
+            figurative = bool(rng.integers(2))
+            frames = BEFORE_STATE if first in PREPOSITIONS else BEFORE_ACTION
+            lead, tail = _pick(rng, frames[before]).split(), _pick(rng, AFTER[after]).split()
+            last = idiom if figurative else _pick(rng, literal)
+            sequences.append([*lead, first, "the", last, *tail])
+            tag = TAGS.index("idiom" if figurative else "literal")
+            tags.append([0] * len(lead) + [tag] * 3 + [0] * len(tail))
+        return Batch(sequences, np.array(tags).T)
+
+    def at_difficulty(self, fraction: float) -> IdiomsTask:
+        return self
+
+
+def span_starts(tags: np.ndarray) -> np.ndarray:
+    """(T, B) mask of the first word of every tagged phrase (a tag other than 0 after a 0
+    or at the start): the words a forward-only reader must tag before it can know."""
+    tagged = np.asarray(tags) != 0
+    starts = tagged.copy()
+    starts[1:] &= ~tagged[:-1]
+    return starts
+
+
 TASKS: dict[str, type] = {
     "recall": RecallTask, "sentiment": SentimentTask, "brackets": BracketsTask,
-    "adding": AddingTask, "charlm": CharLanguageTask,
+    "adding": AddingTask, "charlm": CharLanguageTask, "idioms": IdiomsTask,
 }
 
 

@@ -121,10 +121,12 @@ def model_config_for(config: TrainConfig, task: Task) -> ModelConfig:
 
 
 def batch_loss(
-    model_config: ModelConfig, params: dict[str, np.ndarray], batch: Batch, backward: bool
+    model_config: ModelConfig, params: dict[str, np.ndarray], batch: Batch, backward: bool,
+    focus: np.ndarray | None = None,
 ) -> tuple[float, float, dict[str, np.ndarray], np.ndarray]:
     """Mean cross-entropy, accuracy, parameter gradients (if ``backward``) and the
-    per-step mean ||dL/dh_t|| of the top forward layer for one batch."""
+    per-step mean ||dL/dh_t|| of the top forward layer for one batch. ``focus`` (T, B)
+    limits a tagger's accuracy to some words (e.g. the ambiguous ones)."""
     tokenizer, rec = model_config.tokenizer, model_config.recurrent
     ids = np.stack([tokenizer.encode(seq).ids for seq in batch.tokens], axis=1)  # (T, B)
     x = params["embedding.weight"][ids]
@@ -132,26 +134,30 @@ def batch_loss(
     cache = stack.forward(x, np.float32)
     top = cache.outputs[-1]
     logits = top @ params["head.weight"].T + params["head.bias"]
-    steps, size = logits.shape[0], logits.shape[1]
-    grad_logits = np.zeros_like(logits)
-    if batch.targets is not None:  # class at the last step
-        scores, targets, rows = logits[-1], batch.targets, np.arange(size)
-    else:  # next token at every step
-        scores = logits[:-1].reshape(-1, logits.shape[-1])
-        targets, rows = ids[1:].reshape(-1), np.arange(scores.shape[0])
+    steps = logits.shape[0]
+    # Which steps are scored against what: the class at the last step, a tag at every
+    # step, or the next token after every step but the last.
+    if model_config.task == "classify":
+        scored, targets = slice(steps - 1, steps), np.asarray(batch.targets)[None]
+    elif model_config.task == "tag":
+        scored, targets = slice(0, steps), np.asarray(batch.targets)
+    else:
+        scored, targets = slice(0, steps - 1), ids[1:]
+    shape = logits[scored].shape
+    scores, targets = logits[scored].reshape(-1, shape[-1]), targets.reshape(-1)
+    rows = np.arange(len(targets))
     shifted = scores - scores.max(axis=1, keepdims=True)
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     loss = float(-log_probs[rows, targets].mean())
-    accuracy = float((log_probs.argmax(axis=1) == targets).mean())
+    correct = log_probs.argmax(axis=1) == targets
+    accuracy = float(correct.mean() if focus is None else correct[focus.reshape(-1)].mean())
     if not backward:
         return loss, accuracy, {}, np.zeros(steps)
     d_scores = np.exp(log_probs)
     d_scores[rows, targets] -= 1.0
     d_scores /= len(rows)
-    if batch.targets is not None:
-        grad_logits[-1] = d_scores
-    else:
-        grad_logits[:-1] = d_scores.reshape(steps - 1, size, -1)
+    grad_logits = np.zeros_like(logits)
+    grad_logits[scored] = d_scores.reshape(shape)
     grad_states: dict[tuple[int, str, str], np.ndarray] = {}
     grads = head_backward(params["head.weight"], top, grad_logits, rec, grad_states)
     stack_grads = stack.backward(cache, grad_states, np.float32)
@@ -240,8 +246,12 @@ def train(
     return TrainResult(final, result_reports)
 
 
-def evaluate(model: Model, task: Task, examples: int, seed: int, batch_size: int = 256) -> float:
-    """Accuracy on freshly generated examples.
+def evaluate(
+    model: Model, task: Task, examples: int, seed: int, batch_size: int = 256,
+    focus: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> float:
+    """Accuracy on freshly generated examples; ``focus(targets)`` (a tagger's (T, B) mask,
+    e.g. :func:`~.tasks.span_starts`) counts only the words it selects.
 
     A task draws a batch's shape (gap, length, negation) once per batch, so the batch size
     decides how many shapes the measurement sees: 4096 examples in batches of 256 are
@@ -251,10 +261,14 @@ def evaluate(model: Model, task: Task, examples: int, seed: int, batch_size: int
     rng = np.random.default_rng(seed)
     params = dict(model.params)
     correct = 0.0
-    done = 0
+    done = counted = 0
     while done < examples:
         size = min(batch_size, examples - done)
-        _, accuracy, _, _ = batch_loss(model.config, params, task.sample(rng, size), False)
-        correct += accuracy * size
+        batch = task.sample(rng, size)
+        mask = None if focus is None else focus(np.asarray(batch.targets))
+        _, accuracy, _, _ = batch_loss(model.config, params, batch, False, mask)
+        weight = size if mask is None else int(mask.sum())
+        correct += accuracy * weight
+        counted += weight
         done += size
-    return correct / examples
+    return correct / counted

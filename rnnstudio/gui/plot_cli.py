@@ -35,7 +35,7 @@ def add_plot_arguments(parser: argparse.ArgumentParser) -> None:
                         help="cursor step; later steps are dimmed (default: last)")
     parser.add_argument("--unit", type=int, default=0, help="unit for --panel unit/step")
     parser.add_argument("--loss", default="default",
-                        help="loss with a model: last-output-sum, next-token, class ...")
+                        help="loss with a model: last-output-sum, next-token, class, tag ...")
     parser.add_argument("--width", type=int, default=1600, help="PNG width in pixels")
     parser.add_argument("--height", type=int, default=900,
                         help="panel height in pixels before scaling to --width")

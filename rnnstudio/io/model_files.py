@@ -138,7 +138,7 @@ def _model_fields(parts: ConfigParts, params: Mapping[str, np.ndarray], path: Pa
             fields["task"] = "classify"
         else:
             fields["task"] = "next-token"
-    if fields.get("task") == "classify" and not fields.get("labels") and head is not None:
+    if fields.get("task") in ("classify", "tag") and not fields.get("labels") and head is not None:
         fields["labels"] = [str(index) for index in range(head.shape[0])]
     fields.setdefault("dtype", _dtype_of(params))
     return {"recurrent": parts.recurrent, "tokenizer": tokenizer, **fields}

@@ -57,10 +57,12 @@ def model_format(path: str | Path) -> str:
         raise ModelFileError(f"{path}: the file is empty; save the model again")
     if head.startswith(_ZIP_MAGIC):
         return _zip_format(path)
-    if head.startswith(_PICKLE_PROTOCOL):
-        return TORCH  # torch.save before PyTorch 1.6: a bare pickle stream
+    # Safetensors before pickle: a header of 128 + 256k bytes starts the file with 0x80,
+    # the pickle protocol byte (one shipped model's header was 3200 = 0x0c80 bytes).
     if _looks_like_safetensors(path, head):
         return SAFETENSORS
+    if head.startswith(_PICKLE_PROTOCOL):
+        return TORCH  # torch.save before PyTorch 1.6: a bare pickle stream
     raise ModelFileError(
         f"{path}: not a {EXTENSIONS[extension]} file that RNN Studio can read (unrecognised "
         f"or corrupt content); RNN Studio reads {SUPPORTED}"

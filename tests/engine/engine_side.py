@@ -40,6 +40,8 @@ def engine_loss(spec: LossSpec):
         )
     if spec.kind == "class":
         return losses.ClassCrossEntropy(spec.target)
+    if spec.kind in ("tag", "tag-all"):
+        return losses.TagCrossEntropy(spec.step if spec.kind == "tag" else None, spec.target)
     return losses.NextTokenCrossEntropy()
 
 
@@ -89,9 +91,9 @@ def bare_case(
 
 def vocab_case(cfg: RecurrentConfig, spec: LossSpec, seed: int = 0) -> Case:
     """A model with an embedding table over VOCABULARY and a readout head: LABELS for a
-    class loss, the vocabulary for next-token. Its text has an unknown word."""
-    task = "classify" if spec.kind == "class" else "next-token"
-    classes = len(LABELS) if task == "classify" else len(VOCABULARY)
+    class or tag loss, the vocabulary for next-token. Its text has an unknown word."""
+    task = {"class": "classify", "tag": "tag", "tag-all": "tag"}.get(spec.kind, "next-token")
+    classes = len(VOCABULARY) if task == "next-token" else len(LABELS)
     params = random_params(cfg, seed, vocab_size=len(VOCABULARY), classes=classes)
     h0, c0 = initial_states(cfg, seed + 1)
     model = vocab_model(cfg, params, task)
@@ -108,7 +110,7 @@ def vocab_model(cfg: RecurrentConfig, params: dict, task: str | None) -> Model:
         tokenizer=Tokenizer("word", VOCABULARY),
         embedding="table",
         task=task,
-        labels=LABELS if task == "classify" else (),
+        labels=LABELS if task in ("classify", "tag") else (),
         dtype="float64",
     )
     return Model(config, params)

@@ -192,7 +192,8 @@ def cross_entropy(logits: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class LossSpec:
-    """A loss as the tests describe it; ``kind`` is last-output-sum|probe|class|next-token."""
+    """A loss as the tests describe it; ``kind`` is last-output-sum|probe|class|tag|tag-all|
+    next-token ("tag" is one step's tag, "tag-all" the mean over every step)."""
 
     kind: str
     step: int = -1
@@ -200,12 +201,14 @@ class LossSpec:
     layer: int = -1
     direction: str = "fwd"
     quantity: str = "h"
-    target: int = 0  # class index for "class"
+    target: int = 0  # class or tag index for "class", "tag", "tag-all"
 
     @property
     def label(self) -> str:
         if self.kind == "probe":
             return f"probe-{self.quantity}-l{self.layer}{self.direction}-t{self.step}u{self.unit}"
+        if self.kind == "tag":
+            return f"tag-t{self.step}"
         return self.kind
 
 
@@ -223,6 +226,12 @@ def loss_of(
     if spec.kind == "class":
         target = np.full(result.logits.shape[0], spec.target)
         return cross_entropy(result.logits[:, -1], target)
+    if spec.kind == "tag":
+        target = np.full(result.logits.shape[0], spec.target)
+        return cross_entropy(result.logits[:, spec.step], target)
+    if spec.kind == "tag-all":
+        targets = np.full(result.logits.shape[:2], spec.target)
+        return cross_entropy(result.logits, targets).mean(axis=-1)
     assert spec.kind == "next-token" and ids is not None
     targets = np.broadcast_to(ids[1:], result.logits[:, :-1].shape[:2])
     return cross_entropy(result.logits[:, :-1], targets).mean(axis=-1)

@@ -104,7 +104,10 @@ def test_every_gradient_matches_central_differences(cfg, spec):
 
 @pytest.mark.parametrize("cfg", cell_configs(2, True) + cell_configs(1, False))
 @pytest.mark.parametrize(
-    "spec", [LossSpec("class", target=1), LossSpec("next-token")], ids=lambda s: s.label
+    "spec",
+    [LossSpec("class", target=1), LossSpec("tag", step=-2, target=2),
+     LossSpec("tag-all", target=1), LossSpec("next-token")],
+    ids=lambda s: s.label,
 )
 def test_task_losses_with_embedding_and_head(cfg, spec):
     """Cross-entropy losses of a model with an embedding table and a readout head: the

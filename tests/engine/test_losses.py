@@ -11,6 +11,7 @@ from rnnstudio.engine.losses import (
     LastOutputSum,
     NextTokenCrossEntropy,
     Probe,
+    TagCrossEntropy,
     parse_loss,
 )
 from rnnstudio.errors import RnnStudioError
@@ -31,6 +32,10 @@ from .reference import random_params
         ("class", ClassCrossEntropy()),
         ("class:positive", ClassCrossEntropy("positive")),
         ("class:1", ClassCrossEntropy(1)),
+        ("tag", TagCrossEntropy()),
+        ("tag:3", TagCrossEntropy(3)),
+        ("tag:-1:positive", TagCrossEntropy(-1, "positive")),
+        ("tag:2:1", TagCrossEntropy(2, 1)),
     ],
 )
 def test_string_forms(text, expected):
@@ -49,6 +54,8 @@ def test_string_forms(text, expected):
         "probe:1:1:h:0:up",
         "next-token:1",
         "class:a:b",
+        "tag:a",
+        "tag:1:2:3",
     ],
 )
 def test_bad_string_forms_are_refused_with_the_accepted_forms(text):
@@ -113,6 +120,7 @@ def test_default_losses_follow_the_task():
     [
         pytest.param(ClassCrossEntropy(), id="class-without-head"),
         pytest.param(NextTokenCrossEntropy(), id="next-token-without-head"),
+        pytest.param(TagCrossEntropy(), id="tag-without-head"),
         pytest.param(Probe(0, 0, quantity="c"), id="gru-has-no-c"),
         pytest.param(Probe(6, 0), id="step-6-of-6"),
         pytest.param(Probe(0, 5), id="unit-5-of-5"),
@@ -136,3 +144,39 @@ def test_unknown_class_label_and_one_token_next_token_are_refused():
     with pytest.raises(RnnStudioError, match="two tokens"):
         model.trace("cat", loss=NextTokenCrossEntropy())
     assert model.trace(TEXT_WITH_UNKNOWN).grads.loss_name == "next-token"
+
+
+def tagger():
+    cfg = make_config("lstm", 1, True)
+    params = random_params(cfg, 45, vocab_size=len(VOCABULARY), classes=len(LABELS))
+    return vocab_model(cfg, params, "tag")
+
+
+def test_tag_losses_use_the_predicted_tag_by_default():
+    model = tagger()
+    trace = model.trace(TEXT, loss=TagCrossEntropy())
+    log_probs = trace.logits - np.log(np.exp(trace.logits).sum(axis=-1, keepdims=True))
+    assert trace.grads.loss_name == "tag" == model.default_loss()
+    assert trace.grads.loss_value == pytest.approx(-log_probs.max(axis=-1).mean(), rel=1e-12)
+    predicted = int(np.argmax(trace.logits[2]))
+    one = model.trace(TEXT, loss="tag:2").grads
+    named = model.trace(TEXT, loss=f"tag:2:{LABELS[predicted]}").grads
+    assert one.loss_value == named.loss_value == pytest.approx(-log_probs[2].max(), rel=1e-12)
+    np.testing.assert_array_equal(one.x, named.x)
+    with pytest.raises(RnnStudioError, match="unknown tag 'sideways'"):
+        model.trace(TEXT, loss=TagCrossEntropy(0, "sideways"))
+    with pytest.raises(RnnStudioError, match="tag step 6 is out of range"):
+        model.trace(TEXT, loss=TagCrossEntropy(6))
+
+
+def test_a_bidirectional_taggers_decision_depends_on_later_words():
+    """dL/dx_t of the tag at step 1 is non-zero at later steps only through the reverse
+    direction: zero for a forward-only tagger, non-zero for a bidirectional one."""
+    later = {}
+    for bidirectional in (False, True):
+        cfg = make_config("gru", 1, bidirectional)
+        params = random_params(cfg, 46, vocab_size=len(VOCABULARY), classes=len(LABELS))
+        grads = vocab_model(cfg, params, "tag").trace(TEXT, loss="tag:1").grads
+        later[bidirectional] = np.abs(grads.x[2:]).max()
+        assert np.abs(grads.x[:2]).max() > 0
+    assert later[False] == 0.0 < later[True]

@@ -83,6 +83,10 @@ def torch_loss(spec: LossSpec, cfg, output, logits, ids):
         return output[spec.step, offset + spec.unit]
     if spec.kind == "class":
         return F.cross_entropy(logits[-1:], torch.tensor([spec.target]))
+    if spec.kind == "tag":
+        return F.cross_entropy(logits[spec.step][None], torch.tensor([spec.target]))
+    if spec.kind == "tag-all":
+        return F.cross_entropy(logits, torch.full((len(logits),), spec.target))
     return F.cross_entropy(logits[:-1], torch.as_tensor(ids[1:]))
 
 
@@ -285,7 +289,10 @@ def test_float64_parity_probe_of_a_top_layer_unit(cfg):
 
 @pytest.mark.parametrize("cfg", cell_configs(2, True) + cell_configs(1, False))
 @pytest.mark.parametrize(
-    "spec", [LossSpec("class", target=2), LossSpec("next-token")], ids=lambda s: s.label
+    "spec",
+    [LossSpec("class", target=2), LossSpec("tag", step=2, target=1),
+     LossSpec("tag-all", target=0), LossSpec("next-token")],
+    ids=lambda s: s.label,
 )
 def test_float64_parity_module_with_embedding_and_head(cfg, spec):
     case = vocab_case(cfg, spec, seed=13)

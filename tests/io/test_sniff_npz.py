@@ -29,6 +29,22 @@ def test_sniff_by_content(tmp_path: Path) -> None:
     assert model_format(misnamed) == "npz"
 
 
+@pytest.mark.parametrize("header_length", [0x80, 0x0C80, 0x1_0080])
+def test_a_safetensors_header_length_ending_in_0x80_is_not_a_pickle(
+    tmp_path: Path, header_length: int
+) -> None:
+    """The file's first byte is the header length's low byte: 0x80 is also the pickle
+    protocol byte, and such a file (one of our own shipped models) must still read."""
+    saved = safetensors.numpy.save({"a": np.arange(3, dtype=np.float32)})
+    (length,) = np.frombuffer(saved[:8], "<u8")
+    header = saved[8 : 8 + int(length)].ljust(header_length)  # JSON may end in spaces
+    path = tmp_path / "m.safetensors"
+    path.write_bytes(np.uint64(header_length).tobytes() + header + saved[8 + int(length):])
+    assert path.read_bytes()[0] == 0x80
+    assert model_format(path) == "safetensors"
+    np.testing.assert_array_equal(safetensors.numpy.load(path.read_bytes())["a"], np.arange(3))
+
+
 @pytest.mark.parametrize(
     ("name", "content", "words"),
     [

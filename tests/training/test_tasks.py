@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnnstudio.engine.tasks import ALLERGIES, NEGATIVE, POSITIVE, TASKS, make_task
+from rnnstudio.engine.tasks import (
+    ALLERGIES,
+    IDIOMS,
+    NEGATIVE,
+    POSITIVE,
+    TASKS,
+    make_task,
+    span_starts,
+)
 from rnnstudio.errors import ConfigError
 
 
@@ -17,8 +25,10 @@ def test_batches_have_one_length_and_known_tokens(name: str) -> None:
         batch = task.sample(np.random.default_rng(seed), 16)
         assert len({len(seq) for seq in batch.tokens}) == 1
         assert {tok for seq in batch.tokens for tok in seq} <= vocabulary
-        if task.kind == "classify":
-            assert batch.targets is not None and batch.targets.shape == (16,)
+        if task.kind in ("classify", "tag"):
+            length = len(batch.tokens[0])
+            assert batch.targets is not None
+            assert batch.targets.shape == ((16,) if task.kind == "classify" else (length, 16))
             assert batch.targets.min() >= 0 and batch.targets.max() < len(task.labels)
         else:
             assert batch.targets is None
@@ -74,3 +84,35 @@ def test_curriculum_shortens_sequences() -> None:
 def test_unknown_task_is_refused() -> None:
     with pytest.raises(ConfigError, match="unknown task 'nope'"):
         make_task("nope")
+
+
+def test_idiom_tags_follow_the_last_word_of_the_phrase() -> None:
+    """Each sentence has one "<first> the <last>" phrase: its three words are tagged idiom
+    when <last> is that idiom's word, literal otherwise; every other word is "other"."""
+    task = make_task("idioms")
+    endings = {first: idiom for first, idiom, _ in IDIOMS}
+    tagged = {"idiom": 0, "literal": 0}
+    for seed in range(10):
+        batch = task.sample(np.random.default_rng(seed), 50)
+        starts = span_starts(batch.targets)
+        for b, words in enumerate(batch.tokens):
+            tags = [task.labels[k] for k in batch.targets[:, b]]
+            (start,) = np.flatnonzero(starts[:, b])
+            first, the, last = words[start : start + 3]
+            expected = "idiom" if endings[first] == last else "literal"
+            assert the == "the" and tags[start : start + 3] == [expected] * 3
+            assert set(tags[:start] + tags[start + 3 :]) <= {"other"}
+            tagged[expected] += 1
+    assert 0.4 < tagged["idiom"] / sum(tagged.values()) < 0.6
+
+
+def test_words_before_the_phrase_do_not_tell_idiom_from_literal() -> None:
+    """The lead-in is drawn independently of the tag: the same lead-ins precede idioms and
+    literal uses, so only the words after "under" can settle it."""
+    task = make_task("idioms")
+    leads: dict[str, set[str]] = {"idiom": set(), "literal": set()}
+    batch = task.sample(np.random.default_rng(0), 4000)
+    for b, words in enumerate(batch.tokens):
+        (start,) = np.flatnonzero(span_starts(batch.targets)[:, b])
+        leads[task.labels[batch.targets[start, b]]].add(" ".join(words[: start + 2]))
+    assert leads["idiom"] == leads["literal"]
