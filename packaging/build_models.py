@@ -88,7 +88,7 @@ TASK_SETTINGS: dict[str, dict[str, Any]] = {
         # Bidirectional: the word that decides "under" comes two words later, so a
         # forward-only tagger is at chance there (card: held_out_at_phrase_start).
         "train": {"steps": 400, "bidirectional": True},
-        "title": "Idioms (bidirectional tagger)",
+        "title": "Bidirectional idiom tagger",
         "sample": "i was feeling under the weather today",
         "metric": "tagging accuracy over every word (idiom, literal, other)",
     },

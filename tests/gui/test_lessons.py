@@ -19,7 +19,7 @@ def test_the_six_lessons_of_the_issue_are_shipped() -> None:
                      "4-bidirectional", "5-gain", "6-squashing"]
     gains = [stage.random["gain"] for stage in LESSONS[4].stages]
     assert gains == [0.5, 2.0]
-    assert LESSONS[3].stages[0].random["bidirectional"] is True
+    assert [stage.model_key for stage in LESSONS[3].stages] == ["idioms-lstm"] * 2
     for lesson in LESSONS:
         for stage in lesson.stages:
             assert 2 <= len(stage.notice) <= 3, lesson.name
@@ -102,3 +102,31 @@ def test_a_bad_lesson_names_file_and_field() -> None:
         parse_lesson({"title": "x", "text": "y", "model": "recall-rnn", "colour": 1}, "bad")
     with pytest.raises(RnnStudioError, match="'model' is missing"):
         parse_lesson({"title": "x", "text": "y"}, "bad")
+
+
+def test_the_idioms_lesson_says_what_the_tagger_does() -> None:
+    """The numbers and claims of "feeling under the weather", from the engine."""
+    import numpy as np
+
+    from rnnstudio.gui.engine_bridge import load_shipped_model
+
+    lesson = next(lesson for lesson in LESSONS if lesson.name == "4-bidirectional")
+    model = load_shipped_model("idioms-lstm")
+    assert model.config.recurrent.bidirectional and model.config.task == "tag"
+    traces = [model.trace(stage.sentence, loss=stage.loss) for stage in lesson.stages]
+    for trace, tag in zip(traces, ("idiom", "literal"), strict=True):
+        step = trace.tokens.index("under")
+        scores = np.exp(trace.logits[step] - trace.logits[step].max())
+        assert model.config.labels[int(scores.argmax())] == tag
+        assert scores.max() / scores.sum() > 0.995
+        forward = np.linalg.norm(trace.grads.h[0, "fwd"], axis=1)
+        backward = np.linalg.norm(trace.grads.h[0, "bwd"], axis=1)
+        assert np.all(forward[step + 1 :] == 0) and np.all(forward[: step + 1] > 0.1)
+        assert np.all(backward[:step] == 0) and np.all(backward[step:] > 0.3)
+        assert np.all(np.linalg.norm(trace.grads.x[step + 1 :], axis=1) > 0.3)
+    weather, table = traces
+    step = weather.tokens.index("under")
+    np.testing.assert_array_equal(weather.layer(0, "fwd").h[: step + 1],
+                                  table.layer(0, "fwd").h[: step + 1])
+    np.testing.assert_array_equal(weather.layer(0, "bwd").h[-1], table.layer(0, "bwd").h[-1])
+    assert np.abs(weather.layer(0, "bwd").h[step] - table.layer(0, "bwd").h[step]).max() > 1.5

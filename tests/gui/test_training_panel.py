@@ -48,3 +48,21 @@ def test_a_finished_run_can_be_used_and_saved(qtbot, window, tmp_path) -> None: 
     assert panel.save_model(path)
     loaded = rnn_io.load_model(path)
     assert loaded.config.recurrent.cell == "gru" and loaded.config.recurrent.hidden_size == 8
+
+
+def test_a_bidirectional_tagger_can_be_trained_and_used(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    panel = window.training
+    panel.task_box.setCurrentText("idioms")
+    assert panel.bidirectional_box.isChecked()  # the task needs the words after "under"
+    panel.task_box.setCurrentText("sentiment")
+    assert not panel.bidirectional_box.isChecked()
+    panel.task_box.setCurrentText("idioms")
+    panel.hidden_box.setValue(8)
+    panel.steps_box.setValue(20)
+    with qtbot.waitSignal(panel.runner.finished, timeout=60_000):
+        panel.start_button.click()
+    model = panel.result.model
+    assert model.config.recurrent.bidirectional and model.config.task == "tag"
+    wait_for_trace(qtbot, window.session, panel.use_button.click)
+    assert window.session.loss.kind == "tag"
+    assert window.session.trace.logits.shape[-1] == 3  # other, literal, idiom
