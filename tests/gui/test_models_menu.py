@@ -115,3 +115,16 @@ def test_a_model_file_from_an_older_release_is_still_opened(tmp_path) -> None:  
     settings.last_model = f"file:{tmp_path / 'gone.safetensors'}"
     assert initial_choice(settings, None) == (default_model().key, None)
     assert initial_choice(settings, "given.pt") == (default_model().key, "given.pt")
+
+
+def test_the_card_shows_the_figures_its_task_is_about() -> None:
+    """Recall cards give accuracy by gap, idiom cards the accuracy at the ambiguous word."""
+    from rnnstudio.gui.engine_bridge import load_shipped_model
+    from rnnstudio.gui.widgets.model_panel import model_card_html
+
+    idioms = model_card_html(load_shipped_model("idioms-gru").config.card)
+    recall = model_card_html(load_shipped_model("recall-rnn").config.card)
+    assert "at the first word of a phrase: 1.00" in idioms and "by gap" not in idioms
+    assert "by gap: 5: 1.00, 10: 1.00, 20: 0.96, 40: 0.63" in recall
+    assert "phrase" not in recall
+    assert model_card_html({"origin": "random", "seed": 3}) == ""

@@ -38,8 +38,9 @@ def model_summary(model: Any, source: str, path: str | None) -> str:
 
 
 def model_card_html(card: dict[str, Any]) -> str:
-    """Task, held-out accuracy (and by gap, for recall) and the command that rebuilds
-    the model: what a trained model's numbers rest on. Empty for a model without card."""
+    """Task, held-out accuracy (by gap for recall, at the ambiguous words for idioms) and
+    the command that rebuilds the model: what a trained model's numbers rest on. Empty for
+    a model without card."""
     if not card or card.get("origin") != "trained":
         return ""
     lines = [f"<b>{escape(str(card.get('title') or card.get('task', 'trained model')))}</b>"]
@@ -56,6 +57,9 @@ def model_card_html(card: dict[str, Any]) -> str:
         gaps = sorted(by_gap.items(), key=lambda item: int(item[0]))
         lines.append("by gap: " + ", ".join(f"{gap}: {float(value):.2f}"
                                             for gap, value in gaps))
+    at_start = card.get("held_out_at_phrase_start")
+    if isinstance(at_start, (int, float)):
+        lines.append(f"at the first word of a phrase: {at_start:.2f} (forward-only: 0.50)")
     if card.get("command"):
         lines.append(f"rebuild: <code>{escape(str(card['command']))}</code>")
     return "<br>".join(lines)
