@@ -73,11 +73,17 @@ def _compare_shot(app: QApplication, window: object, session: Session, out_dir: 
 
 def _lesson_and_training_shots(app: QApplication, window: object, session: Session,
                                out_dir: Path) -> None:
-    """The forget-gate lesson opened from the Lessons menu; then a short training run
-    (recall, LSTM, 300 steps) with its curves, in the Training dock."""
+    """The forget-gate and idioms lessons opened from the Lessons menu; then a short
+    training run (recall, LSTM, 300 steps) with its curves, in the Training dock."""
     window.actions["lesson_2-forget-gate"].trigger()  # type: ignore[attr-defined]
     settle(app, 1.5)
     window.grab().save(str(out_dir / "lesson.png"))  # type: ignore[attr-defined]
+    # "feeling under the weather": the idiom tagger's backward direction at "under".
+    window.actions["lesson_4-bidirectional"].trigger()  # type: ignore[attr-defined]
+    settle(app, 1.5)
+    session.set_view(0, "bwd")
+    settle(app)
+    window.grab().save(str(out_dir / "bidirectional.png"))  # type: ignore[attr-defined]
     window.docks["lessons"].hide()  # type: ignore[attr-defined]
     window.show_panel("training")  # type: ignore[attr-defined]
     panel = window.training  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import engine_bridge
 from .engine_bridge import LossChoice
+from .readout import softmax
 from .trace_view import gradient_norms
 
 #: Curves the Compare view can overlay, with the sentence the panel shows for each.
@@ -49,9 +50,7 @@ def answer_of(trace: Any) -> tuple[str | None, float | None]:
     labels = getattr(trace.config, "labels", ()) or ()
     if trace.logits is None or trace.config.task != "classify" or not labels:
         return None, None
-    scores = np.asarray(trace.logits[-1], dtype=np.float64)
-    probabilities = np.exp(scores - scores.max())
-    probabilities /= probabilities.sum()
+    probabilities = softmax(trace.logits[-1])
     best = int(probabilities.argmax())
     return str(labels[best]), float(probabilities[best])
 

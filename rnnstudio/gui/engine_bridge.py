@@ -6,6 +6,7 @@ and the Qt-free layers stay unaware of the GUI (dependencies point gui -> io -> 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -44,11 +45,32 @@ class LossChoice:
     direction: str = "fwd"
     quantity: str = "h"
 
-    def describe(self) -> str:
+    def describe(self, tokens: Sequence[str] = ()) -> str:
+        """The loss in words; with the trace's ``tokens``, a step is named by its token."""
         if self.kind == "probe":
             return (f"probe {self.quantity} of unit {self.unit} at step {self.step} "
                     f"(layer {self.layer}, {self.direction})")
-        return self.kind
+        name, _, rest = self.kind.partition(":")
+        if name != "tag":
+            return self.kind
+        step, _, label = rest.partition(":")
+        if not step:
+            return "mean cross-entropy of the predicted tag of every word"
+        where = _step_name(step, tokens)
+        if label:
+            return f"cross-entropy of the tag “{label}” for {where}"
+        return f"cross-entropy of the predicted tag of {where}"
+
+
+def _step_name(step: str, tokens: Sequence[str]) -> str:
+    """``“under” (step 3)`` when the step is a token of ``tokens``, else ``step 3``."""
+    try:
+        index = int(step)
+    except ValueError:
+        return f"step {step}"
+    if not -len(tokens) <= index < len(tokens):
+        return f"step {index}" + (" (from the end)" if index < 0 else "")
+    return f"“{tokens[index]}” (step {index % len(tokens)})"
 
 
 def make_random_model(spec: RandomModelSpec) -> Any:

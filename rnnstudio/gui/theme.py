@@ -17,6 +17,23 @@ SERIES_COLORS = {
     "dL/dh": "#0072B2", "dL/dc": "#E69F00", "dL/dx": "#009E73", "dh_T/dh_t": "#CC79A7",
 }
 
+#: A tagger's tags on the token strip, in label order, skipping the saliency blue and the
+#: cursor's red so a tag never reads as either.
+TAG_COLORS = ("#E69F00", "#CC79A7", "#009E73", "#56B4E9", "#F0E442")
+#: Tags most words carry ("other", the "O" of BIO tagging) are left unmarked: marking every
+#: word would bury the few tags that say something.
+UNMARKED_TAGS = frozenset({"other", "o", "none", "outside"})
+
+
+def tag_colors(labels: tuple[str, ...] | list[str]) -> dict[str, str | None]:
+    """Each tag's colour; None for an unmarked tag (see ``UNMARKED_TAGS``)."""
+    marked = [label for label in labels if label.lower() not in UNMARKED_TAGS]
+    colors: dict[str, str | None] = {label: None for label in labels}
+    for index, label in enumerate(marked):
+        colors[label] = TAG_COLORS[index % len(TAG_COLORS)]
+    return colors
+
+
 _configured = False
 _dark = False
 

@@ -38,18 +38,42 @@ from .hover import follow_steps, hover_label
 from .token_axis import TokenAxis
 
 _PROBE_HINT = "probe: click a cell of the h or c heatmap"
+_PROBE = "probe"
+#: In a loss box kind, stands for the cursor's step when the choice is made.
+_CURSOR = "{cursor}"
 _MAX_STEPS_WITH_DOTS = 60
 
 
-def _loss_choices(model: Any) -> list[str]:
-    choices = ["last-output-sum", _PROBE_HINT]
+def _loss_choices(model: Any) -> list[tuple[str, str]]:
+    """The Loss box's (shown text, loss kind) pairs for ``model``, its task loss first."""
     config = model.config
-    if getattr(config, "task", None) == "next-token":
-        choices.insert(0, "next-token")
-    elif getattr(config, "task", None) == "classify":
+    task = getattr(config, "task", None)
+    labels = tuple(getattr(config, "labels", ()) or ())
+    head: list[tuple[str, str]] = []
+    if task == "next-token":
+        head = [("next-token", "next-token")]
+    elif task == "classify":
         # "class" alone is the predicted class: the usual choice for saliency.
-        choices[:0] = ["class"] + [f"class:{label}" for label in getattr(config, "labels", ())]
-    return choices
+        head = [(kind, kind) for kind in ["class"] + [f"class:{label}" for label in labels]]
+    elif task == "tag":
+        head = [("tag (every word, predicted tags)", "tag"),
+                ("tag at the cursor", f"tag:{_CURSOR}")]
+        head += [(f"tag at the cursor: {label}", f"tag:{_CURSOR}:{label}") for label in labels]
+    return head + [("last-output-sum", "last-output-sum"), (_PROBE_HINT, _PROBE)]
+
+
+def _box_kind(loss: LossChoice) -> str:
+    """The box entry's kind for ``loss``: ``tag:3:literal`` is "tag at the cursor: literal"."""
+    name, _, rest = loss.kind.partition(":")
+    step, _, label = rest.partition(":")
+    if name == "tag" and step.lstrip("-").isdigit():
+        return ":".join(["tag", _CURSOR] + ([label] if label else []))
+    return loss.kind
+
+
+def _names_a_step(loss: LossChoice) -> bool:
+    """Losses fixed to one step, which the box alone does not show (probes, a tag)."""
+    return loss.kind == _PROBE or _box_kind(loss) != loss.kind
 
 
 def log_safe(values: np.ndarray) -> np.ndarray:
@@ -129,23 +153,32 @@ class GradientPanel(QWidget):
 
     def _on_model_changed(self, model: Any) -> None:
         self.loss_box.clear()
-        self.loss_box.addItems(_loss_choices(model))
+        for text, kind in _loss_choices(model):
+            self.loss_box.addItem(text, kind)
         self._sync_loss_box(self.session.loss)
 
     def _sync_loss_box(self, loss: LossChoice) -> None:
-        index = self.loss_box.findText(_PROBE_HINT if loss.kind == "probe" else loss.kind)
+        index = self.loss_box.findData(_box_kind(loss))
         if index >= 0:
             self.loss_box.setCurrentIndex(index)
-        self.loss_label.setText(loss.describe() if loss.kind == "probe" else "")
+        self._describe_loss()
 
-    def _on_loss_chosen(self) -> None:
-        text = self.loss_box.currentText()
-        if text == _PROBE_HINT:
-            session = self.session
-            self.session.set_loss(LossChoice("probe", session.cursor, session.unit,
-                                             session.layer, session.direction, "h"))
-        else:
-            self.session.set_loss(LossChoice(text))
+    def _describe_loss(self) -> None:
+        """Name what the box cannot: the step (and token) of a probe or a tag loss, or a
+        loss the box does not list."""
+        loss, trace = self.session.loss, self.session.trace
+        shown = self.loss_box.currentData() == _box_kind(loss) and not _names_a_step(loss)
+        tokens = list(trace.tokens) if trace is not None else []
+        self.loss_label.setText("" if shown else loss.describe(tokens))
+
+    def _on_loss_chosen(self, index: int) -> None:
+        kind = self.loss_box.itemData(index)
+        session = self.session
+        if kind == _PROBE:
+            session.set_loss(LossChoice("probe", session.cursor, session.unit,
+                                        session.layer, session.direction, "h"))
+        elif kind:
+            session.set_loss(LossChoice(kind.replace(_CURSOR, str(session.cursor))))
 
     def refresh(self) -> None:
         """Redraw the curves for the session's trace, layer and direction."""
@@ -185,6 +218,7 @@ class GradientPanel(QWidget):
         self.plot.setXRange(-0.5, len(trace.tokens) - 0.5, padding=0)
         self._fit_decades()
         self.cursor_line.setPos(self.session.cursor)
+        self._describe_loss()  # the tokens a step names may have changed
         self._offer_jacobian()
         if trace.grads is not None:
             self.plot.setTitle(f"gradients of L = {trace.grads.loss_name} "

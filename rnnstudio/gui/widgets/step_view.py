@@ -1,5 +1,6 @@
-"""The vectors at the current step as bar charts, described in words; click a unit to
-see its equations with the numbers plugged in."""
+"""What the model says at the current step, in one line, then the vectors at that step
+as bar charts, described in words; click a unit to see its equations with the numbers
+plugged in."""
 
 from __future__ import annotations
 
@@ -20,9 +21,20 @@ from PySide6.QtWidgets import (
 )
 
 from ..equations import unit_equations
+from ..readout import head_task, step_readout
 from ..session import Session
 from ..theme import SELECTION_COLOR, SERIES_COLORS, configure_pyqtgraph
 from ..trace_view import QUANTITY_DESCRIPTIONS, heatmaps
+
+#: What the readout line's numbers are, by task.
+_READOUT_TIPS = {
+    "classify": "The head's class probabilities at this step: the answer the model would "
+                "give if the text ended here. Its real answer is at the last token.",
+    "tag": "The head's tag probabilities for this token (a bidirectional tagger has read "
+           "the words after it too).",
+    "next-token": "The head's most likely next tokens after this step, and the "
+                  "probability it gave the token that really comes next.",
+}
 
 
 class _BarRow:
@@ -76,7 +88,8 @@ class _BarRow:
 
 
 class StepView(QWidget):
-    """``rows[name].values`` hold exactly the trace's row at ``session.cursor``."""
+    """``rows[name].values`` hold exactly the trace's row at ``session.cursor``;
+    ``readout`` says what the model's head answers there (hidden without a head)."""
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -86,6 +99,13 @@ class StepView(QWidget):
         self._levels: dict[str, tuple[float, float]] = {}
         self._columns: dict[str, np.ndarray] = {}
         self._shown: tuple[int, int, str, int] | None = None
+        self._has_head = False
+        self.readout = QLabel()
+        self.readout.setWordWrap(True)
+        self.readout.setTextFormat(Qt.TextFormat.RichText)
+        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.readout.setContentsMargins(2, 0, 2, 4)  # apart from the first bar chart's title
+        self.readout.hide()
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.ci.setSpacing(0)
         self.graphics.setMinimumHeight(220)
@@ -107,7 +127,8 @@ class StepView(QWidget):
         splitter.setSizes([560, 300])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(splitter)
+        layout.addWidget(self.readout)
+        layout.addWidget(splitter, 1)
         session.trace_changed.connect(self._on_trace_changed)
         session.view_changed.connect(lambda *_: self._on_trace_changed(session.trace))
         session.cursor_changed.connect(self.refresh)
@@ -128,10 +149,15 @@ class StepView(QWidget):
         # (units, T) views: column t is this step's vector, no copy per step.
         self._columns = {item.name: item.values for item in data}
         self._shown = None
+        task = head_task(trace)
+        self._has_head = task is not None
+        self.readout.setVisible(self._has_head)
+        self.readout.setToolTip(_READOUT_TIPS.get(task or "", ""))
         self.refresh()
 
     def refresh(self, *_: Any) -> None:
-        """Show the bars at the session's cursor and the selected unit's equations."""
+        """Show the head's answer, the bars at the session's cursor and the selected
+        unit's equations."""
         step = self.session.cursor
         shown = (id(self.session.trace), self.session.layer, self.session.direction, step)
         if shown == self._shown:
@@ -141,7 +167,14 @@ class StepView(QWidget):
             values = self._columns[name]
             if values.shape[1] > step:
                 row.show(values[:, step], self._levels[name], self.session.unit)
+        self._show_readout(step)
         self._show_equations()
+
+    def _show_readout(self, step: int) -> None:
+        if not self._has_head:
+            return
+        answer = step_readout(self.session.trace, step)
+        self.readout.setText("" if answer is None else answer.line(rich=True))
 
     def _on_unit_changed(self, unit: int) -> None:
         for row in self.rows.values():

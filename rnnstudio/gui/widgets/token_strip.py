@@ -1,4 +1,5 @@
-"""One chip per token: the current step highlighted, unknown tokens flagged, click to jump.
+"""One chip per token: the current step highlighted, unknown tokens flagged, a tagger's
+predicted tags underlined, click to jump.
 
 Chips are painted, not widgets: a 2000-token text would otherwise create 2000 buttons
 and take seconds to lay out.
@@ -10,14 +11,27 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+)
 from PySide6.QtWidgets import QScrollArea, QWidget
 
+from ..readout import class_names, predicted_tags, step_readout
 from ..session import Session
-from ..theme import CURSOR_COLOR
+from ..theme import CURSOR_COLOR, tag_colors
 from ..trace_view import saliency
 
 _PAD_X, _PAD_Y, _GAP = 6, 3, 4
+#: A tag's underline: its thickness, and the room added under the word for it.
+_TAG_LINE, _TAG_ROOM = 3, 4
+_LEGEND_SWATCH = 14
+_MIN_HEIGHT = 40
 _SALIENCY_RGB = (0, 114, 178)
 _UNKNOWN_COLOR = QColor("#b00020")
 
@@ -29,10 +43,19 @@ class _ChipCanvas(QWidget):
         self.chip_rects: list[QRect] = []
         self.setMouseTracking(True)
 
+    def legend_font(self) -> QFont:
+        font = QFont(self.font())
+        if font.pointSizeF() > 0:  # -1 when the size was set in pixels
+            font.setPointSizeF(font.pointSizeF() * 0.85)
+        return font
+
     def relayout(self, width: int) -> None:
         metrics = QFontMetrics(self.font())
-        height = metrics.height() + 2 * _PAD_Y
+        tagged = self.strip.tags is not None
+        height = metrics.height() + 2 * _PAD_Y + (_TAG_ROOM if tagged else 0)
         x = y = _GAP
+        if tagged:  # the legend's line comes first
+            y += QFontMetrics(self.legend_font()).height() + _GAP
         self.chip_rects = []
         for index, token in enumerate(self.strip.tokens):
             chip_width = metrics.horizontalAdvance(self.strip.label(index, token)) + 2 * _PAD_X
@@ -77,8 +100,40 @@ class _ChipCanvas(QWidget):
             if future:
                 text.setAlpha(110)
             painter.setPen(text)
-            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter,
+            tag_color = strip.tag_color(index)
+            word = rect.adjusted(0, 0, 0, -_TAG_ROOM) if strip.tags is not None else rect
+            painter.drawText(word, Qt.AlignmentFlag.AlignCenter,
                              strip.label(index, strip.tokens[index]))
+            if tag_color is not None:
+                painter.fillRect(rect.left() + _PAD_X - 2, word.bottom() - _PAD_Y + 1,
+                                 rect.width() - 2 * _PAD_X + 4, _TAG_LINE, tag_color)
+        if strip.tags is not None:
+            self._paint_legend(painter)
+
+    def _paint_legend(self, painter: QPainter) -> None:
+        """``tags: ▬ literal ▬ idiom · no line: other`` on the first line."""
+        painter.setFont(self.legend_font())
+        metrics = painter.fontMetrics()
+        text = self.palette().text().color()
+        quiet = self.palette().placeholderText().color()
+        x, baseline = _GAP, _GAP + metrics.ascent()
+        painter.setPen(quiet)
+        painter.drawText(x, baseline, "tags:")
+        x += metrics.horizontalAdvance("tags:") + 8
+        unmarked = []
+        for label, color in self.strip.tag_colors.items():
+            if color is None:
+                unmarked.append(label)
+                continue
+            painter.fillRect(x, baseline - metrics.xHeight() // 2 - 1, _LEGEND_SWATCH,
+                             _TAG_LINE, color)
+            x += _LEGEND_SWATCH + 4
+            painter.setPen(text)
+            painter.drawText(x, baseline, label)
+            x += metrics.horizontalAdvance(label) + 12
+        if unmarked:
+            painter.setPen(quiet)
+            painter.drawText(x, baseline, f"no line: {', '.join(unmarked)}")
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt API)
         index = self.chip_at(int(event.position().x()), int(event.position().y()))
@@ -91,7 +146,8 @@ class _ChipCanvas(QWidget):
 
 
 class TokenStrip(QScrollArea):
-    """Shows ``session.trace.tokens``; ``set_saliency_shown`` colours chips by ||dL/dx_t||."""
+    """Shows ``session.trace.tokens``; ``set_saliency_shown`` colours chips by ||dL/dx_t||;
+    for a tagger ``tags`` holds each token's predicted tag, drawn as a coloured underline."""
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -101,11 +157,13 @@ class TokenStrip(QScrollArea):
         self.current_step = 0
         self.saliency: np.ndarray | None = None
         self.saliency_shown = False
+        self.tags: list[str] | None = None
+        self.tag_colors: dict[str, QColor | None] = {}
         self.canvas = _ChipCanvas(self)
         self.setWidget(self.canvas)
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setMinimumHeight(40)
+        self.setMinimumHeight(_MIN_HEIGHT)
         session.trace_changed.connect(self._on_trace_changed)
         session.cursor_changed.connect(self._on_cursor_changed)
         if session.trace is not None:
@@ -120,7 +178,17 @@ class TokenStrip(QScrollArea):
             text += " — unknown to the vocabulary, read as <unk>"
         if self.saliency is not None:
             text += f" · saliency {self.saliency[index]:.2f} of max"
+        answer = step_readout(self.session.trace, index) if self.tags is not None else None
+        if answer is not None:
+            tag, probability = answer.choices[0]
+            text += f" · tagged {tag} (p = {probability:.2f})"
         return text
+
+    def tag_color(self, index: int) -> QColor | None:
+        """The underline colour of chip ``index``: None without tags or for "other"."""
+        if self.tags is None:
+            return None
+        return self.tag_colors.get(self.tags[index])
 
     def set_saliency_shown(self, shown: bool) -> None:
         self.saliency_shown = shown
@@ -139,8 +207,17 @@ class TokenStrip(QScrollArea):
         self.tokens = list(trace.tokens)
         self.unknown = set(getattr(trace, "unknown", []) or [])
         self.current_step = self.session.cursor
+        self.tags = predicted_tags(trace)
+        labels = class_names(trace) if self.tags is not None else ()
+        self.tag_colors = {label: None if color is None else QColor(color)
+                           for label, color in tag_colors(labels).items()}
         self.set_saliency_shown(self.saliency_shown)
         self.canvas.relayout(self.viewport().width())
+        # The first line (legend, then chips) always fits: tags made it taller than the
+        # dock gave, and cut chips plus a scroll bar for one line of words read badly.
+        rects = self.canvas.chip_rects
+        first_line = rects[0].bottom() + 1 + _GAP if rects else 0
+        self.setMinimumHeight(max(_MIN_HEIGHT, first_line + 2 * self.frameWidth()))
 
     def _on_cursor_changed(self, step: int) -> None:
         old = self.current_step
