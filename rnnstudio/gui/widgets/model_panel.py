@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
-    QHBoxLayout,
+    QGroupBox,
     QLabel,
     QPushButton,
     QSpinBox,
@@ -109,8 +109,13 @@ class ModelPanel(QWidget):
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.trained_box.setMinimumContentsLength(16)
         self._fill_trained_box()
-        form = QFormLayout()
-        form.addRow("Trained", self.trained_box)
+        sources = QFormLayout()
+        sources.addRow("Trained", self.trained_box)
+        sources.addRow("", self.open_button)
+        # Seed, gain and dtype describe the random model to build, not the open one: in
+        # their own box they no longer read as a trained model's settings.
+        random_box = QGroupBox("Random model")
+        form = QFormLayout(random_box)
         form.addRow("Cell", self.cell_box)
         form.addRow("Hidden size", self.hidden_box)
         form.addRow("Layers", self.layers_box)
@@ -118,13 +123,11 @@ class ModelPanel(QWidget):
         form.addRow("Seed", self.seed_box)
         form.addRow("Recurrent gain", self.gain_box)
         form.addRow("dtype", self.dtype_box)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.apply_button)
-        buttons.addWidget(self.open_button)
+        form.addRow("", self.apply_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(form)
-        layout.addLayout(buttons)
+        layout.addLayout(sources)
+        layout.addWidget(random_box)
         layout.addWidget(self.summary)
         layout.addWidget(self.card)
         layout.addStretch(1)
