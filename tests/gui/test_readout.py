@@ -151,3 +151,10 @@ def test_the_readout_module_loads_no_qt() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, cwd=Path(__file__).resolve().parents[2])
     assert done.stdout.strip() == "[]"
+
+
+def test_chips_show_spaces_and_newlines(panels) -> None:  # type: ignore[no-untyped-def]
+    """A character model reads spaces: its chips show them, as the readout line does."""
+    strip = panels[1]
+    assert [strip.label(0, token) for token in (" ", "a\nb", "", "under")] == [
+        "␣", "a\\nb", "␣", "under"]

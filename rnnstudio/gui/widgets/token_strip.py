@@ -22,7 +22,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QScrollArea, QWidget
 
-from ..readout import class_names, predicted_tags, step_readout
+from ..readout import class_names, predicted_tags, shown_token, step_readout
 from ..session import Session
 from ..theme import CURSOR_COLOR, tag_colors
 from ..trace_view import saliency
@@ -170,7 +170,7 @@ class TokenStrip(QScrollArea):
             self._on_trace_changed(session.trace)
 
     def label(self, index: int, token: str) -> str:
-        return token.replace("\n", "\\n") or "␣"
+        return shown_token(token)
 
     def tooltip(self, index: int) -> str:
         text = f"step {index}: “{self.tokens[index]}”"
