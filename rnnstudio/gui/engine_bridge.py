@@ -45,6 +45,14 @@ class LossChoice:
     direction: str = "fwd"
     quantity: str = "h"
 
+    def fixed_step(self) -> int | None:
+        """The step a probe or a ``tag:N`` loss is tied to (negative from the end)."""
+        if self.kind == "probe":
+            return self.step
+        name, _, rest = self.kind.partition(":")
+        step = rest.partition(":")[0]
+        return int(step) if name == "tag" and step.lstrip("-").isdigit() else None
+
     def describe(self, tokens: Sequence[str] = ()) -> str:
         """The loss in words; with the trace's ``tokens``, a step is named by its token."""
         if self.kind == "probe":

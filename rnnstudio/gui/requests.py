@@ -3,7 +3,7 @@ that computes them (the worker never sees the session)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from . import engine_bridge
@@ -53,6 +53,19 @@ def compute(request: Request, should_stop: Any, on_progress: Any) -> Outcome:
         model = engine_bridge.load_shipped_model(request.model_key)
     elif model is None and request.model_path is not None:
         model = engine_bridge.load_model(request.model_path)
+    if not _reaches(request.loss, model, request.text):
+        request = replace(request, loss=LossChoice("default"))
     trace = engine_bridge.trace_text(model, request.text, request.loss, should_stop,
                                      on_progress)
     return Outcome(model, request.model_source, trace, request)
+
+
+def _reaches(loss: LossChoice, model: Any, text: str) -> bool:
+    """Whether the text still has the step a probe or ``tag:N`` loss is tied to. When an
+    edit shortens the text past it, the model's task loss takes over (the Loss box and
+    the status line say so): typing a shorter sentence is not an error."""
+    step = loss.fixed_step()
+    if step is None:
+        return True
+    steps = len(model.tokenize(text).ids)
+    return -steps <= step < steps

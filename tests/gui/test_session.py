@@ -96,3 +96,19 @@ def test_jacobian_follows_the_trace_or_waits_for_a_click(qtbot, session, monkeyp
     with qtbot.waitSignal(session.gradients_changed, timeout=5000):
         session.compute_jacobian()
     assert not session.jacobian_deferred and (0, "fwd") in session.trace.grads.jacobian
+
+
+def test_a_shorter_text_drops_a_loss_tied_to_a_step_it_no_longer_has(qtbot, session) -> None:  # type: ignore[no-untyped-def]
+    _ready(session)
+    wait_for_trace(qtbot, session, lambda: session.probe_unit(2, 3))
+    wait_for_trace(qtbot, session, lambda: session.set_text("the cat sat on it"))
+    assert session.loss == LossChoice("probe", 2, 3, 0, "fwd", "h")  # step 2 still there
+    wait_for_trace(qtbot, session, lambda: session.set_text("the cat"))
+    assert session.trace.tokens == ["the", "cat"]
+    assert session.loss.kind == "last-output-sum"  # the model's task loss took over
+    assert session.trace.grads.loss_name == "last-output-sum"
+    wait_for_trace(qtbot, session, lambda: session.open_shipped_model("idioms-gru"))
+    wait_for_trace(qtbot, session, lambda: session.set_loss(LossChoice("tag:5:literal")))
+    assert session.trace.grads.loss_name == "tag:5:literal"
+    wait_for_trace(qtbot, session, lambda: session.set_text("we must spill"))
+    assert session.loss.kind == "tag" and session.trace.grads.loss_name == "tag"
