@@ -14,7 +14,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .layer import LayerGrads, StepScale, StopCheck, check_stop, input_grads, prepare_rows
+from .layer import (
+    LayerGrads,
+    StepScale,
+    StopCheck,
+    check_stop,
+    input_grads,
+    prepare_rows,
+    stop_interval,
+)
 from .params import LayerWeights
 
 
@@ -80,6 +88,7 @@ class RnnLayer:
         if seed_hidden is not None:
             d_next[...] = seed_hidden
         scaler = StepScale(steps, scaled or norms_only, seeded=seed_hidden is not None)
+        every = stop_interval(seed_hidden is not None)
         total = np.empty(steps) if norms_only else np.empty(
             (steps, batch, size), dtype=dtype)
         d_pre = None if norms_only else np.empty((steps, batch, size), dtype=dtype)
@@ -95,7 +104,7 @@ class RnnLayer:
                 total[t], d_pre[t] = dh, da
             d_next = da @ w_hh
             scaler.renormalize(t, [d_next])
-            check_stop(should_stop, steps - 1 - t)
+            check_stop(should_stop, steps - 1 - t, every)
         if d_pre is None:
             return LayerGrads(hidden=scaler.true(total))
         grads = input_grads(self.rows, cache, d_pre, d_pre, dtype, scaler)

@@ -117,6 +117,7 @@ class JobRunner(QObject):
         self._bridge.progressed.connect(self._relay_progress)
         self._lock = threading.Lock()
         self._generation = 0
+        self._closed = False
         _live_runners.add(self)
 
     @property
@@ -128,11 +129,13 @@ class JobRunner(QObject):
             return generation != self._generation
 
     def submit(self, label: str, work: Work) -> int:
-        """Queue ``work``; earlier requests are cancelled. Returns the new generation."""
+        """Queue ``work``; earlier requests are cancelled. Returns the new generation.
+        After :meth:`shutdown` nothing starts (a timer may still fire on quit)."""
         with self._lock:
             self._generation += 1
             generation = self._generation
-        self._pool.start(_Job(self, generation, label, work))
+        if not self._closed:
+            self._pool.start(_Job(self, generation, label, work))
         return generation
 
     def cancel(self) -> None:
@@ -149,7 +152,8 @@ class JobRunner(QObject):
         return self._pool.waitForDone(timeout_ms)
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
-        """Cancel everything and wait for the worker thread to finish."""
+        """Cancel everything, start nothing more, and wait for the worker thread."""
+        self._closed = True
         self.cancel()
         if not shiboken6.isValid(self._pool):
             return True

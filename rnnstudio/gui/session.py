@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..errors import RnnStudioError
 from . import engine_bridge
@@ -27,6 +27,9 @@ _JACOBIAN = "jacobian"
 #: ||dh_T/dh_t|| starts by itself when estimated below this; longer runs wait for a click,
 #: so the worker never keeps the CPU busy for long without being asked.
 AUTO_JACOBIAN_SECONDS = 1.0
+#: ... and starts this long after its trace is shown: run at once, its BLAS threads took
+#: both cores from the paint (edit to view 70-95 ms at T = 200, H = 256, 53-59 without).
+JACOBIAN_DELAY_MS = 150
 
 
 def _milliseconds(value: float) -> str:
@@ -293,6 +296,11 @@ class Session(QObject):
             trace, engine_bridge.jacobian_norms(model, trace, stop)))
         self._set_busy(True)
 
+    def _jacobian_if_current(self, trace: Any) -> None:
+        """Start the Jacobian unless a newer request is on its way (it would cancel it)."""
+        if trace is self.trace and not self.busy:
+            self.compute_jacobian()
+
     def _on_jacobian(self, trace: Any, norms: dict | None, milliseconds: float) -> None:
         if trace is not self.trace or not norms:
             return
@@ -367,7 +375,7 @@ class Session(QObject):
         if trace.grads is None or trace.grads.jacobian or model is None:
             return
         if engine_bridge.jacobian_cost_seconds(model, self.step_count) <= AUTO_JACOBIAN_SECONDS:
-            self.compute_jacobian()
+            QTimer.singleShot(JACOBIAN_DELAY_MS, self, lambda: self._jacobian_if_current(trace))
         else:
             self.jacobian_deferred = True
 

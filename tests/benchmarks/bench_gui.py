@@ -21,10 +21,12 @@ from types import SimpleNamespace
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[2]
+#: Between two measured edits: the typing debounce plus a little (see bench_edit).
+TYPING_PAUSE_MS = 250
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
-from PySide6.QtCore import QEventLoop, QSettings  # noqa: E402
+from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from rnnstudio.engine.config import RecurrentConfig  # noqa: E402
@@ -140,6 +142,11 @@ def bench_edit(app: QApplication, steps: int = 200, edits: int = 30) -> dict[str
         times.append((time.perf_counter() - started) * 1000)
         compute.append(session.last_compute_ms)
         session.trace_changed.disconnect(waiting.quit)
+        # A typist's pause (the debounce is 200 ms): ||dh_T/dh_t|| of this trace starts
+        # meanwhile, so the next edit also pays for cancelling it.
+        pause = QEventLoop()
+        QTimer.singleShot(TYPING_PAUSE_MS, pause.quit)
+        pause.exec()
     window.close()
     session.shutdown()
     gui_part = [total - engine for total, engine in zip(times, compute, strict=True)]

@@ -145,3 +145,22 @@ def test_should_stop_cancels_the_trace(after):
 
     with pytest.raises(Cancelled):
         bare_model(CFG, params()).trace(LONG, should_stop=should_stop)
+
+
+@pytest.mark.parametrize("kind", ["rnn-tanh", "lstm", "gru"])
+def test_a_jacobian_pass_stops_at_the_next_step(kind):
+    """A Jacobian pass carries one adjoint per unit, so each of its steps is costly: it
+    asks ``should_stop`` at every step, and a new request never waits for 64 of them."""
+    cfg = make_config(kind)
+    model = bare_model(cfg, random_params(cfg, 7))
+    text = " ".join(f"w{i}" for i in range(40))  # under 64 steps: one forward check
+    trace = model.trace(text, loss=None, jacobian=False)
+    asked = []
+
+    def should_stop() -> bool:
+        asked.append(1)
+        return len(asked) == 4  # the forward's one check, then the third backward step
+
+    with pytest.raises(Cancelled):
+        model.jacobian_norms(trace, should_stop=should_stop)
+    assert len(asked) == 4

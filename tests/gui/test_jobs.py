@@ -61,3 +61,6 @@ def test_shutdown_waits_for_a_running_job(qtbot) -> None:  # type: ignore[no-unt
     assert started.wait(3) and runner.is_busy()
     assert runner.shutdown(timeout_ms=3000)
     assert stopped == ["slow"] and not runner.is_busy()
+    ran = []
+    runner.submit("late", lambda stop, progress: ran.append(1))  # e.g. a timer on quit
+    assert runner.wait(3000) and not runner.is_busy() and ran == []

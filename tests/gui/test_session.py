@@ -112,3 +112,18 @@ def test_a_shorter_text_drops_a_loss_tied_to_a_step_it_no_longer_has(qtbot, sess
     assert session.trace.grads.loss_name == "tag:5:literal"
     wait_for_trace(qtbot, session, lambda: session.set_text("we must spill"))
     assert session.loss.kind == "tag" and session.trace.grads.loss_name == "tag"
+
+
+def test_the_jacobian_starts_after_the_view_and_only_for_the_shown_trace(qtbot, session) -> None:  # type: ignore[no-untyped-def]
+    """||dh_T/dh_t|| waits until the new trace has been drawn (its BLAS threads took both
+    cores from the paint), and a trace replaced meanwhile never starts one."""
+    _ready(session)
+    wait_for_trace(qtbot, session, lambda: session.set_text("a b c d"))
+    assert not session.busy and not session.trace.grads.jacobian  # not started yet
+    with qtbot.waitSignal(session.gradients_changed, timeout=5000):
+        pass
+    assert (0, "fwd") in session.trace.grads.jacobian
+    shown = session.trace
+    wait_for_trace(qtbot, session, lambda: session.set_text("x y z"))
+    session._jacobian_if_current(shown)  # the timer of a trace no longer shown
+    assert not session.busy
