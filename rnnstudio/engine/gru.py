@@ -18,15 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .layer import (
-    LayerGrads,
-    StepScale,
-    StopCheck,
-    check_stop,
-    input_grads,
-    prepare_rows,
-    stop_interval,
-)
+from .layer import LayerGrads, StepScale, StopCheck, check_stop, input_grads, prepare_rows
 from .params import LayerWeights
 
 GATE_NAMES = ("r", "z", "n")
@@ -131,7 +123,6 @@ class GruLayer:
         if seed_hidden is not None:
             d_next[...] = seed_hidden
         scaler = StepScale(steps, scaled or norms_only, seeded=seed_hidden is not None)
-        every = stop_interval(seed_hidden is not None)
         total = np.empty(steps) if norms_only else np.empty(
             (steps, batch, size), dtype=dtype)
         d_input = None if norms_only else np.empty((steps, batch, 3 * size), dtype=dtype)
@@ -152,7 +143,7 @@ class GruLayer:
             d_next = dh * z[t]
             d_next += d_rec @ w_hh
             scaler.renormalize(t, [d_next])
-            check_stop(should_stop, steps - 1 - t, every)
+            check_stop(should_stop, steps - 1 - t, every_step=seed_hidden is not None)
         if d_input is None:
             return LayerGrads(hidden=scaler.true(total))
         grads = input_grads(self.rows, cache, d_input, d_recurrent, dtype, scaler)

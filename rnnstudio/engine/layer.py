@@ -18,15 +18,8 @@ ProgressCallback = Callable[[int, int], None]
 STOP_INTERVAL = 64
 
 
-def stop_interval(seeded: bool) -> int:
-    """Steps between two ``should_stop`` calls in a backward pass: every step when it is
-    seeded with one adjoint per unit (a Jacobian pass, 1-3 ms a step at H = 256, where
-    64 steps made a new edit wait up to 0.2 s for the worker), else :data:`STOP_INTERVAL`."""
-    return 1 if seeded else STOP_INTERVAL
-
-
 #: Start of the recurrent matrices, in bytes: OpenBLAS's sgemv reads a 64-byte aligned
-#: 512 x 2048 matrix 5-10 % faster than one at NumPy's default for large arrays (16 bytes
+#: 512 x 2048 matrix 5-13 % faster than one at NumPy's default for large arrays (16 bytes
 #: past a page boundary); see the README, Performance.
 ALIGNMENT = 64
 
@@ -40,8 +33,12 @@ def aligned(array: np.ndarray) -> np.ndarray:
     return copy
 
 
-def check_stop(should_stop: StopCheck | None, step: int, every: int = STOP_INTERVAL) -> None:
-    if should_stop is not None and step % every == 0 and should_stop():
+def check_stop(should_stop: StopCheck | None, step: int, every_step: bool = False) -> None:
+    """Raise ``Cancelled`` when asked to stop; asks every :data:`STOP_INTERVAL` steps, or
+    ``every_step`` for a backward pass with one adjoint per unit (a Jacobian pass: 1-3 ms
+    a step at H = 256, where 64 steps made a new edit wait up to 0.2 s for the worker)."""
+    interval = 1 if every_step else STOP_INTERVAL
+    if should_stop is not None and step % interval == 0 and should_stop():
         raise Cancelled("stopped before the work finished")
 
 

@@ -24,15 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .layer import (
-    LayerGrads,
-    StepScale,
-    StopCheck,
-    check_stop,
-    input_grads,
-    prepare_rows,
-    stop_interval,
-)
+from .layer import LayerGrads, StepScale, StopCheck, check_stop, input_grads, prepare_rows
 from .params import LayerWeights
 
 GATE_NAMES = ("i", "f", "g", "o")
@@ -171,7 +163,6 @@ class LstmLayer:
         if seed_hidden is not None:
             d_hidden_next[...] = seed_hidden
         scaler = StepScale(steps, scaled or norms_only, seeded=seed_hidden is not None)
-        every = stop_interval(seed_hidden is not None)
         total_h = np.empty(steps) if norms_only else np.empty(
             (steps, batch, self.output_size), dtype=dtype)
         total_c = None if norms_only else np.empty((steps, batch, size), dtype=dtype)
@@ -202,7 +193,7 @@ class LstmLayer:
             d_cell_next = dc * f[t]
             d_hidden_next = da @ w_hh
             scaler.renormalize(t, [d_hidden_next, d_cell_next])
-            check_stop(should_stop, steps - 1 - t, every)
+            check_stop(should_stop, steps - 1 - t, every_step=seed_hidden is not None)
         if total_c is None or d_gates is None:
             return LayerGrads(hidden=scaler.true(total_h))
         grads = input_grads(self.rows, cache, d_gates, d_gates, dtype, scaler)

@@ -14,15 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .layer import (
-    LayerGrads,
-    StepScale,
-    StopCheck,
-    check_stop,
-    input_grads,
-    prepare_rows,
-    stop_interval,
-)
+from .layer import LayerGrads, StepScale, StopCheck, check_stop, input_grads, prepare_rows
 from .params import LayerWeights
 
 
@@ -88,7 +80,6 @@ class RnnLayer:
         if seed_hidden is not None:
             d_next[...] = seed_hidden
         scaler = StepScale(steps, scaled or norms_only, seeded=seed_hidden is not None)
-        every = stop_interval(seed_hidden is not None)
         total = np.empty(steps) if norms_only else np.empty(
             (steps, batch, size), dtype=dtype)
         d_pre = None if norms_only else np.empty((steps, batch, size), dtype=dtype)
@@ -104,7 +95,7 @@ class RnnLayer:
                 total[t], d_pre[t] = dh, da
             d_next = da @ w_hh
             scaler.renormalize(t, [d_next])
-            check_stop(should_stop, steps - 1 - t, every)
+            check_stop(should_stop, steps - 1 - t, every_step=seed_hidden is not None)
         if d_pre is None:
             return LayerGrads(hidden=scaler.true(total))
         grads = input_grads(self.rows, cache, d_pre, d_pre, dtype, scaler)
