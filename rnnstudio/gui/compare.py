@@ -14,7 +14,7 @@ import numpy as np
 
 from . import engine_bridge
 from .engine_bridge import LossChoice
-from .readout import softmax
+from .readout import shown_token, softmax, step_readout
 from .trace_view import gradient_norms
 
 #: Curves the Compare view can overlay, with the sentence the panel shows for each.
@@ -84,8 +84,20 @@ def compare_curve(row: ComparedModel, measure: str, relative: bool) -> np.ndarra
     return norms
 
 
-def describe_answers(rows: Sequence[ComparedModel]) -> str:
-    """One line: what each model answers at the last word."""
-    parts = [f"{row.label} answers “{row.answer}” (p = {row.confidence:.2f})"
-             for row in rows if row.answer is not None]
-    return " · ".join(parts)
+def answer_text(row: ComparedModel, step: int) -> str | None:
+    """What the model says: a classifier's answer at the last word, a tagger's tag of the
+    word at ``step`` (it follows the cursor); None for other models."""
+    if row.answer is not None:
+        return f"answers “{row.answer}” (p = {row.confidence:.2f})"
+    readout = step_readout(row.trace, min(step, len(row.trace.tokens) - 1))
+    if readout is None or readout.task != "tag":
+        return None
+    tag, probability = readout.choices[0]
+    word = shown_token(row.trace.tokens[readout.step])
+    return f"tags “{word}” {tag} (p = {probability:.2f})"
+
+
+def describe_answers(rows: Sequence[ComparedModel], step: int) -> str:
+    """One line: what each model says (see :func:`answer_text`)."""
+    answers = ((row.label, answer_text(row, step)) for row in rows)
+    return " · ".join(f"{label} {text}" for label, text in answers if text is not None)

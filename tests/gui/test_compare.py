@@ -92,3 +92,20 @@ def test_the_latest_text_wins(qtbot, window) -> None:  # type: ignore[no-untyped
     assert len(seen) == 1  # the first request was superseded, its result never shown
     assert panel.models[0].trace.tokens[-1] == "the"
     assert [model.answer for model in panel.models][1:] == ["sushi", "sushi"]
+
+
+def test_taggers_answer_with_the_tag_at_the_cursor(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    session, panel = window.session, window.compare
+    text = "i was feeling under the table today"
+    wait_for_trace(qtbot, session, lambda: session.set_text(text))
+    session.set_compare_models(["idioms-rnn", "idioms-gru"])
+    _shown(qtbot, window)
+    session.set_cursor(3)  # "under"
+    assert panel.answers.text() == ("RNN tags “under” literal (p = 1.00) · "
+                                    "GRU tags “under” literal (p = 1.00)")
+    session.set_cursor(0)
+    assert "tags “i” other" in panel.answers.text()
+    for row, model in zip(panel.rows, panel.models, strict=True):
+        tags = model.trace.logits.argmax(axis=1)
+        assert model.trace.config.labels[tags[0]] == "other"
+        assert row.plot.titleLabel.text.endswith("tags “i” other (p = 1.00)")

@@ -26,6 +26,7 @@ from ..compare import (
     COMPARE_MEASURES,
     MODEL_COLORS,
     ComparedModel,
+    answer_text,
     compare_curve,
     compare_models,
     describe_answers,
@@ -51,6 +52,7 @@ class ComparePanel(QWidget):
         self.session = session
         self.models: list[ComparedModel] = []
         self.rows: list[HeatmapRow] = []
+        self._titles: dict[str, str] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._stale = True
         self.runner = JobRunner(self)
@@ -199,11 +201,9 @@ class ComparePanel(QWidget):
             hidden = heatmaps(model.trace, top, "fwd")[0]
             row.show(hidden)
             row.plot.setLabel("left", f"{model.label} h", **{"font-size": "9pt"})
-            answer = (f": answers “{model.answer}” (p = {model.confidence:.2f})"
-                      if model.answer is not None else "")
-            row.set_title(f"{model.title}{answer}")
             row.plot.getViewBox().setLimits(xMin=-0.5, xMax=longest - 0.5)
-        self.answers.setText(describe_answers(self.models))
+        self._titles = {}
+        self._show_answers(self.session.cursor)
         self.token_axis.set_tokens(self.models[0].trace.tokens)
 
     def _draw_curves(self) -> None:
@@ -244,6 +244,18 @@ class ComparePanel(QWidget):
             row.set_cursor(min(step, len(model.trace.tokens) - 1))
         if self.models:
             self.grad_cursor.setPos(step)
+            self._show_answers(step)
+
+    def _show_answers(self, step: int) -> None:
+        """Titles and the answers line: a tagger's tag follows the cursor. A title is set
+        only when it changes (each setTitle lays the plot out again)."""
+        for row, model in zip(self.rows, self.models, strict=False):
+            answer = answer_text(model, step)
+            title = model.title if answer is None else f"{model.title}: {answer}"
+            if self._titles.get(model.key) != title:
+                self._titles[model.key] = title
+                row.set_title(title)
+        self.answers.setText(describe_answers(self.models, step))
 
     def _on_mouse_moved(self, scene_pos: Any) -> None:
         for row, model in zip(self.rows, self.models, strict=False):
