@@ -8,6 +8,7 @@ from conftest import wait_for_trace
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QToolBar
 
+from rnnstudio.gui.engine_bridge import RandomModelSpec
 from rnnstudio.gui.equations import unit_equations
 from rnnstudio.gui.trace_view import heatmaps
 
@@ -301,3 +302,17 @@ def test_keys_typed_in_the_text_box_stay_text(qtbot, window) -> None:  # type: i
         qtbot.keyClick(editor, key)
     assert editor.toPlainText() == "the cat sat on the mat "
     assert not window.transport.playing and window.session.cursor == cursor_before
+
+
+def test_heatmaps_average_units_down_to_the_screen_rows(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    """512 units in a row of ~100 pixels: the drawn image has at most one row per pixel
+    (pyqtgraph's own rounding kept more rows than pixels, which Qt then dropped)."""
+    session = window.session
+    spec = RandomModelSpec(hidden_size=512)
+    wait_for_trace(qtbot, session, lambda: session.set_random_model(spec))
+    window.heatmaps.graphics.viewport().repaint()
+    for row in window.heatmaps.rows:
+        pixels = row.plot.getViewBox().sceneBoundingRect().height()
+        rows = row.image.qimage.height()
+        assert pixels / 2 < rows <= pixels, (row.name, rows, pixels)
+        np.testing.assert_allclose(row.image.qimage.width(), len(session.trace.tokens))

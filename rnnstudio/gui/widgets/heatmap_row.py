@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
+import math
+
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtWidgets import QGraphicsRectItem
 
 from ..scheme import DIM, tag
 from ..theme import cursor_pen, dim_color
 from ..trace_view import HeatmapData
 from .token_axis import TokenAxis
+
+
+class ScreenImage(pg.ImageItem):
+    """An image whose units are averaged down to at most the screen's pixel rows.
+
+    pyqtgraph rounds the factor down: 512 units shown in 150 pixels kept 170 rows, and Qt
+    dropped 20 of them on every draw. Rounding up averages four units a row (every unit
+    counts) and colours and draws a quarter fewer pixels: redraw at H = 512, T = 2000 went
+    from 49 to 53 fps (means of seven alternating runs). Steps keep pyqtgraph's rounding:
+    averaging pairs of steps (the contiguous axis) dropped the redraw to 15 fps.
+    """
+
+    def _computeDownsampleFactors(self) -> tuple[int, int]:  # noqa: N802 (pyqtgraph API)
+        origin = self.mapToDevice(QPointF(0, 0))
+        across, down = self.mapToDevice(QPointF(1, 0)), self.mapToDevice(QPointF(0, 1))
+        if origin is None or across is None or down is None:  # not on a scene yet
+            return 1, 1
+        width, height = pg.Point(across - origin).length(), pg.Point(down - origin).length()
+        if width == 0 or height == 0:
+            return 1, 1
+        return max(1, int(1.0 / width)), max(1, math.ceil(1.0 / height - 1e-9))
 
 
 class HeatmapRow:
@@ -37,7 +60,7 @@ class HeatmapRow:
         self.plot.getAxis("left").setStyle(maxTickLevel=1)
         # autoDownsample: a 512 x 2000 heatmap shown in ~150 x 1400 pixels is reduced to
         # the screen before the colour lookup, which is what a redraw spends its time on.
-        self.image = pg.ImageItem(axisOrder="row-major", autoDownsample=True)
+        self.image = ScreenImage(axisOrder="row-major", autoDownsample=True)
         self.plot.addItem(self.image)
         self.dim = QGraphicsRectItem()
         self.dim.setBrush(pg.mkBrush(dim_color()))
