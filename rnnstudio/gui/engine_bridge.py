@@ -45,24 +45,32 @@ class LossChoice:
     direction: str = "fwd"
     quantity: str = "h"
 
+    def tag_parts(self) -> tuple[int | None, str] | None:
+        """``(3, "literal")`` for ``tag:3:literal``, ``(None, "")`` for ``tag``; None for a
+        loss that is not a tag loss (the one reading of this string form in the GUI)."""
+        name, _, rest = self.kind.partition(":")
+        if name != "tag":
+            return None
+        step, _, label = rest.partition(":")
+        return (int(step) if step.lstrip("-").isdigit() else None), label
+
     def fixed_step(self) -> int | None:
         """The step a probe or a ``tag:N`` loss is tied to (negative from the end)."""
         if self.kind == "probe":
             return self.step
-        name, _, rest = self.kind.partition(":")
-        step = rest.partition(":")[0]
-        return int(step) if name == "tag" and step.lstrip("-").isdigit() else None
+        parts = self.tag_parts()
+        return None if parts is None else parts[0]
 
     def describe(self, tokens: Sequence[str] = ()) -> str:
         """The loss in words; with the trace's ``tokens``, a step is named by its token."""
         if self.kind == "probe":
             return (f"probe {self.quantity} of unit {self.unit} at step {self.step} "
                     f"(layer {self.layer}, {self.direction})")
-        name, _, rest = self.kind.partition(":")
-        if name != "tag":
+        parts = self.tag_parts()
+        if parts is None:
             return self.kind
-        step, _, label = rest.partition(":")
-        if not step:
+        step, label = parts
+        if step is None:
             return "mean cross-entropy of the predicted tag of every word"
         where = _step_name(step, tokens)
         if label:
@@ -70,15 +78,11 @@ class LossChoice:
         return f"cross-entropy of the predicted tag of {where}"
 
 
-def _step_name(step: str, tokens: Sequence[str]) -> str:
+def _step_name(step: int, tokens: Sequence[str]) -> str:
     """``“under” (step 3)`` when the step is a token of ``tokens``, else ``step 3``."""
-    try:
-        index = int(step)
-    except ValueError:
-        return f"step {step}"
-    if not -len(tokens) <= index < len(tokens):
-        return f"step {index}" + (" (from the end)" if index < 0 else "")
-    return f"“{tokens[index]}” (step {index % len(tokens)})"
+    if not -len(tokens) <= step < len(tokens):
+        return f"step {step}" + (" (from the end)" if step < 0 else "")
+    return f"“{tokens[step]}” (step {step % len(tokens)})"
 
 
 def make_random_model(spec: RandomModelSpec) -> Any:

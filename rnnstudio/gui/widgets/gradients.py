@@ -64,11 +64,10 @@ def _loss_choices(model: Any) -> list[tuple[str, str]]:
 
 def _box_kind(loss: LossChoice) -> str:
     """The box entry's kind for ``loss``: ``tag:3:literal`` is "tag at the cursor: literal"."""
-    name, _, rest = loss.kind.partition(":")
-    step, _, label = rest.partition(":")
-    if name == "tag" and step.lstrip("-").isdigit():
-        return ":".join(["tag", _CURSOR] + ([label] if label else []))
-    return loss.kind
+    parts = loss.tag_parts()
+    if parts is None or parts[0] is None:
+        return loss.kind
+    return ":".join(["tag", _CURSOR] + ([parts[1]] if parts[1] else []))
 
 
 def _names_a_step(loss: LossChoice) -> bool:
