@@ -34,3 +34,7 @@ class ExportError(RnnStudioError):
 
 class Cancelled(RnnStudioError):
     """Long work stopped because ``should_stop()`` returned True."""
+
+
+class SessionFileError(RnnStudioError):
+    """A ``.rnnstudio`` session file that cannot be read or written as it stands."""

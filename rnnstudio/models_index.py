@@ -27,11 +27,14 @@ from typing import Any
 
 from .errors import RnnStudioError
 
-__all__ = ["INDEX_FORMAT", "ShippedModel", "default_model", "find_model", "models_folder",
-           "shipped_models"]
+__all__ = ["INDEX_FORMAT", "MAX_COMPARED", "ShippedModel", "check_compare_keys",
+           "default_compare_keys", "default_model", "find_model", "models_folder",
+           "shipped_models", "shipped_title"]
 
 INDEX_FORMAT = 1
 INDEX_NAME = "index.json"
+#: The Compare view shows at most this many models side by side.
+MAX_COMPARED = 4
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,34 @@ def default_model(folder: Traversable | None = None) -> ShippedModel:
     if not models:
         raise RnnStudioError("the model index lists no models")
     return models[0]
+
+
+def shipped_title(key: str, folder: Traversable | None = None) -> str:
+    """The index's title of a shipped model, e.g. "Recall across a gap (GRU)"."""
+    return find_model(key, folder).title
+
+
+def default_compare_keys(folder: Traversable | None = None) -> tuple[str, ...]:
+    """The cells of the index's first task (the recall RNN, LSTM and GRU), or () when
+    the index cannot be read (the window still opens)."""
+    try:
+        entries = shipped_models(folder)
+    except RnnStudioError:
+        return ()
+    first = entries[0].task if entries else None
+    return tuple(entry.key for entry in entries if entry.task == first)[:MAX_COMPARED]
+
+
+def check_compare_keys(keys: tuple[str, ...], folder: Traversable | None = None) -> None:
+    """Raise :class:`RnnStudioError` unless ``keys`` are 1 to ``MAX_COMPARED`` shipped
+    models; the message lists the known names."""
+    known = [entry.key for entry in shipped_models(folder)]
+    unknown = [key for key in keys if key not in known]
+    if not 1 <= len(keys) <= MAX_COMPARED or unknown:
+        problem = (f"unknown model {unknown[0]!r}" if unknown
+                   else f"{len(keys)} models, not 1 to {MAX_COMPARED}")
+        raise RnnStudioError(f"cannot compare {problem}: choose 1 to {MAX_COMPARED} of "
+                             f"{', '.join(known)}")
 
 
 def _read_index(folder: Traversable) -> dict[str, Any]:

@@ -8,30 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ..io.model_source import RandomModelSpec, load_shipped_model
+from ..models_index import check_compare_keys, default_compare_keys, shipped_title
 
-@dataclass(frozen=True)
-class RandomModelSpec:
-    """Arguments of ``random_model`` a user sets in the Model dock."""
-
-    cell: str = "lstm"
-    hidden_size: int = 32
-    nonlinearity: str = "tanh"
-    num_layers: int = 1
-    bidirectional: bool = False
-    seed: int = 0
-    gain: float = 1.0
-    dtype: str = "float32"
-    input_size: int = 16
-
-    def describe(self) -> str:
-        direction = " bidirectional" if self.bidirectional else ""
-        kind = f"RNN ({self.nonlinearity})" if self.cell == "rnn" else self.cell.upper()
-        return (f"random {kind} {self.num_layers}x{self.hidden_size}{direction}, "
-                f"seed {self.seed}, gain {self.gain:g}")
+__all__ = ["LossChoice", "RandomModelSpec", "check_compare_keys", "default_compare_keys",
+           "engine_loss", "jacobian_cost_seconds", "jacobian_norms", "load_model",
+           "load_shipped_model", "make_random_model", "save_trace", "shipped_sample",
+           "shipped_title", "trace_text"]
 
 
 @dataclass(frozen=True)
@@ -87,12 +73,7 @@ def _step_name(step: int, tokens: Sequence[str]) -> str:
 
 def make_random_model(spec: RandomModelSpec) -> Any:
     """A seeded random model from the engine (pure NumPy)."""
-    from ..engine.model import random_model
-
-    return random_model(spec.cell, hidden_size=spec.hidden_size, input_size=spec.input_size,
-                        nonlinearity=spec.nonlinearity,
-                        num_layers=spec.num_layers, bidirectional=spec.bidirectional,
-                        seed=spec.seed, gain=spec.gain, dtype=spec.dtype)
+    return spec.build()
 
 
 def load_model(path: str | Path) -> Any:
@@ -102,56 +83,11 @@ def load_model(path: str | Path) -> Any:
     return rnn_io.load_model(path)
 
 
-@lru_cache(maxsize=32)
-def load_shipped_model(key: str) -> Any:
-    """One of the trained models in ``resources/models`` by ``task-cell`` name.
-
-    Cached: the Compare view and lessons open the same few models again and again, and
-    models are never changed in place (a new model is a new object).
-    """
-    from ..models_index import find_model
-
-    entry = find_model(key)
-    with entry.as_file() as path:  # extracted for the read when installed zipped
-        return load_model(path)
-
-
-def shipped_title(key: str) -> str:
-    """The index's title of a shipped model, e.g. "Recall across a gap (GRU)"."""
-    from ..models_index import find_model
-
-    return find_model(key).title
-
-
 def shipped_sample(key: str) -> str:
     """The sample sentence of a shipped model's task."""
     from ..models_index import find_model
 
     return find_model(key).sample
-
-
-def default_compare_keys() -> tuple[str, ...]:
-    """The cells of the index's first task (the recall RNN, LSTM and GRU), or ()."""
-    from ..errors import RnnStudioError
-    from ..models_index import shipped_models
-
-    try:
-        entries = shipped_models()
-    except RnnStudioError:
-        return ()
-    first = entries[0].task if entries else None
-    return tuple(entry.key for entry in entries if entry.task == first)
-
-
-def check_compare_keys(keys: tuple[str, ...]) -> None:
-    """Raise ``RnnStudioError`` unless ``keys`` are 1-4 known shipped models."""
-    from ..errors import RnnStudioError
-    from ..models_index import find_model
-
-    if not 1 <= len(keys) <= 4:
-        raise RnnStudioError(f"compare 1 to 4 models, not {len(keys)}")
-    for key in keys:
-        find_model(key)
 
 
 def save_trace(trace: Any, path: str | Path) -> None:

@@ -1,4 +1,4 @@
-"""Files in and out, no Qt: model formats, trace export, atomic writes.
+"""Files in and out, no Qt: model formats, trace export, session files, atomic writes.
 
 See docs/formats.md for every format, key and column.
 """
@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from .atomic import check_writable, write_atomic, write_bytes_atomic, write_text_atomic
 from .model_files import LoadedModel, convert_model, load_model, read_model, save_model
+from .model_source import ModelSource, RandomModelSpec
+from .session_file import SessionFile, is_session_file, load_session, save_session
 from .trace_export import (
     load_trace,
     load_trace_json,
@@ -17,8 +19,9 @@ from .trace_export import (
 )
 
 __all__ = [
-    "LoadedModel", "check_writable", "convert_model", "load_model", "load_trace",
-    "load_trace_json", "load_trace_npz", "read_model", "save_model", "save_trace",
-    "trace_file_arrays", "write_atomic", "write_bytes_atomic", "write_text_atomic",
-    "write_trace_arrays",
+    "LoadedModel", "ModelSource", "RandomModelSpec", "SessionFile", "check_writable",
+    "convert_model", "is_session_file", "load_model", "load_session", "load_trace",
+    "load_trace_json", "load_trace_npz", "read_model", "save_model", "save_session",
+    "save_trace", "trace_file_arrays", "write_atomic", "write_bytes_atomic",
+    "write_text_atomic", "write_trace_arrays",
 ]
