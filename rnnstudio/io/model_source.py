@@ -248,5 +248,5 @@ def _absolute(path: Any) -> Path:
     text = str(path) if isinstance(path, (str, Path)) else ""
     if not text or text == "." or "\x00" in text:
         Checker("model source", ConfigError, "give the path of a model file").fail(
-            "path", "the path of a model file", path)
+            "path", "the path of a model file", text)
     return Path(path).absolute()
