@@ -29,6 +29,7 @@ from typing import Any
 
 from ..engine.losses import parse_loss
 from ..errors import ExportError, RnnStudioError, SessionFileError
+from ..models_index import MAX_COMPARED
 from .atomic import write_text_atomic
 from .json_values import Checker, read_json_file, show
 from .messages import first_line
@@ -54,7 +55,8 @@ MAX_LOSS_CHARS = 200
 MAX_NAME_CHARS = 200
 MAX_DOCKS_CHARS = 1_000_000
 MIN_SPEED, MAX_SPEED = 0.5, 60.0
-MAX_COMPARED = 4
+#: Linux's PATH_MAX: a longer model path is no path.
+MAX_PATH_CHARS = 4096
 _SNIFF_BYTES = 4096
 _SNIFF = re.compile(rb'^(\xef\xbb\xbf)?\s*\{.*"format"\s*:\s*"rnnstudio-session"', re.DOTALL)
 _FIX = "correct it in the file or save the session again"
@@ -181,7 +183,7 @@ def model_from_json(value: Any, base_dir: Path | None = None,
         if isinstance(value, str):
             return ModelSource.shipped(check.pattern("model", value, SHIPPED_KEY, _MODEL_FORMS))
         if isinstance(value, dict) and len(value) == 1 and "file" in value:
-            text = check.text("model.file", value["file"], 4096, empty=False)
+            text = check.text("model.file", value["file"], MAX_PATH_CHARS, empty=False)
             return ModelSource.file(Path(base_dir or ".") / text)
         if isinstance(value, dict) and len(value) == 1 and "random" in value:
             return ModelSource.random(RandomModelSpec.from_dict(value["random"],
@@ -257,11 +259,12 @@ def save_session(session: SessionFile, path: str | Path) -> Path:
     path = Path(path)
     if path.suffix.lower() != SESSION_SUFFIX:
         raise ExportError(f"cannot write {path}: session files end in {SESSION_SUFFIX}")
-    data = session_to_dict(session, path.absolute().parent)
     try:
+        data = session_to_dict(session, path.absolute().parent)
         text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
         size = len(text.encode("utf-8"))
-    except (TypeError, ValueError) as exc:  # kept keys given by a caller, not from JSON
+    except (SessionFileError, TypeError, ValueError) as exc:
+        # a model only in memory; kept keys a caller gave that are not JSON
         raise SessionFileError(f"cannot write {path}: {first_line(exc)}") from exc
     if size > MAX_SESSION_BYTES:
         raise SessionFileError(f"cannot write {path}: {size:,} bytes, more than the "

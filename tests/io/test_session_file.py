@@ -16,12 +16,13 @@ from rnnstudio.io import (
     ModelSource,
     RandomModelSpec,
     SessionFile,
+    atomic,
     is_session_file,
     load_session,
     save_model,
     save_session,
+    session_file,
 )
-from rnnstudio.io import atomic, session_file
 from rnnstudio.io.session_file import MAX_SESSION_BYTES, session_from_dict, session_to_dict
 
 MINIMAL = {"format": "rnnstudio-session", "version": 1, "model": "sentiment-lstm",
@@ -104,8 +105,9 @@ def test_a_missing_model_file_opens_and_fails_only_at_load(tmp_path: Path) -> No
 
 def test_an_in_memory_model_cannot_be_saved(tmp_path: Path) -> None:
     session = SessionFile(ModelSource.in_memory("trained GRU"), "text")
-    with pytest.raises(SessionFileError, match="'trained GRU' was trained in this window and"
-                                               " has no file: save the model first"):
+    with pytest.raises(SessionFileError, match=r"s.rnnstudio: the model 'trained GRU' was "
+                                               "trained in this window and has no file: "
+                                               "save the model first"):
         save_session(session, tmp_path / "s.rnnstudio")
     assert list(tmp_path.iterdir()) == []
 
