@@ -207,9 +207,13 @@ def textbook_step(weights: LayerWeights, x: np.ndarray, h_prev: np.ndarray) -> S
     """
     x, h_prev = as_float64(x, h_prev)
     from_input, from_hidden = gate_parts(weights, GATE_NAMES, x, h_prev)
-    r = sigmoid(from_input["r"] + from_hidden["r"])
-    z = sigmoid(from_input["z"] + from_hidden["z"])
-    n = np.tanh(from_input["n"] + r * from_hidden["n"])
+    a_r = from_input["r"] + from_hidden["r"]
+    r = sigmoid(a_r)
+    a_z = from_input["z"] + from_hidden["z"]
+    z = sigmoid(a_z)
+    a_n = from_input["n"] + r * from_hidden["n"]
+    n = np.tanh(a_n)
     h = (1.0 - z) * n + z * h_prev
-    gates = gate_terms(from_input, from_hidden, {"r": r, "z": z, "n": n})
+    pre_activations = {"r": a_r, "z": a_z, "n": a_n}
+    gates = gate_terms(from_input, from_hidden, pre_activations, {"r": r, "z": z, "n": n})
     return StepTerms(gates, x, h_prev, None, h)

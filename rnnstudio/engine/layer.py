@@ -320,10 +320,13 @@ def sigmoid(value: np.ndarray) -> np.ndarray:
 class GateTerms:
     """One nonlinearity of one step, per unit (H,), float64: the part from the input
     ``W_i* x + b_i*``, the part from the previous state ``W_h* h_prev + b_h*`` (biases
-    zero when the layer has none) and the value after the nonlinearity."""
+    zero when the layer has none), the pre-activation they make (their sum; for GRU's
+    n the input part plus r times the recurrent part) and the value after the
+    nonlinearity."""
 
     from_input: np.ndarray
     from_hidden: np.ndarray
+    pre_activation: np.ndarray
     value: np.ndarray
 
 
@@ -370,8 +373,8 @@ def gate_parts(
 
 def gate_terms(
     from_input: dict[str, np.ndarray], from_hidden: dict[str, np.ndarray],
-    values: dict[str, np.ndarray],
+    pre_activations: dict[str, np.ndarray], values: dict[str, np.ndarray],
 ) -> dict[str, GateTerms]:
     """The :class:`GateTerms` of every gate in ``values``, in its order."""
-    return {name: GateTerms(from_input[name], from_hidden[name], value)
+    return {name: GateTerms(from_input[name], from_hidden[name], pre_activations[name], value)
             for name, value in values.items()}

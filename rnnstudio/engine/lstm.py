@@ -280,17 +280,19 @@ def textbook_step(
     Returns
     -------
     StepTerms
-        float64, gates ``i f g o``; ``unprojected`` is m when the layer projects.
+        float64, gates ``i f g o`` (``a`` their pre-activations); ``unprojected`` is m
+        when the layer projects.
     """
     x, h_prev, c_prev = as_float64(x, h_prev, c_prev)
     from_input, from_hidden = gate_parts(weights, GATE_NAMES, x, h_prev)
-    i = sigmoid(from_input["i"] + from_hidden["i"])
-    f = sigmoid(from_input["f"] + from_hidden["f"])
-    g = np.tanh(from_input["g"] + from_hidden["g"])
-    o = sigmoid(from_input["o"] + from_hidden["o"])
+    a = {gate: from_input[gate] + from_hidden[gate] for gate in GATE_NAMES}
+    i = sigmoid(a["i"])
+    f = sigmoid(a["f"])
+    g = np.tanh(a["g"])
+    o = sigmoid(a["o"])
     c = f * c_prev + i * g
     m = o * np.tanh(c)
     h = m if weights.weight_hr is None else np.asarray(weights.weight_hr, np.float64) @ m
-    gates = gate_terms(from_input, from_hidden, {"i": i, "f": f, "g": g, "o": o})
+    gates = gate_terms(from_input, from_hidden, a, {"i": i, "f": f, "g": g, "o": o})
     return StepTerms(gates, x, h_prev, c_prev, h, cell=c,
                      unprojected=None if weights.weight_hr is None else m)

@@ -150,4 +150,4 @@ def textbook_step(
     from_input, from_hidden = gate_parts(weights, ("h",), x, h_prev)
     a = from_input["h"] + from_hidden["h"]
     h = np.maximum(a, 0.0) if nonlinearity == "relu" else np.tanh(a)
-    return StepTerms(gate_terms(from_input, from_hidden, {"h": h}), x, h_prev, None, h)
+    return StepTerms(gate_terms(from_input, from_hidden, {"h": a}, {"h": h}), x, h_prev, None, h)

@@ -72,7 +72,8 @@ def test_every_traced_step_equals_the_textbook_step(kind, layers, bidirectional,
 @pytest.mark.parametrize("kind", list(CELL_KINDS))
 def test_each_gate_splits_at_the_plus_between_input_and_state(kind):
     """With x = 0 and h_prev = 0 the input part is b_i* and the recurrent part b_h*, row
-    block by row block in PyTorch's gate order (so the parts cannot be swapped)."""
+    block by row block in PyTorch's gate order (so the parts cannot be swapped), and the
+    pre-activation is what the equation adds up."""
     cfg = make_config(kind)
     weights = layer_weights(random_params(cfg, 5), 0, "fwd", np.dtype(np.float64))
     terms = textbook(cfg, weights, np.zeros(cfg.input_size), np.zeros(cfg.output_size),
@@ -82,4 +83,7 @@ def test_each_gate_splits_at_the_plus_between_input_and_state(kind):
         rows = slice(index * size, (index + 1) * size)
         np.testing.assert_array_equal(gate.from_input, weights.bias_ih[rows], err_msg=name)
         np.testing.assert_array_equal(gate.from_hidden, weights.bias_hh[rows], err_msg=name)
+        reset = terms.gates["r"].value if name == "n" else 1.0  # GRU: r scales W_hn h + b_hn
+        np.testing.assert_array_equal(gate.pre_activation,
+                                      gate.from_input + reset * gate.from_hidden, err_msg=name)
     assert tuple(terms.gates) == (GATES[cfg.cell] or ("h",))
