@@ -166,6 +166,7 @@ class LstmLayer:
 
     # --------------------------------------------------------------- backward
     def _local_derivatives(self, cache: LstmCache) -> _LocalDerivatives:
+        """The factors of the backward equations, from the cached gates and cell states."""
         dtype, size = self.rows.weight_hh.dtype, self.hidden_size
         gates = cache.gates.astype(dtype, copy=False)
         i, f = gates[..., :size], gates[..., size : 2 * size]
