@@ -1,15 +1,32 @@
 """GRU layer: forward and backward through time, side by side.
 
-Equations (PyTorch ``nn.GRU``; rows in order r, z, n)::
+Forward, one step (PyTorch ``nn.GRU``; rows of ``weight_ih``/``weight_hh`` in order
+r, z, n; x (I,), h (H,))::
 
-    r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)          reset gate
-    z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)          update gate
-    n = tanh(W_in x + b_in + r * (W_hn h + b_hn))       candidate
+    r  = sigmoid(W_ir x + b_ir + W_hr h + b_hr)         reset gate
+    z  = sigmoid(W_iz x + b_iz + W_hz h + b_hz)         update gate
+    n  = tanh(W_in x + b_in + r * (W_hn h + b_hn))      candidate
     h' = (1 - z) * n + z * h
 
-The reset gate multiplies ``W_hn h + b_hn`` (not h), so ``b_hn`` cannot be folded into
-the input bias and ``W_hn h + b_hn`` is cached per step for the backward pass. As in the
-LSTM, the r and z rows are pre-scaled by 0.5 so one tanh gives both sigmoids.
+Backward through time, step t from last to first (dh_next = dL/dh_t carried from step
+t+1, zero at the last step; g_t the direct gradient of the loss on h_t; hn = W_hn h_{t-1}
++ b_hn; da_* = dL/d(pre-activation of gate *))::
+
+    dh      = g_t + dh_next                             total dL/dh_t
+    da_n    = dh * (1 - z) * (1 - n^2)                  also dL/d(W_in x + b_in)
+    da_z    = dh * (h_{t-1} - n) * z * (1 - z)
+    da_r    = da_n * hn * r * (1 - r)
+    dhn     = da_n * r                                  dL/d(W_hn h_{t-1} + b_hn)
+    dh_next = dh * z + W_hr^T da_r + W_hz^T da_z + W_hn^T dhn
+    dW_ih  += [da_r; da_z; da_n] x_t^T,     db_ih += [da_r; da_z; da_n]
+    dW_hh  += [da_r; da_z; dhn] h_{t-1}^T,  db_hh += [da_r; da_z; dhn]
+    dx_t    = W_ih^T [da_r; da_z; da_n]
+
+Fast path: the reset gate multiplies ``W_hn h + b_hn`` (not h), so ``b_hn`` cannot be
+folded into the input bias and ``W_hn h + b_hn`` is cached per step for the backward
+pass. As in the LSTM, the r and z rows are pre-scaled by 0.5 so one tanh gives both
+sigmoids. :func:`textbook_step` is the forward step written exactly as above, and the
+tests hold the fast path to it.
 """
 
 from __future__ import annotations
@@ -18,7 +35,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .layer import LayerGrads, StepScale, StopCheck, check_stop, input_grads, prepare_rows
+from .layer import (
+    BackwardLoop,
+    LayerGrads,
+    StepCallback,
+    StepTerms,
+    StopCheck,
+    as_float64,
+    check_stop,
+    gate_parts,
+    gate_terms,
+    input_grads,
+    prepare_rows,
+    sigmoid,
+)
 from .params import LayerWeights
 
 GATE_NAMES = ("r", "z", "n")
@@ -90,27 +120,16 @@ class GruLayer:
             check_stop(should_stop, t)
         return GruCache(x, h0, gates, hidden_candidate, hidden)
 
-    def backward(
-        self,
-        cache: GruCache,
-        grad_hidden: np.ndarray | None,
-        grad_cell: np.ndarray | None = None,
-        seed_hidden: np.ndarray | None = None,
-        norms_only: bool = False,
-        should_stop: StopCheck | None = None,
-        scaled: bool = False,
-    ) -> LayerGrads:
-        """Backpropagation through time; arguments as :meth:`LstmLayer.backward`."""
-        dtype = self.rows.weight_hh.dtype
-        steps, size = cache.gates.shape[0], self.hidden_size
+    def _local_derivatives(self, cache: GruCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What multiplies dh in each row's gradient, for all steps at once (T, B, 3, H):
+        [da_r, da_z, da_n] / dh for the input rows, [da_r, da_z, dhn] / dh for the
+        recurrent rows; and z (T, B, H)."""
+        dtype, size = self.rows.weight_hh.dtype, self.hidden_size
         gates = cache.gates.astype(dtype, copy=False)
         r, z, n = gates[..., :size], gates[..., size : 2 * size], gates[..., 2 * size :]
         h0 = cache.h0.astype(dtype, copy=False)
         h_prev = np.concatenate([h0[None], cache.hidden[:-1].astype(dtype, copy=False)])
         hidden_candidate = cache.hidden_candidate.astype(dtype, copy=False)
-        # Every pre-activation gradient is dh times a local factor, computed for all
-        # steps at once: d(input rows) = dh * [a_n r', a_z, a_n], d(recurrent rows) =
-        # dh * [a_n r', a_z, a_n r] with a_n = (1-z)(1-n^2), r' = hn r(1-r).
         through_n = (1.0 - z) * (1.0 - n * n)
         coef_input = np.empty(gates.shape[:2] + (3, size), dtype=dtype)
         coef_input[:, :, 0] = through_n * hidden_candidate * r * (1.0 - r)
@@ -118,34 +137,83 @@ class GruLayer:
         coef_input[:, :, 2] = through_n
         coef_recurrent = coef_input.copy()
         coef_recurrent[:, :, 2] *= r
-        batch = gates.shape[1] if seed_hidden is None else seed_hidden.shape[0]
-        d_next = np.zeros((batch, size), dtype=dtype)
-        if seed_hidden is not None:
-            d_next[...] = seed_hidden
-        scaler = StepScale(steps, scaled or norms_only, seeded=seed_hidden is not None)
-        total = np.empty(steps) if norms_only else np.empty(
-            (steps, batch, size), dtype=dtype)
-        d_input = None if norms_only else np.empty((steps, batch, 3 * size), dtype=dtype)
-        d_recurrent = np.empty((batch, 3 * size), dtype) if d_input is None else np.empty_like(
-            d_input)
-        w_hh = self.rows.weight_hh
-        peaks = [scaler.step_peaks(grad_hidden)]
-        for t in range(steps - 1, -1, -1):
-            (direct,) = scaler.direct(t, [grad_hidden], peaks, [d_next], dtype)
+        return coef_input, coef_recurrent, z
+
+    def _step_back(
+        self, dh: np.ndarray, z: np.ndarray, coef_recurrent: np.ndarray,
+        d_recurrent: np.ndarray,
+    ) -> np.ndarray:
+        """dh_next = dh * z + W_hh^T [da_r, da_z, dhn]; the recurrent rows' gradients
+        [da_r, da_z, dhn] (B, 3H) are written into ``d_recurrent``."""
+        np.multiply(dh[:, None, :], coef_recurrent, out=d_recurrent.reshape(len(dh), 3, -1))
+        d_next = dh * z
+        d_next += d_recurrent @ self.rows.weight_hh
+        return d_next
+
+    def backward(
+        self,
+        cache: GruCache,
+        grad_hidden: np.ndarray | None,
+        grad_cell: np.ndarray | None = None,
+        should_stop: StopCheck | None = None,
+        scaled: bool = False,
+    ) -> LayerGrads:
+        """Backpropagation through time; arguments as :meth:`LstmLayer.backward`."""
+        coef_input, coef_recurrent, z = self._local_derivatives(cache)
+        (steps, batch), size = z.shape[:2], self.hidden_size
+        loop = BackwardLoop(z.dtype, steps, batch, size, direct=[grad_hidden], scaled=scaled,
+                            should_stop=should_stop)
+        d_next = loop.zeros(size)
+        d_input, d_recurrent = loop.per_step(3 * size), loop.per_step(3 * size)
+        for t in loop.reverse_steps():
+            (direct,) = loop.direct(t, [d_next])
             dh = d_next if direct is None else d_next + direct
-            d_rec = d_recurrent if d_input is None else d_recurrent[t]
-            np.multiply(dh[:, None, :], coef_recurrent[t], out=d_rec.reshape(batch, 3, size))
-            if d_input is None:
-                total[t] = np.sqrt(np.vdot(dh, dh))
-            else:
-                total[t] = dh
-                np.multiply(dh[:, None, :], coef_input[t], out=d_input[t].reshape(batch, 3, size))
-            d_next = dh * z[t]
-            d_next += d_rec @ w_hh
-            scaler.renormalize(t, [d_next])
-            check_stop(should_stop, steps - 1 - t, every_step=seed_hidden is not None)
-        if d_input is None:
-            return LayerGrads(hidden=scaler.true(total))
-        grads = input_grads(self.rows, cache, d_input, d_recurrent, dtype, scaler)
-        grads.hidden, grads.h0 = scaler.true(total), scaler.final(d_next)
+            loop.total_hidden[t] = dh
+            np.multiply(dh[:, None, :], coef_input[t], out=d_input[t].reshape(batch, 3, size))
+            d_next = self._step_back(dh, z[t], coef_recurrent[t], d_recurrent[t])
+            loop.scaler.renormalize(t, [d_next])
+        grads = input_grads(self.rows, cache, d_input, d_recurrent, loop.dtype, loop.scaler)
+        grads.hidden, grads.h0 = loop.hidden(), loop.scaler.final(d_next)
         return grads
+
+    def jacobian_norms(
+        self, cache: GruCache, seeds: np.ndarray, should_stop: StopCheck | None = None,
+        on_step: StepCallback | None = None,
+    ) -> np.ndarray:
+        """||dh_last/dh_t|| per step; arguments as :meth:`LstmLayer.jacobian_norms`."""
+        _, coef_recurrent, z = self._local_derivatives(cache)
+        loop = BackwardLoop.jacobian(z.dtype, len(z), seeds, should_stop, on_step)
+        d_next = loop.start_hidden()
+        scratch = np.empty((loop.batch, 3 * self.hidden_size), dtype=loop.dtype)
+        for t in loop.reverse_steps():
+            loop.record_norm(t, d_next)
+            d_next = self._step_back(d_next, z[t], coef_recurrent[t], scratch)
+            loop.scaler.renormalize(t, [d_next])
+        return loop.hidden()
+
+
+def textbook_step(weights: LayerWeights, x: np.ndarray, h_prev: np.ndarray) -> StepTerms:
+    """One step for one batch row, exactly as the module docstring writes it.
+
+    Parameters
+    ----------
+    weights : one layer and direction in PyTorch's layout.
+    x : (I,) the step's input; h_prev : (H,) the previous hidden state.
+
+    Returns
+    -------
+    StepTerms
+        float64; ``gates["n"].from_hidden`` is ``W_hn h + b_hn``, before r scales it.
+    """
+    x, h_prev = as_float64(x, h_prev)
+    from_input, from_hidden = gate_parts(weights, GATE_NAMES, x, h_prev)
+    a_r = from_input["r"] + from_hidden["r"]
+    r = sigmoid(a_r)
+    a_z = from_input["z"] + from_hidden["z"]
+    z = sigmoid(a_z)
+    a_n = from_input["n"] + r * from_hidden["n"]
+    n = np.tanh(a_n)
+    h = (1.0 - z) * n + z * h_prev
+    pre_activations = {"r": a_r, "z": a_z, "n": a_n}
+    gates = gate_terms(from_input, from_hidden, pre_activations, {"r": r, "z": z, "n": n})
+    return StepTerms(gates, x, h_prev, None, h)

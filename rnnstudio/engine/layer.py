@@ -1,8 +1,9 @@
-"""What the three cell modules share: prepared weight rows, gradients, cancellation."""
+"""What the three cell modules share: prepared weight rows, the backward loop's
+bookkeeping, gradients, cancellation, and the terms of a textbook step."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,8 @@ from .params import LayerWeights
 
 StopCheck = Callable[[], bool]
 ProgressCallback = Callable[[int, int], None]
+#: Called after each step of one backward pass with the steps done in that pass.
+StepCallback = Callable[[int], None]
 
 #: How many steps run between two calls of ``should_stop`` (a call costs ~0.1 us).
 STOP_INTERVAL = 64
@@ -103,7 +106,7 @@ class LayerGrads:
 
     ``hidden``/``cell`` are total derivatives dL/dh_t, dL/dc_t (through time and the
     direct path); ``params`` uses PyTorch's short names (``weight_ih`` ...), rows in
-    PyTorch's gate order. For a Jacobian pass ``hidden`` holds (T,) norms only.
+    PyTorch's gate order.
     """
 
     hidden: np.ndarray
@@ -229,3 +232,149 @@ class StepScale:
     def final(self, stored: np.ndarray) -> np.ndarray:
         """The carried adjoint after the loop (dL/dh_0, dL/dc_0) as true values."""
         return stored.astype(np.float64) * self.scale if self.enabled else stored
+
+
+class BackwardLoop:
+    """The bookkeeping every cell's backward pass shares, so a cell's loop holds only its
+    equations: steps from last to first, the :class:`StepScale`, dL/dh_t of every step
+    (or only its norm), stop checks and progress.
+
+    Two modes. Gradients (the constructor): ``direct`` (T, B, n) arrays, None where
+    absent, join the carried adjoints at each step; ``scaled`` enables the StepScale.
+    Jacobian (:meth:`jacobian`): seeds (K, H_out) start K adjoints at the last step, only
+    ||dh_t|| is kept (:meth:`record_norm`), the StepScale is always on and
+    ``should_stop`` is asked at every step.
+    """
+
+    def __init__(
+        self, dtype: np.dtype, steps: int, batch: int, output_size: int, *,
+        direct: Sequence[np.ndarray | None] = (), scaled: bool = False,
+        should_stop: StopCheck | None = None, seeds: np.ndarray | None = None,
+        on_step: StepCallback | None = None,
+    ) -> None:
+        self.dtype, self.steps, self.batch = dtype, steps, batch
+        self.is_jacobian = seeds is not None
+        self.scaler = StepScale(steps, scaled or self.is_jacobian, seeded=self.is_jacobian)
+        self._direct = list(direct)
+        self._peaks = [StepScale.step_peaks(grad) for grad in self._direct]
+        self._seeds, self._output_size = seeds, output_size
+        self._should_stop, self._on_step = should_stop, on_step
+        #: dL/dh_t in stored units: (T, B, H_out), or (T,) norms for a Jacobian pass.
+        self.total_hidden = (np.empty(steps) if self.is_jacobian
+                             else np.empty((steps, batch, output_size), dtype=dtype))
+
+    @classmethod
+    def jacobian(
+        cls, dtype: np.dtype, steps: int, seeds: np.ndarray,
+        should_stop: StopCheck | None = None, on_step: StepCallback | None = None,
+    ) -> BackwardLoop:
+        """A Jacobian pass: ``seeds`` (K, H_out) are the adjoints carried into the last step."""
+        return cls(dtype, steps, seeds.shape[0], seeds.shape[1], seeds=seeds,
+                   should_stop=should_stop, on_step=on_step)
+
+    def start_hidden(self) -> np.ndarray:
+        """The adjoint carried into the last step: the seeds, or zeros."""
+        start = np.zeros((self.batch, self._output_size), dtype=self.dtype)
+        if self._seeds is not None:
+            start[...] = self._seeds
+        return start
+
+    def zeros(self, width: int) -> np.ndarray:
+        """A carried adjoint (B, width) starting at zero."""
+        return np.zeros((self.batch, width), dtype=self.dtype)
+
+    def per_step(self, width: int) -> np.ndarray:
+        """Room for one (B, width) row per step, (T, B, width)."""
+        return np.empty((self.steps, self.batch, width), dtype=self.dtype)
+
+    def reverse_steps(self) -> Iterator[int]:
+        """t = T-1 ... 0; after each step's body, a stop check and the progress."""
+        for t in range(self.steps - 1, -1, -1):
+            yield t
+            done = self.steps - t
+            check_stop(self._should_stop, done - 1, every_step=self.is_jacobian)
+            if self._on_step is not None:
+                self._on_step(done)
+
+    def direct(self, step: int, carried: list[np.ndarray]) -> list[np.ndarray | None]:
+        """This step's direct gradients in stored units (see :meth:`StepScale.direct`)."""
+        return self.scaler.direct(step, self._direct, self._peaks, carried, self.dtype)
+
+    def record_norm(self, step: int, grad_hidden: np.ndarray) -> None:
+        """Keep only the Frobenius norm of this step's adjoints (a Jacobian pass)."""
+        self.total_hidden[step] = np.sqrt(np.vdot(grad_hidden, grad_hidden))
+
+    def hidden(self) -> np.ndarray:
+        """dL/dh_t (or its norms) of every step as true values, processing order."""
+        return self.scaler.true(self.total_hidden)
+
+
+# ------------------------------------------------------------- the textbook step
+def sigmoid(value: np.ndarray) -> np.ndarray:
+    """The logistic function as the textbook writes it, 1 / (1 + exp(-a))."""
+    with np.errstate(over="ignore"):  # exp(800) = inf gives the exact limit 0
+        return 1.0 / (1.0 + np.exp(-value))
+
+
+@dataclass(frozen=True)
+class GateTerms:
+    """One nonlinearity of one step, per unit (H,), float64: the part from the input
+    ``W_i* x + b_i*``, the part from the previous state ``W_h* h_prev + b_h*`` (biases
+    zero when the layer has none), the pre-activation they make (their sum; for GRU's
+    n the input part plus r times the recurrent part) and the value after the
+    nonlinearity."""
+
+    from_input: np.ndarray
+    from_hidden: np.ndarray
+    pre_activation: np.ndarray
+    value: np.ndarray
+
+
+@dataclass(frozen=True)
+class StepTerms:
+    """Every quantity one step's equations name, for one batch row, float64.
+
+    ``gates``: name -> :class:`GateTerms` in PyTorch's row order (``i f g o``, ``r z n``;
+    for the plain RNN the one entry ``h``, its only nonlinearity). ``x`` (I,),
+    ``hidden_prev`` (H_out,) and ``cell_prev`` (H,) are what the step started from;
+    ``cell`` (H,) is c' (LSTM), ``unprojected`` (H,) is m = o * tanh(c') of an LSTM with
+    ``proj_size`` (else None) and ``hidden`` (H_out,) is h'.
+    """
+
+    gates: dict[str, GateTerms]
+    x: np.ndarray
+    hidden_prev: np.ndarray
+    cell_prev: np.ndarray | None
+    hidden: np.ndarray
+    cell: np.ndarray | None = None
+    unprojected: np.ndarray | None = None
+
+
+def as_float64(*vectors: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The textbook step's operands as float64 vectors."""
+    return tuple(np.asarray(vector, dtype=np.float64) for vector in vectors)
+
+
+def gate_parts(
+    weights: LayerWeights, names: Sequence[str], x: np.ndarray, h_prev: np.ndarray
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Per gate ``*`` of ``names`` (PyTorch's row blocks, in order): ``W_i* x + b_i*``
+    and ``W_h* h_prev + b_h*``, float64 (H,) each; a missing bias counts as zero."""
+    from_input = np.asarray(weights.weight_ih, dtype=np.float64) @ x
+    from_hidden = np.asarray(weights.weight_hh, dtype=np.float64) @ h_prev
+    if weights.bias_ih is not None and weights.bias_hh is not None:
+        from_input += weights.bias_ih
+        from_hidden += weights.bias_hh
+    size = len(from_input) // len(names)
+    blocks = {name: slice(j * size, (j + 1) * size) for j, name in enumerate(names)}
+    return ({name: from_input[rows] for name, rows in blocks.items()},
+            {name: from_hidden[rows] for name, rows in blocks.items()})
+
+
+def gate_terms(
+    from_input: dict[str, np.ndarray], from_hidden: dict[str, np.ndarray],
+    pre_activations: dict[str, np.ndarray], values: dict[str, np.ndarray],
+) -> dict[str, GateTerms]:
+    """The :class:`GateTerms` of every gate in ``values``, in its order."""
+    return {name: GateTerms(from_input[name], from_hidden[name], pre_activations[name], value)
+            for name, value in values.items()}

@@ -1,15 +1,36 @@
 """LSTM layer: forward and backward through time, side by side.
 
-Equations (PyTorch ``nn.LSTM``; rows of ``weight_ih``/``weight_hh`` in order i, f, g, o)::
+Forward, one step (PyTorch ``nn.LSTM``; rows of ``weight_ih``/``weight_hh`` in order
+i, f, g, o; x (I,), h (H_out,), c (H,))::
 
-    i = sigmoid(W_ii x + b_ii + W_hi h + b_hi)     input gate
-    f = sigmoid(W_if x + b_if + W_hf h + b_hf)     forget gate
-    g = tanh(W_ig x + b_ig + W_hg h + b_hg)        candidate
-    o = sigmoid(W_io x + b_io + W_ho h + b_ho)     output gate
+    i  = sigmoid(W_ii x + b_ii + W_hi h + b_hi)     input gate
+    f  = sigmoid(W_if x + b_if + W_hf h + b_hf)     forget gate
+    g  = tanh(W_ig x + b_ig + W_hg h + b_hg)        candidate
+    o  = sigmoid(W_io x + b_io + W_ho h + b_ho)     output gate
     c' = f * c + i * g
-    h' = o * tanh(c')            (with proj_size: h' = W_hr (o * tanh(c')))
+    m  = o * tanh(c')
+    h' = m                                          with proj_size: h' = W_hr m
+
+Backward through time, step t from last to first (dh_next, dc_next carried from step
+t+1, zero at the last step; g_t, k_t the direct gradients of the loss on h_t, c_t;
+da_* = dL/d(W_i* x + b_i* + W_h* h + b_h*))::
+
+    dh      = g_t + dh_next                         total dL/dh_t
+    dm      = dh                                    with proj_size: dm = W_hr^T dh
+    dc      = k_t + dc_next + dm * o * (1 - tanh(c_t)^2)    total dL/dc_t
+    da_i    = dc * g * i * (1 - i)
+    da_f    = dc * c_{t-1} * f * (1 - f)
+    da_g    = dc * i * (1 - g^2)
+    da_o    = dm * tanh(c_t) * o * (1 - o)
+    dh_next = W_hh^T [da_i; da_f; da_g; da_o]       carried to step t-1
+    dc_next = dc * f
+    dW_ih  += da x_t^T,   dW_hh += da h_{t-1}^T,   db_ih += da,   db_hh += da
+    dW_hr  += dh m_t^T
+    dx_t    = W_ih^T da
 
 Shapes are time-major: x (T, B, I), h (T, B, H_out), c and gates (T, B, H).
+:func:`textbook_step` is the forward step written exactly as above, and the tests hold
+the fast path below to it.
 
 Speed: inside the loop the gates are kept in the order i, f, o, g, and the sigmoid rows of
 the forward weights are pre-multiplied by 0.5 (exact in binary floating point), so one
@@ -24,7 +45,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .layer import LayerGrads, StepScale, StopCheck, check_stop, input_grads, prepare_rows
+from .layer import (
+    BackwardLoop,
+    LayerGrads,
+    StepCallback,
+    StepTerms,
+    StopCheck,
+    as_float64,
+    check_stop,
+    gate_parts,
+    gate_terms,
+    input_grads,
+    prepare_rows,
+    sigmoid,
+)
 from .params import LayerWeights
 
 GATE_NAMES = ("i", "f", "g", "o")
@@ -49,6 +83,16 @@ class LstmCache:
         order = {"i": 0, "f": 1, "o": 2, "g": 3}
         named = {k: self.gates[..., j * size : (j + 1) * size] for k, j in order.items()}
         return {"h": self.hidden, "c": self.cell, **{k: named[k] for k in GATE_NAMES}}
+
+
+@dataclass(frozen=True)
+class _LocalDerivatives:
+    """What the backward equations multiply by, for all steps at once before the loop,
+    so the loop is ~8 NumPy calls a step (internal gate order i, f, o, g)."""
+
+    coef: np.ndarray  # (T, B, 4, H): g i(1-i), c_prev f(1-f), tanh(c) o(1-o), i(1-g^2)
+    through_h: np.ndarray  # (T, B, H): o (1 - tanh(c)^2), dc = dm * through_h + ...
+    forget: np.ndarray  # (T, B, H): f, dc_next = dc * f
 
 
 class LstmLayer:
@@ -121,85 +165,135 @@ class LstmLayer:
                          record[..., tanh_cell], record[..., hidden], record[..., unprojected])
 
     # --------------------------------------------------------------- backward
-    def backward(
-        self,
-        cache: LstmCache,
-        grad_hidden: np.ndarray | None,
-        grad_cell: np.ndarray | None = None,
-        seed_hidden: np.ndarray | None = None,
-        norms_only: bool = False,
-        should_stop: StopCheck | None = None,
-        scaled: bool = False,
-    ) -> LayerGrads:
-        """Backpropagation through time from cached activations; nothing is clipped.
-
-        ``grad_hidden``/``grad_cell`` (T, B, .) are the direct gradients of the loss on
-        h_t and c_t (from the loss or the layer above); ``seed_hidden`` (K, H_out) instead
-        seeds K adjoints at the last step, for the Jacobian rows of dh_T/dh_t. Returns
-        total derivatives dL/dh_t, dL/dc_t, pre-activation gradients and parameter grads.
-        With ``norms_only`` only the per-step Frobenius norms of dL/dh_t are kept.
-        ``scaled`` runs the loop in this layer's float32 with a :class:`StepScale` and
-        returns float64 gradients.
-        """
-        dtype = self.rows.weight_hh.dtype
-        steps, size = cache.gates.shape[0], self.hidden_size
+    def _local_derivatives(self, cache: LstmCache) -> _LocalDerivatives:
+        """The factors of the backward equations, from the cached gates and cell states."""
+        dtype, size = self.rows.weight_hh.dtype, self.hidden_size
         gates = cache.gates.astype(dtype, copy=False)
         i, f = gates[..., :size], gates[..., size : 2 * size]
         o, g = gates[..., 2 * size : 3 * size], gates[..., 3 * size :]
         tanh_cell = cache.tanh_cell.astype(dtype, copy=False)
         c0 = cache.c0.astype(dtype, copy=False)
         c_prev = np.concatenate([c0[None], cache.cell[:-1].astype(dtype, copy=False)])
-        # Local derivatives for all steps at once, so the loop is ~8 calls a step:
-        # dL/da_{i,f,g} = dc * coef_{i,f,g}, dL/da_o = dm * coef_o, dc += dm * through_h.
         coef = np.empty(gates.shape[:2] + (4, size), dtype=dtype)
         coef[:, :, 0] = g * i * (1.0 - i)
         coef[:, :, 1] = c_prev * f * (1.0 - f)
         coef[:, :, 2] = tanh_cell * o * (1.0 - o)
         coef[:, :, 3] = i * (1.0 - g * g)
-        through_h = o * (1.0 - tanh_cell * tanh_cell)
-        batch = gates.shape[1] if seed_hidden is None else seed_hidden.shape[0]
-        d_hidden_next = np.zeros((batch, self.output_size), dtype=dtype)
-        d_cell_next = np.zeros((batch, size), dtype=dtype)
-        if seed_hidden is not None:
-            d_hidden_next[...] = seed_hidden
-        scaler = StepScale(steps, scaled or norms_only, seeded=seed_hidden is not None)
-        total_h = np.empty(steps) if norms_only else np.empty(
-            (steps, batch, self.output_size), dtype=dtype)
-        total_c = None if norms_only else np.empty((steps, batch, size), dtype=dtype)
-        d_gates = None if norms_only else np.empty((steps, batch, 4 * size), dtype=dtype)
-        scratch = np.empty((batch, 4 * size), dtype=dtype)
-        w_hh, w_hr = self.rows.weight_hh, self.weight_hr
-        direct_grads = [grad_hidden, grad_cell]
-        peaks = [scaler.step_peaks(grad) for grad in direct_grads]
-        for t in range(steps - 1, -1, -1):
-            direct_h, direct_c = scaler.direct(t, direct_grads, peaks,
-                                               [d_hidden_next, d_cell_next], dtype)
-            dh = d_hidden_next if direct_h is None else d_hidden_next + direct_h
-            if total_c is None:
-                total_h[t] = np.sqrt(np.vdot(dh, dh))
-            else:
-                total_h[t] = dh
-            dm = dh if w_hr is None else dh @ w_hr
-            dc = dm * through_h[t]
-            dc += d_cell_next
-            if direct_c is not None:
-                dc += direct_c
-            da = scratch if d_gates is None else d_gates[t]
-            by_gate = da.reshape(batch, 4, size)
-            np.multiply(dc[:, None, :], coef[t], out=by_gate)
-            np.multiply(dm, coef[t, :, 2], out=by_gate[:, 2])
-            if total_c is not None:
-                total_c[t] = dc
-            d_cell_next = dc * f[t]
-            d_hidden_next = da @ w_hh
-            scaler.renormalize(t, [d_hidden_next, d_cell_next])
-            check_stop(should_stop, steps - 1 - t, every_step=seed_hidden is not None)
-        if total_c is None or d_gates is None:
-            return LayerGrads(hidden=scaler.true(total_h))
-        grads = input_grads(self.rows, cache, d_gates, d_gates, dtype, scaler)
-        grads.hidden, grads.cell = scaler.true(total_h), scaler.true(total_c)
-        grads.h0, grads.c0 = scaler.final(d_hidden_next), scaler.final(d_cell_next)
-        if w_hr is not None:
+        return _LocalDerivatives(coef, o * (1.0 - tanh_cell * tanh_cell), f)
+
+    def _step_back(
+        self, local: _LocalDerivatives, t: int, dh: np.ndarray, d_cell: np.ndarray,
+        d_gates: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The backward equations of step t from the total dh and the dL/dc_t carried
+        into it (dc_next + k_t): writes da (B, 4H, internal order) into ``d_gates`` and
+        returns (dc, dc_next, dh_next)."""
+        dm = dh if self.weight_hr is None else dh @ self.weight_hr
+        dc = dm * local.through_h[t]
+        dc += d_cell
+        by_gate = d_gates.reshape(len(dh), 4, self.hidden_size)
+        np.multiply(dc[:, None, :], local.coef[t], out=by_gate)
+        np.multiply(dm, local.coef[t, :, 2], out=by_gate[:, 2])
+        return dc, dc * local.forget[t], d_gates @ self.rows.weight_hh
+
+    def backward(
+        self,
+        cache: LstmCache,
+        grad_hidden: np.ndarray | None,
+        grad_cell: np.ndarray | None = None,
+        should_stop: StopCheck | None = None,
+        scaled: bool = False,
+    ) -> LayerGrads:
+        """Backpropagation through time from cached activations; nothing is clipped.
+
+        Parameters
+        ----------
+        cache : this layer's forward results.
+        grad_hidden, grad_cell : (T, B, H_out), (T, B, H) or None
+            Direct gradients of the loss on h_t and c_t (from the loss or the layer
+            above), in processing order.
+        should_stop : asked every STOP_INTERVAL steps; ``Cancelled`` when it says so.
+        scaled : run the loop in this layer's float32 with a :class:`StepScale` and
+            return float64 gradients.
+
+        Returns
+        -------
+        LayerGrads
+            Total dL/dh_t, dL/dc_t, dL/dx_t (T, B, .), dL/dh_0, dL/dc_0 and the
+            parameter gradients.
+        """
+        local = self._local_derivatives(cache)
+        (steps, batch), size = local.forget.shape[:2], self.hidden_size
+        loop = BackwardLoop(local.forget.dtype, steps, batch, self.output_size,
+                            direct=[grad_hidden, grad_cell], scaled=scaled,
+                            should_stop=should_stop)
+        d_hidden, d_cell = loop.zeros(self.output_size), loop.zeros(size)
+        total_cell, d_gates = loop.per_step(size), loop.per_step(4 * size)
+        for t in loop.reverse_steps():
+            direct_h, direct_c = loop.direct(t, [d_hidden, d_cell])
+            dh = d_hidden if direct_h is None else d_hidden + direct_h
+            into_cell = d_cell if direct_c is None else d_cell + direct_c
+            loop.total_hidden[t] = dh
+            total_cell[t], d_cell, d_hidden = self._step_back(local, t, dh, into_cell,
+                                                              d_gates[t])
+            loop.scaler.renormalize(t, [d_hidden, d_cell])
+        grads = input_grads(self.rows, cache, d_gates, d_gates, loop.dtype, loop.scaler)
+        grads.hidden, grads.cell = loop.hidden(), loop.scaler.true(total_cell)
+        grads.h0, grads.c0 = loop.scaler.final(d_hidden), loop.scaler.final(d_cell)
+        if self.weight_hr is not None:
             unprojected = cache.unprojected.astype(grads.hidden.dtype, copy=False)
             grads.params["weight_hr"] = np.einsum("tbp,tbh->ph", grads.hidden, unprojected)
         return grads
+
+    def jacobian_norms(
+        self, cache: LstmCache, seeds: np.ndarray, should_stop: StopCheck | None = None,
+        on_step: StepCallback | None = None,
+    ) -> np.ndarray:
+        """||dh_last/dh_t|| (Frobenius) of every step, processing order, float64.
+
+        The backward equations with no loss, carrying K adjoints seeded at the last
+        step: with the identity as ``seeds`` (K = H_out, (K, H_out)) the adjoint at
+        step t is dh_last/dh_t itself. ``should_stop`` is asked at every step (one can
+        take milliseconds); ``on_step(done)`` follows each step.
+        """
+        local = self._local_derivatives(cache)
+        loop = BackwardLoop.jacobian(local.forget.dtype, len(local.forget), seeds,
+                                     should_stop, on_step)
+        d_hidden, d_cell = loop.start_hidden(), loop.zeros(self.hidden_size)
+        scratch = np.empty((loop.batch, 4 * self.hidden_size), dtype=loop.dtype)
+        for t in loop.reverse_steps():
+            loop.record_norm(t, d_hidden)
+            _, d_cell, d_hidden = self._step_back(local, t, d_hidden, d_cell, scratch)
+            loop.scaler.renormalize(t, [d_hidden, d_cell])
+        return loop.hidden()
+
+
+def textbook_step(
+    weights: LayerWeights, x: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarray
+) -> StepTerms:
+    """One step for one batch row, exactly as the module docstring writes it.
+
+    Parameters
+    ----------
+    weights : one layer and direction in PyTorch's layout (``weight_hr`` with proj_size).
+    x : (I,) the step's input; h_prev : (H_out,) and c_prev : (H,) the previous states.
+
+    Returns
+    -------
+    StepTerms
+        float64, gates ``i f g o`` (``a`` their pre-activations); ``unprojected`` is m
+        when the layer projects.
+    """
+    x, h_prev, c_prev = as_float64(x, h_prev, c_prev)
+    from_input, from_hidden = gate_parts(weights, GATE_NAMES, x, h_prev)
+    a = {gate: from_input[gate] + from_hidden[gate] for gate in GATE_NAMES}
+    i = sigmoid(a["i"])
+    f = sigmoid(a["f"])
+    g = np.tanh(a["g"])
+    o = sigmoid(a["o"])
+    c = f * c_prev + i * g
+    m = o * np.tanh(c)
+    h = m if weights.weight_hr is None else np.asarray(weights.weight_hr, np.float64) @ m
+    gates = gate_terms(from_input, from_hidden, a, {"i": i, "f": f, "g": g, "o": o})
+    return StepTerms(gates, x, h_prev, c_prev, h, cell=c,
+                     unprojected=None if weights.weight_hr is None else m)

@@ -228,15 +228,19 @@ class Model:
     def jacobian_norms(
         self, trace: Trace, grad_dtype: str | np.dtype = "float64",
         should_stop: Callable[[], bool] | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
     ) -> dict[tuple[int, str], np.ndarray]:
         """||dh_T/dh_t|| (T,) per (layer, direction) for a trace made with
         ``jacobian=False``: the costly part (O(T H^3)) run as separate work, so a view can
-        show states and gradients first. Re-runs the cheap forward pass from ``trace.x``."""
+        show states and gradients first. Re-runs the cheap forward pass from ``trace.x``;
+        ``on_progress(done, total)`` counts the backward steps over all layers and
+        directions (see :meth:`RecurrentStack.jacobian_norms`)."""
         initial_h, initial_c = self.initial_states(trace.h0, trace.c0)
         with np.errstate(all="ignore"):
             cache = self.stack.forward(trace.x[:, None, :], self.dtype, initial_h, initial_c,
                                        should_stop)
-            return self.stack.jacobian_norms(cache, np.dtype(grad_dtype), should_stop)
+            return self.stack.jacobian_norms(cache, np.dtype(grad_dtype), should_stop,
+                                             on_progress)
 
     def stepper(self, h0: np.ndarray | None = None, c0: np.ndarray | None = None) -> Stepper:
         """Feed tokens one at a time (unidirectional models only)."""

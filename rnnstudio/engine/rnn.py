@@ -1,11 +1,23 @@
 """Vanilla RNN layer (``tanh`` or ``relu``): forward and backward through time.
 
-Equation (PyTorch ``nn.RNN``)::
+Forward, one step (PyTorch ``nn.RNN``; x (I,), h (H,))::
 
-    h' = act(W_ih x + b_ih + W_hh h + b_hh),   act = tanh or relu
+    a  = W_ih x + b_ih + W_hh h + b_hh        pre-activation
+    h' = act(a)                               act = tanh or relu
 
-Both biases are folded into the input projection; the pre-activation buffer becomes h in
-place, so a step is three NumPy calls.
+Backward through time, step t from last to first (dh_next = dL/dh_t carried from step
+t+1, zero at the last step; g_t the direct gradient of the loss on h_t)::
+
+    dh      = g_t + dh_next                   total dL/dh_t
+    da      = dh * (1 - h_t^2)                tanh;  relu: dh * [h_t > 0]
+    dh_next = W_hh^T da                       carried to step t-1 (dL/dh_0 at the end)
+    dW_ih  += da x_t^T,   dW_hh += da h_{t-1}^T,   db_ih += da,   db_hh += da
+    dx_t    = W_ih^T da
+
+Fast path: both biases are folded into the input projection and the pre-activation
+buffer becomes h in place, so a forward step is three NumPy calls; the parameter sums
+are one matrix product each after the loop. :func:`textbook_step` is the forward step
+written exactly as above, and the tests hold the fast path to it.
 """
 
 from __future__ import annotations
@@ -14,7 +26,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .layer import LayerGrads, StepScale, StopCheck, check_stop, input_grads, prepare_rows
+from .layer import (
+    BackwardLoop,
+    LayerGrads,
+    StepCallback,
+    StepTerms,
+    StopCheck,
+    as_float64,
+    check_stop,
+    gate_parts,
+    gate_terms,
+    input_grads,
+    prepare_rows,
+)
 from .params import LayerWeights
 
 
@@ -59,45 +83,71 @@ class RnnLayer:
             check_stop(should_stop, t)
         return RnnCache(x, h0, hidden)
 
+    def _slopes(self, cache: RnnCache) -> np.ndarray:
+        """d act / d a of every step from the cached output (T, B, H): 1 - h^2 or [h > 0]."""
+        hidden = cache.hidden.astype(self.rows.weight_hh.dtype, copy=False)
+        if self.nonlinearity == "relu":
+            return (hidden > 0).astype(hidden.dtype)
+        return 1.0 - hidden**2
+
     def backward(
         self,
         cache: RnnCache,
         grad_hidden: np.ndarray | None,
         grad_cell: np.ndarray | None = None,
-        seed_hidden: np.ndarray | None = None,
-        norms_only: bool = False,
         should_stop: StopCheck | None = None,
         scaled: bool = False,
     ) -> LayerGrads:
         """Backpropagation through time; arguments as :meth:`LstmLayer.backward`."""
-        dtype = self.rows.weight_hh.dtype
-        hidden = cache.hidden.astype(dtype, copy=False)
-        # d act / d pre-activation, from the cached output: 1 - h^2 or [h > 0].
-        slope = (hidden > 0).astype(dtype) if self.nonlinearity == "relu" else 1.0 - hidden**2
-        steps, size = hidden.shape[0], self.hidden_size
-        batch = hidden.shape[1] if seed_hidden is None else seed_hidden.shape[0]
-        d_next = np.zeros((batch, size), dtype=dtype)
-        if seed_hidden is not None:
-            d_next[...] = seed_hidden
-        scaler = StepScale(steps, scaled or norms_only, seeded=seed_hidden is not None)
-        total = np.empty(steps) if norms_only else np.empty(
-            (steps, batch, size), dtype=dtype)
-        d_pre = None if norms_only else np.empty((steps, batch, size), dtype=dtype)
+        slope = self._slopes(cache)
+        loop = BackwardLoop(slope.dtype, len(slope), slope.shape[1], self.hidden_size,
+                            direct=[grad_hidden], scaled=scaled, should_stop=should_stop)
+        d_next, d_pre = loop.zeros(self.hidden_size), loop.per_step(self.hidden_size)
         w_hh = self.rows.weight_hh
-        peaks = [scaler.step_peaks(grad_hidden)]
-        for t in range(steps - 1, -1, -1):
-            (direct,) = scaler.direct(t, [grad_hidden], peaks, [d_next], dtype)
+        for t in loop.reverse_steps():
+            (direct,) = loop.direct(t, [d_next])
             dh = d_next if direct is None else d_next + direct
-            da = dh * slope[t]
-            if d_pre is None:
-                total[t] = np.sqrt(np.vdot(dh, dh))
-            else:
-                total[t], d_pre[t] = dh, da
+            loop.total_hidden[t] = dh
+            da = np.multiply(dh, slope[t], out=d_pre[t])
             d_next = da @ w_hh
-            scaler.renormalize(t, [d_next])
-            check_stop(should_stop, steps - 1 - t, every_step=seed_hidden is not None)
-        if d_pre is None:
-            return LayerGrads(hidden=scaler.true(total))
-        grads = input_grads(self.rows, cache, d_pre, d_pre, dtype, scaler)
-        grads.hidden, grads.h0 = scaler.true(total), scaler.final(d_next)
+            loop.scaler.renormalize(t, [d_next])
+        grads = input_grads(self.rows, cache, d_pre, d_pre, loop.dtype, loop.scaler)
+        grads.hidden, grads.h0 = loop.hidden(), loop.scaler.final(d_next)
         return grads
+
+    def jacobian_norms(
+        self, cache: RnnCache, seeds: np.ndarray, should_stop: StopCheck | None = None,
+        on_step: StepCallback | None = None,
+    ) -> np.ndarray:
+        """||dh_last/dh_t|| per step; arguments as :meth:`LstmLayer.jacobian_norms`."""
+        slope = self._slopes(cache)
+        loop = BackwardLoop.jacobian(slope.dtype, len(slope), seeds, should_stop, on_step)
+        d_next, w_hh = loop.start_hidden(), self.rows.weight_hh
+        for t in loop.reverse_steps():
+            loop.record_norm(t, d_next)
+            d_next = (d_next * slope[t]) @ w_hh
+            loop.scaler.renormalize(t, [d_next])
+        return loop.hidden()
+
+
+def textbook_step(
+    weights: LayerWeights, x: np.ndarray, h_prev: np.ndarray, nonlinearity: str = "tanh"
+) -> StepTerms:
+    """One step for one batch row, exactly as the module docstring writes it.
+
+    Parameters
+    ----------
+    weights : one layer and direction in PyTorch's layout.
+    x : (I,) the step's input; h_prev : (H,) the previous hidden state.
+    nonlinearity : ``"tanh"`` or ``"relu"``.
+
+    Returns
+    -------
+    StepTerms
+        float64; ``gates["h"]`` holds both parts of the pre-activation and h'.
+    """
+    x, h_prev = as_float64(x, h_prev)
+    from_input, from_hidden = gate_parts(weights, ("h",), x, h_prev)
+    a = from_input["h"] + from_hidden["h"]
+    h = np.maximum(a, 0.0) if nonlinearity == "relu" else np.tanh(a)
+    return StepTerms(gate_terms(from_input, from_hidden, {"h": a}, {"h": h}), x, h_prev, None, h)

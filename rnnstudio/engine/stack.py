@@ -15,7 +15,7 @@ from numpy.typing import DTypeLike
 
 from .config import RecurrentConfig
 from .gru import GruLayer
-from .layer import LayerGrads, ProgressCallback, StopCheck
+from .layer import LayerGrads, ProgressCallback, StepCallback, StopCheck
 from .lstm import LstmLayer
 from .params import RNN_PREFIX, layer_suffix, layer_weights
 from .rnn import RnnLayer
@@ -181,7 +181,7 @@ class RecurrentStack:
 
     def jacobian_norms(
         self, cache: StackCache, dtype: DTypeLike = np.float64,
-        should_stop: StopCheck | None = None,
+        should_stop: StopCheck | None = None, on_progress: ProgressCallback | None = None,
     ) -> dict[Key, np.ndarray]:
         """||dh_T/dh_t|| (Frobenius) per layer and direction, within that layer's own
         recurrence (its input held fixed); for a reverse direction "T" is time 0.
@@ -190,6 +190,9 @@ class RecurrentStack:
         unit of h_T (the identity as seed), so the adjoint at step t is dh_T/dh_t itself.
         Above that, E||v^T J||^2 = ||J||_F^2 for v ~ N(0, I) gives an unbiased estimate
         of the squared norm from JACOBIAN_PROBES seeded probes.
+
+        ``on_progress(done, total)`` counts steps over all layers and directions: first
+        (0, total), then after every step, the last call (total, total).
         """
         dtype = np.dtype(dtype)
         size = self.config.output_size
@@ -200,14 +203,28 @@ class RecurrentStack:
             seeds = rng.standard_normal((JACOBIAN_PROBES, size)) / np.sqrt(JACOBIAN_PROBES)
         scaled = _scaled(cache, dtype)
         loop_dtype = cache.outputs[0].dtype if scaled else dtype
+        layers = self.layers(loop_dtype)
+        steps = cache.outputs[0].shape[0]
+        total = steps * len(layers)
+        if on_progress is not None:
+            on_progress(0, total)
         norms = {}
-        for key, layer in self.layers(loop_dtype).items():
-            result = layer.backward(
-                cache.caches[key], None, seed_hidden=seeds.astype(loop_dtype),
-                norms_only=True, should_stop=should_stop, scaled=scaled,
+        for index, (key, layer) in enumerate(layers.items()):
+            result = layer.jacobian_norms(
+                cache.caches[key], seeds.astype(loop_dtype), should_stop,
+                _pass_progress(on_progress, index * steps, total),
             )
-            norms[key] = np.ascontiguousarray(_in_time_order(result.hidden, key[1]), dtype)
+            norms[key] = np.ascontiguousarray(_in_time_order(result, key[1]), dtype)
         return norms
+
+
+def _pass_progress(
+    on_progress: ProgressCallback | None, before: int, total: int
+) -> StepCallback | None:
+    """Steps done within one backward pass as steps done over all passes."""
+    if on_progress is None:
+        return None
+    return lambda done: on_progress(before + done, total)
 
 
 def _scaled(cache: StackCache, dtype: np.dtype) -> bool:

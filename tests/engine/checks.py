@@ -29,3 +29,13 @@ def mismatch(label: str, actual, expected, tol: float) -> str | None:
 def assert_no_mismatch(errors: list[str | None]) -> None:
     failures = [error for error in errors if error]
     assert not failures, "\n".join(failures)
+
+
+def step_mismatches(label: str, terms, record, step: int, tol: float) -> list[str | None]:
+    """A textbook step's h, c and gates against what a trace recorded at ``step``."""
+    errors = [mismatch(f"{label} h", record.h[step], terms.hidden, tol)]
+    for name, gate in record.gates.items():
+        errors.append(mismatch(f"{label} {name}", gate[step], terms.gates[name].value, tol))
+    if record.c is not None:
+        errors.append(mismatch(f"{label} c", record.c[step], terms.cell, tol))
+    return errors

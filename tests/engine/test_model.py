@@ -164,3 +164,18 @@ def test_a_jacobian_pass_stops_at_the_next_step(kind):
     with pytest.raises(Cancelled):
         model.jacobian_norms(trace, should_stop=should_stop)
     assert len(asked) == 4
+
+
+def test_the_jacobian_reports_its_steps_over_all_layers_and_directions():
+    """Two layers x two directions x 300 steps: (0, 1200) first, then every step once,
+    in order, ending at (1200, 1200); the norms equal those computed without progress."""
+    model = bare_model(CFG, params())
+    trace = model.trace(LONG, loss=None, jacobian=False)
+    calls = []
+    norms = model.jacobian_norms(trace, on_progress=lambda done, total: calls.append((done, total)))
+    total = 2 * 2 * trace.steps
+    assert {t for _, t in calls} == {total}
+    assert [d for d, _ in calls] == list(range(total + 1))
+    quiet = model.jacobian_norms(trace)
+    for key, values in quiet.items():
+        np.testing.assert_array_equal(norms[key], values)

@@ -9,8 +9,8 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QToolBar
 
 from rnnstudio.gui.engine_bridge import RandomModelSpec
-from rnnstudio.gui.equations import unit_equations
 from rnnstudio.gui.trace_view import heatmaps
+from rnnstudio.view.equations import unit_equations
 
 
 def test_startup_shows_a_model_and_a_sentence(window) -> None:  # type: ignore[no-untyped-def]

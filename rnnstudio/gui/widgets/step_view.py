@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..equations import unit_equations
+from ...view.equations import unit_equations
 from ..readout import head_task, step_readout
 from ..session import Session
 from ..theme import SELECTION_COLOR, SERIES_COLORS, configure_pyqtgraph

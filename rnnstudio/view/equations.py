@@ -1,0 +1,120 @@
+"""One unit's equations at one step with the model's numbers plugged in (no Qt).
+
+Every number comes from :func:`rnnstudio.engine.explain.step_terms`, the cell module's own
+textbook step fed what the cell really saw (its input, its previous state or the trace's
+initial states); this module only formats, so a user can check the arithmetic:
+``f = sigmoid(W_if x + b_if + W_hf h + b_hf) = sigmoid(0.52 + 0.85) = sigmoid(1.37) = 0.80``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..engine.explain import step_terms
+
+if TYPE_CHECKING:
+    from ..engine.layer import GateTerms, StepTerms
+    from ..engine.model import Model
+    from ..engine.trace import Trace
+
+_GATE_FUNCTIONS = {"i": "sigmoid", "f": "sigmoid", "o": "sigmoid", "r": "sigmoid",
+                   "z": "sigmoid", "g": "tanh", "n": "tanh"}
+
+
+@dataclass(frozen=True)
+class EquationLine:
+    """``name`` is the quantity (a gate letter, ``c``, ``m``, ``h``); ``symbolic`` the
+    equation, ``numbers`` the same with this step's values, ending in the result."""
+
+    name: str
+    value: float
+    symbolic: str
+    numbers: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.symbolic} {self.numbers}"
+
+
+def _gate_line(gate: str, terms: GateTerms, unit: int, bias: bool,
+               reset: float | None = None) -> EquationLine:
+    """``gate = function(W_i* x + b_i* + W_h* h + b_h*) = function(.. + ..) = ...``;
+    with ``reset`` (GRU's candidate) the recurrent part appears as ``r * (...)``."""
+    function = _GATE_FUNCTIONS[gate]
+    from_input, from_hidden = float(terms.from_input[unit]), float(terms.from_hidden[unit])
+    total, value = float(terms.pre_activation[unit]), float(terms.value[unit])
+    input_term = f"W_i{gate} x" + (f" + b_i{gate}" if bias else "")
+    hidden_term = f"W_h{gate} h" + (f" + b_h{gate}" if bias else "")
+    if reset is None:
+        symbolic = f"{input_term} + {hidden_term}"
+        numbers = f"{from_input:.2f} + {from_hidden:.2f}"
+    else:
+        symbolic = f"{input_term} + r * ({hidden_term})"
+        numbers = f"{from_input:.2f} + {reset:.2f} * {from_hidden:.2f}"
+    return EquationLine(gate, value, f"{gate} = {function}({symbolic})",
+                        f"= {function}({numbers}) = {function}({total:.2f}) = {value:.2f}")
+
+
+def _lstm_lines(terms: StepTerms, unit: int, bias: bool) -> list[EquationLine]:
+    gates = {gate: _gate_line(gate, terms.gates[gate], unit, bias) for gate in "ifgo"}
+    i, f, g, o = (gates[gate].value for gate in "ifgo")
+    assert terms.cell is not None and terms.cell_prev is not None
+    cell, cell_prev = float(terms.cell[unit]), float(terms.cell_prev[unit])
+    projected = terms.unprojected is not None
+    shown = float(terms.unprojected[unit] if terms.unprojected is not None
+                  else terms.hidden[unit])
+    name = "m" if projected else "h"
+    note = " (then h = W_hr m mixes all units)" if projected else ""
+    return [*gates.values(),
+            EquationLine("c", cell, "c = f * c_prev + i * g",
+                         f"= {f:.2f} * {cell_prev:.2f} + {i:.2f} * {g:.2f} = {cell:.2f}"),
+            EquationLine(name, shown, f"{name} = o * tanh(c){note}",
+                         f"= {o:.2f} * tanh({cell:.2f}) = {shown:.2f}")]
+
+
+def _gru_lines(terms: StepTerms, unit: int, bias: bool) -> list[EquationLine]:
+    reset = _gate_line("r", terms.gates["r"], unit, bias)
+    update = _gate_line("z", terms.gates["z"], unit, bias)
+    candidate = _gate_line("n", terms.gates["n"], unit, bias, reset=reset.value)
+    z, n = update.value, candidate.value
+    h_prev, hidden = float(terms.hidden_prev[unit]), float(terms.hidden[unit])
+    return [reset, update, candidate, EquationLine(
+        "h", hidden, "h = (1 - z) * n + z * h_prev",
+        f"= (1 - {z:.2f}) * {n:.2f} + {z:.2f} * {h_prev:.2f} = {hidden:.2f}")]
+
+
+def _rnn_line(terms: StepTerms, unit: int, bias: bool, function: str) -> EquationLine:
+    parts = terms.gates["h"]
+    from_input, from_hidden = float(parts.from_input[unit]), float(parts.from_hidden[unit])
+    total, value = float(parts.pre_activation[unit]), float(parts.value[unit])
+    biases = (" + b_ih", " + b_hh") if bias else ("", "")
+    return EquationLine("h", value, f"h = {function}(W_ih x{biases[0]} + W_hh h_prev{biases[1]})",
+                        f"= {function}({from_input:.2f} + {from_hidden:.2f}) "
+                        f"= {function}({total:.2f}) = {value:.2f}")
+
+
+def unit_equations(model: Model, trace: Trace, layer: int, direction: str, step: int,
+                   unit: int) -> list[EquationLine]:
+    """The equations of ``unit`` at ``step``, in the order the cell evaluates them.
+
+    Parameters
+    ----------
+    model, trace : the model and a trace it made (its initial states included).
+    layer, direction, step : which cell and step (forward time).
+    unit : which hidden unit (0 <= unit < H).
+
+    Returns
+    -------
+    list of EquationLine
+        LSTM: i, f, g, o, c, then h (or m with a projection); GRU: r, z, n, h; RNN: h.
+    """
+    recurrent = model.config.recurrent
+    terms = step_terms(model, trace, layer, direction, step)
+    if not 0 <= unit < recurrent.hidden_size:
+        raise IndexError(f"unit {unit} is outside this layer's {recurrent.hidden_size} units")
+    if recurrent.cell == "lstm":
+        return _lstm_lines(terms, unit, recurrent.bias)
+    if recurrent.cell == "gru":
+        return _gru_lines(terms, unit, recurrent.bias)
+    return [_rnn_line(terms, unit, recurrent.bias, recurrent.nonlinearity)]
