@@ -1,4 +1,4 @@
-"""Files in and out, no Qt: model formats, trace export, atomic writes.
+"""Files in and out, no Qt: model formats, trace export and import, atomic writes.
 
 See docs/formats.md for every format, key and column.
 """
@@ -7,18 +7,13 @@ from __future__ import annotations
 
 from .atomic import check_writable, write_atomic, write_bytes_atomic, write_text_atomic
 from .model_files import LoadedModel, convert_model, load_model, read_model, save_model
-from .trace_export import (
-    load_trace,
-    load_trace_json,
-    load_trace_npz,
-    save_trace,
-    trace_file_arrays,
-    write_trace_arrays,
-)
+from .sniff import is_trace_file
+from .trace_export import TRACE_EXTENSIONS, save_trace, trace_file_arrays, write_trace_arrays
+from .trace_read import load_trace, read_trace_arrays
 
 __all__ = [
-    "LoadedModel", "check_writable", "convert_model", "load_model", "load_trace",
-    "load_trace_json", "load_trace_npz", "read_model", "save_model", "save_trace",
+    "TRACE_EXTENSIONS", "LoadedModel", "check_writable", "convert_model", "is_trace_file",
+    "load_model", "load_trace", "read_model", "read_trace_arrays", "save_model", "save_trace",
     "trace_file_arrays", "write_atomic", "write_bytes_atomic", "write_text_atomic",
     "write_trace_arrays",
 ]
