@@ -18,7 +18,7 @@ from rnnstudio.cli import main
 from rnnstudio.engine.model import Model, ModelConfig, random_model
 from rnnstudio.engine.tokenizers import Tokenizer
 from rnnstudio.io.model_files import save_model
-from rnnstudio.io.trace_read import read_trace_arrays
+from rnnstudio.io.trace_read import load_trace, read_trace_arrays
 
 ROOT = Path(__file__).resolve().parents[1]
 VOCABULARY = ["<unk>", "the", "cat", "sat", "on", "mat"]
@@ -76,6 +76,13 @@ def test_trace_random_model_matches_python_api(tmp_path: Path, extension: str, c
                                       err_msg=key)
     if extension != ".csv":
         assert loaded["meta"]["cell"] == "lstm" and loaded["meta"]["loss"].startswith("probe:1:2")
+        trace = load_trace(out)  # the engine's Trace, as the window opens it
+        direct = model.trace("The cat sat.", loss="probe:1:2")
+        assert trace.config == model.config and trace.tokens == direct.tokens
+        np.testing.assert_array_equal(trace.layer(1, "bwd").gates["f"],
+                                      direct.layer(1, "bwd").gates["f"])
+        assert direct.grads is not None and trace.grads is not None
+        assert trace.grads.loss_value == direct.grads.loss_value
 
 
 def test_trace_model_file_reports_unknown_tokens(tmp_path: Path, capsys) -> None:

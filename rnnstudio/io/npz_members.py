@@ -98,12 +98,13 @@ def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, fail: Fail) -> np.n
                        f"({data_bytes:,} bytes), the member holds "
                        f"{info.file_size - header_bytes:,}: it is corrupt or was tampered with")
         buffer = bytearray(data_bytes)
-        view, filled = memoryview(buffer), 0
+        filled = 0
         while filled < data_bytes:
-            count = stream.readinto(view[filled:filled + _CHUNK])
-            if not count:
+            chunk = stream.read(min(_CHUNK, data_bytes - filled))
+            if not chunk:
                 raise fail(f"member {name!r} is truncated")
-            filled += count
+            buffer[filled:filled + len(chunk)] = chunk
+            filled += len(chunk)
     array = np.frombuffer(buffer, dtype=dtype)
     return array.reshape(shape, order="F" if fortran else "C")
 

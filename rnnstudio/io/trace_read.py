@@ -146,11 +146,10 @@ def _read_json(target: Path) -> dict[str, Any]:
     if not isinstance(version, int) or version > TRACE_FORMAT_VERSION:
         raise ExportError(f"{target}: trace format {version!r:.20} is not one this "
                           f"rnnstudio reads (up to {TRACE_FORMAT_VERSION}): upgrade rnnstudio")
-    parts = [document.get(name) for name in ("arrays", "dtypes", "shapes")]
-    if not all(isinstance(part, dict) for part in parts):
+    arrays, dtypes, shapes = (document.get(name) for name in ("arrays", "dtypes", "shapes"))
+    if not (isinstance(arrays, dict) and isinstance(dtypes, dict) and isinstance(shapes, dict)):
         raise ExportError(f"{target}: not a readable trace .json (\"arrays\", \"dtypes\" "
                           "and \"shapes\" must be objects)")
-    arrays, dtypes, shapes = parts
     result: dict[str, Any] = {
         key: _json_array(target, key, values, dtypes.get(key), shapes.get(key), len(data))
         for key, values in arrays.items()
