@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from .engine.model import Model, ModelConfig, random_model
     from .engine.trace import Trace
     from .io.model_files import load_model, save_model
-    from .io.trace_export import load_trace, save_trace
+    from .io.trace_export import save_trace
+    from .io.trace_read import load_trace
 
 #: Public name -> module that defines it.
 _EXPORTS = {
@@ -36,7 +37,7 @@ _EXPORTS = {
     "load_model": "rnnstudio.io.model_files",
     "save_model": "rnnstudio.io.model_files",
     "save_trace": "rnnstudio.io.trace_export",
-    "load_trace": "rnnstudio.io.trace_export",
+    "load_trace": "rnnstudio.io.trace_read",
 }
 
 __all__ = [

@@ -18,7 +18,7 @@ from rnnstudio.cli import main
 from rnnstudio.engine.model import Model, ModelConfig, random_model
 from rnnstudio.engine.tokenizers import Tokenizer
 from rnnstudio.io.model_files import save_model
-from rnnstudio.io.trace_export import load_trace
+from rnnstudio.io.trace_read import load_trace, read_trace_arrays
 
 ROOT = Path(__file__).resolve().parents[1]
 VOCABULARY = ["<unk>", "the", "cat", "sat", "on", "mat"]
@@ -67,7 +67,7 @@ def test_trace_random_model_matches_python_api(tmp_path: Path, extension: str, c
     model = random_model("lstm", 5, num_layers=2, bidirectional=True, seed=4, gain=1.5,
                          input_size=3)
     expected = model.trace("The cat sat.", loss="probe:1:2").arrays()
-    loaded = load_trace(out)
+    loaded = read_trace_arrays(out)
     assert loaded["tokens"].tolist() == ["the", "cat", "sat", "."]
     for key, value in expected.items():
         if key in ("meta", "tokens") or (extension == ".csv" and key == "token_ids"):
@@ -76,6 +76,13 @@ def test_trace_random_model_matches_python_api(tmp_path: Path, extension: str, c
                                       err_msg=key)
     if extension != ".csv":
         assert loaded["meta"]["cell"] == "lstm" and loaded["meta"]["loss"].startswith("probe:1:2")
+        trace = load_trace(out)  # the engine's Trace, as the window opens it
+        direct = model.trace("The cat sat.", loss="probe:1:2")
+        assert trace.config == model.config and trace.tokens == direct.tokens
+        np.testing.assert_array_equal(trace.layer(1, "bwd").gates["f"],
+                                      direct.layer(1, "bwd").gates["f"])
+        assert direct.grads is not None and trace.grads is not None
+        assert trace.grads.loss_value == direct.grads.loss_value
 
 
 def test_trace_model_file_reports_unknown_tokens(tmp_path: Path, capsys) -> None:
@@ -98,7 +105,7 @@ def test_overflow_is_reported_not_fatal(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "loss: last-output-sum = nan" in result.stdout
     assert "warning: non-finite value: h of layer 0 (fwd) is inf at step" in result.stdout
-    assert np.isinf(load_trace(out)["l0.fwd.h"]).any()
+    assert np.isinf(read_trace_arrays(out)["l0.fwd.h"]).any()
 
 
 def test_trace_text_file_and_stdin(tmp_path: Path) -> None:
@@ -108,11 +115,11 @@ def test_trace_text_file_and_stdin(tmp_path: Path) -> None:
                      "--loss", "none")
     assert result.returncode == 0, result.stderr
     assert "loss: none" in result.stdout
-    assert load_trace(tmp_path / "a.json")["tokens"].tolist() == ["héllo", "wörld"]
+    assert read_trace_arrays(tmp_path / "a.json")["tokens"].tolist() == ["héllo", "wörld"]
     result = run_cli("trace", "--text-file", "-", "--out", str(tmp_path / "b.npz"),
                      stdin="from stdin")
     assert result.returncode == 0, result.stderr
-    assert load_trace(tmp_path / "b.npz")["tokens"].tolist() == ["from", "stdin"]
+    assert read_trace_arrays(tmp_path / "b.npz")["tokens"].tolist() == ["from", "stdin"]
 
 
 def test_info_and_convert(tmp_path: Path, capsys) -> None:
@@ -334,4 +341,4 @@ def test_byte_order_mark_and_crlf_are_not_tokens(tmp_path: Path) -> None:
     out = tmp_path / "t.npz"
     assert _in_process(["trace", "--text-file", str(text_file), "--out", str(out),
                         "--cell", "gru"])[0] == 0
-    assert load_trace(out)["tokens"].tolist() == ["hello", "world"]
+    assert read_trace_arrays(out)["tokens"].tolist() == ["hello", "world"]

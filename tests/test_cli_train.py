@@ -14,7 +14,7 @@ from rnnstudio.engine.tasks import make_task
 from rnnstudio.engine.training import evaluate
 from rnnstudio.errors import ConfigError
 from rnnstudio.io.model_files import load_model
-from rnnstudio.io.trace_export import load_trace
+from rnnstudio.io.trace_read import read_trace_arrays
 from rnnstudio.models_index import find_model, shipped_models
 
 
@@ -64,7 +64,7 @@ def test_a_shipped_name_works_as_model(tmp_path: Path, capsys) -> None:
     out = tmp_path / "t.npz"
     text = "alice is allergic to nuts . so she cannot eat the"
     assert main(["trace", "recall-gru", "--text", text, "--out", str(out)]) == 0
-    arrays = load_trace(out)
+    arrays = read_trace_arrays(out)
     direct = load_model(str(find_model("recall-gru").path)).trace(text)
     np.testing.assert_array_equal(arrays["l0.fwd.h"], direct.layer(0).h)
     assert_refused(run_cli("trace", "recall-nope", "--text", "a", "--out", str(out)),

@@ -2,25 +2,49 @@
 
 Arrays are time-major and in forward time, one row per token: h (T, H_out), c and gates
 (T, H), gradients likewise. ``Trace.arrays()`` flattens it to the trace-file keys
-(``l0.fwd.h``, ``grad.l0.fwd.c``, ``grad.x`` ...) documented in ``docs/formats.md``.
+(``l0.fwd.h``, ``grad.l0.fwd.c``, ``grad.x`` ..., spelled in :mod:`.trace_keys`) plus
+``meta``, documented in ``docs/formats.md``; ``Trace.from_arrays`` rebuilds it from them.
 """
 
 from __future__ import annotations
 
+import ast
 import json
-from dataclasses import dataclass, field
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._version import __version__
 from .jsonable import to_jsonable
+from .trace_keys import (
+    C0,
+    GRAD_X,
+    H0,
+    LOGITS,
+    META,
+    TOKEN_IDS,
+    TOKENS,
+    X,
+    grad_key,
+    jacobian_key,
+    state_key,
+)
 
 if TYPE_CHECKING:
     from .model import ModelConfig
 
 Key = tuple[int, str]
+TRACE_FORMAT = "rnnstudio-trace"
 TRACE_FORMAT_VERSION = 1
+#: ``NonFinite.message()`` read backwards (older files kept only the message).
+_NONFINITE_MESSAGE = re.compile(
+    r"non-finite value: (?P<quantity>.+?) of layer (?P<layer>-?[0-9]{1,9}) "
+    r"\((?P<direction>\w+)\) is (?P<value>\S+) at step (?P<step>[0-9]{1,9}) "
+    r"\(token (?P<token>.*)\), unit (?P<unit>[0-9]{1,9})"
+)
 
 
 @dataclass(frozen=True)
@@ -56,6 +80,24 @@ class NonFinite:
         return (f"non-finite value: {self.quantity} of {where} is {self.value} at step "
                 f"{self.step} (token {self.token!r}), unit {self.unit}")
 
+    @classmethod
+    def from_message(cls, text: str) -> NonFinite | None:
+        """The fields back from :meth:`message` (the only form format-1 files of
+        rnnstudio 0.1 recorded; float text and ``repr`` of the token are exact), or None
+        when ``text`` is not such a message."""
+        match = _NONFINITE_MESSAGE.fullmatch(text) if len(text) <= 10_000 else None
+        if match is None:
+            return None
+        try:
+            token = ast.literal_eval(match["token"])
+            value = float(match["value"])
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            return None
+        if not isinstance(token, str):
+            return None
+        return cls(int(match["step"]), int(match["layer"]), match["direction"],
+                   match["quantity"], int(match["unit"]), value, token)
+
 
 def find_nonfinite(
     arrays: dict[tuple[int, str, str], np.ndarray], tokens: list[str]
@@ -88,6 +130,9 @@ class Gradients:
 
     ``h``/``c`` are total derivatives dL/dh_t, dL/dc_t per (layer, direction);
     ``jacobian`` is ||dh_T/dh_t|| (Frobenius, see ``RecurrentStack.jacobian_norms``).
+    ``params`` (dL/dW by PyTorch name) and ``h0``/``c0`` (dL/dh0, dL/dc0) are what
+    training needs, not what the window shows, so a trace file does not keep them: a
+    trace read back from a file has ``params == {}`` and ``h0 is None``.
     """
 
     loss_name: str
@@ -96,7 +141,7 @@ class Gradients:
     c: dict[Key, np.ndarray]
     x: np.ndarray
     params: dict[str, np.ndarray]
-    h0: np.ndarray
+    h0: np.ndarray | None
     c0: np.ndarray | None
     jacobian: dict[Key, np.ndarray] = field(default_factory=dict)
     nonfinite: NonFinite | None = None
@@ -140,44 +185,73 @@ class Trace:
 
     @property
     def meta(self) -> dict[str, Any]:
-        rec = self.config.recurrent
-        meta: dict[str, Any] = {
-            "format": "rnnstudio-trace",
+        """What ``arrays()`` cannot hold: the model's configuration, the loss, where a
+        value first overflowed. Keys after ``nonfinite`` were added in rnnstudio 0.2
+        (format 1 still: readers ignore keys they do not know)."""
+        cfg, grads = self.config, self.grads
+        return {
+            "format": TRACE_FORMAT,
             "format_version": TRACE_FORMAT_VERSION,
             "version": __version__,
-            **rec.to_dict(),
-            "dtype": self.config.dtype,
-            "tokenizer": self.config.tokenizer.kind,
+            **cfg.recurrent.to_dict(),
+            "dtype": cfg.dtype,
+            "tokenizer": cfg.tokenizer.kind,
             "steps": self.steps,
             "unknown": list(self.unknown),
-            "labels": list(self.config.labels),
-            "loss": None if self.grads is None else self.grads.loss_name,
-            "loss_value": None if self.grads is None else self.grads.loss_value,
-            "grad_dtype": None if self.grads is None else str(self.grads.x.dtype),
+            "labels": list(cfg.labels),
+            "loss": None if grads is None else grads.loss_name,
+            "loss_value": None if grads is None else grads.loss_value,
+            "grad_dtype": None if grads is None else str(grads.x.dtype),
             "nonfinite": None if self.nonfinite is None else self.nonfinite.message(),
+            "task": cfg.task,
+            "embedding": cfg.embedding,
+            "vocabulary": cfg.tokenizer.to_dict()["vocabulary"],
+            "lowercase": cfg.tokenizer.lowercase,
+            "card": dict(cfg.card),
+            "nonfinite_at": None if self.nonfinite is None else asdict(self.nonfinite),
+            "grad_nonfinite_at": None if grads is None or grads.nonfinite is None
+            else asdict(grads.nonfinite),
+            "seconds": self.seconds,
         }
-        return meta
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The trace-file keys and arrays (``meta`` as a JSON string)."""
         out: dict[str, np.ndarray] = {
-            "tokens": np.array(self.tokens, dtype=np.str_),
-            "token_ids": self.token_ids.astype(np.int64),
-            "x": self.x,
+            TOKENS: np.array(self.tokens, dtype=np.str_),
+            TOKEN_IDS: self.token_ids.astype(np.int64),
+            X: self.x,
         }
         for (layer, direction), record in self.layers.items():
             for name, values in record.quantities().items():
-                out[f"l{layer}.{direction}.{name}"] = values
+                out[state_key(layer, direction, name)] = values
         grads = self.grads
         if grads is not None:
             for (layer, direction), values in grads.h.items():
-                out[f"grad.l{layer}.{direction}.h"] = values
+                out[grad_key(layer, direction, "h")] = values
             for (layer, direction), values in grads.c.items():
-                out[f"grad.l{layer}.{direction}.c"] = values
-            out["grad.x"] = grads.x
+                out[grad_key(layer, direction, "c")] = values
+            out[GRAD_X] = grads.x
             for (layer, direction), values in grads.jacobian.items():
-                out[f"jacobian.l{layer}.{direction}"] = values
+                out[jacobian_key(layer, direction)] = values
         if self.logits is not None:
-            out["logits"] = self.logits
-        out["meta"] = np.array(json.dumps(to_jsonable(self.meta), allow_nan=False))
+            out[LOGITS] = self.logits
+        for key, state in ((H0, self.h0), (C0, self.c0)):
+            if state is not None:
+                out[key] = np.asarray(state)
+        out[META] = np.array(json.dumps(to_jsonable(self.meta), allow_nan=False))
         return out
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> Trace:
+        """The trace that ``arrays()`` flattened: ``arrays`` by trace-file key (a ``meta``
+        key among them is ignored) and ``meta`` decoded from its JSON.
+
+        Everything is checked before it is trusted (see :mod:`.trace_rebuild`): the
+        configuration in ``meta``, every layer and direction it implies, shapes (T, I),
+        (T, H_out), (T, H) ... Raises :class:`~rnnstudio.errors.ExportError` naming the
+        key or meta field at fault. Gradients of the weights and initial states are not
+        in the file: the rebuilt ``grads.params`` is empty and ``grads.h0`` None.
+        """
+        from .trace_rebuild import trace_from_arrays
+
+        return trace_from_arrays(arrays, meta)

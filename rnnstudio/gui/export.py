@@ -1,6 +1,6 @@
 """Write figures and traces: PNG at a chosen width, SVG, the whole window, trace files.
 
-Every file goes through ``QSaveFile`` (or io's atomic writer for traces): a failed or
+Every file goes through ``rnnstudio.io.atomic`` (the one atomic writer): a failed or
 interrupted export never leaves a half-written file where a good one was. Failures raise
 ``ExportError`` with the path and the reason; the window shows it and carries on.
 """
@@ -11,25 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSaveFile, Qt
+from PySide6.QtCore import QBuffer, QIODevice, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QWidget
 
 from ..errors import ExportError, RnnStudioError
+from ..io.atomic import write_bytes_atomic
+from ..io.trace_export import TRACE_EXTENSIONS
 from . import engine_bridge
-
-TRACE_SUFFIXES = (".npz", ".csv", ".json")
-
-
-def write_atomically(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file renamed on success."""
-    target = QSaveFile(str(path))
-    if not target.open(QIODevice.OpenModeFlag.WriteOnly):
-        raise ExportError(f"cannot write {path}: {target.errorString()}")
-    if target.write(QByteArray(data)) != len(data) or not target.commit():
-        error = target.errorString()
-        target.cancelWriting()
-        raise ExportError(f"cannot write {path}: {error}")
 
 
 def _png_bytes(image: QImage) -> bytes:
@@ -60,7 +49,7 @@ def render_png(item: Any, width: int) -> QImage:
 
 def export_png(item: Any, path: str | Path, width: int) -> None:
     """Save a plot (``PlotItem``, ``GraphicsLayout`` or scene) as PNG, ``width`` px wide."""
-    write_atomically(path, _png_bytes(render_png(item, width)))
+    write_bytes_atomic(path, _png_bytes(render_png(item, width)))
 
 
 def svg_text(item: Any) -> str:
@@ -74,7 +63,7 @@ def svg_text(item: Any) -> str:
 
 
 def export_svg(item: Any, path: str | Path) -> None:
-    write_atomically(path, svg_text(item).encode("utf-8"))
+    write_bytes_atomic(path, svg_text(item).encode("utf-8"))
 
 
 def export_figure(item: Any, path: str | Path, width: int) -> None:
@@ -94,13 +83,13 @@ def export_widget_png(widget: QWidget, path: str | Path, width: int | None = Non
     image = widget.grab().toImage()
     if width and image.width() != width:
         image = image.scaledToWidth(int(width), Qt.TransformationMode.SmoothTransformation)
-    write_atomically(path, _png_bytes(image))
+    write_bytes_atomic(path, _png_bytes(image))
 
 
 def check_trace_path(path: str | Path) -> None:
     """Refuse a suffix io cannot write, before any work starts."""
     suffix = Path(path).suffix.lower()
-    if suffix not in TRACE_SUFFIXES:
+    if suffix not in TRACE_EXTENSIONS:
         raise ExportError(f"cannot save a trace as {suffix or 'a file without suffix'}: "
                           "use .npz, .csv or .json")
 

@@ -24,7 +24,7 @@ PANELS = ("heatmaps", "gradients", "step", "unit")
 def add_plot_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``plot`` sub-command's arguments to ``parser``."""
     parser.add_argument("source", metavar="TRACE_OR_MODEL",
-                        help="a trace (.npz from 'rnnstudio trace') or a model file")
+                        help="a trace (.npz or .json from 'rnnstudio trace') or a model file")
     parser.add_argument("--text", help="sentence to read (needed with a model)")
     parser.add_argument("--out", required=True, help="output file, .png or .svg")
     parser.add_argument("--panel", choices=PANELS, default="heatmaps",
@@ -44,14 +44,15 @@ def add_plot_arguments(parser: argparse.ArgumentParser) -> None:
 def _load(args: argparse.Namespace) -> tuple[Any, Any]:
     """(model or None, trace) from a trace file, or a model file plus ``--text``."""
     from ..errors import RnnStudioError
+    from ..io import is_trace_file, load_trace
     from . import engine_bridge
-    from .trace_file import is_trace_file, load_trace
 
     if is_trace_file(args.source):
         return None, load_trace(args.source)
+    # Read first: a corrupt or truncated file is neither, and the reader says what is wrong.
+    model = engine_bridge.load_model(args.source)
     if not args.text:
         raise RnnStudioError(f"{args.source} is a model: give the sentence with --text")
-    model = engine_bridge.load_model(args.source)
     loss = engine_bridge.LossChoice(args.loss)
     return model, engine_bridge.trace_text(model, args.text, loss, jacobian=True)
 

@@ -1,5 +1,6 @@
-"""Tell a model file's format from its first bytes, so a wrong or misleading extension,
-an empty file or a truncated archive gets a precise message instead of a parser's."""
+"""Tell a model or trace file's format from its first bytes, so a wrong or misleading
+extension, an empty file or a truncated archive gets a precise message instead of a
+parser's."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import struct
 import zipfile
 from pathlib import Path
 
-from ..errors import ModelFileError
+from ..errors import ExportError, ModelFileError
+from .trace_csv import CSV_HEADER
 
 SAFETENSORS = "safetensors"
 NPZ = "npz"
@@ -29,6 +31,12 @@ _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _PICKLE_PROTOCOL = b"\x80"
 #: Safetensors header lengths above this are garbage, not a header (100 MB of JSON).
 _MAX_HEADER = 100_000_000
+
+#: Trace formats, as the content announces them.
+TRACE_NPZ, TRACE_JSON, TRACE_CSV = "npz", "json", "csv"
+_TRACE_CSV_HEADER = ",".join(CSV_HEADER).encode()
+#: Members only a trace ``.npz`` has (a model ``.npz`` holds ``rnn.*`` weights).
+_TRACE_MEMBERS = ("meta.npy", "tokens.npy")
 
 
 def model_format(path: str | Path) -> str:
@@ -122,3 +130,44 @@ def _zip_format(path: Path) -> str:
         f"{path}: a zip archive that is neither an .npz (only .npy members) nor a PyTorch "
         f"file (data.pkl); RNN Studio reads {SUPPORTED}"
     )
+
+
+def trace_format(path: str | Path) -> str | None:
+    """``"npz"`` (a zip archive), ``"json"`` (a JSON object) or ``"csv"`` (the trace CSV
+    header line), as the first bytes of ``path`` announce; None for anything else.
+
+    Only the start of the file is read; whether the rest is a valid trace is for the
+    reader to say. Raises :class:`ExportError` for a missing, unreadable or empty file.
+    """
+    path = Path(path)
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(4096)
+    except FileNotFoundError as exc:
+        raise ExportError(f"{path}: no such file; check the path") from exc
+    except OSError as exc:
+        raise ExportError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    if not head:
+        raise ExportError(f"{path}: the file is empty; save the trace again")
+    if head.startswith(_ZIP_MAGIC):
+        return TRACE_NPZ
+    text = head.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte order mark
+    if text.lstrip().startswith(b"{"):
+        return TRACE_JSON
+    if text.startswith(_TRACE_CSV_HEADER):
+        return TRACE_CSV
+    return None
+
+
+def is_trace_file(path: str | Path) -> bool:
+    """True when the content of ``path`` is a trace rather than a model: a JSON object
+    or trace CSV, or a zip archive with a ``meta`` or ``tokens`` member. Never raises:
+    what cannot be read is "not a trace", and the model reader then says why."""
+    try:
+        found = trace_format(path)
+        if found != TRACE_NPZ:
+            return found is not None
+        with zipfile.ZipFile(path) as archive:
+            return any(name in _TRACE_MEMBERS for name in archive.namelist())
+    except (ExportError, zipfile.BadZipFile, OSError):
+        return False

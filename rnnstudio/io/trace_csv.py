@@ -5,37 +5,47 @@ One row per step and unit of every per-step quantity, in ``trace.arrays()`` orde
 ``grad.h``; ``jacobian.l0.fwd`` (||dh_T/dh_t||, one number per step) gives quantity
 ``jacobian`` with an empty ``unit``. Quantities of no layer (``x``, ``grad.x``,
 ``logits``) have empty ``layer`` and ``direction`` and their key as quantity.
-``tokens``, ``token_ids`` and ``meta`` are not rows.
+``tokens``, ``token_ids``, the initial states ``h0``/``c0`` and ``meta`` are not rows.
+The keys are spelled and taken apart by :mod:`rnnstudio.engine.trace_keys`.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
+from ..engine.trace_keys import (
+    C0,
+    GRAD,
+    H0,
+    JACOBIAN,
+    META,
+    STATE,
+    TOKEN_IDS,
+    TOKENS,
+    LayerKey,
+    layer_key,
+    parse_layer_key,
+)
 from ..errors import ExportError
 from .messages import first_line
 
 __all__ = ["CSV_HEADER", "read_trace_csv", "write_trace_csv"]
 
 CSV_HEADER = ("layer", "direction", "step", "token", "quantity", "unit", "value")
-_LAYER_KEY = re.compile(
-    r"^(?P<grad>grad\.)?l(?P<layer>\d+)\.(?P<direction>fwd|bwd)\.(?P<name>.+)$"
-)
-#: Per-step scalars of a layer are keyed ``<name>.l{k}.{dir}`` (``jacobian.l0.fwd``).
-_SCALAR_KEY = re.compile(r"^(?P<name>jacobian)\.l(?P<layer>\d+)\.(?P<direction>fwd|bwd)$")
-_NOT_ROWS = ("tokens", "token_ids", "meta")
+_NOT_ROWS = (TOKENS, TOKEN_IDS, H0, C0, META)
+#: The ``quantity`` column's prefix per kind of layer key (a Jacobian's is its kind).
+_PREFIX = {STATE: "", GRAD: "grad."}
 
 
 def write_trace_csv(arrays: Mapping[str, np.ndarray], stream: IO[bytes]) -> None:
     """Write every per-step array of ``arrays`` as rows (UTF-8, ``\\n`` line ends)."""
-    tokens = [str(token) for token in np.asarray(arrays["tokens"]).tolist()]
+    tokens = [str(token) for token in np.asarray(arrays[TOKENS]).tolist()]
     fields = [_csv_field(token) for token in tokens]
     text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
     text.write(",".join(CSV_HEADER) + "\n")
@@ -76,15 +86,22 @@ def read_trace_csv(path: Path) -> dict[str, Any]:
                 column[2].append(value)
                 tokens[step] = token
         steps = 1 + max((int(step) for step in tokens), default=-1)
+        rows = sum(len(column[0]) for column in columns.values())
+        if steps > rows:  # checked before allocating: a hostile step number is not memory
+            raise ValueError(f"step {steps - 1} in a file of {rows} rows")
         token_list = [tokens.get(str(step), "") for step in range(steps)]
-        result: dict[str, Any] = {"tokens": np.array(token_list, dtype=str)}
+        result: dict[str, Any] = {TOKENS: np.array(token_list, dtype=str)}
         for (layer, direction, quantity), (step_text, unit_text, value_text) in columns.items():
             key = _join_key(layer, direction, quantity)
             step_index = np.array(step_text).astype(np.intp)
             unit_index = np.array(unit_text).astype(np.intp)
-            array = np.full((steps, 1 + int(unit_index.max())), np.nan)
+            units = 1 + int(unit_index.max())
+            if min(step_index.min(), unit_index.min()) < 0 or steps * units != len(value_text):
+                raise ValueError(f"the rows of {key} do not fill {steps} steps x {units} units")
+            array = np.full((steps, units), np.nan)
             array[step_index, unit_index] = np.array(value_text).astype(np.float64)
-            result[key] = array[:, 0] if _SCALAR_KEY.match(key) else array
+            scalar = quantity == JACOBIAN and layer  # one number per step
+            result[key] = array[:, 0] if scalar else array
     except (OSError, ValueError, StopIteration, IndexError) as exc:
         raise ExportError(f"{path}: not a readable trace .csv ({first_line(exc)})") from exc
     return result
@@ -100,21 +117,23 @@ def _per_step(key: str, value: np.ndarray, steps: int) -> bool:
 
 
 def _split_key(key: str) -> tuple[str, str, str]:
-    match = _LAYER_KEY.match(key) or _SCALAR_KEY.match(key)
-    if match is None:
+    """``grad.l0.fwd.h`` -> ("0", "fwd", "grad.h"); a key of no layer is its own quantity."""
+    parts = parse_layer_key(key)
+    if parts is None:
         return "", "", _csv_field(key)
-    quantity = ("grad." if match.groupdict().get("grad") else "") + match["name"]
-    return match["layer"], match["direction"], _csv_field(quantity)
+    quantity = JACOBIAN if parts.kind == JACOBIAN else _PREFIX[parts.kind] + parts.name
+    return str(parts.layer), parts.direction, _csv_field(quantity)
 
 
 def _join_key(layer: str, direction: str, quantity: str) -> str:
+    """The key :func:`_split_key` took apart (columns as read, unquoted)."""
     if not layer:
         return quantity
-    if _SCALAR_KEY.match(f"{quantity}.l{layer}.{direction}"):
-        return f"{quantity}.l{layer}.{direction}"
-    if quantity.startswith("grad."):
-        return f"grad.l{layer}.{direction}.{quantity[5:]}"
-    return f"l{layer}.{direction}.{quantity}"
+    if quantity == JACOBIAN:
+        return layer_key(LayerKey(JACOBIAN, int(layer), direction))
+    kind = GRAD if quantity.startswith(_PREFIX[GRAD]) else STATE
+    return layer_key(LayerKey(kind, int(layer), direction,
+                              quantity.removeprefix(_PREFIX[GRAD])))
 
 
 def _csv_field(text: str) -> str:

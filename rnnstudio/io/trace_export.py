@@ -1,4 +1,5 @@
-"""Write a trace to ``.npz``, ``.csv`` or ``.json`` (atomically) and read it back.
+"""Write a trace to ``.npz``, ``.csv`` or ``.json``, atomically (:mod:`.trace_read`
+reads it back).
 
 The keys are DESIGN.md's trace-file table, taken from ``trace.arrays()``; ``meta`` is
 ``trace.meta`` as a JSON string. docs/formats.md documents every key and column.
@@ -7,30 +8,25 @@ The keys are DESIGN.md's trace-file table, taken from ``trace.arrays()``; ``meta
 from __future__ import annotations
 
 import json
-import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
 from ..engine.jsonable import NONFINITE_TEXT, to_jsonable
+from ..engine.trace import TRACE_FORMAT, TRACE_FORMAT_VERSION
+from ..engine.trace_keys import META, TOKENS
 from ..errors import ExportError
 from .atomic import check_writable, write_atomic
-from .messages import first_line
-from .trace_csv import read_trace_csv, write_trace_csv
+from .trace_csv import write_trace_csv
 
 if TYPE_CHECKING:
     from ..engine.trace import Trace
 
-__all__ = [
-    "TRACE_EXTENSIONS", "load_trace", "load_trace_json", "load_trace_npz", "save_trace",
-    "trace_file_arrays", "write_trace_arrays",
-]
+__all__ = ["TRACE_EXTENSIONS", "save_trace", "trace_file_arrays", "write_trace_arrays"]
 
 TRACE_EXTENSIONS = (".npz", ".csv", ".json")
-JSON_FORMAT = "rnnstudio-trace"
-JSON_VERSION = 1
 #: NumPy's text for a non-finite number -> its JSON string (see NONFINITE_TEXT).
 _NONFINITE = {text: json.dumps(name) for text, name in NONFINITE_TEXT.items()}
 
@@ -47,8 +43,8 @@ def save_trace(trace: Trace, path: str | Path) -> Path:
 def trace_file_arrays(trace: Trace) -> dict[str, np.ndarray]:
     """``trace.arrays()`` with ``tokens`` as a unicode array and ``meta`` as JSON text."""
     arrays = {key: np.asarray(value) for key, value in trace.arrays().items()}
-    arrays["tokens"] = np.array(list(trace.tokens), dtype=str)
-    arrays["meta"] = np.array(json.dumps(to_jsonable(trace.meta), sort_keys=True))
+    arrays[TOKENS] = np.array(list(trace.tokens), dtype=str)
+    arrays[META] = np.array(json.dumps(to_jsonable(trace.meta), sort_keys=True))
     return arrays
 
 
@@ -71,50 +67,6 @@ def write_trace_arrays(arrays: Mapping[str, np.ndarray], path: str | Path) -> Pa
     return write_atomic(target, write)
 
 
-def load_trace(path: str | Path) -> dict[str, Any]:
-    """Read a trace file of any of the three formats: arrays by key, ``meta`` as a dict.
-
-    A CSV has no ``meta`` or ``token_ids`` and its numbers come back as float64.
-    """
-    target = Path(path)
-    readers = {".npz": load_trace_npz, ".json": load_trace_json, ".csv": read_trace_csv}
-    reader = readers.get(target.suffix.lower())
-    if reader is None:
-        raise ExportError(f"{target}: unknown trace extension; use .npz, .csv or .json")
-    return reader(target)
-
-
-def load_trace_npz(path: str | Path) -> dict[str, Any]:
-    """Arrays of a trace ``.npz`` (never unpickling), with ``meta`` decoded to a dict."""
-    target = Path(path)
-    try:
-        with np.load(target, allow_pickle=False) as archive:
-            result: dict[str, Any] = {key: archive[key] for key in archive.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise ExportError(f"{target}: not a readable trace .npz ({first_line(exc)})") from exc
-    if "meta" in result:
-        result["meta"] = json.loads(str(result["meta"]))
-    return result
-
-
-def load_trace_json(path: str | Path) -> dict[str, Any]:
-    """Arrays of a trace ``.json`` with their saved dtypes and shapes, and ``meta``."""
-    target = Path(path)
-    try:
-        document = json.loads(target.read_text(encoding="utf-8"))
-        arrays = document["arrays"]
-        result: dict[str, Any] = {
-            key: np.array(values, dtype=document["dtypes"][key]).reshape(
-                document["shapes"][key]
-            )
-            for key, values in arrays.items()
-        }
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ExportError(f"{target}: not a readable trace .json ({first_line(exc)})") from exc
-    result["meta"] = document.get("meta", {})
-    return result
-
-
 def _write_npz(arrays: Mapping[str, np.ndarray], stream: IO[bytes]) -> None:
     np.savez(stream, **arrays)  # type: ignore[arg-type]  # stubs: allow_pickle
 
@@ -122,12 +74,12 @@ def _write_npz(arrays: Mapping[str, np.ndarray], stream: IO[bytes]) -> None:
 def _write_json(arrays: Mapping[str, np.ndarray], stream: IO[bytes]) -> None:
     """Hand-written so floats keep their shortest exact text (float32 ``0.1`` stays
     ``0.1``, not ``0.10000000149011612``) and NaN/inf become standard JSON strings."""
-    numeric = {key: value for key, value in arrays.items() if key != "meta"}
-    meta = to_jsonable(json.loads(str(arrays["meta"]))) if "meta" in arrays else {}
+    numeric = {key: value for key, value in arrays.items() if key != META}
+    meta = to_jsonable(json.loads(str(arrays[META]))) if META in arrays else {}
     dtypes = {key: _dtype_name(value) for key, value in numeric.items()}
     shapes = {key: list(value.shape) for key, value in numeric.items()}
     stream.write(
-        f'{{"format": "{JSON_FORMAT}", "format_version": {JSON_VERSION},\n'
+        f'{{"format": "{TRACE_FORMAT}", "format_version": {TRACE_FORMAT_VERSION},\n'
         f'"meta": {json.dumps(meta, sort_keys=True, allow_nan=False)},\n'
         f'"dtypes": {json.dumps(dtypes)},\n"shapes": {json.dumps(shapes)},\n'
         '"arrays": {'.encode()

@@ -55,14 +55,29 @@ def test_failed_export_is_shown_and_nothing_crashes(window, tmp_path) -> None:  
     assert window.session.trace is not None
 
 
-def test_atomic_write_keeps_the_old_file_on_failure(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_failed_export_keeps_the_old_file(window, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Figures go through io's one atomic writer: an export that fails, before or while
+    writing, leaves the old file as it was and no temporary file behind."""
+    import os
+
+    from rnnstudio.errors import ExportError
+
     target = tmp_path / "figure.png"
     target.write_bytes(b"old")
-    export.write_atomically(target, b"new")
-    assert target.read_bytes() == b"new"
-    with pytest.raises(Exception, match="PNG width"):
-        export.render_png(None, 3)
-    assert target.read_bytes() == b"new"
+    item = export.plot_items_of(window.heatmaps)
+    with pytest.raises(ExportError, match="PNG width"):
+        export.export_png(item, target, 3)
+    os.chmod(tmp_path, 0o500)  # the folder refuses the temporary file
+    try:
+        if not os.access(tmp_path, os.W_OK):  # root writes anyway
+            with pytest.raises(ExportError, match=f"cannot write {target}"):
+                export.export_png(item, target, 200)
+    finally:
+        os.chmod(tmp_path, 0o700)
+    assert target.read_bytes() == b"old"
+    export.export_png(item, target, 200)
+    assert QImage(str(target)).width() == 200
+    assert [name for name in os.listdir(tmp_path) if name.endswith(".tmp")] == []
 
 
 def test_trace_export_runs_in_a_worker_through_io(qtbot, window, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from PySide6.QtGui import QImage
 from rnnstudio.engine.model import random_model
 from rnnstudio.errors import RnnStudioError
 from rnnstudio.gui.plot_cli import add_plot_arguments, main, run_plot
-from rnnstudio.gui.trace_file import load_trace
+from rnnstudio.io import load_trace
 
 
 def _args(*argv: str) -> argparse.Namespace:
@@ -29,9 +29,10 @@ def trace_path(tmp_path):  # type: ignore[no-untyped-def]
     return path, trace
 
 
-def test_saved_trace_reads_back_like_the_engine_trace(trace_path) -> None:  # type: ignore[no-untyped-def]
+def test_saved_trace_reads_back_as_the_engine_trace(trace_path) -> None:  # type: ignore[no-untyped-def]
     path, trace = trace_path
     saved = load_trace(path)
+    assert type(saved) is type(trace) and saved.config == trace.config
     assert saved.tokens == trace.tokens
     for key in ((0, "fwd"), (1, "fwd")):
         np.testing.assert_array_equal(saved.layer(*key).gates["f"], trace.layer(*key).gates["f"])
@@ -78,3 +79,47 @@ def test_plot_from_a_json_trace_and_from_a_model_file(qtbot, tmp_path) -> None: 
                           "--out", str(tmp_path / "b.svg"), "--panel", "unit")) == 0
     with pytest.raises(RnnStudioError, match="--text"):
         run_plot(_args(str(tmp_path / "model.safetensors"), "--out", str(tmp_path / "c.svg")))
+
+
+def _hostile_npz(tmp_path, trace_path, change):  # type: ignore[no-untyped-def]
+    """The fixture's trace with ``change(arrays)`` applied, saved as a plain .npz."""
+    path, trace = trace_path
+    arrays = trace.arrays()
+    change(arrays)
+    np.savez(tmp_path / "hostile.npz", **arrays)
+    return tmp_path / "hostile.npz"
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    (lambda arrays: arrays.update(meta=np.array("{not json")), "meta is not valid JSON"),
+    (lambda arrays: arrays.update(meta=np.array("[1, 2]")), "meta must be a JSON object"),
+    (lambda arrays: arrays.pop("l0.fwd.h"), "l0.fwd.h is missing"),
+    (lambda arrays: arrays.update(meta=np.array("[" * 100_000)), "nested too deeply"),
+    (lambda arrays: arrays.update({"l1.fwd.f": arrays["l1.fwd.f"][:2]}),
+     r"l1\.fwd\.f has shape \(2, 6\); this trace needs \(T, H\) = \(4, 6\)"),
+], ids=["non-json-meta", "list-meta", "missing-h", "deep-meta", "short-gate"])
+def test_plot_of_a_malformed_trace_is_one_line(qtbot, trace_path, tmp_path, capsys,  # type: ignore[no-untyped-def]
+                                               change, words) -> None:
+    import re
+
+    path = _hostile_npz(tmp_path, trace_path, change)
+    assert main([str(path), "--out", str(tmp_path / "x.png")]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"rnnstudio: error: {path}: ") and error.count("\n") == 1, error
+    assert re.search(words, error), error
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_plot_of_a_corrupt_zip_or_deep_json_is_one_line(qtbot, trace_path, tmp_path,  # type: ignore[no-untyped-def]
+                                                        capsys) -> None:
+    path, _ = trace_path
+    data = path.read_bytes()
+    corrupt = tmp_path / "corrupt.npz"
+    corrupt.write_bytes(data[: len(data) // 2])  # the zip directory at the end is gone
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"format": "rnnstudio-trace", "meta": ' + "[" * 100_000)
+    for bad, words in ((corrupt, "corrupt zip archive"), (deep, "nested too deeply")):
+        assert main([str(bad), "--out", str(tmp_path / "x.png")]) == 2
+        error = capsys.readouterr().err
+        assert error.startswith(f"rnnstudio: error: {bad}: ") and error.count("\n") == 1
+        assert words in error, error

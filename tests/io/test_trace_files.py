@@ -12,7 +12,8 @@ import pytest
 
 from rnnstudio.errors import ExportError
 from rnnstudio.io.trace_csv import CSV_HEADER
-from rnnstudio.io.trace_export import load_trace, load_trace_npz, write_trace_arrays
+from rnnstudio.io.trace_export import write_trace_arrays
+from rnnstudio.io.trace_read import read_trace_arrays
 
 TOKENS = ["the", ",", 'say "hi"', "naïve", "a\nb"]
 
@@ -67,7 +68,7 @@ def _assert_same(expected: np.ndarray, actual: Any, exact_dtype: bool = True) ->
 def test_npz_and_json_round_trip_bit_exact(tmp_path: Path, extension: str, nonfinite: bool) -> None:
     trace = FakeTrace(nonfinite)
     path = _save(trace, tmp_path / f"t{extension}")
-    loaded = load_trace(path)
+    loaded = read_trace_arrays(path)
     assert loaded["tokens"].tolist() == TOKENS
     assert loaded["tokens"].dtype.kind == "U"
     for key, value in trace.arrays().items():
@@ -84,7 +85,7 @@ def test_npz_loads_without_pickle(tmp_path: Path) -> None:
         assert set(archive.files) == {*FakeTrace().arrays(), "tokens", "meta"}
         assert archive["meta"].dtype.kind == "U" and archive["meta"].shape == ()
         assert json.loads(str(archive["meta"]))["dtype"] == "float32"
-    assert load_trace_npz(path)["meta"]["cell"] == "lstm"
+    assert read_trace_arrays(path)["meta"]["cell"] == "lstm"
 
 
 def test_json_is_standard_json(tmp_path: Path) -> None:
@@ -121,7 +122,7 @@ def test_csv_round_trip_and_layout(tmp_path: Path, nonfinite: bool) -> None:
     jacobian = [row for row in body if row[4] == "jacobian"]
     assert [row[:2] for row in jacobian] == [["0", "fwd"]] * 5
     assert [row[5] for row in jacobian] == [""] * 5
-    loaded = load_trace(path)
+    loaded = read_trace_arrays(path)
     assert loaded["tokens"].tolist() == TOKENS
     for key, value in per_step.items():
         if value.dtype == np.float32:
@@ -135,9 +136,9 @@ def test_unknown_extension_and_unwritable(tmp_path: Path) -> None:
         _save(FakeTrace(), tmp_path / "t.txt")
     with pytest.raises(ExportError, match="does not exist"):
         _save(FakeTrace(), tmp_path / "no" / "t.csv")
-    with pytest.raises(ExportError, match="not a readable trace"):
+    with pytest.raises(ExportError, match=r"bad\.json: the file is not valid JSON"):
         (tmp_path / "bad.json").write_text("{")
-        load_trace(tmp_path / "bad.json")
+        read_trace_arrays(tmp_path / "bad.json")
 
 
 @pytest.mark.parametrize("extension", [".npz", ".json", ".csv"])
@@ -149,7 +150,7 @@ def test_real_trace_round_trip(tmp_path: Path, model, extension: str) -> None:
 
     trace = model.trace(TEXT + " zebra")
     path = save_trace(trace, tmp_path / f"t{extension}")
-    loaded = load_trace(path)
+    loaded = read_trace_arrays(path)
     expected = trace.arrays()
     assert loaded["tokens"].tolist() == trace.tokens
     for key, value in expected.items():

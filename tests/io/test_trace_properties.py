@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from rnnstudio.io.trace_export import load_trace, write_trace_arrays
+from rnnstudio.io.trace_export import write_trace_arrays
+from rnnstudio.io.trace_read import read_trace_arrays
 
 # NumPy unicode arrays drop trailing NUL characters (documented in docs/formats.md), so
 # tokens here hold none; lone surrogates are not UTF-8 and the CLI refuses them.
@@ -45,7 +46,7 @@ def trace_arrays(draw: st.DrawFn) -> dict[str, np.ndarray]:
 @given(trace_arrays(), st.sampled_from([".npz", ".json", ".csv"]))
 def test_any_values_and_tokens_round_trip(arrays_: dict[str, np.ndarray], extension: str) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        loaded = load_trace(write_trace_arrays(arrays_, Path(folder) / f"t{extension}"))
+        loaded = read_trace_arrays(write_trace_arrays(arrays_, Path(folder) / f"t{extension}"))
     assert loaded["tokens"].tolist() == arrays_["tokens"].tolist()
     for key, value in arrays_.items():
         if key in ("tokens", "meta") or (extension == ".csv" and key == "token_ids"):
