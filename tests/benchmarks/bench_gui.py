@@ -320,6 +320,7 @@ def main_workers(repeats: int, training: bool) -> int:
     if training:
         _report_workers("300 training steps (the Training dock's defaults) as a JobRunner job",
                         _alone_busy_before(_training_work(), repeats))
+    print(f"load average after: {os.getloadavg()[0]:.2f} (other work on the machine shows here)")
     return 0
 
 
