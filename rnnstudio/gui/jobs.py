@@ -5,6 +5,8 @@ Each request gets a generation number. Starting a new request makes the previous
 waiting are skipped when their turn comes, and a result whose generation is no longer
 the latest is never delivered. The work itself is a plain function of
 ``(should_stop, on_progress)``, so it is tested without any widget (as in Orange3).
+It runs with BLAS held to one thread (:func:`rnnstudio.blas_threads.one_blas_thread`): a
+worker uses one core and leaves the other to the GUI thread's paint.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from ..blas_threads import one_blas_thread
 from ..errors import Cancelled, RnnStudioError
 
 _PROGRESS_INTERVAL = 0.1
@@ -70,7 +73,8 @@ class _Job(QRunnable):
             return
         started = time.perf_counter()
         try:
-            value = self._work(self._stale, self._progress)
+            with one_blas_thread():
+                value = self._work(self._stale, self._progress)
         except Cancelled:
             return
         except RnnStudioError as error:

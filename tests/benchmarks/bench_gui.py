@@ -7,17 +7,25 @@ Measures the four budgets of issue 3:
 3. edit to updated view for T = 200, H = 256 including BPTT (<= 100 ms; the 200 ms
    typing debounce comes on top and is not counted);
 4. process start to first painted window (<= 1.0 s).
+
+and, alone with ``--workers``, that a worker does not fight the paint (issue 9): BLAS held
+to one thread in ``JobRunner`` jobs, timed with a CPU-bound process on the other core.
 """
 
 from __future__ import annotations
 
+import argparse
+import multiprocessing
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[2]
@@ -195,6 +203,127 @@ def bench_first_paint(runs: int = 5) -> dict[str, float]:
     return {"first_paint_median_s": _percentile(times, 50), "first_paint_max_s": max(times)}
 
 
+# --- Workers never fight the paint (issue 9): ``--workers`` -----------------------------
+
+
+def _spin(ready: Any) -> None:
+    """A CPU-bound process: whatever else keeps the other core of a busy machine busy."""
+    ready.set()
+    while True:
+        pass
+
+
+class _BusyCore:
+    """A ``_spin`` process for the length of a ``with`` block (spawned: no fork of Qt)."""
+
+    def __enter__(self) -> _BusyCore:
+        context = multiprocessing.get_context("spawn")
+        ready = context.Event()
+        self.process = context.Process(target=_spin, args=(ready,), daemon=True)
+        self.process.start()
+        assert ready.wait(30), "the busy-loop process did not start"
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.process.terminate()
+        self.process.join()
+
+
+def _job_seconds(runner: Any, work: Callable[[], Any], blas_threads: int | None) -> float:
+    """``work()`` as a JobRunner job, waited for in an event loop as the app does. With
+    ``blas_threads`` the job overrides the runner's one-thread limit: the "before" figure."""
+    from threadpoolctl import threadpool_limits
+
+    from rnnstudio.blas_threads import blas_thread_limit
+
+    def job(should_stop: Any, on_progress: Any) -> Any:
+        if blas_threads is None:
+            assert blas_thread_limit() == 1, "JobRunner jobs should see one BLAS thread"
+            return work()
+        with threadpool_limits(limits=blas_threads, user_api="blas"):
+            assert blas_thread_limit() == blas_threads
+            return work()
+
+    results: list[Any] = []
+    done = QEventLoop()
+    runner.finished.connect(results.append)
+    runner.finished.connect(done.quit)
+    runner.submit("bench", job)
+    done.exec()
+    runner.finished.disconnect(results.append)
+    runner.finished.disconnect(done.quit)
+    assert results and results[0].error is None, results
+    return float(results[0].seconds)
+
+
+def _alone_busy_before(work: Callable[[], Any], repeats: int) -> dict[str, list[float]]:
+    """(a) alone on a quiet machine, (b) beside a busy core, (c) as (b) with BLAS on every
+    thread it has by default; interleaved, so drifting load touches all three alike."""
+    from rnnstudio.blas_threads import blas_thread_limit
+    from rnnstudio.gui.jobs import JobRunner
+
+    default_threads = blas_thread_limit()
+    runner = JobRunner()
+    _job_seconds(runner, work, None)  # warm-up: imports, first allocations
+    times: dict[str, list[float]] = {"alone": [], "busy": [], "before": []}
+    for _ in range(repeats):
+        times["alone"].append(_job_seconds(runner, work, None))
+        with _BusyCore():
+            times["busy"].append(_job_seconds(runner, work, None))
+            times["before"].append(_job_seconds(runner, work, default_threads))
+    runner.shutdown()
+    return times
+
+
+def _jacobian_work() -> Callable[[], Any]:
+    from rnnstudio.engine.model import random_model
+
+    model = random_model("lstm", 256, seed=0)
+    trace = model.trace(" ".join(f"w{index % 53}" for index in range(200)), jacobian=False)
+    assert len(trace.tokens) == 200
+    return lambda: model.jacobian_norms(trace)
+
+
+def _training_work() -> Callable[[], Any]:
+    from rnnstudio.engine.training import TrainConfig, train
+
+    # The Training dock's defaults (training_panel.train_config), written out so this
+    # section does not import the GUI's session.
+    config = TrainConfig(task="recall", cell="lstm", hidden_size=32, steps=300,
+                         learning_rate=0.003, clip_norm=1.0, eval_every=15, eval_size=128,
+                         curriculum=0.0, task_options={"max_gap": 10, "mixed": True})
+    return lambda: train(config)
+
+
+def _report_workers(title: str, times: dict[str, list[float]]) -> None:
+    alone_min, alone_median = min(times["alone"]), statistics.median(times["alone"])
+    print(f"{title}, {len(times['alone'])} repeats (min / median):")
+    for key, label in (("alone", "(a) alone, 1 BLAS thread, quiet"),
+                       ("busy", "(b) busy other core, 1 BLAS thread"),
+                       ("before", "(c) busy other core, BLAS unlimited")):
+        low, middle = min(times[key]), statistics.median(times[key])
+        ratio = "" if key == "alone" else (
+            f"   {low / alone_min:5.2f}x / {middle / alone_median:5.2f}x of (a)")
+        goal = "   goal <= 1.5x" if key == "busy" else ""
+        print(f"  {label:38s} {low:6.2f} s / {middle:6.2f} s{ratio}{goal}")
+
+
+def main_workers(repeats: int, training: bool) -> int:
+    from rnnstudio.blas_threads import blas_thread_limit
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])  # noqa: F841 (event loops)
+    load = os.getloadavg()
+    print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on "
+          f"{os.cpu_count()} CPUs; BLAS threads by default: {blas_thread_limit()}")
+    _report_workers("||dh_T/dh_t||, LSTM H = 256, T = 200, as a JobRunner job",
+                    _alone_busy_before(_jacobian_work(), repeats))
+    if training:
+        _report_workers("300 training steps (the Training dock's defaults) as a JobRunner job",
+                        _alone_busy_before(_training_work(), repeats))
+    print(f"load average after: {os.getloadavg()[0]:.2f} (other work on the machine shows here)")
+    return 0
+
+
 def main() -> int:
     QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope,
                       tempfile.mkdtemp(prefix="rnnstudio-bench-"))
@@ -210,4 +339,12 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    _parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    _parser.add_argument("--workers", action="store_true",
+                         help="only the issue 9 section: BLAS in workers beside a busy core")
+    _parser.add_argument("--repeats", type=int, default=3, help="for --workers")
+    _parser.add_argument("--no-training", action="store_true",
+                         help="for --workers: the Jacobian only")
+    _args = _parser.parse_args()
+    raise SystemExit(main_workers(_args.repeats, not _args.no_training) if _args.workers
+                     else main())

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from rnnstudio.blas_threads import blas_thread_limit
 from rnnstudio.errors import Cancelled, TextError
 from rnnstudio.gui.jobs import JobRunner
 
@@ -64,3 +68,16 @@ def test_shutdown_waits_for_a_running_job(qtbot) -> None:  # type: ignore[no-unt
     ran = []
     runner.submit("late", lambda stop, progress: ran.append(1))  # e.g. a timer on quit
     assert runner.wait(3000) and not runner.is_busy() and ran == []
+
+
+def test_work_runs_on_one_blas_thread_and_the_limit_comes_back(qtbot) -> None:  # type: ignore[no-untyped-def]
+    assert np.ones(2) @ np.ones(2) == 2  # NumPy's BLAS is loaded
+    with threadpool_limits(limits=2, user_api="blas"):  # so "back" differs from 1
+        before = blas_thread_limit()
+        runner = JobRunner()
+        with qtbot.waitSignal(runner.finished, timeout=3000) as blocker:
+            runner.submit("blas", lambda stop, progress: blas_thread_limit())
+        assert runner.wait(3000)
+        assert before is not None and before > 1
+        assert blocker.args[0].value == 1
+        assert blas_thread_limit() == before
