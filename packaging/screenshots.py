@@ -21,8 +21,9 @@ from PySide6.QtWidgets import QApplication
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rnnstudio.gui.app import start  # noqa: E402
 from rnnstudio.gui.engine_bridge import LossChoice, RandomModelSpec  # noqa: E402
+
+from rnnstudio.gui.app import start  # noqa: E402
 from rnnstudio.gui.session import Session  # noqa: E402
 from rnnstudio.gui.settings import Settings  # noqa: E402
 

@@ -3,15 +3,22 @@
 A loss reads the forward results and returns its value and the *direct* gradients it puts
 on states or logits; the stack turns those into total derivatives through time.
 
-String forms (``parse_loss``): ``last-output-sum``, ``probe:STEP:UNIT[:h|c[:LAYER[:fwd|bwd]]]``,
+Losses are frozen values: each knows its string form (``name``, which ``parse_loss`` reads
+back), the step it is tied to (``bound_step``: a probe's or a ``tag:N`` loss's step, else
+None), whether a text of T tokens still has that step (``fits``), and how to say itself in
+words (``describe``, naming the step by its token). Everyone else holds the value; only the
+CLI and the file formats read the string, once, through ``parse_loss``.
+
+String forms: ``last-output-sum``, ``probe:STEP:UNIT[:h|c[:LAYER[:fwd|bwd]]]``,
 ``class[:LABEL]`` (no label: the predicted class), ``tag[:STEP[:LABEL]]`` (a tagger's
 tags, every step or one), ``next-token``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -41,9 +48,40 @@ class LossSeeds:
 
 
 class Loss(Protocol):
-    name: str
+    """What the stack needs of a loss, and what a view needs to name it."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def bound_step(self) -> int | None: ...
+
+    def fits(self, steps: int) -> bool: ...
+
+    def describe(self, tokens: Sequence[str] = ()) -> str: ...
 
     def seeds(self, inputs: LossInputs, dtype: np.dtype) -> LossSeeds: ...
+
+
+class _Described:
+    """``fits`` and a default ``describe`` for losses tied to no step (mixed in)."""
+
+    @property
+    def bound_step(self) -> int | None:
+        return None
+
+    def fits(self, steps: int) -> bool:
+        """Whether a text of ``steps`` tokens has the step this loss is tied to: an edit
+        that shortens the text past it falls back to the task loss instead of failing."""
+        step = self.bound_step
+        return step is None or -steps <= step < steps
+
+
+def step_name(step: int, tokens: Sequence[str]) -> str:
+    """``“under” (step 3)`` when ``step`` indexes ``tokens``, else ``step 3``."""
+    if not -len(tokens) <= step < len(tokens):
+        return f"step {step}" + (" (from the end)" if step < 0 else "")
+    return f"“{tokens[step]}” (step {step % len(tokens)})"
 
 
 def _index(value: int, size: int, what: str) -> int:
@@ -53,10 +91,13 @@ def _index(value: int, size: int, what: str) -> int:
 
 
 @dataclass(frozen=True)
-class LastOutputSum:
+class LastOutputSum(_Described):
     """L = sum of the top layer's output at the last step (PyTorch ``output[-1].sum()``)."""
 
     name: str = "last-output-sum"
+
+    def describe(self, tokens: Sequence[str] = ()) -> str:
+        return "sum of the top layer's output at the last step (PyTorch output[-1].sum())"
 
     def seeds(self, inputs: LossInputs, dtype: np.dtype) -> LossSeeds:
         value, grads = 0.0, {}
@@ -71,7 +112,7 @@ class LastOutputSum:
 
 
 @dataclass(frozen=True)
-class Probe:
+class Probe(_Described):
     """L = one unit of h (or c) at one step: how that single number depends on the past."""
 
     step: int
@@ -83,6 +124,15 @@ class Probe:
     @property
     def name(self) -> str:
         return f"probe:{self.step}:{self.unit}:{self.quantity}:{self.layer}:{self.direction}"
+
+    @property
+    def bound_step(self) -> int | None:
+        return self.step
+
+    def describe(self, tokens: Sequence[str] = ()) -> str:
+        layer = "top layer" if self.layer == -1 else f"layer {self.layer}"
+        return (f"probe: {self.quantity} of unit {self.unit} at {step_name(self.step, tokens)}"
+                f" ({layer}, {self.direction})")
 
     def seeds(self, inputs: LossInputs, dtype: np.dtype) -> LossSeeds:
         layer = _index(self.layer, inputs.top_layer + 1, "probe layer")
@@ -113,7 +163,7 @@ def _require_logits(inputs: LossInputs, what: str) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class ClassCrossEntropy:
+class ClassCrossEntropy(_Described):
     """Cross-entropy of the head's class scores at the last step; ``target`` None means
     the predicted class (the usual choice for saliency)."""
 
@@ -122,6 +172,11 @@ class ClassCrossEntropy:
     @property
     def name(self) -> str:
         return "class" if self.target is None else f"class:{self.target}"
+
+    def describe(self, tokens: Sequence[str] = ()) -> str:
+        if self.target is None:
+            return "cross-entropy of the predicted class at the last step"
+        return f"cross-entropy of the class “{self.target}” at the last step"
 
     def seeds(self, inputs: LossInputs, dtype: np.dtype) -> LossSeeds:
         logits = _require_logits(inputs, "class").astype(dtype)
@@ -149,7 +204,7 @@ def _target_index(target: int | str, labels: tuple[str, ...], classes: int, what
 
 
 @dataclass(frozen=True)
-class TagCrossEntropy:
+class TagCrossEntropy(_Described):
     """Cross-entropy of a tagger's tag at one step (``step``), or the mean over every step
     (``step`` None). ``target`` None means the predicted tag, so the gradients show what
     the model's own decision at that step rests on (for a bidirectional tagger, later
@@ -162,6 +217,18 @@ class TagCrossEntropy:
     def name(self) -> str:
         parts = ["tag"] + ([] if self.step is None else [str(self.step)])
         return ":".join(parts + ([] if self.target is None else [str(self.target)]))
+
+    @property
+    def bound_step(self) -> int | None:
+        return self.step
+
+    def describe(self, tokens: Sequence[str] = ()) -> str:
+        if self.step is None:
+            return "mean cross-entropy of the predicted tag of every word"
+        where = step_name(self.step, tokens)
+        if self.target is not None:
+            return f"cross-entropy of the tag “{self.target}” for {where}"
+        return f"cross-entropy of the predicted tag of {where}"
 
     def seeds(self, inputs: LossInputs, dtype: np.dtype) -> LossSeeds:
         logits = _require_logits(inputs, "tag").astype(dtype)
@@ -184,10 +251,13 @@ class TagCrossEntropy:
 
 
 @dataclass(frozen=True)
-class NextTokenCrossEntropy:
+class NextTokenCrossEntropy(_Described):
     """Mean cross-entropy of predicting token t+1 from step t (a language model)."""
 
     name: str = "next-token"
+
+    def describe(self, tokens: Sequence[str] = ()) -> str:
+        return "mean cross-entropy of predicting each next token"
 
     def seeds(self, inputs: LossInputs, dtype: np.dtype) -> LossSeeds:
         logits = _require_logits(inputs, "next-token").astype(dtype)
@@ -210,8 +280,9 @@ class NextTokenCrossEntropy:
         return LossSeeds(float(-picked.sum() / count), logits=grad)
 
 
-def parse_loss(text: str) -> Any:
-    """A loss from its string form (see the module docstring)."""
+def parse_loss(text: str) -> Loss:
+    """A loss from its string form (see the module docstring); ``parse_loss(loss.name)``
+    gives ``loss`` back."""
     name, _, rest = text.strip().partition(":")
     parts = rest.split(":") if rest else []
     try:

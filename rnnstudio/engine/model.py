@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import ConfigError, TextError
 from .config import RecurrentConfig
-from .losses import Loss
+from .losses import Loss, parse_loss
 from .params import RNN_PREFIX, check_params, init_recurrent, recurrent_shapes
 from .stack import RecurrentStack
 from .tokenizers import HashedEmbedding, Tokenizer, Tokens
@@ -201,13 +201,15 @@ class Model:
             given[name] = array[:, None, :]
         return self.stack.initial_states(1, self.dtype, given.get("h0"), given.get("c0"))
 
-    def default_loss(self) -> str:
-        return {None: "last-output-sum", "classify": "class", "tag": "tag",
-                "next-token": "next-token"}[self.config.task]
+    def default_loss(self) -> Loss:
+        """The task's own loss (a bare cell: ``last-output-sum``): what a new model's
+        gradients show until the user picks another."""
+        return parse_loss({None: "last-output-sum", "classify": "class", "tag": "tag",
+                           "next-token": "next-token"}[self.config.task])
 
     def trace(
         self,
-        text: str | Iterable[str],
+        text: str | Iterable[str] | Tokens,
         loss: str | Loss | None = "default",
         grad_dtype: str | np.dtype = "float64",
         jacobian: bool = True,
@@ -217,12 +219,15 @@ class Model:
         on_progress: Callable[[int, int], None] | None = None,
     ) -> Trace:
         """Read a text: every state and gate, and (unless ``loss`` is None) gradients of
-        the loss through time. ``h0`` (L*D, H_out) and ``c0`` (L*D, H) set initial states."""
+        the loss through time. ``h0`` (L*D, H_out) and ``c0`` (L*D, H) set initial states.
+        ``text`` may be :class:`Tokens` from :meth:`tokenize`, so a caller that needed the
+        token count first does not tokenize twice."""
         from .tracer import run_trace
 
         if isinstance(loss, str) and loss == "default":
             loss = self.default_loss()
-        return run_trace(self, self.tokenize(text), loss, np.dtype(grad_dtype), jacobian,
+        tokens = text if isinstance(text, Tokens) else self.tokenize(text)
+        return run_trace(self, tokens, loss, np.dtype(grad_dtype), jacobian,
                          h0, c0, should_stop, on_progress)
 
     def jacobian_norms(

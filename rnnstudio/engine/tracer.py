@@ -128,7 +128,7 @@ def _backward(
     squeeze = {key: np.ascontiguousarray(v[:, 0]) for key, v in grads.hidden.items()}
     squeeze_c = {key: np.ascontiguousarray(v[:, 0]) for key, v in grads.cell.items()}
     result = Gradients(
-        loss_name=getattr(loss, "name", type(loss).__name__),
+        loss_name=loss.name,
         loss_value=seeds.value,
         h=squeeze,
         c=squeeze_c,

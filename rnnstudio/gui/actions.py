@@ -57,11 +57,16 @@ def install_actions(window: MainWindow) -> WindowActions:
     pixmap = QStyle.StandardPixmap
     add = lambda *args, **kwargs: _action(window, actions, *args, **kwargs)  # noqa: E731
     file_menu = window.menuBar().addMenu("&File")
-    file_menu.addAction(add("open_model", "&Open model…", window.choose_model_file,
+    file_menu.addAction(add("open", "&Open…", window.choose_file_to_open,
                             QKeySequence.StandardKey.Open,
-                            "Open a model file (.safetensors, .npz, PyTorch .pt)",
+                            "Open a model (.safetensors, .npz, PyTorch .pt), a session "
+                            "(.rnnstudio) or a saved trace (.npz, .json)",
                             pixmap.SP_DialogOpenButton))
     actions.recent_menu = file_menu.addMenu("Open &recent")
+    file_menu.addAction(add("save_session", "&Save session…", window.choose_session_path,
+                            QKeySequence.StandardKey.Save,
+                            "Save the model, text, loss, cursor, view and lesson to a "
+                            ".rnnstudio file", pixmap.SP_DialogSaveButton))
     file_menu.addSeparator()
     export_menu = file_menu.addMenu("&Export")
     for panel in window.panels:
@@ -74,20 +79,20 @@ def install_actions(window: MainWindow) -> WindowActions:
                               window.choose_window_path, "Ctrl+Shift+P",
                               "Save a picture of the whole window", pixmap.SP_DesktopIcon))
     export_menu.addAction(add("export_trace", "&Trace as NPZ / CSV / JSON…",
-                              window.choose_trace_path, QKeySequence.StandardKey.Save,
+                              window.choose_trace_path, "Ctrl+Shift+E",
                               "Save every state, gate and gradient of this trace",
-                              pixmap.SP_DialogSaveButton))
+                              pixmap.SP_DriveFDIcon))
     file_menu.addSeparator()
     file_menu.addAction(add("quit", "&Quit", window.close, QKeySequence.StandardKey.Quit))
 
     play_menu = window.menuBar().addMenu("&Playback")
-    transport = window.transport
+    session = window.session
     for name, text, slot, key in (
-        ("first", "First step", transport.go_first, "Home"),
-        ("back", "Step back", lambda: window.session.step_by(-1), "Left"),
-        ("play", "Play / pause", transport.toggle_play, "Space"),
-        ("forward", "Step forward", lambda: window.session.step_by(1), "Right"),
-        ("last", "Last step", transport.go_last, "End"),
+        ("first", "First step", lambda: session.set_cursor(0), "Home"),
+        ("back", "Step back", lambda: session.step_by(-1), "Left"),
+        ("play", "Play / pause", session.playback.toggle, "Space"),
+        ("forward", "Step forward", lambda: session.step_by(1), "Right"),
+        ("last", "Last step", lambda: session.set_cursor(session.step_count - 1), "End"),
     ):
         play_menu.addAction(add(name, text, slot, key))
 
@@ -107,7 +112,7 @@ def install_actions(window: MainWindow) -> WindowActions:
         view_menu.addAction(dock.toggleViewAction())
     view_menu.addSeparator()
     saliency = add("saliency", "Colour tokens by &saliency ||dL/dx||",
-                   lambda: window.set_saliency_shown(actions["saliency"].isChecked()))
+                   lambda: session.set_saliency_shown(actions["saliency"].isChecked()))
     saliency.setCheckable(True)
     view_menu.addAction(saliency)
     view_menu.addAction(add("reset_layout", "&Reset layout", window.reset_layout,
@@ -125,7 +130,7 @@ def install_actions(window: MainWindow) -> WindowActions:
 
     toolbar = QToolBar("Main toolbar", window)
     toolbar.setObjectName("main_toolbar")
-    for name in ("open_model", "export_window", "export_trace"):
+    for name in ("open", "save_session", "export_window", "export_trace"):
         toolbar.addAction(actions[name])
     window.addToolBar(toolbar)
     _install_plot_menus(window, actions)
@@ -164,9 +169,10 @@ def _install_models_menu(window: MainWindow, actions: WindowActions) -> None:
                            lambda: window.show_panel("compare"), "Ctrl+K",
                            "The sentence read by the three cells trained on one task"))
 
-    def check_current(*_: object) -> None:
+    def check_current() -> None:
+        key = window.session.source.key
         for action in group.actions():
-            action.setChecked(action.objectName() == f"action_model_{window.session.model_key}")
+            action.setChecked(action.objectName() == f"action_model_{key}")
 
     window.session.model_changed.connect(check_current)
     check_current()

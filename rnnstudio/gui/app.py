@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
+from PySide6.QtCore import QByteArray
 from PySide6.QtWidgets import QApplication
 
 from ..app_info import version_line
 from ..errors import RnnStudioError
-from ..models_index import default_model, find_model
+from ..io.model_source import ModelSource, RandomModelSpec
+from ..io.session_file import SessionFile, is_session_file, load_session
+from ..io.sniff import is_trace_file
+from ..models_index import default_model
+from ..view.resources import sample_sentences
 from .desktop.crash import install_crash_handler
 from .desktop.identity import apply_identity
 from .desktop.logs import install_log_file
 from .desktop.palette import follow_system_scheme
 from .desktop.qt_logging import install_qt_message_handler
 from .main_window import MainWindow
-from .resources import sample_sentences
 from .scheme import apply_scheme
 from .session import Session
 from .settings import Settings
@@ -25,7 +30,8 @@ from .settings import Settings
 
 def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="rnnstudio", description="RNN Studio desktop app")
-    parser.add_argument("model", nargs="?", help="model file to open")
+    parser.add_argument("file", nargs="?",
+                        help="a model, a session (.rnnstudio) or a trace file to open")
     parser.add_argument("--text", help="sentence to read at start")
     parser.add_argument("--version", action="version", version=version_line())
     # Open the window, run one trace, export one PNG, exit 0 (packaging smoke test).
@@ -34,57 +40,64 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return known
 
 
-def initial_choice(settings: Settings, model_path: str | None) -> tuple[str | None, str | None]:
-    """``(shipped key, model file)`` to open at start; both None means the random model.
-
-    A file named on the command line wins; then what the user had last (a shipped model,
-    a file that still exists, or the random model); on a first start the index's default
-    trained model, so the window opens on a cell that has learnt something.
-    """
-    if model_path:
-        return _default_key(), model_path
-    last = settings.last_model
-    if last == "random":
-        return None, None
-    if last.startswith("shipped:"):
-        return last.removeprefix("shipped:"), None
-    if last.startswith("file:") and Path(last.removeprefix("file:")).is_file():
-        return _default_key(), last.removeprefix("file:")
-    return _default_key(), None
-
-
-def _default_key() -> str | None:
+def default_source() -> ModelSource:
+    """The index's default trained model (a cell that has learnt something), or the
+    random model when this install has no index."""
     try:
-        return default_model().key
-    except RnnStudioError:  # no index in this install: fall back to the random model
-        return None
-
-
-def start(session: Session, settings: Settings, model_path: str | None = None,
-          text: str | None = None) -> MainWindow:
-    """Build the window and show a useful view at once: a trained model and its sample.
-
-    The first trace runs on this thread (a 53-token LSTM-32 trace takes a few ms), so the
-    first painted frame already has heatmaps; later edits go through the worker.
-    """
-    session.random_spec = settings.random_spec
-    key, path = initial_choice(settings, model_path)
-    sample = _sample_of(key) if key and not path else None
-    session.text = text or settings.last_text or sample or sample_sentences()[0]
-    session.set_initial_model(key)
-    window = MainWindow(session, settings)
-    window.text_input.editor.setPlainText(session.text)
-    window.text_input.debounce.stop()
-    if path and Path(path).is_file():
-        window.open_model(path)
-    return window
-
-
-def _sample_of(key: str) -> str | None:
-    try:
-        return find_model(key).sample
+        return ModelSource.shipped(default_model().key)
     except RnnStudioError:
-        return None
+        return ModelSource.random(RandomModelSpec())
+
+
+def initial_state(settings: Settings, path: str | None, text: str | None) -> SessionFile:
+    """What to show at start: a session named on the command line, or a model file with
+    the text; else the last session; else the default model reading its sample. The
+    user's text survives every fallback. Raises ``RnnStudioError`` for an unreadable
+    session file (the caller shows it and starts from the default)."""
+    last = settings.last_session_path
+    if path and is_session_file(path):
+        state = load_session(path)
+    elif not path and last.is_file():
+        state = load_session(last)
+    else:
+        source = ModelSource.file(Path(path)) if path else default_source()
+        kept = settings.remembered_text
+        state = SessionFile(model=source, text=kept or source.sample_text()
+                            or sample_sentences()[0], cursor=1 << 30)
+    return state if text is None else replace(state, text=text)
+
+
+def start(session: Session, settings: Settings, path: str | None = None,
+          text: str | None = None) -> MainWindow:
+    """Build the window on a useful view at once: the first trace runs on this thread
+    (a 53-token LSTM-32 trace takes a few ms), so the first painted frame has heatmaps.
+
+    Whatever fails on the way (a session file, a missing model, a text that no longer
+    fits) is said in the window, and the text is kept: the default model reads it
+    instead, or, if the text itself is the problem, the window opens without a trace.
+    """
+    problems: list[str] = []
+    session.error_raised.connect(problems.append)
+    trace_file = path if path and is_trace_file(path) else None
+    try:
+        state = initial_state(settings, None if trace_file else path, text)
+    except RnnStudioError as error:
+        problems.append(str(error))
+        state = SessionFile(model=default_source(), text=text or sample_sentences()[0])
+    window = MainWindow(session, settings)
+    lessons = window.lessons
+    if trace_file:
+        window.open_file(trace_file)
+    elif not session.restore(state, lessons, synchronous=True) and (
+            state.model != default_source()):
+        fallback = replace(state, model=default_source(), loss=None)
+        session.restore(fallback, lessons, synchronous=True)
+    session.error_raised.disconnect(problems.append)
+    if state.docks and not trace_file:
+        window.restoreState(QByteArray.fromBase64(state.docks.encode("ascii")))
+    if problems:
+        window.show_error(" · ".join(dict.fromkeys(problems)))
+    return window
 
 
 def run(argv: list[str] | None = None) -> int:
@@ -98,7 +111,7 @@ def run(argv: list[str] | None = None) -> int:
     crash = install_crash_handler(show_dialog=not options.smoke_test)
     settings = Settings()
     session = Session()
-    window = start(session, settings, options.model, options.text)
+    window = start(session, settings, options.file, options.text)
     crash.parent = window
     # After the window exists, so its plots are restyled; on_change recolours what the
     # GUI draws itself (titles, legends, the wash over unread steps).

@@ -8,17 +8,20 @@ interrupted export never leaves a half-written file where a good one was. Failur
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QBuffer, QIODevice, Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from ..errors import ExportError, RnnStudioError
+from ..io import save_trace
 from ..io.atomic import write_bytes_atomic
 from ..io.trace_export import TRACE_EXTENSIONS
-from . import engine_bridge
+
+if TYPE_CHECKING:
+    from .session import Session
 
 
 def _png_bytes(image: QImage) -> bytes:
@@ -66,16 +69,21 @@ def export_svg(item: Any, path: str | Path) -> None:
     write_bytes_atomic(path, svg_text(item).encode("utf-8"))
 
 
-def export_figure(item: Any, path: str | Path, width: int) -> None:
-    """PNG or SVG by the file's suffix."""
+def check_figure_path(path: str | Path) -> None:
+    """Refuse a suffix that is neither .png nor .svg, before any drawing."""
     suffix = Path(path).suffix.lower()
-    if suffix == ".svg":
-        export_svg(item, path)
-    elif suffix == ".png":
-        export_png(item, path, width)
-    else:
+    if suffix not in (".png", ".svg"):
         raise ExportError(f"cannot export a figure as {suffix or 'a file without suffix'}: "
                           "use .png or .svg")
+
+
+def export_figure(item: Any, path: str | Path, width: int) -> None:
+    """PNG or SVG by the file's suffix."""
+    check_figure_path(path)
+    if Path(path).suffix.lower() == ".svg":
+        export_svg(item, path)
+    else:
+        export_png(item, path, width)
 
 
 def export_widget_png(widget: QWidget, path: str | Path, width: int | None = None) -> None:
@@ -98,7 +106,7 @@ def export_trace(trace: Any, path: str | Path) -> None:
     """The trace as .npz, .csv or .json through ``rnnstudio.io`` (atomic there)."""
     check_trace_path(path)
     try:
-        engine_bridge.save_trace(trace, path)
+        save_trace(trace, path)
     except RnnStudioError:
         raise
     except OSError as error:
@@ -111,3 +119,33 @@ def plot_items_of(widget: Any) -> Any:
     if isinstance(graphics, pg.GraphicsLayoutWidget):
         return graphics.scene()
     return widget.plot
+
+
+def render_panel(session: Session, name: str, path: str | Path, width: int,
+                 height: int = 900) -> None:
+    """Draw panel ``name`` of ``session`` as a figure, whatever the window looks like.
+
+    A fresh panel is laid out at a screen-like size (``width`` up to 2000 px by
+    ``height``), then scaled to ``width``: fonts keep their proportion to the plot at any
+    output size, and the window's export and ``rnnstudio plot`` of the same session give
+    the same picture.
+    """
+    from .widgets.gradients import GradientPanel
+    from .widgets.heatmaps import HeatmapPanel
+    from .widgets.step_view import StepView
+    from .widgets.unit_inspector import UnitInspector
+
+    panels = {"heatmaps": HeatmapPanel, "gradients": GradientPanel, "step": StepView,
+              "this step": StepView, "unit": UnitInspector, "unit inspector": UnitInspector}
+    if name not in panels:
+        raise ExportError(f"no panel {name!r} to draw: use {', '.join(sorted(panels))}")
+    check_figure_path(path)
+    panel = panels[name](session)
+    try:
+        panel.resize(min(max(width, 600), 2000), height)
+        panel.show()
+        QApplication.processEvents()
+        export_figure(plot_items_of(panel), path, width)
+    finally:
+        panel.close()
+        panel.deleteLater()

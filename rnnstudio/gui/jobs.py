@@ -122,6 +122,8 @@ class JobRunner(QObject):
         self._lock = threading.Lock()
         self._generation = 0
         self._closed = False
+        #: The label of the latest request (what ``progressed`` reports are about).
+        self.label = ""
         _live_runners.add(self)
 
     @property
@@ -138,6 +140,7 @@ class JobRunner(QObject):
         with self._lock:
             self._generation += 1
             generation = self._generation
+        self.label = label
         if not self._closed:
             self._pool.start(_Job(self, generation, label, work))
         return generation

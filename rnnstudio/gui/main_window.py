@@ -1,4 +1,9 @@
-"""The main window: docks around the heatmaps, all observing one Session."""
+"""The main window: docks around the heatmaps, all observing one Session.
+
+It lays the panels out, opens files (models, sessions and traces alike, told apart by
+their content), exports figures, and keeps the layout; the state it shows is the
+session's.
+"""
 
 from __future__ import annotations
 
@@ -19,9 +24,12 @@ from PySide6.QtWidgets import (
 )
 
 from ..errors import RnnStudioError
+from ..io import load_trace
+from ..io.session_file import SessionFile, is_session_file, load_session, save_session
+from ..io.sniff import is_trace_file
+from ..view.lessons import Lesson
 from . import export
 from .actions import install_actions
-from .jobs import JobRunner
 from .session import Session
 from .settings import Settings
 from .widgets.compare_panel import ComparePanel
@@ -38,7 +46,6 @@ from .widgets.transport import Transport
 from .widgets.unit_inspector import UnitInspector
 from .window_dialogs import WindowDialogs
 
-MODEL_SUFFIXES = (".safetensors", ".npz", ".pt", ".pth", ".bin")
 #: Where a dock hidden at start goes when first shown: (partner dock, tabbed with it?).
 _FIRST_PLACE = {"lessons": ("step", False), "training": ("model", True)}
 
@@ -76,8 +83,6 @@ class MainWindow(WindowDialogs, QMainWindow):
                                        "this step": self.step_view,
                                        "unit inspector": self.unit_inspector,
                                        "compare": self.compare}
-        self.export_runner = JobRunner(self)
-        self.export_runner.finished.connect(self._on_export_done)
         self.docks: dict[str, QDockWidget] = {}
         self._build_docks()
         self.actions = install_actions(self)
@@ -93,13 +98,17 @@ class MainWindow(WindowDialogs, QMainWindow):
         self._show_model_in_title()
         session.status_changed.connect(self.status_label.setText)
         session.error_raised.connect(self.show_error)
-        session.trace_changed.connect(lambda *_: self.message_bar.hide())
+        session.trace_changed.connect(self.message_bar.hide)
         session.busy_changed.connect(self._on_busy)
         session.lesson_changed.connect(self._on_lesson)
-        self.model_panel.open_requested.connect(self.choose_model_file)
+        session.options_changed.connect(self._on_options_changed)
+        session.saved.connect(lambda path: self.statusBar().showMessage(
+            f"Saved the trace to {path}", 8000))
+        self.model_panel.open_requested.connect(self.choose_file_to_open)
         self.default_state = self.saveState()
         self._fit_to_screen(1600, 1000)
         self._restore_settings()
+        self._on_options_changed()
 
     def _fit_to_screen(self, width: int, height: int) -> None:
         """Start at ``width`` x ``height`` or 95 % of a smaller screen."""
@@ -125,7 +134,7 @@ class MainWindow(WindowDialogs, QMainWindow):
         input_layout.setContentsMargins(0, 0, 0, 0)
         input_layout.addWidget(self.text_input)
         self.saliency_box = QCheckBox("colour tokens by saliency ||dL/dx_t||")
-        self.saliency_box.toggled.connect(self.set_saliency_shown)
+        self.saliency_box.toggled.connect(self.session.set_saliency_shown)
         input_layout.addWidget(self.saliency_box)
         input_layout.addWidget(self.token_strip, 1)
         self._dock("input", "Input", input_widget, area.LeftDockWidgetArea)
@@ -177,11 +186,14 @@ class MainWindow(WindowDialogs, QMainWindow):
         dock.show()
         dock.raise_()
 
-    def _on_lesson(self, lesson: Any, stage: int) -> None:
+    def _on_lesson(self) -> None:
         """Open the lesson's text and the panels its stage names (unknown names: ignored,
         a lesson file test checks them)."""
+        lesson = self.session.lesson
+        if lesson is None:
+            return
         self.show_panel("lessons")
-        for key in lesson.stages[stage].panels:
+        for key in lesson.stages[self.session.lesson_stage].panels:
             if key in self.docks:
                 self.show_panel(key)
 
@@ -199,33 +211,60 @@ class MainWindow(WindowDialogs, QMainWindow):
             self.statusBar().clearMessage()
             self.progress.hide()
 
-    def _on_progress(self, done: int, total: int) -> None:
-        """Long traces show how far the worker got (reports come at most 10 per second)."""
+    def _on_progress(self, label: str, done: int, total: int) -> None:
+        """Long work shows what it is and how far it got (at most 10 reports a second)."""
+        running = self.session.busy and total > 0 and done < total
+        if running:
+            what = "||dh_T/dh_t||" if label == "jacobian" else "reading the text"
+            self.statusBar().showMessage(f"computing {what}… {done}/{total}")
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
-        self.progress.setVisible(self.session.busy and done < total)
+        self.progress.setVisible(running)
 
-    def _show_model_in_title(self, *_: Any) -> None:
-        source = Path(self.session.model_path).name if self.session.model_path else (
-            self.session.model_source)
-        self.setWindowTitle(f"RNN Studio — {source}" if source else "RNN Studio")
+    def _show_model_in_title(self) -> None:
+        self.setWindowTitle(f"RNN Studio — {self.session.source.title}")
 
-    def set_saliency_shown(self, shown: bool) -> None:
-        self.token_strip.set_saliency_shown(shown)
+    def _on_options_changed(self) -> None:
+        shown = self.session.options.saliency
         for control in (self.saliency_box, self.actions["saliency"]):
             control.blockSignals(True)
             control.setChecked(shown)
             control.blockSignals(False)
-        self.settings.saliency_shown = shown
 
-    # --- models -----------------------------------------------------------------------
+    # --- files ------------------------------------------------------------------------
 
-    def open_model(self, path: str | Path) -> None:
-        """Load a model file in the worker; on failure the old model stays."""
-        path = str(path)
-        self.settings.add_recent_file(path)
+    def open_file(self, path: str | Path) -> None:
+        """Open a model, a session or a trace, told apart by content (not extension).
+        A model loads in the worker; on failure the old one stays."""
+        path = Path(path)
+        self.settings.add_recent_file(str(path))
         self.update_recent_menu()
-        self.session.open_model_file(path)
+        try:
+            if is_session_file(path):
+                self.open_session(load_session(path))
+            elif is_trace_file(path):
+                self.session.show_trace(load_trace(path), path.name)
+            else:
+                self.session.open_model_file(path)
+        except RnnStudioError as error:
+            self.show_error(str(error))
+
+    def open_session(self, state: SessionFile) -> None:
+        """Reopen a saved session: the model, text, loss, where the cursor was, the view
+        options, the lesson and the Compare set; the dock layout when it has one."""
+        if state.docks:
+            self.restoreState(QByteArray.fromBase64(state.docks.encode("ascii")))
+        self.session.restore(state, self.lessons)
+
+    def save_session(self, path: str | Path) -> bool:
+        """Write the window's session to ``path`` (atomic); False, and why, on failure."""
+        docks = bytes(QByteArray(self.saveState()).toBase64().data()).decode("ascii")
+        return self._guarded(lambda: save_session(self.session.snapshot(docks), path),
+                             f"Saved the session to {path}")
+
+    @property
+    def lessons(self) -> list[Lesson]:
+        return self.lesson_panel.lessons
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt API)
         urls = event.mimeData().urls()
@@ -235,16 +274,7 @@ class MainWindow(WindowDialogs, QMainWindow):
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt API)
         urls = event.mimeData().urls()
         if urls and urls[0].isLocalFile():
-            self.open_model(urls[0].toLocalFile())
-
-    def model_choice(self) -> str:
-        """The session's model as the settings remember it (see ``Settings.last_model``)."""
-        session = self.session
-        if session.model_key:
-            return f"shipped:{session.model_key}"
-        if session.model_path:
-            return f"file:{session.model_path}"
-        return "random" if session.model_source.startswith("random") else ""
+            self.open_file(urls[0].toLocalFile())
 
     # --- export -----------------------------------------------------------------------
 
@@ -253,10 +283,15 @@ class MainWindow(WindowDialogs, QMainWindow):
         return graphics.scene()
 
     def export_panel(self, name: str, path: str | Path, width: int | None = None) -> bool:
-        """Save one panel as PNG or SVG; returns False (and shows why) on failure."""
-        return self._guarded(lambda: export.export_figure(
-            export.plot_items_of(self.panels[name]), path, width or self.settings.export_width),
-            f"Saved {name} to {path}")
+        """Save one panel as PNG or SVG, drawn as ``rnnstudio plot`` draws it (the same
+        picture whatever the dock's size; Compare as it is on screen); returns False (and
+        shows why) on failure."""
+        width = width or self.settings.export_width
+        if name == "compare":
+            return self._guarded(lambda: export.export_figure(
+                export.plot_items_of(self.compare), path, width), f"Saved {name} to {path}")
+        return self._guarded(lambda: export.render_panel(self.session, name, path, width),
+                             f"Saved {name} to {path}")
 
     def export_window(self, path: str | Path, width: int | None = None) -> bool:
         return self._guarded(lambda: export.export_widget_png(self, path, width),
@@ -264,25 +299,13 @@ class MainWindow(WindowDialogs, QMainWindow):
 
     def export_trace(self, path: str | Path) -> bool:
         """Start saving the trace in a worker (a long CSV takes seconds); True if started.
-
-        ``export_runner.finished`` reports the outcome: an error message or the path.
-        """
-        trace = self.session.trace
-        if trace is None:
-            self.show_error("There is no trace to save yet.")
-            return False
+        The session's ``saved`` or ``error_raised`` reports the outcome."""
         if not self._guarded(lambda: export.check_trace_path(path), ""):
             return False
-        self.export_runner.submit(f"Saved the trace to {path}", lambda stop, progress: (
-            export.export_trace(trace, path)))
-        self.statusBar().showMessage(f"saving the trace to {path}…")
-        return True
-
-    def _on_export_done(self, result: Any) -> None:
-        if result.error is not None:
-            self.show_error(result.error)
-        else:
-            self.statusBar().showMessage(result.label, 8000)
+        if self.session.save_trace(path):
+            self.statusBar().showMessage(f"saving the trace to {path}…")
+            return True
+        return False
 
     def _guarded(self, work: Any, done_message: str) -> bool:
         try:
@@ -310,24 +333,23 @@ class MainWindow(WindowDialogs, QMainWindow):
             self.restoreGeometry(settings.geometry)
         if not settings.window_state.isEmpty():
             self.restoreState(settings.window_state)
-        self.transport.speed_box.setValue(settings.playback_speed)
-        self.set_saliency_shown(settings.saliency_shown)
         self.update_recent_menu()
 
     def save_settings(self) -> None:
+        """The window's geometry and layout, and the whole session for the next start
+        (a model trained here and never saved cannot be reopened: the text still is)."""
         settings = self.settings
         settings.save_window(QByteArray(self.saveGeometry()), QByteArray(self.saveState()))
-        settings.last_text = self.text_input.editor.toPlainText()
-        settings.playback_speed = self.transport.speed_box.value()
-        settings.random_spec = self.session.random_spec
-        settings.last_model = self.model_choice()
         settings.sync()
+        state = self.session.snapshot()
+        try:
+            save_session(state, settings.last_session_path)
+            settings.remember_text("")
+        except RnnStudioError:
+            settings.remember_text(state.text)
+            settings.last_session_path.unlink(missing_ok=True)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
-        self.transport.stop()
         self.save_settings()
         self.session.shutdown()
-        self.compare.shutdown()
-        self.training.shutdown()
-        self.export_runner.shutdown()  # a trace being saved is finished, not cut short
         super().closeEvent(event)

@@ -1,4 +1,7 @@
-"""``rnnstudio plot TRACE_OR_MODEL --out fig.png|svg``: the GUI's panels without a window.
+"""``rnnstudio plot SOURCE --out fig.png|svg``: the GUI's panels without a window.
+
+A session file renders exactly the view it describes (model, text, loss, cursor, layer,
+direction, unit, options) through the same :class:`Session` and panel code as the window.
 
 The CLI wires it as::
 
@@ -15,86 +18,109 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-PLOT_HELP = "render the heatmaps, gradients, this-step or unit panel to PNG or SVG"
+if TYPE_CHECKING:
+    from ..view.tracing import Placement
+    from .session import Session
+
+PLOT_HELP = ("render the heatmaps, gradients, this-step or unit panel of a session, a trace "
+             "or a model to PNG or SVG")
 PANELS = ("heatmaps", "gradients", "step", "unit")
 
 
 def add_plot_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``plot`` sub-command's arguments to ``parser``."""
-    parser.add_argument("source", metavar="TRACE_OR_MODEL",
-                        help="a trace (.npz or .json from 'rnnstudio trace') or a model file")
+    parser.add_argument("source", metavar="SESSION_TRACE_OR_MODEL",
+                        help="a session (.rnnstudio), a trace (.npz/.json from "
+                             "'rnnstudio trace') or a model file")
     parser.add_argument("--text", help="sentence to read (needed with a model)")
     parser.add_argument("--out", required=True, help="output file, .png or .svg")
     parser.add_argument("--panel", choices=PANELS, default="heatmaps",
                         help="which panel to render (default: heatmaps)")
-    parser.add_argument("--layer", type=int, default=0, help="layer to show (default 0)")
-    parser.add_argument("--direction", choices=("fwd", "bwd"), default="fwd")
-    parser.add_argument("--step", type=int, default=-1,
-                        help="cursor step; later steps are dimmed (default: last)")
-    parser.add_argument("--unit", type=int, default=0, help="unit for --panel unit/step")
-    parser.add_argument("--loss", default="default",
-                        help="loss with a model: last-output-sum, next-token, class, tag ...")
+    parser.add_argument("--layer", type=int, help="layer to show (default: the session's, "
+                                                  "else 0)")
+    parser.add_argument("--direction", choices=("fwd", "bwd"))
+    parser.add_argument("--step", type=int, help="cursor step, negative from the end; later "
+                                                 "steps are dimmed (default: the session's, "
+                                                 "else the last)")
+    parser.add_argument("--unit", type=int, help="unit for --panel unit/step")
+    parser.add_argument("--loss", help="loss with a model: last-output-sum, next-token, "
+                                       "class, tag ... (default: the model's task loss)")
     parser.add_argument("--width", type=int, default=1600, help="PNG width in pixels")
     parser.add_argument("--height", type=int, default=900,
                         help="panel height in pixels before scaling to --width")
 
 
-def _load(args: argparse.Namespace) -> tuple[Any, Any]:
-    """(model or None, trace) from a trace file, or a model file plus ``--text``."""
+def _fill(args: argparse.Namespace, session: Session) -> None:
+    """Give ``session`` what ``args.source`` holds: a session file exactly as saved, a
+    trace file, or a model reading ``--text``; the command's own options on top."""
+    from ..engine.losses import parse_loss
     from ..errors import RnnStudioError
-    from ..io import is_trace_file, load_trace
-    from . import engine_bridge
+    from ..io import load_trace
+    from ..io.model_source import ModelSource
+    from ..io.session_file import is_session_file, load_session
+    from ..io.sniff import is_trace_file
+    from ..view.lessons import load_lessons
+    from ..view.tracing import Placement
 
-    if is_trace_file(args.source):
-        return None, load_trace(args.source)
-    # Read first: a corrupt or truncated file is neither, and the reader says what is wrong.
-    model = engine_bridge.load_model(args.source)
-    if not args.text:
-        raise RnnStudioError(f"{args.source} is a model: give the sentence with --text")
-    loss = engine_bridge.LossChoice(args.loss)
-    return model, engine_bridge.trace_text(model, args.text, loss, jacobian=True)
+    source = Path(args.source)
+    placement = Placement(step=args.step, layer=args.layer, direction=args.direction,
+                          unit=args.unit)
+    if is_session_file(source):
+        state = load_session(source)
+        if not session.restore(state, load_lessons(), synchronous=True):
+            raise RnnStudioError(f"{source}: the session could not be shown (see above)")
+    elif is_trace_file(source):
+        session.show_trace(load_trace(source), source.name)
+    else:
+        model_source = ModelSource.file(source)
+        model = model_source.load()  # a broken file says so before --text is asked for
+        if not args.text:
+            raise RnnStudioError(f"{source} is a model: give the sentence with --text")
+        loss = parse_loss(args.loss) if args.loss else None
+        if not session.first_trace(model_source, args.text, Placement(step=-1), loss, model):
+            raise RnnStudioError(f"{source}: the text could not be read (see above)")
+    _place(session, placement)
 
 
-def _panel(name: str, session: Any) -> Any:
-    from .widgets.gradients import GradientPanel
-    from .widgets.heatmaps import HeatmapPanel
-    from .widgets.step_view import StepView
-    from .widgets.unit_inspector import UnitInspector
+def _place(session: Session, placement: Placement) -> None:
+    from ..errors import ExportError
 
-    return {"heatmaps": HeatmapPanel, "gradients": GradientPanel, "step": StepView,
-            "unit": UnitInspector}[name](session)
+    assert session.trace is not None
+    layer = session.layer if placement.layer is None else placement.layer
+    direction = placement.direction or session.direction
+    if (layer, direction) not in session.trace.layers:
+        raise ExportError(f"the trace has no layer {layer} ({direction})")
+    session.set_view(layer, direction)
+    if placement.step is not None:
+        step = placement.step
+        session.set_cursor(step + session.step_count if step < 0 else step)
+    if placement.unit is not None:
+        session.select_unit(placement.unit)
 
 
 def render(args: argparse.Namespace) -> Path:
-    """Draw the chosen panel for the trace and write ``args.out``; returns the path."""
+    """Draw the chosen panel and write ``args.out``; returns the path."""
     os.environ["QT_QPA_PLATFORM"] = "offscreen"  # no window, also on a desktop
     from PySide6.QtWidgets import QApplication
 
-    from ..errors import ExportError
     from . import export
     from .session import Session
 
-    app = QApplication.instance() or QApplication([sys.argv[0]])
-    model, trace = _load(args)
+    if QApplication.instance() is None:
+        QApplication([sys.argv[0]])  # kept alive by Qt until the process ends
     session = Session()
+    errors: list[str] = []
+    session.error_raised.connect(errors.append)
     try:
-        session.layer, session.direction = args.layer, args.direction
-        if (args.layer, args.direction) not in trace.layers:
-            raise ExportError(f"the trace has no layer {args.layer} ({args.direction})")
-        session.show_trace(model, trace, Path(args.source).name)
-        steps = len(trace.tokens)
-        session.set_cursor(args.step if args.step >= 0 else steps + args.step)
-        session.select_unit(args.unit)
-        panel = _panel(args.panel, session)
-        # Lay out at a screen-like size; the exporter then scales to --width, so fonts
-        # keep their proportion to the plot at any output size.
-        panel.resize(min(max(args.width, 600), 2000), args.height)
-        panel.show()
-        app.processEvents()
-        export.export_figure(export.plot_items_of(panel), args.out, args.width)
-        panel.close()
+        try:
+            _fill(args, session)
+        except Exception as error:
+            if errors:  # the session said why: say it instead of "see above"
+                raise type(error)("; ".join(errors)) from error
+            raise
+        export.render_panel(session, args.panel, args.out, args.width, args.height)
     finally:
         session.shutdown()
     return Path(args.out)

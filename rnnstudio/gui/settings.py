@@ -3,19 +3,27 @@
 Untyped ``QSettings.value`` reads come back as strings from INI files ("false" is truthy),
 so every read here passes ``type=``. ``SETTINGS_VERSION`` lets a later release migrate
 or drop keys whose meaning changed (window state first: dock names may change).
+
+What the window showed last is not a preference: it is a session file
+(``last_session_path``, beside the settings), written on close and reopened at start.
+Version 1 kept the text and the model as settings keys; version 2 reads that text once
+(the user's text is never lost) and drops the rest.
 """
 
 from __future__ import annotations
 
-from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
 from ..app_info import APP_NAME, ORGANIZATION
-from .engine_bridge import RandomModelSpec
 
-SETTINGS_VERSION = 1
+SETTINGS_VERSION = 2
+LAST_SESSION_NAME = "last.rnnstudio"
+#: Keys of version 1 that a session file now holds.
+_OLD_SESSION_KEYS = ("session/last_model", "session/last_model_path", "random_model",
+                     "preferences/playback_speed", "preferences/saliency_shown")
 MAX_RECENT_FILES = 8
 
 
@@ -31,6 +39,9 @@ class Settings:
         if version > SETTINGS_VERSION:
             # Written by a newer release: its window layout may name docks we lack.
             self.store.remove("window")
+        if version < 2:
+            for key in _OLD_SESSION_KEYS:
+                self.store.remove(key)
         self.store.setValue("settings/version", SETTINGS_VERSION)
 
     def _get(self, key: str, default: Any, kind: type) -> Any:
@@ -53,54 +64,24 @@ class Settings:
     def forget_window(self) -> None:
         self.store.remove("window")
 
-    # --- session -----------------------------------------------------------------------
+    # --- the last session ------------------------------------------------------------
 
     @property
-    def last_text(self) -> str:
+    def last_session_path(self) -> Path:
+        """Where the window's session is kept between runs: beside the settings file (the
+        folder is made if needed: QSettings makes it only when it first writes)."""
+        folder = Path(self.store.fileName()).parent
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / LAST_SESSION_NAME
+
+    @property
+    def remembered_text(self) -> str:
+        """A text kept without a session file: written by version 1, or when the session
+        could not be saved (a model trained here and never saved)."""
         return self._get("session/last_text", "", str)
 
-    @last_text.setter
-    def last_text(self, text: str) -> None:
+    def remember_text(self, text: str) -> None:
         self.store.setValue("session/last_text", text)
-
-    @property
-    def last_model_path(self) -> str:
-        return self._get("session/last_model_path", "", str)
-
-    @last_model_path.setter
-    def last_model_path(self, path: str) -> None:
-        self.store.setValue("session/last_model_path", path)
-
-    @property
-    def last_model(self) -> str:
-        """What the window showed last: ``shipped:KEY``, ``file:PATH``, ``random`` or ""
-        (never saved: start with the index's default trained model)."""
-        value = self._get("session/last_model", "", str)
-        if not value and self.last_model_path:  # written before shipped models existed
-            return f"file:{self.last_model_path}"
-        return value
-
-    @last_model.setter
-    def last_model(self, value: str) -> None:
-        self.store.setValue("session/last_model", value)
-
-    @property
-    def random_spec(self) -> RandomModelSpec:
-        values = {}
-        for spec_field in fields(RandomModelSpec):
-            default = spec_field.default
-            values[spec_field.name] = self._get(f"random_model/{spec_field.name}", default,
-                                                type(default))
-        try:
-            return RandomModelSpec(**values)
-        except (TypeError, ValueError):
-            return RandomModelSpec()
-
-    @random_spec.setter
-    def random_spec(self, spec: RandomModelSpec) -> None:
-        for spec_field in fields(RandomModelSpec):
-            self.store.setValue(f"random_model/{spec_field.name}",
-                                getattr(spec, spec_field.name))
 
     @property
     def recent_files(self) -> list[str]:
@@ -112,22 +93,6 @@ class Settings:
         self.store.setValue("session/recent_files", "\n".join(paths[:MAX_RECENT_FILES]))
 
     # --- preferences -------------------------------------------------------------------
-
-    @property
-    def playback_speed(self) -> float:
-        return self._get("preferences/playback_speed", 4.0, float)
-
-    @playback_speed.setter
-    def playback_speed(self, speed: float) -> None:
-        self.store.setValue("preferences/playback_speed", float(speed))
-
-    @property
-    def saliency_shown(self) -> bool:
-        return self._get("preferences/saliency_shown", False, bool)
-
-    @saliency_shown.setter
-    def saliency_shown(self, shown: bool) -> None:
-        self.store.setValue("preferences/saliency_shown", bool(shown))
 
     @property
     def export_width(self) -> int:

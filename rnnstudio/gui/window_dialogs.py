@@ -26,12 +26,20 @@ class WindowDialogs:
         recent = self.settings.recent_files
         return str(Path(recent[0]).parent) if recent else str(Path.home())
 
-    def choose_model_file(self) -> None:
+    def choose_file_to_open(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open model", self._start_folder(),
-            "Models (*.safetensors *.npz *.pt *.pth *.bin);;All files (*)")
+            self, "Open a model, a session or a trace", self._start_folder(),
+            "Models, sessions and traces (*.safetensors *.npz *.pt *.pth *.bin *.rnnstudio "
+            "*.json);;All files (*)")
         if path:
-            self.open_model(path)
+            self.open_file(path)
+
+    def choose_session_path(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save session", str(Path(self._start_folder()) / "session.rnnstudio"),
+            "RNN Studio session (*.rnnstudio)")
+        if path:
+            self.save_session(path)
 
     def update_recent_menu(self) -> None:
         menu = self.actions.recent_menu if getattr(self, "actions", None) else None
@@ -41,7 +49,7 @@ class WindowDialogs:
         for path in self.settings.recent_files:
             action = QAction(Path(path).name, menu)
             action.setStatusTip(path)
-            action.triggered.connect(lambda *_, path=path: self.open_model(path))
+            action.triggered.connect(lambda *_, path=path: self.open_file(path))
             menu.addAction(action)
         menu.setEnabled(bool(self.settings.recent_files))
 

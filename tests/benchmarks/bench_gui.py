@@ -58,8 +58,9 @@ def _synthetic_trace(hidden: int, steps: int, seed: int) -> SimpleNamespace:
 
 
 def bench_heatmap_redraw(app: QApplication, frames: int = 120) -> dict[str, float]:
-    from rnnstudio.gui.session import Session
     from rnnstudio.gui.trace_view import heatmaps
+
+    from rnnstudio.gui.session import Session
     from rnnstudio.gui.widgets.heatmaps import HeatmapPanel
 
     session = Session()
@@ -98,8 +99,9 @@ def bench_heatmap_redraw(app: QApplication, frames: int = 120) -> dict[str, floa
 
 
 def _window(app: QApplication, text: str, hidden: int, layers: int):  # type: ignore[no-untyped-def]
-    from rnnstudio.gui.app import start
     from rnnstudio.gui.engine_bridge import RandomModelSpec
+
+    from rnnstudio.gui.app import start
     from rnnstudio.gui.session import Session
     from rnnstudio.gui.settings import Settings
 

@@ -156,7 +156,7 @@ def test_tag_losses_use_the_predicted_tag_by_default():
     model = tagger()
     trace = model.trace(TEXT, loss=TagCrossEntropy())
     log_probs = trace.logits - np.log(np.exp(trace.logits).sum(axis=-1, keepdims=True))
-    assert trace.grads.loss_name == "tag" == model.default_loss()
+    assert trace.grads.loss_name == "tag" == model.default_loss().name
     assert trace.grads.loss_value == pytest.approx(-log_probs.max(axis=-1).mean(), rel=1e-12)
     predicted = int(np.argmax(trace.logits[2]))
     one = model.trace(TEXT, loss="tag:2").grads
@@ -180,3 +180,34 @@ def test_a_bidirectional_taggers_decision_depends_on_later_words():
         later[bidirectional] = np.abs(grads.x[2:]).max()
         assert np.abs(grads.x[:2]).max() > 0
     assert later[False] == 0.0 < later[True]
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [LastOutputSum(), NextTokenCrossEntropy(), ClassCrossEntropy(), ClassCrossEntropy("pos"),
+     ClassCrossEntropy(1), TagCrossEntropy(), TagCrossEntropy(3), TagCrossEntropy(-2, "idiom"),
+     Probe(2, 1), Probe(-1, 4, "c", 0, "bwd")],
+    ids=lambda loss: loss.name,
+)
+def test_a_loss_reads_back_from_its_name(loss):
+    assert parse_loss(loss.name) == loss
+
+
+def test_bound_steps_fit_only_texts_that_have_them():
+    assert Probe(3, 0).bound_step == 3 and TagCrossEntropy(-2).bound_step == -2
+    assert LastOutputSum().bound_step is None and TagCrossEntropy().bound_step is None
+    assert Probe(3, 0).fits(4) and not Probe(3, 0).fits(3)
+    assert TagCrossEntropy(-2).fits(2) and not TagCrossEntropy(-3).fits(2)
+    assert ClassCrossEntropy().fits(1) and NextTokenCrossEntropy().fits(0)
+
+
+def test_a_step_bound_loss_names_its_token():
+    tokens = ["feeling", "under", "the", "weather"]
+    assert TagCrossEntropy(1, "idiom").describe(tokens) == (
+        "cross-entropy of the tag “idiom” for “under” (step 1)")
+    assert TagCrossEntropy(-1).describe(tokens) == (
+        "cross-entropy of the predicted tag of “weather” (step 3)")
+    assert TagCrossEntropy(9).describe(tokens).endswith("of step 9")
+    assert Probe(0, 5, "c", 0).describe(tokens) == (
+        "probe: c of unit 5 at “feeling” (step 0) (layer 0, fwd)")
+    assert "every word" in TagCrossEntropy().describe(tokens)

@@ -14,6 +14,8 @@ from PySide6.QtCore import QSettings  # noqa: E402
 from rnnstudio.gui import jobs  # noqa: E402
 from rnnstudio.gui.session import Session  # noqa: E402
 from rnnstudio.gui.settings import Settings  # noqa: E402
+from rnnstudio.io.model_source import ModelSource, RandomModelSpec  # noqa: E402
+from rnnstudio.io.session_file import SessionFile, save_session  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -43,14 +45,20 @@ def session(qtbot: object) -> Iterator[Session]:
     session.shutdown()
 
 
+def last_session(settings: Settings, text: str, spec: RandomModelSpec | None = None) -> None:
+    """Make the next start reopen a random model (by default the seeded LSTM 1x32)."""
+    source = ModelSource.random(spec or RandomModelSpec())
+    save_session(SessionFile(model=source, text=text), settings.last_session_path)
+
+
 @pytest.fixture
 def window(qtbot, settings_in_tmp):  # type: ignore[no-untyped-def]
     from rnnstudio.gui.app import start
 
     window_session = Session()
     settings = Settings()
-    settings.last_model = "random"  # these tests read a seeded random LSTM 1x32
-    main_window = start(window_session, settings, text="the cat sat on the mat")
+    last_session(settings, "the cat sat on the mat")  # these tests read the random LSTM
+    main_window = start(window_session, settings)
     qtbot.addWidget(main_window)
     main_window.resize(1400, 900)
     main_window.show()
@@ -58,6 +66,13 @@ def window(qtbot, settings_in_tmp):  # type: ignore[no-untyped-def]
     yield main_window
     main_window.close()
     window_session.shutdown()
+
+
+def ready(session: Session, text: str = "the cat sat", **spec: object) -> Session:
+    """``session`` showing a small seeded random LSTM (or ``spec``) reading ``text``."""
+    assert session.first_trace(ModelSource.random(RandomModelSpec(**{"hidden_size": 8,
+                                                                    **spec})), text)
+    return session
 
 
 def wait_for_trace(qtbot, session: Session, action, timeout: int = 5000) -> None:  # type: ignore[no-untyped-def]

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from conftest import wait_for_trace
 
-from rnnstudio.gui.compare import answer_of, compare_curve, compare_models
-from rnnstudio.gui.engine_bridge import load_shipped_model
+from rnnstudio.io.model_source import load_shipped_model
 from rnnstudio.models_index import find_model
+from rnnstudio.view.compare import answer_of, compare_curve, compare_models
 
 RECALL = ("recall-rnn", "recall-lstm", "recall-gru")
 
@@ -35,7 +35,7 @@ def test_answer_of_a_bare_cell_is_none() -> None:
 
 
 def _shown(qtbot, window):  # type: ignore[no-untyped-def]
-    with qtbot.waitSignal(window.compare.runner.finished, timeout=10_000):
+    with qtbot.waitSignal(window.session.compare.ready, timeout=10_000):
         window.show_panel("compare")
     return window.compare
 
@@ -45,6 +45,7 @@ def test_compare_panel_aligns_models_on_the_session_cursor(qtbot, window, tmp_pa
     text = find_model("recall-rnn").sample
     panel = window.compare
     assert not window.docks["compare"].isVisible() and panel.rows == []  # hidden: no work
+    assert session.compare.rows == [] and not session.compare.active
     wait_for_trace(qtbot, session, lambda: session.set_text(text))
     _shown(qtbot, window)
     assert [row.label for row in panel.models] == ["RNN", "LSTM", "GRU"]
@@ -70,25 +71,29 @@ def test_compare_panel_aligns_models_on_the_session_cursor(qtbot, window, tmp_pa
 
 def test_choosing_other_models_recomputes(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     panel = _shown(qtbot, window)
-    with qtbot.waitSignal(panel.runner.finished, timeout=10_000):
-        window.session.set_compare_models(["sentiment-rnn", "sentiment-gru"])
+    compare = window.session.compare
+    with qtbot.waitSignal(compare.ready, timeout=10_000):
+        compare.set_keys(["sentiment-rnn", "sentiment-gru"])
     assert [model.key for model in panel.models] == ["sentiment-rnn", "sentiment-gru"]
     assert len(panel.rows) == 2 and len(panel.curves) == 2
     with qtbot.waitSignal(window.session.error_raised, timeout=1000):
-        window.session.set_compare_models(["no-such-model"])
-    assert window.session.compare_keys == ("sentiment-rnn", "sentiment-gru")
+        compare.set_keys(["no-such-model"])
+    assert compare.keys == ("sentiment-rnn", "sentiment-gru")
+    window.docks["compare"].hide()
+    assert not compare.active
 
 
 def test_the_latest_text_wins(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     panel = _shown(qtbot, window)
+    compare = window.session.compare
     seen = []
-    panel.runner.finished.connect(lambda result: seen.append(result.value))
-    panel.session.text = "alice is allergic to milk"
-    panel.request()
-    panel.session.text = "tom is allergic to fish so he cannot eat the"
-    with qtbot.waitSignal(panel.runner.finished, timeout=10_000):
-        panel.request()
-    panel.runner.wait()
+    compare.runner.finished.connect(lambda result: seen.append(result.value))
+    window.session.text = "alice is allergic to milk"
+    compare.request()
+    window.session.text = "tom is allergic to fish so he cannot eat the"
+    with qtbot.waitSignal(compare.ready, timeout=10_000):
+        compare.request()
+    compare.runner.wait()
     assert len(seen) == 1  # the first request was superseded, its result never shown
     assert panel.models[0].trace.tokens[-1] == "the"
     assert [model.answer for model in panel.models][1:] == ["sushi", "sushi"]
@@ -98,7 +103,7 @@ def test_taggers_answer_with_the_tag_at_the_cursor(qtbot, window) -> None:  # ty
     session, panel = window.session, window.compare
     text = "i was feeling under the table today"
     wait_for_trace(qtbot, session, lambda: session.set_text(text))
-    session.set_compare_models(["idioms-rnn", "idioms-gru"])
+    session.compare.set_keys(["idioms-rnn", "idioms-gru"])
     _shown(qtbot, window)
     session.set_cursor(3)  # "under"
     assert panel.answers.text() == ("RNN tags “under” literal (p = 1.00) · "

@@ -83,16 +83,17 @@ def test_failed_export_keeps_the_old_file(window, tmp_path) -> None:  # type: ig
 def test_trace_export_runs_in_a_worker_through_io(qtbot, window, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import numpy as np
 
+    session = window.session
     for suffix in (".npz", ".csv", ".json"):
         path = tmp_path / f"trace{suffix}"
-        with qtbot.waitSignal(window.export_runner.finished, timeout=10_000) as blocker:
+        with qtbot.waitSignal(session.saved, timeout=10_000) as blocker:
             assert window.export_trace(path), window.message_bar.text
-        assert blocker.args[0].error is None
+        assert blocker.args[0] == str(path)
         assert path.stat().st_size > 0
     with np.load(tmp_path / "trace.npz", allow_pickle=False) as data:
-        np.testing.assert_array_equal(data["l0.fwd.h"], window.session.trace.layer(0).h)
+        np.testing.assert_array_equal(data["l0.fwd.h"], session.trace.layer(0).h)
     assert not window.export_trace(tmp_path / "trace.txt")
     assert ".txt" in window.message_bar.text
-    with qtbot.waitSignal(window.export_runner.finished, timeout=10_000):
+    with qtbot.waitSignal(session.error_raised, timeout=10_000):
         assert window.export_trace(tmp_path / "missing folder" / "trace.npz")
     assert "missing folder" in window.message_bar.text

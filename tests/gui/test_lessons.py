@@ -7,8 +7,8 @@ import json
 import pytest
 
 from rnnstudio.errors import RnnStudioError
-from rnnstudio.gui.lessons import load_lessons, parse_lesson
 from rnnstudio.models_index import find_model
+from rnnstudio.view.lessons import load_lessons, parse_lesson
 
 LESSONS = load_lessons()
 
@@ -17,14 +17,14 @@ def test_the_six_lessons_of_the_issue_are_shipped() -> None:
     names = [lesson.name for lesson in LESSONS]
     assert names == ["1-long-range", "2-forget-gate", "3-sentiment-gates",
                      "4-bidirectional", "5-gain", "6-squashing"]
-    gains = [stage.random["gain"] for stage in LESSONS[4].stages]
+    gains = [stage.random.gain for stage in LESSONS[4].stages]
     assert gains == [0.5, 2.0]
-    assert [stage.model_key for stage in LESSONS[3].stages] == ["idioms-lstm"] * 2
+    assert [stage.source.key for stage in LESSONS[3].stages] == ["idioms-lstm"] * 2
     for lesson in LESSONS:
         for stage in lesson.stages:
             assert 2 <= len(stage.notice) <= 3, lesson.name
-            if stage.model_key:
-                find_model(stage.model_key)
+            if stage.source.key:
+                find_model(stage.source.key)
 
 
 def _open(qtbot, window, lesson, stage=0):  # type: ignore[no-untyped-def]
@@ -44,13 +44,10 @@ def test_a_lesson_opens_its_model_text_step_and_panels(qtbot, window, lesson) ->
     with qtbot.waitSignal(session.trace_changed, timeout=10_000):
         pass
     session.wait()
-    if stage.model_key:
-        assert session.model_key == stage.model_key
-    else:
-        spec = session.random_spec
-        for field, value in stage.random.items():
-            assert getattr(spec, field) == value
-    text = stage.sentence or find_model(stage.model_key).sample
+    assert session.source == stage.source
+    if stage.random is not None:
+        assert session.random_spec == stage.random
+    text = stage.sentence or find_model(stage.source.key).sample
     assert session.text == text
     assert window.text_input.editor.toPlainText() == text
     tokens = session.trace.tokens
@@ -59,7 +56,7 @@ def test_a_lesson_opens_its_model_text_step_and_panels(qtbot, window, lesson) ->
     elif stage.step is not None:
         assert session.cursor == stage.step % len(tokens)
     if stage.loss:
-        assert session.loss.kind == stage.loss
+        assert session.loss == stage.loss
     if stage.direction:
         assert session.direction == stage.direction
     if stage.unit is not None:
@@ -67,7 +64,7 @@ def test_a_lesson_opens_its_model_text_step_and_panels(qtbot, window, lesson) ->
     for panel in ("lessons", *stage.panels):
         assert window.docks[panel].isVisible(), panel
     if stage.compare:
-        assert session.compare_keys == stage.compare
+        assert session.compare.keys == stage.compare
     shown = window.lesson_panel.text.toPlainText()
     assert lesson.title in shown and stage.notice[0][:40] in shown
 
@@ -93,7 +90,7 @@ def test_a_new_lesson_is_a_file(tmp_path) -> None:  # type: ignore[no-untyped-de
         "title": "Mine", "text": "t", "model": "charlm-gru", "step": 3,
         "panels": ["unit"], "notice": ["a", "b"]}))
     (lesson,) = load_lessons(tmp_path)
-    assert (lesson.title, lesson.stages[0].model_key, lesson.stages[0].step) == (
+    assert (lesson.title, lesson.stages[0].source.key, lesson.stages[0].step) == (
         "Mine", "charlm-gru", 3)
 
 
@@ -108,7 +105,7 @@ def test_the_idioms_lesson_says_what_the_tagger_does() -> None:
     """The numbers and claims of "feeling under the weather", from the engine."""
     import numpy as np
 
-    from rnnstudio.gui.engine_bridge import load_shipped_model
+    from rnnstudio.io.model_source import load_shipped_model
 
     lesson = next(lesson for lesson in LESSONS if lesson.name == "4-bidirectional")
     model = load_shipped_model("idioms-lstm")

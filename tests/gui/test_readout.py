@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 from conftest import wait_for_trace
 
-from rnnstudio.gui import readout
-from rnnstudio.gui.engine_bridge import LossChoice, RandomModelSpec, load_shipped_model
+from rnnstudio.engine.losses import TagCrossEntropy
 from rnnstudio.gui.widgets.gradients import GradientPanel
 from rnnstudio.gui.widgets.step_view import StepView
 from rnnstudio.gui.widgets.token_strip import TokenStrip
+from rnnstudio.io.model_source import RandomModelSpec, load_shipped_model
+from rnnstudio.view import readout
 
 IDIOM = "i was feeling under the weather today"
 LITERAL = "i was hiding under the table today"
@@ -69,12 +70,12 @@ def test_tagger_chips_carry_the_predicted_tags(qtbot, session, panels) -> None: 
     strip = panels[1]
     labels = session.model.config.labels
     expected = [labels[index] for index in session.trace.logits.argmax(axis=1)]
-    assert strip.tags == expected
-    assert strip.tags == ["other"] * 3 + ["idiom"] * 3 + ["other"]
+    assert list(strip.tags) == expected
+    assert list(strip.tags) == ["other"] * 3 + ["idiom"] * 3 + ["other"]
     assert strip.tag_color(UNDER) is not None and strip.tag_color(0) is None  # "other"
     assert "tagged idiom (p = 1.00)" in strip.tooltip(UNDER)
     wait_for_trace(qtbot, session, lambda: session.set_text(LITERAL))
-    assert strip.tags[UNDER:UNDER + 3] == ["literal"] * 3
+    assert list(strip.tags)[UNDER:UNDER + 3] == ["literal"] * 3
     literal, idiom = strip.tag_colors["literal"], strip.tag_colors["idiom"]
     assert literal is not None and idiom is not None and literal != idiom
 
@@ -89,14 +90,14 @@ def test_tag_at_the_cursor_with_a_label_becomes_the_loss(qtbot, session, panels)
     session.set_cursor(UNDER)
     index = box.findText("tag at the cursor: literal")
     wait_for_trace(qtbot, session, lambda: box.activated.emit(index))
-    assert session.loss == LossChoice("tag:3:literal")
+    assert session.loss == TagCrossEntropy(3, "literal")
     assert session.trace.grads.loss_name == "tag:3:literal"
     literal = session.model.config.labels.index("literal")
     expected = -np.log(_probabilities(session.trace.logits[UNDER])[literal])
     assert session.trace.grads.loss_value == pytest.approx(expected, rel=1e-4)
     assert gradients.loss_label.text() == "cross-entropy of the tag “literal” for “under” (step 3)"
     session.set_cursor(0)  # the loss keeps its step; choosing again takes the new one
-    assert session.loss.kind == "tag:3:literal"
+    assert session.loss == TagCrossEntropy(3, "literal")
     wait_for_trace(qtbot, session, lambda: box.activated.emit(box.findText("tag at the cursor")))
     assert session.trace.grads.loss_name == "tag:0"
     assert gradients.loss_label.text() == "cross-entropy of the predicted tag of “i” (step 0)"
@@ -104,10 +105,10 @@ def test_tag_at_the_cursor_with_a_label_becomes_the_loss(qtbot, session, panels)
 
 def test_a_lesson_loss_string_shows_in_the_box(qtbot, session, panels) -> None:  # type: ignore[no-untyped-def]
     gradients = panels[2]
-    wait_for_trace(qtbot, session, lambda: session.set_loss(LossChoice("tag:5:idiom")))
+    wait_for_trace(qtbot, session, lambda: session.set_loss(TagCrossEntropy(5, "idiom")))
     assert gradients.loss_box.currentText() == "tag at the cursor: idiom"
     assert gradients.loss_label.text() == "cross-entropy of the tag “idiom” for “weather” (step 5)"
-    wait_for_trace(qtbot, session, lambda: session.set_loss(LossChoice("tag")))
+    wait_for_trace(qtbot, session, lambda: session.set_loss(TagCrossEntropy()))
     assert gradients.loss_box.currentText() == "tag (every word, predicted tags)"
     assert gradients.loss_label.text() == ""
 
@@ -146,7 +147,7 @@ def test_next_character_line_gives_the_top_three_and_the_real_next() -> None:
 
 def test_the_readout_module_loads_no_qt() -> None:
     """It is tested, and usable, without a window."""
-    code = ("import sys, rnnstudio.gui.readout\n"
+    code = ("import sys, rnnstudio.view.readout\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph')))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, cwd=Path(__file__).resolve().parents[2])

@@ -47,7 +47,7 @@ def test_titles_legends_and_the_unread_wash_follow_the_scheme(qtbot, window) -> 
 
 
 def test_plots_built_while_dark_are_dark(qtbot, window) -> None:  # type: ignore[no-untyped-def]
-    from rnnstudio.gui.engine_bridge import RandomModelSpec
+    from rnnstudio.io.model_source import RandomModelSpec
 
     try:
         _scheme(window, DARK_PLOTS, True)

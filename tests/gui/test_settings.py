@@ -1,40 +1,53 @@
-"""Settings persist across a restart, read back with their types."""
+"""What survives a restart: the layout and preferences as settings, the whole session
+(model, text, cursor, layer, direction, unit, loss, options) as a session file."""
 
 from __future__ import annotations
 
+from conftest import wait_for_trace
 from PySide6.QtCore import QSettings
 
 from rnnstudio.app_info import APP_NAME, ORGANIZATION
+from rnnstudio.engine.losses import Probe
 from rnnstudio.gui.app import start
-from rnnstudio.gui.engine_bridge import RandomModelSpec
 from rnnstudio.gui.session import Session
 from rnnstudio.gui.settings import SETTINGS_VERSION, Settings
+from rnnstudio.io.model_source import RandomModelSpec
+from rnnstudio.io.session_file import load_session
 
 
-def test_settings_survive_a_restart(qtbot, window, settings_in_tmp) -> None:  # type: ignore[no-untyped-def]
-    window.text_input.editor.setPlainText("colourless green ideas")
-    window.text_input.commit()
-    window.session.wait()
-    window.transport.speed_box.setValue(7.5)
-    window.set_saliency_shown(True)
-    window.session.random_spec = RandomModelSpec(cell="gru", hidden_size=12, seed=4)
+def test_a_restart_restores_the_whole_session(qtbot, window, settings_in_tmp) -> None:  # type: ignore[no-untyped-def]
+    session = window.session
+    spec = RandomModelSpec(cell="gru", hidden_size=12, num_layers=2, bidirectional=True,
+                           seed=4)
+    wait_for_trace(qtbot, session, lambda: session.set_random_model(
+        spec, "colourless green ideas sleep furiously"))
+    session.set_view(1, "bwd")
+    session.set_cursor(2)
+    session.select_unit(7)
+    wait_for_trace(qtbot, session, lambda: session.probe_unit(3, 5))
+    session.playback.set_speed(7.5)
+    session.set_saliency_shown(True)
     window.docks["model"].hide()
     window.settings.add_recent_file("/tmp/a.safetensors")
     window.close()
     saved_geometry = bytes(window.settings.geometry)
     assert saved_geometry
+    assert load_session(window.settings.last_session_path).loss == "probe:3:5:h:1:bwd"
 
     second_session = Session()
     second = start(second_session, Settings())
     qtbot.addWidget(second)
     second.show()
     try:
-        assert second.text_input.editor.toPlainText() == "colourless green ideas"
-        assert second_session.trace.tokens == ["colourless", "green", "ideas"]
+        assert second.text_input.editor.toPlainText() == "colourless green ideas sleep furiously"
+        assert second_session.trace.tokens[0] == "colourless"
+        assert second_session.source.spec == spec
+        assert (second_session.layer, second_session.direction) == (1, "bwd")
+        assert (second_session.cursor, second_session.unit) == (2, 7)
+        assert second_session.loss == Probe(3, 5, "h", 1, "bwd")
+        assert second_session.trace.grads.loss_name == "probe:3:5:h:1:bwd"
         assert second.transport.speed_box.value() == 7.5
-        assert second.token_strip.saliency_shown and second.actions["saliency"].isChecked()
-        assert second_session.model.config.recurrent.cell == "gru"
-        assert second_session.model.config.recurrent.hidden_size == 12
+        assert second.token_strip.saliency is not None and second.actions["saliency"].isChecked()
         assert second.docks["model"].isHidden()
         # (the offscreen screen is 800 x 600, so restored sizes get clamped: compare bytes)
         assert bytes(second.settings.geometry) == saved_geometry
@@ -46,14 +59,42 @@ def test_settings_survive_a_restart(qtbot, window, settings_in_tmp) -> None:  # 
         second_session.shutdown()
 
 
+def test_a_model_trained_here_keeps_its_text_across_a_restart(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    session = window.session
+    model = RandomModelSpec(hidden_size=6).build()
+    wait_for_trace(qtbot, session, lambda: session.use_model(model, "trained LSTM"))
+    wait_for_trace(qtbot, session, lambda: session.set_text("words to keep safe"))
+    window.close()
+    assert not window.settings.last_session_path.exists()  # no file could hold the model
+    second_session = Session()
+    second = start(second_session, Settings())
+    qtbot.addWidget(second)
+    try:
+        assert second_session.text == "words to keep safe"
+        assert second_session.trace.tokens == ["words", "to", "keep", "safe"]
+    finally:
+        second.close()
+        second_session.shutdown()
+
+
+def test_version_1_text_is_kept_and_its_session_keys_dropped(settings_in_tmp) -> None:  # type: ignore[no-untyped-def]
+    store = QSettings(ORGANIZATION, APP_NAME)
+    store.setValue("settings/version", 1)
+    store.setValue("session/last_text", "my own sentence")
+    store.setValue("session/last_model", "random")
+    store.setValue("preferences/saliency_shown", "true")
+    settings = Settings(store)
+    assert settings.remembered_text == "my own sentence"
+    assert store.value("session/last_model") is None
+    assert store.value("preferences/saliency_shown") is None
+
+
 def test_reads_are_typed_and_versioned(settings_in_tmp) -> None:  # type: ignore[no-untyped-def]
     store = QSettings(ORGANIZATION, APP_NAME)
-    store.setValue("preferences/saliency_shown", "false")  # what an INI file gives back
-    store.setValue("preferences/playback_speed", "2.5")
+    store.setValue("preferences/export_width", "2400")  # what an INI file gives back
     store.setValue("window/state", b"from a newer release")
     store.setValue("settings/version", SETTINGS_VERSION + 1)
     settings = Settings(store)
-    assert settings.saliency_shown is False
-    assert settings.playback_speed == 2.5
+    assert settings.export_width == 2400
     assert settings.window_state.isEmpty()
     assert store.value("settings/version", type=int) == SETTINGS_VERSION

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnstudio.engine import random_model
-from rnnstudio.gui.trace_view import gradient_norms
+from rnnstudio.view.gradients import gradient_norms
 
 
 def test_norms_of_gradients_far_below_float32_range() -> None:

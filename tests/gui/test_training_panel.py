@@ -16,36 +16,36 @@ def _small(panel, steps: int) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_training_can_be_cancelled_and_the_window_stays_responsive(qtbot, window) -> None:  # type: ignore[no-untyped-def]
-    panel = window.training
+    panel, job = window.training, window.session.training
     _small(panel, 100_000)  # minutes of work: only a cancel ends it in time
-    with qtbot.waitSignal(panel._reports.report, timeout=20_000):
+    with qtbot.waitSignal(job.reported, timeout=20_000):
         panel.start_button.click()
-    assert panel.runner.is_busy() and panel.cancel_button.isEnabled()
-    assert len(panel.reports) == 1 and panel.grad_curve.yData.size > 0
+    assert job.runner.is_busy() and job.running and panel.cancel_button.isEnabled()
+    assert len(job.reports) == 1 and panel.grad_curve.yData.size > 0
     # the session's own worker still answers while training runs
     wait_for_trace(qtbot, window.session, lambda: window.session.set_text("a b c"))
     assert window.session.trace.tokens == ["a", "b", "c"]
     panel.cancel_button.click()
-    qtbot.waitUntil(lambda: not panel.runner.is_busy(), timeout=10_000)
-    assert panel.result is None and panel.start_button.isEnabled()
+    qtbot.waitUntil(lambda: not job.runner.is_busy(), timeout=10_000)
+    assert job.result is None and panel.start_button.isEnabled()
     assert not panel.use_button.isEnabled() and panel.status.text() == "Cancelled."
 
 
 def test_a_finished_run_can_be_used_and_saved(qtbot, window, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    panel = window.training
+    panel, job = window.training, window.session.training
     _small(panel, 40)
-    with qtbot.waitSignal(panel.runner.finished, timeout=60_000):
+    with qtbot.waitSignal(job.runner.finished, timeout=60_000):
         panel.start_button.click()
-    assert panel.result is not None and panel.use_button.isEnabled()
-    assert [report.step for report in panel.reports][-1] == 40
+    assert job.result is not None and panel.use_button.isEnabled()
+    assert [report.step for report in job.reports][-1] == 40
     np.testing.assert_array_equal(panel.eval_curve.yData,
-                                  [report.eval_loss for report in panel.reports])
+                                  [report.eval_loss for report in job.reports])
     assert panel.progress.value() == 40
     wait_for_trace(qtbot, window.session, panel.use_button.click)
-    assert window.session.model is panel.result.model
-    assert window.session.loss.kind == "class"
+    assert window.session.model is job.result.model
+    assert window.session.loss.name == "class" and window.session.source.kind == "in-memory"
     path = tmp_path / "trained.safetensors"
-    assert panel.save_model(path)
+    assert job.save(path) and panel.status.text() == f"Saved to {path}"
     loaded = rnn_io.load_model(path)
     assert loaded.config.recurrent.cell == "gru" and loaded.config.recurrent.hidden_size == 8
 
@@ -59,10 +59,11 @@ def test_a_bidirectional_tagger_can_be_trained_and_used(qtbot, window) -> None: 
     panel.task_box.setCurrentText("idioms")
     panel.hidden_box.setValue(8)
     panel.steps_box.setValue(20)
-    with qtbot.waitSignal(panel.runner.finished, timeout=60_000):
+    job = window.session.training
+    with qtbot.waitSignal(job.runner.finished, timeout=60_000):
         panel.start_button.click()
-    model = panel.result.model
+    model = job.result.model
     assert model.config.recurrent.bidirectional and model.config.task == "tag"
     wait_for_trace(qtbot, window.session, panel.use_button.click)
-    assert window.session.loss.kind == "tag"
+    assert window.session.loss.name == "tag"
     assert window.session.trace.logits.shape[-1] == 3  # other, literal, idiom

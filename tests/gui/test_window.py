@@ -8,9 +8,10 @@ from conftest import wait_for_trace
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QToolBar
 
-from rnnstudio.gui.engine_bridge import RandomModelSpec
-from rnnstudio.gui.trace_view import heatmaps
+from rnnstudio.engine.losses import Probe
+from rnnstudio.io.model_source import RandomModelSpec
 from rnnstudio.view.equations import unit_equations
+from rnnstudio.view.heatmaps import heatmaps
 
 
 def test_startup_shows_a_model_and_a_sentence(window) -> None:  # type: ignore[no-untyped-def]
@@ -99,13 +100,12 @@ def test_clicking_a_chip_jumps_and_a_bar_shows_its_equations(qtbot, window) -> N
     assert "f = sigmoid(W_if x + b_if + W_hf h + b_hf)" in text and "Unit 3" in text
     inspector = window.unit_inspector
     np.testing.assert_allclose(inspector.curves["h"].yData, layer.h[:, 3], rtol=1e-6)
+    assert window.step_view.rows["h"].values.base is session.view.layer.heatmap("h").values
 
 
 def test_clicking_a_heatmap_cell_selects_the_unit_and_probes_it(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     session = window.session
-    from rnnstudio.gui.engine_bridge import LossChoice
-
-    wait_for_trace(qtbot, session, lambda: session.set_loss(LossChoice("probe", -1, 0)))
+    wait_for_trace(qtbot, session, lambda: session.set_loss(Probe(-1, 0)))
     row = window.heatmaps.rows[0]
     view = row.plot.getViewBox()
     step, unit = 2, 10  # aim at the middle of that cell, far from its edges
@@ -116,7 +116,7 @@ def test_clicking_a_heatmap_cell_selects_the_unit_and_probes_it(qtbot, window) -
                          pos=QPoint(widget_point.x(), widget_point.y()))
     session.wait()
     assert session.unit == unit
-    assert (session.loss.kind, session.loss.step, session.loss.unit) == ("probe", step, unit)
+    assert session.loss == Probe(step, unit, "h", 0, "fwd")
     assert session.trace.grads.loss_value == pytest.approx(float(
         session.trace.layer(0).h[step, unit]), abs=1e-6)
 
@@ -131,8 +131,6 @@ def test_many_repaints_do_not_crash(qtbot, window) -> None:  # type: ignore[no-u
 
 
 def test_view_selectors_switch_layer_and_direction(qtbot, window) -> None:  # type: ignore[no-untyped-def]
-    from rnnstudio.gui.engine_bridge import RandomModelSpec
-
     session = window.session
     spec = RandomModelSpec(cell="gru", hidden_size=6, num_layers=2, bidirectional=True)
     wait_for_trace(qtbot, session, lambda: session.set_random_model(spec))
@@ -197,7 +195,7 @@ def test_dropping_a_model_file_opens_it(qtbot, window, tmp_path) -> None:  # typ
     event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
                        Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     wait_for_trace(qtbot, window.session, lambda: window.dropEvent(event))
-    assert window.session.model_path == str(path)
+    assert window.session.source.path == path
     assert window.session.model.config.recurrent.hidden_size == 4
     assert window.settings.recent_files[0] == str(path)
     assert [action.text() for action in window.actions.recent_menu.actions()] == [
@@ -207,16 +205,18 @@ def test_dropping_a_model_file_opens_it(qtbot, window, tmp_path) -> None:  # typ
 
 def test_playback_reads_to_the_end_and_stops(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     session, transport = window.session, window.transport
+    playback = session.playback
     transport.speed_box.setValue(60.0)
+    assert playback.speed == 60.0
     window.actions["first"].trigger()
     window.actions["play"].trigger()
-    assert transport.playing and transport.timer.isSingleShot()
+    assert playback.playing
     qtbot.waitUntil(lambda: session.cursor == session.step_count - 1, timeout=3000)
-    qtbot.waitUntil(lambda: not transport.playing, timeout=1000)
+    qtbot.waitUntil(lambda: not playback.playing, timeout=1000)
     window.actions["play"].trigger()  # at the end, play starts again from the first step
-    assert session.cursor == 0 and transport.playing
+    assert session.cursor == 0 and playback.playing
     window.actions["play"].trigger()
-    assert not transport.playing
+    assert not playback.playing
 
 
 def test_unknown_tokens_are_flagged(qtbot, window) -> None:  # type: ignore[no-untyped-def]
@@ -226,7 +226,7 @@ def test_unknown_tokens_are_flagged(qtbot, window) -> None:  # type: ignore[no-u
     model = random_model("lstm", hidden_size=4, tokenizer=Tokenizer(
         "word", vocabulary=(UNK, "the", "cat", "sat", "on", "mat")))
     session = window.session
-    wait_for_trace(qtbot, session, lambda: session.set_model(model, "closed vocabulary"))
+    wait_for_trace(qtbot, session, lambda: session.use_model(model, "closed vocabulary"))
     wait_for_trace(qtbot, session, lambda: session.set_text("the dog sat on the rug"))
     strip = window.token_strip
     assert strip.unknown == {1, 5}
@@ -250,8 +250,8 @@ def test_export_actions_sit_in_menus_toolbar_and_plot_menus(window, tmp_path, mo
                                                            "Save heatmaps as SVG…"}
     toolbar = window.findChild(QToolBar, "main_toolbar")
     assert window.actions["export_trace"] in toolbar.actions()
-    assert window.actions["export_trace"].shortcut().toString() == "Ctrl+S"
-
+    assert window.actions["save_session"].shortcut().toString() == "Ctrl+S"
+    assert window.actions["open"].shortcut().toString() == "Ctrl+O"
 
 
 def test_time_plots_describe_the_hovered_step(window) -> None:  # type: ignore[no-untyped-def]
@@ -267,8 +267,6 @@ def test_time_plots_describe_the_hovered_step(window) -> None:  # type: ignore[n
 
 
 def test_model_dock_shows_the_current_model(qtbot, window) -> None:  # type: ignore[no-untyped-def]
-    from rnnstudio.gui.engine_bridge import RandomModelSpec
-
     session, panel = window.session, window.model_panel
     spec = RandomModelSpec(cell="gru", hidden_size=7, seed=5, gain=1.5)
     wait_for_trace(qtbot, session, lambda: session.set_random_model(spec))
@@ -301,7 +299,7 @@ def test_keys_typed_in_the_text_box_stay_text(qtbot, window) -> None:  # type: i
     for key in (Qt.Key.Key_Space, Qt.Key.Key_Left, Qt.Key.Key_Home):
         qtbot.keyClick(editor, key)
     assert editor.toPlainText() == "the cat sat on the mat "
-    assert not window.transport.playing and window.session.cursor == cursor_before
+    assert not window.session.playback.playing and window.session.cursor == cursor_before
 
 
 def test_heatmaps_average_units_down_to_the_screen_rows(qtbot, window) -> None:  # type: ignore[no-untyped-def]

@@ -1,8 +1,8 @@
 """Compare: the session's sentence read by two to four trained models at once.
 
 One hidden-state heatmap per model on one time axis with the session's cursor, and their
-gradients through time overlaid on one log axis, one colour per model. The traces run in
-this panel's own worker (latest request wins) and only while the panel is visible.
+gradients through time overlaid on one log axis, one colour per model. The session's
+Compare set computes the traces, and only while this panel is visible.
 """
 
 from __future__ import annotations
@@ -22,20 +22,18 @@ from PySide6.QtWidgets import (
 
 from ...errors import RnnStudioError
 from ...models_index import shipped_models
-from ..compare import (
+from ...view.compare import (
     COMPARE_MEASURES,
     MODEL_COLORS,
     ComparedModel,
     answer_text,
     compare_curve,
-    compare_models,
     describe_answers,
 )
-from ..jobs import JobResult, JobRunner
+from ...view.gradients import log_safe
+from ...view.heatmaps import heatmaps
 from ..session import Session
 from ..theme import configure_pyqtgraph, cursor_pen, legend_brush
-from ..trace_view import heatmaps
-from .gradients import log_safe
 from .heatmap_row import HeatmapRow, share_x_range
 from .hover import hover_label
 from .token_axis import TokenAxis
@@ -54,9 +52,6 @@ class ComparePanel(QWidget):
         self.rows: list[HeatmapRow] = []
         self._titles: dict[str, str] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
-        self._stale = True
-        self.runner = JobRunner(self)
-        self.runner.finished.connect(self._on_result)
         self.task_box = QComboBox()
         self.task_box.setToolTip("Compare the RNN, LSTM and GRU trained on this task")
         self._tasks = self._fill_tasks()
@@ -90,10 +85,10 @@ class ComparePanel(QWidget):
         layout.addWidget(self.graphics, 1)
         layout.addWidget(self.hover_label)
         layout.addWidget(self.explanation)
-        session.text_changed.connect(lambda *_: self.request())
-        session.compare_changed.connect(self._on_compare_changed)
+        session.compare.keys_changed.connect(self._on_keys_changed)
+        session.compare.ready.connect(self._on_ready)
         session.cursor_changed.connect(self._on_cursor_changed)
-        self._on_compare_changed(session.compare_keys)
+        self._on_keys_changed()
 
     # --- requests ----------------------------------------------------------------------
 
@@ -114,40 +109,31 @@ class ComparePanel(QWidget):
     def _on_task_chosen(self, index: int) -> None:
         keys = self.task_box.itemData(index)
         if keys:
-            self.session.set_compare_models(tuple(keys.split(",")))
+            self.session.compare.set_keys(tuple(keys.split(",")))
 
-    def _on_compare_changed(self, keys: tuple[str, ...]) -> None:
+    def _on_keys_changed(self) -> None:
+        keys = self.session.compare.keys
         index = self.task_box.findData(",".join(keys))
         if index < 0 and keys:
             if self.task_box.findText(_CUSTOM) < 0:
                 self.task_box.addItem(_CUSTOM, None)
             index = self.task_box.findText(_CUSTOM)
         self.task_box.setCurrentIndex(max(index, 0))
-        self.request()
-
-    def request(self) -> None:
-        """Trace the session's text with every compared model, in the worker; while the
-        panel is hidden only remember that the picture is out of date."""
-        keys, text = self.session.compare_keys, self.session.text
-        if not self.isVisible() or not keys or not text.strip():
-            self._stale = True
-            return
-        self._stale = False
-        self.runner.submit("compare", lambda stop, progress: compare_models(keys, text, stop))
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
         super().showEvent(event)
-        if self._stale:
-            self.request()
+        self.session.compare.set_active(True)
 
-    def shutdown(self) -> None:
-        self.runner.shutdown()
+    def hideEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
+        super().hideEvent(event)
+        self.session.compare.set_active(False)
 
-    def _on_result(self, result: JobResult) -> None:
-        if result.error is not None:
-            self.answers.setText(f"<span style='color:#b00020'>{result.error}</span>")
+    def _on_ready(self) -> None:
+        compare = self.session.compare
+        if compare.error:
+            self.answers.setText(f"<span style='color:#b00020'>{compare.error}</span>")
             return
-        self.models = result.value
+        self.models = compare.rows
         self._build_rows()
         self._draw_heatmaps()
         self._draw_curves()

@@ -8,9 +8,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtWidgets import QGraphicsRectItem
 
+from ...view.heatmaps import HeatmapData
 from ..scheme import DIM, tag
 from ..theme import cursor_pen, dim_color
-from ..trace_view import HeatmapData
 from .token_axis import TokenAxis
 
 

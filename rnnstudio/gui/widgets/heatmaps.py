@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
 
 from ..session import Session
 from ..theme import configure_pyqtgraph
-from ..trace_view import heatmaps
 from .heatmap_row import HeatmapRow, share_x_range
 from .hover import hover_label
 
@@ -53,37 +52,37 @@ class HeatmapPanel(QWidget):
         scene = self.graphics.scene()
         scene.sigMouseMoved.connect(self._on_mouse_moved)
         scene.sigMouseClicked.connect(self._on_mouse_clicked)
-        session.model_changed.connect(self._on_model_changed)
-        session.trace_changed.connect(self.refresh)
-        session.view_changed.connect(lambda *_: self.refresh())
+        session.trace_changed.connect(self._on_trace_changed)
+        session.layer_changed.connect(self.refresh)
         session.cursor_changed.connect(self._on_cursor_changed)
-        if session.model is not None:
-            self._on_model_changed(session.model)
-        if session.trace is not None:
-            self.refresh()
+        if session.view is not None:
+            self._on_trace_changed()
 
     # --- session -> view ---------------------------------------------------------------
 
-    def _on_model_changed(self, model: Any) -> None:
-        recurrent = model.config.recurrent
-        self.layer_box.clear()
-        self.layer_box.addItems([f"layer {k}" for k in range(recurrent.num_layers)])
-        self.direction_box.clear()
-        self.direction_box.addItems(list(recurrent.directions))
+    def _on_trace_changed(self) -> None:
+        """Selectors for the trace's layers and directions, then the images."""
+        view = self.session.view
+        if view is None:
+            return
+        recurrent = view.trace.config.recurrent
+        layers = [f"layer {k}" for k in range(recurrent.num_layers)]
+        if [self.layer_box.itemText(k) for k in range(self.layer_box.count())] != layers:
+            self.layer_box.clear()
+            self.layer_box.addItems(layers)
+            self.direction_box.clear()
+            self.direction_box.addItems(list(recurrent.directions))
         self.direction_box.setEnabled(recurrent.bidirectional)
-        self._sync_selectors()
-
-    def _sync_selectors(self) -> None:
-        self.layer_box.setCurrentIndex(self.session.layer)
-        self.direction_box.setCurrentText(self.session.direction)
+        self.refresh()
 
     def refresh(self) -> None:
-        """Redraw every heatmap from the session's trace, layer and direction."""
-        trace = self.session.trace
-        if trace is None:
+        """Redraw every heatmap from the session's view (its layer and direction)."""
+        view = self.session.view
+        if view is None:
             return
-        self._sync_selectors()
-        data = heatmaps(trace, self.session.layer, self.session.direction)
+        self.layer_box.setCurrentIndex(view.layer.layer)
+        self.direction_box.setCurrentText(view.layer.direction)
+        data = view.layer.heatmaps
         names = tuple(item.name for item in data)
         if names != self._names:
             self._build_rows(len(data))
@@ -91,7 +90,7 @@ class HeatmapPanel(QWidget):
         for row, item in zip(self.rows, data, strict=True):
             row.show(item)
         if self.rows and self.rows[-1].token_axis is not None:
-            self.rows[-1].token_axis.set_tokens(trace.tokens)
+            self.rows[-1].token_axis.set_tokens(view.trace.tokens)
         self._on_cursor_changed(self.session.cursor)
 
     def _build_rows(self, count: int) -> None:
@@ -150,5 +149,5 @@ class HeatmapPanel(QWidget):
         self.session.select_unit(unit)
         if event.double():
             self.session.set_cursor(step)
-        elif self.session.loss.kind == "probe" and row.name in ("h", "c"):
+        elif self.session.probing and row.name in ("h", "c"):
             self.session.probe_unit(step, unit, row.name)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from html import escape
-from typing import Any
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -16,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...errors import RnnStudioError
-from ..lessons import Lesson, load_lessons
+from ...view.lessons import Lesson, load_lessons
 from ..session import Session
 
 
@@ -73,6 +72,8 @@ class LessonPanel(QWidget):
                           "where something happens.</p>")
         self._update_buttons()
         session.lesson_changed.connect(self._show)
+        if session.lesson is not None:
+            self._show()
 
     def _on_chosen(self, index: int) -> None:
         if index > 0:
@@ -82,7 +83,10 @@ class LessonPanel(QWidget):
         if self.session.lesson is not None:
             self.session.open_lesson(self.session.lesson, self.session.lesson_stage + delta)
 
-    def _show(self, lesson: Any, stage: int) -> None:
+    def _show(self) -> None:
+        lesson, stage = self.session.lesson, self.session.lesson_stage
+        if lesson is None:
+            return
         self.text.setHtml(lesson_html(lesson, stage))
         index = next((position + 1 for position, known in enumerate(self.lessons)
                       if known.name == lesson.name), 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -23,18 +23,22 @@ from PySide6.QtWidgets import (
 
 from ...errors import RnnStudioError
 from ...models_index import ShippedModel, shipped_models
-from ..engine_bridge import RandomModelSpec
 from ..session import Session
+
+if TYPE_CHECKING:
+    from ...io.model_source import RandomModelSpec
 
 _CELL_CHOICES = (("LSTM", "lstm", "tanh"), ("GRU", "gru", "tanh"),
                  ("RNN (tanh)", "rnn", "tanh"), ("RNN (relu)", "rnn", "relu"))
 
 
-def model_summary(model: Any, source: str, path: str | None) -> str:
+def model_summary(session: Session) -> str:
     """Cell, sizes, parameter count, vocabulary and where the model came from."""
-    summary = model.summary() if hasattr(model, "summary") else model.config.recurrent.kind
-    origin = path or source
-    return f"{summary}\nsource: {origin}" if origin else summary
+    source = session.source
+    origin = str(source.path) if source.kind == "file" else source.title
+    if session.model is None:
+        return f"a saved trace, without its model\nsource: {origin}"
+    return f"{session.model.summary()}\nsource: {origin}"
 
 
 def model_card_html(card: dict[str, Any]) -> str:
@@ -71,7 +75,8 @@ def shipped_label(entry: ShippedModel) -> str:
 
 
 class ModelPanel(QWidget):
-    """Edits a :class:`RandomModelSpec`; ``open_requested`` asks the window for a file."""
+    """Edits the session's random-model spec; ``open_requested`` asks the window for a
+    file."""
 
     open_requested = Signal()
 
@@ -133,8 +138,8 @@ class ModelPanel(QWidget):
         layout.addStretch(1)
         self.show_spec(session.random_spec)
         session.model_changed.connect(self._on_model_changed)
-        if session.model is not None:
-            self._on_model_changed(session.model)
+        if session.trace is not None:
+            self._on_model_changed()
 
     @staticmethod
     def _spin(low: int, high: int, tip: str) -> QSpinBox:
@@ -144,9 +149,11 @@ class ModelPanel(QWidget):
         return box
 
     def spec(self) -> RandomModelSpec:
+        """The session's spec with this form's values (the session validates it)."""
         _, cell, nonlinearity = _CELL_CHOICES[max(self.cell_box.currentIndex(), 0)]
-        return RandomModelSpec(
-            cell=cell, nonlinearity=nonlinearity, hidden_size=self.hidden_box.value(),
+        return replace(
+            self.session.random_spec, cell=cell, nonlinearity=nonlinearity,
+            hidden_size=self.hidden_box.value(),
             num_layers=self.layers_box.value(),
             bidirectional=self.bidirectional_box.isChecked(), seed=self.seed_box.value(),
             gain=self.gain_box.value(), dtype=self.dtype_box.currentText())
@@ -192,20 +199,22 @@ class ModelPanel(QWidget):
             self.session.open_shipped_model(key)
 
     def _sync_trained_box(self) -> None:
-        index = self.trained_box.findData(self.session.model_key)
-        self.trained_box.setCurrentIndex(index if self.session.model_key and index > 0 else 0)
+        key = self.session.source.key
+        index = self.trained_box.findData(key) if key else 0
+        self.trained_box.setCurrentIndex(max(index, 0))
 
-    def _on_model_changed(self, model: Any) -> None:
+    def _on_model_changed(self) -> None:
+        session = self.session
         self._sync_trained_box()
-        self.card.setText(model_card_html(getattr(model.config, "card", {}) or {}))
-        if self.session.model_path is None and self.session.model_key is None:
-            self.show_spec(self.session.random_spec)
-        else:  # a file: show its shape, so "New random model" makes a random twin
-            recurrent = model.config.recurrent
+        config = session.trace.config if session.trace is not None else None
+        self.card.setText(model_card_html(config.card) if config is not None else "")
+        if session.source.kind == "random" or config is None:
+            self.show_spec(session.random_spec)
+        else:  # a trained model: show its shape, so "New random model" makes a random twin
+            recurrent = config.recurrent
             self.show_spec(replace(self.spec(), cell=recurrent.cell,
                                    nonlinearity=recurrent.nonlinearity,
                                    hidden_size=recurrent.hidden_size,
                                    num_layers=recurrent.num_layers,
                                    bidirectional=recurrent.bidirectional))
-        self.summary.setText(model_summary(model, self.session.model_source,
-                                           self.session.model_path))
+        self.summary.setText(model_summary(session))

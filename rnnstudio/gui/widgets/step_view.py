@@ -20,11 +20,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...errors import RnnStudioError
 from ...view.equations import unit_equations
-from ..readout import head_task, step_readout
+from ...view.heatmaps import QUANTITY_DESCRIPTIONS
+from ...view.readout import step_readout
 from ..session import Session
 from ..theme import SELECTION_COLOR, SERIES_COLORS, configure_pyqtgraph
-from ..trace_view import QUANTITY_DESCRIPTIONS, heatmaps
 
 #: What the readout line's numbers are, by task.
 _READOUT_TIPS = {
@@ -96,10 +97,7 @@ class StepView(QWidget):
         configure_pyqtgraph()
         self.session = session
         self.rows: dict[str, _BarRow] = {}
-        self._levels: dict[str, tuple[float, float]] = {}
-        self._columns: dict[str, np.ndarray] = {}
         self._shown: tuple[int, int, str, int] | None = None
-        self._has_head = False
         self.readout = QLabel()
         self.readout.setWordWrap(True)
         self.readout.setTextFormat(Qt.TextFormat.RichText)
@@ -129,52 +127,45 @@ class StepView(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.readout)
         layout.addWidget(splitter, 1)
-        session.trace_changed.connect(self._on_trace_changed)
-        session.view_changed.connect(lambda *_: self._on_trace_changed(session.trace))
+        session.trace_changed.connect(self._on_view_changed)
+        session.layer_changed.connect(self._on_view_changed)
         session.cursor_changed.connect(self.refresh)
         session.unit_changed.connect(self._on_unit_changed)
-        if session.trace is not None:
-            self._on_trace_changed(session.trace)
+        if session.view is not None:
+            self._on_view_changed()
 
-    def _on_trace_changed(self, trace: Any) -> None:
-        if trace is None:
+    def _on_view_changed(self) -> None:
+        view = self.session.view
+        if view is None:
             return
-        data = heatmaps(trace, self.session.layer, self.session.direction)
-        names = [item.name for item in data]
+        names = [item.name for item in view.layer.heatmaps]
         if names != list(self.rows):
             self.graphics.ci.clear()
             self.rows = {name: _BarRow(self.graphics.ci, index, name, index == len(names) - 1)
                          for index, name in enumerate(names)}
-        self._levels = {item.name: item.levels for item in data}
-        # (units, T) views: column t is this step's vector, no copy per step.
-        self._columns = {item.name: item.values for item in data}
         self._shown = None
-        task = head_task(trace)
-        self._has_head = task is not None
-        self.readout.setVisible(self._has_head)
-        self.readout.setToolTip(_READOUT_TIPS.get(task or "", ""))
+        self.readout.setVisible(view.task is not None)
+        self.readout.setToolTip(_READOUT_TIPS.get(view.task or "", ""))
         self.refresh()
 
     def refresh(self, *_: Any) -> None:
         """Show the head's answer, the bars at the session's cursor and the selected
         unit's equations."""
-        step = self.session.cursor
-        shown = (id(self.session.trace), self.session.layer, self.session.direction, step)
+        view, step = self.session.view, self.session.cursor
+        if view is None:
+            return
+        shown = (id(view), view.layer.layer, view.layer.direction, step)
         if shown == self._shown:
             return  # a new trace also moves the cursor: draw once, not twice
         self._shown = shown
-        for name, row in self.rows.items():
-            values = self._columns[name]
-            if values.shape[1] > step:
-                row.show(values[:, step], self._levels[name], self.session.unit)
-        self._show_readout(step)
+        # The heatmaps' (units, T) arrays: column t is this step's vector, no copy.
+        for item in view.layer.heatmaps:
+            if item.values.shape[1] > step:
+                self.rows[item.name].show(item.values[:, step], item.levels, self.session.unit)
+        if view.task is not None:
+            answer = step_readout(view.trace, step)
+            self.readout.setText("" if answer is None else answer.line(rich=True))
         self._show_equations()
-
-    def _show_readout(self, step: int) -> None:
-        if not self._has_head:
-            return
-        answer = step_readout(self.session.trace, step)
-        self.readout.setText("" if answer is None else answer.line(rich=True))
 
     def _on_unit_changed(self, unit: int) -> None:
         for row in self.rows.values():
@@ -192,17 +183,20 @@ class StepView(QWidget):
 
     def _show_equations(self) -> None:
         session = self.session
-        if session.trace is None or session.model is None or not hasattr(session.model,
-                                                                         "state_dict"):
+        if session.trace is None:
+            return
+        if session.model is None:
+            self.equations.setText("Equations need the model: this trace was opened "
+                                   "without it.")
             return
         try:
             lines = unit_equations(session.model, session.trace, session.layer,
                                    session.direction, session.cursor, session.unit)
-        except (KeyError, IndexError, ValueError) as error:
+        except (RnnStudioError, KeyError, IndexError, ValueError) as error:
             self.equations.setText(f"Equations unavailable for this model: {error}")
             return
         token = session.trace.tokens[session.cursor]
         header = (f"<b>Unit {session.unit}</b> at step {session.cursor} "
-                  f"(“{token}”), layer {session.layer} {session.direction}:")
+                  f"(“{escape(token)}”), layer {session.layer} {session.direction}:")
         body = "\n".join(f"{line.symbolic}\n    {line.numbers}" for line in lines)
         self.equations.setText(f"{header}<pre style='margin:4px 0'>{escape(body)}</pre>")

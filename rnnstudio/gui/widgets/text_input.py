@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QComboBox, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
-from ..resources import sample_sentences
+from ...view.resources import sample_sentences
 from ..session import Session
 
 #: Quiet time after the last key press before tracing; typing stays fluid and a trace
@@ -15,18 +13,8 @@ from ..session import Session
 DEBOUNCE_MS = 200
 
 
-def describe_tokenizer(model: Any) -> str:
-    """A short human name of the model's tokenizer, whatever its class offers."""
-    tokenizer = getattr(model.config, "tokenizer", None)
-    if tokenizer is None:
-        return "words"
-    for attribute in ("describe", "description", "kind", "name"):
-        value = getattr(tokenizer, attribute, None)
-        if callable(value):
-            value = value()
-        if isinstance(value, str) and value:
-            return value
-    return type(tokenizer).__name__
+#: How the tokenizer kinds read in the window.
+_TOKENIZERS = {"word": "words", "char": "characters"}
 
 
 class TextInput(QWidget):
@@ -61,8 +49,8 @@ class TextInput(QWidget):
         self.editor.textChanged.connect(self.debounce.start)
         session.text_changed.connect(self._on_session_text)
         session.trace_changed.connect(self._describe)
-        session.model_changed.connect(lambda *_: self._describe(session.trace))
         self._on_session_text(session.text)
+        self._describe()
 
     def commit(self) -> None:
         """Send the box's text to the session now (the debounce timer calls this)."""
@@ -81,12 +69,13 @@ class TextInput(QWidget):
             self.editor.setPlainText(text)
             self.editor.blockSignals(False)
 
-    def _describe(self, trace: Any) -> None:
-        model = self.session.model
-        if model is None or trace is None:
+    def _describe(self) -> None:
+        trace = self.session.trace
+        if trace is None:
             return
-        unknown = len(getattr(trace, "unknown", []) or [])
-        text = f"Tokenizer: {describe_tokenizer(model)} · {len(trace.tokens)} tokens"
+        unknown = len(trace.unknown)
+        kind = trace.config.tokenizer.kind
+        text = f"Tokenizer: {_TOKENIZERS.get(kind, kind)} · {len(trace.tokens)} tokens"
         if unknown:
             text += f" · {unknown} unknown (dashed red)"
         self.tokenizer_label.setText(text)

@@ -22,10 +22,9 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QScrollArea, QWidget
 
-from ..readout import class_names, predicted_tags, shown_token, step_readout
+from ...view.readout import shown_token, step_readout
 from ..session import Session
 from ..theme import CURSOR_COLOR, tag_colors
-from ..trace_view import saliency
 
 _PAD_X, _PAD_Y, _GAP = 6, 3, 4
 #: A tag's underline: its thickness, and the room added under the word for it.
@@ -146,8 +145,9 @@ class _ChipCanvas(QWidget):
 
 
 class TokenStrip(QScrollArea):
-    """Shows ``session.trace.tokens``; ``set_saliency_shown`` colours chips by ||dL/dx_t||;
-    for a tagger ``tags`` holds each token's predicted tag, drawn as a coloured underline."""
+    """Shows the session's tokens; with the saliency option on, chips are coloured by
+    ||dL/dx_t||; for a tagger ``tags`` holds each token's predicted tag, drawn as a
+    coloured underline."""
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -156,8 +156,7 @@ class TokenStrip(QScrollArea):
         self.unknown: set[int] = set()
         self.current_step = 0
         self.saliency: np.ndarray | None = None
-        self.saliency_shown = False
-        self.tags: list[str] | None = None
+        self.tags: tuple[str, ...] | None = None
         self.tag_colors: dict[str, QColor | None] = {}
         self.canvas = _ChipCanvas(self)
         self.setWidget(self.canvas)
@@ -166,8 +165,9 @@ class TokenStrip(QScrollArea):
         self.setMinimumHeight(_MIN_HEIGHT)
         session.trace_changed.connect(self._on_trace_changed)
         session.cursor_changed.connect(self._on_cursor_changed)
-        if session.trace is not None:
-            self._on_trace_changed(session.trace)
+        session.options_changed.connect(self._show_saliency)
+        if session.view is not None:
+            self._on_trace_changed()
 
     def label(self, index: int, token: str) -> str:
         return shown_token(token)
@@ -178,7 +178,8 @@ class TokenStrip(QScrollArea):
             text += " — unknown to the vocabulary, read as <unk>"
         if self.saliency is not None:
             text += f" · saliency {self.saliency[index]:.2f} of max"
-        answer = step_readout(self.session.trace, index) if self.tags is not None else None
+        view = self.session.view
+        answer = step_readout(view.trace, index) if self.tags and view is not None else None
         if answer is not None:
             tag, probability = answer.choices[0]
             text += f" · tagged {tag} (p = {probability:.2f})"
@@ -190,10 +191,10 @@ class TokenStrip(QScrollArea):
             return None
         return self.tag_colors.get(self.tags[index])
 
-    def set_saliency_shown(self, shown: bool) -> None:
-        self.saliency_shown = shown
-        trace = self.session.trace
-        self.saliency = saliency(trace) if shown and trace is not None else None
+    def _show_saliency(self) -> None:
+        view = self.session.view
+        shown = self.session.options.saliency and view is not None
+        self.saliency = view.saliency if shown and view is not None else None
         self.canvas.update()
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
@@ -203,15 +204,17 @@ class TokenStrip(QScrollArea):
         super().resizeEvent(event)
         self.canvas.relayout(self.viewport().width())
 
-    def _on_trace_changed(self, trace: Any) -> None:
-        self.tokens = list(trace.tokens)
-        self.unknown = set(getattr(trace, "unknown", []) or [])
+    def _on_trace_changed(self) -> None:
+        view = self.session.view
+        if view is None:
+            return
+        self.tokens = list(view.trace.tokens)
+        self.unknown = set(view.trace.unknown)
         self.current_step = self.session.cursor
-        self.tags = predicted_tags(trace)
-        labels = class_names(trace) if self.tags is not None else ()
+        self.tags = view.tags
         self.tag_colors = {label: None if color is None else QColor(color)
-                           for label, color in tag_colors(labels).items()}
-        self.set_saliency_shown(self.saliency_shown)
+                           for label, color in tag_colors(view.tag_labels).items()}
+        self._show_saliency()
         self.canvas.relayout(self.viewport().width())
         # The first line (legend, then chips) always fits: tags made it taller than the
         # dock gave, and cut chips plus a scroll bar for one line of words read badly.

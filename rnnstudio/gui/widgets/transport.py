@@ -1,14 +1,11 @@
-"""First / back / play-pause / forward / last, speed and a scrub slider.
-
-Playback is a single-shot timer re-armed after each step, so a slow repaint delays the
-next step instead of piling up timer events (the UI never falls behind the clock).
-"""
+"""First / back / play-pause / forward / last, speed and a scrub slider, over the
+session's cursor and its playback."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QHBoxLayout,
@@ -19,18 +16,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..playback import MAX_SPEED, MIN_SPEED
 from ..session import Session
 
 
 class Transport(QWidget):
-    """Drives ``session.cursor``; keys are bound by the main window's actions."""
+    """Drives ``session.cursor`` and ``session.playback``; keys are bound by the main
+    window's actions."""
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
-        self.timer = QTimer(self)
-        self.timer.setSingleShot(True)
-        self.timer.timeout.connect(self._tick)
+        playback = session.playback
         style = self.style()
         icon = style.standardIcon
         pixmap = QStyle.StandardPixmap
@@ -39,16 +36,17 @@ class Transport(QWidget):
         self.back_button = self._button(icon(pixmap.SP_MediaSeekBackward), "Step back (Left)",
                                         lambda: session.step_by(-1))
         self.play_button = self._button(icon(pixmap.SP_MediaPlay), "Play / pause (Space)",
-                                        self.toggle_play)
+                                        playback.toggle)
         self.forward_button = self._button(icon(pixmap.SP_MediaSeekForward),
                                            "Step forward (Right)", lambda: session.step_by(1))
         self.last_button = self._button(icon(pixmap.SP_MediaSkipForward), "Last step (End)",
                                         self.go_last)
         self.speed_box = QDoubleSpinBox()
-        self.speed_box.setRange(0.5, 60.0)
-        self.speed_box.setValue(4.0)
+        self.speed_box.setRange(MIN_SPEED, MAX_SPEED)
+        self.speed_box.setValue(playback.speed)
         self.speed_box.setSuffix(" steps/s")
         self.speed_box.setToolTip("Playback speed")
+        self.speed_box.valueChanged.connect(playback.set_speed)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setToolTip("Scrub through the sentence")
         self.slider.valueChanged.connect(session.set_cursor)
@@ -64,8 +62,9 @@ class Transport(QWidget):
         layout.addWidget(self.step_label)
         session.trace_changed.connect(self._on_trace_changed)
         session.cursor_changed.connect(self._on_cursor_changed)
+        playback.changed.connect(self._on_playback_changed)
         if session.trace is not None:
-            self._on_trace_changed(session.trace)
+            self._on_trace_changed()
 
     def _button(self, icon: Any, tip: str, slot: Any) -> QToolButton:
         button = QToolButton()
@@ -75,42 +74,25 @@ class Transport(QWidget):
         button.clicked.connect(slot)
         return button
 
-    @property
-    def playing(self) -> bool:
-        return self.timer.isActive()
-
     def go_first(self) -> None:
         self.session.set_cursor(0)
 
     def go_last(self) -> None:
         self.session.set_cursor(self.session.step_count - 1)
 
-    def toggle_play(self) -> None:
-        if self.playing:
-            self.stop()
-            return
-        if self.session.cursor >= self.session.step_count - 1:
-            self.session.set_cursor(0)  # replay from the start, the cell reads again
-        self._arm()
-        self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPause))
+    def _on_playback_changed(self) -> None:
+        playback = self.session.playback
+        pixmap = QStyle.StandardPixmap
+        self.play_button.setIcon(self.style().standardIcon(
+            pixmap.SP_MediaPause if playback.playing else pixmap.SP_MediaPlay))
+        if self.speed_box.value() != playback.speed:
+            self.speed_box.blockSignals(True)
+            self.speed_box.setValue(playback.speed)
+            self.speed_box.blockSignals(False)
 
-    def stop(self) -> None:
-        self.timer.stop()
-        self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
-
-    def _arm(self) -> None:
-        self.timer.start(int(1000 / self.speed_box.value()))
-
-    def _tick(self) -> None:
-        if self.session.cursor >= self.session.step_count - 1:
-            self.stop()
-            return
-        self.session.step_by(1)
-        self._arm()
-
-    def _on_trace_changed(self, trace: Any) -> None:
+    def _on_trace_changed(self) -> None:
         self.slider.blockSignals(True)
-        self.slider.setRange(0, max(len(trace.tokens) - 1, 0))
+        self.slider.setRange(0, max(self.session.step_count - 1, 0))
         self.slider.blockSignals(False)
         self._on_cursor_changed(self.session.cursor)
 

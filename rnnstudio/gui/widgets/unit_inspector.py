@@ -14,7 +14,6 @@ from ..theme import (
     legend_brush,
     smooth_curves,
 )
-from ..trace_view import layer_quantities, quantity_names
 from .hover import follow_steps, hover_label
 from .token_axis import TokenAxis
 
@@ -49,10 +48,10 @@ class UnitInspector(QWidget):
         layout.addWidget(self.plot_widget)
         layout.addWidget(self.hover_label)
         session.trace_changed.connect(self.refresh)
-        session.view_changed.connect(lambda *_: self.refresh())
-        session.unit_changed.connect(lambda *_: self.refresh())
+        session.layer_changed.connect(self.refresh)
+        session.unit_changed.connect(self.refresh)
         session.cursor_changed.connect(self.cursor_line.setPos)
-        if session.trace is not None:
+        if session.view is not None:
             self.refresh()
 
     def describe_step(self, step: int) -> str | None:
@@ -65,12 +64,13 @@ class UnitInspector(QWidget):
         return f"step {step} “{trace.tokens[step]}” · unit {self.session.unit} · {values}"
 
     def refresh(self) -> None:
+        """Row ``session.unit`` of each of the view's heatmaps, as curves over time."""
         session = self.session
-        trace = session.trace
-        if trace is None:
+        view = session.view
+        if view is None:
             return
-        arrays = layer_quantities(trace, session.layer, session.direction)
-        names = [name for name in quantity_names(trace.config.recurrent.cell) if name in arrays]
+        data = view.layer.heatmaps
+        names = [item.name for item in data]
         if names != list(self.curves):
             self.plot.clear()
             self.legend.clear()
@@ -81,14 +81,14 @@ class UnitInspector(QWidget):
                 width = 2.5 if name in ("h", "c") else 1.5
                 self.curves[name] = self.plot.plot(
                     name=name, pen=pg.mkPen(SERIES_COLORS[name], width=width))
-        steps = np.arange(len(trace.tokens))
-        for name, curve in self.curves.items():
-            values = np.asarray(arrays[name])
-            unit = min(session.unit, values.shape[1] - 1)
+        steps = np.arange(view.steps)
+        for item in data:
+            curve = self.curves[item.name]
+            unit = min(session.unit, item.values.shape[0] - 1)
             curve.opts["antialias"] = smooth_curves(len(steps))
-            curve.setData(steps, values[:, unit].astype(np.float64))
-        self.token_axis.set_tokens(trace.tokens)
-        self.plot.setXRange(-0.5, len(trace.tokens) - 0.5, padding=0)
+            curve.setData(steps, item.values[unit].astype(np.float64))
+        self.token_axis.set_tokens(view.trace.tokens)
+        self.plot.setXRange(-0.5, view.steps - 0.5, padding=0)
         self.plot.setTitle(f"unit {session.unit} over time · layer {session.layer} "
                            f"{session.direction}", size="9pt")
         self.cursor_line.setPos(session.cursor)

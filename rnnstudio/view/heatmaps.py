@@ -1,4 +1,4 @@
-"""What the GUI draws from a trace, as plain NumPy (no Qt), so it can be tested alone.
+"""The heatmaps of one layer and direction: (units, T) arrays, levels and colour maps.
 
 The heatmaps want C-contiguous float32 ``(units, T)`` arrays and fixed colour levels per
 quantity: pyqtgraph then skips its per-frame min/max scan and its transpose copy (about
@@ -8,12 +8,11 @@ quantity: pyqtgraph then skips its per-frame min/max scan and its transpose copy
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from ..engine.config import GATE_DESCRIPTIONS
-from ..engine.trace import row_norms
+from ..engine.trace import Trace
 
 #: Colour maps: sequential and colour-blind safe for 0..1, diverging for signed values.
 GATE_COLORMAP = "cividis"
@@ -59,16 +58,6 @@ def quantity_names(cell: str) -> tuple[str, ...]:
     )
 
 
-def layer_quantities(trace: Any, layer: int, direction: str) -> dict[str, np.ndarray]:
-    """Time-major (T, units) arrays of one layer and direction, keyed by quantity name."""
-    layer_trace = trace.layer(layer, direction)
-    arrays: dict[str, np.ndarray] = {"h": layer_trace.h}
-    if layer_trace.c is not None:
-        arrays["c"] = layer_trace.c
-    arrays.update(layer_trace.gates)
-    return arrays
-
-
 def _nice_ceiling(value: float) -> float:
     """Round up to 1, 2 or 5 times a power of ten, so colour bars get round numbers."""
     if not np.isfinite(value) or value <= 0:
@@ -108,10 +97,10 @@ def levels_for(name: str, values: np.ndarray, cell: str, nonlinearity: str = "ta
     return (0.0, 1.0)
 
 
-def heatmaps(trace: Any, layer: int, direction: str) -> list[HeatmapData]:
+def heatmaps(trace: Trace, layer: int, direction: str) -> list[HeatmapData]:
     """Every heatmap of one layer and direction, in display order."""
     recurrent = trace.config.recurrent
-    arrays = layer_quantities(trace, layer, direction)
+    arrays = trace.layer(layer, direction).quantities()
     result = []
     for name in quantity_names(recurrent.cell):
         if name not in arrays:
@@ -124,65 +113,3 @@ def heatmaps(trace: Any, layer: int, direction: str) -> list[HeatmapData]:
             colormap = "viridis"
         result.append(HeatmapData(name, QUANTITY_TITLES[name], values, levels, colormap))
     return result
-
-
-# --- gradients -------------------------------------------------------------------------
-
-GRADIENT_EXPLANATIONS = {
-    "dL/dh": "||dL/dh_t||: how much the loss changes with the hidden state at step t",
-    "dL/dc": "||dL/dc_t||: how much the loss changes with the cell state at step t",
-    "dL/dx": "||dL/dx_t||: how much each token's input vector matters (saliency)",
-    "dh_T/dh_t": "||dh_T/dh_t||: how strongly the last state still depends on step t",
-}
-
-#: A gradient below this fraction of its largest value counts as vanished.
-VANISHED_FRACTION = 1e-6
-
-
-def gradient_norms(trace: Any, layer: int, direction: str) -> dict[str, np.ndarray]:
-    """Per-step norms (T,) float64 of each gradient measure the trace has."""
-    grads = trace.grads
-    if grads is None:
-        return {}
-    key = (layer, direction)
-    norms: dict[str, np.ndarray] = {}
-    if key in grads.h:
-        norms["dL/dh"] = row_norms(np.asarray(grads.h[key], dtype=np.float64))
-    if grads.c and key in grads.c:
-        norms["dL/dc"] = row_norms(np.asarray(grads.c[key], dtype=np.float64))
-    if grads.x is not None:
-        norms["dL/dx"] = row_norms(np.asarray(grads.x, dtype=np.float64))
-    if grads.jacobian and key in grads.jacobian:
-        norms["dh_T/dh_t"] = np.asarray(grads.jacobian[key], dtype=np.float64)
-    return norms
-
-
-def vanished_steps(norm: np.ndarray) -> np.ndarray:
-    """Indices of steps whose norm fell below ``VANISHED_FRACTION`` of the largest."""
-    finite = np.isfinite(norm)
-    if not finite.any():
-        return np.zeros(0, dtype=np.int64)
-    largest = float(norm[finite].max())
-    if largest <= 0:
-        return np.zeros(0, dtype=np.int64)
-    return np.flatnonzero(finite & (norm < VANISHED_FRACTION * largest))
-
-
-def saliency(trace: Any) -> np.ndarray | None:
-    """||dL/dx_t|| scaled to 0..1 per trace, or None without gradients."""
-    if trace.grads is None or trace.grads.x is None:
-        return None
-    norm = row_norms(np.asarray(trace.grads.x, dtype=np.float64))
-    norm[~np.isfinite(norm)] = 0.0
-    largest = norm.max() if norm.size else 0.0
-    return norm / largest if largest > 0 else np.zeros_like(norm)
-
-
-def describe_nonfinite(nonfinite: Any) -> str:
-    """One sentence naming where a value first stopped being finite."""
-    if nonfinite is None:
-        return ""
-    message = getattr(nonfinite, "message", None)
-    if callable(message):
-        return f"Warning: {message()}"
-    return f"Warning: non-finite values in this trace ({nonfinite})"

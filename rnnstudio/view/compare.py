@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from . import engine_bridge
-from .engine_bridge import LossChoice
+from ..engine.trace import Trace
+from ..io.model_source import ModelSource
+from ..models_index import shipped_title
+from .gradients import gradient_norms
 from .readout import shown_token, softmax, step_readout
-from .trace_view import gradient_norms
 
 #: Curves the Compare view can overlay, with the sentence the panel shows for each.
 COMPARE_MEASURES = {
@@ -35,7 +35,7 @@ class ComparedModel:
     key: str
     title: str
     cell: str
-    trace: Any
+    trace: Trace
     answer: str | None
     confidence: float | None
 
@@ -45,7 +45,7 @@ class ComparedModel:
         return self.cell.upper()
 
 
-def answer_of(trace: Any) -> tuple[str | None, float | None]:
+def answer_of(trace: Trace) -> tuple[str | None, float | None]:
     """The class a classifier gives at the last step and its softmax probability."""
     labels = getattr(trace.config, "labels", ()) or ()
     if trace.logits is None or trace.config.task != "classify" or not labels:
@@ -63,12 +63,11 @@ def compare_models(keys: Sequence[str], text: str,
     """
     rows = []
     for key in keys:
-        model = engine_bridge.load_shipped_model(key)
-        loss = LossChoice(model.default_loss())
-        trace = engine_bridge.trace_text(model, text, loss, should_stop, jacobian=True)
+        model = ModelSource.shipped(key).load()
+        trace = model.trace(text, loss=model.default_loss(), should_stop=should_stop)
         answer, confidence = answer_of(trace)
-        rows.append(ComparedModel(key, engine_bridge.shipped_title(key),
-                                  model.config.recurrent.cell, trace, answer, confidence))
+        rows.append(ComparedModel(key, shipped_title(key), model.config.recurrent.cell,
+                                  trace, answer, confidence))
     return rows
 
 

@@ -2,7 +2,9 @@
 
 A lesson is data, not code, so adding one is writing a JSON file (schema in docs/gui.md).
 Each lesson has one or more stages; a stage is the lesson's top-level fields with the
-stage's own fields on top, so a two-step lesson repeats only what changes.
+stage's own fields on top, so a two-step lesson repeats only what changes. The model and
+the loss are read into their real values here, once, so a broken lesson file is refused
+when lessons load, naming the file, not when a student opens it.
 """
 
 from __future__ import annotations
@@ -12,16 +14,15 @@ from dataclasses import dataclass, field
 from importlib.abc import Traversable
 from typing import Any
 
+from ..engine.losses import Loss, parse_loss
 from ..errors import RnnStudioError
+from ..io.model_source import ModelSource, RandomModelSpec
 from .resources import resource_folder
 
 #: Fields a stage may set; anything else in a file is refused, naming the file.
 STAGE_FIELDS = ("title", "text", "model", "sentence", "loss", "step", "layer",
                 "direction", "unit", "panels", "compare", "notice")
 LESSON_FIELDS = (*STAGE_FIELDS, "order", "stages")
-#: Random-model arguments a lesson may give (``RandomModelSpec`` fields).
-RANDOM_FIELDS = ("cell", "hidden_size", "nonlinearity", "num_layers", "bidirectional",
-                 "seed", "gain", "dtype", "input_size")
 
 
 @dataclass(frozen=True)
@@ -30,10 +31,11 @@ class LessonStage:
 
     title: str
     text: str
-    model_key: str | None = None
-    random: dict[str, Any] | None = None
+    source: ModelSource
+    #: The random model's settings, when the stage builds one (``source`` says so too).
+    random: RandomModelSpec | None = None
     sentence: str | None = None
-    loss: str | None = None
+    loss: Loss | None = None
     step: int | str | None = None
     layer: int | None = None
     direction: str | None = None
@@ -97,24 +99,30 @@ def _stage(values: dict[str, Any], name: str, index: int) -> LessonStage:
     for required in ("title", "text", "model"):
         if required not in values:
             raise RnnStudioError(f"{where}: '{required}' is missing")
-    model = values["model"]
-    model_key, random = None, None
-    if isinstance(model, str):
-        model_key = model
-    elif isinstance(model, dict) and isinstance(model.get("random"), dict):
-        random = dict(model["random"])
-        bad = sorted(set(random) - set(RANDOM_FIELDS))
-        if bad:
-            raise RnnStudioError(f"{where}: unknown random-model field(s) {', '.join(bad)}")
-    else:
-        raise RnnStudioError(f"{where}: 'model' is a shipped model name (e.g. recall-lstm) "
-                             "or {\"random\": {\"cell\": ..., \"gain\": ...}}")
+    source, random = _model_of(values["model"], where)
+    loss = None
+    if values.get("loss"):
+        try:
+            loss = parse_loss(str(values["loss"]))
+        except RnnStudioError as error:
+            raise RnnStudioError(f"{where}: {error}") from error
     notice = values.get("notice", [])
     if isinstance(notice, str):
         notice = [notice]
     return LessonStage(
-        title=str(values["title"]), text=str(values["text"]), model_key=model_key,
-        random=random, sentence=values.get("sentence"), loss=values.get("loss"),
+        title=str(values["title"]), text=str(values["text"]), source=source,
+        random=random, sentence=values.get("sentence"), loss=loss,
         step=values.get("step"), layer=values.get("layer"), direction=values.get("direction"),
         unit=values.get("unit"), panels=tuple(values.get("panels", ())),
         compare=tuple(values.get("compare", ())), notice=tuple(str(line) for line in notice))
+
+
+def _model_of(model: Any, where: str) -> tuple[ModelSource, RandomModelSpec | None]:
+    """A stage's ``model``: a shipped model's name, or ``{"random": {...}}``."""
+    if isinstance(model, str):
+        return ModelSource.shipped(model), None
+    if isinstance(model, dict) and isinstance(model.get("random"), dict):
+        spec = RandomModelSpec.from_dict(model["random"], where)
+        return ModelSource.random(spec), spec
+    raise RnnStudioError(f"{where}: 'model' is a shipped model name (e.g. recall-lstm) "
+                         "or {\"random\": {\"cell\": ..., \"gain\": ...}}")

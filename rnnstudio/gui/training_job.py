@@ -1,0 +1,108 @@
+"""A training run of the session: started, reported on, cancelled, then saved or used.
+
+The engine trains through plain ``should_stop`` / ``on_progress`` / ``on_report``
+callables; reports cross to the GUI thread as queued signals, and a cancelled or
+superseded run's reports are dropped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
+
+from ..engine.training import TrainConfig, TrainReport, TrainResult, train
+from ..errors import RnnStudioError
+from ..io import save_model
+from .jobs import JobResult, JobRunner
+
+if TYPE_CHECKING:
+    from .session import Session
+
+
+class _Reports(QObject):
+    """Carries ``TrainReport`` objects from the worker to the GUI thread (queued)."""
+
+    report = Signal(int, object)
+
+
+class TrainingJob(QObject):
+    """Part of the :class:`Session`. ``changed``: running, status or result changed;
+    ``reported``: ``reports`` has one more entry; ``progressed(done, total)``."""
+
+    changed = Signal()
+    reported = Signal()
+    progressed = Signal(int, int)
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self.session = session
+        self.config: TrainConfig | None = None
+        self.reports: list[TrainReport] = []
+        self.result: TrainResult | None = None
+        self.running = False
+        self.status = "Pick a task and a cell, then Start."
+        self.runner = JobRunner(self)
+        self.runner.finished.connect(self._on_finished)
+        self.runner.progressed.connect(self.progressed)
+        self._reports = _Reports(self)
+        self._reports.report.connect(self._on_report)
+
+    def start(self, config: TrainConfig) -> None:
+        """Start a run in the worker; a run already going is cancelled first."""
+        self.config, self.reports, self.result = config, [], None
+        bridge = self._reports
+        generation = self.runner.generation + 1  # what submit() is about to hand out
+        self.runner.submit("train", lambda stop, progress: train(
+            config, stop, progress, lambda report: bridge.report.emit(generation, report)))
+        both = "bidirectional " if config.bidirectional else ""
+        self._set(True, f"Training a {both}{config.cell.upper()} ({config.hidden_size} units) "
+                        f"on {config.task} for {config.steps} steps…")
+
+    def cancel(self) -> None:
+        """Stop the run at its next step (the engine checks ``should_stop`` every step)."""
+        if self.running:
+            self.runner.cancel()
+            self._set(False, "Cancelled.")
+
+    def use(self) -> None:
+        """Make the trained model the session's (its trace replaces the current one)."""
+        if self.result is not None:
+            model = self.result.model
+            self.session.use_model(model, f"trained {model.config.recurrent.kind} "
+                                          f"({self.config.task if self.config else 'task'})")
+
+    def save(self, path: str | Path) -> bool:
+        """Write the trained model atomically; False (and why, in ``status``) on failure."""
+        if self.result is None:
+            return False
+        try:
+            save_model(self.result.model, path)
+        except (RnnStudioError, OSError) as error:
+            self._set(False, f"Could not save: {error}")
+            return False
+        self._set(False, f"Saved to {path}")
+        return True
+
+    def _set(self, running: bool, status: str) -> None:
+        self.running, self.status = running, status
+        self.changed.emit()
+
+    def _on_report(self, generation: int, report: TrainReport) -> None:
+        if self.runner.is_stale(generation):
+            return  # a cancelled run's last report
+        self.reports.append(report)
+        self.status = (f"step {report.step}: held-out loss {report.eval_loss:.3f}, "
+                       f"accuracy {report.eval_accuracy:.1%} ({report.seconds:.1f} s)")
+        self.reported.emit()
+
+    def _on_finished(self, result: JobResult) -> None:
+        if result.error is not None:
+            self._set(False, result.error)
+            return
+        self.result = result.value
+        final = self.reports[-1] if self.reports else None
+        summary = f" Held-out accuracy {final.eval_accuracy:.1%}." if final else ""
+        self._set(False, f"Done in {result.seconds:.1f} s.{summary} Save it, or use it "
+                         "in the window.")
