@@ -14,10 +14,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 from .errors import ConfigError, RnnStudioError, TextError
+
+if TYPE_CHECKING:
+    from .engine.losses import Loss
 
 COMMANDS = ("trace", "info", "convert", "plot", "train", "models")
 _OWN_FLAGS = ("-h", "--help", "--version")
@@ -233,6 +236,20 @@ def _decode(data: bytes, source: str) -> str:
         raise TextError(f"{source}: not UTF-8 text; convert it to UTF-8") from None
 
 
+def _loss(text: str) -> Loss | str | None:
+    """``--loss``, read once and before any work: an engine loss, ``"default"`` (the
+    model's task loss) or None (``none``: no gradients)."""
+    from .engine.losses import parse_loss
+
+    word = text.strip().lower()
+    if word in ("default", "none"):
+        return None if word == "none" else "default"
+    try:
+        return parse_loss(text)
+    except ConfigError as exc:
+        raise ConfigError(f"--loss {text!r}: {exc}") from None
+
+
 def cmd_trace(options: argparse.Namespace) -> int:
     from .io.atomic import check_writable
     from .io.trace_export import TRACE_EXTENSIONS, save_trace
@@ -241,10 +258,11 @@ def cmd_trace(options: argparse.Namespace) -> int:
     if out.suffix.lower() not in TRACE_EXTENSIONS:
         raise ConfigError(f"--out {out}: unknown trace extension; use .npz, .csv or .json")
     check_writable(out)  # before the work, not after it
+    loss = _loss(options.loss)
     text = read_text(options)
     model, origin = _model(options)
-    loss = None if options.loss.strip().lower() == "none" else options.loss
-    trace = model.trace(text, loss=loss, grad_dtype=options.grad_dtype,
+    trace = model.trace(text, loss=model.default_loss() if loss == "default" else loss,
+                        grad_dtype=options.grad_dtype,
                         jacobian=not options.no_jacobian)
     save_trace(trace, out)
     for line in trace_summary(trace, origin):

@@ -342,3 +342,13 @@ def test_byte_order_mark_and_crlf_are_not_tokens(tmp_path: Path) -> None:
     assert _in_process(["trace", "--text-file", str(text_file), "--out", str(out),
                         "--cell", "gru"])[0] == 0
     assert read_trace_arrays(out)["tokens"].tolist() == ["hello", "world"]
+
+
+def test_a_bad_loss_is_refused_before_the_model_is_read(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """--loss is read once, first: a typo costs no model load and no trace."""
+    code = main(["trace", str(tmp_path / "no-such-model.safetensors"), "--text", "a b",
+                 "--loss", "probe:x", "--out", str(tmp_path / "t.npz")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith("rnnstudio: error: --loss 'probe:x': unknown loss")
+    assert not (tmp_path / "t.npz").exists()

@@ -25,6 +25,7 @@ from .desktop.qt_logging import install_qt_message_handler
 from .main_window import MainWindow
 from .scheme import apply_scheme
 from .session import Session
+from .session_files import restore
 from .settings import Settings
 
 
@@ -78,7 +79,7 @@ def start(session: Session, settings: Settings, path: str | None = None,
     """
     problems: list[str] = []
     session.error_raised.connect(problems.append)
-    trace_file = path if path and is_trace_file(path) else None
+    trace_file = path if path and not is_session_file(path) and is_trace_file(path) else None
     try:
         state = initial_state(settings, None if trace_file else path, text)
     except RnnStudioError as error:
@@ -88,10 +89,10 @@ def start(session: Session, settings: Settings, path: str | None = None,
     lessons = window.lessons
     if trace_file:
         window.open_file(trace_file)
-    elif not session.restore(state, lessons, synchronous=True) and (
+    elif not restore(session, state, lessons, synchronous=True) and (
             state.model != default_source()):
         fallback = replace(state, model=default_source(), loss=None)
-        session.restore(fallback, lessons, synchronous=True)
+        restore(session, fallback, lessons, synchronous=True)
     session.error_raised.disconnect(problems.append)
     if state.docks and not trace_file:
         window.restoreState(QByteArray.fromBase64(state.docks.encode("ascii")))

@@ -31,6 +31,7 @@ from ..view.lessons import Lesson
 from . import export
 from .actions import install_actions
 from .session import Session
+from .session_files import restore, snapshot
 from .settings import Settings
 from .widgets.compare_panel import ComparePanel
 from .widgets.gradients import GradientPanel
@@ -254,12 +255,12 @@ class MainWindow(WindowDialogs, QMainWindow):
         options, the lesson and the Compare set; the dock layout when it has one."""
         if state.docks:
             self.restoreState(QByteArray.fromBase64(state.docks.encode("ascii")))
-        self.session.restore(state, self.lessons)
+        restore(self.session, state, self.lessons)
 
     def save_session(self, path: str | Path) -> bool:
         """Write the window's session to ``path`` (atomic); False, and why, on failure."""
         docks = bytes(QByteArray(self.saveState()).toBase64().data()).decode("ascii")
-        return self._guarded(lambda: save_session(self.session.snapshot(docks), path),
+        return self._guarded(lambda: save_session(snapshot(self.session, docks), path),
                              f"Saved the session to {path}")
 
     @property
@@ -341,7 +342,7 @@ class MainWindow(WindowDialogs, QMainWindow):
         settings = self.settings
         settings.save_window(QByteArray(self.saveGeometry()), QByteArray(self.saveState()))
         settings.sync()
-        state = self.session.snapshot()
+        state = snapshot(self.session)
         try:
             save_session(state, settings.last_session_path)
             settings.remember_text("")

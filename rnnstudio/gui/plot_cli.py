@@ -63,13 +63,14 @@ def _fill(args: argparse.Namespace, session: Session) -> None:
     from ..io.sniff import is_trace_file
     from ..view.lessons import load_lessons
     from ..view.tracing import Placement
+    from .session_files import restore
 
     source = Path(args.source)
     placement = Placement(step=args.step, layer=args.layer, direction=args.direction,
                           unit=args.unit)
     if is_session_file(source):
         state = load_session(source)
-        if not session.restore(state, load_lessons(), synchronous=True):
+        if not restore(session, state, load_lessons(), synchronous=True):
             raise RnnStudioError(f"{source}: the session could not be shown (see above)")
     elif is_trace_file(source):
         session.show_trace(load_trace(source), source.name)
@@ -120,6 +121,7 @@ def render(args: argparse.Namespace) -> Path:
             if errors:  # the session said why: say it instead of "see above"
                 raise type(error)("; ".join(errors)) from error
             raise
+        session.complete_gradients()
         export.render_panel(session, args.panel, args.out, args.width, args.height)
     finally:
         session.shutdown()

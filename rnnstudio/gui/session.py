@@ -20,16 +20,24 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from ..engine.losses import Loss, Probe, parse_loss
+from ..engine.losses import Loss, Probe
 from ..engine.model import Model
 from ..engine.trace import Trace
 from ..errors import RnnStudioError
 from ..io import save_trace
 from ..io.model_source import ModelSource, RandomModelSpec
-from ..io.session_file import SessionFile
 from ..view.costs import JacobianClock
 from ..view.lessons import Lesson
 from ..view.losses import LossEntry, Where
+from ..view.position import (
+    Position,
+    clamp,
+    fit_position,
+    milliseconds,
+    status_line,
+    unit_count,
+    valid_view,
+)
 from ..view.trace_view import TraceView, trace_view, with_layer, with_new_gradients
 from ..view.tracing import (
     Placement,
@@ -51,10 +59,6 @@ AUTO_JACOBIAN_SECONDS = 1.0
 #: the paint (edit to view 70-95 ms at T = 200, H = 256, 53-59 without).
 JACOBIAN_DELAY_MS = 150
 _TRACE, _JACOBIAN, _SAVE = "trace", "jacobian", "save"
-
-
-def _milliseconds(value: float) -> str:
-    return f"{value:.1f} ms" if value < 10 else f"{value:.0f} ms"
 
 
 @dataclass(frozen=True)
@@ -229,12 +233,10 @@ class Session(QObject):
 
     @property
     def unit_count(self) -> int:
-        if self.trace is None:
-            return 0
-        return int(self.trace.layer(self.layer, self.direction).h.shape[1])
+        return unit_count(self.trace, self.layer, self.direction)
 
     def set_cursor(self, step: int) -> None:
-        step = self._clamped_step(step)
+        step = clamp(step, self.step_count)
         if step != self.cursor:
             self.cursor = step
             self.cursor_changed.emit(step)
@@ -246,19 +248,19 @@ class Session(QObject):
         """Choose which layer and direction the panels show (clamped to the model's)."""
         if self.trace is None or self.view is None:
             return
-        layer, direction = self._valid_view(layer, direction)
+        layer, direction = valid_view(self.trace, layer, direction)
         if (layer, direction) == (self.layer, self.direction):
             return
+        old_unit = self.unit
         self.layer, self.direction = layer, direction
+        self.unit = clamp(self.unit, self.unit_count)
         self.view = with_layer(self.view, layer, direction)
-        unit_moved = self._clamp_unit()
         self.layer_changed.emit()
-        if unit_moved:
+        if self.unit != old_unit:
             self.unit_changed.emit(self.unit)
 
     def select_unit(self, unit: int) -> None:
-        units = self.unit_count
-        unit = max(0, min(int(unit), units - 1)) if units else 0
+        unit = clamp(unit, self.unit_count)
         if unit != self.unit:
             self.unit = unit
             self.unit_changed.emit(unit)
@@ -287,46 +289,14 @@ class Session(QObject):
             self.random_spec = part.random
         self.open_source(part.source, part.sentence, part.loss, placement,
                          part.random.build() if part.random is not None else None)
-        self.lesson, self.lesson_stage = lesson, stage
+        self.show_lesson(lesson, stage)
+
+    def show_lesson(self, lesson: Lesson, stage: int) -> None:
+        """Show a lesson stage's text without opening what it names (a restored session
+        already has its own model, text and view)."""
+        self.lesson = lesson
+        self.lesson_stage = max(0, min(int(stage), len(lesson.stages) - 1))
         self.lesson_changed.emit()
-
-    # --- session files ----------------------------------------------------------------
-
-    def snapshot(self, docks: str | None = None) -> SessionFile:
-        """Everything needed to reopen the window as it is (``docks``: Qt's layout)."""
-        lesson = None if self.lesson is None else (self.lesson.name, self.lesson_stage)
-        return SessionFile(
-            model=self.source, text=self.text, cursor=self.cursor, layer=self.layer,
-            direction=self.direction, unit=self.unit,
-            loss=None if self.loss is None else self.loss.name,
-            saliency=self.options.saliency, playback_speed=self.playback.speed,
-            lesson=lesson, compare=self.compare.keys, docks=docks)
-
-    def restore(self, state: SessionFile, lessons: list[Lesson],
-                synchronous: bool = False) -> bool:
-        """Reopen ``state``: options, Compare set, lesson text, then the model reading
-        the text with the loss and the cursor, layer, direction and unit it had.
-        ``synchronous`` traces on this thread (start-up, headless plots) and returns
-        whether that worked; otherwise the worker reports through the signals."""
-        self.set_saliency_shown(state.saliency)
-        self.playback.set_speed(state.playback_speed)
-        if state.compare:
-            self.compare.set_keys(state.compare)
-        if state.model.kind == "random" and state.model.spec is not None:
-            self.random_spec = state.model.spec
-        lesson = next((item for item in lessons if state.lesson and
-                       item.name == state.lesson[0]), None)
-        if lesson is not None and state.lesson is not None:
-            self.lesson = lesson
-            self.lesson_stage = max(0, min(state.lesson[1], len(lesson.stages) - 1))
-            self.lesson_changed.emit()
-        loss = None if state.loss is None else parse_loss(state.loss)
-        placement = Placement(step=state.cursor, layer=state.layer, direction=state.direction,
-                              unit=state.unit)
-        if synchronous:
-            return self.first_trace(state.model, state.text, placement, loss)
-        self.open_source(state.model, state.text, loss, placement)
-        return True
 
     # --- ||dh_T/dh_t|| ----------------------------------------------------------------
 
@@ -346,6 +316,15 @@ class Session(QObject):
             return _JacobianDone(trace, norms)
 
         self._start(_JACOBIAN, work)
+
+    def complete_gradients(self) -> None:
+        """Add ||dh_T/dh_t|| on this thread, now (headless figures: every curve drawn)."""
+        model, trace = self.model, self.trace
+        if trace is None or model is None or trace.grads is None or trace.grads.jacobian:
+            return
+        started = time.perf_counter()
+        norms = model.jacobian_norms(trace)
+        self._on_jacobian(_JacobianDone(trace, norms), time.perf_counter() - started)
 
     def _jacobian_if_current(self, trace: Trace) -> None:
         """Start the Jacobian unless a newer request is on its way (it would cancel it)."""
@@ -429,30 +408,27 @@ class Session(QObject):
             return
         trace.grads.jacobian.update(done.norms)
         self.view = with_new_gradients(self.view)
-        self.status = f"{self.status} · ||dh_T/dh_t|| in {_milliseconds(seconds * 1000)}"
+        self.status = f"{self.status} · ||dh_T/dh_t|| in {milliseconds(seconds * 1000)}"
         self.gradients_changed.emit()
         self.status_changed.emit(self.status)
 
     def _commit(self, outcome: TraceOutcome) -> None:
         """Make an outcome current: assign every field, then announce what changed."""
-        request = outcome.request
+        request, trace = outcome.request, outcome.trace
         follow_end = self.trace is None or self.cursor >= self.step_count - 1
         new_model = outcome.model is not self.model
         new_text = request.text != self.text
         new_loss = outcome.loss != self.loss
-        old = (self.cursor, self.unit)
-        self.model, self.trace, self.loss = outcome.model, outcome.trace, outcome.loss
+        old = Position(self.cursor, self.layer, self.direction, self.unit)
+        self.model, self.trace, self.loss = outcome.model, trace, outcome.loss
         if new_model:
             self.source = request.source
         self.text = request.text
-        self.layer, self.direction = self._valid_view(self.layer, self.direction)
-        self.cursor = self.step_count - 1 if follow_end else self._clamped_step(self.cursor)
-        placement = request.placement
-        if placement is not None:
-            self._place(placement)
-        self._clamp_unit()
-        self.view = trace_view(outcome.trace, self.layer, self.direction)
-        self.status = self._status_text(outcome.seconds)
+        now = fit_position(trace, old, follow_end, request.placement)
+        self.cursor, self.layer, self.direction, self.unit = (
+            now.cursor, now.layer, now.direction, now.unit)
+        self.view = trace_view(trace, self.layer, self.direction)
+        self.status = status_line(trace, self.source.title, outcome.seconds)
         self._schedule_jacobian()
         if new_model:
             self.model_changed.emit()
@@ -462,55 +438,8 @@ class Session(QObject):
         if new_loss:
             self.loss_changed.emit()
         self.trace_changed.emit()
-        if self.cursor != old[0]:
+        if now.cursor != old.cursor:
             self.cursor_changed.emit(self.cursor)
-        if self.unit != old[1]:
+        if now.unit != old.unit:
             self.unit_changed.emit(self.unit)
         self.status_changed.emit(self.status)
-
-    def _place(self, placement: Placement) -> None:
-        """Put layer, direction, unit and cursor where a lesson asked (before the view is
-        built, so nothing is drawn twice)."""
-        self.layer, self.direction = self._valid_view(
-            self.layer if placement.layer is None else placement.layer,
-            placement.direction or self.direction)
-        if placement.unit is not None:
-            self.unit = max(0, placement.unit)
-        tokens = self.trace.tokens if self.trace is not None else []
-        if placement.token is not None and placement.token in tokens:
-            self.cursor = tokens.index(placement.token)
-        elif placement.step is not None:
-            step = placement.step
-            self.cursor = self._clamped_step(step + len(tokens) if step < 0 else step)
-
-    def _valid_view(self, layer: int, direction: str) -> tuple[int, str]:
-        if self.trace is None:
-            return 0, "fwd"
-        recurrent = self.trace.config.recurrent
-        layer = max(0, min(int(layer), recurrent.num_layers - 1))
-        return layer, direction if direction in recurrent.directions else "fwd"
-
-    def _clamped_step(self, step: int) -> int:
-        return max(0, min(int(step), self.step_count - 1)) if self.step_count else 0
-
-    def _clamp_unit(self) -> bool:
-        units = self.unit_count
-        if units and self.unit >= units:
-            self.unit = units - 1
-            return True
-        return False
-
-    def _status_text(self, seconds: float) -> str:
-        trace = self.trace
-        assert trace is not None
-        parts = [f"{len(trace.tokens)} tokens", self.source.title]
-        grads = trace.grads
-        milliseconds = _milliseconds(seconds * 1000.0)
-        if grads is not None:
-            parts.append(f"loss {grads.loss_name} = {grads.loss_value:.4g}")
-            parts.append(f"forward + BPTT in {milliseconds}")
-        else:
-            parts.append(f"forward in {milliseconds}")
-        if trace.nonfinite is not None:
-            parts.append("non-finite values!")
-        return " · ".join(parts)

@@ -160,11 +160,14 @@ def trace_format(path: str | Path) -> str | None:
 
 
 def is_trace_file(path: str | Path) -> bool:
-    """True when the content of ``path`` is a trace rather than a model: a JSON object
-    or trace CSV, or a zip archive with a ``meta`` or ``tokens`` member. Never raises:
+    """True when the content of ``path`` is a trace rather than a model or a session: a
+    trace's JSON object or CSV, or a zip archive with a ``meta`` or ``tokens`` member. Never raises:
     what cannot be read is "not a trace", and the model reader then says why."""
     try:
         found = trace_format(path)
+        if found == TRACE_JSON:  # save_trace writes the format first: a session is JSON too
+            with Path(path).open("rb") as stream:
+                return b'"rnnstudio-trace"' in stream.read(4096)
         if found != TRACE_NPZ:
             return found is not None
         with zipfile.ZipFile(path) as archive:

@@ -1,0 +1,52 @@
+"""A window's session to and from a ``.rnnstudio`` file (the format is io's).
+
+Kept beside the :class:`Session`, not in it: the session owns the state; this maps it to
+the file's fields and back, through the session's own setters.
+"""
+
+from __future__ import annotations
+
+from ..engine.losses import parse_loss
+from ..io.session_file import SessionFile
+from ..view.lessons import Lesson
+from ..view.tracing import Placement
+from .session import Session
+
+
+def snapshot(session: Session, docks: str | None = None) -> SessionFile:
+    """Everything needed to reopen the window as it is (``docks``: Qt's layout)."""
+    lesson = session.lesson
+    return SessionFile(
+        model=session.source, text=session.text, cursor=session.cursor,
+        layer=session.layer, direction=session.direction, unit=session.unit,
+        loss=None if session.loss is None else session.loss.name,
+        saliency=session.options.saliency, playback_speed=session.playback.speed,
+        lesson=None if lesson is None else (lesson.name, session.lesson_stage),
+        compare=session.compare.keys, docks=docks)
+
+
+def restore(session: Session, state: SessionFile, lessons: list[Lesson],
+            synchronous: bool = False) -> bool:
+    """Reopen ``state``: options, Compare set, the lesson's text, then the model reading
+    the text with the loss, cursor, layer, direction and unit it had. ``synchronous``
+    traces on this thread (start-up, headless plots) and returns whether that worked;
+    otherwise the worker reports through the session's signals. A lesson this release
+    does not ship is left out (the rest opens)."""
+    session.set_saliency_shown(state.saliency)
+    session.playback.set_speed(state.playback_speed)
+    if state.compare:
+        session.compare.set_keys(state.compare)
+    if state.model.spec is not None:
+        session.random_spec = state.model.spec
+    if state.lesson is not None:
+        name, stage = state.lesson
+        lesson = next((item for item in lessons if item.name == name), None)
+        if lesson is not None:
+            session.show_lesson(lesson, stage)
+    loss = None if state.loss is None else parse_loss(state.loss)
+    placement = Placement(step=state.cursor, layer=state.layer, direction=state.direction,
+                          unit=state.unit)
+    if synchronous:
+        return session.first_trace(state.model, state.text, placement, loss)
+    session.open_source(state.model, state.text, loss, placement)
+    return True
