@@ -21,11 +21,13 @@ from PySide6.QtWidgets import QApplication
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rnnstudio.gui.engine_bridge import LossChoice, RandomModelSpec  # noqa: E402
-
+from rnnstudio.engine.losses import LastOutputSum  # noqa: E402
 from rnnstudio.gui.app import start  # noqa: E402
+from rnnstudio.gui.main_window import MainWindow  # noqa: E402
 from rnnstudio.gui.session import Session  # noqa: E402
 from rnnstudio.gui.settings import Settings  # noqa: E402
+from rnnstudio.io.model_source import ModelSource, RandomModelSpec  # noqa: E402
+from rnnstudio.io.session_file import SessionFile, save_session  # noqa: E402
 
 SENTENCE = "alice is allergic to nuts so she cannot eat the peanut butter cookies"
 
@@ -38,7 +40,7 @@ def settle(app: QApplication, seconds: float = 0.3) -> None:
         time.sleep(0.01)
 
 
-def _trained_model_shot(app: QApplication, window: object, session: Session,
+def _trained_model_shot(app: QApplication, window: MainWindow, session: Session,
                         out_dir: Path) -> None:
     """A small LSTM trained (about 3 s, seeded) to tell balanced brackets from unbalanced
     ones, opened from a file like a user would, reading a balanced string."""
@@ -49,53 +51,53 @@ def _trained_model_shot(app: QApplication, window: object, session: Session,
                                seed=0, eval_every=600))
     model_path = Path(tempfile.mkdtemp(prefix="rnnstudio-shots-")) / "brackets.safetensors"
     rnn_io.save_model(result.model, model_path)
-    window.open_model(model_path)  # type: ignore[attr-defined]
+    window.open_file(model_path)
     settle(app, 1.0)
-    window.text_input.editor.setPlainText("((()())())")  # type: ignore[attr-defined]
-    window.text_input.commit()  # type: ignore[attr-defined]
+    window.text_input.editor.setPlainText("((()())())")
+    window.text_input.commit()
     settle(app, 1.5)
     session.set_cursor(6)
     session.select_unit(3)
     settle(app)
-    window.grab().save(str(out_dir / "brackets.png"))  # type: ignore[attr-defined]
+    window.grab().save(str(out_dir / "brackets.png"))
 
 
-def _compare_shot(app: QApplication, window: object, session: Session, out_dir: Path) -> None:
+def _compare_shot(app: QApplication, window: MainWindow, session: Session, out_dir: Path) -> None:
     """The recall RNN, LSTM and GRU read the index's long-gap sentence; cursor on "nuts"."""
     session.open_shipped_model("recall-lstm")
     settle(app, 1.0)
-    window.show_panel("compare")  # type: ignore[attr-defined]
+    window.show_panel("compare")
     settle(app, 1.5)
     session.set_cursor(4)
     settle(app)
-    window.compare.grab().save(str(out_dir / "compare.png"))  # type: ignore[attr-defined]
-    window.docks["compare"].hide()  # type: ignore[attr-defined]
+    window.compare.grab().save(str(out_dir / "compare.png"))
+    window.docks["compare"].hide()
 
 
-def _lesson_and_training_shots(app: QApplication, window: object, session: Session,
+def _lesson_and_training_shots(app: QApplication, window: MainWindow, session: Session,
                                out_dir: Path) -> None:
     """The forget-gate and idioms lessons opened from the Lessons menu; then a short
     training run (recall, LSTM, 300 steps) with its curves, in the Training dock."""
-    window.actions["lesson_2-forget-gate"].trigger()  # type: ignore[attr-defined]
+    window.actions["lesson_2-forget-gate"].trigger()
     settle(app, 1.5)
-    window.grab().save(str(out_dir / "lesson.png"))  # type: ignore[attr-defined]
+    window.grab().save(str(out_dir / "lesson.png"))
     # "feeling under the weather": the idiom tagger's backward direction at "under".
-    window.actions["lesson_4-bidirectional"].trigger()  # type: ignore[attr-defined]
+    window.actions["lesson_4-bidirectional"].trigger()
     settle(app, 1.5)
     session.set_view(0, "bwd")
     settle(app)
-    window.grab().save(str(out_dir / "bidirectional.png"))  # type: ignore[attr-defined]
-    window.docks["lessons"].hide()  # type: ignore[attr-defined]
-    window.show_panel("training")  # type: ignore[attr-defined]
-    panel = window.training  # type: ignore[attr-defined]
+    window.grab().save(str(out_dir / "bidirectional.png"))
+    window.docks["lessons"].hide()
+    window.show_panel("training")
+    panel = window.training
     panel.task_box.setCurrentText("recall")
     panel.steps_box.setValue(300)
     panel.start()
     deadline = time.perf_counter() + 60
-    while panel.runner.is_busy() and time.perf_counter() < deadline:
+    while session.training.running and time.perf_counter() < deadline:
         settle(app, 0.2)
     settle(app)
-    window.grab().save(str(out_dir / "training.png"))  # type: ignore[attr-defined]
+    window.grab().save(str(out_dir / "training.png"))
 
 
 def main(out_dir: Path) -> int:
@@ -105,8 +107,10 @@ def main(out_dir: Path) -> int:
     app = QApplication(sys.argv[:1])
     session = Session()
     settings = Settings()
-    settings.last_model = "random"  # the first pictures show a random LSTM reading
-    window = start(session, settings, text=SENTENCE)
+    # The first pictures show a random LSTM reading: the session a user would reopen.
+    save_session(SessionFile(model=ModelSource.random(RandomModelSpec()), text=SENTENCE),
+                 settings.last_session_path)
+    window = start(session, settings)
     window.resize(1800, 1100)
     window.show()
     settle(app, 1.0)
@@ -126,7 +130,7 @@ def main(out_dir: Path) -> int:
     # words, and the panel marks those steps.
     session.set_random_model(RandomModelSpec(cell="rnn", hidden_size=64, gain=0.5, seed=1))
     settle(app, 1.0)
-    session.set_loss(LossChoice("last-output-sum"))
+    session.set_loss(LastOutputSum())
     window.export_panel("gradients", out_dir / "gradients_vanishing.png", 1400)
     session.set_random_model(RandomModelSpec(cell="gru", hidden_size=48, seed=3, gain=1.5))
     settle(app, 1.0)
