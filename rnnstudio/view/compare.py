@@ -15,6 +15,7 @@ from ..engine.trace import Trace
 from ..io.model_source import ModelSource
 from ..models_index import shipped_title
 from .gradients import gradient_norms
+from .heatmaps import HeatmapData, heatmaps
 from .readout import shown_token, softmax, step_readout
 
 #: Curves the Compare view can overlay, with the sentence the panel shows for each.
@@ -30,12 +31,14 @@ MODEL_COLORS = ("#D55E00", "#0072B2", "#009E73", "#CC79A7")
 
 @dataclass(frozen=True)
 class ComparedModel:
-    """One model's reading of the sentence; ``answer`` is its class at the last step."""
+    """One model's reading of the sentence: ``hidden`` is its top layer's h as a heatmap
+    (built in the worker), ``answer`` its class at the last step."""
 
     key: str
     title: str
     cell: str
     trace: Trace
+    hidden: HeatmapData
     answer: str | None
     confidence: float | None
 
@@ -66,8 +69,10 @@ def compare_models(keys: Sequence[str], text: str,
         model = ModelSource.shipped(key).load()
         trace = model.trace(text, loss=model.default_loss(), should_stop=should_stop)
         answer, confidence = answer_of(trace)
+        top = model.config.recurrent.num_layers - 1
+        (hidden,) = heatmaps(trace, top, "fwd", names=("h",))
         rows.append(ComparedModel(key, shipped_title(key), model.config.recurrent.cell,
-                                  trace, answer, confidence))
+                                  trace, hidden, answer, confidence))
     return rows
 
 

@@ -97,13 +97,15 @@ def levels_for(name: str, values: np.ndarray, cell: str, nonlinearity: str = "ta
     return (0.0, 1.0)
 
 
-def heatmaps(trace: Trace, layer: int, direction: str) -> list[HeatmapData]:
-    """Every heatmap of one layer and direction, in display order."""
+def heatmaps(trace: Trace, layer: int, direction: str,
+             names: tuple[str, ...] | None = None) -> list[HeatmapData]:
+    """The heatmaps of one layer and direction, in display order: every quantity, or
+    only ``names`` (Compare shows h alone)."""
     recurrent = trace.config.recurrent
     arrays = trace.layer(layer, direction).quantities()
     result = []
     for name in quantity_names(recurrent.cell):
-        if name not in arrays:
+        if name not in arrays or (names is not None and name not in names):
             continue
         values = np.ascontiguousarray(np.asarray(arrays[name]).T, dtype=np.float32)
         levels = levels_for(name, values, recurrent.cell, recurrent.nonlinearity,

@@ -31,7 +31,6 @@ from ...view.compare import (
     describe_answers,
 )
 from ...view.gradients import log_safe
-from ...view.heatmaps import heatmaps
 from ..session import Session
 from ..theme import configure_pyqtgraph, cursor_pen, legend_brush
 from .heatmap_row import HeatmapRow, share_x_range
@@ -183,9 +182,7 @@ class ComparePanel(QWidget):
     def _draw_heatmaps(self) -> None:
         longest = max(len(model.trace.tokens) for model in self.models)
         for row, model in zip(self.rows, self.models, strict=True):
-            top = model.trace.config.recurrent.num_layers - 1
-            hidden = heatmaps(model.trace, top, "fwd")[0]
-            row.show(hidden)
+            row.show(model.hidden)
             row.plot.setLabel("left", f"{model.label} h", **{"font-size": "9pt"})
             row.plot.getViewBox().setLimits(xMin=-0.5, xMax=longest - 0.5)
         self._titles = {}
