@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
@@ -34,7 +35,8 @@ class WindowActions:
 
 
 def _action(window: MainWindow, actions: WindowActions, name: str, text: str,
-            slot: Callable[..., object], shortcut: QKeySequence | str | None = None,
+            slot: Callable[[], object],
+            shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
             tip: str = "", icon: QStyle.StandardPixmap | None = None) -> QAction:
     action = QAction(text, window)
     action.setObjectName(f"action_{name}")
@@ -55,15 +57,15 @@ def install_actions(window: MainWindow) -> WindowActions:
     """Create actions, menus and the main toolbar for ``window``."""
     actions = WindowActions()
     pixmap = QStyle.StandardPixmap
-    add = lambda *args, **kwargs: _action(window, actions, *args, **kwargs)  # noqa: E731
+    add = partial(_action, window, actions)
     file_menu = window.menuBar().addMenu("&File")
-    file_menu.addAction(add("open", "&Open…", window.choose_file_to_open,
+    file_menu.addAction(add("open", "&Open…", window.dialogs.choose_file_to_open,
                             QKeySequence.StandardKey.Open,
                             "Open a model (.safetensors, .npz, PyTorch .pt), a session "
                             "(.rnnstudio) or a saved trace (.npz, .json)",
                             pixmap.SP_DialogOpenButton))
     actions.recent_menu = file_menu.addMenu("Open &recent")
-    file_menu.addAction(add("save_session", "&Save session…", window.choose_session_path,
+    file_menu.addAction(add("save_session", "&Save session…", window.dialogs.choose_session_path,
                             QKeySequence.StandardKey.Save,
                             "Save the model, text, loss, cursor, view and lesson to a "
                             ".rnnstudio file", pixmap.SP_DialogSaveButton))
@@ -71,15 +73,15 @@ def install_actions(window: MainWindow) -> WindowActions:
     export_menu = file_menu.addMenu("&Export")
     for panel in window.panels:
         export_menu.addAction(add(f"export_{panel}_png", f"{panel.capitalize()} as PNG…",
-                                  lambda panel=panel: window.choose_figure_path(panel, "png")))
+                                  partial(window.dialogs.choose_figure_path, panel, "png")))
         export_menu.addAction(add(f"export_{panel}_svg", f"{panel.capitalize()} as SVG…",
-                                  lambda panel=panel: window.choose_figure_path(panel, "svg")))
+                                  partial(window.dialogs.choose_figure_path, panel, "svg")))
     export_menu.addSeparator()
     export_menu.addAction(add("export_window", "Whole &window as PNG…",
-                              window.choose_window_path, "Ctrl+Shift+P",
+                              window.dialogs.choose_window_path, "Ctrl+Shift+P",
                               "Save a picture of the whole window", pixmap.SP_DesktopIcon))
     export_menu.addAction(add("export_trace", "&Trace as NPZ / CSV / JSON…",
-                              window.choose_trace_path, "Ctrl+Shift+E",
+                              window.dialogs.choose_trace_path, "Ctrl+Shift+E",
                               "Save every state, gate and gradient of this trace",
                               pixmap.SP_DriveFDIcon))
     file_menu.addSeparator()
@@ -184,8 +186,7 @@ def _install_plot_menus(window: MainWindow, actions: WindowActions) -> None:
         scene = window.scene_of(widget)
         for kind in ("png", "svg"):
             action = add_scene_action(window, f"Save {panel} as {kind.upper()}…",
-                                      lambda panel=panel, kind=kind:
-                                      window.choose_figure_path(panel, kind))
+                                      partial(window.dialogs.choose_figure_path, panel, kind))
             scene.contextMenu.append(action)
             actions.by_name[f"context_{panel}_{kind}"] = action
 

@@ -105,7 +105,8 @@ def run(argv: list[str] | None = None) -> int:
     """Run the GUI until the window closes; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     options = _parse(argv)
-    app = QApplication.instance() or QApplication([sys.argv[0], *argv])
+    running = QApplication.instance()  # tests make theirs first
+    app = running if isinstance(running, QApplication) else QApplication([sys.argv[0], *argv])
     apply_identity(app)  # before Settings(): QSettings reads the organisation and name
     install_log_file()
     install_qt_message_handler()
@@ -114,9 +115,12 @@ def run(argv: list[str] | None = None) -> int:
     session = Session()
     window = start(session, settings, options.file, options.text)
     crash.parent = window
-    # After the window exists, so its plots are restyled; on_change recolours what the
-    # GUI draws itself (titles, legends, the wash over unread steps).
-    follow_system_scheme(app, on_change=lambda dark: apply_scheme(window, dark))
+
+    def restyle(dark: bool) -> None:
+        """Recolour what the GUI draws itself (titles, legends, the wash over unread steps)."""
+        apply_scheme(window, dark)
+
+    follow_system_scheme(app, on_change=restyle)  # after the window: its plots restyle
     window.show()
     app.aboutToQuit.connect(session.shutdown)  # the worker must not outlive the app
     if options.smoke_test:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QBuffer, QIODevice, Qt
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QImage, QImageWriter
 from PySide6.QtWidgets import QApplication, QWidget
 
 from ..errors import ExportError, RnnStudioError
@@ -25,11 +25,14 @@ if TYPE_CHECKING:
 
 
 def _png_bytes(image: QImage) -> bytes:
+    # QImageWriter rather than QImage.save: PySide6 6.10's save accepts only a str format
+    # where its stubs allow only bytes, and the writer says why it failed.
     buffer = QBuffer()
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not image.save(buffer, "PNG"):
-        raise ExportError("could not encode the image as PNG")
-    return bytes(buffer.data())
+    writer = QImageWriter(buffer, b"PNG")
+    if not writer.write(image):
+        raise ExportError(f"could not encode the image as PNG: {writer.errorString()}")
+    return bytes(buffer.data().data())
 
 
 def render_png(item: Any, width: int) -> QImage:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDockWidget,
@@ -51,13 +51,14 @@ from .window_dialogs import WindowDialogs
 _FIRST_PLACE = {"lessons": ("step", False), "training": ("model", True)}
 
 
-class MainWindow(WindowDialogs, QMainWindow):
+class MainWindow(QMainWindow):
     """Builds the docks, wires errors and status, persists layout through ``Settings``."""
 
     def __init__(self, session: Session, settings: Settings) -> None:
         super().__init__()
         self.session = session
         self.settings = settings
+        self.dialogs = WindowDialogs(self)
         self.setWindowTitle("RNN Studio")
         self.setObjectName("main_window")
         self.setAcceptDrops(True)
@@ -86,7 +87,7 @@ class MainWindow(WindowDialogs, QMainWindow):
                                        "compare": self.compare}
         self.docks: dict[str, QDockWidget] = {}
         self._build_docks()
-        self.actions = install_actions(self)
+        self.named_actions = install_actions(self)
         self.status_label = QLabel(session.status)
         self.statusBar().addWidget(self.status_label, 1)
         self.progress = QProgressBar()
@@ -105,7 +106,7 @@ class MainWindow(WindowDialogs, QMainWindow):
         session.options_changed.connect(self._on_options_changed)
         session.saved.connect(lambda path: self.statusBar().showMessage(
             f"Saved the trace to {path}", 8000))
-        self.model_panel.open_requested.connect(self.choose_file_to_open)
+        self.model_panel.open_requested.connect(self.dialogs.choose_file_to_open)
         self.default_state = self.saveState()
         self._fit_to_screen(1600, 1000)
         self._restore_settings()
@@ -227,7 +228,7 @@ class MainWindow(WindowDialogs, QMainWindow):
 
     def _on_options_changed(self) -> None:
         shown = self.session.options.saliency
-        for control in (self.saliency_box, self.actions["saliency"]):
+        for control in (self.saliency_box, self.named_actions["saliency"]):
             control.blockSignals(True)
             control.setChecked(shown)
             control.blockSignals(False)
@@ -249,6 +250,19 @@ class MainWindow(WindowDialogs, QMainWindow):
                 self.session.open_model_file(path)
         except RnnStudioError as error:
             self.show_error(str(error))
+
+    def update_recent_menu(self) -> None:
+        """File > Open recent: the settings' recent files, newest first."""
+        menu = self.named_actions.recent_menu
+        if menu is None:
+            return
+        menu.clear()
+        for path in self.settings.recent_files:
+            action = QAction(Path(path).name, menu)
+            action.setStatusTip(path)
+            action.triggered.connect(lambda *_, path=path: self.open_file(path))
+            menu.addAction(action)
+        menu.setEnabled(bool(self.settings.recent_files))
 
     def open_session(self, state: SessionFile) -> None:
         """Reopen a saved session: the model, text, loss, where the cursor was, the view

@@ -13,7 +13,7 @@ Version 1 kept the text and the model as settings keys; version 2 reads that tex
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 from PySide6.QtCore import QByteArray, QSettings
 
@@ -26,6 +26,8 @@ _OLD_SESSION_KEYS = ("session/last_model", "session/last_model_path", "random_mo
                      "preferences/playback_speed", "preferences/saliency_shown")
 MAX_RECENT_FILES = 8
 
+_Value = TypeVar("_Value", int, str, QByteArray)
+
 
 class Settings:
     """Typed accessors over one ``QSettings`` store."""
@@ -35,7 +37,7 @@ class Settings:
         self._migrate()
 
     def _migrate(self) -> None:
-        version = self.store.value("settings/version", 0, type=int)
+        version = self._get("settings/version", 0)
         if version > SETTINGS_VERSION:
             # Written by a newer release: its window layout may name docks we lack.
             self.store.remove("window")
@@ -44,18 +46,21 @@ class Settings:
                 self.store.remove(key)
         self.store.setValue("settings/version", SETTINGS_VERSION)
 
-    def _get(self, key: str, default: Any, kind: type) -> Any:
-        return self.store.value(key, default, type=kind)
+    def _get(self, key: str, default: _Value) -> _Value:
+        """The value at ``key`` read as ``default``'s type; ``default`` if it is missing or
+        Qt cannot read it as that type (a hand-edited INI line can come back as a list)."""
+        value = self.store.value(key, default, type=type(default))
+        return value if isinstance(value, type(default)) else default
 
     # --- window -----------------------------------------------------------------------
 
     @property
     def geometry(self) -> QByteArray:
-        return self._get("window/geometry", QByteArray(), QByteArray)
+        return self._get("window/geometry", QByteArray())
 
     @property
     def window_state(self) -> QByteArray:
-        return self._get("window/state", QByteArray(), QByteArray)
+        return self._get("window/state", QByteArray())
 
     def save_window(self, geometry: QByteArray, state: QByteArray) -> None:
         self.store.setValue("window/geometry", geometry)
@@ -78,14 +83,14 @@ class Settings:
     def remembered_text(self) -> str:
         """A text kept without a session file: written by version 1, or when the session
         could not be saved (a model trained here and never saved)."""
-        return self._get("session/last_text", "", str)
+        return self._get("session/last_text", "")
 
     def remember_text(self, text: str) -> None:
         self.store.setValue("session/last_text", text)
 
     @property
     def recent_files(self) -> list[str]:
-        joined = self._get("session/recent_files", "", str)
+        joined = self._get("session/recent_files", "")
         return [path for path in joined.split("\n") if path]
 
     def add_recent_file(self, path: str) -> None:
@@ -96,7 +101,7 @@ class Settings:
 
     @property
     def export_width(self) -> int:
-        return self._get("preferences/export_width", 1600, int)
+        return self._get("preferences/export_width", 1600)
 
     @export_width.setter
     def export_width(self, width: int) -> None:

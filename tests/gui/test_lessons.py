@@ -40,7 +40,7 @@ def test_a_lesson_opens_its_model_text_step_and_panels(qtbot, window, lesson) ->
     stage = lesson.stages[0]
     window.docks["gradients"].hide()
     window.docks["unit"].hide()
-    window.actions[f"lesson_{lesson.name}"].trigger()  # the Lessons menu
+    window.named_actions[f"lesson_{lesson.name}"].trigger()  # the Lessons menu
     with qtbot.waitSignal(session.trace_changed, timeout=10_000):
         pass
     session.wait()

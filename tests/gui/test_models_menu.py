@@ -37,11 +37,11 @@ def test_first_start_shows_the_default_trained_model_on_its_sample(first_start) 
     assert "held-out accuracy" in card and "100.0%" in card
     assert "build_models.py" in card and f"--only {entry.key}" in card
     assert first_start.model_panel.trained_box.currentData() == entry.key
-    assert first_start.actions[f"model_{entry.key}"].isChecked()
+    assert first_start.named_actions[f"model_{entry.key}"].isChecked()
 
 
 def test_models_menu_lists_every_task_and_cell(first_start) -> None:  # type: ignore[no-untyped-def]
-    menu = first_start.actions.menus["models"]
+    menu = first_start.named_actions.menus["models"]
     assert menu.title() == "&Models"
     titles = list(dict.fromkeys(entry.task_title for entry in shipped_models()))
     tasks = [action.text() for action in menu.actions()]
@@ -53,15 +53,15 @@ def test_models_menu_lists_every_task_and_cell(first_start) -> None:  # type: ig
 
 def test_a_menu_entry_opens_the_model_and_its_sample(qtbot, first_start) -> None:  # type: ignore[no-untyped-def]
     session = first_start.session
-    wait_for_trace(qtbot, session, first_start.actions["model_recall-gru"].trigger)
+    wait_for_trace(qtbot, session, first_start.named_actions["model_recall-gru"].trigger)
     entry = find_model("recall-gru")
     assert session.source.key == "recall-gru"
     assert session.model.config.recurrent.cell == "gru"
     assert session.trace.tokens == entry.sample.split()
     assert first_start.text_input.editor.toPlainText() == entry.sample
     assert [row.name for row in first_start.heatmaps.rows] == ["h", "r", "z", "n"]
-    assert first_start.actions["model_recall-gru"].isChecked()
-    assert not first_start.actions[f"model_{default_model().key}"].isChecked()
+    assert first_start.named_actions["model_recall-gru"].isChecked()
+    assert not first_start.named_actions[f"model_{default_model().key}"].isChecked()
     assert "by gap: 5: 1.00" in first_start.model_panel.card.text()
     assert "Recall across a gap (GRU)" in first_start.windowTitle()
 
@@ -77,7 +77,7 @@ def test_the_model_dock_list_opens_a_model(qtbot, first_start) -> None:  # type:
 
 def test_the_last_model_is_opened_again(qtbot, first_start) -> None:  # type: ignore[no-untyped-def]
     wait_for_trace(qtbot, first_start.session,
-                   first_start.actions["model_brackets-lstm"].trigger)
+                   first_start.named_actions["model_brackets-lstm"].trigger)
     first_start.close()
     assert load_session(Settings().last_session_path).model.key == "brackets-lstm"
     session = Session()

@@ -198,7 +198,7 @@ def test_dropping_a_model_file_opens_it(qtbot, window, tmp_path) -> None:  # typ
     assert window.session.source.path == path
     assert window.session.model.config.recurrent.hidden_size == 4
     assert window.settings.recent_files[0] == str(path)
-    assert [action.text() for action in window.actions.recent_menu.actions()] == [
+    assert [action.text() for action in window.named_actions.recent_menu.actions()] == [
         "tiny.safetensors"]
     assert "tiny.safetensors" in window.model_panel.summary.text()
 
@@ -208,14 +208,14 @@ def test_playback_reads_to_the_end_and_stops(qtbot, window) -> None:  # type: ig
     playback = session.playback
     transport.speed_box.setValue(60.0)
     assert playback.speed == 60.0
-    window.actions["first"].trigger()
-    window.actions["play"].trigger()
+    window.named_actions["first"].trigger()
+    window.named_actions["play"].trigger()
     assert playback.playing
     qtbot.waitUntil(lambda: session.cursor == session.step_count - 1, timeout=3000)
     qtbot.waitUntil(lambda: not playback.playing, timeout=1000)
-    window.actions["play"].trigger()  # at the end, play starts again from the first step
+    window.named_actions["play"].trigger()  # at the end, play starts again from the first step
     assert session.cursor == 0 and playback.playing
-    window.actions["play"].trigger()
+    window.named_actions["play"].trigger()
     assert not playback.playing
 
 
@@ -241,7 +241,7 @@ def test_export_actions_sit_in_menus_toolbar_and_plot_menus(window, tmp_path, mo
     monkeypatch.setattr(QFileDialog, "getSaveFileName",
                         staticmethod(lambda *args, **kwargs: (str(target), "")))
     monkeypatch.setattr(QInputDialog, "getInt", staticmethod(lambda *args, **kwargs: (640, True)))
-    window.actions["export_gradients_png"].trigger()
+    window.named_actions["export_gradients_png"].trigger()
     from PySide6.QtGui import QImage
 
     assert QImage(str(target)).width() == 640
@@ -249,9 +249,9 @@ def test_export_actions_sit_in_menus_toolbar_and_plot_menus(window, tmp_path, mo
     assert {action.text() for action in scene_actions} >= {"Save heatmaps as PNG…",
                                                            "Save heatmaps as SVG…"}
     toolbar = window.findChild(QToolBar, "main_toolbar")
-    assert window.actions["export_trace"] in toolbar.actions()
-    assert window.actions["save_session"].shortcut().toString() == "Ctrl+S"
-    assert window.actions["open"].shortcut().toString() == "Ctrl+O"
+    assert window.named_actions["export_trace"] in toolbar.actions()
+    assert window.named_actions["save_session"].shortcut().toString() == "Ctrl+S"
+    assert window.named_actions["open"].shortcut().toString() == "Ctrl+O"
 
 
 def test_time_plots_describe_the_hovered_step(window) -> None:  # type: ignore[no-untyped-def]

@@ -176,9 +176,11 @@ class GradientPanel(QWidget):
     def _fit_decades(self) -> None:
         """The view's decade range, with a line on each labelled decade."""
         view = self.session.view
-        if view is None or view.layer.gradients.decades is None:
+        if view is None:
             return
         curves = view.layer.gradients
+        if curves.decades is None:
+            return
         self.plot.setYRange(*curves.decades, padding=0.02)
         decades = curves.decade_lines
         # Lines are reused: adding and removing items re-lays out the plot (4 ms an edit).

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -182,13 +183,14 @@ class ModelPanel(QWidget):
         except RnnStudioError as error:
             self.trained_box.setToolTip(str(error))
             entries = []
+        # A combo box's own model is a QStandardItemModel (Qt's stubs say only "abstract").
+        items = cast(QStandardItemModel, self.trained_box.model())
         task = None
         for entry in entries:
             if entry.task != task:
                 task = entry.task
                 self.trained_box.addItem(entry.task_title, None)
-                header = self.trained_box.model().item(self.trained_box.count() - 1)
-                header.setEnabled(False)
+                items.item(self.trained_box.count() - 1).setEnabled(False)
             # Indented under its task; the task is repeated so the closed box says it too.
             self.trained_box.addItem(f"    {entry.task}: {shipped_label(entry)}", entry.key)
         self.trained_box.setEnabled(bool(entries))

@@ -68,7 +68,7 @@ class _BarRow:
                                       pen=pg.mkPen(SELECTION_COLOR, width=2))
         self.plot.addItem(self.marker)
         self.values = np.zeros(0)
-        self._units = np.zeros(0)
+        self._units = np.arange(0)  # the x of each bar: unit indices
         self._levels: tuple[float, float] | None = None
 
     def show(self, values: np.ndarray, levels: tuple[float, float], unit: int) -> None:
