@@ -79,7 +79,8 @@ class Session(QObject):
 
     model_changed = Signal()
     text_changed = Signal(str)
-    #: A new trace: ``trace`` and ``view`` are both new (cursor, unit already clamped).
+    #: A new trace: ``trace``, ``view``, and the cursor and unit fitted to it, all at
+    #: once (no ``cursor_changed`` or ``unit_changed`` follows: panels draw them here).
     trace_changed = Signal()
     #: Layer or direction changed: ``view.layer`` is new.
     layer_changed = Signal()
@@ -437,9 +438,5 @@ class Session(QObject):
             self.compare.request()
         if new_loss:
             self.loss_changed.emit()
-        self.trace_changed.emit()
-        if now.cursor != old.cursor:
-            self.cursor_changed.emit(self.cursor)
-        if now.unit != old.unit:
-            self.unit_changed.emit(self.unit)
+        self.trace_changed.emit()  # with its cursor and unit: no second signal for them
         self.status_changed.emit(self.status)

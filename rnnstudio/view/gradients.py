@@ -124,11 +124,12 @@ def gradient_curves(trace: Trace, layer: int, direction: str) -> GradientCurves:
         loss_name="" if grads is None else grads.loss_name)
 
 
-def saliency(trace: Trace) -> np.ndarray | None:
-    """||dL/dx_t|| scaled to 0..1 per trace, or None without gradients."""
-    if trace.grads is None or trace.grads.x is None:
+def saliency(input_norms: np.ndarray | None) -> np.ndarray | None:
+    """||dL/dx_t|| (the ``dL/dx`` curve) scaled to 0..1 per trace, or None without
+    gradients; a non-finite norm counts as 0."""
+    if input_norms is None:
         return None
-    norm = row_norms(np.asarray(trace.grads.x, dtype=np.float64))
+    norm = np.array(input_norms, dtype=np.float64)
     norm[~np.isfinite(norm)] = 0.0
     largest = norm.max() if norm.size else 0.0
     return norm / largest if largest > 0 else np.zeros_like(norm)

@@ -60,7 +60,9 @@ def layer_view(trace: Trace, layer: int, direction: str) -> LayerView:
 def trace_view(trace: Trace, layer: int, direction: str) -> TraceView:
     """The view of ``trace`` at ``layer`` and ``direction`` (both must exist)."""
     tags = predicted_tags(trace)
-    return TraceView(trace, layer_view(trace, layer, direction), saliency(trace),
+    shown = layer_view(trace, layer, direction)
+    # ||dL/dx_t|| is the same for every layer: the curve's norms are the saliency's too.
+    return TraceView(trace, shown, saliency(shown.gradients.norms.get("dL/dx")),
                      head_task(trace), None if tags is None else tuple(tags),
                      class_names(trace) if tags is not None else ())
 

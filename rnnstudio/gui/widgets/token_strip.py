@@ -210,7 +210,6 @@ class TokenStrip(QScrollArea):
             return
         self.tokens = list(view.trace.tokens)
         self.unknown = set(view.trace.unknown)
-        self.current_step = self.session.cursor
         self.tags = view.tags
         self.tag_colors = {label: None if color is None else QColor(color)
                            for label, color in tag_colors(view.tag_labels).items()}
@@ -221,6 +220,7 @@ class TokenStrip(QScrollArea):
         rects = self.canvas.chip_rects
         first_line = rects[0].bottom() + 1 + _GAP if rects else 0
         self.setMinimumHeight(max(_MIN_HEIGHT, first_line + 2 * self.frameWidth()))
+        self._on_cursor_changed(self.session.cursor)  # the new trace's cursor: shown here
 
     def _on_cursor_changed(self, step: int) -> None:
         old = self.current_step
