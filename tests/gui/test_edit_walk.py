@@ -21,12 +21,8 @@ from PySide6.QtWidgets import QApplication
 
 from rnnstudio.engine.losses import TagCrossEntropy
 from rnnstudio.engine.model import Model
-from rnnstudio.gui.app import start
-from rnnstudio.gui.session import Session
-from rnnstudio.gui.settings import Settings
 from rnnstudio.gui.widgets.heatmap_row import HeatmapRow
 from rnnstudio.io.model_source import ModelSource
-from rnnstudio.io.session_file import SessionFile, save_session
 from rnnstudio.view import heatmaps as heatmaps_module
 from rnnstudio.view import trace_view as trace_view_module
 
@@ -105,31 +101,16 @@ def test_one_edit_of_a_random_model_computes_everything_once(
     assert_computed_once(window, calls, "the dog sat on the mat")
 
 
-@pytest.fixture
-def tagger_window(qtbot, settings_in_tmp):  # type: ignore[no-untyped-def]
-    """The window reopening the shipped idiom tagger with the loss of one word's tag."""
-    session = Session()
-    settings = Settings()
-    save_session(SessionFile(model=ModelSource.shipped("idioms-lstm"), text=IDIOM,
-                             loss="tag:3"), settings.last_session_path)
-    window = start(session, settings)
-    qtbot.addWidget(window)
-    window.resize(1400, 900)
-    window.show()
-    qtbot.waitExposed(window)
-    yield window
-    window.close()
-    session.shutdown()
-
-
 def test_one_edit_with_a_step_bound_loss_tokenizes_once(
-        qtbot, tagger_window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    session = tagger_window.session
+        qtbot, window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    session = window.session
+    wait_for_trace(qtbot, session, lambda: session.open_source(
+        ModelSource.shipped("idioms-lstm"), IDIOM, loss=TagCrossEntropy(3)))
     assert session.loss == TagCrossEntropy(3)
     calls = Calls(monkeypatch)
     text = IDIOM.replace("today", "again")
-    edit(qtbot, tagger_window, text, calls)
+    edit(qtbot, window, text, calls)
     assert session.loss == TagCrossEntropy(3)  # step 3 still exists: the loss is kept
     assert session.trace.grads is not None
     assert session.trace.grads.loss_name == "tag:3"
-    assert_computed_once(tagger_window, calls, text)
+    assert_computed_once(window, calls, text)
