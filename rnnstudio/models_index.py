@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
@@ -153,14 +154,25 @@ def check_compare_keys(keys: tuple[str, ...], folder: Traversable | None = None)
 
 
 def _read_index(folder: Traversable) -> dict[str, Any]:
+    """The index of ``folder``, parsed once per content: the window names its model on
+    every edit (the status line), and the file does not change while it runs."""
     target = folder / INDEX_NAME
     try:
-        index = json.loads(target.read_text(encoding="utf-8"))
+        text = target.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise RnnStudioError(
             f"{target}: missing; build the shipped models with "
             "python packaging/build_models.py --out resources/models") from exc
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
+        raise RnnStudioError(f"{target}: unreadable model index ({exc})") from exc
+    return _parse_index(str(target), text)
+
+
+@lru_cache(maxsize=4)
+def _parse_index(target: str, text: str) -> dict[str, Any]:
+    try:
+        index = json.loads(text)
+    except ValueError as exc:
         raise RnnStudioError(f"{target}: unreadable model index ({exc})") from exc
     found = index.get("format") if isinstance(index, dict) else None
     if found != INDEX_FORMAT:

@@ -115,6 +115,8 @@ class Session(QObject):
         self.loss: Loss | None = None
         self.options = ViewOptions()
         self.busy = False
+        #: What the shown trace cost in the worker (forward + BPTT), in seconds.
+        self.compute_seconds = 0.0
         self.status = ""
         #: ||dh_T/dh_t|| waits for a click; ``jacobian_estimate`` says how long it takes.
         self.jacobian_deferred = False
@@ -429,6 +431,7 @@ class Session(QObject):
         self.cursor, self.layer, self.direction, self.unit = (
             now.cursor, now.layer, now.direction, now.unit)
         self.view = trace_view(trace, self.layer, self.direction)
+        self.compute_seconds = outcome.seconds
         self.status = status_line(trace, self.source.title, outcome.seconds)
         self._schedule_jacobian()
         if new_model:

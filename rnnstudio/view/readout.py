@@ -127,11 +127,3 @@ def _next_token_lead(trace: Any, step: int) -> str:
         ellipsis = "…" if step >= CONTEXT_CHARACTERS else ""
         return f"After “{ellipsis}{context}”, next character"
     return f"After “{shown_token(trace.tokens[step])}”, next word"
-
-
-def predicted_tags(trace: Any) -> list[str] | None:
-    """A tagger's predicted tag of every token (argmax of its scores), else None."""
-    if head_task(trace) != "tag":
-        return None
-    names = class_names(trace)
-    return [names[index] for index in np.asarray(trace.logits).argmax(axis=-1)]

@@ -14,7 +14,7 @@ import numpy as np
 from ..engine.trace import Trace
 from .gradients import GradientCurves, gradient_curves, saliency
 from .heatmaps import HeatmapData, heatmaps
-from .readout import class_names, head_task, predicted_tags
+from .readout import class_names, head_task
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,8 @@ class LayerView:
 @dataclass(frozen=True)
 class TraceView:
     """``trace`` with what every panel draws of it: the shown layer, saliency 0..1 per
-    token, and for a tagger the predicted tag of every token with the tag names."""
+    token, and for a tagger the predicted tag (argmax of its scores) of every token with
+    the tag names."""
 
     trace: Trace
     layer: LayerView
@@ -59,12 +60,15 @@ def layer_view(trace: Trace, layer: int, direction: str) -> LayerView:
 
 def trace_view(trace: Trace, layer: int, direction: str) -> TraceView:
     """The view of ``trace`` at ``layer`` and ``direction`` (both must exist)."""
-    tags = predicted_tags(trace)
+    task = head_task(trace)
+    labels = class_names(trace) if task == "tag" else ()
+    tags = None
+    if task == "tag" and trace.logits is not None:
+        tags = tuple(labels[index] for index in np.asarray(trace.logits).argmax(axis=-1))
     shown = layer_view(trace, layer, direction)
     # ||dL/dx_t|| is the same for every layer: the curve's norms are the saliency's too.
-    return TraceView(trace, shown, saliency(shown.gradients.norms.get("dL/dx")),
-                     head_task(trace), None if tags is None else tuple(tags),
-                     class_names(trace) if tags is not None else ())
+    return TraceView(trace, shown, saliency(shown.gradients.norms.get("dL/dx")), task,
+                     tags, labels)
 
 
 def with_layer(view: TraceView, layer: int, direction: str) -> TraceView:

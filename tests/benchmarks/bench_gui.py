@@ -26,7 +26,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[2]
@@ -147,13 +146,12 @@ def bench_edit(app: QApplication, steps: int = 200, edits: int = 30) -> dict[str
     times: list[float] = []
     compute: list[float] = []
 
-    def record(result: Any) -> None:
-        """The worker's own time for each trace, as its job runner measured it (the
-        session shows it only in the status line); the Jacobian jobs are not edits."""
-        if result.label == "trace":
-            compute.append(result.seconds * 1000)
+    def record() -> None:
+        """The worker's own time for each trace (forward + BPTT), as the session keeps
+        it; the Jacobian jobs are not edits."""
+        compute.append(session.compute_seconds * 1000)
 
-    session._runner.finished.connect(record)
+    session.trace_changed.connect(record)
     for edit in range(edits):
         words[edit % steps] = f"edit{edit}"
         editor.setPlainText(" ".join(words))
@@ -173,7 +171,7 @@ def bench_edit(app: QApplication, steps: int = 200, edits: int = 30) -> dict[str
         pause = QEventLoop()
         QTimer.singleShot(TYPING_PAUSE_MS, pause.quit)
         pause.exec()
-    session._runner.finished.disconnect(record)
+    session.trace_changed.disconnect(record)
     window.close()
     session.shutdown()
     gui_part = [total - engine for total, engine in zip(times, compute, strict=True)]

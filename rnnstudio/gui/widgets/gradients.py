@@ -116,8 +116,7 @@ class GradientPanel(QWidget):
             for entry in entries:
                 self.loss_box.addItem(entry.text, entry.key)
         self.loss_box.setEnabled(bool(entries))
-        self._sync_loss_box()
-        self.refresh()
+        self.refresh()  # selects the loss in force too
 
     def _sync_loss_box(self) -> None:
         """Select the loss in force; name what the box cannot (a step, a token, a loss it
