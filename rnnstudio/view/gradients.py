@@ -1,9 +1,13 @@
 """Gradients through time as the window plots them: per-step norms on a log axis, the
-steps where they vanished, and the decades the axis must show (no Qt).
+steps where they vanished or exploded, the alarm line, and the decades the axis must show.
 
-An exploding gradient must look like one: the y range spans every finite positive value
-(from the decade below the smallest to the one above the largest), exact zeros and
-non-finite values are gaps on the log axis, and a vanished step is marked at its value.
+An exploding gradient must look like one. Markers are relative to a stated reference,
+the curve's own value at the step the loss is taken at (a probe's or ``tag:N``'s step,
+else the last step; for ||dh_T/dh_t||, T itself): "vanished" below 1e-6 of it,
+"exploded" above 1e6 of it. (Relative to the curve's maximum, an explosion backwards in
+time read as everything after its start having vanished.) The y range spans every finite
+positive value; exact zeros (the loss does not depend on that step) and non-finite values
+are gaps on the log axis.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..engine.losses import parse_loss
 from ..engine.trace import NonFinite, Trace, row_norms
+from ..errors import RnnStudioError
 
 GRADIENT_EXPLANATIONS = {
     "dL/dh": "||dL/dh_t||: how much the loss changes with the hidden state at step t",
@@ -21,8 +27,10 @@ GRADIENT_EXPLANATIONS = {
     "dh_T/dh_t": "||dh_T/dh_t||: how strongly the last state still depends on step t",
 }
 
-#: A gradient below this fraction of its largest value counts as vanished.
+#: Below this fraction of its value at the reference step a gradient counts as vanished,
+#: above its inverse as exploded: six decades either way.
 VANISHED_FRACTION = 1e-6
+EXPLODED_FACTOR = 1e6
 #: At most about this many decade lines, whatever the range.
 MAX_DECADE_LINES = 8
 
@@ -45,15 +53,77 @@ def gradient_norms(trace: Trace, layer: int, direction: str) -> dict[str, np.nda
     return norms
 
 
-def vanished_steps(norm: np.ndarray) -> np.ndarray:
-    """Indices of steps whose norm fell below ``VANISHED_FRACTION`` of the largest."""
-    finite = np.isfinite(norm)
-    if not finite.any():
-        return np.zeros(0, dtype=np.int64)
-    largest = float(norm[finite].max())
-    if largest <= 0:
-        return np.zeros(0, dtype=np.int64)
-    return np.flatnonzero(finite & (norm < VANISHED_FRACTION * largest))
+def reference_step(trace: Trace, measure: str, direction: str) -> int:
+    """The step each curve is compared with: where the loss is taken (a probe's or a
+    ``tag:N`` loss's step, else the last step); for ||dh_T/dh_t|| the direction's own
+    T (the last step forwards, the first backwards)."""
+    steps = len(trace.tokens)
+    if measure == "dh_T/dh_t":
+        return 0 if direction == "bwd" else steps - 1
+    bound = None
+    if trace.grads is not None:
+        try:
+            bound = parse_loss(trace.grads.loss_name).bound_step
+        except RnnStudioError:  # a saved trace's loss from a newer release: the last step
+            bound = None
+    if bound is None or not -steps <= bound < steps:
+        return steps - 1
+    return bound % steps
+
+
+@dataclass(frozen=True)
+class Markers:
+    """Steps of one curve that vanished or exploded, relative to ``reference`` (its value
+    at ``reference_step``; 0 when that is not a finite positive number: no markers)."""
+
+    reference_step: int
+    reference: float
+    vanished: np.ndarray
+    exploded: np.ndarray
+
+
+def markers(norm: np.ndarray, reference_step: int) -> Markers:
+    value = float(norm[reference_step]) if 0 <= reference_step < norm.size else 0.0
+    if not np.isfinite(value) or value <= 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return Markers(reference_step, 0.0, empty, empty)
+    positive = np.isfinite(norm) & (norm > 0)
+    return Markers(reference_step, value,
+                   np.flatnonzero(positive & (norm < VANISHED_FRACTION * value)),
+                   np.flatnonzero(positive & (norm > EXPLODED_FACTOR * value)))
+
+
+@dataclass(frozen=True)
+class GradientAlarm:
+    """The one line the panel raises when a curve vanished or exploded by more than six
+    decades: which curve, how, the most extreme step and its ratio to the reference."""
+
+    measure: str
+    kind: str  # "exploded" or "vanished"
+    step: int
+    ratio: float
+    reference_step: int
+    text: str
+
+
+def _alarm(trace: Trace, norms: dict[str, np.ndarray],
+           found: dict[str, Markers]) -> GradientAlarm | None:
+    """Exploding first (it wrecks training), then vanishing, in the curves' order."""
+    for kind in ("exploded", "vanished"):
+        for measure, marked in found.items():
+            steps = marked.exploded if kind == "exploded" else marked.vanished
+            if not steps.size:
+                continue
+            ratios = norms[measure][steps] / marked.reference
+            pick = int(steps[np.argmax(ratios) if kind == "exploded" else np.argmin(ratios)])
+            ratio = float(norms[measure][pick] / marked.reference)
+            where = f"step {pick} (“{trace.tokens[pick]}”)"
+            since = f"step {marked.reference_step} (“{trace.tokens[marked.reference_step]}”)"
+            verb = "explodes" if kind == "exploded" else "vanishes"
+            text = (f"||{measure}|| {verb}: at {where} it is {ratio:.2g} times its value "
+                    f"at {since}")
+            return GradientAlarm(measure, kind, pick, ratio, marked.reference_step, text)
+    return None
 
 
 def log_safe(values: np.ndarray) -> np.ndarray:
@@ -80,32 +150,36 @@ def decade_range(curves: list[np.ndarray]) -> tuple[float, float] | None:
 class GradientCurves:
     """What the Gradients panel draws for one layer and direction of one trace.
 
-    ``norms`` are the engine's per-step norms by measure; ``vanished_steps`` and
-    ``vanished_values`` the markers (an exact zero sits at the vanishing threshold, since
-    a log axis has no place for it); ``decades`` the y range as powers of ten and
-    ``decade_lines`` the exponents that get a grid line.
+    ``norms`` are the engine's per-step norms by measure; ``markers`` their vanished and
+    exploded steps; ``alarm`` the line raised when one curve moved more than six decades
+    from its reference; ``decades`` the y range as powers of ten and ``decade_lines`` the
+    exponents that get a grid line; ``zeros`` whether some step is exactly 0.
     """
 
     norms: dict[str, np.ndarray]
-    vanished_steps: np.ndarray
-    vanished_values: np.ndarray
+    markers: dict[str, Markers]
+    alarm: GradientAlarm | None
     decades: tuple[float, float] | None
     decade_lines: tuple[float, ...]
+    zeros: bool
     title: str
     loss_name: str
+
+    def marked(self, kind: str) -> tuple[np.ndarray, np.ndarray]:
+        """(steps, values) of every curve's ``kind`` markers ("vanished"/"exploded")."""
+        steps = [getattr(found, kind) for found in self.markers.values()]
+        values = [self.norms[name][getattr(found, kind)]
+                  for name, found in self.markers.items()]
+        if not steps:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        return np.concatenate(steps), np.concatenate(values)
 
 
 def gradient_curves(trace: Trace, layer: int, direction: str) -> GradientCurves:
     """Every curve, marker and the axis range of the Gradients panel, computed once."""
     norms = gradient_norms(trace, layer, direction)
-    steps: list[np.ndarray] = []
-    values: list[np.ndarray] = []
-    for norm in norms.values():
-        gone = vanished_steps(norm)
-        finite = norm[np.isfinite(norm)]
-        floor = VANISHED_FRACTION * float(finite.max()) if finite.size else 0.0
-        steps.append(gone)
-        values.append(np.where(norm[gone] > 0, norm[gone], floor))
+    found = {name: markers(norm, reference_step(trace, name, direction))
+             for name, norm in norms.items()}
     decades = decade_range(list(norms.values()))
     lines: tuple[float, ...] = ()
     if decades is not None:
@@ -117,11 +191,9 @@ def gradient_curves(trace: Trace, layer: int, direction: str) -> GradientCurves:
         f"gradients of L = {grads.loss_name} ({grads.loss_value:.4g}) · layer {layer} "
         f"{direction}")
     return GradientCurves(
-        norms=norms,
-        vanished_steps=np.concatenate(steps) if steps else np.zeros(0, dtype=np.int64),
-        vanished_values=np.concatenate(values) if values else np.zeros(0),
-        decades=decades, decade_lines=lines, title=title,
-        loss_name="" if grads is None else grads.loss_name)
+        norms=norms, markers=found, alarm=_alarm(trace, norms, found), decades=decades,
+        decade_lines=lines, zeros=any(bool((norm == 0).any()) for norm in norms.values()),
+        title=title, loss_name="" if grads is None else grads.loss_name)
 
 
 def saliency(input_norms: np.ndarray | None) -> np.ndarray | None:
@@ -148,3 +220,14 @@ def describe_step(trace: Trace, curves: GradientCurves, step: int) -> str | None
         return None
     values = " · ".join(f"||{name}|| = {norm[step]:.3g}" for name, norm in curves.norms.items())
     return f"step {step} “{trace.tokens[step]}” · {values}"
+
+
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def power_label(exponent: float) -> str:
+    """``10⁻³`` for -3: a log axis's tick label, the same form at every magnitude (no SI
+    multiplier, no ``0.001`` beside ``1e+17``); "" between decades."""
+    if not float(exponent).is_integer():
+        return ""
+    return "10" + str(int(exponent)).translate(_SUPERSCRIPTS)

@@ -35,6 +35,7 @@ from ..session import Session
 from ..theme import configure_pyqtgraph, cursor_pen, legend_brush
 from .heatmap_row import HeatmapRow, share_x_range
 from .hover import hover_label
+from .log_axis import PowerAxis
 from .token_axis import TokenAxis
 
 _CUSTOM = "(chosen by a lesson)"
@@ -151,12 +152,11 @@ class ComparePanel(QWidget):
         self.color_bar.setImageItem([row.image for row in self.rows])
         self.graphics.ci.addItem(self.color_bar, row=0, col=1, rowspan=len(self.rows))
         self.token_axis = TokenAxis("bottom")
-        self.grad_plot = self.graphics.ci.addPlot(row=len(self.rows), col=0,
-                                                  axisItems={"bottom": self.token_axis})
+        self.grad_plot = self.graphics.ci.addPlot(row=len(self.rows), col=0, axisItems={
+            "bottom": self.token_axis, "left": PowerAxis("left")})
         self.grad_plot.setLogMode(x=False, y=True)
         self.grad_plot.hideButtons()
         self.grad_plot.getAxis("left").setWidth(64)
-        self.grad_plot.getAxis("left").setStyle(maxTextLevel=0)
         self.grad_plot.setLabel("bottom", "step (token read)")
         self.grad_plot.getViewBox().setMouseEnabled(x=True, y=False)
         self.legend = pg.LegendItem(labelTextSize="9pt", brush=legend_brush())

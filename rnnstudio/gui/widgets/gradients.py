@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from html import escape
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import (
@@ -14,13 +17,17 @@ from PySide6.QtWidgets import (
 )
 
 from ...view.gradients import (
+    EXPLODED_FACTOR,
     GRADIENT_EXPLANATIONS,
     VANISHED_FRACTION,
+    GradientAlarm,
     describe_nonfinite,
     describe_step,
     log_safe,
+    reference_step,
 )
 from ...view.losses import LossEntry, entry_key, loss_entries, loss_note
+from ...view.readout import shown_token
 from ..scheme import GRID, MARKER, tag
 from ..session import Session
 from ..theme import (
@@ -33,9 +40,15 @@ from ..theme import (
     text_color,
 )
 from .hover import follow_steps, hover_label
+from .log_axis import PowerAxis
 from .token_axis import TokenAxis
 
+if TYPE_CHECKING:
+    from ...engine.trace import NonFinite
+
 _MAX_STEPS_WITH_DOTS = 60
+#: The alarm's colour: the line, and the exploded markers.
+_ALARM_COLOR = "#b00020"
 
 
 class GradientPanel(QWidget):
@@ -51,15 +64,14 @@ class GradientPanel(QWidget):
         self.loss_box.setToolTip("Which scalar the gradients are taken of")
         self.loss_box.activated.connect(self._on_loss_chosen)
         self.token_axis = TokenAxis("bottom")
-        self.plot_widget = pg.PlotWidget(axisItems={"bottom": self.token_axis})
+        self.plot_widget = pg.PlotWidget(axisItems={"bottom": self.token_axis,
+                                                    "left": PowerAxis("left")})
         self.plot = self.plot_widget.getPlotItem()
         self.plot.setLogMode(x=False, y=True)
         self.decade_lines: list[pg.InfiniteLine] = []  # cheaper than the axis grid (9 ms)
         self.plot.setLabel("left", "gradient norm (log)")
         self.plot.setLabel("bottom", "step (token read)")
         self.plot.getAxis("left").setWidth(64)
-        # Labels on decades only: minor log labels (0.2 0.3 0.4 ...) overlap on a short plot.
-        self.plot.getAxis("left").setStyle(maxTextLevel=0)
         self.plot.getViewBox().setMouseEnabled(x=True, y=False)
         self.legend = self.plot.addLegend(offset=(10, 5), labelTextSize="8pt", colCount=5,
                                           brush=legend_brush())
@@ -69,13 +81,29 @@ class GradientPanel(QWidget):
         self.vanished = self.plot.plot(pen=None, symbol="x", symbolSize=10,
                                        symbolPen=pg.mkPen(text_color(), width=1.5),
                                        name="vanished")
-        tag(self.vanished, MARKER)
+        self.exploded = self.plot.plot(pen=None, symbol="t1", symbolSize=10,
+                                       symbolPen=pg.mkPen(_ALARM_COLOR, width=1.5),
+                                       symbolBrush=None, name="exploded")
+        for marker in (self.vanished, self.exploded):
+            tag(marker, MARKER)
         self.explanation = QLabel()
         self.explanation.setWordWrap(True)
+        # One alarm line: a non-finite value first, else a curve that vanished or
+        # exploded by more than six decades; its button moves the cursor to that step.
         self.warning = QLabel()
-        self.warning.setStyleSheet("color: #b00020; font-weight: bold")
+        self.warning.setStyleSheet(f"color: {_ALARM_COLOR}; font-weight: bold")
         self.warning.setWordWrap(True)
-        self.warning.hide()
+        self.go_button = QPushButton()
+        self.go_button.setToolTip("Move the cursor to the step the line names")
+        self.go_button.clicked.connect(self._go_to_alarm)
+        self._alarm_step: int | None = None
+        alarm = QHBoxLayout()
+        alarm.addWidget(self.warning, 1)
+        alarm.addWidget(self.go_button)
+        self.alarm_row = QWidget()
+        self.alarm_row.setLayout(alarm)
+        alarm.setContentsMargins(0, 0, 0, 0)
+        self.alarm_row.hide()
         self.jacobian_button = QPushButton()
         self.jacobian_button.setToolTip("The Jacobian products cost O(T H^3): started by "
                                         "hand for long texts and large models")
@@ -90,7 +118,7 @@ class GradientPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
-        layout.addWidget(self.warning)
+        layout.addWidget(self.alarm_row)
         layout.addWidget(self.plot_widget, 1)
         self.hover_label = hover_label("Hover the plot for the norms at a step")
         follow_steps(self.plot_widget, self.hover_label, self.describe_step)
@@ -161,8 +189,12 @@ class GradientPanel(QWidget):
             curve.setSymbol("o" if norm.size <= _MAX_STEPS_WITH_DOTS else None)
             curve.opts["antialias"] = smooth_curves(norm.size)
             curve.setData(steps, log_safe(norm))
-        self.vanished.setData(curves.vanished_steps.astype(np.float64),
-                              curves.vanished_values)
+        # Long texts get small markers: at 600 steps 10-px crosses merged into a band.
+        size = 10 if view.steps <= _MAX_STEPS_WITH_DOTS else 5
+        for item, kind in ((self.vanished, "vanished"), (self.exploded, "exploded")):
+            at, values = curves.marked(kind)
+            item.setSymbolSize(size)
+            item.setData(at.astype(np.float64), values)
         self.token_axis.set_tokens(view.trace.tokens)
         self.plot.setXRange(-0.5, view.steps - 0.5, padding=0)
         self._fit_decades()
@@ -211,20 +243,42 @@ class GradientPanel(QWidget):
         self.session.compute_jacobian()
 
     def _explain(self) -> None:
-        """One line per curve, two per row, so the plot keeps its height."""
+        """One line per curve, two per row, so the plot keeps its height; then the
+        markers' reference, and the alarm line."""
         view = self.session.view
         assert view is not None
-        trace = view.trace
+        trace, curves = view.trace, view.layer.gradients
         cells = [f"<span style='color:{SERIES_COLORS[name]}'>■</span> "
                  f"{GRADIENT_EXPLANATIONS[name]}" for name in self.norms]
         if trace.grads is None:
             cells = ["No gradients: the trace was computed without a loss."]
         else:
-            cells.append(f"× vanished: below {VANISHED_FRACTION:g} of that curve's largest value")
+            step = reference_step(trace, "dL/dh", view.layer.direction)
+            cells.append(f"× vanished below {VANISHED_FRACTION:g}, "
+                         f"<span style='color:{_ALARM_COLOR}'>△</span> exploded above "
+                         f"{EXPLODED_FACTOR:g} times the curve's value at the loss's step "
+                         f"{step} (“{escape(shown_token(trace.tokens[step]))}”; "
+                         "||dh_T/dh_t||: at T)")
+            if curves.zeros:
+                cells.append("a gap: exactly 0, the loss does not depend on that step")
         rows = ["<tr>" + "".join(f"<td style='padding-right:14px'>{cell}</td>"
                                  for cell in cells[index:index + 2]) + "</tr>"
                 for index in range(0, len(cells), 2)]
         self.explanation.setText(f"<table>{''.join(rows)}</table>")
-        message = describe_nonfinite(trace.nonfinite)
+        self._raise_alarm(trace.nonfinite, curves.alarm)
+
+    def _raise_alarm(self, nonfinite: NonFinite | None, alarm: GradientAlarm | None) -> None:
+        if nonfinite is not None:
+            message, step = describe_nonfinite(nonfinite), nonfinite.step
+        elif alarm is not None:
+            message, step = f"Warning: {alarm.text}", alarm.step
+        else:
+            message, step = "", None
+        self._alarm_step = step
         self.warning.setText(message)
-        self.warning.setVisible(bool(message))
+        self.go_button.setText("" if step is None else f"Go to step {step}")
+        self.alarm_row.setVisible(bool(message))
+
+    def _go_to_alarm(self) -> None:
+        if self._alarm_step is not None:
+            self.session.set_cursor(self._alarm_step)

@@ -29,6 +29,7 @@ from ...errors import RnnStudioError
 from ...view.training import BIDIRECTIONAL_TASKS, CELLS, TASKS, TrainConfig, train_config
 from ..session import Session
 from ..theme import SERIES_COLORS, configure_pyqtgraph, legend_brush
+from .log_axis import PowerAxis
 
 
 class TrainingPanel(QWidget):
@@ -114,7 +115,7 @@ class TrainingPanel(QWidget):
                                               pen=pg.mkPen(SERIES_COLORS["h"], width=2))
         self.accuracy_curve = self.loss_plot.plot(name="accuracy",
                                                   pen=pg.mkPen(SERIES_COLORS["f"], width=2))
-        self.grad_plot = self.graphics.addPlot(row=1, col=0)
+        self.grad_plot = self.graphics.addPlot(row=1, col=0, axisItems={"left": PowerAxis()})
         self.grad_plot.setTitle("gradient through time: ||dL/dh_t||, held-out batch",
                                 size="9pt")
         self.grad_plot.setLogMode(x=False, y=True)
