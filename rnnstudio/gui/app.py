@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray
+from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QApplication
 
 from ..app_info import version_line
@@ -111,6 +112,10 @@ def run(argv: list[str] | None = None) -> int:
     install_log_file()
     install_qt_message_handler()
     crash = install_crash_handler(show_dialog=not options.smoke_test)
+    if options.smoke_test:  # a packaging check must not reopen or replace the user's session
+        folder = tempfile.mkdtemp(prefix="rnnstudio-smoke-settings-")
+        for kind in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+            QSettings.setPath(kind, QSettings.Scope.UserScope, folder)
     settings = Settings()
     session = Session()
     window = start(session, settings, options.file, options.text)

@@ -8,7 +8,7 @@ import sys
 import threading
 
 import numpy as np
-from conftest import wait_for_trace
+from conftest import last_session, wait_for_trace
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
@@ -162,3 +162,25 @@ def test_rnnstudio_with_a_session_file_opens_it(qtbot, monkeypatch, tmp_path) ->
     finally:
         uninstall_qt_message_handler()
     assert seen == [(["one", "two", "three"], 1, 4, "gru")]
+
+
+def test_the_smoke_test_leaves_the_users_session_alone(qtbot, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A packaging check ran in the user's settings: it reopened their session and saved
+    its own sentence over it on close."""
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    monkeypatch.setenv("RNNSTUDIO_LOG_DIR", str(tmp_path))
+    logger = logging.getLogger("rnnstudio")
+    monkeypatch.setattr(logger, "handlers", [])
+    monkeypatch.setattr(logger, "level", logger.level)
+    settings = Settings()
+    last_session(settings, "my own words stay")
+    path = settings.last_session_path
+    before = path.read_bytes()
+    from rnnstudio.gui.desktop.qt_logging import uninstall_qt_message_handler
+
+    try:
+        assert run(["--smoke-test"]) == 0
+    finally:
+        uninstall_qt_message_handler()
+    assert path.read_bytes() == before
