@@ -27,6 +27,14 @@ GRADIENT_EXPLANATIONS = {
     "dh_T/dh_t": "||dh_T/dh_t||: how strongly the last state still depends on step t",
 }
 
+def gradient_explanation(measure: str, direction: str = "fwd") -> str:
+    """One sentence on what a curve means; a backward cell's "last" state is at step 0."""
+    if measure == "dh_T/dh_t" and direction == "bwd":
+        return ("||dh_T/dh_t||: how strongly the backward cell's last state (at step 0) "
+                "still depends on step t")
+    return GRADIENT_EXPLANATIONS[measure]
+
+
 #: Below this fraction of its value at the reference step a gradient counts as vanished,
 #: above its inverse as exploded: six decades either way.
 VANISHED_FRACTION = 1e-6

@@ -314,3 +314,29 @@ def test_heatmaps_average_units_down_to_the_screen_rows(qtbot, window) -> None: 
         rows = row.image.qimage.height()
         assert pixels / 2 < rows <= pixels, (row.name, rows, pixels)
         np.testing.assert_allclose(row.image.qimage.width(), len(session.trace.tokens))
+
+
+def test_hover_lines_follow_a_new_trace(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11: after an edit the hover lines kept the previous sentence's values."""
+    session = window.session
+    row = window.heatmaps.rows[3]  # forget gate
+    window.heatmaps._on_mouse_moved(row.plot.getViewBox().mapViewToScene(pg_point(2, 4)))
+    gradients = window.gradients
+    view = gradients.plot.getViewBox()
+    gradients.hover._on_moved(view.mapViewToScene(pg_point(1, view.viewRange()[1][0])))
+    wait_for_trace(qtbot, session, lambda: session.set_text("a dog ran home fast"))
+    value = session.trace.layer(0).gates["f"][2, 4]
+    assert window.heatmaps.hover_label.text() == f"step 2 · “ran” · unit 4 · f = {value:.4f}"
+    assert gradients.hover_label.text().startswith("step 1 “dog”")
+    wait_for_trace(qtbot, session, lambda: session.set_text("one"))  # step 2 is gone
+    assert window.heatmaps.hover_label.text().startswith("Hover a heatmap")
+    assert gradients.hover_label.text().startswith("Hover the plot")
+
+
+def test_the_backward_direction_says_where_its_last_state_is(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    session = window.session
+    spec = RandomModelSpec(hidden_size=6, bidirectional=True)
+    wait_for_trace(qtbot, session, lambda: session.set_random_model(spec))
+    qtbot.waitUntil(lambda: bool(session.trace.grads.jacobian), timeout=5000)
+    session.set_view(0, "bwd")
+    assert "backward cell's last state (at step 0)" in window.gradients.explanation.text()

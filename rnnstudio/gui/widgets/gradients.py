@@ -18,11 +18,11 @@ from PySide6.QtWidgets import (
 
 from ...view.gradients import (
     EXPLODED_FACTOR,
-    GRADIENT_EXPLANATIONS,
     VANISHED_FRACTION,
     GradientAlarm,
     describe_nonfinite,
     describe_step,
+    gradient_explanation,
     log_safe,
     reference_step,
 )
@@ -121,7 +121,7 @@ class GradientPanel(QWidget):
         layout.addWidget(self.alarm_row)
         layout.addWidget(self.plot_widget, 1)
         self.hover_label = hover_label("Hover the plot for the norms at a step")
-        follow_steps(self.plot_widget, self.hover_label, self.describe_step)
+        self.hover = follow_steps(self.plot_widget, self.hover_label, self.describe_step)
         layout.addWidget(self.hover_label)
         layout.addWidget(self.explanation)
         session.trace_changed.connect(self._on_trace_changed)
@@ -203,6 +203,7 @@ class GradientPanel(QWidget):
         self._offer_jacobian()
         self.plot.setTitle(curves.title, size="9pt")
         self._explain()
+        self.hover.refresh()
 
     def _fit_decades(self) -> None:
         """The view's decade range, with a line on each labelled decade."""
@@ -249,7 +250,7 @@ class GradientPanel(QWidget):
         assert view is not None
         trace, curves = view.trace, view.layer.gradients
         cells = [f"<span style='color:{SERIES_COLORS[name]}'>■</span> "
-                 f"{GRADIENT_EXPLANATIONS[name]}" for name in self.norms]
+                 f"{gradient_explanation(name, view.layer.direction)}" for name in self.norms]
         if trace.grads is None:
             cells = ["No gradients: the trace was computed without a loss."]
         else:

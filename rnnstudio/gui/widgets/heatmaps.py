@@ -33,7 +33,9 @@ class HeatmapPanel(QWidget):
         self.layer_box.setToolTip("Which layer of the stack the heatmaps show")
         self.direction_box = QComboBox()
         self.direction_box.setToolTip("Forward or backward direction (bidirectional models)")
-        self.hover_label = hover_label("Hover a heatmap for token, step, unit and value")
+        self._hover_hint = "Hover a heatmap for token, step, unit and value"
+        self.hover_label = hover_label(self._hover_hint)
+        self._hovered: tuple[str, int, int] | None = None
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.ci.setSpacing(6)
         bar = QHBoxLayout()
@@ -92,6 +94,7 @@ class HeatmapPanel(QWidget):
         if self.rows and self.rows[-1].token_axis is not None:
             self.rows[-1].token_axis.set_tokens(view.trace.tokens)
         self._on_cursor_changed(self.session.cursor)
+        self._refresh_hover()
 
     def _build_rows(self, count: int) -> None:
         self.graphics.ci.clear()
@@ -126,15 +129,30 @@ class HeatmapPanel(QWidget):
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         hit = self.cell_at(scene_pos)
-        trace = self.session.trace
-        if hit is None or trace is None:
+        if hit is None:
             return
         row, step, unit = hit
-        value = row.value_at(step, unit)
-        if value is None:
+        text = self._describe_cell(row.name, step, unit)
+        if text is not None:
+            self._hovered = (row.name, step, unit)
+            self.hover_label.setText(text)
+
+    def _describe_cell(self, name: str, step: int, unit: int) -> str | None:
+        view = self.session.view
+        row = next((row for row in self.rows if row.name == name), None)
+        value = None if row is None else row.value_at(step, unit)
+        if view is None or value is None:
+            return None
+        return f"step {step} · “{view.trace.tokens[step]}” · unit {unit} · {name} = {value:.4f}"
+
+    def _refresh_hover(self) -> None:
+        """A new trace under a still mouse: the same cell's new value, or the hint."""
+        if self._hovered is None:
             return
-        self.hover_label.setText(
-            f"step {step} · “{trace.tokens[step]}” · unit {unit} · {row.name} = {value:.4f}")
+        text = self._describe_cell(*self._hovered)
+        if text is None:
+            self._hovered = None
+        self.hover_label.setText(text or self._hover_hint)
 
     def _on_mouse_clicked(self, event: Any) -> None:
         """Click: inspect that unit (and probe it, in probe mode); double-click: go there."""

@@ -17,16 +17,40 @@ def hover_label(hint: str) -> QLabel:
     return label
 
 
-def follow_steps(plot_widget: pg.PlotWidget, label: QLabel,
+class StepHover:
+    """Follows the step under the mouse over one plot and writes ``describe(step)`` into
+    ``label``; it remembers the step, so a new trace rewrites the line instead of leaving
+    the previous sentence's values under the mouse."""
+
+    def __init__(self, plot_widget: pg.PlotWidget, label: QLabel,
                  describe: Callable[[int], str | None]) -> None:
-    """Show ``describe(step)`` in ``label`` while the mouse is over ``plot_widget``."""
-    view = plot_widget.getPlotItem().getViewBox()
+        self.label = label
+        self._hint = label.text()
+        self._describe = describe
+        self._step: int | None = None
+        self._view = plot_widget.getPlotItem().getViewBox()
+        plot_widget.scene().sigMouseMoved.connect(self._on_moved)
 
-    def on_moved(scene_pos: QPointF) -> None:
-        if not view.sceneBoundingRect().contains(scene_pos):
+    def _on_moved(self, scene_pos: QPointF) -> None:
+        if not self._view.sceneBoundingRect().contains(scene_pos):
             return
-        text = describe(round(view.mapSceneToView(scene_pos).x()))
+        step = round(self._view.mapSceneToView(scene_pos).x())
+        text = self._describe(step)
         if text:
-            label.setText(text)
+            self._step = step
+            self.label.setText(text)
 
-    plot_widget.scene().sigMouseMoved.connect(on_moved)
+    def refresh(self) -> None:
+        """Describe the remembered step again (the hint when the new trace lacks it)."""
+        if self._step is None:
+            return
+        text = self._describe(self._step)
+        if not text:
+            self._step = None
+        self.label.setText(text or self._hint)
+
+
+def follow_steps(plot_widget: pg.PlotWidget, label: QLabel,
+                 describe: Callable[[int], str | None]) -> StepHover:
+    """Show ``describe(step)`` in ``label`` while the mouse is over ``plot_widget``."""
+    return StepHover(plot_widget, label, describe)

@@ -42,7 +42,7 @@ class UnitInspector(QWidget):
         self.plot.addItem(self.zero_line, ignoreBounds=True)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.hover_label = hover_label("Hover the plot for the values at a step")
-        follow_steps(self.plot_widget, self.hover_label, self.describe_step)
+        self.hover = follow_steps(self.plot_widget, self.hover_label, self.describe_step)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.plot_widget)
@@ -92,3 +92,4 @@ class UnitInspector(QWidget):
         self.plot.setTitle(f"unit {session.unit} over time · layer {session.layer} "
                            f"{session.direction}", size="9pt")
         self.cursor_line.setPos(session.cursor)
+        self.hover.refresh()
