@@ -147,7 +147,11 @@ def render_panel(session: Session, name: str, path: str | Path, width: int,
     try:
         panel.resize(min(max(width, 600), 2000), height)
         panel.show()
-        QApplication.processEvents()
+        # Twice: the first paint measures tick labels and may grow an axis (two rows of
+        # staggered tokens); the second lays the panel out for that size.
+        for _ in range(2):
+            QApplication.processEvents()
+            panel.grab()
         export_figure(plot_items_of(panel), path, width)
     finally:
         panel.close()

@@ -23,3 +23,51 @@ def test_long_texts_are_thinned_and_numbered(qtbot) -> None:  # type: ignore[no-
     assert spacing == 1 and values[0] == 100
     axis.set_tokens(["a-very-long-token-indeed"])
     assert axis._tokens == ["a-very-lo…"]
+
+
+REVIEW = "i bought it last week and the camera was not very good .".split()
+
+
+def test_labels_that_do_not_fit_side_by_side_are_staggered_not_dropped(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11: 13 tokens at about 33 px a step showed every fifth one ("you cannot tell
+    which column is 'not' on a slide"). Two rows fit them all."""
+    axis = TokenAxis()
+    axis.set_tokens(REVIEW)
+    widest = axis._widest
+    size = (widest + 6) * 13 / 1.6  # one row would need 1.6 times this width
+    [(spacing, values)] = axis.tickValues(-0.5, 12.5, size)
+    assert spacing == 1 and values == list(range(13)) and axis.staggered
+    assert axis.tickStrings(values, 1, 1) == REVIEW  # no numbers: every column is named
+    [(spacing, values)] = axis.tickValues(-0.5, 12.5, size * 3)
+    assert spacing == 1 and not axis.staggered  # room for one row: one row
+    [(spacing, values)] = axis.tickValues(-0.5, 12.5, size / 3)
+    assert spacing > 1 and not axis.staggered  # not even two rows fit: thinned
+
+
+def test_staggered_labels_are_drawn_on_two_rows_inside_the_axis(qtbot) -> None:  # type: ignore[no-untyped-def]
+    import pyqtgraph as pg
+    from PySide6.QtGui import QImage, QPainter
+
+    axis = TokenAxis("bottom")
+    widget = pg.PlotWidget(axisItems={"bottom": axis})
+    qtbot.addWidget(widget)
+    axis.set_tokens(REVIEW)
+    widget.setXRange(-0.5, 12.5, padding=0)
+    widget.resize(int(70 + (axis._widest + 6) * 13 / 1.6), 300)
+    widget.show()
+    qtbot.waitExposed(widget)
+    for _ in range(2):  # the first paint measures the labels and grows the axis
+        widget.grab()
+        qtbot.wait(20)
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    painter.setFont(axis.style.get("tickFont") or painter.font())
+    specs = axis.generateDrawSpecs(painter)
+    painter.end()
+    assert specs is not None and axis.staggered
+    texts = specs[2]
+    assert [text for _, _, text in sorted(texts, key=lambda spec: spec[0].x())] == REVIEW
+    tops = sorted({round(rect.top()) for rect, _, _ in texts})
+    assert len(tops) == 2
+    bottom = max(rect.bottom() for rect, _, _ in texts)
+    assert bottom <= axis.boundingRect().bottom() + 1  # the axis grew to hold both rows
