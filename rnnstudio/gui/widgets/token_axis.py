@@ -9,8 +9,8 @@ fixed 48 px per label left 13 short words at 33 px a step showing every fifth on
 from __future__ import annotations
 
 import math
-from typing import Any
 from collections.abc import Sequence
+from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtGui import QFont, QFontMetricsF, QPainter
