@@ -81,3 +81,40 @@ def test_work_runs_on_one_blas_thread_and_the_limit_comes_back(qtbot) -> None:  
         assert before is not None and before > 1
         assert blocker.args[0].value == 1
         assert blas_thread_limit() == before
+
+
+def test_a_bug_in_a_job_is_logged_and_named(qtbot, logs_in_tmp) -> None:  # type: ignore[no-untyped-def]
+    runner = JobRunner()
+
+    def buggy_work(stop, progress):  # type: ignore[no-untyped-def]
+        return {}["l0.fwd.h"]
+
+    with qtbot.waitSignal(runner.finished, timeout=3000) as blocker:
+        runner.submit("trace", buggy_work, subject="model.pt")
+    runner.wait()
+    crash_log = logs_in_tmp / "crash.log"
+    assert blocker.args[0].error == (
+        "reading the text (model.pt) failed: this is a bug in RNN Studio (KeyError); "
+        f"details in {crash_log}. Please report it; your text and the model shown are "
+        "unchanged.")
+    logged = crash_log.read_text(encoding="utf-8")
+    assert "bug while reading the text (model.pt)" in logged.splitlines()[0]
+    assert "in buggy_work" in logged and "KeyError: 'l0.fwd.h'" in logged
+
+
+def test_a_bug_with_no_writable_log_goes_to_stderr(qtbot, tmp_path, monkeypatch,  # type: ignore[no-untyped-def]
+                                                   capfd) -> None:
+    blocker_file = tmp_path / "not-a-folder"
+    blocker_file.write_text("a file where the log folder should be")
+    monkeypatch.setenv("RNNSTUDIO_LOG_DIR", str(blocker_file))
+    runner = JobRunner()
+
+    def buggy_work(stop, progress):  # type: ignore[no-untyped-def]
+        raise TypeError("boom")
+
+    with qtbot.waitSignal(runner.finished, timeout=3000) as blocker:
+        runner.submit("export-something", buggy_work)
+    runner.wait()
+    assert blocker.args[0].error.startswith("export-something failed: this is a bug")
+    assert "could not be written" in blocker.args[0].error
+    assert "TypeError: boom" in capfd.readouterr().err
