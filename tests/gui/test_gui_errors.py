@@ -206,3 +206,18 @@ def test_a_model_with_a_hostile_card_opens(qtbot, window, tmp_path) -> None:  # 
     card = window.model_panel.card.text()
     assert card.startswith("<b>&lt;img src=x&gt; \\x1b]0;title\\x07</b>") and len(card) < 1000
     assert not window.message_bar.isVisible()
+
+
+def test_the_message_bar_shows_plain_bounded_text(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+
+    from rnnstudio.gui.widgets.message_bar import MAX_MESSAGE_CHARS, MessageBar
+
+    bar = MessageBar()
+    qtbot.addWidget(bar)
+    message = "cannot read /tmp/<b>bold</b>.pt: " + "x" * 100_000 + "; choose another file"
+    bar.show_message(message)
+    assert bar.label.textFormat() == Qt.TextFormat.PlainText
+    assert bar.text.startswith("cannot read /tmp/<b>bold</b>.pt: ")
+    assert bar.text.endswith("; choose another file")
+    assert len(bar.text) <= MAX_MESSAGE_CHARS + 60 and "characters cut" in bar.text

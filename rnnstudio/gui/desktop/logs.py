@@ -105,9 +105,10 @@ def install_log_file(folder: Path | None = None, level: int = logging.INFO) -> P
     return path
 
 
-def cut_report(text: str, limit: int = MAX_REPORT_CHARS) -> str:
+def cut_middle(text: str, limit: int = MAX_REPORT_CHARS) -> str:
     """``text`` whole if it has at most ``limit`` characters, else its start and end with
-    the number of characters cut between them."""
+    the number of characters cut between them (where a report or a message says what
+    happened, and what to do)."""
     if len(text) <= limit:
         return text
     half = limit // 2
@@ -125,5 +126,5 @@ def write_crash_report(text: str, folder: Path | None = None) -> Path | None:
                                  "%(message)s", only_one=True)
     if path is None:
         return None
-    logger.error("%s", cut_report(text).rstrip("\n"))
+    logger.error("%s", cut_middle(text).rstrip("\n"))
     return path
