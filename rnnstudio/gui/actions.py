@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
@@ -65,6 +66,8 @@ def install_actions(window: MainWindow) -> WindowActions:
                             "(.rnnstudio) or a saved trace (.npz, .json)",
                             pixmap.SP_DialogOpenButton))
     actions.recent_menu = file_menu.addMenu("Open &recent")
+    add("clear_recent", "&Clear recent", lambda: _clear_recent(window),
+        tip="Forget the files opened recently (the files themselves stay)")
     file_menu.addAction(add("save_session", "&Save session…", window.dialogs.choose_session_path,
                             QKeySequence.StandardKey.Save,
                             "Save the model, text, loss, cursor, view and lesson to a "
@@ -137,6 +140,29 @@ def install_actions(window: MainWindow) -> WindowActions:
     window.addToolBar(toolbar)
     _install_plot_menus(window, actions)
     return actions
+
+
+def fill_recent_menu(window: MainWindow) -> None:
+    """File > Open recent: the settings' files that opened, newest first, then Clear
+    recent; disabled when there is none."""
+    menu = window.named_actions.recent_menu
+    if menu is None:
+        return
+    menu.clear()
+    recent = window.settings.recent_files
+    for path in recent:
+        action = QAction(Path(path).name, menu)
+        action.setStatusTip(path)
+        action.triggered.connect(lambda *_, path=path: window.open_file(path))
+        menu.addAction(action)
+    menu.addSeparator()
+    menu.addAction(window.named_actions["clear_recent"])
+    menu.setEnabled(bool(recent))
+
+
+def _clear_recent(window: MainWindow) -> None:
+    window.settings.clear_recent_files()
+    fill_recent_menu(window)
 
 
 def _install_models_menu(window: MainWindow, actions: WindowActions) -> None:

@@ -78,7 +78,7 @@ def start(session: Session, settings: Settings, path: str | None = None,
     fits) is said in the window, and the text is kept: the default model reads it
     instead, or, if the text itself is the problem, the window opens without a trace.
     """
-    problems: list[str] = []
+    problems = [settings.problem] if settings.problem else []
     session.error_raised.connect(problems.append)
     trace_file = path if path and not is_session_file(path) and is_trace_file(path) else None
     try:

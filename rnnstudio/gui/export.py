@@ -23,6 +23,16 @@ from ..io.trace_export import TRACE_EXTENSIONS
 if TYPE_CHECKING:
     from .session import Session
 
+#: PNG widths accepted everywhere (export dialog, settings, ``rnnstudio plot --width``).
+MIN_PNG_WIDTH, MAX_PNG_WIDTH, DEFAULT_PNG_WIDTH = 16, 20_000, 1600
+#: Panel heights a figure is laid out at before scaling (``rnnstudio plot --height``).
+MIN_PANEL_HEIGHT, MAX_PANEL_HEIGHT = 100, 10_000
+#: Largest PNG drawn: 100 M pixels are 400 MB in memory before encoding. A 1600-pixel
+#: figure of a 900-pixel panel has 1.4 M.
+MAX_FIGURE_PIXELS = 100_000_000
+#: A panel is laid out this wide (px) at most, then scaled: fonts keep their proportion.
+_MIN_LAYOUT_WIDTH, _MAX_LAYOUT_WIDTH = 600, 2000
+
 
 def _png_bytes(image: QImage) -> bytes:
     # QImageWriter rather than QImage.save: PySide6 6.10's save accepts only a str format
@@ -37,8 +47,9 @@ def _png_bytes(image: QImage) -> bytes:
 
 def render_png(item: Any, width: int) -> QImage:
     """A plot item, layout or scene rendered at ``width`` pixels (height keeps the aspect)."""
-    if width < 16 or width > 20_000:
-        raise ExportError(f"PNG width must be between 16 and 20000 pixels, got {width}")
+    if not MIN_PNG_WIDTH <= width <= MAX_PNG_WIDTH:
+        raise ExportError(f"PNG width must be between {MIN_PNG_WIDTH} and {MAX_PNG_WIDTH} "
+                          f"pixels, got {width}")
     from pyqtgraph.exporters import ImageExporter  # imported on first export: faster start
 
     exporter = ImageExporter(item)
@@ -93,6 +104,7 @@ def export_widget_png(widget: QWidget, path: str | Path, width: int | None = Non
     """The widget as it looks on screen (the whole window), optionally scaled to ``width``."""
     image = widget.grab().toImage()
     if width and image.width() != width:
+        _check_pixels(width, round(image.height() * width / max(image.width(), 1)))
         image = image.scaledToWidth(int(width), Qt.TransformationMode.SmoothTransformation)
     write_bytes_atomic(path, _png_bytes(image))
 
@@ -124,6 +136,24 @@ def plot_items_of(widget: Any) -> Any:
     return widget.plot
 
 
+def layout_width(width: int) -> int:
+    """How wide a panel is laid out for a ``width``-pixel figure."""
+    return min(max(width, _MIN_LAYOUT_WIDTH), _MAX_LAYOUT_WIDTH)
+
+
+def _check_pixels(width: int, height: int) -> None:
+    if width * height > MAX_FIGURE_PIXELS:
+        raise ExportError(f"the picture would be {width} x {height} pixels, more than "
+                          f"{MAX_FIGURE_PIXELS:,}: use a smaller width or height")
+
+
+def check_figure_size(width: int, height: int) -> None:
+    """Refuse a figure too large to draw, before anything is drawn: ``width`` x the
+    height a ``height``-pixel panel scales to must stay within
+    :data:`MAX_FIGURE_PIXELS`."""
+    _check_pixels(width, round(width * height / layout_width(width)))
+
+
 def render_panel(session: Session, name: str, path: str | Path, width: int,
                  height: int = 900) -> None:
     """Draw panel ``name`` of ``session`` as a figure, whatever the window looks like.
@@ -143,9 +173,10 @@ def render_panel(session: Session, name: str, path: str | Path, width: int,
     if name not in panels:
         raise ExportError(f"no panel {name!r} to draw: use {', '.join(sorted(panels))}")
     check_figure_path(path)
+    check_figure_size(width, height)
     panel = panels[name](session)
     try:
-        panel.resize(min(max(width, 600), 2000), height)
+        panel.resize(layout_width(width), height)
         panel.show()
         # Twice: the first paint measures tick labels and may grow an axis (two rows of
         # staggered tokens); the second lays the panel out for that size.

@@ -7,13 +7,17 @@ the latest is never delivered. The work itself is a plain function of
 ``(should_stop, on_progress)``, so it is tested without any widget (as in Orange3).
 It runs with BLAS held to one thread (:func:`rnnstudio.blas_threads.one_blas_thread`): a
 worker uses one core and leaves the other to the GUI thread's paint.
+
+Errors come back as one message. ``RnnStudioError`` is bad input and says itself what to
+do. Any other exception is a bug in RNN Studio: its traceback goes to ``crash.log`` and
+the message names what the job was doing (its label and ``subject``, e.g. the file) and
+where the details are, never a bare ``TypeError: ...``.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-import traceback
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,8 +28,14 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from ..blas_threads import one_blas_thread
 from ..errors import Cancelled, RnnStudioError
+from .desktop.crash import log_bug
 
 _PROGRESS_INTERVAL = 0.1
+#: What a job of each label is doing, as a bug message says it.
+JOB_ACTIVITIES = {"trace": "reading the text", "jacobian": "computing ||dh_T/dh_t||",
+                  "save": "saving the trace", "compare": "comparing the models",
+                  "train": "training the model", "open": "opening the file",
+                  "export": "exporting"}
 Work = Callable[[Callable[[], bool], Callable[[int, int], None]], Any]
 
 _live_runners: weakref.WeakSet[JobRunner] = weakref.WeakSet()
@@ -47,6 +57,19 @@ class JobResult:
     seconds: float = 0.0
 
 
+def bug_message(label: str, subject: str, error: Exception) -> str:
+    """Log ``error`` (a bug met by the job ``label`` on ``subject``) to the crash log and
+    say so in one line: what failed, that it is a bug, where the details are."""
+    activity = JOB_ACTIVITIES.get(label, label or "a background job")
+    what = f"{activity} ({subject})" if subject else activity
+    log = log_bug(error, what)
+    where = f"details in {log}" if log is not None else (
+        "the log folder could not be written, so the details went to the terminal")
+    return (f"{what} failed: this is a bug in RNN Studio "
+            f"({type(error).__name__}); {where}. Please report it; your text and the "
+            "model shown are unchanged.")
+
+
 class _Bridge(QObject):
     """Lives on the GUI thread; signals emitted from workers are queued to it."""
 
@@ -55,13 +78,15 @@ class _Bridge(QObject):
 
 
 class _Job(QRunnable):
-    def __init__(self, runner: JobRunner, generation: int, label: str, work: Work) -> None:
+    def __init__(self, runner: JobRunner, generation: int, label: str, subject: str,
+                 work: Work) -> None:
         super().__init__()
         self.setAutoDelete(True)
         self._runner = runner
         self._bridge = runner._bridge
         self._generation = generation
         self._label = label
+        self._subject = subject
         self._work = work
         self._last_progress = 0.0
 
@@ -80,9 +105,8 @@ class _Job(QRunnable):
         except RnnStudioError as error:
             result = JobResult(self._generation, self._label, error=str(error))
         except Exception as error:  # a bug, but the GUI must survive and say so
-            traceback.print_exc()
             result = JobResult(self._generation, self._label,
-                               error=f"{type(error).__name__}: {error}")
+                               error=bug_message(self._label, self._subject, error))
         else:
             result = JobResult(self._generation, self._label, value=value,
                                seconds=time.perf_counter() - started)
@@ -134,15 +158,16 @@ class JobRunner(QObject):
         with self._lock:
             return generation != self._generation
 
-    def submit(self, label: str, work: Work) -> int:
+    def submit(self, label: str, work: Work, subject: str = "") -> int:
         """Queue ``work``; earlier requests are cancelled. Returns the new generation.
-        After :meth:`shutdown` nothing starts (a timer may still fire on quit)."""
+        ``subject`` (a file name, a model's title) is what a bug message names besides
+        the label. After :meth:`shutdown` nothing starts (a timer may still fire on quit)."""
         with self._lock:
             self._generation += 1
             generation = self._generation
         self.label = label
         if not self._closed:
-            self._pool.start(_Job(self, generation, label, work))
+            self._pool.start(_Job(self, generation, label, subject, work))
         return generation
 
     def cancel(self) -> None:

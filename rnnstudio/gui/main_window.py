@@ -3,6 +3,11 @@
 It lays the panels out, opens files (models, sessions and traces alike, told apart by
 their content), exports figures, and keeps the layout; the state it shows is the
 session's.
+
+Every failure (an open, a trace, an export, a bug) is one non-modal banner naming the
+file and what to do, and the previous model and trace stay shown under their own name;
+a bug is logged to ``crash.log`` and said as one (:func:`.jobs.bug_message`). Open recent
+holds only files that opened.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDockWidget,
@@ -29,7 +34,8 @@ from ..io.session_file import SessionFile, is_session_file, load_session, save_s
 from ..io.sniff import is_trace_file
 from ..view.lessons import Lesson
 from . import export
-from .actions import install_actions
+from .actions import fill_recent_menu, install_actions
+from .jobs import bug_message
 from .session import Session
 from .session_files import restore, snapshot
 from .settings import Settings
@@ -96,10 +102,13 @@ class MainWindow(QMainWindow):
         self.progress.hide()
         self.statusBar().addPermanentWidget(self.progress)
         session.progress_changed.connect(self._on_progress)
-        session.model_changed.connect(self._show_model_in_title)
+        #: A model file being opened in the worker: it enters Open recent once shown.
+        self._opening: Path | None = None
+        session.model_changed.connect(self._on_model_changed)
         self._show_model_in_title()
         session.status_changed.connect(self.status_label.setText)
-        session.error_raised.connect(self.show_error)
+        session.error_raised.connect(self._on_session_error)
+        session.text_changed.connect(self._forget_opening)  # an edit supersedes the open
         session.trace_changed.connect(self.message_bar.hide)
         session.busy_changed.connect(self._on_busy)
         session.lesson_changed.connect(self._on_lesson)
@@ -226,6 +235,24 @@ class MainWindow(QMainWindow):
     def _show_model_in_title(self) -> None:
         self.setWindowTitle(f"RNN Studio — {self.session.source.title}")
 
+    def _on_model_changed(self) -> None:
+        self._show_model_in_title()
+        source, opening = self.session.source, self._opening
+        if opening is not None and source.kind == "file" and source.path == opening:
+            self._opening = None
+            self._remember_recent(opening)
+
+    def _on_session_error(self, message: str) -> None:
+        """The session's errors; one that ends a model file's open names the file."""
+        opening, self._opening = self._opening, None
+        if opening is None:
+            self.show_error(message)
+        else:
+            self._open_failed(opening, message)
+
+    def _forget_opening(self) -> None:
+        self._opening = None
+
     def _on_options_changed(self) -> None:
         shown = self.session.options.saliency
         for control in (self.saliency_box, self.named_actions["saliency"]):
@@ -237,32 +264,42 @@ class MainWindow(QMainWindow):
 
     def open_file(self, path: str | Path) -> None:
         """Open a model, a session or a trace, told apart by content (not extension).
-        A model loads in the worker; on failure the old one stays."""
+        A model loads in the worker; on failure the old one stays. The file enters Open
+        recent only once it opened (a model: once its trace is shown)."""
         path = Path(path)
-        self.settings.add_recent_file(str(path))
-        self.update_recent_menu()
+        self._opening = None
         try:
             if is_session_file(path):
                 self.open_session(load_session(path))
             elif is_trace_file(path):
                 self.session.show_trace(load_trace(path), path.name)
             else:
+                self._opening = path
                 self.session.open_model_file(path)
+                return
         except RnnStudioError as error:
-            self.show_error(str(error))
-
-    def update_recent_menu(self) -> None:
-        """File > Open recent: the settings' recent files, newest first."""
-        menu = self.named_actions.recent_menu
-        if menu is None:
+            self._open_failed(path, str(error))
             return
-        menu.clear()
-        for path in self.settings.recent_files:
-            action = QAction(Path(path).name, menu)
-            action.setStatusTip(path)
-            action.triggered.connect(lambda *_, path=path: self.open_file(path))
-            menu.addAction(action)
-        menu.setEnabled(bool(self.settings.recent_files))
+        except Exception as error:  # a reader's bug: said as one, logged, window intact
+            self._open_failed(path, bug_message("open", str(path), error))
+            return
+        self._remember_recent(path)
+
+    def _open_failed(self, path: Path, message: str) -> None:
+        """Say why ``path`` did not open and drop it from Open recent."""
+        self.settings.remove_recent_file(str(path))
+        fill_recent_menu(self)
+        self._failed(path, message, "open")
+
+    def _failed(self, path: str | Path, message: str, doing: str) -> None:
+        """Show ``message``, naming ``path`` when it does not already."""
+        if Path(path).name not in message:
+            message = f"Could not {doing} {path}: {message}"
+        self.show_error(message)
+
+    def _remember_recent(self, path: Path) -> None:
+        self.settings.add_recent_file(str(path))
+        fill_recent_menu(self)
 
     def open_session(self, state: SessionFile) -> None:
         """Reopen a saved session: the model, text, loss, where the cursor was, the view
@@ -275,7 +312,7 @@ class MainWindow(QMainWindow):
         """Write the window's session to ``path`` (atomic); False, and why, on failure."""
         docks = bytes(QByteArray(self.saveState()).toBase64().data()).decode("ascii")
         return self._guarded(lambda: save_session(snapshot(self.session, docks), path),
-                             f"Saved the session to {path}")
+                             path, f"Saved the session to {path}")
 
     @property
     def lessons(self) -> list[Lesson]:
@@ -304,32 +341,38 @@ class MainWindow(QMainWindow):
         width = width or self.settings.export_width
         if name == "compare":
             return self._guarded(lambda: export.export_figure(
-                export.plot_items_of(self.compare), path, width), f"Saved {name} to {path}")
+                export.plot_items_of(self.compare), path, width), path,
+                f"Saved {name} to {path}")
         return self._guarded(lambda: export.render_panel(self.session, name, path, width),
-                             f"Saved {name} to {path}")
+                             path, f"Saved {name} to {path}")
 
     def export_window(self, path: str | Path, width: int | None = None) -> bool:
-        return self._guarded(lambda: export.export_widget_png(self, path, width),
+        return self._guarded(lambda: export.export_widget_png(self, path, width), path,
                              f"Saved the window to {path}")
 
     def export_trace(self, path: str | Path) -> bool:
         """Start saving the trace in a worker (a long CSV takes seconds); True if started.
         The session's ``saved`` or ``error_raised`` reports the outcome."""
-        if not self._guarded(lambda: export.check_trace_path(path), ""):
+        if not self._guarded(lambda: export.check_trace_path(path), path, ""):
             return False
         if self.session.save_trace(path):
             self.statusBar().showMessage(f"saving the trace to {path}…")
             return True
         return False
 
-    def _guarded(self, work: Any, done_message: str) -> bool:
+    def _guarded(self, work: Any, path: str | Path, done_message: str) -> bool:
+        """Run ``work`` writing ``path``; False, and a message naming it, on failure."""
         try:
             work()
         except RnnStudioError as error:
-            self.show_error(str(error))
+            self._failed(path, str(error), "write")
             return False
         except OSError as error:
-            self.show_error(f"Export failed: {error}")
+            self._failed(path, f"{error.strerror or error}; choose another folder or name",
+                         "write")
+            return False
+        except Exception as error:  # a bug: said as one, logged, the window carries on
+            self.show_error(bug_message("export", str(path), error))
             return False
         if done_message:
             self.statusBar().showMessage(done_message, 8000)
@@ -343,12 +386,16 @@ class MainWindow(QMainWindow):
         self.restoreState(self.default_state)
 
     def _restore_settings(self) -> None:
+        """Geometry and layout as saved; one Qt cannot read (hand-edited, or from another
+        release) is forgotten and the default layout stays."""
         settings = self.settings
-        if not settings.geometry.isEmpty():
-            self.restoreGeometry(settings.geometry)
-        if not settings.window_state.isEmpty():
-            self.restoreState(settings.window_state)
-        self.update_recent_menu()
+        geometry, state = settings.geometry, settings.window_state
+        restored = ((geometry.isEmpty() or self.restoreGeometry(geometry))
+                    and (state.isEmpty() or self.restoreState(state)))
+        if not restored:
+            self.restoreState(self.default_state)
+            settings.forget_window()
+        fill_recent_menu(self)
 
     def save_settings(self) -> None:
         """The window's geometry and layout, and the whole session for the next start

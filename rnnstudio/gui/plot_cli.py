@@ -9,7 +9,10 @@ The CLI wires it as::
     add_plot_arguments(plot)
     plot.set_defaults(handler=run_plot)   # run_plot(args) -> exit code
 
-Qt is imported only inside ``run_plot``, so ``rnnstudio --help`` stays fast.
+Qt is imported only inside ``run_plot``, so ``rnnstudio --help`` stays fast. The figure's
+size is checked before the source is read or anything is drawn, and Qt's known harmless
+messages from the offscreen platform are kept off stderr: a successful run prints only
+``wrote PATH``.
 """
 
 from __future__ import annotations
@@ -101,30 +104,47 @@ def _place(session: Session, placement: Placement) -> None:
         session.select_unit(placement.unit)
 
 
+def check_size(width: int, height: int) -> None:
+    """Refuse ``--width`` / ``--height`` out of range, or a figure too large, in one line
+    naming the flag, before any file is read or anything drawn."""
+    from ..errors import ExportError
+    from . import export
+
+    for flag, value, low, high in (
+            ("--width", width, export.MIN_PNG_WIDTH, export.MAX_PNG_WIDTH),
+            ("--height", height, export.MIN_PANEL_HEIGHT, export.MAX_PANEL_HEIGHT)):
+        if not low <= value <= high:
+            raise ExportError(f"{flag} {value} is out of range: use {low} to {high} pixels")
+    export.check_figure_size(width, height)
+
+
 def render(args: argparse.Namespace) -> Path:
     """Draw the chosen panel and write ``args.out``; returns the path."""
     os.environ["QT_QPA_PLATFORM"] = "offscreen"  # no window, also on a desktop
+    check_size(args.width, args.height)
     from PySide6.QtWidgets import QApplication
 
     from . import export
+    from .desktop.qt_logging import qt_messages_logged
     from .session import Session
 
-    if QApplication.instance() is None:
-        QApplication([sys.argv[0]])  # kept alive by Qt until the process ends
-    session = Session()
-    errors: list[str] = []
-    session.error_raised.connect(errors.append)
-    try:
+    with qt_messages_logged():
+        if QApplication.instance() is None:
+            QApplication([sys.argv[0]])  # kept alive by Qt until the process ends
+        session = Session()
+        errors: list[str] = []
+        session.error_raised.connect(errors.append)
         try:
-            _fill(args, session)
-        except Exception as error:
-            if errors:  # the session said why: say it instead of "see above"
-                raise type(error)("; ".join(errors)) from error
-            raise
-        session.complete_gradients()
-        export.render_panel(session, args.panel, args.out, args.width, args.height)
-    finally:
-        session.shutdown()
+            try:
+                _fill(args, session)
+            except Exception as error:
+                if errors:  # the session said why: say it instead of "see above"
+                    raise type(error)("; ".join(errors)) from error
+                raise
+            session.complete_gradients()
+            export.render_panel(session, args.panel, args.out, args.width, args.height)
+        finally:
+            session.shutdown()
     return Path(args.out)
 
 

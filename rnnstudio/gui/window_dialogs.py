@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
+from .export import MAX_PNG_WIDTH, MIN_PNG_WIDTH
+
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
@@ -47,7 +49,8 @@ class WindowDialogs:
     def _ask_width(self) -> int | None:
         settings = self.window.settings
         width, accepted = QInputDialog.getInt(self.window, "PNG width", "Width in pixels:",
-                                              settings.export_width, 16, 20_000, 100)
+                                              settings.export_width, MIN_PNG_WIDTH,
+                                              MAX_PNG_WIDTH, 100)
         if not accepted:
             return None
         settings.export_width = width

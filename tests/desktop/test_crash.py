@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 from collections.abc import Iterator
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from rnnstudio.gui.desktop.crash import CRASH_LOG_NAME, CrashHandler, install_crash_handler
+from rnnstudio.gui.desktop.crash import (
+    CRASH_LOG_NAME,
+    CrashHandler,
+    install_crash_handler,
+    log_bug,
+)
+from rnnstudio.gui.desktop.logs import (
+    CRASH_LOGGER,
+    LOG_BACKUPS,
+    MAX_LOG_BYTES,
+    MAX_REPORT_CHARS,
+    write_crash_report,
+)
 
 
 @pytest.fixture
@@ -125,3 +139,44 @@ def test_keyboard_interrupt_goes_to_python(qapp, tmp_path: Path,
     handler.handle_exception(KeyboardInterrupt, KeyboardInterrupt(), None)
     assert seen == [KeyboardInterrupt]
     assert handler.exception_count == 0 and not (tmp_path / CRASH_LOG_NAME).exists()
+
+
+def _log_files(folder: Path, name: str) -> list[Path]:
+    return sorted(folder.glob(f"{name}*"))
+
+
+def test_crash_log_rotates_and_stays_bounded(qapp, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    report = "Traceback (most recent call last):\n" + "  frame\n" * 5000  # 40 kB each
+    for index in range(300):  # 12 MB of reports
+        assert write_crash_report(f"--- report {index}\n{report}", tmp_path) == (
+            tmp_path / CRASH_LOG_NAME)
+    files = _log_files(tmp_path, CRASH_LOG_NAME)
+    assert [path.name for path in files] == ["crash.log", "crash.log.1", "crash.log.2",
+                                             "crash.log.3"]
+    assert all(path.stat().st_size <= MAX_LOG_BYTES for path in files)
+    assert sum(path.stat().st_size for path in files) <= (LOG_BACKUPS + 1) * MAX_LOG_BYTES
+    assert "--- report 299\n" in (tmp_path / CRASH_LOG_NAME).read_text(encoding="utf-8")
+
+
+def test_a_huge_report_is_cut_in_the_middle(qapp, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    try:
+        raise ValueError("x" * 10_000_000)
+    except ValueError as error:
+        assert log_bug(error, "reading a card", tmp_path) == tmp_path / CRASH_LOG_NAME
+    text = (tmp_path / CRASH_LOG_NAME).read_text(encoding="utf-8")
+    assert len(text) < MAX_REPORT_CHARS + 200
+    assert text.startswith("--- ") and "bug while reading a card" in text.splitlines()[0]
+    assert "characters cut ..." in text and text.rstrip().endswith("x" * 1000)
+
+
+def test_the_hook_writes_through_the_rotating_log(handler: CrashHandler,
+                                                  logs_in_tmp: Path) -> None:
+    for index in range(3):
+        _raise_and_report(handler, f"failure {index}")
+    log = (logs_in_tmp / CRASH_LOG_NAME).read_text(encoding="utf-8")
+    assert [line.split(": ", 1)[1] for line in log.splitlines()
+            if line.startswith("ValueError")] == ["failure 0", "failure 1", "failure 2"]
+    crash_logger = logging.getLogger(CRASH_LOGGER)
+    handlers = [item for item in crash_logger.handlers
+                if isinstance(item, RotatingFileHandler)]
+    assert len(handlers) == 1 and handlers[0].maxBytes == MAX_LOG_BYTES

@@ -6,10 +6,11 @@ import ast
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from .conftest import PACKAGING, load_script
+from .conftest import PACKAGING, RESOURCES, ROOT, load_script
 
 smoke_test = load_script("smoke_test")
 
@@ -145,3 +146,86 @@ def test_platform_can_be_chosen(tmp_path: Path) -> None:
     env = smoke_test.isolated_environment(tmp_path, "xcb")
     assert env["QT_QPA_PLATFORM"] == "xcb"
     assert env["RNNSTUDIO_LOG_DIR"] == str(tmp_path / "logs")
+
+
+# --- release metadata: what can be checked without building ------------------------
+
+REPOSITORY = "https://github.com/rnnstudio/rnnstudio"
+
+
+def _pyproject() -> dict[str, Any]:
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    with (ROOT / "pyproject.toml").open("rb") as file:
+        return tomllib.load(file)  # type: ignore[no-any-return]
+
+
+def test_license_is_an_spdx_string_with_its_file() -> None:
+    pyproject = _pyproject()
+    project = pyproject["project"]
+    assert project["license"] == "MIT" and project["license-files"] == ["LICENSE"]
+    # PEP 639: setuptools >= 77 reads these, and refuses License classifiers beside them.
+    assert "setuptools>=77" in pyproject["build-system"]["requires"]
+    assert not [item for item in project["classifiers"] if item.startswith("License ::")]
+    lines = (ROOT / "LICENSE").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "MIT License"
+    assert "Copyright (c) 2026 The RNN Studio developers" in lines
+    metainfo = (RESOURCES / "io.github.rnnstudio.RnnStudio.metainfo.xml").read_text(
+        encoding="utf-8")
+    assert "<project_license>MIT</project_license>" in metainfo
+
+
+def test_project_metadata_for_the_package_index() -> None:
+    project = _pyproject()["project"]
+    assert {"Intended Audience :: Education", "Intended Audience :: Science/Research",
+            "Typing :: Typed"} <= set(project["classifiers"])
+    assert any(item.startswith("Development Status :: ") for item in project["classifiers"])
+    assert {"rnn", "lstm", "gru"} <= set(project["keywords"])
+    urls = project["urls"]
+    assert set(urls) == {"Homepage", "Documentation", "Issues", "Changelog"}
+    assert all(url.startswith(REPOSITORY) for url in urls.values())
+    assert urls["Homepage"] == REPOSITORY
+
+
+def test_readme_links_work_on_the_package_index() -> None:
+    """PyPI shows the README without the repository: relative links would break there."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)]+)\)", readme)
+    assert len(targets) >= 10
+    relative = [target for target in targets if not target.startswith(("https://", "#"))]
+    assert relative == []
+    for target in targets:
+        if target.startswith(f"{REPOSITORY}/"):
+            kind, branch, path = target[len(REPOSITORY) + 1:].split("/", 2)
+            assert (kind, branch) in {("blob", "main"), ("raw", "main")}, target
+            assert (ROOT / path.split("#")[0]).exists(), f"{target}: no such file here"
+
+
+def test_the_sdist_carries_tests_docs_and_release_files() -> None:
+    manifest = (ROOT / "MANIFEST.in").read_text(encoding="utf-8").splitlines()
+    commands = [line.split() for line in manifest if line and not line.startswith("#")]
+    assert ["include", "LICENSE", "README.md", "CHANGELOG.md", "CITATION.cff",
+            "CONTRIBUTING.md"] in commands
+    grafted = {words[1] for words in commands if words[0] == "graft"}
+    assert grafted == {"tests", "docs", "resources", "packaging", ".ci"}
+    for name in ("LICENSE", "README.md", "CHANGELOG.md", "CITATION.cff", "CONTRIBUTING.md",
+                 *grafted):
+        assert (ROOT / name).exists(), name
+
+
+def test_changelog_and_citation_follow_the_project() -> None:
+    from rnnstudio._version import __version__
+
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert "## [Unreleased]" in changelog and "keepachangelog.com" in changelog
+    citation = {}
+    for line in (ROOT / "CITATION.cff").read_text(encoding="utf-8").splitlines():
+        key, _, value = line.partition(":")
+        if value and not line.startswith((" ", "#")):
+            citation[key] = value.strip().strip('"')
+    assert citation["cff-version"] == "1.2.0"
+    assert citation["version"] == __version__
+    assert citation["license"] == _pyproject()["project"]["license"]
+    assert citation["repository-code"] == REPOSITORY
+    assert citation["title"] == "RNN Studio"

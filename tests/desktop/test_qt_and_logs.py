@@ -97,3 +97,43 @@ def test_unwritable_log_folder_returns_none(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     assert logs.install_log_file(blocker / "logs") is None
+
+
+def test_app_log_rotates_and_stays_bounded(logs_in_tmp: Path) -> None:
+    path = logs.install_log_file()
+    logger = logging.getLogger("rnnstudio.test")
+    try:
+        for index in range(6000):  # 6 MB of warnings
+            logger.warning("warning %d %s", index, "w" * 1000)
+    finally:
+        root = logging.getLogger("rnnstudio")
+        for handler in list(root.handlers):
+            if isinstance(handler, RotatingFileHandler):
+                root.removeHandler(handler)
+                handler.close()
+        root.setLevel(logging.NOTSET)
+    assert path is not None
+    files = sorted(logs_in_tmp.glob(f"{logs.LOG_FILE_NAME}*"))
+    assert len(files) == logs.LOG_BACKUPS + 1
+    assert sum(file.stat().st_size for file in files) <= (
+        (logs.LOG_BACKUPS + 1) * logs.MAX_LOG_BYTES)
+    assert "warning 5999 " in path.read_text(encoding="utf-8")
+
+
+def test_messages_are_routed_only_inside_the_block(qapp, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+    assert not qt_logging._installed
+    with caplog.at_level(logging.DEBUG, logger="rnnstudio.qt"):
+        with qt_logging.qt_messages_logged():
+            qWarning("This plugin does not support propagateSizeHints()")
+            qWarning("QPainter::begin: a real problem")
+        assert not qt_logging._installed  # put back as it was
+        qWarning("after the block")
+    assert [(record.levelno, record.getMessage()) for record in caplog.records] == [
+        (logging.DEBUG, "This plugin does not support propagateSizeHints()"),
+        (logging.WARNING, "QPainter::begin: a real problem")]
+
+
+def test_a_handler_installed_before_the_block_stays(routed: None) -> None:
+    with qt_logging.qt_messages_logged():
+        pass
+    assert qt_logging._installed

@@ -1,4 +1,4 @@
-"""Qt offscreen, settings in a temporary folder, and no worker thread left behind."""
+"""Qt offscreen, settings and logs in a temporary folder, no worker thread left behind."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
@@ -36,6 +37,14 @@ def settings_in_tmp(tmp_path: object) -> Iterator[str]:
         QSettings.setPath(kind, QSettings.Scope.UserScope, folder)
         QSettings.setPath(kind, QSettings.Scope.SystemScope, folder + "-system")
     yield folder
+
+
+@pytest.fixture(autouse=True)
+def logs_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The log folder of the test (a job's bug writes crash.log there), never the user's."""
+    folder = tmp_path / "logs"
+    monkeypatch.setenv("RNNSTUDIO_LOG_DIR", str(folder))
+    return folder
 
 
 @pytest.fixture

@@ -45,17 +45,23 @@ def test_latest_request_wins_and_older_ones_stop(qtbot) -> None:  # type: ignore
     assert not runner.is_busy()
 
 
-def test_errors_arrive_as_messages(qtbot) -> None:  # type: ignore[no-untyped-def]
+def _error_of(qtbot, error: Exception, label: str = "bad", subject: str = "") -> str:  # type: ignore[no-untyped-def]
+    """The message a job raising ``error`` delivers (it delivers no value)."""
     runner = JobRunner()
 
     def failing(stop, progress):  # type: ignore[no-untyped-def]
-        raise TextError("the text is empty: type a sentence")
+        raise error
 
     with qtbot.waitSignal(runner.finished, timeout=3000) as blocker:
-        runner.submit("bad", failing)
+        runner.submit(label, failing, subject=subject)
     runner.wait()
-    assert blocker.args[0].error == "the text is empty: type a sentence"
     assert blocker.args[0].value is None
+    return str(blocker.args[0].error)
+
+
+def test_errors_arrive_as_messages(qtbot) -> None:  # type: ignore[no-untyped-def]
+    error = TextError("the text is empty: type a sentence")
+    assert _error_of(qtbot, error) == "the text is empty: type a sentence"
 
 
 def test_shutdown_waits_for_a_running_job(qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -81,3 +87,30 @@ def test_work_runs_on_one_blas_thread_and_the_limit_comes_back(qtbot) -> None:  
         assert before is not None and before > 1
         assert blocker.args[0].value == 1
         assert blas_thread_limit() == before
+
+
+def test_a_bug_in_a_job_is_logged_and_named(qtbot, logs_in_tmp) -> None:  # type: ignore[no-untyped-def]
+    try:
+        {}["l0.fwd.h"]
+    except KeyError as bug:  # with a traceback, as a job's would have
+        message = _error_of(qtbot, bug, "trace", "model.pt")
+    crash_log = logs_in_tmp / "crash.log"
+    assert message == (
+        "reading the text (model.pt) failed: this is a bug in RNN Studio (KeyError); "
+        f"details in {crash_log}. Please report it; your text and the model shown are "
+        "unchanged.")
+    logged = crash_log.read_text(encoding="utf-8")
+    assert "bug while reading the text (model.pt)" in logged.splitlines()[0]
+    assert "in test_a_bug_in_a_job_is_logged_and_named" in logged
+    assert "in failing" in logged and "KeyError: 'l0.fwd.h'" in logged
+
+
+def test_a_bug_with_no_writable_log_goes_to_stderr(qtbot, tmp_path, monkeypatch,  # type: ignore[no-untyped-def]
+                                                   capfd) -> None:
+    blocker_file = tmp_path / "not-a-folder"
+    blocker_file.write_text("a file where the log folder should be")
+    monkeypatch.setenv("RNNSTUDIO_LOG_DIR", str(blocker_file))
+    message = _error_of(qtbot, TypeError("boom"), "export-something")
+    assert message.startswith("export-something failed: this is a bug")
+    assert "could not be written" in message
+    assert "TypeError: boom" in capfd.readouterr().err

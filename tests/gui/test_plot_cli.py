@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
 import xml.etree.ElementTree as ElementTree
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +17,8 @@ from rnnstudio.engine.model import random_model
 from rnnstudio.errors import RnnStudioError
 from rnnstudio.gui.plot_cli import add_plot_arguments, main, run_plot
 from rnnstudio.io import load_trace
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _args(*argv: str) -> argparse.Namespace:
@@ -123,3 +129,45 @@ def test_plot_of_a_corrupt_zip_or_deep_json_is_one_line(qtbot, trace_path, tmp_p
         error = capsys.readouterr().err
         assert error.startswith(f"rnnstudio: error: {bad}: ") and error.count("\n") == 1
         assert words in error, error
+
+
+def _plot_process(*argv: str, tmp_path) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
+    """``rnnstudio plot`` in a fresh interpreter: Qt writes to the real stderr there."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
+           "RNNSTUDIO_LOG_DIR": str(tmp_path / "logs")}
+    return subprocess.run([sys.executable, "-m", "rnnstudio", "plot", *argv], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_a_plot_that_works_writes_nothing_to_stderr(trace_path, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path, _ = trace_path
+    out = tmp_path / "quiet.png"
+    done = _plot_process(str(path), "--out", str(out), "--panel", "gradients", "--width", "640",
+                         tmp_path=tmp_path)
+    assert (done.returncode, done.stderr, done.stdout) == (0, "", f"wrote {out}\n")
+    assert QImage(str(out)).width() == 640
+
+
+@pytest.mark.parametrize(("flags", "words"), [
+    (("--height", "100000000"), "--height 100000000 is out of range: use 100 to 10000 pixels"),
+    (("--height", "-1"), "--height -1 is out of range"),
+    (("--width", "0"), "--width 0 is out of range: use 16 to 20000 pixels"),
+    (("--width", "20000"), "the picture would be 20000 x 9000 pixels, more than 100,000,000"),
+])
+def test_an_absurd_figure_size_is_refused_up_front(trace_path, tmp_path, capsys, flags,  # type: ignore[no-untyped-def]
+                                                   words) -> None:
+    path, _ = trace_path
+    out = tmp_path / "huge.png"
+    assert main([str(path), "--out", str(out), *flags]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"rnnstudio: error: {words}")
+    assert error.count("\n") == 1 and not out.exists()
+
+
+def test_a_huge_height_is_one_line_from_the_command_too(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    missing = tmp_path / "not-read.npz"  # the size is refused before the source is read
+    done = _plot_process(str(missing), "--out", str(tmp_path / "x.png"), "--height",
+                         "100000000", tmp_path=tmp_path)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == ("rnnstudio: error: --height 100000000 is out of range: use 100 "
+                           "to 10000 pixels\n")

@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from conftest import wait_for_trace
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QByteArray, QSettings
 
 from rnnstudio.app_info import APP_NAME, ORGANIZATION
 from rnnstudio.engine.losses import Probe
@@ -108,4 +111,82 @@ def test_a_hand_edited_layout_reads_as_no_layout(tmp_path) -> None:  # type: ign
                     "[preferences]\nexport_width=wide\n")
     settings = Settings(QSettings(str(path), QSettings.Format.IniFormat))
     assert settings.geometry.isEmpty() and settings.window_state.isEmpty()
-    assert settings.export_width == 0  # Qt's own reading of a non-number
+    assert settings.export_width == 1600  # Qt reads "wide" as 0: out of range
+    assert settings.problem is None
+
+
+@pytest.mark.parametrize("width", ["-5", "0", "15", "20001", "99999999999999999999999",
+                                   "1e400", "nan", "1, 2", "@Size(3 4)", "true"])
+def test_an_absurd_export_width_reads_as_the_default(tmp_path, width: str) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "width.ini"
+    path.write_text(f"[preferences]\nexport_width={width}\n[settings]\nversion={width}\n")
+    settings = Settings(QSettings(str(path), QSettings.Format.IniFormat))
+    assert settings.export_width == 1600
+
+
+def test_a_hand_written_bad_ini_reads_as_defaults(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "bad.ini"
+    huge_layout = "A" * 1_500_000
+    recent = "\\n".join(["/ok/model.safetensors", "/evil/\\x1b[2Jname.pt", "x" * 5000,
+                          *[f"/m{index}.pt" for index in range(20)]])
+    path.write_text(f"[settings]\nversion=1e400\n[window]\ngeometry=@ByteArray(garbage)\n"
+                    f"state=@ByteArray({huge_layout})\n[session]\nrecent_files={recent}\n"
+                    "last_text=@Variant(\\0\\0\\0\\x7f)\n[preferences]\n"
+                    "export_width=-5\n")
+    settings = Settings(QSettings(str(path), QSettings.Format.IniFormat))
+    assert settings.problem is None  # parsed: only the values were bad
+    assert settings.export_width == 1600
+    assert settings.window_state.isEmpty()  # more than a layout can be
+    assert bytes(settings.geometry) == b"garbage"  # the window's restore refuses it
+    assert settings.recent_files == ["/ok/model.safetensors",
+                                     *[f"/m{index}.pt" for index in range(7)]]
+    assert settings.remembered_text == ""
+    settings.add_recent_file("/new.pt")
+    assert settings.recent_files[:2] == ["/new.pt", "/ok/model.safetensors"]
+
+
+def test_garbage_window_state_starts_with_the_default_layout(qtbot) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings()
+    settings.save_window(QByteArray(b"not a geometry"), QByteArray(b"not a dock layout"))
+    session = Session()
+    window = start(session, settings)
+    qtbot.addWidget(window)
+    try:
+        assert settings.geometry.isEmpty() and settings.window_state.isEmpty()  # forgotten
+        assert not window.docks["model"].isHidden() and window.docks["compare"].isHidden()
+        assert session.trace is not None
+    finally:
+        window.close()
+        session.shutdown()
+
+
+def test_an_unreadable_settings_file_is_reset_with_a_message(qtbot) -> None:  # type: ignore[no-untyped-def]
+    store = QSettings(ORGANIZATION, APP_NAME)
+    path = Path(store.fileName())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    unreadable = b"\xff\xfe\x00garbage\x00\x01[[[\n[preferences\nexport_width\n===\n"
+    path.write_bytes(unreadable)
+    session = Session()
+    settings = Settings()
+    window = start(session, settings)
+    qtbot.addWidget(window)
+    try:
+        kept = path.with_name(path.name + ".unreadable")
+        assert kept.read_bytes() == unreadable  # the user's file is not overwritten
+        message = window.message_bar.text
+        assert f"The settings file {path} could not be read" in message and str(kept) in message
+        assert session.trace is not None  # the app started
+        assert settings.export_width == 1600 and settings.problem is not None
+    finally:
+        window.close()
+        session.shutdown()
+    assert QSettings(ORGANIZATION, APP_NAME).status() == QSettings.Status.NoError
+
+
+def test_a_settings_path_that_is_a_folder_is_said_and_start_goes_on(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "rnnstudio.conf"
+    folder.mkdir()
+    settings = Settings(QSettings(str(folder), QSettings.Format.IniFormat))
+    assert settings.problem is not None and "cannot be read or written" in settings.problem
+    assert str(folder) in settings.problem
+    assert settings.export_width == 1600

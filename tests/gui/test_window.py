@@ -198,8 +198,8 @@ def test_dropping_a_model_file_opens_it(qtbot, window, tmp_path) -> None:  # typ
     assert window.session.source.path == path
     assert window.session.model.config.recurrent.hidden_size == 4
     assert window.settings.recent_files[0] == str(path)
-    assert [action.text() for action in window.named_actions.recent_menu.actions()] == [
-        "tiny.safetensors"]
+    assert [action.text() for action in window.named_actions.recent_menu.actions()
+            if not action.isSeparator()] == ["tiny.safetensors", "&Clear recent"]
     assert "tiny.safetensors" in window.model_panel.summary.text()
 
 

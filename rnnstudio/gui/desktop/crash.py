@@ -3,10 +3,14 @@
 An exception that escapes a Qt slot does not stop the event loop in PySide6; it reaches
 ``sys.excepthook`` (and one in a worker thread reaches ``threading.excepthook``). By default
 both only print to a terminal a bundle user does not have. Here every such exception is
-appended to ``crash.log`` in the user's log folder, printed to stderr when there is one
-(the smoke test fails on a ``Traceback`` there), and the first one of the session opens a
-non-modal dialog that says where the log is. Later ones are logged and counted in that
-same dialog: a broken paint handler would otherwise open a dialog per repaint.
+appended to ``crash.log`` in the user's log folder (rotated and bounded: see
+:mod:`.logs`), printed to stderr when there is one (the smoke test fails on a
+``Traceback`` there), and the first one of the session opens a non-modal dialog that says
+where the log is. Later ones are logged and counted in that same dialog: a broken paint
+handler would otherwise open a dialog per repaint.
+
+A bug caught where it happened (an unexpected exception inside a worker job) is not
+unhandled: :func:`log_bug` writes its report to the same log and the job says where.
 """
 
 from __future__ import annotations
@@ -24,20 +28,33 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from ... import app_info
-from .logs import log_folder
+from .logs import CRASH_LOG_NAME, log_folder, write_crash_report
 
-CRASH_LOG_NAME = "crash.log"
-_logger = logging.getLogger("rnnstudio.crash")
+__all__ = ["CRASH_LOG_NAME", "CrashHandler", "format_report", "install_crash_handler",
+           "log_bug"]
+_logger = logging.getLogger("rnnstudio")
 
 
 def format_report(kind: type[BaseException], error: BaseException,
-                  trace: TracebackType | None, thread_name: str | None = None) -> str:
-    """One log entry: time, version, thread and the full traceback."""
+                  trace: TracebackType | None, thread_name: str | None = None,
+                  what: str = "unhandled exception") -> str:
+    """One log entry: time, version, what happened, thread and the full traceback."""
     stamp = dt.datetime.now().isoformat(timespec="seconds")
     where = f" in thread {thread_name!r}" if thread_name else ""
     lines = traceback.format_exception(kind, error, trace)
-    return f"--- {stamp} {app_info.version_line()}: unhandled exception{where}\n" + "".join(
-        lines)
+    return f"--- {stamp} {app_info.version_line()}: {what}{where}\n" + "".join(lines)
+
+
+def log_bug(error: BaseException, what: str, folder: Path | None = None) -> Path | None:
+    """Write ``error``'s traceback to ``crash.log`` as a bug met while ``what`` (e.g.
+    "reading the text (model.pt)"); returns the log's path, or ``None`` when it cannot be
+    written, in which case the traceback goes to stderr instead."""
+    text = format_report(type(error), error, error.__traceback__,
+                         threading.current_thread().name, f"bug while {what}")
+    written = write_crash_report(text, folder)
+    if written is None and sys.stderr is not None:
+        sys.stderr.write(text)
+    return written
 
 
 class _MainThreadRelay(QObject):
@@ -105,7 +122,7 @@ class CrashHandler:
         """Log to file and stderr, then ask the GUI thread to tell the user."""
         try:
             text = format_report(kind, error, trace, thread_name)
-            written = self._append(text)
+            written = write_crash_report(text, self.folder)
             if sys.stderr is not None:  # None in a Windows bundle built without a console
                 sys.stderr.write(text)
                 sys.stderr.flush()
@@ -113,15 +130,6 @@ class CrashHandler:
             self._relay.reported.emit(f"{kind.__name__}: {error}", str(written or ""))
         except Exception:  # the hook must never raise: fall back to Python's own
             sys.__excepthook__(kind, error, trace)
-
-    def _append(self, text: str) -> Path | None:
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            with self.log_path.open("a", encoding="utf-8") as log:
-                log.write(text)
-            return self.log_path
-        except OSError:
-            return None
 
     def _on_reported(self, summary: str, log_path: str) -> None:
         self.exception_count += 1

@@ -5,13 +5,20 @@ missing platform plugin straight to stderr, where a bundle user never sees them 
 log file never gets them. With this handler they become records of the
 ``rnnstudio.qt[.<category>]`` loggers, with Qt's category ("qt.qpa.xcb", ...) in the name
 so they can be filtered like any other logger.
+
+Known harmless messages (:data:`_NOISE`) are lowered to DEBUG, so they reach neither
+stderr nor the log file at its usual level: the headless ``rnnstudio plot`` printed
+"This plugin does not support propagateSizeHints()" on every run, and 6,700 lines of it
+for one huge figure. Anything else still reaches a log or, with no handler set up,
+stderr (logging's last resort prints WARNING and above).
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
@@ -26,8 +33,9 @@ _LEVELS = {
     QtMsgType.QtFatalMsg: logging.CRITICAL,
 }
 
-#: Harmless messages lowered to DEBUG: the offscreen plugin (tests, smoke test) says this
-#: for every top-level window, which would bury real warnings.
+#: Harmless messages lowered to DEBUG, matched at their start: the offscreen plugin
+#: (tests, smoke test, ``rnnstudio plot``) says this for every top-level window, which
+#: would bury real warnings.
 _NOISE = ("This plugin does not support propagateSizeHints()",)
 
 MessageHandler = Callable[[QtMsgType, QMessageLogContext, str], None]
@@ -64,6 +72,19 @@ def install_qt_message_handler() -> None:
         _previous = qInstallMessageHandler(handle_qt_message)
         _installed = True
         atexit.register(uninstall_qt_message_handler)
+
+
+@contextlib.contextmanager
+def qt_messages_logged() -> Iterator[None]:
+    """Route Qt's messages to logging while the block runs (headless ``plot``); a
+    handler that was installed before stays installed after."""
+    installed_here = not _installed
+    install_qt_message_handler()
+    try:
+        yield
+    finally:
+        if installed_here:
+            uninstall_qt_message_handler()
 
 
 def uninstall_qt_message_handler() -> None:

@@ -3,6 +3,7 @@ current model's summary and, for a trained model, its card."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from html import escape
 from typing import TYPE_CHECKING, Any, cast
@@ -42,31 +43,92 @@ def model_summary(session: Session) -> str:
     return f"{session.model.summary()}\nsource: {origin}"
 
 
-def model_card_html(card: dict[str, Any]) -> str:
+#: Longest card value shown (a 10 MB string in a card once filled the dock), and most
+#: gaps listed.
+_CARD_TEXT_CHARS = 160
+_CARD_GAPS = 12
+
+
+def _card_text(value: object, fallback: str = "") -> str:
+    """A card value as escaped, bounded HTML text: strings and numbers as they are (cut
+    to 160 characters, control characters shown as escapes such as ``\\x1b``); any other
+    type as ``fallback``, never its repr (a nested list may be huge or deep)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return escape(fallback)
+    text = value if isinstance(value, str) else _number_text(value)
+    if len(text) > _CARD_TEXT_CHARS:
+        text = text[:_CARD_TEXT_CHARS] + "…"
+    visible = "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+    return escape(visible)
+
+
+def _number_text(value: int | float) -> str:
+    number = _card_number(value)
+    return "?" if number is None else f"{number:g}"
+
+
+def _card_number(value: object) -> float | None:
+    """A finite number from a card value (numbers written as short strings too), or
+    None for anything else."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    if isinstance(value, str) and len(value) > 32:
+        return None
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _accuracy_line(card: dict[Any, Any]) -> str | None:
+    accuracy = _card_number(card.get("held_out_accuracy"))
+    if accuracy is None or not 0.0 <= accuracy <= 1.0:
+        return None
+    metric = _card_text(card.get("metric", "accuracy"), "accuracy")
+    evaluation = card.get("eval")
+    examples = _card_number(evaluation.get("examples")) if isinstance(evaluation, dict) else None
+    on = f" on {examples:.0f} new examples" if examples and examples >= 1 else ""
+    return f"held-out accuracy: <b>{accuracy:.1%}</b>{on} ({metric})"
+
+
+def _gaps_line(card: dict[Any, Any]) -> str | None:
+    by_gap = card.get("held_out_by_gap")
+    if not isinstance(by_gap, dict):
+        return None
+    gaps = []
+    for gap, value in by_gap.items():
+        gap_number, score = _card_number(gap), _card_number(value)
+        if gap_number is not None and score is not None:
+            gaps.append((gap_number, score))
+    if not gaps:
+        return None
+    shown = sorted(gaps)[:_CARD_GAPS]
+    more = " …" if len(gaps) > _CARD_GAPS else ""
+    return "by gap: " + ", ".join(f"{gap:g}: {score:.2f}" for gap, score in shown) + more
+
+
+def model_card_html(card: object) -> str:
     """Task, held-out accuracy (by gap for recall, at the ambiguous words for idioms) and
     the command that rebuilds the model: what a trained model's numbers rest on. Empty for
-    a model without card."""
-    if not card or card.get("origin") != "trained":
+    a model without card.
+
+    A card comes from a file: any value may have any type or size. Each is shown only if
+    it is what it should be, escaped and cut; this never raises.
+    """
+    if not isinstance(card, dict) or card.get("origin") != "trained":
         return ""
-    lines = [f"<b>{escape(str(card.get('title') or card.get('task', 'trained model')))}</b>"]
+    title = card.get("title") or card.get("task")
+    lines = [f"<b>{_card_text(title, 'trained model')}</b>"]
     if "task" in card:
-        lines.append(f"task: {escape(str(card['task']))}")
-    accuracy = card.get("held_out_accuracy")
-    if isinstance(accuracy, (int, float)):
-        metric = escape(str(card.get("metric", "accuracy")))
-        examples = card.get("eval", {}).get("examples")
-        on = f" on {examples} new examples" if examples else ""
-        lines.append(f"held-out accuracy: <b>{accuracy:.1%}</b>{on} ({metric})")
-    by_gap = card.get("held_out_by_gap")
-    if isinstance(by_gap, dict) and by_gap:
-        gaps = sorted(by_gap.items(), key=lambda item: int(item[0]))
-        lines.append("by gap: " + ", ".join(f"{gap}: {float(value):.2f}"
-                                            for gap, value in gaps))
-    at_start = card.get("held_out_at_phrase_start")
-    if isinstance(at_start, (int, float)):
+        lines.append(f"task: {_card_text(card['task'], '?')}")
+    lines.extend(line for line in (_accuracy_line(card), _gaps_line(card)) if line)
+    at_start = _card_number(card.get("held_out_at_phrase_start"))
+    if at_start is not None:
         lines.append(f"at the first word of a phrase: {at_start:.2f} (forward-only: 0.50)")
-    if card.get("command"):
-        lines.append(f"rebuild: <code>{escape(str(card['command']))}</code>")
+    command = _card_text(card.get("command"))
+    if command:
+        lines.append(f"rebuild: <code>{command}</code>")
     return "<br>".join(lines)
 
 
