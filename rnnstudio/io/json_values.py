@@ -1,9 +1,12 @@
 """Small JSON documents from untrusted files: read within bounds, check every value.
 
-``read_json_file`` reads at most a given number of bytes, refuses nesting deeper than a
-given depth *before* parsing (``json.loads`` on 100,000 nested brackets raises
-``RecursionError``), NaN/Infinity constants and duplicate keys. ``Checker`` turns a
-wrong type or range into one line that names the file, the key, the value and the fix.
+``read_json_file`` reads at most a given number of bytes; ``parse_json_bytes`` (which it
+uses) refuses nesting deeper than a given depth *before* parsing (``json.loads`` on
+100,000 nested brackets raises ``RecursionError``), optionally more values than a given
+count (what ``json.loads`` builds grows with the values, not the bytes: 16 MB of
+``[{},{},...]`` become 5 million dicts, 380 MB), NaN/Infinity constants and duplicate
+keys. ``Checker`` turns a wrong type or range into one line that names the file, the key,
+the value and the fix.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import numpy as np
 from ..errors import RnnStudioError
 from .messages import first_line
 
-__all__ = ["Checker", "json_depth", "read_json_file"]
+__all__ = ["Checker", "json_depth", "parse_json_bytes", "read_json_file", "show"]
 
 #: A JSON string, escapes included ("unrolled loop" form: linear, no backtracking).
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
@@ -30,6 +33,7 @@ _NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
 _DEPTH_STEP = np.zeros(256, dtype=np.int8)
 _DEPTH_STEP[list(b"[{")] = 1
 _DEPTH_STEP[list(b"]}")] = -1
+_BOM = b"\xef\xbb\xbf"
 _shown = reprlib.Repr()
 _shown.maxstring = _shown.maxother = 40
 
@@ -46,13 +50,18 @@ def json_depth(data: bytes) -> int:
     as long as ``json.loads`` itself (0.5 to 1 s each for 20 MB of bracket-heavy JSON
     on a busy 2-core machine; a session file is a few KB).
     """
-    brackets = _JSON_STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
+    return _depth(_JSON_STRING.sub(b"", data))
+
+
+def _depth(unquoted: bytes) -> int:
+    """Nesting depth of JSON text whose strings were removed."""
+    brackets = unquoted.translate(None, _NOT_BRACKETS)
     steps = _DEPTH_STEP[np.frombuffer(brackets, dtype=np.uint8)]
     return int(np.cumsum(steps, dtype=np.int32).max(initial=0))
 
 
 def read_json_file(path: Path, error: type[RnnStudioError], *, max_bytes: int,
-                   max_depth: int, fix: str) -> Any:
+                   max_depth: int, fix: str, max_values: int | None = None) -> Any:
     """Parse the JSON file ``path`` within bounds; every failure raises ``error``.
 
     Parameters
@@ -60,26 +69,46 @@ def read_json_file(path: Path, error: type[RnnStudioError], *, max_bytes: int,
     path : the file; it must be a regular file of at most ``max_bytes`` bytes (checked
         with ``stat`` and again while reading, in case it grows), UTF-8 (a BOM is allowed).
     error : the :class:`RnnStudioError` subclass raised, with a message naming ``path``.
-    max_depth : deepest nesting of arrays and objects accepted.
+    max_depth, max_values : see :func:`parse_json_bytes`.
     fix : what the user can do, ending every message about the content.
     """
     data = _read_bounded(path, error, max_bytes)
+    if not data.removeprefix(_BOM).strip():
+        raise error(f"{path}: the file is empty; {fix}")
+    return parse_json_bytes(data, str(path), error, max_depth=max_depth, fix=fix,
+                            max_values=max_values)
+
+
+def parse_json_bytes(data: bytes, where: str, error: type[RnnStudioError], *,
+                     max_depth: int, fix: str, max_values: int | None = None) -> Any:
+    """Parse the UTF-8 JSON text ``data``; every failure raises ``error`` as one line
+    ``"{where}: what is wrong; {fix}"``.
+
+    ``max_depth`` bounds the nesting of arrays and objects and ``max_values`` (when
+    given) the number of values (commas outside strings, plus one), both counted before
+    ``json.loads`` builds anything. The caller bounds ``len(data)``.
+    """
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise error(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
+        raise error(f"{where}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
                     f"{exc.start}); save it as UTF-8") from exc
     if not text.strip():
-        raise error(f"{path}: the file is empty; {fix}")
-    depth = json_depth(data)
+        raise error(f"{where}: empty, where JSON was expected; {fix}")
+    unquoted = _JSON_STRING.sub(b"", data)
+    depth = _depth(unquoted)
     if depth > max_depth:
-        raise error(f"{path}: JSON nested {depth} levels deep, more than the {max_depth} "
+        raise error(f"{where}: JSON nested {depth} levels deep, more than the {max_depth} "
+                    f"allowed; {fix}")
+    values = unquoted.count(b",") + 1
+    if max_values is not None and values > max_values:
+        raise error(f"{where}: JSON with {values:,} values, more than the {max_values:,} "
                     f"allowed; {fix}")
     try:
         return json.loads(text, parse_constant=_refuse_constant,
                           object_pairs_hook=_unique_keys)
     except ValueError as exc:  # JSONDecodeError, our refusals, ints over 4300 digits
-        raise error(f"{path}: not valid JSON ({first_line(exc)}); {fix}") from exc
+        raise error(f"{where}: not valid JSON ({first_line(exc)}); {fix}") from exc
 
 
 def _read_bounded(path: Path, error: type[RnnStudioError], max_bytes: int) -> bytes:

@@ -4,7 +4,6 @@ parser's."""
 
 from __future__ import annotations
 
-import json
 import struct
 import zipfile
 from pathlib import Path
@@ -75,35 +74,6 @@ def model_format(path: str | Path) -> str:
         f"{path}: not a {EXTENSIONS[extension]} file that RNN Studio can read (unrecognised "
         f"or corrupt content); RNN Studio reads {SUPPORTED}"
     )
-
-
-def safetensors_header(path: Path, data: bytes) -> dict[str, object]:
-    """Parse the JSON header of safetensors ``data`` (the whole file's bytes)."""
-    if len(data) < 8:
-        raise ModelFileError(f"{path}: truncated safetensors file; save the model again")
-    (length,) = struct.unpack("<Q", data[:8])
-    if length > len(data) - 8:
-        raise ModelFileError(
-            f"{path}: truncated safetensors file (header of {length} bytes, file of "
-            f"{len(data)}); copy or save the model again"
-        )
-    try:
-        header = json.loads(data[8 : 8 + length].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"{path}: corrupt safetensors header ({exc})") from exc
-    if not isinstance(header, dict):
-        raise ModelFileError(f"{path}: corrupt safetensors header (not a JSON object)")
-    end = max(
-        (int(entry["data_offsets"][1]) for name, entry in header.items()
-         if name != "__metadata__" and isinstance(entry, dict) and "data_offsets" in entry),
-        default=0,
-    )
-    if 8 + length + end > len(data):
-        raise ModelFileError(
-            f"{path}: truncated safetensors file ({len(data)} bytes, the header promises "
-            f"{8 + length + end}); copy or save the model again"
-        )
-    return header
 
 
 def _looks_like_safetensors(path: Path, head: bytes) -> bool:
