@@ -10,7 +10,7 @@ and the fix. The ranges only stop absurd values: the weight shapes decide the re
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ..engine.config import CELLS, NONLINEARITIES
@@ -106,24 +106,37 @@ def _tokenizer(check: Checker, key: str, value: Any) -> str | dict[str, Any]:
 
 def _card(check: Checker, key: str, value: Any) -> dict[str, Any]:
     """An object whose strings (keys too) hold at most ``MAX_CARD_CHARS`` characters,
-    nested at most ``MAX_CONFIG_DEPTH`` levels (a card from Python may even be cyclic)."""
+    nested at most ``MAX_CONFIG_DEPTH`` levels (a card from Python may even be cyclic).
+
+    Walked with a stack of iterators, one per open container, so a card of a million
+    strings costs no million path names: a path is spelled out only for a message.
+    """
     if not isinstance(value, Mapping):
         check.fail(key, "an object", value)
-    pending: list[tuple[str, Any, int]] = [(key, value, 1)]
-    while pending:
-        where, item, depth = pending.pop()
-        if depth > MAX_CONFIG_DEPTH:
-            check.fail(where, f"nested at most {MAX_CONFIG_DEPTH} levels deep", "(deeper)")
+    stack: list[tuple[str, Iterator[tuple[Any, Any]]]] = [(key, iter(value.items()))]
+    while stack:
+        where, items = stack[-1]
+        step = next(items, None)
+        if step is None:
+            stack.pop()
+            continue
+        name, item = step
+        if isinstance(name, str):  # an object's key; a list gives its index
+            check.text(f"{where} key", name, MAX_CARD_CHARS)
         if isinstance(item, str):
-            check.text(where, item, MAX_CARD_CHARS)
-        elif isinstance(item, Mapping):
-            for name, inner in item.items():
-                check.text(f"{where} key", name, MAX_CARD_CHARS)
-                pending.append((f"{where}.{show(name)[1:-1]}", inner, depth + 1))
-        elif isinstance(item, (list, tuple)):
-            pending += [(f"{where}[{index}]", inner, depth + 1)
-                        for index, inner in enumerate(item)]
+            check.text(_path(where, name), item, MAX_CARD_CHARS)
+        elif isinstance(item, (Mapping, list, tuple)):
+            if len(stack) >= MAX_CONFIG_DEPTH:
+                check.fail(_path(where, name), f"nested at most {MAX_CONFIG_DEPTH} levels "
+                                               "deep", "a deeper object")
+            inner = item.items() if isinstance(item, Mapping) else enumerate(item)
+            stack.append((_path(where, name), iter(inner)))
     return dict(value)
+
+
+def _path(where: str, name: Any) -> str:
+    """``card.results[3]`` or ``card.results.top``; keys escaped and cut for a message."""
+    return f"{where}[{name}]" if isinstance(name, int) else f"{where}.{show(name)[1:-1]}"
 
 
 MODEL_CHECKS: dict[str, Check] = {
