@@ -39,6 +39,9 @@ MIN_TORCH = (2, 6, 0)
 #: All tensors together may span this many times the file's size: a state_dict whose
 #: weights share one storage (tied embedding and head) counts it twice.
 MAX_VIEW_FACTOR = 2
+#: Largest expansion of a zip-format file's members: torch.save stores them
+#: uncompressed (1x); the same bound as a model .npz for one re-zipped with deflate.
+MAX_EXPANSION = 32
 #: Checkpoint dicts often wrap the state_dict next to optimizer state and epochs.
 WRAPPER_KEYS = ("state_dict", "model_state_dict")
 #: dtypes read as they are, and those widened to float32 (NumPy has no bfloat16).
@@ -141,7 +144,7 @@ def _check_archive(path: Path) -> int:
     def fail(reason: str) -> ModelFileError:
         return ModelFileError(f"{path}: {reason}")
 
-    check_archive_sizes(infos, size, fail, fix="save it again with torch.save")
+    check_archive_sizes(infos, size, fail, MAX_EXPANSION, fix="save it again with torch.save")
     return size
 
 

@@ -38,9 +38,10 @@ def refusal(path: Path, words: str, error: type[RnnStudioError] = RnnStudioError
     return message
 
 
-def cli_refusal(tmp_path: Path, path: Path, *words: str) -> None:
+def cli_refusal(tmp_path: Path, path: Path, *words: str, named: Path | None = None) -> None:
     """``rnnstudio info`` and ``trace`` on ``path``: exit 2, one stderr line naming the
-    file and ``words``, no traceback, nothing written, the file unchanged."""
+    file (or ``named``, e.g. its sidecar) and ``words``, no traceback, nothing written,
+    the file unchanged."""
     before = (path.read_bytes(), path.stat().st_mtime_ns) if path.is_file() else None
     out = tmp_path / "out.npz"
     for args in (["info", str(path)],
@@ -50,7 +51,7 @@ def cli_refusal(tmp_path: Path, path: Path, *words: str) -> None:
             code = main(args)
         lines = stderr.getvalue().splitlines()
         assert code == 2 and len(lines) == 1, (args, stderr.getvalue())
-        assert lines[0].startswith("rnnstudio: error: ") and str(path) in lines[0], lines
+        assert lines[0].startswith("rnnstudio: error: ") and str(named or path) in lines[0]
         assert "Traceback" not in lines[0] and not stdout.getvalue(), lines
         for word in words:
             assert word in lines[0], (word, lines[0])

@@ -8,6 +8,8 @@ test_torch_hostile.py.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -20,10 +22,20 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hostile import (MODEL, cli_refusal, model_members, native, npy, npy_header, refusal,
-                     safetensors_bytes, write_zip)
+from hostile import (
+    MODEL,
+    cli_refusal,
+    model_members,
+    native,
+    npy,
+    npy_header,
+    refusal,
+    safetensors_bytes,
+    write_zip,
+)
 from model_cases import PickleBomb, assert_same_params
 
+from rnnstudio.cli import main
 from rnnstudio.errors import ModelFileError, ParameterError
 from rnnstudio.io.model_files import load_model, read_model, save_model
 from rnnstudio.io.safetensors_file import MAX_HEADER_BYTES, bfloat16_to_float32
@@ -316,6 +328,10 @@ def test_half_precision_safetensors_load_as_float32(tmp_path: Path, dtype: str,
                     else bfloat16_to_float32((value.view("<u4") >> 16).astype("<u2")))
         np.testing.assert_array_equal(loaded.model.params[name], expected, err_msg=name)
     assert np.abs(loaded.model.params[KEY] - params[KEY]).max() < 0.01
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        assert main(["info", str(path)]) == 0
+    assert f"format: safetensors (RNN Studio; {note})" in stdout.getvalue().splitlines()
 
 
 # --- through the command line, and the memory it costs ------------------------------
@@ -324,12 +340,12 @@ def test_half_precision_safetensors_load_as_float32(tmp_path: Path, dtype: str,
 def test_cli_refuses_each_kind_in_one_line(tmp_path: Path) -> None:
     header, data = native(tmp_path)
     path = tmp_path / "m.safetensors"
-    for change, words in (HEADER_CASES["offsets-string"], HEADER_CASES["dtype-float8"],
-                          HEADER_CASES["shape-overflow"]):
+    for case, words in (("offsets-string", "data_offsets '0,10' is not"),
+                        ("dtype-float8", "F8_E4M3"), ("shape-overflow", "needs")):
         parsed = json.loads(json.dumps(header))
-        change(parsed)
+        HEADER_CASES[case][0](parsed)
         path.write_bytes(safetensors_bytes(parsed, data))
-        cli_refusal(tmp_path, path)
+        cli_refusal(tmp_path, path, words)
     path.write_bytes(safetensors_bytes(b"{" + b"[" * 100_000 + b"]" * 100_000 + b"}", b""))
     cli_refusal(tmp_path, path, "nested 100001 levels deep")
     npz = write_zip(tmp_path / "m.npz", model_members(**NPZ_CASES["4-tb-header"][0]))
