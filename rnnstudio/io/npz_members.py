@@ -29,7 +29,7 @@ import numpy as np
 
 from ..errors import RnnStudioError
 from .json_values import show
-from .messages import first_line
+from .messages import library_line
 
 __all__ = ["MAX_EXPANSION", "check_archive_sizes", "read_npz_arrays"]
 
@@ -66,7 +66,7 @@ def read_npz_arrays(path: Path, error: type[RnnStudioError], *,
     except RnnStudioError:
         raise
     except _NUMPY_ERRORS as exc:
-        raise fail(f"truncated or corrupt .npz archive ({first_line(exc)}); save it "
+        raise fail(f"truncated or corrupt .npz archive ({library_line(exc)}); save it "
                    "again") from exc
 
 

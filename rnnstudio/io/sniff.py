@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 from ..errors import ExportError, ModelFileError
+from .messages import library_line
 from .trace_csv import CSV_HEADER
 
 SAFETENSORS = "safetensors"
@@ -90,7 +91,8 @@ def _zip_format(path: Path) -> str:
             names = archive.namelist()
     except (zipfile.BadZipFile, OSError) as exc:
         raise ModelFileError(
-            f"{path}: truncated or corrupt zip archive ({exc}); copy or save the model again"
+            f"{path}: truncated or corrupt zip archive ({library_line(exc)}); copy or save the "
+            "model again"
         ) from exc
     if any(name.endswith("data.pkl") for name in names):
         return TORCH

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import ModelFileError, ParameterError
 from .json_values import show
-from .messages import first_line
+from .messages import library_line
 from .npz_members import check_archive_sizes
 from .state_dict import FileContents, conversion_notes
 
@@ -81,11 +81,11 @@ def read_torch(path: Path) -> FileContents:
     except pickle.UnpicklingError as exc:
         raise ModelFileError(
             f"{path}: refused: it holds Python objects other than tensors, and loading them "
-            f"could run code ({first_line(exc)[:200]}); save model.state_dict() instead"
+            f"could run code ({library_line(exc)}); save model.state_dict() instead"
         ) from None
     except Exception as exc:  # torch reports truncation as RuntimeError, EOFError, ...
         raise ModelFileError(
-            f"{path}: truncated or corrupt PyTorch file ({first_line(exc)[:200]}); save it "
+            f"{path}: truncated or corrupt PyTorch file ({library_line(exc)}); save it "
             "again"
         ) from None
     state = _unwrap(loaded, path)
@@ -139,7 +139,7 @@ def _check_archive(path: Path) -> int:
             infos = archive.infolist()
     except (OSError, zipfile.BadZipFile) as exc:
         raise ModelFileError(f"{path}: truncated or corrupt PyTorch file "
-                             f"({first_line(exc)}); save it again") from exc
+                             f"({library_line(exc)}); save it again") from exc
 
     def fail(reason: str) -> ModelFileError:
         return ModelFileError(f"{path}: {reason}")

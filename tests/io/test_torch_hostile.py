@@ -94,6 +94,15 @@ def test_pickle_payloads_never_run(tmp_path: Path, torch: Any, name: str) -> Non
     assert not marker.exists()
 
 
+def test_torch_messages_reach_the_terminal_escaped(tmp_path: Path, torch: Any) -> None:
+    """torch's refusal carries ANSI bold codes (and may quote the file): escaped here."""
+    path = tmp_path / "evil.pt"
+    path.write_bytes(b"\x80\x02c\x1b]0;pwned\x07os\nsystem\n)R.")  # GLOBAL with escape codes
+    message = refusal(path, "refused: it holds Python objects other than tensors",
+                      ModelFileError)
+    assert not any(ord(char) < 32 for char in message), message
+
+
 def _unusual_tensors(torch: Any) -> dict[str, tuple[Any, str]]:
     with warnings.catch_warnings():  # prototype and deprecated kinds warn when made
         warnings.simplefilter("ignore")
