@@ -31,7 +31,7 @@ from ..errors import RnnStudioError
 from .json_values import show
 from .messages import library_line
 
-__all__ = ["MAX_EXPANSION", "check_archive_sizes", "read_npz_arrays"]
+__all__ = ["MAX_EXPANSION", "ZIP_ERRORS", "check_archive_sizes", "read_npz_arrays"]
 
 #: Largest total expansion of compressed members, relative to the file's size. Measured
 #: with np.savez_compressed on random-model traces (T = 600, H = 64): 1.2-4x for every
@@ -39,8 +39,12 @@ __all__ = ["MAX_EXPANSION", "check_archive_sizes", "read_npz_arrays"]
 MAX_EXPANSION = 256
 _CHUNK = 1 << 24
 _KINDS = "biufU"  # bool, integers, floats, unicode text
-_NUMPY_ERRORS = (ValueError, zipfile.BadZipFile, zlib.error, EOFError, OSError,
-                 NotImplementedError, RuntimeError, SyntaxError)
+#: What zipfile raises for a damaged archive: a member name that is not UTF-8 under
+#: the UTF-8 flag is a UnicodeDecodeError (a ValueError), an unknown compression method
+#: NotImplementedError, an encrypted member RuntimeError.
+ZIP_ERRORS = (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError,
+              RuntimeError, zlib.error)
+_NUMPY_ERRORS = (*ZIP_ERRORS, SyntaxError)
 Fail = Callable[[str], RnnStudioError]
 
 

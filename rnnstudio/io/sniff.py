@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..errors import ExportError, ModelFileError
 from .messages import library_line
+from .npz_members import ZIP_ERRORS
 from .trace_csv import CSV_HEADER
 
 SAFETENSORS = "safetensors"
@@ -89,7 +90,7 @@ def _zip_format(path: Path) -> str:
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
-    except (zipfile.BadZipFile, OSError) as exc:
+    except ZIP_ERRORS as exc:
         raise ModelFileError(
             f"{path}: truncated or corrupt zip archive ({library_line(exc)}); copy or save the "
             "model again"
@@ -144,5 +145,5 @@ def is_trace_file(path: str | Path) -> bool:
             return found is not None
         with zipfile.ZipFile(path) as archive:
             return any(name in _TRACE_MEMBERS for name in archive.namelist())
-    except (ExportError, zipfile.BadZipFile, OSError):
+    except (ExportError, *ZIP_ERRORS):
         return False

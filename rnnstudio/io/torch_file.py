@@ -28,7 +28,7 @@ import numpy as np
 from ..errors import ModelFileError, ParameterError
 from .json_values import show
 from .messages import library_line
-from .npz_members import check_archive_sizes
+from .npz_members import ZIP_ERRORS, check_archive_sizes
 from .state_dict import FileContents, conversion_notes
 
 __all__ = ["MIN_TORCH", "read_torch", "torch_version_is_safe"]
@@ -137,7 +137,7 @@ def _check_archive(path: Path) -> int:
             return size  # torch.save before 1.6: a pickle stream, which torch bounds itself
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
-    except (OSError, zipfile.BadZipFile) as exc:
+    except ZIP_ERRORS as exc:
         raise ModelFileError(f"{path}: truncated or corrupt PyTorch file "
                              f"({library_line(exc)}); save it again") from exc
 

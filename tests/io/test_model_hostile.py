@@ -39,6 +39,7 @@ from rnnstudio.cli import main
 from rnnstudio.errors import ModelFileError, ParameterError, RnnStudioError
 from rnnstudio.io.model_files import load_model, read_model, save_model
 from rnnstudio.io.safetensors_file import MAX_HEADER_BYTES, bfloat16_to_float32
+from rnnstudio.io.sniff import is_trace_file
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -164,6 +165,20 @@ def test_compressed_model_within_bounds_loads(tmp_path: Path) -> None:
     np.savez_compressed(tmp_path / "m.npz", config=np.array(json.dumps(MODEL.config.to_dict())),
                         **MODEL.state_dict())
     assert_same_params(MODEL, load_model(tmp_path / "m.npz"))
+
+
+def test_npz_member_name_that_is_not_utf8(tmp_path: Path) -> None:
+    """A zip entry flagged UTF-8 whose name is not: zipfile raises UnicodeDecodeError."""
+    data = bytearray((write_zip(tmp_path / "m.npz", model_members())).read_bytes())
+    for signature, flags_at, name_at in ((b"PK\x03\x04", 6, 30), (b"PK\x01\x02", 8, 46)):
+        start = data.find(signature)  # the first member's local and central headers
+        data[start + flags_at + 1] |= 0x08  # general purpose bit 11: names are UTF-8
+        data[start + name_at] = 0xFF
+    path = tmp_path / "m.npz"
+    path.write_bytes(bytes(data))
+    assert not is_trace_file(path)
+    refusal(path, r"truncated or corrupt zip archive \('utf-8' codec can't decode byte 0xff",
+            ModelFileError)
 
 
 def test_npz_layer_keys_that_name_no_layer(tmp_path: Path) -> None:
