@@ -73,15 +73,22 @@ def _texts(check: Checker, key: str, value: Any) -> list[str]:
     if len(value) > MAX_VOCABULARY:
         check.fail(key, f"a list of at most {MAX_VOCABULARY:,} entries (it has "
                         f"{len(value):,})", value)
-    try:  # fast path for a million tokens; the loop below finds the culprit
-        fine = max(map(len, value), default=0) <= MAX_TOKEN_CHARS
-        "\n".join(value).encode("utf-8")
+    _all_text(check, key, value, MAX_TOKEN_CHARS)
+    return list(value)
+
+
+def _all_text(check: Checker, key: str, strings: list[str] | tuple[str, ...],
+              max_chars: int) -> None:
+    """Each string at most ``max_chars`` long and encodable as UTF-8: one pass over all
+    of them (a million tokens in 0.1 s), then one by one to name a culprit."""
+    try:
+        fine = max(map(len, strings), default=0) <= max_chars
+        "\n".join(strings).encode("utf-8")
     except UnicodeEncodeError:
         fine = False
     if not fine:
-        for index, item in enumerate(value):
-            check.text(f"{key}[{index}]", item, MAX_TOKEN_CHARS)
-    return list(value)
+        for index, item in enumerate(strings):
+            check.text(f"{key}[{index}]", item, max_chars)
 
 
 def _tokenizer(check: Checker, key: str, value: Any) -> str | dict[str, Any]:
@@ -125,6 +132,8 @@ def _card(check: Checker, key: str, value: Any) -> dict[str, Any]:
             check.text(f"{where} key", name, MAX_CARD_CHARS)
         if isinstance(item, str):
             check.text(_path(where, name), item, MAX_CARD_CHARS)
+        elif isinstance(item, (list, tuple)) and all(isinstance(e, str) for e in item):
+            _all_text(check, _path(where, name), item, MAX_CARD_CHARS)
         elif isinstance(item, (Mapping, list, tuple)):
             if len(stack) >= MAX_CONFIG_DEPTH:
                 check.fail(_path(where, name), f"nested at most {MAX_CONFIG_DEPTH} levels "

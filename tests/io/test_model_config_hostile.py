@@ -82,6 +82,8 @@ CONFIG_CASES: dict[str, tuple[Change, str]] = {
     "card-list": (_set("card", value=[1, 2]), r'"card" must be an object, got \[1, 2\]'),
     "card-huge-string": (_set("card", "note", value="x" * 100_001),
                          '"card.note" must be at most 100,000 characters long'),
+    "card-list-huge": (_set("card", "notes", value=["ok", "x" * 100_001]),
+                       r'"card\.notes\[1\]" must be at most 100,000 characters long'),
     "card-huge-key": (_set("card", "k" * 100_001, value=1), '"card key" must be at most'),
     "card-deep": (_set("card", value=_nested(40)), "JSON nested 41 levels deep, more than the 32"),
     "token-huge": (_set("tokenizer", "vocabulary", value=["<unk>", "a" * 10_001]),
