@@ -11,7 +11,7 @@ import json
 import re
 import struct
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,23 @@ def cli_refusal(tmp_path: Path, path: Path, *words: str, named: Path | None = No
         assert not out.exists()
     after = (path.read_bytes(), path.stat().st_mtime_ns) if path.is_file() else None
     assert after == before
+
+
+def damaged_copies(good: bytes, count: int, seed: int) -> Iterator[bytes]:
+    """``count`` copies of ``good``, each with one byte flipped, the end cut off or 8
+    random bytes inserted, at a random place."""
+    rng = np.random.default_rng(seed)
+    for _ in range(count):
+        data = bytearray(good)
+        position = int(rng.integers(len(data)))
+        damage = int(rng.integers(3))
+        if damage == 0:
+            data[position] ^= int(rng.integers(1, 256))
+        elif damage == 1:
+            del data[position:]
+        else:
+            data[position:position] = rng.integers(0, 256, 8, dtype=np.uint8).tobytes()
+        yield bytes(data)
 
 
 def npy(array: np.ndarray) -> bytes:

@@ -8,8 +8,6 @@ test_torch_hostile.py.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import subprocess
@@ -25,6 +23,7 @@ import pytest
 from hostile import (
     MODEL,
     cli_refusal,
+    damaged_copies,
     model_members,
     native,
     npy,
@@ -35,10 +34,9 @@ from hostile import (
 )
 from model_cases import PickleBomb, assert_same_params
 
-from rnnstudio.cli import main
 from rnnstudio.errors import ModelFileError, ParameterError, RnnStudioError
-from rnnstudio.io.model_files import load_model, read_model, save_model
-from rnnstudio.io.safetensors_file import MAX_HEADER_BYTES, bfloat16_to_float32
+from rnnstudio.io.model_files import load_model, save_model
+from rnnstudio.io.safetensors_file import MAX_HEADER_BYTES
 from rnnstudio.io.sniff import is_trace_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,20 +61,10 @@ def test_any_damaged_copy_loads_or_is_refused_in_one_line(tmp_path: Path,
     """Bytes flipped, cut off or inserted anywhere: a model or one line naming the file,
     never another exception (3,000 damaged copies of each passed while it was written)."""
     good = save_model(MODEL, tmp_path / f"good{extension}").read_bytes()
-    rng = np.random.default_rng(1)
     path = tmp_path / f"bad{extension}"
     refused = 0
-    for _ in range(200):
-        data = bytearray(good)
-        position = int(rng.integers(len(data)))
-        damage = int(rng.integers(3))
-        if damage == 0:
-            data[position] ^= int(rng.integers(1, 256))
-        elif damage == 1:
-            del data[position:]
-        else:
-            data[position:position] = rng.integers(0, 256, 8, dtype=np.uint8).tobytes()
-        path.write_bytes(bytes(data))
+    for data in damaged_copies(good, 200, seed=1):
+        path.write_bytes(data)
         try:
             load_model(path)
         except RnnStudioError as error:
@@ -322,59 +310,6 @@ def test_zero_size_tensor_with_absurd_extent(tmp_path: Path) -> None:
     path = tmp_path / "m.safetensors"
     path.write_bytes(safetensors_bytes(header, data))
     refusal(path, "tensor 'zero': shape .* is beyond what NumPy can hold", ModelFileError)
-
-
-# --- half precision ----------------------------------------------------------------
-
-#: bfloat16 bit patterns and the float32 values they are, computed by hand.
-BFLOAT16 = {0x3F80: 1.0, 0xC000: -2.0, 0x3E20: 0.15625, 0x4049: 3.140625,
-            0x0001: 2.0**-133, 0x7F7F: 3.3895313892515355e38, 0x8000: -0.0}
-
-
-def test_bfloat16_bits_become_the_same_float32() -> None:
-    bits = np.array(list(BFLOAT16), dtype="<u2")
-    widened = bfloat16_to_float32(bits)
-    assert widened.dtype == np.float32
-    np.testing.assert_array_equal(widened, np.array(list(BFLOAT16.values()), np.float32))
-    assert np.signbit(widened[-1])
-    special = bfloat16_to_float32(np.array([0x7F80, 0xFF80, 0x7FC0], "<u2"))
-    assert special[0] == np.inf and special[1] == -np.inf and np.isnan(special[2])
-
-
-def test_bfloat16_matches_torch() -> None:
-    torch = pytest.importorskip("torch")
-    values = torch.randn(1000, generator=torch.Generator().manual_seed(0)).to(torch.bfloat16)
-    bits = values.view(torch.int16).numpy().view("<u2")
-    np.testing.assert_array_equal(bfloat16_to_float32(bits), values.float().numpy())
-
-
-@pytest.mark.parametrize(("dtype", "kind"), [("BF16", "bfloat16"), ("F16", "float16")])
-def test_half_precision_safetensors_load_as_float32(tmp_path: Path, dtype: str,
-                                                    kind: str) -> None:
-    params = MODEL.state_dict()
-    header, _ = native(tmp_path)
-    blobs, position = [], 0
-    for name in sorted(params):
-        value = params[name].astype(np.float16) if dtype == "F16" else params[name]
-        raw = (value.view("<u4") >> 16).astype("<u2") if dtype == "BF16" else value
-        header[name] = {"dtype": dtype, "shape": list(value.shape),
-                        "data_offsets": [position, position + raw.nbytes]}
-        blobs.append(raw.tobytes())
-        position += raw.nbytes
-    path = tmp_path / "half.safetensors"
-    path.write_bytes(safetensors_bytes(header, b"".join(blobs)))
-    loaded = read_model(path)
-    note = f"converted from {kind} to float32 ({len(params)} tensors)"
-    assert loaded.notes == (note,) and loaded.format == f"safetensors (RNN Studio; {note})"
-    for name, value in params.items():
-        expected = (value.astype(np.float16).astype(np.float32) if dtype == "F16"
-                    else bfloat16_to_float32((value.view("<u4") >> 16).astype("<u2")))
-        np.testing.assert_array_equal(loaded.model.params[name], expected, err_msg=name)
-    assert np.abs(loaded.model.params[KEY] - params[KEY]).max() < 0.01
-    stdout = io.StringIO()
-    with contextlib.redirect_stdout(stdout):
-        assert main(["info", str(path)]) == 0
-    assert f"format: safetensors (RNN Studio; {note})" in stdout.getvalue().splitlines()
 
 
 # --- through the command line, and the memory it costs ------------------------------
