@@ -31,6 +31,11 @@ _SPACE = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
 
+def _shown(token: str, most: int = 40) -> str:
+    """A token quoted for a message: control characters escaped (repr), cut at ``most``."""
+    return repr(token[:most]) + ("..." if len(token) > most else "")
+
+
 def token_hash(token: str) -> int:
     """A stable 63-bit id for a token (the same on every machine and run)."""
     digest = hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest()
@@ -61,11 +66,14 @@ class Tokenizer:
         if self.vocabulary is not None:
             vocabulary = tuple(self.vocabulary)
             object.__setattr__(self, "vocabulary", vocabulary)
-            if len(set(vocabulary)) != len(vocabulary):
-                raise ConfigError("the vocabulary lists a token twice")
+            for index, token in enumerate(vocabulary):
+                first = self._index.setdefault(token, index)
+                if first != index:
+                    raise ConfigError(
+                        f"the vocabulary lists the token {_shown(token)} twice (entries "
+                        f"{first} and {index}); each token must appear once: remove one")
             if UNK not in vocabulary:
                 raise ConfigError(f"a closed vocabulary must contain {UNK!r}")
-            self._index.update({token: i for i, token in enumerate(vocabulary)})
 
     @property
     def open(self) -> bool:

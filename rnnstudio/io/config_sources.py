@@ -4,11 +4,15 @@ Priority, highest first: keyword overrides (CLI options), the file's own metadat
 sidecar ``<stem>.json`` next to the file, then what the weight shapes imply. Each source
 is a (possibly partial) ``ModelConfig.to_dict()``; recurrent fields may also sit at the
 top level (``{"nonlinearity": "relu"}``) so a hand-written sidecar stays short.
+
+No source is trusted: JSON text is parsed within ``MAX_CONFIG_BYTES``,
+``MAX_CONFIG_DEPTH`` and ``MAX_CONFIG_VALUES``, and every field's type and range is
+checked here (:mod:`.config_fields`), so a wrong value is one :class:`ConfigError` line
+naming the source and the key, never a ``TypeError`` or ``RecursionError`` from inside.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,16 +20,25 @@ from typing import Any
 
 from ..engine.config import RecurrentConfig
 from ..errors import ConfigError
+from .config_fields import MAX_CONFIG_DEPTH, check_model_fields, check_recurrent_fields
+from .json_values import parse_json_bytes, read_json_file, show
 
 __all__ = [
-    "ConfigParts", "MODEL_FIELDS", "RECURRENT_FIELDS", "parse_json_object", "read_sidecar",
-    "sidecar_path",
+    "ConfigParts", "MAX_CONFIG_BYTES", "MAX_CONFIG_VALUES", "MODEL_FIELDS",
+    "RECURRENT_FIELDS", "parse_config_text", "read_sidecar", "sidecar_path",
 ]
 
 RECURRENT_FIELDS = tuple(RecurrentConfig.__dataclass_fields__)
 #: Top-level fields of ``ModelConfig.to_dict()`` besides ``recurrent``, and ``vocabulary``
 #: (a shorthand for ``tokenizer.vocabulary``).
 MODEL_FIELDS = ("tokenizer", "vocabulary", "embedding", "task", "labels", "dtype", "card")
+#: Longest configuration JSON (metadata, ``config`` key or sidecar): a 1,000,000-token
+#: vocabulary of English words is about 12 MB; the same bound as a trace's meta.
+MAX_CONFIG_BYTES = 16_000_000
+#: Most JSON values in a configuration: a full-size vocabulary plus labels and a card.
+#: ``json.loads`` needs 60-80 bytes per value, so this bounds parsing to about 160 MB.
+MAX_CONFIG_VALUES = 2_000_000
+_FIX = "fix or remove it"
 
 
 @dataclass
@@ -37,11 +50,15 @@ class ConfigParts:
     sources: list[str] = field(default_factory=list)
 
     def add(self, data: Mapping[str, Any], source: str) -> None:
-        """Lay ``data`` over what is here (later calls win); ``None`` values are skipped."""
+        """Lay ``data`` over what is here (later calls win); ``None`` values are skipped.
+
+        Raises :class:`ConfigError` naming ``source`` and the key for an unknown key or
+        a value of the wrong type or range.
+        """
         recurrent, model = split_config(data, source)
         if recurrent or model:
-            self.recurrent.update(recurrent)
-            self.model.update(model)
+            self.recurrent.update(check_recurrent_fields(recurrent, source))
+            self.model.update(check_model_fields(model, source))
             self.sources.append(source)
 
     def recurrent_complete(self) -> bool:
@@ -57,7 +74,7 @@ def split_config(data: Mapping[str, Any], source: str) -> tuple[dict[str, Any], 
     nested = data.get("recurrent")
     if nested is not None:
         if not isinstance(nested, Mapping):
-            raise ConfigError(f"{source}: 'recurrent' must be a JSON object")
+            raise ConfigError(f"{source}: 'recurrent' must be a JSON object, got {show(nested)}")
         recurrent.update(nested)
     for key, value in data.items():
         if key == "recurrent" or value is None:
@@ -68,12 +85,13 @@ def split_config(data: Mapping[str, Any], source: str) -> tuple[dict[str, Any], 
             model[key] = value
         else:
             raise ConfigError(
-                f"{source}: unknown configuration key {key!r}; known keys: recurrent, "
+                f"{source}: unknown configuration key {show(key)}; known keys: recurrent, "
                 f"{', '.join(RECURRENT_FIELDS + MODEL_FIELDS)}"
             )
-    unknown = sorted(set(recurrent) - set(RECURRENT_FIELDS))
+    unknown = sorted(show(key) for key in set(recurrent) - set(RECURRENT_FIELDS))
     if unknown:
-        raise ConfigError(f"{source}: unknown recurrent key {unknown[0]!r}")
+        raise ConfigError(f"{source}: unknown recurrent key {unknown[0]}; known keys: "
+                          f"{', '.join(RECURRENT_FIELDS)}")
     return {k: v for k, v in recurrent.items() if v is not None}, model
 
 
@@ -83,28 +101,31 @@ def sidecar_path(model_path: Path) -> Path:
 
 
 def read_sidecar(model_path: Path) -> dict[str, Any] | None:
-    """The sidecar's JSON object, or None when there is no sidecar."""
+    """The sidecar's JSON object, or None when there is no sidecar (or it is no regular
+    file: a FIFO named ``model.json`` must not block the load)."""
     path = sidecar_path(model_path)
     if not path.is_file():
         return None
-    return parse_json_object(_read_text(path), f"sidecar {path}")
+    data = read_json_file(path, ConfigError, max_bytes=MAX_CONFIG_BYTES,
+                          max_depth=MAX_CONFIG_DEPTH, max_values=MAX_CONFIG_VALUES,
+                          fix="fix or remove the sidecar")
+    return _json_object(data, f"sidecar {path}")
 
 
-def parse_json_object(text: str, source: str) -> dict[str, Any]:
-    """Parse ``text`` as a JSON object; ConfigError naming ``source`` otherwise."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{source}: invalid JSON ({exc}); fix or remove it") from exc
+def parse_config_text(text: str, source: str) -> dict[str, Any]:
+    """Parse ``text`` (a file's configuration JSON) as a JSON object within the bounds
+    above; :class:`ConfigError` naming ``source`` otherwise."""
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{source}: {len(text):,} characters of JSON, more than the "
+                          f"{MAX_CONFIG_BYTES:,} allowed; {_FIX}")
+    data = parse_json_bytes(text.encode("utf-8", "surrogatepass"), source, ConfigError,
+                            max_depth=MAX_CONFIG_DEPTH, max_values=MAX_CONFIG_VALUES,
+                            fix=_FIX)
+    return _json_object(data, source)
+
+
+def _json_object(data: Any, source: str) -> dict[str, Any]:
     if not isinstance(data, dict):
-        raise ConfigError(f"{source}: expected a JSON object {{...}}, got {type(data).__name__}")
+        raise ConfigError(f"{source}: expected a JSON object {{...}}, got "
+                          f"{type(data).__name__} {show(data)}")
     return data
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"sidecar {path}: cannot be read ({exc}); fix or remove it") from exc
-
-

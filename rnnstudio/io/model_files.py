@@ -4,7 +4,8 @@
 (overrides > file metadata > sidecar ``<stem>.json`` > weight shapes, see
 :mod:`.config_sources`) and validates everything through ``Model(config, params)``.
 Every failure is a one-line :class:`ModelFileError`, :class:`ParameterError` or
-:class:`ConfigError` that names the file, the key and what to do.
+:class:`ConfigError` that names the file, the key and what to do. What each reader
+refuses and the limits it uses: docs/formats.md.
 """
 
 from __future__ import annotations
@@ -24,25 +25,29 @@ from .messages import naming
 from .npz_file import read_npz, write_npz
 from .safetensors_file import read_safetensors, write_safetensors
 from .sniff import NPZ, SAFETENSORS, TORCH, model_format
-from .state_dict import canonical_names, infer_recurrent
+from .state_dict import FileContents, canonical_names, infer_recurrent
 from .torch_file import read_torch
 
 __all__ = ["LoadedModel", "SAVE_EXTENSIONS", "convert_model", "load_model", "read_model",
            "save_model"]
 
-Reader = Callable[[Path], tuple[dict[str, np.ndarray], "dict[str, Any] | None"]]
+Reader = Callable[[Path], FileContents]
 READERS: dict[str, Reader] = {SAFETENSORS: read_safetensors, NPZ: read_npz, TORCH: read_torch}
 SAVE_EXTENSIONS = (".safetensors", ".npz")
 
 
 @dataclass(frozen=True)
 class LoadedModel:
-    """A model and where it came from: the file, its format and the config sources."""
+    """A model and where it came from: the file, its format, the config sources and
+    what was converted while reading (``notes``, e.g. ``"converted from bfloat16 to
+    float32 (4 tensors)"``; also at the end of ``format``, which ``rnnstudio info``
+    and ``trace`` print)."""
 
     model: Model
     path: Path
     format: str
     config_sources: tuple[str, ...]
+    notes: tuple[str, ...] = ()
 
 
 def load_model(path: str | Path, **overrides: Any) -> Model:
@@ -61,23 +66,24 @@ def read_model(path: str | Path, **overrides: Any) -> LoadedModel:
     """:func:`load_model` that also reports the format and the configuration sources."""
     path = Path(path)
     file_format = model_format(path)
-    params, metadata = READERS[file_format](path)
+    contents = READERS[file_format](path)
     parts = ConfigParts()
     sidecar = read_sidecar(path)
     if sidecar is not None:
         parts.add(sidecar, f"sidecar {sidecar_path(path)}")
-    if metadata is not None:
-        parts.add(metadata, f"{path} metadata")
+    if contents.config is not None:
+        parts.add(contents.config, f"{path} metadata")
     parts.add(_plain(overrides), "options")
     with naming(path):
-        params = canonical_names(params, path)
+        params = canonical_names(contents.params, path)
         if not parts.recurrent_complete():
             parts.recurrent = infer_recurrent(params, parts.recurrent, path)
             parts.sources.insert(0, "weight shapes")
         config = ModelConfig.from_dict(_model_fields(parts, params, path))
         model = Model(config, params, source=str(path))
-    label = f"{file_format} (RNN Studio)" if metadata is not None else file_format
-    return LoadedModel(model, path, label, tuple(reversed(parts.sources)))
+    details = ("RNN Studio",) * (contents.config is not None) + contents.notes
+    label = f"{file_format} ({'; '.join(details)})" if details else file_format
+    return LoadedModel(model, path, label, tuple(reversed(parts.sources)), contents.notes)
 
 
 def save_model(model: Model, path: str | Path) -> Path:
@@ -125,37 +131,39 @@ def _model_fields(parts: ConfigParts, params: Mapping[str, np.ndarray], path: Pa
         "embedding", "table" if "embedding.weight" in params else "hashed"
     )
     if embedding == "table" and tokenizer.get("vocabulary") is None:
-        rows = params["embedding.weight"].shape[0] if "embedding.weight" in params else "?"
+        rows = _rows(params.get("embedding.weight"))
         raise ConfigError(
-            f"{path}: has an embedding table ({rows} tokens) but no vocabulary: put "
+            f"{path}: has an embedding table ({rows or '?'} tokens) but no vocabulary: put "
             f'{sidecar_path(path).name} next to it with {{"tokenizer": {{"kind": "word", '
             f'"vocabulary": [...]}}}} (one token per embedding row, including "{UNK}")'
         )
-    head = params.get("head.weight")
-    if head is not None and "task" not in fields:
+    head_rows = _rows(params.get("head.weight"))
+    if head_rows is not None and "task" not in fields:
         vocabulary = tokenizer.get("vocabulary")
-        if fields.get("labels") or vocabulary is None or len(vocabulary) != head.shape[0]:
+        if fields.get("labels") or vocabulary is None or len(vocabulary) != head_rows:
             fields["task"] = "classify"
         else:
             fields["task"] = "next-token"
-    if fields.get("task") in ("classify", "tag") and not fields.get("labels") and head is not None:
-        fields["labels"] = [str(index) for index in range(head.shape[0])]
+    if fields.get("task") in ("classify", "tag") and not fields.get("labels") and head_rows:
+        fields["labels"] = [str(index) for index in range(head_rows)]
     fields.setdefault("dtype", _dtype_of(params))
     return {"recurrent": parts.recurrent, "tokenizer": tokenizer, **fields}
 
 
-def _tokenizer_dict(tokenizer: Any, vocabulary: Any) -> dict[str, Any]:
-    """Accept ``"char"``/``"word"`` or a dict, and a separate vocabulary list."""
-    if tokenizer is None:
-        result: dict[str, Any] = {}
-    elif isinstance(tokenizer, str):
-        result = {"kind": tokenizer}
-    elif isinstance(tokenizer, Mapping):
-        result = dict(tokenizer)
-    else:
-        raise ConfigError(f"tokenizer must be 'word', 'char' or an object, got {tokenizer!r}")
+def _rows(weight: np.ndarray | None) -> int | None:
+    """Rows of a weight matrix; None without one (a 0-d array has no rows to count:
+    the shape check names it later)."""
+    return None if weight is None or weight.ndim == 0 else int(weight.shape[0])
+
+
+def _tokenizer_dict(tokenizer: str | Mapping[str, Any] | None,
+                    vocabulary: list[str] | None) -> dict[str, Any]:
+    """``"char"``/``"word"`` or a dict (checked by :mod:`.config_fields`), and a separate
+    vocabulary list."""
+    result: dict[str, Any] = (
+        {"kind": tokenizer} if isinstance(tokenizer, str) else dict(tokenizer or {}))
     if vocabulary is not None:
-        result["vocabulary"] = list(vocabulary)
+        result["vocabulary"] = vocabulary
     return result
 
 

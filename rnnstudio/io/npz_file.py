@@ -1,14 +1,16 @@
 """Models as ``.npz``: one array per parameter plus an optional ``config`` JSON string.
 
-Read with ``np.load(allow_pickle=False)``: an object array would need unpickling, which
-can run arbitrary code, so it is refused before anything in it is executed.
+Read through :func:`.npz_members.read_npz_arrays`, never ``np.load``: ``np.load`` trusts
+each member's header (a 1.9 MB file can make it allocate 2 GB) and inflates compressed
+members fully. Here every header is checked against the bytes really in the file, object
+arrays (which would need unpickling, and unpickling can run code) and non-numeric dtypes
+are refused before anything is allocated, and compressed members may expand to at most
+``MAX_EXPANSION`` times the file's size. float16 arrays are widened to float32.
 """
 
 from __future__ import annotations
 
 import json
-import zipfile
-import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
@@ -18,30 +20,34 @@ import numpy as np
 from ..engine.jsonable import to_jsonable
 from ..errors import ModelFileError
 from .atomic import write_atomic
-from .config_sources import parse_json_object
+from .config_sources import parse_config_text
+from .npz_members import read_npz_arrays
+from .state_dict import FileContents, conversion_notes, widen_float16
 
-__all__ = ["CONFIG_KEY", "read_npz", "write_npz"]
+__all__ = ["CONFIG_KEY", "MAX_EXPANSION", "read_npz", "write_npz"]
 
 CONFIG_KEY = "config"
+#: Largest expansion of a model's compressed members, relative to the file's size.
+#: Trained or random float32 weights compress 1.05-1.1x with np.savez_compressed and
+#: float64 copies of float32 weights about 2x; only a model of (nearly) constant weights
+#: compresses further, and it can be saved uncompressed. A trace's bound is 256.
+MAX_EXPANSION = 32
 
 
-def read_npz(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any] | None]:
-    """Return the arrays and the configuration from key ``config`` (None if absent)."""
-    params: dict[str, np.ndarray] = {}
+def read_npz(path: Path) -> FileContents:
+    """The arrays and the configuration from key ``config`` (None if absent).
+
+    Raises :class:`ModelFileError` (corrupt, truncated, unsafe or oversize members) or
+    :class:`ConfigError` (``config`` that is not a JSON object within bounds), one line
+    naming the file and the member.
+    """
+    arrays = read_npz_arrays(path, ModelFileError, max_expansion=MAX_EXPANSION)
+    stored_config = arrays.pop(CONFIG_KEY, None)
     config = None
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            for key in archive.files:
-                value = _member(archive, key, path)
-                if key == CONFIG_KEY:
-                    config = parse_json_object(_json_text(value, path), f"{path} key 'config'")
-                else:
-                    params[key] = value
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-        raise ModelFileError(
-            f"{path}: truncated or corrupt .npz ({exc}); copy or save the model again"
-        ) from exc
-    return params, config
+    if stored_config is not None:
+        config = parse_config_text(_json_text(stored_config, path), f"{path} key 'config'")
+    params, widened = widen_float16(arrays)
+    return FileContents(params, config, conversion_notes({"float16": widened}))
 
 
 def write_npz(
@@ -56,24 +62,11 @@ def write_npz(
     return write_atomic(path, write)
 
 
-def _member(archive: Any, key: str, path: Path) -> np.ndarray:
-    try:
-        return np.asarray(archive[key])
-    except ValueError as exc:
-        if "pickle" in str(exc):
-            raise ModelFileError(
-                f"{path}: key {key!r} holds pickled Python objects, which can run code when "
-                "loaded; RNN Studio refuses them: save plain numeric arrays"
-            ) from None
-        raise ModelFileError(f"{path}: key {key!r} is corrupt ({exc})") from exc
-
-
 def _json_text(value: np.ndarray, path: Path) -> str:
-    """``config`` may be a 0-d or 1-element unicode (or UTF-8 bytes) array."""
-    if value.size == 1 and value.dtype.kind in "US":
-        item = value.reshape(()).item()
-        return item.decode("utf-8") if isinstance(item, bytes) else str(item)
+    """``config`` must be a 0-d or 1-element unicode array."""
+    if value.size == 1 and value.dtype.kind == "U":
+        return str(value.reshape(()).item())
     raise ModelFileError(
         f"{path}: key 'config' must be one JSON string, got a {value.dtype} array of "
-        f"shape {value.shape}"
+        f"shape {value.shape}; save np.array(json.dumps(config)) under 'config'"
     )

@@ -4,12 +4,13 @@ parser's."""
 
 from __future__ import annotations
 
-import json
 import struct
 import zipfile
 from pathlib import Path
 
 from ..errors import ExportError, ModelFileError
+from .messages import library_line
+from .npz_members import ZIP_ERRORS
 from .trace_csv import CSV_HEADER
 
 SAFETENSORS = "safetensors"
@@ -77,35 +78,6 @@ def model_format(path: str | Path) -> str:
     )
 
 
-def safetensors_header(path: Path, data: bytes) -> dict[str, object]:
-    """Parse the JSON header of safetensors ``data`` (the whole file's bytes)."""
-    if len(data) < 8:
-        raise ModelFileError(f"{path}: truncated safetensors file; save the model again")
-    (length,) = struct.unpack("<Q", data[:8])
-    if length > len(data) - 8:
-        raise ModelFileError(
-            f"{path}: truncated safetensors file (header of {length} bytes, file of "
-            f"{len(data)}); copy or save the model again"
-        )
-    try:
-        header = json.loads(data[8 : 8 + length].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"{path}: corrupt safetensors header ({exc})") from exc
-    if not isinstance(header, dict):
-        raise ModelFileError(f"{path}: corrupt safetensors header (not a JSON object)")
-    end = max(
-        (int(entry["data_offsets"][1]) for name, entry in header.items()
-         if name != "__metadata__" and isinstance(entry, dict) and "data_offsets" in entry),
-        default=0,
-    )
-    if 8 + length + end > len(data):
-        raise ModelFileError(
-            f"{path}: truncated safetensors file ({len(data)} bytes, the header promises "
-            f"{8 + length + end}); copy or save the model again"
-        )
-    return header
-
-
 def _looks_like_safetensors(path: Path, head: bytes) -> bool:
     if len(head) < 9:
         return False
@@ -118,9 +90,10 @@ def _zip_format(path: Path) -> str:
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
-    except (zipfile.BadZipFile, OSError) as exc:
+    except ZIP_ERRORS as exc:
         raise ModelFileError(
-            f"{path}: truncated or corrupt zip archive ({exc}); copy or save the model again"
+            f"{path}: truncated or corrupt zip archive ({library_line(exc)}); copy or save the "
+            "model again"
         ) from exc
     if any(name.endswith("data.pkl") for name in names):
         return TORCH
@@ -172,5 +145,5 @@ def is_trace_file(path: str | Path) -> bool:
             return found is not None
         with zipfile.ZipFile(path) as archive:
             return any(name in _TRACE_MEMBERS for name in archive.namelist())
-    except (ExportError, zipfile.BadZipFile, OSError):
+    except (ExportError, *ZIP_ERRORS):
         return False

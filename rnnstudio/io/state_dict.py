@@ -1,5 +1,8 @@
 """Turn a foreign state_dict into RNN Studio's names, and read the architecture off it.
 
+Every reader returns a :class:`FileContents`: the arrays, the file's own configuration
+and notes on what was converted while reading (half precision widened to float32).
+
 PyTorch stores no architecture in a state_dict, but the shapes pin most of it down:
 ``weight_hh_l0`` has ``G * hidden`` rows with G = 1 (RNN), 3 (GRU) or 4 (LSTM); the
 ``_l{k}`` suffixes count layers; ``_reverse`` means bidirectional; ``weight_hr_l0``
@@ -10,7 +13,8 @@ vocabulary) must come from the file's metadata, a sidecar or the caller.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +23,56 @@ import numpy as np
 from ..engine.config import GATE_COUNT
 from ..errors import ConfigError, ParameterError
 from .config_sources import sidecar_path
+from .json_values import show
 
-__all__ = ["canonical_names", "infer_recurrent"]
+__all__ = ["FileContents", "canonical_names", "conversion_notes", "infer_recurrent",
+           "widen_float16"]
 
-_RECURRENT_KEY = re.compile(r"^(?P<prefix>.*?)weight_ih_l(?P<layer>\d+)(?P<reverse>_reverse)?$")
-_RECURRENT_PARAM = re.compile(r"^(weight|bias)_(ih|hh|hr)_l\d+(_reverse)?$")
+#: At most 4 digits of layer index: a 5,000-digit index is no layer (and int() refuses it).
+_RECURRENT_KEY = re.compile(
+    r"^(?P<prefix>.*?)weight_ih_l(?P<layer>\d{1,4})(?P<reverse>_reverse)?$")
+_RECURRENT_PARAM = re.compile(r"^(weight|bias)_(ih|hh|hr)_l\d{1,4}(_reverse)?$")
+#: The parameters besides the recurrent stack's (see ModelConfig.expected_shapes).
+_OTHER_PARAMS = ("embedding.weight", "head.weight", "head.bias")
 _CELL_FOR_GATES = {count: cell for cell, count in GATE_COUNT.items()}
 _CONVENTION = (
     "RNN Studio reads a bare nn.RNN/LSTM/GRU state_dict, or a module whose submodules are "
     "named embedding, rnn and head"
 )
+
+
+@dataclass(frozen=True)
+class FileContents:
+    """What a model file holds, before any configuration is applied.
+
+    Attributes
+    ----------
+    params : arrays by the file's own names; float16 and bfloat16 already widened to
+        float32 (NumPy has no bfloat16, and the engine computes in float32 or float64).
+    config : the file's own, possibly partial, ``ModelConfig.to_dict()``; None if none.
+    notes : what was converted while reading, one phrase each, e.g.
+        ``"converted from bfloat16 to float32 (4 tensors)"``.
+    """
+
+    params: dict[str, np.ndarray]
+    config: dict[str, Any] | None = None
+    notes: tuple[str, ...] = ()
+
+
+def conversion_notes(converted: Mapping[str, Sequence[str]]) -> tuple[str, ...]:
+    """``{"bfloat16": names}`` -> ``("converted from bfloat16 to float32 (N tensors)",)``;
+    types with no names give no note."""
+    return tuple(
+        f"converted from {kind} to float32 ({len(names)} tensor{'s' * (len(names) != 1)})"
+        for kind, names in converted.items() if names
+    )
+
+
+def widen_float16(params: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], list[str]]:
+    """float16 arrays as float32 (exact: float32 holds every float16), and their names."""
+    widened = {name: value.astype(np.float32) if value.dtype == np.float16 else value
+               for name, value in params.items()}
+    return widened, [name for name, value in params.items() if value.dtype == np.float16]
 
 
 def canonical_names(params: Mapping[str, np.ndarray], path: Path) -> dict[str, np.ndarray]:
@@ -47,7 +91,8 @@ def canonical_names(params: Mapping[str, np.ndarray], path: Path) -> dict[str, n
             f"found among {_key_list(params)}; {_CONVENTION}"
         )
     if len(prefixes) > 1:
-        stacks = ", ".join(sorted(prefix or "(top level)" for prefix in prefixes))
+        stacks = ", ".join(sorted(show(prefix) if prefix else "(top level)"
+                                  for prefix in prefixes))
         raise ParameterError(
             f"{path}: more than one recurrent stack ({stacks}); save only the one to view"
         )
@@ -57,10 +102,10 @@ def canonical_names(params: Mapping[str, np.ndarray], path: Path) -> dict[str, n
     for key, value in params.items():
         if key.startswith(recurrent) and _RECURRENT_PARAM.match(key[len(recurrent):]):
             name = "rnn." + key[len(recurrent):]
-        elif key.startswith(root) and key[len(root):].split(".")[0] in ("embedding", "head"):
+        elif key.startswith(root) and key[len(root):] in _OTHER_PARAMS:
             name = key[len(root):]
         else:
-            raise ParameterError(f"{path}: unexpected key {key!r}; {_CONVENTION}")
+            raise ParameterError(f"{path}: unexpected key {show(key)}; {_CONVENTION}")
         renamed[name] = value
     return renamed
 
@@ -76,7 +121,8 @@ def infer_recurrent(
     layers = _recurrent_layers(params, path)
     w_ih = _matrix(params, "rnn.weight_ih_l0", path)
     w_hh = _matrix(params, "rnn.weight_hh_l0", path)
-    projection = params.get("rnn.weight_hr_l0")
+    projection = (_matrix(params, "rnn.weight_hr_l0", path)
+                  if "rnn.weight_hr_l0" in params else None)
     inferred: dict[str, Any] = {
         "num_layers": max(layer for layer, _ in layers) + 1,
         "bidirectional": any(reverse for _, reverse in layers),
@@ -84,10 +130,8 @@ def infer_recurrent(
         "input_size": int(w_ih.shape[1]),
         "proj_size": int(projection.shape[0]) if projection is not None else 0,
     }
-    hidden = given.get("hidden_size") or (
-        int(projection.shape[1]) if projection is not None and projection.ndim == 2
-        else int(w_hh.shape[1])
-    )
+    hidden = given.get("hidden_size") or int(
+        projection.shape[1] if projection is not None else w_hh.shape[1])
     inferred["hidden_size"] = hidden
     if "cell" not in given:
         inferred["cell"] = _cell_from_rows(int(w_hh.shape[0]), hidden, path)
@@ -109,11 +153,12 @@ def _recurrent_layers(params: Mapping[str, np.ndarray], path: Path) -> list[tupl
             layers.append((int(match["layer"]), bool(match["reverse"])))
     if not layers:
         raise ParameterError(f"{path}: missing key rnn.weight_ih_l0; {_CONVENTION}")
-    count = max(layer for layer, _ in layers) + 1
-    missing = sorted(set(range(count)) - {layer for layer, _ in layers})
-    if missing:
+    present = sorted({layer for layer, _ in layers})
+    # The first gap, found without building range(count): weight_ih_l9999 alone is cheap.
+    missing = next((index for index, layer in enumerate(present) if index != layer), None)
+    if missing is not None:
         raise ParameterError(
-            f"{path}: missing key rnn.weight_ih_l{missing[0]} (layers 0..{count - 1} "
+            f"{path}: missing key rnn.weight_ih_l{missing} (layers 0..{present[-1]} "
             "must all be present)"
         )
     return layers
@@ -123,9 +168,10 @@ def _matrix(params: Mapping[str, np.ndarray], key: str, path: Path) -> np.ndarra
     value = params.get(key)
     if value is None:
         raise ParameterError(f"{path}: missing key {key}; {_CONVENTION}")
-    if value.ndim != 2:
+    if value.ndim != 2 or 0 in value.shape:
         raise ParameterError(
-            f"{path}: key {key} has shape {tuple(value.shape)}; expected a matrix (2 dims)"
+            f"{path}: key {key} has shape {tuple(value.shape)}; expected a matrix (2 dims, "
+            "neither of them 0)"
         )
     return value
 
@@ -143,6 +189,7 @@ def _cell_from_rows(rows: int, hidden: int, path: Path) -> str:
 
 def _key_list(params: Mapping[str, Any], most: int = 6) -> str:
     keys = sorted(params)
-    shown = ", ".join(keys[:most]) + (f" ... ({len(keys)} keys)" if len(keys) > most else "")
-    return shown or "(no keys)"
+    shown = ", ".join(show(key) for key in keys[:most])
+    more = f" ... ({len(keys)} keys)" if len(keys) > most else ""
+    return shown + more if shown else "(no keys)"
 

@@ -207,7 +207,7 @@ def test_config_mistakes_are_named(tmp_path: Path) -> None:
         load_model(path)
     _one_line(info, "m.json")
     (tmp_path / "m.json").write_text("{oops")
-    with pytest.raises(ConfigError, match="invalid JSON"):
+    with pytest.raises(ConfigError, match="m.json: not valid JSON"):
         load_model(path)
     (tmp_path / "m.json").unlink()
     np.savez(path, **{"rnn.weight_ih_l0": np.zeros((24, 5)), "rnn.weight_hh_l0": np.zeros((20, 6))})

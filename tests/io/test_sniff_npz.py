@@ -79,8 +79,9 @@ def test_npz_round_trip_is_bit_exact(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     params = {"rnn.weight_ih_l0": rng.standard_normal((8, 3)), "x": rng.random(4).astype("f4")}
     path = write_npz(tmp_path / "m.npz", params, {"nonlinearity": "relu"})
-    loaded, config = read_npz(path)
-    assert config == {"nonlinearity": "relu"}
+    contents = read_npz(path)
+    assert contents.config == {"nonlinearity": "relu"} and contents.notes == ()
+    loaded = contents.params
     assert loaded.keys() == params.keys()
     for key, value in params.items():
         assert loaded[key].dtype == value.dtype
@@ -94,7 +95,7 @@ def test_npz_pickle_is_refused_without_running_it(tmp_path: Path) -> None:
     assert not marker.exists()
     with pytest.raises(ModelFileError) as info:
         read_npz(path)
-    assert "'evil'" in str(info.value) and "pickle" in str(info.value)
+    assert "key 'evil'" in str(info.value) and "pickle" in str(info.value)
     assert not marker.exists()
 
 
