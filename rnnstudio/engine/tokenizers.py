@@ -15,13 +15,15 @@ embedding) knows every token; its ids are 63-bit BLAKE2b hashes of the token.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, shown
+from ..limits import MAX_VOCABULARY, check_flag
 
 UNK = "<unk>"
 KINDS = ("word", "char")
@@ -57,15 +59,12 @@ class Tokenizer:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise ConfigError(f"unknown tokenizer {self.kind!r}: use 'word' or 'char'")
+            raise ConfigError(f"unknown tokenizer {shown(self.kind)}: use 'word' or 'char'",
+                              argument="kind")
+        object.__setattr__(self, "lowercase", check_flag("lowercase", self.lowercase))
         if self.vocabulary is not None:
-            vocabulary = tuple(self.vocabulary)
-            object.__setattr__(self, "vocabulary", vocabulary)
-            if len(set(vocabulary)) != len(vocabulary):
-                raise ConfigError("the vocabulary lists a token twice")
-            if UNK not in vocabulary:
-                raise ConfigError(f"a closed vocabulary must contain {UNK!r}")
-            self._index.update({token: i for i, token in enumerate(vocabulary)})
+            object.__setattr__(self, "vocabulary", _checked_vocabulary(self.vocabulary))
+            self._index.update({token: i for i, token in enumerate(self.vocabulary)})
 
     @property
     def open(self) -> bool:
@@ -94,12 +93,33 @@ class Tokenizer:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Tokenizer:
-        vocabulary = data.get("vocabulary")
-        return cls(
-            kind=data.get("kind", "word"),
-            vocabulary=None if vocabulary is None else tuple(str(t) for t in vocabulary),
-            lowercase=bool(data.get("lowercase", True)),
-        )
+        return cls(kind=data.get("kind", "word"), vocabulary=data.get("vocabulary"),
+                   lowercase=data.get("lowercase", True))
+
+
+def _checked_vocabulary(vocabulary: Any) -> tuple[str, ...]:
+    """The vocabulary as a tuple of distinct strings holding ``<unk>``; at most
+    :data:`~rnnstudio.limits.MAX_VOCABULARY` tokens are read from any iterable."""
+    if isinstance(vocabulary, (str, bytes)) or not hasattr(vocabulary, "__iter__"):
+        raise ConfigError(f"the vocabulary must be a list of tokens, got {shown(vocabulary)}",
+                          argument="vocabulary")
+    tokens = tuple(itertools.islice(vocabulary, MAX_VOCABULARY + 1))
+    if len(tokens) > MAX_VOCABULARY:
+        raise ConfigError(f"the vocabulary has more than {MAX_VOCABULARY:,} tokens, the most "
+                          "RNN Studio reads; use a smaller vocabulary", argument="vocabulary")
+    for position, token in enumerate(tokens):
+        if not isinstance(token, str):
+            raise ConfigError(f"vocabulary entry {position} is {shown(token)}, not text",
+                              argument="vocabulary")
+    seen: set[str] = set()
+    for token in tokens:
+        if token in seen:
+            raise ConfigError(f"the vocabulary lists the token {shown(token)} twice; keep "
+                              "one (each token has one embedding row)", argument="vocabulary")
+        seen.add(token)
+    if UNK not in tokens:
+        raise ConfigError(f"a closed vocabulary must contain {UNK!r}", argument="vocabulary")
+    return tokens
 
 
 class HashedEmbedding:

@@ -1,0 +1,159 @@
+"""Every size and count limit of RNN Studio, in one place, checked before work starts.
+
+A limit exists so that absurd input (``--hidden 1000000000``, ``--batch-size 1e9``, a
+file that claims a 4 TB tensor) gets a one-line message naming the flag or argument,
+the value and the limit, instead of a ``MemoryError``, a hang or an hour of wasted
+work. Each is generous for real models and says why it has its value; the memory and
+time figures were measured on the 2-core development machine with ``tracemalloc`` and
+``time.perf_counter`` (NumPy's allocations included). docs/formats.md lists them all,
+and a test keeps that table equal to this module.
+
+The check helpers raise :class:`~rnnstudio.errors.ConfigError` with ``argument`` set,
+so the command line can say ``--hidden`` where the Python API says ``hidden_size``.
+Pure Python: the engine, ``io`` and the CLI import it without NumPy or Qt.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+from .errors import ConfigError, shown
+
+# -- Every model: from a file, the Python API or a flag -------------------------------
+
+#: Units per layer. ELMo's biLSTM (4096 units, projected to 512) and AWD-LSTM (1150)
+#: fit; one step of the Jacobian ||dh_T/dh_t|| costs O(H^3): 0.1 s at H = 1024 here.
+MAX_HIDDEN_SIZE = 4096
+#: Size of an input (embedding) vector: word vectors are 50 to 1024 wide.
+MAX_INPUT_SIZE = 4096
+#: Stacked layers. Published RNNs stack 1 to 8; ``--layers 100000`` took 85 s and
+#: 1.4 GB before this limit existed.
+MAX_LAYERS = 16
+#: Weights of a model (stack, embedding and head). ELMo's LSTM has 75 M; at the limit
+#: the weights take 400 MB in float32, and ``Model`` holds a cast copy while loading.
+MAX_PARAMETERS = 100_000_000
+#: Tokens of a closed vocabulary. The One Billion Word benchmark's 793,471 words fit;
+#: the token index costs about 100 bytes a token (100 MB at the limit).
+MAX_VOCABULARY = 1_000_000
+#: Labels of a classifier or tagger: one Loss-box entry and one head row each.
+MAX_LABELS = 10_000
+
+# -- Random models: the Model dock, session files, ``rnnstudio trace`` without MODEL --
+
+#: The Model dock's largest hidden and input sizes and layer count (its spin boxes).
+RANDOM_MAX_HIDDEN_SIZE = 1024
+RANDOM_MAX_INPUT_SIZE = 1024
+RANDOM_MAX_LAYERS = 8
+#: Building 12.7 M parameters (LSTM 1024 x 2) took 0.37 s and 184 MB at peak,
+#: 84 M (LSTM 1024 x 4, bidirectional) 2.1 s and 1 GB: 20 M keeps a random model quick.
+#: Also the cap of ``random_model`` and of ``rnnstudio trace`` without a model file.
+MAX_RANDOM_PARAMETERS = 20_000_000
+#: Seeds of random models and training runs: the Model dock's seed box holds a 32-bit
+#: signed int, so every seed the CLI or API accepts can be typed there too.
+MAX_SEED = 2**31 - 1
+
+# -- Texts and traces -----------------------------------------------------------------
+
+#: Longest text traced at once, in tokens.
+MAX_TOKENS = 20_000
+#: Characters of a text before it is split into tokens (also a session file's text).
+MAX_TEXT_CHARS = 1_000_000
+#: Bytes of a ``--text-file`` (UTF-8 needs at most 4 bytes a character); reading stops
+#: there, so ``--text-file /dev/zero`` ends with a message instead of filling memory.
+MAX_TEXT_FILE_BYTES = 4 * MAX_TEXT_CHARS
+#: Values a trace records (tokens x the per-token width: x, h, c, gates, logits; see
+#: ``ModelConfig.values_per_token``). A trace took 22 to 42 bytes of peak memory per
+#: recorded value (LSTM 256 x 5,000 tokens: 186 MB, RNN 512: 108 MB), so the limit is
+#: about 1 GB; it admits the old 20,000 tokens of an LSTM with H = 256 (31 M values).
+MAX_TRACE_VALUES = 32_000_000
+
+# -- Training (``rnnstudio train``, ``TrainConfig``, ``make_task``) -------------------
+
+#: Updates of a run. A default run (LSTM 32 on recall) takes about 5 ms a step, so the
+#: limit is over an hour; a typo such as ``--steps 1e9`` would run for months.
+MAX_STEPS = 1_000_000
+#: Sequences per update and per held-out evaluation batch (``--batch-size``,
+#: ``eval_size``): a larger batch only averages more of the same generated data.
+MAX_BATCH_SIZE = 4096
+#: Values one training batch records (batch x longest sequence x per-token width).
+#: Measured 14 to 25 bytes of peak memory per value (LSTM 64, batch 1024, 111 steps:
+#: 604 MB), so the limit keeps a batch's forward and backward pass under about 800 MB.
+MAX_BATCH_VALUES = 32_000_000
+#: Longest sequence a generated task may be asked for (a recall gap, a bracket string):
+#: 25 times the recall default; an LSTM 32 step over 1,011 tokens took 2 s here.
+MAX_TASK_LENGTH = 1000
+#: The range of every whole-number task option, by task (``--option KEY=VALUE``).
+#: Minimum lengths are 2: an adding task needs a digit in each half, a bracket string
+#: and a next-character sequence at least two characters.
+TASK_OPTION_RANGES: dict[str, dict[str, tuple[int, int]]] = {
+    "recall": {"min_gap": (1, MAX_TASK_LENGTH), "max_gap": (1, MAX_TASK_LENGTH),
+               "mentions": (0, MAX_TASK_LENGTH)},
+    "brackets": {"min_length": (2, MAX_TASK_LENGTH), "max_length": (2, MAX_TASK_LENGTH)},
+    "adding": {"min_length": (2, MAX_TASK_LENGTH), "max_length": (2, MAX_TASK_LENGTH)},
+    "charlm": {"length": (2, MAX_TASK_LENGTH)},
+}
+
+# -- What the command line prints -----------------------------------------------------
+
+#: Characters shown of one string read from a file (a card entry, a label, a token,
+#: a file name); the rest is cut with a note saying how much.
+MAX_SHOWN_CHARS = 200
+#: Items shown of one list (labels, card entries, unknown tokens) before "... N more".
+MAX_SHOWN_ITEMS = 20
+#: Characters of one error line; a message quoting a huge value stays one screen line.
+MAX_MESSAGE_CHARS = 1000
+#: Bytes of the CLI's error log before it is rotated (one older copy is kept).
+MAX_ERROR_LOG_BYTES = 1_000_000
+
+
+def check_whole(argument: str, value: Any, low: int, high: int, fix: str) -> int:
+    """``value`` as an ``int`` when it is a whole number (not a bool, not a float) from
+    ``low`` to ``high``; else :class:`ConfigError` naming ``argument``, the value, the
+    range and ``fix`` (what to do)."""
+    if isinstance(value, numbers.Integral) and not _is_bool(value) and low <= value <= high:
+        return int(value)
+    raise ConfigError(f"{argument} must be a whole number from {low:,} to {high:,}, got "
+                      f"{shown(value)}; {fix}", argument=argument)
+
+
+def check_number(argument: str, value: Any, fix: str, *, low: float = -math.inf,
+                 high: float = math.inf, positive: bool = False) -> float:
+    """``value`` as a ``float`` when it is a finite real number from ``low`` to
+    ``high`` (above 0 when ``positive``); else :class:`ConfigError` naming
+    ``argument``."""
+    if isinstance(value, numbers.Real) and not _is_bool(value) and math.isfinite(value) \
+            and low <= value <= high and (value > 0 or not positive):
+        return float(value)
+    if positive:
+        expected = "a finite number above 0"
+    elif math.isinf(low) and math.isinf(high):
+        expected = "a finite number"
+    else:
+        expected = f"a finite number from {low:g} to {high:g}"
+    raise ConfigError(f"{argument} must be {expected}, got {shown(value)}; {fix}",
+                      argument=argument)
+
+
+def check_choice(argument: str, value: Any, options: Iterable[str]) -> str:
+    """``value`` when it is one of ``options``; else :class:`ConfigError` listing them."""
+    options = tuple(options)
+    if isinstance(value, str) and value in options:
+        return value
+    raise ConfigError(f"{argument} must be one of {', '.join(options)}, got {shown(value)}",
+                      argument=argument)
+
+
+def check_flag(argument: str, value: Any) -> bool:
+    """``value`` when it is ``True`` or ``False`` (NumPy's bools too)."""
+    if _is_bool(value):
+        return bool(value)
+    raise ConfigError(f"{argument} must be True or False, got {shown(value)}",
+                      argument=argument)
+
+
+def _is_bool(value: Any) -> bool:
+    """Python's or NumPy's bool (a ``bool`` is an ``int`` to Python, never a size here)."""
+    return isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", "") == "b"
