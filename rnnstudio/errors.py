@@ -37,15 +37,16 @@ class ConfigError(RnnStudioError):
 
 
 class TrainingDiverged(ConfigError):
-    """The training loss became NaN or infinite at ``step``: the updates were too large
-    (the learning rate, or no gradient clipping), so training stops there."""
+    """``what`` (the training loss, or a weight) became ``value`` (NaN or infinite) at
+    ``step``: the updates were too large (the learning rate, or no gradient clipping), so
+    training stopped there."""
 
-    def __init__(self, message: str, step: int, loss: float) -> None:
+    def __init__(self, message: str, step: int, what: str, value: float) -> None:
         super().__init__(message, argument="learning_rate")
-        self.step, self.loss = step, loss
+        self.step, self.what, self.value = step, what, value
 
-    def __reduce__(self) -> tuple[Any, ...]:  # picklable although __init__ takes 3 args
-        return type(self), (str(self), self.step, self.loss)
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable although __init__ takes 4 args
+        return type(self), (str(self), self.step, self.what, self.value)
 
 
 class ParameterError(RnnStudioError):

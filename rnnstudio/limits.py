@@ -113,7 +113,7 @@ def check_whole(argument: str, value: Any, low: int, high: int, fix: str) -> int
     """``value`` as an ``int`` when it is a whole number (not a bool, not a float) from
     ``low`` to ``high``; else :class:`ConfigError` naming ``argument``, the value, the
     range and ``fix`` (what to do)."""
-    if isinstance(value, numbers.Integral) and not _is_bool(value) and low <= value <= high:
+    if isinstance(value, numbers.Integral) and not _is_bool(value) and low <= int(value) <= high:
         return int(value)
     raise ConfigError(f"{argument} must be a whole number from {low:,} to {high:,}, got "
                       f"{shown(value)}; {fix}", argument=argument)
@@ -124,9 +124,10 @@ def check_number(argument: str, value: Any, fix: str, *, low: float = -math.inf,
     """``value`` as a ``float`` when it is a finite real number from ``low`` to
     ``high`` (above 0 when ``positive``); else :class:`ConfigError` naming
     ``argument``."""
-    if isinstance(value, numbers.Real) and not _is_bool(value) and math.isfinite(value) \
-            and low <= value <= high and (value > 0 or not positive):
-        return float(value)
+    if isinstance(value, numbers.Real) and not _is_bool(value):
+        number = float(value)
+        if math.isfinite(number) and low <= number <= high and (number > 0 or not positive):
+            return number
     if positive:
         expected = "a finite number above 0"
     elif math.isinf(low) and math.isinf(high):

@@ -264,7 +264,7 @@ def train(
     result_reports: list[TrainReport] = []
     started = time.perf_counter()
     recent: list[float] = []
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):  # NaN and inf stop the run below
         for step in range(1, config.steps + 1):
             check_stop(should_stop, 0)
             # Curriculum: the longest sequences grow to full length over the first
@@ -273,9 +273,10 @@ def train(
             batch = task.at_difficulty(fraction).sample(rng, config.batch_size)
             loss, _, grads, _ = batch_loss(model_config, params, batch, backward=True)
             if not math.isfinite(loss):
-                raise diverged(config, step, loss)
+                raise diverged(config, step, "training loss", loss)
             clip_by_norm(grads, config.clip_norm)
             optimizer.update(params, grads)
+            check_finite(config, step, params)
             recent.append(loss)
             if step % config.eval_every == 0 or step == config.steps:
                 eval_loss, accuracy, _, norms = batch_loss(model_config, params, eval_batch, True)
@@ -294,15 +295,25 @@ def train(
     return TrainResult(final, result_reports)
 
 
-def diverged(config: TrainConfig, step: int, loss: float) -> TrainingDiverged:
-    """The error that stops a run whose loss became ``loss`` (NaN or inf) at ``step``:
-    every later update would be NaN too, so training stops there, naming what to change."""
+def check_finite(config: TrainConfig, step: int, params: dict[str, np.ndarray]) -> None:
+    """Stop at the first update that made a weight NaN or infinite (a finite loss can
+    still come with an update that overflows float32)."""
+    for name, value in params.items():
+        finite = np.isfinite(value)
+        if not finite.all():
+            raise diverged(config, step, f"weight {name}", float(value[~finite][0]))
+
+
+def diverged(config: TrainConfig, step: int, what: str, value: float) -> TrainingDiverged:
+    """The error that stops a run whose ``what`` became ``value`` (NaN or inf) at
+    ``step``: every later update would be NaN too, so training stops there, naming the
+    arguments to change."""
     clipping = ("or clip the update (clip_norm, e.g. 1.0)" if config.clip_norm is None
                 else f"(clip_norm is {config.clip_norm:g})")
     return TrainingDiverged(
-        f"learning_rate {config.learning_rate:g}: the training loss became {loss} at step "
+        f"learning_rate {config.learning_rate:g}: the {what} became {value} at step "
         f"{step} of {config.steps}, so training stopped; use a smaller learning_rate "
-        f"(e.g. {config.learning_rate / 10:g}) {clipping}", step, loss)
+        f"(e.g. {config.learning_rate / 10:g}) {clipping}", step, what, value)
 
 
 def evaluate(
@@ -325,7 +336,8 @@ def evaluate(
         size = min(batch_size, examples - done)
         batch = task.sample(rng, size)
         mask = None if focus is None else focus(np.asarray(batch.targets))
-        _, accuracy, _, _ = batch_loss(model.config, params, batch, False, mask)
+        with np.errstate(over="ignore", invalid="ignore"):
+            _, accuracy, _, _ = batch_loss(model.config, params, batch, False, mask)
         weight = size if mask is None else int(mask.sum())
         correct += accuracy * weight
         counted += weight
