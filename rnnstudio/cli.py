@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 from .cli_errors import OneLineParser, flag_names, run_handler
 from .errors import ConfigError, TextError
-from .limits import MAX_SHOWN_ITEMS, MAX_TEXT_FILE_BYTES
+from .limits import (
+    MAX_FIGURE_PIXELS,
+    MAX_FIGURE_SIDE,
+    MAX_SHOWN_ITEMS,
+    MAX_TEXT_FILE_BYTES,
+    check_whole,
+)
 from .terminal import printable, printable_list
 
 if TYPE_CHECKING:
@@ -116,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     plot = commands.add_parser("plot", help=PLOT_HELP, description=PLOT_HELP)
     add_plot_arguments(plot)
-    plot.set_defaults(handler=run_plot)
+    plot.set_defaults(handler=lambda options: run_plot(check_figure_size(options)))
 
     from .cli_train import (
         MODELS_HELP,
@@ -139,6 +145,22 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(flags=flag_names(command))
     train.set_defaults(flags={**flag_names(train), **task_option_flags()})
     return parser
+
+
+def check_figure_size(options: argparse.Namespace) -> argparse.Namespace:
+    """``plot``'s ``--width`` and ``--height`` within ``MAX_FIGURE_SIDE`` and the image
+    within ``MAX_FIGURE_PIXELS``, before Qt starts. The panel is laid out at most
+    2000 px wide and scaled to ``--width``, so the image has at most
+    ``width * height * max(1, width / 2000)`` pixels."""
+    fix = "give a size in that range"
+    width = check_whole("width", options.width, 1, MAX_FIGURE_SIDE, fix)
+    height = check_whole("height", options.height, 1, MAX_FIGURE_SIDE, fix)
+    pixels = int(width * height * max(1.0, width / 2000))
+    if pixels > MAX_FIGURE_PIXELS:
+        raise ConfigError(f"--width {width} and --height {height} make an image of up to "
+                          f"{pixels:,} pixels, more than the {MAX_FIGURE_PIXELS:,} allowed; "
+                          "give a smaller width or height")
+    return options
 
 
 def _add_config_options(parser: argparse.ArgumentParser, random: bool) -> None:

@@ -51,6 +51,10 @@ RANDOM_MAX_LAYERS = 8
 #: 84 M (LSTM 1024 x 4, bidirectional) 2.1 s and 1 GB: 20 M keeps a random model quick.
 #: Also the cap of ``random_model`` and of ``rnnstudio trace`` without a model file.
 MAX_RANDOM_PARAMETERS = 20_000_000
+#: Factor on a random model's ``weight_hh``. At 200 a ReLU RNN's state already overflows
+#: float32 within 300 tokens (tests/test_cli.py); past 1e6 only the first step differs,
+#: and past about 3e38 the float32 weights themselves would be infinite.
+MAX_GAIN = 1e6
 #: Seeds of random models and training runs: the Model dock's seed box holds a 32-bit
 #: signed int, so every seed the CLI or API accepts can be typed there too.
 MAX_SEED = 2**31 - 1
@@ -96,6 +100,15 @@ TASK_OPTION_RANGES: dict[str, dict[str, tuple[int, int]]] = {
     "charlm": {"length": (2, MAX_TASK_LENGTH)},
 }
 
+# -- Figures (``rnnstudio plot``) ----------------------------------------------------
+
+#: Widest and tallest figure in pixels (``--width``, and ``--height`` before scaling).
+MAX_FIGURE_SIDE = 10_000
+#: Pixels of the written image (a panel laid out at most 2000 px wide is scaled to
+#: ``--width``). An 8000 x 4876 PNG (39 M pixels) took 5.4 s and 294 MB peak RSS, 120 MB
+#: of which Qt's own; ``--height 100000000`` asked for terabytes.
+MAX_FIGURE_PIXELS = 40_000_000
+
 # -- What the command line prints -----------------------------------------------------
 
 #: Characters shown of one string read from a file (a card entry, a label, a token,
@@ -125,7 +138,10 @@ def check_number(argument: str, value: Any, fix: str, *, low: float = -math.inf,
     ``high`` (above 0 when ``positive``); else :class:`ConfigError` naming
     ``argument``."""
     if isinstance(value, numbers.Real) and not _is_bool(value):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an int of 400 digits
+            number = math.inf
         if math.isfinite(number) and low <= number <= high and (number > 0 or not positive):
             return number
     if positive:

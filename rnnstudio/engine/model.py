@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import ConfigError, TextError, shown
+from ..errors import ConfigError, ParameterError, TextError, shown
 from ..limits import (
+    MAX_GAIN,
     MAX_LABELS,
     MAX_PARAMETERS,
     MAX_RANDOM_PARAMETERS,
@@ -178,7 +179,12 @@ class Model:
         self.dtype = np.dtype(config.dtype)
         self._params = {}
         for name, value in arrays.items():
-            copy = np.array(value, dtype=self.dtype, order="C")
+            with np.errstate(over="ignore"):  # checked on the next line
+                copy = np.array(value, dtype=self.dtype, order="C")
+            if not np.isfinite(copy).all():
+                raise ParameterError(f"{source}: parameter {name!r} holds values beyond "
+                                     f"{self.dtype}'s range (+-{np.finfo(self.dtype).max:.3g});"
+                                     " use dtype float64 or scale the weights down")
             copy.flags.writeable = False
             self._params[name] = copy
         self.stack = RecurrentStack(config.recurrent, self._params)
@@ -377,7 +383,8 @@ def random_model(
             f"{recurrent.parameter_count:,} parameters, more than the "
             f"{MAX_RANDOM_PARAMETERS:,} a random model may have; use fewer units or layers",
             argument="hidden_size")
-    gain = check_number("gain", gain, "use e.g. 0.5 (vanishing) or 2 (exploding)")
+    gain = check_number("gain", gain, "use e.g. 0.5 (vanishing) or 2 (exploding)",
+                        low=-MAX_GAIN, high=MAX_GAIN)
     seed = check_whole("seed", seed, 0, MAX_SEED, "give a seed in that range")
     dtype = check_choice("dtype", dtype, DTYPES)
     if tokenizer is not None and not isinstance(tokenizer, Tokenizer):

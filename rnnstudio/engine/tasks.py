@@ -402,7 +402,7 @@ TASKS: dict[str, type] = {
 }
 
 
-def make_task(name: str, **options: Any) -> Task:
+def make_task(name: str, /, **options: Any) -> Task:
     """The task ``name`` with its default settings, or ``options`` (its dataclass fields,
     e.g. ``make_task("recall", max_gap=10, mixed=True)``) changed.
 
