@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 from .cli_errors import OneLineParser, flag_names, run_handler
-from .errors import ConfigError, TextError
+from .errors import ConfigError, TextError, shown
 from .limits import (
     MAX_FIGURE_PIXELS,
     MAX_FIGURE_SIDE,
@@ -196,8 +196,13 @@ _CONFIG_OPTIONS = ("cell", "hidden_size", "num_layers", "input_size", "proj_size
 
 
 def _config_overrides(options: argparse.Namespace) -> dict[str, Any]:
+    """The model options given, sizes checked before any file is read."""
+    from .engine.config import SIZE_RANGES, check_size
+
     names = _CONFIG_OPTIONS + tuple(name for name in _RANDOM_ONLY if hasattr(options, name))
-    return {name: getattr(options, name) for name in names if getattr(options, name) is not None}
+    given = {name: getattr(options, name) for name in names if getattr(options, name) is not None}
+    return {name: check_size(name, value) if name in SIZE_RANGES else value
+            for name, value in given.items()}
 
 
 def _model(options: argparse.Namespace) -> tuple[Any, str]:
@@ -277,7 +282,7 @@ def _loss(text: str) -> Loss | str | None:
     try:
         return parse_loss(text)
     except ConfigError as exc:
-        raise ConfigError(f"--loss {text!r}: {exc}") from None
+        raise ConfigError(f"--loss {shown(text)}: {exc}") from None
 
 
 def cmd_trace(options: argparse.Namespace) -> int:

@@ -37,6 +37,24 @@ GATE_DESCRIPTIONS = {
 }
 
 
+#: The size arguments, their ranges (:mod:`rnnstudio.limits`) and what to do outside.
+SIZE_RANGES: dict[str, tuple[int, int, str]] = {
+    "input_size": (1, MAX_INPUT_SIZE, "give an input size in that range"),
+    "hidden_size": (1, MAX_HIDDEN_SIZE, "give a hidden size in that range"),
+    "num_layers": (1, MAX_LAYERS, "give a layer count in that range"),
+    "proj_size": (0, MAX_HIDDEN_SIZE - 1, "use 0 (no projection) or fewer units than "
+                  "hidden_size"),
+}
+
+
+def check_size(name: str, value: object) -> int:
+    """One size argument of :class:`RecurrentConfig` (``hidden_size`` ...) within its
+    range, as an ``int``; else :class:`ConfigError` naming it. Lets a caller check a
+    size before reading a file whose configuration it overrides."""
+    low, high, fix = SIZE_RANGES[name]
+    return check_whole(name, value, low, high, fix)
+
+
 @dataclass(frozen=True)
 class RecurrentConfig:
     """Arguments of ``torch.nn.RNN/LSTM/GRU`` (``batch_first`` and dropout do not apply).
@@ -63,18 +81,9 @@ class RecurrentConfig:
         if self.nonlinearity not in NONLINEARITIES:
             raise ConfigError(f"unknown nonlinearity {self.nonlinearity!r}: use 'tanh' or "
                               "'relu'", argument="nonlinearity")
-        canonical = {
-            "input_size": check_whole("input_size", self.input_size, 1, MAX_INPUT_SIZE,
-                                      "give an input size in that range"),
-            "hidden_size": check_whole("hidden_size", self.hidden_size, 1, MAX_HIDDEN_SIZE,
-                                       "give a hidden size in that range"),
-            "num_layers": check_whole("num_layers", self.num_layers, 1, MAX_LAYERS,
-                                      "give a layer count in that range"),
-            "bias": check_flag("bias", self.bias),
-            "bidirectional": check_flag("bidirectional", self.bidirectional),
-            "proj_size": check_whole("proj_size", self.proj_size, 0, MAX_HIDDEN_SIZE - 1,
-                                     "use 0 (no projection) or fewer units than hidden_size"),
-        }
+        canonical = {name: check_size(name, getattr(self, name)) for name in SIZE_RANGES}
+        canonical["bias"] = check_flag("bias", self.bias)
+        canonical["bidirectional"] = check_flag("bidirectional", self.bidirectional)
         for name, value in canonical.items():
             object.__setattr__(self, name, value)
         if self.proj_size and self.cell != "lstm":

@@ -218,7 +218,8 @@ class Model:
                                 f"most {MAX_TEXT_CHARS:,} at once: shorten it or split it "
                                 "into parts")
             tokens = self.tokenizer.split(text)
-        elif isinstance(text, Iterable):  # read one past the limit, never a whole generator
+        elif isinstance(text, Iterable) and not isinstance(text, (bytes, bytearray)):
+            # one past the limit is read, never a whole (perhaps endless) generator
             tokens = [str(token) for token in itertools.islice(text, limit + 1)]
         else:
             raise TypeError(f"text must be a string or a list of tokens, got {shown(text)}")
