@@ -24,6 +24,7 @@ from .limits import (
     MAX_FIGURE_PIXELS,
     MAX_FIGURE_SIDE,
     MAX_SHOWN_ITEMS,
+    MAX_SHOWN_TOKENS,
     MAX_TEXT_FILE_BYTES,
     check_whole,
 )
@@ -311,9 +312,10 @@ def trace_summary(trace: Any, origin: str) -> list[str]:
     (tokens escaped and cut: they come from the user's text)."""
     lines = [f"model: {origin}", f"tokens: {len(trace.tokens)}"]
     if trace.unknown:
-        shown = ", ".join(f"{pos} '{printable(trace.tokens[pos], 40)}'"
-                          for pos in trace.unknown[:10])
-        more = f" and {len(trace.unknown) - 10} more" if len(trace.unknown) > 10 else ""
+        listed = trace.unknown[:MAX_SHOWN_TOKENS]
+        shown = ", ".join(f"{pos} '{printable(trace.tokens[pos], 40)}'" for pos in listed)
+        more = f" and {len(trace.unknown) - len(listed)} more" if trace.unknown[len(listed):] \
+            else ""
         lines.append(f"unknown tokens (read as <unk>): {len(trace.unknown)} at {shown}{more}")
     if trace.grads is not None:
         lines.append(f"loss: {trace.grads.loss_name} = {trace.grads.loss_value:.6g}")

@@ -25,18 +25,19 @@ from .errors import ConfigError, shown
 # -- Every model: from a file, the Python API or a flag -------------------------------
 
 #: Units per layer. ELMo's biLSTM (4096 units, projected to 512) and AWD-LSTM (1150)
-#: fit; one step of the Jacobian ||dh_T/dh_t|| costs O(H^3): 0.1 s at H = 1024 here.
+#: fit; the Jacobian ||dh_T/dh_t|| took 25 ms a token at H = 1024 and grows as H^3
+#: (about 1.6 s a token at the limit).
 MAX_HIDDEN_SIZE = 4096
 #: Size of an input (embedding) vector: word vectors are 50 to 1024 wide.
 MAX_INPUT_SIZE = 4096
 #: Stacked layers. Published RNNs stack 1 to 8; ``--layers 100000`` took 85 s and
-#: 1.4 GB before this limit existed.
+#: 1.4 GB before this limit existed (issue #10).
 MAX_LAYERS = 16
 #: Weights of a model (stack, embedding and head). ELMo's LSTM has 75 M; at the limit
 #: the weights take 400 MB in float32, and ``Model`` holds a cast copy while loading.
 MAX_PARAMETERS = 100_000_000
 #: Tokens of a closed vocabulary. The One Billion Word benchmark's 793,471 words fit;
-#: the token index costs about 100 bytes a token (100 MB at the limit).
+#: a vocabulary at the limit took 3.3 s and 98 MB to index.
 MAX_VOCABULARY = 1_000_000
 #: Labels of a classifier or tagger: one Loss-box entry and one head row each.
 MAX_LABELS = 10_000
@@ -76,8 +77,9 @@ MAX_TRACE_VALUES = 32_000_000
 
 # -- Training (``rnnstudio train``, ``TrainConfig``, ``make_task``) -------------------
 
-#: Updates of a run. A default run (LSTM 32 on recall) takes about 5 ms a step, so the
-#: limit is over an hour; a typo such as ``--steps 1e9`` would run for months.
+#: Updates of a run. A default run (LSTM 32 on recall) took 26 ms a step on the busy
+#: 2-core machine, so the limit is about 7 hours; ``--steps 1000000000`` would be 300
+#: days.
 MAX_STEPS = 1_000_000
 #: Sequences per update and per held-out evaluation batch (``--batch-size``,
 #: ``eval_size``): a larger batch only averages more of the same generated data.
@@ -114,8 +116,10 @@ MAX_FIGURE_PIXELS = 40_000_000
 #: Characters shown of one string read from a file (a card entry, a label, a token,
 #: a file name); the rest is cut with a note saying how much.
 MAX_SHOWN_CHARS = 200
-#: Items shown of one list (labels, card entries, unknown tokens) before "... N more".
+#: Items shown of one list (labels, card entries) before "... N more".
 MAX_SHOWN_ITEMS = 20
+#: Unknown tokens listed in ``rnnstudio trace``'s summary (a line, not a list).
+MAX_SHOWN_TOKENS = 10
 #: Characters of one error line; a message quoting a huge value stays one screen line.
 MAX_MESSAGE_CHARS = 1000
 #: Bytes of the CLI's error log before it is rotated (one older copy is kept).
