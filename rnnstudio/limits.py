@@ -15,6 +15,7 @@ Pure Python: the engine, ``io`` and the CLI import it without NumPy or Qt.
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from collections.abc import Iterable
@@ -173,6 +174,23 @@ def check_flag(argument: str, value: Any) -> bool:
         return bool(value)
     raise ConfigError(f"{argument} must be True or False, got {shown(value)}",
                       argument=argument)
+
+
+def check_texts(argument: str, values: Any, limit: int, what: str, fix: str) -> tuple[str, ...]:
+    """``values`` (any iterable but a string) as a tuple of at most ``limit`` strings;
+    at most ``limit + 1`` items are read, so an endless generator is refused too."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise ConfigError(f"{argument} must be a list of {what}, got {shown(values)}",
+                          argument=argument)
+    texts = tuple(itertools.islice(values, limit + 1))
+    if len(texts) > limit:
+        raise ConfigError(f"{argument} holds more than {limit:,} {what}, the most RNN Studio "
+                          f"reads; {fix}", argument=argument)
+    for position, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise ConfigError(f"{argument} entry {position} is {shown(text)}, not text",
+                              argument=argument)
+    return texts
 
 
 def _is_bool(value: Any) -> bool:

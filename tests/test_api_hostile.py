@@ -84,7 +84,7 @@ API_CASES: dict[str, list[tuple[Call, type[Exception], tuple[str, ...]]]] = {
         (lambda: Tokenizer.from_dict({"vocabulary": 5}), ConfigError, ("got 5",)),
         (lambda: ModelConfig(LSTM, labels=5), ConfigError, ("labels", "got 5")),
         (lambda: ModelConfig(LSTM, task="classify", labels=(1, 2)), ConfigError,
-         ("label 0 is 1",)),
+         ("labels entry 0 is 1",)),
         (lambda: ModelConfig(LSTM, task="classify", labels=map(str, itertools.count())),
          ConfigError, ("more than 10,000 labels",)),
         (lambda: ModelConfig(RecurrentConfig("gru", 4096, 8),

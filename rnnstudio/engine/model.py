@@ -27,6 +27,7 @@ from ..limits import (
     MAX_TRACE_VALUES,
     check_choice,
     check_number,
+    check_texts,
     check_whole,
 )
 from .config import RecurrentConfig
@@ -72,7 +73,8 @@ class ModelConfig:
                               "needs its labels")
         if self.task == "next-token" and self.tokenizer.open:
             raise ConfigError("a next-token model needs a tokenizer with a vocabulary")
-        object.__setattr__(self, "labels", _checked_labels(self.labels))
+        object.__setattr__(self, "labels", check_texts(
+            "labels", self.labels, MAX_LABELS, "labels", "is this a next-token model?"))
         total = sum(math.prod(shape) for shape in self.expected_shapes().values())
         if total > MAX_PARAMETERS:
             raise ConfigError(f"this model would have {total:,} parameters, more than the "
@@ -147,22 +149,6 @@ def _float_dtype(argument: str, value: Any) -> np.dtype:
     if isinstance(value, type) and issubclass(value, np.floating):
         name = np.dtype(value).name
     return np.dtype(check_choice(argument, name, DTYPES))
-
-
-def _checked_labels(labels: Any) -> tuple[str, ...]:
-    """Labels as a tuple of at most ``MAX_LABELS`` strings."""
-    if isinstance(labels, (str, bytes)) or not isinstance(labels, Iterable):
-        raise ConfigError(f"labels must be a list of names, got {shown(labels)}",
-                          argument="labels")
-    checked = tuple(itertools.islice(labels, MAX_LABELS + 1))
-    if len(checked) > MAX_LABELS:
-        raise ConfigError(f"more than {MAX_LABELS:,} labels, the most RNN Studio reads; is "
-                          "this a next-token model?", argument="labels")
-    for position, label in enumerate(checked):
-        if not isinstance(label, str):
-            raise ConfigError(f"label {position} is {shown(label)}, not text",
-                              argument="labels")
-    return checked
 
 
 class Model:

@@ -15,7 +15,6 @@ embedding) knows every token; its ids are 63-bit BLAKE2b hashes of the token.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, shown
-from ..limits import MAX_VOCABULARY, check_flag
+from ..limits import MAX_VOCABULARY, check_flag, check_texts
 
 UNK = "<unk>"
 KINDS = ("word", "char")
@@ -100,17 +99,8 @@ class Tokenizer:
 def _checked_vocabulary(vocabulary: Any) -> tuple[str, ...]:
     """The vocabulary as a tuple of distinct strings holding ``<unk>``; at most
     :data:`~rnnstudio.limits.MAX_VOCABULARY` tokens are read from any iterable."""
-    if isinstance(vocabulary, (str, bytes)) or not hasattr(vocabulary, "__iter__"):
-        raise ConfigError(f"the vocabulary must be a list of tokens, got {shown(vocabulary)}",
-                          argument="vocabulary")
-    tokens = tuple(itertools.islice(vocabulary, MAX_VOCABULARY + 1))
-    if len(tokens) > MAX_VOCABULARY:
-        raise ConfigError(f"the vocabulary has more than {MAX_VOCABULARY:,} tokens, the most "
-                          "RNN Studio reads; use a smaller vocabulary", argument="vocabulary")
-    for position, token in enumerate(tokens):
-        if not isinstance(token, str):
-            raise ConfigError(f"vocabulary entry {position} is {shown(token)}, not text",
-                              argument="vocabulary")
+    tokens = check_texts("vocabulary", vocabulary, MAX_VOCABULARY, "tokens",
+                         "use a smaller vocabulary")
     seen: set[str] = set()
     for token in tokens:
         if token in seen:
