@@ -314,8 +314,8 @@ def trace_summary(trace: Any, origin: str) -> list[str]:
     if trace.unknown:
         listed = trace.unknown[:MAX_SHOWN_TOKENS]
         shown = ", ".join(f"{pos} '{printable(trace.tokens[pos], 40)}'" for pos in listed)
-        more = f" and {len(trace.unknown) - len(listed)} more" if trace.unknown[len(listed):] \
-            else ""
+        left_out = len(trace.unknown) - len(listed)
+        more = f" and {left_out} more" if left_out else ""
         lines.append(f"unknown tokens (read as <unk>): {len(trace.unknown)} at {shown}{more}")
     if trace.grads is not None:
         lines.append(f"loss: {trace.grads.loss_name} = {trace.grads.loss_value:.6g}")

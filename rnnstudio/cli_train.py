@@ -13,7 +13,7 @@ from typing import Any
 
 from .engine.training import HELD_OUT_BATCH as EVAL_BATCH
 from .engine.training import HELD_OUT_SEED as EVAL_SEED
-from .errors import ConfigError, ExportError, TrainingDiverged
+from .errors import ConfigError, ExportError, TrainingDiverged, shown
 from .terminal import printable
 
 EVAL_EXAMPLES = 2048
@@ -66,7 +66,7 @@ def parse_task_options(pairs: list[str]) -> dict[str, Any]:
         key, sep, value = pair.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise ConfigError(f"--option {pair!r}: write KEY=VALUE, e.g. max_gap=10")
+            raise ConfigError(f"--option {shown(pair)}: write KEY=VALUE, e.g. max_gap=10")
         if key in options:
             raise ConfigError(f"--option {key} is given twice; give it once")
         options[key] = _option_value(value.strip())
@@ -117,12 +117,11 @@ def run_train(options: argparse.Namespace) -> int:
     try:
         result = train(config, on_report=report)
     except TrainingDiverged as exc:  # the engine's words name learning_rate, clip_norm
-        clip = f"--clip {config.clip_norm:g}" if config.clip_norm else "--clip 0"
-        raise ConfigError(f"--lr {config.learning_rate:g}: the {exc.what} became {exc.value} "
-                          f"at step {exc.step} "
-                          f"of {config.steps} ({clip}), so training stopped and nothing "
-                          f"was written; use a smaller --lr (e.g. "
-                          f"{config.learning_rate / 10:g}) or --clip 1") from None
+        clipping = f"(--clip {config.clip_norm:g})" if config.clip_norm else "or --clip 1"
+        raise ConfigError(
+            f"--lr {config.learning_rate:g}: the {exc.what} became {exc.value} at step "
+            f"{exc.step} of {config.steps}, so training stopped and nothing was written; "
+            f"use a smaller --lr (e.g. {config.learning_rate / 10:g}) {clipping}") from None
     task = make_task(config.task, **config.task_options)
     accuracy = evaluate(result.model, task, EVAL_EXAMPLES, EVAL_SEED, EVAL_BATCH)
     model = result.model

@@ -64,6 +64,7 @@ def test_every_whole_number_task_option_has_a_range() -> None:
 
 
 def test_the_names_exported_before_are_the_limits() -> None:
+    assert rnnstudio.limits is limits  # rs.limits, loaded on first use
     assert rnnstudio.engine.MAX_TOKENS == model_module.MAX_TOKENS == limits.MAX_TOKENS
     assert model_source.MAX_HIDDEN_SIZE == limits.RANDOM_MAX_HIDDEN_SIZE
     assert model_source.MAX_INPUT_SIZE == limits.RANDOM_MAX_INPUT_SIZE
