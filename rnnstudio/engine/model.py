@@ -79,7 +79,7 @@ class ModelConfig:
         if total > MAX_PARAMETERS:
             raise ConfigError(f"this model would have {total:,} parameters, more than the "
                               f"{MAX_PARAMETERS:,} allowed; use a smaller model, vocabulary "
-                              "or label set", argument="hidden_size")
+                              "or label set")
 
     def values_per_token(self) -> int:
         """How many numbers a trace records per token: the input vector, then per layer
