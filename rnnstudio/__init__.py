@@ -46,8 +46,9 @@ __all__ = [
 ]
 
 
-#: Sub-packages reachable as attributes (``rs.io.read_model``); never the GUI.
-_SUBPACKAGES = ("engine", "io")
+#: Sub-packages reachable as attributes (``rs.io.read_model``, ``rs.limits.MAX_TOKENS``);
+#: never the GUI.
+_SUBPACKAGES = ("engine", "io", "limits")
 
 
 def __getattr__(name: str) -> Any:

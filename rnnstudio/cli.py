@@ -1,23 +1,31 @@
 """The ``rnnstudio`` command: ``trace``, ``info``, ``convert``, ``plot``, ``train``,
 ``models``; no sub-command = the GUI.
 
-Every :class:`~rnnstudio.errors.RnnStudioError` becomes one line
-``rnnstudio: error: ...`` on stderr and exit status 2, never a traceback: the message
-already says what was wrong and what to do. Qt is imported only to start the GUI.
+Errors follow one contract (:mod:`rnnstudio.cli_errors`): bad input is one line
+``rnnstudio: error: ...`` on stderr and exit status 2, never a traceback; a bug is one
+line naming the log file with the traceback, exit status 1. Everything printed from a
+file is escaped and bounded (:mod:`rnnstudio.terminal`). Qt is imported only to start
+the GUI.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .errors import ConfigError, RnnStudioError, TextError
+from .cli_errors import OneLineParser, flag_names, run_handler
+from .errors import ConfigError, TextError, shown
+from .limits import (
+    MAX_SHOWN_ITEMS,
+    MAX_SHOWN_TOKENS,
+    MAX_TEXT_FILE_BYTES,
+)
+from .terminal import printable, printable_list
 
 if TYPE_CHECKING:
     from .engine.losses import Loss
@@ -32,25 +40,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or (args[0] not in COMMANDS and args[0] not in _OWN_FLAGS):
         return run_gui(args)
-    options = build_parser().parse_args(args)
+    for stream in (sys.stdout, sys.stderr):  # a file's text never fails to print
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    parser = build_parser()
     try:
-        return int(options.handler(options))
-    except RnnStudioError as exc:
-        return fail(exc)
-    except KeyboardInterrupt:
-        print("rnnstudio: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:  # `rnnstudio info m | head -1`: the reader left, that is fine
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
-
-
-def fail(exc: BaseException) -> int:
-    """Print ``rnnstudio: error: <first line>`` to stderr; the exit status is 2."""
-    text = str(exc).strip()
-    print(f"rnnstudio: error: {text.splitlines()[0] if text else type(exc).__name__}",
-          file=sys.stderr)
-    return 2
+        options = parser.parse_args(args)
+    except SystemExit as exit_request:  # --help, --version, or a one-line usage error
+        return exit_request.code if isinstance(exit_request.code, int) else 0
+    return run_handler(options.handler, options, args, options.flags)
 
 
 def run_gui(argv: list[str]) -> int:
@@ -68,7 +66,7 @@ def run_gui(argv: list[str]) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="rnnstudio",
         description="Watch RNN, LSTM and GRU cells read text. Without a command: the app "
         "(rnnstudio [MODEL]).",
@@ -122,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     plot = commands.add_parser("plot", help=PLOT_HELP, description=PLOT_HELP)
     add_plot_arguments(plot)
-    plot.set_defaults(handler=run_plot)
+    plot.set_defaults(handler=run_plot)  # checks --width and --height before any drawing
 
     from .cli_train import (
         MODELS_HELP,
@@ -131,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_train_arguments,
         run_models,
         run_train,
+        task_option_flags,
     )
 
     train = commands.add_parser("train", help=TRAIN_HELP, description=TRAIN_HELP)
@@ -140,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
                                  "their names work wherever a MODEL file is asked for")
     add_models_arguments(models)
     models.set_defaults(handler=run_models)
+    for command in (trace, info, convert, plot, train, models):
+        command.set_defaults(flags=flag_names(command))
+    train.set_defaults(flags={**flag_names(train), **task_option_flags()})
     return parser
 
 
@@ -176,8 +178,13 @@ _CONFIG_OPTIONS = ("cell", "hidden_size", "num_layers", "input_size", "proj_size
 
 
 def _config_overrides(options: argparse.Namespace) -> dict[str, Any]:
+    """The model options given, sizes checked before any file is read."""
+    from .engine.config import SIZE_RANGES, check_size
+
     names = _CONFIG_OPTIONS + tuple(name for name in _RANDOM_ONLY if hasattr(options, name))
-    return {name: getattr(options, name) for name in names if getattr(options, name) is not None}
+    given = {name: getattr(options, name) for name in names if getattr(options, name) is not None}
+    return {name: check_size(name, value) if name in SIZE_RANGES else value
+            for name, value in given.items()}
 
 
 def _model(options: argparse.Namespace) -> tuple[Any, str]:
@@ -186,18 +193,16 @@ def _model(options: argparse.Namespace) -> tuple[Any, str]:
     if options.model is None:
         from .engine.model import random_model
 
-        if overrides.get("seed", 0) < 0:  # NumPy's generators take only seeds >= 0
-            raise ConfigError(f"--seed must be a whole number >= 0, got {overrides['seed']}")
         cell = overrides.pop("cell", "lstm")
         model = random_model(cell, **overrides)
-        return model, f"random model (seed {overrides.get('seed', 0)})"
+        return model, f"random model (seed {model.config.card['seed']})"
     used = [f"--{name}" for name in _RANDOM_ONLY if name in overrides]
     if used:
         raise ConfigError(f"{' and '.join(used)} only apply to random models (no MODEL)")
     from .io.model_files import read_model
 
     loaded = read_model(model_path(options.model), **overrides)
-    return loaded.model, f"{loaded.path} ({loaded.format})"
+    return loaded.model, f"{printable(str(loaded.path))} ({loaded.format})"
 
 
 def model_path(name: str) -> str:
@@ -214,11 +219,13 @@ def read_text(options: argparse.Namespace) -> str:
     if options.text is not None:
         text, source = str(options.text), "--text"
     elif options.text_file == "-":
-        text, source = _decode(sys.stdin.buffer.read(), "standard input"), "standard input"
+        data = _read_bounded(sys.stdin.buffer, "standard input")
+        text, source = _decode(data, "standard input"), "standard input"
     else:
         path = Path(options.text_file)
         try:
-            data = path.read_bytes()
+            with path.open("rb") as stream:
+                data = _read_bounded(stream, str(path))
         except OSError as exc:
             raise TextError(f"cannot read text file {path}: {exc.strerror or exc}") from None
         text, source = _decode(data, str(path)), str(path)
@@ -227,6 +234,16 @@ def read_text(options: argparse.Namespace) -> str:
     except UnicodeEncodeError:
         raise TextError(f"{source}: not valid UTF-8 text; convert it to UTF-8") from None
     return text.replace("\r\n", "\n")
+
+
+def _read_bounded(stream: Any, source: str) -> bytes:
+    """At most ``MAX_TEXT_FILE_BYTES`` bytes: a larger file (or ``/dev/zero``) is refused
+    after reading one byte more, never read whole."""
+    data = stream.read(MAX_TEXT_FILE_BYTES + 1)
+    if len(data) > MAX_TEXT_FILE_BYTES:
+        raise TextError(f"{source}: more than {MAX_TEXT_FILE_BYTES:,} bytes of text, more "
+                        "than RNN Studio traces; split it into parts")
+    return bytes(data)
 
 
 def _decode(data: bytes, source: str) -> str:
@@ -247,7 +264,7 @@ def _loss(text: str) -> Loss | str | None:
     try:
         return parse_loss(text)
     except ConfigError as exc:
-        raise ConfigError(f"--loss {text!r}: {exc}") from None
+        raise ConfigError(f"--loss {shown(text)}: {exc}") from None
 
 
 def cmd_trace(options: argparse.Namespace) -> int:
@@ -267,16 +284,19 @@ def cmd_trace(options: argparse.Namespace) -> int:
     save_trace(trace, out)
     for line in trace_summary(trace, origin):
         print(line)
-    print(f"wrote: {out}")
+    print(f"wrote: {printable(str(out))}")
     return 0
 
 
 def trace_summary(trace: Any, origin: str) -> list[str]:
-    """What a user checks first: the model, tokens, unknown tokens, loss, overflow."""
+    """What a user checks first: the model, tokens, unknown tokens, loss, overflow
+    (tokens escaped and cut: they come from the user's text)."""
     lines = [f"model: {origin}", f"tokens: {len(trace.tokens)}"]
     if trace.unknown:
-        shown = ", ".join(f"{pos} {trace.tokens[pos]!r}" for pos in trace.unknown[:10])
-        more = f" and {len(trace.unknown) - 10} more" if len(trace.unknown) > 10 else ""
+        listed = trace.unknown[:MAX_SHOWN_TOKENS]
+        shown = ", ".join(f"{pos} '{printable(trace.tokens[pos], 40)}'" for pos in listed)
+        left_out = len(trace.unknown) - len(listed)
+        more = f" and {left_out} more" if left_out else ""
         lines.append(f"unknown tokens (read as <unk>): {len(trace.unknown)} at {shown}{more}")
     if trace.grads is not None:
         lines.append(f"loss: {trace.grads.loss_name} = {trace.grads.loss_value:.6g}")
@@ -301,31 +321,49 @@ def cmd_info(options: argparse.Namespace) -> int:
     config = model.config
     vocabulary = config.tokenizer.vocabulary
     lines = [
-        f"file: {loaded.path}",
+        f"file: {printable(str(loaded.path))}",
         f"format: {loaded.format}",
-        f"config from: {', '.join(loaded.config_sources)}",
+        f"config from: {printable(', '.join(loaded.config_sources), 1000)}",
         f"model: {model.summary()}",
         *(f"  {key}: {value}" for key, value in config.recurrent.to_dict().items()),
         f"tokenizer: {config.tokenizer.kind}, "
         + ("open vocabulary" if vocabulary is None else f"vocabulary of {len(vocabulary)}"),
         f"embedding: {config.embedding}",
         f"task: {config.task or 'none'}"
-        + (f" (labels: {', '.join(config.labels)})" if config.labels else ""),
+        + (f" (labels: {printable_list(config.labels)})" if config.labels else ""),
         f"dtype: {config.dtype}",
         f"parameters: {model.num_parameters:,}",
         *(f"  {name}: {tuple(value.shape)}" for name, value in model.params.items()),
     ]
-    lines += [f"card: {key}: {value}" for key, value in config.card.items()]
-    print("\n".join(lines))
+    print("\n".join(lines + card_lines(config.card)))
     return 0
 
 
+def card_lines(card: dict[str, Any]) -> list[str]:
+    """``card: KEY: VALUE`` lines, escaped and cut (a card is text from the file): at
+    most ``MAX_SHOWN_ITEMS`` entries, each value at most ``MAX_SHOWN_CHARS``."""
+    lines = [f"card: {printable(str(key), 60)}: {printable(_card_text(value))}"
+             for key, value in list(card.items())[:MAX_SHOWN_ITEMS]]
+    if len(card) > MAX_SHOWN_ITEMS:
+        lines.append(f"card: ... and {len(card) - MAX_SHOWN_ITEMS:,} more entries "
+                     "(rnnstudio info --json shows them all)")
+    return lines
+
+
+def _card_text(value: Any) -> str:
+    """A card value as text; nested values as JSON, which cannot run away in size
+    beyond the file that held them."""
+    return value if isinstance(value, str) else json.dumps(value, default=str)
+
+
 def cmd_convert(options: argparse.Namespace) -> int:
+    from .io.atomic import check_writable
     from .io.model_files import convert_model
 
+    check_writable(options.target)  # before the source is read, not after
     loaded = convert_model(options.source, options.target, **_config_overrides(options))
-    print(f"read: {loaded.path} ({loaded.format}; config from "
-          f"{', '.join(loaded.config_sources)})")
+    sources = printable(", ".join(loaded.config_sources), 1000)
+    print(f"read: {printable(str(loaded.path))} ({loaded.format}; config from {sources})")
     print(f"model: {loaded.model.summary()}")
-    print(f"wrote: {options.target}")
+    print(f"wrote: {printable(options.target)}")
     return 0

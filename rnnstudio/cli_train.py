@@ -13,7 +13,8 @@ from typing import Any
 
 from .engine.training import HELD_OUT_BATCH as EVAL_BATCH
 from .engine.training import HELD_OUT_SEED as EVAL_SEED
-from .errors import ConfigError
+from .errors import ConfigError, ExportError, TrainingDiverged, shown
+from .terminal import printable
 
 EVAL_EXAMPLES = 2048
 
@@ -37,7 +38,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
     parser.add_argument("--lr", type=float, default=0.003, dest="learning_rate",
                         help="learning rate (default 0.003)")
-    parser.add_argument("--clip", type=float, default=1.0, metavar="NORM",
+    parser.add_argument("--clip", type=float, default=1.0, metavar="NORM", dest="clip_norm",
                         help="clip the update's gradient norm (training only; 0 = off)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
@@ -59,13 +60,28 @@ def _option_value(text: str) -> Any:
 
 
 def parse_task_options(pairs: list[str]) -> dict[str, Any]:
-    options = {}
+    """``--option KEY=VALUE`` pairs as typed values (``make_task`` checks them)."""
+    options: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
+        key = key.strip()
         if not sep or not key:
-            raise ConfigError(f"--option {pair!r}: write KEY=VALUE, e.g. max_gap=10")
-        options[key.strip()] = _option_value(value.strip())
+            raise ConfigError(f"--option {shown(pair)}: write KEY=VALUE, e.g. max_gap=10")
+        if key in options:
+            raise ConfigError(f"--option {key} is given twice; give it once")
+        options[key] = _option_value(value.strip())
     return options
+
+
+def task_option_flags() -> dict[str, str]:
+    """Task option -> how ``rnnstudio train`` sets it (``max_gap`` -> ``--option
+    max_gap``), so an error about an option names it as the user typed it."""
+    from dataclasses import fields
+
+    from .engine.tasks import TASKS
+
+    return {spec.name: f"--option {spec.name}" for task in TASKS.values()
+            for spec in fields(task) if spec.name not in ("name", "kind", "tokenizer")}
 
 
 def run_train(options: argparse.Namespace) -> int:
@@ -73,16 +89,22 @@ def run_train(options: argparse.Namespace) -> int:
     from .engine.tasks import make_task
     from .engine.training import TrainConfig, TrainReport, evaluate, train
     from .io.atomic import check_writable
-    from .io.model_files import save_model
+    from .io.model_files import SAVE_EXTENSIONS, save_model
 
     out = Path(options.out)
-    check_writable(out)  # before minutes of training, not after
+    if out.suffix.lower() not in SAVE_EXTENSIONS:  # before minutes of training, not after
+        raise ExportError(f"--out {printable(str(out))}: models are saved as .safetensors "
+                          "(native) or .npz; give one of those extensions")
+    check_writable(out)
+    if not 0 <= options.clip_norm < float("inf"):  # NaN fails too
+        raise ConfigError(f"--clip must be 0 (no clipping) or a finite number above 0, got "
+                          f"{options.clip_norm}; use e.g. --clip 1")
     config = TrainConfig(
         task=options.task, cell=options.cell, hidden_size=options.hidden_size,
         input_size=options.input_size, num_layers=options.num_layers,
         nonlinearity=options.nonlinearity, bidirectional=options.bidirectional,
         steps=options.steps, batch_size=options.batch_size, optimizer=options.optimizer,
-        learning_rate=options.learning_rate, clip_norm=options.clip or None,
+        learning_rate=options.learning_rate, clip_norm=options.clip_norm or None,
         seed=options.seed, task_options=parse_task_options(options.option),
     )
     started = time.perf_counter()
@@ -92,7 +114,14 @@ def run_train(options: argparse.Namespace) -> int:
               f"loss {point.eval_loss:.4f}  accuracy {point.eval_accuracy:.3f}  "
               f"{point.seconds:6.1f} s", flush=True)
 
-    result = train(config, on_report=report)
+    try:
+        result = train(config, on_report=report)
+    except TrainingDiverged as exc:  # the engine's words name learning_rate, clip_norm
+        clipping = f"(--clip {config.clip_norm:g})" if config.clip_norm else "or --clip 1"
+        raise ConfigError(
+            f"--lr {config.learning_rate:g}: the {exc.what} became {exc.value} at step "
+            f"{exc.step} of {config.steps}, so training stopped and nothing was written; "
+            f"use a smaller --lr (e.g. {config.learning_rate / 10:g}) {clipping}") from None
     task = make_task(config.task, **config.task_options)
     accuracy = evaluate(result.model, task, EVAL_EXAMPLES, EVAL_SEED, EVAL_BATCH)
     model = result.model

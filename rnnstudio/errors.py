@@ -7,13 +7,46 @@ and exits 2; the GUI shows it and keeps the previous model and trace.
 
 from __future__ import annotations
 
+import reprlib
+from typing import Any
+
+_shown = reprlib.Repr()
+_shown.maxstring = _shown.maxother = 40
+
+
+def shown(value: Any) -> str:
+    """A value as a message quotes it: its ``repr``, cut to about 40 characters, on one
+    line (``repr`` escapes control characters, so a message cannot steer a terminal)."""
+    return _shown.repr(value).replace("\n", "\\n")
+
 
 class RnnStudioError(Exception):
     """Base class: bad input a user can fix (never a bug in RNN Studio)."""
 
 
 class ConfigError(RnnStudioError):
-    """An impossible or ambiguous model configuration."""
+    """An impossible or ambiguous configuration (of a model, a trace or a training run).
+
+    ``argument`` names the argument at fault when there is one (``"hidden_size"``), and
+    the message then starts with it, so the command line can name its flag instead.
+    """
+
+    def __init__(self, message: str, argument: str | None = None) -> None:
+        super().__init__(message)
+        self.argument = argument
+
+
+class TrainingDiverged(ConfigError):
+    """``what`` (the training loss, or a weight) became ``value`` (NaN or infinite) at
+    ``step``: the updates were too large (the learning rate, or no gradient clipping), so
+    training stopped there."""
+
+    def __init__(self, message: str, step: int, what: str, value: float) -> None:
+        super().__init__(message, argument="learning_rate")
+        self.step, self.what, self.value = step, what, value
+
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable although __init__ takes 4 args
+        return type(self), (str(self), self.step, self.what, self.value)
 
 
 class ParameterError(RnnStudioError):

@@ -6,6 +6,14 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..errors import ConfigError
+from ..limits import (
+    MAX_HIDDEN_SIZE,
+    MAX_INPUT_SIZE,
+    MAX_LAYERS,
+    MAX_PARAMETERS,
+    check_flag,
+    check_whole,
+)
 
 CELLS = ("rnn", "lstm", "gru")
 NONLINEARITIES = ("tanh", "relu")
@@ -29,6 +37,24 @@ GATE_DESCRIPTIONS = {
 }
 
 
+#: The size arguments, their ranges (:mod:`rnnstudio.limits`) and what to do outside.
+SIZE_RANGES: dict[str, tuple[int, int, str]] = {
+    "input_size": (1, MAX_INPUT_SIZE, "give an input size in that range"),
+    "hidden_size": (1, MAX_HIDDEN_SIZE, "give a hidden size in that range"),
+    "num_layers": (1, MAX_LAYERS, "give a layer count in that range"),
+    "proj_size": (0, MAX_HIDDEN_SIZE - 1, "use 0 (no projection) or fewer units than "
+                  "hidden_size"),
+}
+
+
+def check_size(name: str, value: object) -> int:
+    """One size argument of :class:`RecurrentConfig` (``hidden_size`` ...) within its
+    range, as an ``int``; else :class:`ConfigError` naming it. Lets a caller check a
+    size before reading a file whose configuration it overrides."""
+    low, high, fix = SIZE_RANGES[name]
+    return check_whole(name, value, low, high, fix)
+
+
 @dataclass(frozen=True)
 class RecurrentConfig:
     """Arguments of ``torch.nn.RNN/LSTM/GRU`` (``batch_first`` and dropout do not apply).
@@ -47,23 +73,41 @@ class RecurrentConfig:
     proj_size: int = 0
 
     def __post_init__(self) -> None:
+        """Check every argument against :mod:`rnnstudio.limits` before anything is
+        allocated; values are stored as plain ``int``/``bool`` (NumPy's are accepted)."""
         if self.cell not in CELLS:
-            raise ConfigError(f"unknown cell {self.cell!r}: use one of {', '.join(CELLS)}")
+            raise ConfigError(f"unknown cell {self.cell!r}: use one of {', '.join(CELLS)}",
+                              argument="cell")
         if self.nonlinearity not in NONLINEARITIES:
-            raise ConfigError(
-                f"unknown nonlinearity {self.nonlinearity!r}: use 'tanh' or 'relu'"
-            )
-        for name in ("input_size", "hidden_size", "num_layers"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"{name} must be a whole number >= 1, got {value!r}")
-        if self.proj_size < 0 or (self.proj_size and self.cell != "lstm"):
-            raise ConfigError("proj_size is for LSTM only and must be >= 0")
-        if self.proj_size and self.proj_size >= self.hidden_size:
-            raise ConfigError(
-                f"proj_size ({self.proj_size}) must be smaller than hidden_size "
-                f"({self.hidden_size}), as in torch.nn.LSTM"
-            )
+            raise ConfigError(f"unknown nonlinearity {self.nonlinearity!r}: use 'tanh' or "
+                              "'relu'", argument="nonlinearity")
+        canonical = {name: check_size(name, getattr(self, name)) for name in SIZE_RANGES}
+        canonical["bias"] = check_flag("bias", self.bias)
+        canonical["bidirectional"] = check_flag("bidirectional", self.bidirectional)
+        for name, value in canonical.items():
+            object.__setattr__(self, name, value)
+        if self.proj_size and self.cell != "lstm":
+            raise ConfigError(f"proj_size {self.proj_size} is for LSTM only; use 0 for a "
+                              f"{self.cell.upper()}", argument="proj_size")
+        if self.proj_size >= self.hidden_size:
+            raise ConfigError(f"proj_size {self.proj_size} must be smaller than hidden_size "
+                              f"({self.hidden_size}), as in torch.nn.LSTM", argument="proj_size")
+        if self.parameter_count > MAX_PARAMETERS:
+            raise ConfigError(f"hidden_size {self.hidden_size} with {self.num_layers} layer(s)"
+                              f" makes {self.parameter_count:,} recurrent parameters, more "
+                              f"than the {MAX_PARAMETERS:,} allowed; use fewer units or "
+                              "layers", argument="hidden_size")
+
+    @property
+    def parameter_count(self) -> int:
+        """Weights and biases of the stack (``torch.nn.LSTM(...).parameters()``),
+        counted from the sizes alone, before anything is allocated."""
+        rows = self.gate_count * self.hidden_size
+        per_direction = sum(
+            rows * (self.layer_input_size(layer) + self.output_size + 2 * self.bias)
+            + self.proj_size * self.hidden_size
+            for layer in range(self.num_layers))
+        return per_direction * self.num_directions
 
     @property
     def gate_count(self) -> int:
@@ -102,5 +146,6 @@ class RecurrentConfig:
         known = set(cls.__dataclass_fields__)
         unknown = set(data) - known
         if unknown:
-            raise ConfigError(f"unknown recurrent config keys: {', '.join(sorted(unknown))}")
+            raise ConfigError(f"unknown recurrent config keys: {', '.join(sorted(unknown))}",
+                              argument=sorted(unknown)[0])
         return cls(**data)

@@ -7,13 +7,29 @@ onto it one-to-one.
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import ConfigError, TextError
+from ..errors import ConfigError, ParameterError, TextError, shown
+from ..limits import (
+    MAX_GAIN,
+    MAX_LABELS,
+    MAX_PARAMETERS,
+    MAX_RANDOM_PARAMETERS,
+    MAX_SEED,
+    MAX_TEXT_CHARS,
+    MAX_TOKENS,
+    MAX_TRACE_VALUES,
+    check_choice,
+    check_number,
+    check_texts,
+    check_whole,
+)
 from .config import RecurrentConfig
 from .losses import Loss, parse_loss
 from .params import RNN_PREFIX, check_params, init_recurrent, recurrent_shapes
@@ -24,9 +40,8 @@ if TYPE_CHECKING:
     from .stepper import Stepper
     from .trace import Trace
 
-#: Longest text traced at once. 20,000 steps of an LSTM with H = 256 keep ~250 MB of
-#: float32 activations plus float64 gradients; longer texts get a clear message.
-MAX_TOKENS = 20_000
+__all__ = ["DTYPES", "MAX_TOKENS", "Model", "ModelConfig", "random_model"]
+
 EMBEDDINGS = ("table", "hashed")
 TASKS = (None, "classify", "tag", "next-token")
 DTYPES = ("float32", "float64")
@@ -58,7 +73,26 @@ class ModelConfig:
                               "needs its labels")
         if self.task == "next-token" and self.tokenizer.open:
             raise ConfigError("a next-token model needs a tokenizer with a vocabulary")
-        object.__setattr__(self, "labels", tuple(self.labels))
+        object.__setattr__(self, "labels", check_texts(
+            "labels", self.labels, MAX_LABELS, "labels", "is this a next-token model?"))
+        total = sum(math.prod(shape) for shape in self.expected_shapes().values())
+        if total > MAX_PARAMETERS:
+            raise ConfigError(f"this model would have {total:,} parameters, more than the "
+                              f"{MAX_PARAMETERS:,} allowed; use a smaller model, vocabulary "
+                              "or label set")
+
+    def values_per_token(self) -> int:
+        """How many numbers a trace records per token: the input vector, then per layer
+        and direction h, c (LSTM) and every gate, then the logits. A trace of T tokens
+        holds T times this (plus as many gradients), bounded by ``MAX_TRACE_VALUES``."""
+        rec = self.recurrent
+        per_layer = rec.output_size + rec.hidden_size * (len(rec.gates) + (rec.cell == "lstm"))
+        return rec.input_size + rec.num_layers * rec.num_directions * per_layer + self.head_size
+
+    def max_tokens(self) -> int:
+        """The longest text a trace of this model reads: ``MAX_TOKENS``, or fewer when
+        a token's values are many (``MAX_TRACE_VALUES``)."""
+        return max(1, min(MAX_TOKENS, MAX_TRACE_VALUES // self.values_per_token()))
 
     @property
     def head_size(self) -> int:
@@ -101,12 +135,20 @@ class ModelConfig:
                 tokenizer=Tokenizer.from_dict(dict(data.get("tokenizer") or {})),
                 embedding=data.get("embedding", "hashed"),
                 task=data.get("task"),
-                labels=tuple(data.get("labels") or ()),
+                labels=data.get("labels") or (),
                 dtype=data.get("dtype", "float32"),
                 card=dict(data.get("card") or {}),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"model config is incomplete or malformed: {exc}") from exc
+
+
+def _float_dtype(argument: str, value: Any) -> np.dtype:
+    """float32 or float64 from a name or dtype; :class:`ConfigError` for anything else."""
+    name = value.name if isinstance(value, np.dtype) else value
+    if isinstance(value, type) and issubclass(value, np.floating):
+        name = np.dtype(value).name
+    return np.dtype(check_choice(argument, name, DTYPES))
 
 
 class Model:
@@ -123,7 +165,12 @@ class Model:
         self.dtype = np.dtype(config.dtype)
         self._params = {}
         for name, value in arrays.items():
-            copy = np.array(value, dtype=self.dtype, order="C")
+            with np.errstate(over="ignore"):  # checked on the next line
+                copy = np.array(value, dtype=self.dtype, order="C")
+            if not np.isfinite(copy).all():
+                raise ParameterError(f"{source}: parameter {name!r} holds values beyond "
+                                     f"{self.dtype}'s range (+-{np.finfo(self.dtype).max:.3g});"
+                                     " use dtype float64 or scale the weights down")
             copy.flags.writeable = False
             self._params[name] = copy
         self.stack = RecurrentStack(config.recurrent, self._params)
@@ -147,8 +194,21 @@ class Model:
         return int(sum(v.size for v in self._params.values()))
 
     def tokenize(self, text: str | Iterable[str]) -> Tokens:
-        """Text (or a list of ready tokens) to ids; refuses empty and overlong input."""
-        tokens = self.tokenizer.split(text) if isinstance(text, str) else [str(t) for t in text]
+        """Text (or a list of ready tokens) to ids; refuses empty and overlong input
+        (more than ``MAX_TEXT_CHARS`` characters or :meth:`ModelConfig.max_tokens`
+        tokens) with :class:`TextError`."""
+        limit = self.config.max_tokens()
+        if isinstance(text, str):
+            if len(text) > MAX_TEXT_CHARS:
+                raise TextError(f"the text has {len(text):,} characters; RNN Studio reads at "
+                                f"most {MAX_TEXT_CHARS:,} at once: shorten it or split it "
+                                "into parts")
+            tokens = self.tokenizer.split(text)
+        elif isinstance(text, Iterable) and not isinstance(text, (bytes, bytearray)):
+            # one past the limit is read, never a whole (perhaps endless) generator
+            tokens = [str(token) for token in itertools.islice(text, limit + 1)]
+        else:
+            raise TypeError(f"text must be a string or a list of tokens, got {shown(text)}")
         for position, token in enumerate(tokens):
             try:
                 token.encode("utf-8")
@@ -159,12 +219,20 @@ class Model:
                 ) from exc
         if not tokens:
             raise TextError("the text is empty: type a sentence (at least one token)")
-        if len(tokens) > MAX_TOKENS:
-            raise TextError(
-                f"the text has {len(tokens)} tokens; RNN Studio traces at most {MAX_TOKENS} "
-                "at once: shorten it or split it into parts"
-            )
+        if len(tokens) > limit:
+            counted = str(len(tokens)) if isinstance(text, str) else f"more than {limit}"
+            raise TextError(self._too_long(counted, limit))
         return self.tokenizer.encode(tokens)
+
+    def _too_long(self, counted: str, limit: int) -> str:
+        """The message for a text of ``counted`` tokens, more than ``limit``."""
+        if limit == MAX_TOKENS:
+            return (f"the text has {counted} tokens; RNN Studio traces at most "
+                    f"{MAX_TOKENS} at once: shorten it or split it into parts")
+        return (f"the text has {counted} tokens; a trace of this model keeps "
+                f"{self.config.values_per_token():,} values a token and at most "
+                f"{MAX_TRACE_VALUES:,} in all, so it reads at most {limit:,} tokens: "
+                "shorten the text or use a smaller model")
 
     def embed(self, ids: np.ndarray) -> np.ndarray:
         """Input vectors (T, I) for token ids, in the model's dtype."""
@@ -224,10 +292,14 @@ class Model:
         token count first does not tokenize twice."""
         from .tracer import run_trace
 
-        if isinstance(loss, str) and loss == "default":
-            loss = self.default_loss()
+        if isinstance(loss, str):  # a typo fails here, not after the forward pass
+            loss = self.default_loss() if loss == "default" else parse_loss(loss)
+        elif loss is not None and not callable(getattr(loss, "seeds", None)):
+            raise TypeError(f"loss must be a loss object, its name or None, got {shown(loss)}")
         tokens = text if isinstance(text, Tokens) else self.tokenize(text)
-        return run_trace(self, tokens, loss, np.dtype(grad_dtype), jacobian,
+        if len(tokens.tokens) > self.config.max_tokens():
+            raise TextError(self._too_long(str(len(tokens.tokens)), self.config.max_tokens()))
+        return run_trace(self, tokens, loss, _float_dtype("grad_dtype", grad_dtype), jacobian,
                          h0, c0, should_stop, on_progress)
 
     def jacobian_norms(
@@ -240,12 +312,12 @@ class Model:
         show states and gradients first. Re-runs the cheap forward pass from ``trace.x``;
         ``on_progress(done, total)`` counts the backward steps over all layers and
         directions (see :meth:`RecurrentStack.jacobian_norms`)."""
+        dtype = _float_dtype("grad_dtype", grad_dtype)
         initial_h, initial_c = self.initial_states(trace.h0, trace.c0)
         with np.errstate(all="ignore"):
             cache = self.stack.forward(trace.x[:, None, :], self.dtype, initial_h, initial_c,
                                        should_stop)
-            return self.stack.jacobian_norms(cache, np.dtype(grad_dtype), should_stop,
-                                             on_progress)
+            return self.stack.jacobian_norms(cache, dtype, should_stop, on_progress)
 
     def stepper(self, h0: np.ndarray | None = None, c0: np.ndarray | None = None) -> Stepper:
         """Feed tokens one at a time (unidirectional models only)."""
@@ -284,13 +356,26 @@ def random_model(
 ) -> Model:
     """A model with PyTorch's default initialisation, reproducible from ``seed``;
     ``gain`` scales the recurrent weights (below 1 gradients vanish, above they explode).
-    Uses a hashed embedding, so every token is known."""
+    Uses a hashed embedding, so every token is known.
+
+    Every argument is checked before anything is allocated: sizes against
+    :mod:`rnnstudio.limits` (at most ``MAX_RANDOM_PARAMETERS`` weights), ``seed`` from 0
+    to ``MAX_SEED``, ``gain`` finite; a :class:`ConfigError` names the argument.
+    """
     recurrent = RecurrentConfig(cell, input_size, hidden_size, num_layers, nonlinearity,
                                 bias, bidirectional, proj_size)
-    if not np.isfinite(gain):
-        raise ConfigError(f"gain must be a finite number, got {gain}")
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ConfigError(f"seed must be a whole number >= 0, got {seed!r}")
+    if recurrent.parameter_count > MAX_RANDOM_PARAMETERS:
+        raise ConfigError(
+            f"hidden_size {recurrent.hidden_size} with {recurrent.num_layers} layer(s) makes "
+            f"{recurrent.parameter_count:,} parameters, more than the "
+            f"{MAX_RANDOM_PARAMETERS:,} a random model may have; use fewer units or layers",
+            argument="hidden_size")
+    gain = check_number("gain", gain, "use e.g. 0.5 (vanishing) or 2 (exploding)",
+                        low=-MAX_GAIN, high=MAX_GAIN)
+    seed = check_whole("seed", seed, 0, MAX_SEED, "give a seed in that range")
+    dtype = check_choice("dtype", dtype, DTYPES)
+    if tokenizer is not None and not isinstance(tokenizer, Tokenizer):
+        raise TypeError(f"tokenizer must be a Tokenizer or None, got {shown(tokenizer)}")
     params = init_recurrent(recurrent, np.random.default_rng(seed), gain, np.float64)
     card = {"origin": "random", "seed": seed, "gain": gain}
     config = ModelConfig(recurrent, tokenizer or Tokenizer("word"), "hashed", dtype=dtype,

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..errors import ConfigError
+from ..limits import TASK_OPTION_RANGES, check_flag, check_whole
 from .tokenizers import UNK
 
 NAMES = (("alice", "she"), ("maria", "she"), ("emma", "she"), ("bob", "he"), ("tom", "he"),
@@ -53,6 +54,12 @@ class Task(Protocol):
 
     @property
     def labels(self) -> tuple[str, ...]: ...
+
+    @property
+    def longest(self) -> int:
+        """The most tokens a sampled sequence can have: bounds a batch's memory before
+        it is drawn (``MAX_BATCH_VALUES``)."""
+        ...
 
     def vocabulary(self) -> tuple[str, ...]: ...
 
@@ -90,6 +97,10 @@ class RecallTask:
     @property
     def labels(self) -> tuple[str, ...]:
         return tuple(ALLERGIES.values())
+
+    @property
+    def longest(self) -> int:
+        return self.max_gap + 11  # "NAME is allergic to X ." + gap + "so she cannot eat the"
 
     def vocabulary(self) -> tuple[str, ...]:
         words = {w for pair in NAMES for w in pair} | set(ALLERGIES) | set(FILLER)
@@ -137,6 +148,12 @@ class SentimentTask:
     def labels(self) -> tuple[str, ...]:
         return ("negative", "positive")
 
+    @property
+    def longest(self) -> int:
+        phrase = max(len(text.split()) for text in NEUTRAL)
+        # two phrases with "and" before, "the X was not very good", "and" + one phrase, "."
+        return 2 * (phrase + 1) + 6 + (1 + phrase) + 1
+
     def vocabulary(self) -> tuple[str, ...]:
         words = set(POSITIVE + NEGATIVE + PRODUCTS + INTENSIFIERS)
         words |= {w for phrase in NEUTRAL for w in phrase.split()}
@@ -180,6 +197,10 @@ class BracketsTask:
     @property
     def labels(self) -> tuple[str, ...]:
         return ("unbalanced", "balanced")
+
+    @property
+    def longest(self) -> int:
+        return self.max_length
 
     def vocabulary(self) -> tuple[str, ...]:
         return (UNK, "(", ")")
@@ -232,6 +253,10 @@ class AddingTask:
     def labels(self) -> tuple[str, ...]:
         return tuple(str(k) for k in range(19))
 
+    @property
+    def longest(self) -> int:
+        return self.max_length + 2  # the digits and two "+" marks
+
     def vocabulary(self) -> tuple[str, ...]:
         return (UNK, "+", *(str(k) for k in range(10)))
 
@@ -272,6 +297,10 @@ class CharLanguageTask:
     @property
     def labels(self) -> tuple[str, ...]:
         return ()
+
+    @property
+    def longest(self) -> int:
+        return self.length
 
     def vocabulary(self) -> tuple[str, ...]:
         text = " ".join(SUBJECTS + VERBS + OBJECTS) + " ."
@@ -330,6 +359,10 @@ class IdiomsTask:
     def labels(self) -> tuple[str, ...]:
         return TAGS
 
+    @property
+    def longest(self) -> int:
+        return max(BEFORE_STATE) + 3 + max(len(text.split()) for text in AFTER[max(AFTER)])
+
     def vocabulary(self) -> tuple[str, ...]:
         words = {"the"} | {w for first, idiom, literal in IDIOMS for w in (first, idiom, *literal)}
         for frames in (BEFORE_STATE, BEFORE_ACTION, AFTER):
@@ -369,16 +402,38 @@ TASKS: dict[str, type] = {
 }
 
 
-def make_task(name: str, **options: Any) -> Task:
+def make_task(name: str, /, **options: Any) -> Task:
     """The task ``name`` with its default settings, or ``options`` (its dataclass fields,
-    e.g. ``make_task("recall", max_gap=10, mixed=True)``) changed."""
-    if name not in TASKS:
-        raise ConfigError(f"unknown task {name!r}: use one of {', '.join(TASKS)}")
+    e.g. ``make_task("recall", max_gap=10, mixed=True)``) changed.
+
+    Every option is checked first: a whole number within
+    :data:`~rnnstudio.limits.TASK_OPTION_RANGES`, a flag True or False, and a minimum
+    not above its maximum; a :class:`ConfigError` names the option (``argument``).
+    """
+    if not isinstance(name, str) or name not in TASKS:
+        raise ConfigError(f"unknown task {name!r}: use one of {', '.join(TASKS)}",
+                          argument="task")
     cls = TASKS[name]
-    allowed = {f.name for f in fields(cls)} - {"name", "kind", "tokenizer"}
-    unknown = sorted(set(options) - allowed)
+    defaults = {f.name: f.default for f in fields(cls)
+                if f.name not in ("name", "kind", "tokenizer")}
+    unknown = sorted(set(options) - set(defaults))
     if unknown:
         raise ConfigError(f"task {name!r} has no option {', '.join(unknown)}: use "
-                          f"{', '.join(sorted(allowed)) or 'none'}")
-    task: Task = cls(**options)
+                          f"{', '.join(sorted(defaults)) or 'none'}", argument=unknown[0])
+    checked = {key: _checked_option(name, key, value, defaults[key])
+               for key, value in options.items()}
+    settings = {**defaults, **checked}
+    for low, high in (("min_gap", "max_gap"), ("min_length", "max_length")):
+        if low in settings and settings[low] > settings[high]:
+            raise ConfigError(f"{low} {settings[low]} is more than {high} "
+                              f"{settings[high]}: give {low} <= {high}", argument=low)
+    task: Task = cls(**checked)
     return task
+
+
+def _checked_option(task: str, key: str, value: Any, default: Any) -> Any:
+    """One task option, checked against its default's type and its range."""
+    if isinstance(default, bool):
+        return check_flag(key, value)
+    low, high = TASK_OPTION_RANGES[task][key]
+    return check_whole(key, value, low, high, f"a {task} task takes {key} in that range")

@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, shown
+from ..limits import MAX_VOCABULARY, check_flag, check_texts
 
 UNK = "<unk>"
 KINDS = ("word", "char")
@@ -29,11 +30,6 @@ _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*|\S")
 _SPACE = re.compile(r"\s+")
 #: Control characters (NUL, escape, ...) are read as white space: they are never words.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
-
-
-def _shown(token: str, most: int = 40) -> str:
-    """A token quoted for a message: control characters escaped (repr), cut at ``most``."""
-    return repr(token[:most]) + ("..." if len(token) > most else "")
 
 
 def token_hash(token: str) -> int:
@@ -62,18 +58,12 @@ class Tokenizer:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise ConfigError(f"unknown tokenizer {self.kind!r}: use 'word' or 'char'")
+            raise ConfigError(f"unknown tokenizer {shown(self.kind)}: use 'word' or 'char'",
+                              argument="kind")
+        object.__setattr__(self, "lowercase", check_flag("lowercase", self.lowercase))
         if self.vocabulary is not None:
-            vocabulary = tuple(self.vocabulary)
-            object.__setattr__(self, "vocabulary", vocabulary)
-            for index, token in enumerate(vocabulary):
-                first = self._index.setdefault(token, index)
-                if first != index:
-                    raise ConfigError(
-                        f"the vocabulary lists the token {_shown(token)} twice (entries "
-                        f"{first} and {index}); each token must appear once: remove one")
-            if UNK not in vocabulary:
-                raise ConfigError(f"a closed vocabulary must contain {UNK!r}")
+            object.__setattr__(self, "vocabulary", _checked_vocabulary(self.vocabulary))
+            self._index.update({token: i for i, token in enumerate(self.vocabulary)})
 
     @property
     def open(self) -> bool:
@@ -102,12 +92,24 @@ class Tokenizer:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Tokenizer:
-        vocabulary = data.get("vocabulary")
-        return cls(
-            kind=data.get("kind", "word"),
-            vocabulary=None if vocabulary is None else tuple(str(t) for t in vocabulary),
-            lowercase=bool(data.get("lowercase", True)),
-        )
+        return cls(kind=data.get("kind", "word"), vocabulary=data.get("vocabulary"),
+                   lowercase=data.get("lowercase", True))
+
+
+def _checked_vocabulary(vocabulary: Any) -> tuple[str, ...]:
+    """The vocabulary as a tuple of distinct strings holding ``<unk>``; at most
+    :data:`~rnnstudio.limits.MAX_VOCABULARY` tokens are read from any iterable."""
+    tokens = check_texts("vocabulary", vocabulary, MAX_VOCABULARY, "tokens",
+                         "use a smaller vocabulary")
+    first: dict[str, int] = {}
+    for index, token in enumerate(tokens):
+        if first.setdefault(token, index) != index:
+            raise ConfigError(f"the vocabulary lists the token {shown(token)} twice (entries "
+                              f"{first[token]} and {index}); keep one (each token has one "
+                              "embedding row)", argument="vocabulary")
+    if UNK not in tokens:
+        raise ConfigError(f"a closed vocabulary must contain {UNK!r}", argument="vocabulary")
+    return tokens
 
 
 class HashedEmbedding:

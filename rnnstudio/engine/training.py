@@ -7,6 +7,7 @@ the update, never the gradients the app displays (those come from ``Model.trace`
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -14,7 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, TrainingDiverged
+from ..limits import (
+    MAX_BATCH_SIZE,
+    MAX_BATCH_VALUES,
+    MAX_SEED,
+    MAX_STEPS,
+    check_choice,
+    check_number,
+    check_whole,
+)
 from .config import RecurrentConfig
 from .layer import check_stop
 from .model import Model, ModelConfig
@@ -60,11 +70,47 @@ class TrainConfig:
     task_options: dict[str, Any] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
-        if self.optimizer not in OPTIMIZERS:
-            raise ConfigError(f"unknown optimizer {self.optimizer!r}: use adam or sgd")
-        if self.steps < 1 or self.batch_size < 1 or self.learning_rate <= 0:
-            raise ConfigError("steps, batch size and learning rate must be positive")
-        make_task(self.task, **self.task_options)
+        """Check every field before any work (:mod:`rnnstudio.limits`): counts and
+        rates, the task and its options, the model's size and a batch's memory. A
+        :class:`ConfigError` names the field (``argument``); numbers are stored as plain
+        ``int``/``float``."""
+        for name, value in self._checked_numbers().items():
+            object.__setattr__(self, name, value)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        if not isinstance(self.task_options, dict):
+            raise ConfigError(f"task_options must be a dict of task settings, got "
+                              f"{type(self.task_options).__name__}", argument="task_options")
+        task = make_task(self.task, **self.task_options)
+        width = model_config_for(self, task).values_per_token()
+        for name in ("batch_size", "eval_size"):
+            values = getattr(self, name) * task.longest * width
+            if values > MAX_BATCH_VALUES:
+                raise ConfigError(
+                    f"{name} {getattr(self, name)} makes batches of {values:,} values "
+                    f"({task.longest} tokens x {width:,} values a token), more than the "
+                    f"{MAX_BATCH_VALUES:,} allowed; use at most "
+                    f"{max(1, MAX_BATCH_VALUES // (task.longest * width))} or a smaller "
+                    "model or task", argument=name)
+
+    def _checked_numbers(self) -> dict[str, Any]:
+        """The numeric fields, checked and in canonical types."""
+        between = "give a value in that range"
+        return {
+            "steps": check_whole("steps", self.steps, 1, MAX_STEPS, between),
+            "batch_size": check_whole("batch_size", self.batch_size, 1, MAX_BATCH_SIZE,
+                                      between),
+            "eval_size": check_whole("eval_size", self.eval_size, 1, MAX_BATCH_SIZE, between),
+            "eval_every": check_whole("eval_every", self.eval_every, 1, MAX_STEPS, between),
+            "seed": check_whole("seed", self.seed, 0, MAX_SEED, between),
+            "learning_rate": check_number("learning_rate", self.learning_rate,
+                                          "use e.g. 0.003", positive=True),
+            "clip_norm": None if self.clip_norm is None else check_number(
+                "clip_norm", self.clip_norm, "use e.g. 1.0, or None for no clipping",
+                positive=True),
+            "forget_bias": check_number("forget_bias", self.forget_bias, "use e.g. 1.0"),
+            "curriculum": check_number("curriculum", self.curriculum, "use e.g. 0.5",
+                                       low=0.0, high=1.0),
+        }
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -218,7 +264,7 @@ def train(
     result_reports: list[TrainReport] = []
     started = time.perf_counter()
     recent: list[float] = []
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):  # NaN and inf stop the run below
         for step in range(1, config.steps + 1):
             check_stop(should_stop, 0)
             # Curriculum: the longest sequences grow to full length over the first
@@ -226,8 +272,11 @@ def train(
             fraction = step / (config.curriculum * config.steps) if config.curriculum else 1.0
             batch = task.at_difficulty(fraction).sample(rng, config.batch_size)
             loss, _, grads, _ = batch_loss(model_config, params, batch, backward=True)
+            if not math.isfinite(loss):
+                raise diverged(config, step, "training loss", loss)
             clip_by_norm(grads, config.clip_norm)
             optimizer.update(params, grads)
+            check_finite(config, step, params)
             recent.append(loss)
             if step % config.eval_every == 0 or step == config.steps:
                 eval_loss, accuracy, _, norms = batch_loss(model_config, params, eval_batch, True)
@@ -244,6 +293,27 @@ def train(
                               task.kind, task.labels, "float32", card), params,
                   source=f"trained {config.cell} on {task.name}")
     return TrainResult(final, result_reports)
+
+
+def check_finite(config: TrainConfig, step: int, params: dict[str, np.ndarray]) -> None:
+    """Stop at the first update that made a weight NaN or infinite (a finite loss can
+    still come with an update that overflows float32)."""
+    for name, value in params.items():
+        finite = np.isfinite(value)
+        if not finite.all():
+            raise diverged(config, step, f"weight {name}", float(value[~finite][0]))
+
+
+def diverged(config: TrainConfig, step: int, what: str, value: float) -> TrainingDiverged:
+    """The error that stops a run whose ``what`` became ``value`` (NaN or inf) at
+    ``step``: every later update would be NaN too, so training stops there, naming the
+    arguments to change."""
+    clipping = ("or clip the update (clip_norm, e.g. 1.0)" if config.clip_norm is None
+                else f"(clip_norm is {config.clip_norm:g})")
+    return TrainingDiverged(
+        f"learning_rate {config.learning_rate:g}: the {what} became {value} at step "
+        f"{step} of {config.steps}, so training stopped; use a smaller learning_rate "
+        f"(e.g. {config.learning_rate / 10:g}) {clipping}", step, what, value)
 
 
 def evaluate(
@@ -266,7 +336,8 @@ def evaluate(
         size = min(batch_size, examples - done)
         batch = task.sample(rng, size)
         mask = None if focus is None else focus(np.asarray(batch.targets))
-        _, accuracy, _, _ = batch_loss(model.config, params, batch, False, mask)
+        with np.errstate(over="ignore", invalid="ignore"):
+            _, accuracy, _, _ = batch_loss(model.config, params, batch, False, mask)
         weight = size if mask is None else int(mask.sum())
         correct += accuracy * weight
         counted += weight

@@ -19,20 +19,16 @@ from ..errors import ExportError, RnnStudioError
 from ..io import save_trace
 from ..io.atomic import write_bytes_atomic
 from ..io.trace_export import TRACE_EXTENSIONS
+from ..limits import (
+    FIGURE_LAYOUT_WIDTHS,
+    MAX_FIGURE_PIXELS,
+    MAX_PNG_WIDTH,
+    MIN_PNG_WIDTH,
+    check_figure_size,
+)
 
 if TYPE_CHECKING:
     from .session import Session
-
-#: PNG widths accepted everywhere (export dialog, settings, ``rnnstudio plot --width``).
-MIN_PNG_WIDTH, MAX_PNG_WIDTH, DEFAULT_PNG_WIDTH = 16, 20_000, 1600
-#: Panel heights a figure is laid out at before scaling (``rnnstudio plot --height``).
-MIN_PANEL_HEIGHT, MAX_PANEL_HEIGHT = 100, 10_000
-#: Largest PNG drawn: 100 M pixels are 400 MB in memory before encoding. A 1600-pixel
-#: figure of a 900-pixel panel has 1.4 M.
-MAX_FIGURE_PIXELS = 100_000_000
-#: A panel is laid out this wide (px) at most, then scaled: fonts keep their proportion.
-_MIN_LAYOUT_WIDTH, _MAX_LAYOUT_WIDTH = 600, 2000
-
 
 def _png_bytes(image: QImage) -> bytes:
     # QImageWriter rather than QImage.save: PySide6 6.10's save accepts only a str format
@@ -138,20 +134,14 @@ def plot_items_of(widget: Any) -> Any:
 
 def layout_width(width: int) -> int:
     """How wide a panel is laid out for a ``width``-pixel figure."""
-    return min(max(width, _MIN_LAYOUT_WIDTH), _MAX_LAYOUT_WIDTH)
+    low, high = FIGURE_LAYOUT_WIDTHS
+    return min(max(width, low), high)
 
 
 def _check_pixels(width: int, height: int) -> None:
     if width * height > MAX_FIGURE_PIXELS:
         raise ExportError(f"the picture would be {width} x {height} pixels, more than "
                           f"{MAX_FIGURE_PIXELS:,}: use a smaller width or height")
-
-
-def check_figure_size(width: int, height: int) -> None:
-    """Refuse a figure too large to draw, before anything is drawn: ``width`` x the
-    height a ``height``-pixel panel scales to must stay within
-    :data:`MAX_FIGURE_PIXELS`."""
-    _check_pixels(width, round(width * height / layout_width(width)))
 
 
 def render_panel(session: Session, name: str, path: str | Path, width: int,

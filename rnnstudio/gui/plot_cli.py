@@ -23,6 +23,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..limits import check_figure_size
+
 if TYPE_CHECKING:
     from ..view.tracing import Placement
     from .session import Session
@@ -104,24 +106,10 @@ def _place(session: Session, placement: Placement) -> None:
         session.select_unit(placement.unit)
 
 
-def check_size(width: int, height: int) -> None:
-    """Refuse ``--width`` / ``--height`` out of range, or a figure too large, in one line
-    naming the flag, before any file is read or anything drawn."""
-    from ..errors import ExportError
-    from . import export
-
-    for flag, value, low, high in (
-            ("--width", width, export.MIN_PNG_WIDTH, export.MAX_PNG_WIDTH),
-            ("--height", height, export.MIN_PANEL_HEIGHT, export.MAX_PANEL_HEIGHT)):
-        if not low <= value <= high:
-            raise ExportError(f"{flag} {value} is out of range: use {low} to {high} pixels")
-    export.check_figure_size(width, height)
-
-
 def render(args: argparse.Namespace) -> Path:
     """Draw the chosen panel and write ``args.out``; returns the path."""
     os.environ["QT_QPA_PLATFORM"] = "offscreen"  # no window, also on a desktop
-    check_size(args.width, args.height)
+    check_figure_size(args.width, args.height, ("--width", "--height"))  # before reading
     from PySide6.QtWidgets import QApplication
 
     from . import export

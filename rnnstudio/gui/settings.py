@@ -24,7 +24,7 @@ from typing import TypeVar
 from PySide6.QtCore import QByteArray, QSettings
 
 from ..app_info import APP_NAME, ORGANIZATION
-from .export import DEFAULT_PNG_WIDTH, MAX_PNG_WIDTH, MIN_PNG_WIDTH
+from ..limits import DEFAULT_PNG_WIDTH, MAX_PNG_WIDTH, MIN_PNG_WIDTH
 
 SETTINGS_VERSION = 2
 LAST_SESSION_NAME = "last.rnnstudio"

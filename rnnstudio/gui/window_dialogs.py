@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
-from .export import MAX_PNG_WIDTH, MIN_PNG_WIDTH
+from ..limits import MAX_PNG_WIDTH, MIN_PNG_WIDTH
 
 if TYPE_CHECKING:
     from .main_window import MainWindow

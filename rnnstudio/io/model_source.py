@@ -17,6 +17,10 @@ from typing import Any
 from ..engine.config import CELLS, GATE_COUNT, NONLINEARITIES
 from ..engine.model import Model, random_model
 from ..errors import ConfigError, ModelFileError, RnnStudioError
+from ..limits import MAX_RANDOM_PARAMETERS, MAX_SEED
+from ..limits import RANDOM_MAX_HIDDEN_SIZE as MAX_HIDDEN_SIZE
+from ..limits import RANDOM_MAX_INPUT_SIZE as MAX_INPUT_SIZE
+from ..limits import RANDOM_MAX_LAYERS as MAX_LAYERS
 from ..models_index import find_model, shipped_title
 from .json_values import Checker
 from .model_files import load_model
@@ -25,15 +29,9 @@ __all__ = ["DTYPES", "MAX_HIDDEN_SIZE", "MAX_INPUT_SIZE", "MAX_LAYERS",
            "MAX_RANDOM_PARAMETERS", "MAX_SEED", "ModelSource", "RandomModelSpec",
            "SHIPPED_KEY", "load_shipped_model"]
 
-#: The Model dock's largest hidden size; also the largest input size.
-MAX_HIDDEN_SIZE = 1024
-MAX_INPUT_SIZE = 1024
-MAX_LAYERS = 8
-#: The Model dock's seed box holds a 32-bit signed int.
-MAX_SEED = 2**31 - 1
-#: Building 12.7 M parameters (LSTM 1024 x 2) took 0.37 s and 184 MB at peak here,
-#: 84 M (LSTM 1024 x 4, bidirectional) 2.1 s and 1 GB: 20 M keeps a random model quick.
-MAX_RANDOM_PARAMETERS = 20_000_000
+#: The ranges of a random-model spec (the Model dock's) are in ``rnnstudio.limits``
+#: (``RANDOM_MAX_*``, ``MAX_SEED``, ``MAX_RANDOM_PARAMETERS``); the names above keep the
+#: ones this module exported before.
 DTYPES = ("float32", "float64")
 #: What a shipped model key looks like (``task-cell``); a name, never a path.
 SHIPPED_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")

@@ -149,10 +149,12 @@ def test_a_plot_that_works_writes_nothing_to_stderr(trace_path, tmp_path) -> Non
 
 
 @pytest.mark.parametrize(("flags", "words"), [
-    (("--height", "100000000"), "--height 100000000 is out of range: use 100 to 10000 pixels"),
-    (("--height", "-1"), "--height -1 is out of range"),
-    (("--width", "0"), "--width 0 is out of range: use 16 to 20000 pixels"),
-    (("--width", "20000"), "the picture would be 20000 x 9000 pixels, more than 100,000,000"),
+    (("--height", "100000000"),
+     "--height must be a whole number from 100 to 10,000, got 100000000"),
+    (("--height", "-1"), "--height must be a whole number from 100 to 10,000, got -1"),
+    (("--width", "0"), "--width must be a whole number from 16 to 20,000, got 0"),
+    (("--width", "20000"), "--width 20000 and --height 900 make an image of 180,000,000 "
+                           "pixels, more than the 40,000,000 allowed"),
 ])
 def test_an_absurd_figure_size_is_refused_up_front(trace_path, tmp_path, capsys, flags,  # type: ignore[no-untyped-def]
                                                    words) -> None:
@@ -169,5 +171,5 @@ def test_a_huge_height_is_one_line_from_the_command_too(tmp_path) -> None:  # ty
     done = _plot_process(str(missing), "--out", str(tmp_path / "x.png"), "--height",
                          "100000000", tmp_path=tmp_path)
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr == ("rnnstudio: error: --height 100000000 is out of range: use 100 "
-                           "to 10000 pixels\n")
+    assert done.stderr == ("rnnstudio: error: --height must be a whole number from 100 to "
+                           "10,000, got 100000000; give a size in that range\n")

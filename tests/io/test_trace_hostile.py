@@ -142,8 +142,10 @@ ARRAY_AND_META_CASES: dict[str, tuple[Change, str]] = {
     "jacobian-alone": (lambda arrays, meta: [arrays.pop(key) for key in list(arrays)
                                              if key.startswith("grad.")],
                        r"jacobian\.l0\.fwd: Jacobian norms without the gradients"),
-    "billion-layers": (_set(num_layers=10**9), r"l1\.fwd\.h is missing"),
-    "huge-hidden": (_set(hidden_size=10**400), r"this trace needs \(T, H_out\)"),
+    "billion-layers": (_set(num_layers=10**9), "num_layers must be a whole number from 1 to "
+                                               "16, got 1000000000"),
+    "huge-hidden": (_set(hidden_size=10**400), "hidden_size must be a whole number from 1 to "
+                                               "4,096"),
     "hidden-text": (_set(hidden_size="4"), "meta 'hidden_size' is '4', not a int"),
     "bias-text": (_set(bidirectional="false"), "meta 'bidirectional' is 'false', not a bool"),
     "bad-cell": (_set(cell="transformer"), "meta describes no model.*unknown cell 'transformer'"),
