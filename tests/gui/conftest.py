@@ -48,6 +48,32 @@ def logs_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
+def run_app(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """``run(argv)`` as ``rnnstudio`` calls it, its process-wide hooks (exception hooks,
+    log handlers, Qt's message handler) kept inside the test."""
+    import logging
+    import sys
+    import threading
+
+    from rnnstudio.gui.app import run
+    from rnnstudio.gui.desktop.qt_logging import uninstall_qt_message_handler
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    logger = logging.getLogger("rnnstudio")
+    monkeypatch.setattr(logger, "handlers", [])
+    monkeypatch.setattr(logger, "level", logger.level)
+
+    def run_it(argv: list[str]) -> int:
+        try:
+            return run(argv)
+        finally:
+            uninstall_qt_message_handler()
+
+    return run_it
+
+
+@pytest.fixture
 def session(qtbot: object) -> Iterator[Session]:
     session = Session()
     yield session

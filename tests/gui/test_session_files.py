@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
-import sys
-import threading
 
 import numpy as np
 from conftest import last_session, wait_for_trace
@@ -14,7 +11,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 from rnnstudio.engine.losses import ClassCrossEntropy, TagCrossEntropy
-from rnnstudio.gui.app import run, start
+from rnnstudio.gui.app import start
 from rnnstudio.gui.main_window import MainWindow
 from rnnstudio.gui.plot_cli import main as plot_main
 from rnnstudio.gui.session import Session
@@ -133,13 +130,7 @@ def test_a_broken_session_file_is_one_message_and_the_window_opens(qtbot, tmp_pa
         window.session.shutdown()
 
 
-def test_rnnstudio_with_a_session_file_opens_it(qtbot, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
-    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
-    monkeypatch.setenv("RNNSTUDIO_LOG_DIR", str(tmp_path))
-    logger = logging.getLogger("rnnstudio")
-    monkeypatch.setattr(logger, "handlers", [])
-    monkeypatch.setattr(logger, "level", logger.level)
+def test_rnnstudio_with_a_session_file_opens_it(qtbot, tmp_path, run_app) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "s.rnnstudio"
     path.write_text(json.dumps({"format": "rnnstudio-session", "version": 1,
                                 "model": {"random": {"cell": "gru", "hidden_size": 6}},
@@ -155,32 +146,16 @@ def test_rnnstudio_with_a_session_file_opens_it(qtbot, monkeypatch, tmp_path) ->
                 widget.close()
 
     QTimer.singleShot(300, close_windows)
-    from rnnstudio.gui.desktop.qt_logging import uninstall_qt_message_handler
-
-    try:
-        assert run([str(path)]) == 0
-    finally:
-        uninstall_qt_message_handler()
+    assert run_app([str(path)]) == 0
     assert seen == [(["one", "two", "three"], 1, 4, "gru")]
 
 
-def test_the_smoke_test_leaves_the_users_session_alone(qtbot, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_smoke_test_leaves_the_users_session_alone(qtbot, run_app) -> None:  # type: ignore[no-untyped-def]
     """A packaging check ran in the user's settings: it reopened their session and saved
     its own sentence over it on close."""
-    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
-    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
-    monkeypatch.setenv("RNNSTUDIO_LOG_DIR", str(tmp_path))
-    logger = logging.getLogger("rnnstudio")
-    monkeypatch.setattr(logger, "handlers", [])
-    monkeypatch.setattr(logger, "level", logger.level)
     settings = Settings()
     last_session(settings, "my own words stay")
     path = settings.last_session_path
     before = path.read_bytes()
-    from rnnstudio.gui.desktop.qt_logging import uninstall_qt_message_handler
-
-    try:
-        assert run(["--smoke-test"]) == 0
-    finally:
-        uninstall_qt_message_handler()
+    assert run_app(["--smoke-test"]) == 0
     assert path.read_bytes() == before
