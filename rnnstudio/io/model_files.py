@@ -20,6 +20,7 @@ import numpy as np
 from ..engine.model import Model, ModelConfig
 from ..engine.tokenizers import UNK
 from ..errors import ConfigError, ExportError
+from .config_fields import check_model_fields
 from .config_sources import ConfigParts, read_sidecar, sidecar_path
 from .messages import naming
 from .npz_file import read_npz, write_npz
@@ -95,6 +96,9 @@ def save_model(model: Model, path: str | Path) -> Path:
     target = Path(path)
     extension = target.suffix.lower()
     config = model.config.to_dict()
+    # What the readers would refuse is not written: a card with a 10 MB string saved
+    # fine and then could not be opened.
+    check_model_fields({"card": config["card"]}, f"cannot write {target}: the model's")
     if extension == ".safetensors":
         return write_safetensors(target, model.state_dict(), config)
     if extension == ".npz":

@@ -258,3 +258,20 @@ def test_card_with_numpy_and_nonfinite_values_saves(tmp_path: Path) -> None:
     for extension in (".safetensors", ".npz"):
         loaded = load_model(save_model(model, tmp_path / f"m{extension}"))
         assert loaded.config.card == {"gain": 0.5, "best": "Infinity", "shape": [2, 3]}
+
+
+def test_a_model_is_not_saved_with_what_loading_would_refuse(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A card string over the readers' limit saved fine and then could not be opened."""
+    from dataclasses import replace
+
+    from rnnstudio.engine.model import Model, random_model
+    from rnnstudio.errors import ConfigError
+    from rnnstudio.io import load_model, save_model
+
+    model = random_model("gru", 3, input_size=2)
+    big = Model(replace(model.config, card={"notes": "x" * 200_000}), model.params)
+    with pytest.raises(ConfigError, match=r"card\.notes.*at most 100,000 characters"):
+        save_model(big, tmp_path / "big.safetensors")
+    assert not (tmp_path / "big.safetensors").exists()
+    fine = Model(replace(model.config, card={"notes": "x" * 99_000}), model.params)
+    assert load_model(save_model(fine, tmp_path / "fine.npz")).config.card["notes"] == "x" * 99_000
