@@ -39,6 +39,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``rnnstudio`` script and ``python -m rnnstudio``."""
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or (args[0] not in COMMANDS and args[0] not in _OWN_FLAGS):
+        from .cli_gui import GuiArgumentError, parse_gui_args
+
+        try:
+            parse_gui_args(args, COMMANDS)  # before Qt: a typo is not a file to open
+        except GuiArgumentError as exc:
+            print(f"rnnstudio: error: {printable(str(exc))}", file=sys.stderr)
+            return 2
         return run_gui(args)
     for stream in (sys.stdout, sys.stderr):  # a file's text never fails to print
         if hasattr(stream, "reconfigure"):
@@ -361,7 +368,8 @@ def cmd_convert(options: argparse.Namespace) -> int:
     from .io.model_files import convert_model
 
     check_writable(options.target)  # before the source is read, not after
-    loaded = convert_model(options.source, options.target, **_config_overrides(options))
+    loaded = convert_model(model_path(options.source), options.target,
+                           **_config_overrides(options))
     sources = printable(", ".join(loaded.config_sources), 1000)
     print(f"read: {printable(str(loaded.path))} ({loaded.format}; config from {sources})")
     print(f"model: {loaded.model.summary()}")

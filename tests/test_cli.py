@@ -256,14 +256,16 @@ def test_pickle_in_pt_refused_via_cli(tmp_path: Path) -> None:
     assert not marker.exists()
 
 
-def test_gui_hand_off(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+def test_gui_hand_off(monkeypatch: pytest.MonkeyPatch, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
     calls: list[list[str]] = []
     fake = types.ModuleType("rnnstudio.gui.app")
     fake.run = lambda argv: calls.append(list(argv)) or 0  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "rnnstudio.gui.app", fake)
+    model = tmp_path / "model.safetensors"
+    model.write_bytes(b"")  # the GUI opens (and judges) a file that exists
     assert main([]) == 0
-    assert main(["model.safetensors"]) == 0
-    assert calls == [[], ["model.safetensors"]]
+    assert main([str(model)]) == 0
+    assert calls == [[], [str(model)]]
     monkeypatch.setitem(sys.modules, "rnnstudio.gui.app", None)  # not importable
     assert main([]) == 2
     err = capsys.readouterr().err
@@ -352,3 +354,34 @@ def test_a_bad_loss_is_refused_before_the_model_is_read(tmp_path, capsys) -> Non
     assert code == 2 and err.count("\n") == 1
     assert err.startswith("rnnstudio: error: --loss 'probe:x': unknown loss")
     assert not (tmp_path / "t.npz").exists()
+
+
+@pytest.mark.parametrize(("argv", "words"), [
+    (["trce"], "'trce' is not a command, a file or a shipped model; did you mean 'trace'?"),
+    (["recall-gur"], "did you mean 'recall-gru'?"),
+    (["missing.safetensors"], "missing.safetensors: no such file"),
+    (["-V"], "unknown option '-V'"),
+    (["--txt", "hello"], "unknown option '--txt'"),
+    (["a.npz", "b.npz"], "unexpected"),
+])
+def test_a_typo_is_an_error_not_a_window(monkeypatch, capsys, argv, words) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11: a typo'd sub-command or flag started the GUI (headless: Qt aborted, exit
+    134) and a missing file opened the default model in silence."""
+    monkeypatch.setitem(sys.modules, "rnnstudio.gui.app", None)  # the GUI must not start
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rnnstudio: error: ") and words in err and err.count("\n") == 1
+
+
+def test_a_shipped_name_and_qt_options_start_the_app(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    started: list[list[str]] = []
+    fake = types.ModuleType("rnnstudio.gui.app")
+    fake.run = lambda argv: started.append(argv) or 0  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "rnnstudio.gui.app", fake)
+    model = tmp_path / "mine.safetensors"
+    model.write_bytes(b"")
+    for argv in (["recall-gru"], [str(model)], ["-platform", "offscreen", "--text", "a b"],
+                 ["--smoke-test"]):
+        assert main(argv) == 0
+    assert started == [["recall-gru"], [str(model)], ["-platform", "offscreen", "--text", "a b"],
+                       ["--smoke-test"]]

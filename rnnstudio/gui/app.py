@@ -6,12 +6,12 @@ import argparse
 import sys
 import tempfile
 from dataclasses import replace
-from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QApplication
 
 from ..app_info import version_line
+from ..cli_gui import gui_parser, split_qt_options
 from ..errors import RnnStudioError
 from ..io.model_source import ModelSource, RandomModelSpec
 from ..io.session_file import SessionFile, is_session_file, load_session
@@ -31,14 +31,12 @@ from .settings import Settings
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="rnnstudio", description="RNN Studio desktop app")
-    parser.add_argument("file", nargs="?",
-                        help="a model, a session (.rnnstudio) or a trace file to open")
-    parser.add_argument("--text", help="sentence to read at start")
+    """The app's options (``rnnstudio.cli_gui``; ``--version`` here, where it is
+    printed); Qt's own options are left for Qt."""
+    parser = gui_parser()
     parser.add_argument("--version", action="version", version=version_line())
-    # Open the window, run one trace, export one PNG, exit 0 (packaging smoke test).
-    parser.add_argument("--smoke-test", action="store_true", help=argparse.SUPPRESS)
-    known, _qt_args = parser.parse_known_args(argv)
+    ours, _qt_options = split_qt_options(argv)
+    known, _rest = parser.parse_known_args(ours)
     return known
 
 
@@ -62,7 +60,7 @@ def initial_state(settings: Settings, path: str | None, text: str | None) -> Ses
     elif not path and last.is_file():
         state = load_session(last)
     else:
-        source = ModelSource.file(Path(path)) if path else default_source()
+        source = ModelSource.named(path) if path else default_source()
         kept = settings.remembered_text
         state = SessionFile(model=source, text=kept or source.sample_text()
                             or sample_sentences()[0], cursor=1 << 30)

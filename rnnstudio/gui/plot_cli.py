@@ -80,7 +80,7 @@ def _fill(args: argparse.Namespace, session: Session) -> None:
     elif is_trace_file(source):
         session.show_trace(load_trace(source), source.name)
     else:
-        model_source = ModelSource.file(source)
+        model_source = ModelSource.named(str(source))
         model = model_source.load()  # a broken file says so before --text is asked for
         if not args.text:
             raise RnnStudioError(f"{source} is a model: give the sentence with --text")

@@ -177,6 +177,17 @@ class ModelSource:
         return cls(key=key)
 
     @classmethod
+    def named(cls, word: str) -> ModelSource:
+        """A file when one exists at ``word``, else the shipped model of that name
+        (``recall-gru``), else the file (whose loading then says it is missing)."""
+        if not Path(word).exists():
+            try:
+                return cls.shipped(find_model(word).key)
+            except RnnStudioError:
+                pass
+        return cls.file(Path(word))
+
+    @classmethod
     def file(cls, path: str | Path) -> ModelSource:
         """A model file; whether it exists is found out by :meth:`load`."""
         return cls(path=Path(path))

@@ -159,3 +159,21 @@ def test_the_smoke_test_leaves_the_users_session_alone(qtbot, run_app) -> None: 
     before = path.read_bytes()
     assert run_app(["--smoke-test"]) == 0
     assert path.read_bytes() == before
+
+
+def test_rnnstudio_with_a_shipped_models_name_opens_it(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11: `rnnstudio recall-gru` ignored the name."""
+    window = _open(qtbot, "recall-gru")
+    try:
+        assert window.session.source == ModelSource.shipped("recall-gru")
+        assert window.session.model.config.recurrent.cell == "gru"
+    finally:
+        window.close()
+        window.session.shutdown()
+
+
+def test_plot_takes_a_shipped_models_name(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "h.png"
+    assert plot_main(["sentiment-gru", "--text", "not good", "--out", str(out),
+                      "--width", "700"]) == 0
+    assert QImage(str(out)).width() == 700
