@@ -20,9 +20,11 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDockWidget,
+    QFrame,
     QLabel,
     QMainWindow,
     QProgressBar,
+    QScrollArea,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -55,6 +57,15 @@ from .window_dialogs import WindowDialogs
 
 #: Where a dock hidden at start goes when first shown: (partner dock, tabbed with it?).
 _FIRST_PLACE = {"lessons": ("step", False), "training": ("model", True)}
+
+
+def _scrolling(widget: QWidget) -> QScrollArea:
+    """``widget`` in a frameless scroll area: its dock may be shorter than the form."""
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    return area
 
 
 class MainWindow(QMainWindow):
@@ -118,8 +129,23 @@ class MainWindow(QMainWindow):
         self.model_panel.open_requested.connect(self.dialogs.choose_file_to_open)
         self.default_state = self.saveState()
         self._fit_to_screen(1600, 1000)
+        self._size_docks()
         self._restore_settings()
         self._on_options_changed()
+
+    def _size_docks(self) -> None:
+        """Side columns and the gradients in proportion to the window: fixed sizes made
+        for 1600 x 1000 left the heatmaps 230 px and the gradient plot 30 px on a 720p
+        projector. This step keeps its 320 px."""
+        width, height = self.width(), self.height()
+        self.resizeDocks([self.docks["input"], self.docks["step"]],
+                         [round(width * 0.24), max(320, round(width * 0.28))],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["gradients"]], [round(height * 0.32)],
+                         Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["input"], self.docks["model"], self.docks["unit"]],
+                         [round(height * 0.28), round(height * 0.36), round(height * 0.36)],
+                         Qt.Orientation.Vertical)
 
     def _fit_to_screen(self, width: int, height: int) -> None:
         """Start at ``width`` x ``height`` or 95 % of a smaller screen."""
@@ -149,7 +175,9 @@ class MainWindow(QMainWindow):
         input_layout.addWidget(self.saliency_box)
         input_layout.addWidget(self.token_strip, 1)
         self._dock("input", "Input", input_widget, area.LeftDockWidgetArea)
-        self._dock("model", "Model", self.model_panel, area.LeftDockWidgetArea)
+        # Forms scroll rather than set the window's height: the Model dock's form alone
+        # asked for 438 px and the left column for 897, taller than a 720p projector.
+        self._dock("model", "Model", _scrolling(self.model_panel), area.LeftDockWidgetArea)
         # Below ~320 px the bar charts and the equations (one line each) stop being
         # legible; on a narrow screen the heatmaps give way instead.
         self.step_view.setMinimumWidth(320)
@@ -171,16 +199,12 @@ class MainWindow(QMainWindow):
         # Hidden until asked for; tabbed with a partner when first shown (tabifying a
         # hidden dock at start left a stray tab bar over the unit inspector).
         self._dock("lessons", "Lesson", self.lesson_panel, area.RightDockWidgetArea).hide()
-        self._dock("training", "Training", self.training, area.LeftDockWidgetArea).hide()
+        self._dock("training", "Training", _scrolling(self.training),
+                   area.LeftDockWidgetArea).hide()
         transport_bar = QToolBar("Transport", self)
         transport_bar.setObjectName("transport_toolbar")
         transport_bar.addWidget(self.transport)
         self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, transport_bar)
-        self.resizeDocks([self.docks["input"], self.docks["step"]], [380, 480],
-                         Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["gradients"]], [300], Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["input"], self.docks["model"], self.docks["unit"]],
-                         [260, 330, 330], Qt.Orientation.Vertical)
 
     def show_panel(self, key: str) -> None:
         """Show a dock (lessons and menus open panels by their key) and bring it forward."""
@@ -384,6 +408,7 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             dock.show()
         self.restoreState(self.default_state)
+        self._size_docks()  # a layout that fits this window, not the one it started at
 
     def _restore_settings(self) -> None:
         """Geometry and layout as saved; one Qt cannot read (hand-edited, or from another

@@ -340,3 +340,21 @@ def test_the_backward_direction_says_where_its_last_state_is(qtbot, window) -> N
     qtbot.waitUntil(lambda: bool(session.trace.grads.jacobian), timeout=5000)
     session.set_view(0, "bwd")
     assert "backward cell's last state (at step 0)" in window.gradients.explanation.text()
+
+
+def test_the_window_fits_a_720p_projector(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11: the minimum size was 912 x 897, so on a 1280 x 720 projector the
+    transport and status bar were off-screen (the Model dock's form alone asked for
+    438 px); the gradient plot was 30 px tall."""
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1280 and hint.height() <= 720, hint
+    window.resize(1216, 684)  # what the window takes of a 1280 x 720 screen
+    window._size_docks()
+    qtbot.wait(50)
+    assert window.height() <= 684
+    assert window.gradients.plot_widget.height() >= 120
+    assert window.heatmaps.graphics.height() >= 200
+    window.gradients.explain_button.setChecked(False)
+    assert window.gradients.explanation.isHidden()
+    window.gradients.explain_button.setChecked(True)
+    assert not window.gradients.explanation.isHidden()

@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -47,6 +49,8 @@ if TYPE_CHECKING:
     from ...engine.trace import NonFinite
 
 _MAX_STEPS_WITH_DOTS = 60
+#: Screens at least this tall (px) show the curves' explanation from the start.
+_TALL_SCREEN = 900
 #: The alarm's colour: the line, and the exploded markers.
 _ALARM_COLOR = "#b00020"
 
@@ -115,6 +119,17 @@ class GradientPanel(QWidget):
         self.loss_label = QLabel()
         top.addWidget(self.loss_label, 1)
         top.addWidget(self.jacobian_button)
+        # What each curve means, shown on demand: on a 720p screen the explanation was
+        # taller than the plot it explains.
+        self.explain_button = QToolButton()
+        self.explain_button.setText("What do the curves mean?")
+        self.explain_button.setCheckable(True)
+        self.explain_button.setToolTip("Show or hide one line on each curve and marker")
+        screen = QGuiApplication.primaryScreen()
+        tall = screen is None or screen.availableGeometry().height() >= _TALL_SCREEN
+        self.explain_button.setChecked(tall)
+        self.explain_button.toggled.connect(self.explanation.setVisible)
+        top.addWidget(self.explain_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
@@ -124,6 +139,7 @@ class GradientPanel(QWidget):
         self.hover = follow_steps(self.plot_widget, self.hover_label, self.describe_step)
         layout.addWidget(self.hover_label)
         layout.addWidget(self.explanation)
+        self.explanation.setVisible(self.explain_button.isChecked())
         session.trace_changed.connect(self._on_trace_changed)
         session.gradients_changed.connect(self.refresh)
         session.layer_changed.connect(self.refresh)
