@@ -52,3 +52,16 @@ def test_a_vanishing_gradient_reads_as_one(qtbot, session) -> None:  # type: ign
 def test_a_healthy_gradient_raises_nothing(qtbot, session) -> None:  # type: ignore[no-untyped-def]
     panel = _panel(qtbot, session, "the cat sat on the mat", gain=1.0)
     assert panel.alarm_row.isHidden()
+
+
+def test_the_legend_is_beside_the_data_not_on_it(qtbot, session) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11: inside the plot the legend hid the only curve there was at 10^0
+    (||dh_T/dh_t|| of the recall GRU, steps 4-35)."""
+    panel = _panel(qtbot, session, "the cat sat on the mat", gain=1.0)
+    qtbot.waitUntil(lambda: bool(session.trace.grads.jacobian), timeout=5000)
+    panel.grab()
+    legend = panel.legend.sceneBoundingRect()
+    data = panel.plot.getViewBox().sceneBoundingRect()
+    assert legend.height() > 0 and not legend.intersects(data)
+    names = [label.text for _, label in panel.legend.items]
+    assert names[:2] == ["vanished", "exploded"] and {"dL/dh", "dL/dx"} <= set(names)

@@ -77,8 +77,11 @@ class GradientPanel(QWidget):
         self.plot.setLabel("bottom", "step (token read)")
         self.plot.getAxis("left").setWidth(64)
         self.plot.getViewBox().setMouseEnabled(x=True, y=False)
-        self.legend = self.plot.addLegend(offset=(10, 5), labelTextSize="8pt", colCount=5,
-                                          brush=legend_brush())
+        # The legend under the plot, never over the data: inside the plot it hid the
+        # only curve there was at 10^0 (||dh_T/dh_t|| of the recall GRU, steps 4-35). In
+        # the plot's own layout it is exported with it.
+        self.legend = pg.LegendItem(labelTextSize="8pt", colCount=6, brush=legend_brush())
+        self.plot.layout.addItem(self.legend, 4, 1)
         self.cursor_line = pg.InfiniteLine(angle=90, movable=False, pen=cursor_pen())
         self.plot.addItem(self.cursor_line, ignoreBounds=True)
         self.curves: dict[str, pg.PlotDataItem] = {}
@@ -88,8 +91,9 @@ class GradientPanel(QWidget):
         self.exploded = self.plot.plot(pen=None, symbol="t1", symbolSize=10,
                                        symbolPen=pg.mkPen(_ALARM_COLOR, width=1.5),
                                        symbolBrush=None, name="exploded")
-        for marker in (self.vanished, self.exploded):
+        for marker, label in ((self.vanished, "vanished"), (self.exploded, "exploded")):
             tag(marker, MARKER)
+            self.legend.addItem(marker, label)
         self.explanation = QLabel()
         self.explanation.setWordWrap(True)
         # One alarm line: a non-finite value first, else a curve that vanished or
@@ -196,11 +200,12 @@ class GradientPanel(QWidget):
         for name, norm in self.norms.items():
             curve = self.curves.get(name)
             if curve is None:
-                curve = self.plot.plot(name=name, connect="finite",
+                curve = self.plot.plot(connect="finite",
                                        pen=pg.mkPen(SERIES_COLORS[name], width=2),
                                        symbol="o", symbolSize=4,
                                        symbolBrush=SERIES_COLORS[name], symbolPen=None)
                 self.curves[name] = curve
+                self.legend.addItem(curve, name)
             # Dots help on short texts; on long ones they only cost time (4 ms at T = 200).
             curve.setSymbol("o" if norm.size <= _MAX_STEPS_WITH_DOTS else None)
             curve.opts["antialias"] = smooth_curves(norm.size)
