@@ -1,4 +1,5 @@
-"""Write figures and traces: PNG at a chosen width, SVG, the whole window, trace files.
+"""Write figures: a panel as PNG at a chosen width or SVG, the whole window as PNG; and
+check a trace's file name before the session's worker writes it through ``rnnstudio.io``.
 
 Every file goes through ``rnnstudio.io.atomic`` (the one atomic writer): a failed or
 interrupted export never leaves a half-written file where a good one was. Failures raise
@@ -15,8 +16,7 @@ from PySide6.QtCore import QBuffer, QIODevice, Qt
 from PySide6.QtGui import QImage, QImageWriter
 from PySide6.QtWidgets import QApplication, QWidget
 
-from ..errors import ExportError, RnnStudioError
-from ..io import save_trace
+from ..errors import ExportError
 from ..io.atomic import write_bytes_atomic
 from ..io.trace_export import TRACE_EXTENSIONS
 from ..limits import (
@@ -111,17 +111,6 @@ def check_trace_path(path: str | Path) -> None:
     if suffix not in TRACE_EXTENSIONS:
         raise ExportError(f"cannot save a trace as {suffix or 'a file without suffix'}: "
                           "use .npz, .csv or .json")
-
-
-def export_trace(trace: Any, path: str | Path) -> None:
-    """The trace as .npz, .csv or .json through ``rnnstudio.io`` (atomic there)."""
-    check_trace_path(path)
-    try:
-        save_trace(trace, path)
-    except RnnStudioError:
-        raise
-    except OSError as error:
-        raise ExportError(f"cannot write {path}: {error.strerror or error}") from error
 
 
 def plot_items_of(widget: Any) -> Any:

@@ -33,7 +33,7 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 def head_task(trace: Any) -> str | None:
     """The trace's task when it has readout scores to explain, else None (bare cells,
-    saved traces, synthetic benchmark traces)."""
+    traces saved before files recorded the task, synthetic benchmark traces)."""
     if trace is None or getattr(trace, "logits", None) is None:
         return None
     task = getattr(getattr(trace, "config", None), "task", None)
