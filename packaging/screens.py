@@ -1,0 +1,98 @@
+"""Screenshots of the whole screen, as a user of that screen sees the window: a first start
+(no saved session), a lesson, Compare and Training, at one screen size.
+
+The window covers the screen's available area, as a maximised window does (Xvfb has no
+window manager to maximise it). Run once per screen under a virtual display of that size::
+
+    xvfb-run -a -s "-screen 0 1280x720x24" python packaging/screens.py 1280x720 OUT_DIR
+    xvfb-run -a -s "-screen 0 1600x1000x24" python packaging/screens.py 1600x1000 OUT_DIR
+    QT_SCALE_FACTOR=2 xvfb-run -a -s "-screen 0 3840x2160x24" \\
+        python packaging/screens.py 3840x2160 OUT_DIR
+
+Writes ``OUT_DIR/<screen>-{default,lesson,compare,training}.png``: pictures of the X
+screen itself (so a floating Compare window shows where it opened), not of one widget.
+Settings go to a temporary folder, so the pictures neither depend on nor change the
+user's saved layout.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from rnnstudio.gui.app import start  # noqa: E402
+from rnnstudio.gui.main_window import MainWindow  # noqa: E402
+from rnnstudio.gui.session import Session  # noqa: E402
+from rnnstudio.gui.settings import Settings  # noqa: E402
+
+#: The lesson shown: the forget gate, the one a first lecture on LSTMs opens.
+LESSON = "2-forget-gate"
+
+
+def settle(app: QApplication, seconds: float = 0.4) -> None:
+    """Let queued results arrive and the window repaint."""
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def shoot(app: QApplication, path: Path) -> None:
+    """The whole X screen, at its device pixels (3840 wide at scale 2)."""
+    settle(app)
+    screen = app.primaryScreen()
+    screen.grabWindow(0).save(str(path))
+    print(f"{path}: {screen.size().width()}x{screen.size().height()} logical px, "
+          f"scale {screen.devicePixelRatio():g}")
+
+
+def _train(app: QApplication, window: MainWindow, session: Session) -> None:
+    """A short seeded run (recall, 300 steps) so the Training plots have curves."""
+    window.show_panel("training")
+    panel = window.training
+    panel.task_box.setCurrentText("recall")
+    panel.steps_box.setValue(300)
+    panel.start()
+    deadline = time.perf_counter() + 90
+    while session.training.running and time.perf_counter() < deadline:
+        settle(app, 0.2)
+
+
+def main(screen_name: str, out_dir: Path) -> int:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope,
+                      tempfile.mkdtemp(prefix="rnnstudio-screens-"))
+    app = QApplication(sys.argv[:1])
+    session = Session()
+    window = start(session, Settings())
+    window.setGeometry(app.primaryScreen().availableGeometry())
+    window.show()
+    settle(app, 1.5)
+    shoot(app, out_dir / f"{screen_name}-default.png")
+    window.named_actions[f"lesson_{LESSON}"].trigger()
+    settle(app, 1.5)
+    shoot(app, out_dir / f"{screen_name}-lesson.png")
+    window.reset_layout()
+    window.show_panel("compare")
+    settle(app, 2.0)
+    shoot(app, out_dir / f"{screen_name}-compare.png")
+    window.docks["compare"].hide()
+    _train(app, window, session)
+    shoot(app, out_dir / f"{screen_name}-training.png")
+    window.close()
+    session.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        raise SystemExit("usage: python packaging/screens.py WIDTHxHEIGHT OUT_DIR")
+    raise SystemExit(main(sys.argv[1], Path(sys.argv[2])))
