@@ -126,8 +126,12 @@ def _paint_ticks(painter: QPainter, column: QRectF, ticks: list[tuple[float, str
     """Tick labels at their y in ``column``, the top and bottom ones kept inside it so
     neighbouring rows' labels never touch."""
     height = painter.fontMetrics().height()
+    last = None
     for y, text in ticks:
         top = min(max(y - height / 2, column.top() - 2), column.bottom() + 2 - height)
+        if last is not None and abs(top - last) < height:  # would touch the one drawn
+            continue
+        last = top
         painter.drawText(QRectF(column.left(), top, column.width(), height),
                          side | Qt.AlignmentFlag.AlignVCenter, text)
 

@@ -20,6 +20,7 @@ from PySide6.QtGui import QFont, QFontMetricsF, QImage
 
 from ..view.gradients import GradientCurves
 from ..view.heatmaps import HeatmapData
+from ..view.readout import shown_token
 from .widgets.token_axis import LABEL_GAP, nice_stride, token_label
 
 #: Dots per inch of every figure: 1 pt = 4/3 px, as on a standard screen.
@@ -32,6 +33,9 @@ MIN_LAYOUT_WIDTH = 480
 UNIT_PIXELS, ROW_HEIGHTS = 5.0, (40.0, 140.0)
 ROW_GAP, BAR_WIDTH, GRADIENT_HEIGHT = 8.0, 12.0, 170.0
 TIME_AXIS_TITLE = "step (token read)"
+#: Token labels are cut after this many characters (the window's axis: ten), so a figure
+#: names whole words where the window, short of room, abbreviates them.
+MAX_LABEL_CHARS = 24
 GRADIENT_AXIS_TITLE = "gradient norm"
 
 
@@ -125,7 +129,7 @@ def plan_tokens(tokens: tuple[str, ...], left: float, step_width: float,
                 top: float) -> TokenLabels:
     """Every token's label under steps of ``step_width`` px starting at ``left``."""
     measure = metrics(figure_font())
-    texts = [token_label(token) for token in tokens]
+    texts = [token_label(shown_token(token), MAX_LABEL_CHARS) for token in tokens]
     widths = [measure.horizontalAdvance(text) for text in texts]
     widest, line = max(widths, default=0.0), measure.height()
     room = widest + LABEL_GAP
@@ -135,7 +139,8 @@ def plan_tokens(tokens: tuple[str, ...], left: float, step_width: float,
                         top + (line if staggered and step % 2 else 0.0), width, line)
                  for step, width in enumerate(widths)]
         return TokenLabels(tuple(range(len(texts))), tuple(texts), tuple(rects), False, False)
-    stride = nice_stride((line + LABEL_GAP / 2) / step_width)
+    # Rotated, a label needs its line height (which holds the font's own leading) + 1 px.
+    stride = nice_stride((line + 1) / step_width)
     steps = list(range(0, len(texts), stride))
     if stride > 1:
         texts = [f"{step}:{texts[step]}" for step in range(len(texts))]

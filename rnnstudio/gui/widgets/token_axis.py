@@ -31,10 +31,10 @@ def nice_stride(raw: float) -> int:
     return int(10 * exponent)
 
 
-def token_label(token: str) -> str:
-    """A token as a tick label: newlines visible, at most ten characters (then "…")."""
+def token_label(token: str, limit: int = _MAX_LABEL_CHARS) -> str:
+    """A token as a tick label: newlines visible, at most ``limit`` characters (then "…")."""
     token = token.replace("\n", "\\n") or "␣"
-    return token if len(token) <= _MAX_LABEL_CHARS else token[: _MAX_LABEL_CHARS - 1] + "…"
+    return token if len(token) <= limit else token[: limit - 1] + "…"
 
 
 class TokenAxis(pg.AxisItem):
