@@ -107,10 +107,14 @@ def check_figure_path(path: str | Path, suffixes: tuple[str, ...] = FIGURE_SUFFI
 
 
 def export_figure(item: Any, path: str | Path, width: int) -> None:
-    """PNG or SVG by the file's suffix, through pyqtgraph's exporters (Compare)."""
-    check_figure_path(path, (".png", ".svg"))
-    if Path(path).suffix.lower() == ".svg":
+    """A plot as it is on screen (Compare), untitled: PNG or SVG through pyqtgraph's
+    exporters, PDF drawn by QPainter; by the file's suffix."""
+    check_figure_path(path)
+    suffix = Path(path).suffix.lower()
+    if suffix == ".svg":
         export_svg(item, path)
+    elif suffix == ".pdf":
+        export_scene(item, path, width, None)
     else:
         export_png(item, path, width)
 
@@ -207,25 +211,29 @@ def _scene_source(item: Any) -> tuple[Any, QRectF]:
     return item.scene(), item.sceneBoundingRect()
 
 
-def export_scene(item: Any, path: str | Path, width: int, title: tuple[str, str]) -> None:
-    """A pyqtgraph plot or scene under ``title``: PNG and PDF drawn by QPainter at
-    ``width`` px, SVG by pyqtgraph's exporter (Qt's SVG generator widened its cosmetic
-    pens into bands) with the title put above it."""
+def export_scene(item: Any, path: str | Path, width: int,
+                 title: tuple[str, str] | None) -> None:
+    """A pyqtgraph plot or scene under ``title`` (None: untitled): PNG and PDF drawn by
+    QPainter at ``width`` px, SVG by pyqtgraph's exporter (Qt's SVG generator widened
+    its cosmetic pens into bands) with the title put above it."""
     if Path(path).suffix.lower() == ".svg":
-        write_bytes_atomic(path, titled_svg(svg_text(item), title).encode("utf-8"))
+        svg = svg_text(item)
+        write_bytes_atomic(path, (svg if title is None else titled_svg(svg, title))
+                           .encode("utf-8"))
         return
     scene, source = _scene_source(item)
     title_rect = title_rects(width)
     scale = width / max(source.width(), 1.0)
-    top = title_rect[1].bottom() + 8
+    top = 0.0 if title is None else title_rect[1].bottom() + 8
     size = QSize(width, round(top + source.height() * scale))
 
     def draw(painter: QPainter) -> None:
         painter.fillRect(QRectF(0, 0, size.width(), size.height()), QColor("white"))
-        paint_title(painter, title, title_rect)
+        if title is not None:
+            paint_title(painter, title, title_rect)
         scene.render(painter, QRectF(0, top, width, source.height() * scale), source)
 
-    write_drawing(path, size, draw, draw, title)
+    write_drawing(path, size, draw, draw, title or ("", ""))
 
 
 def titled_svg(svg: str, title: tuple[str, str]) -> str:

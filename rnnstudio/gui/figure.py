@@ -59,6 +59,9 @@ from .theme import CURSOR_COLOR, DIM_COLOR, FOREGROUND, SERIES_COLORS
 #: (a 512 x 2000 layer as rectangles would be a 100 MB SVG).
 MAX_VECTOR_CELLS = 20_000
 _ALARM_COLOR = "#b00020"
+#: As in the Gradients panel: dots on the curves and 10 px markers up to this many steps,
+#: 5 px markers beyond (at 900 steps 10 px crosses merged into a black band).
+STEPS_WITH_DOTS = 60
 _FRAME = QColor("#9a9a9a")
 _MISSING = (200, 200, 200, 255)  # a NaN cell
 
@@ -185,12 +188,13 @@ def _paint_gradients(painter: QPainter, content: FigureContent, layout: FigureLa
     painter.setClipRect(plot)
     for name, norm in curves.norms.items():
         _paint_curve(painter, layout, curves.decades, norm, QColor(SERIES_COLORS[name]))
+    half = 5.0 if layout.steps <= STEPS_WITH_DOTS else 2.5
     for kind, color in (("vanished", FOREGROUND), ("exploded", _ALARM_COLOR)):
         steps, values = curves.marked(kind)
-        painter.setPen(QPen(QColor(color), 1.5))
+        painter.setPen(QPen(QColor(color), 1.5 if half > 3 else 1.0))
         for step, value in zip(steps, values, strict=True):
             _paint_marker(painter, QPointF(layout.step_x(step),
-                                           _log_y(plot, curves.decades, value)), kind)
+                                           _log_y(plot, curves.decades, value)), kind, half)
     painter.restore()
 
 
@@ -213,16 +217,16 @@ def _paint_curve(painter: QPainter, layout: FigureLayout, decades: tuple[float, 
     painter.setPen(QPen(color, 2))
     painter.setBrush(Qt.BrushStyle.NoBrush)
     painter.drawPath(path)
-    if len(norm) <= 60:
+    if len(norm) <= STEPS_WITH_DOTS:
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(color)
         for point in points:
             painter.drawEllipse(point, 2.2, 2.2)
 
 
-def _paint_marker(painter: QPainter, at: QPointF, kind: str) -> None:
-    """× for vanished, an open triangle for exploded (the panel's markers)."""
-    size = 5.0
+def _paint_marker(painter: QPainter, at: QPointF, kind: str, size: float) -> None:
+    """× for vanished, an open triangle for exploded (the panel's markers), ``size`` px
+    from the centre."""
     painter.setBrush(Qt.BrushStyle.NoBrush)
     if kind == "vanished":
         painter.drawLine(QLineF(at.x() - size, at.y() - size, at.x() + size, at.y() + size))

@@ -178,3 +178,14 @@ def test_unknown_suffix_is_refused_before_drawing(thirteen, tmp_path) -> None:  
     with pytest.raises(ExportError, match=r"\.bmp.*\.png, \.svg or \.pdf"):
         export.export_painted(thirteen, "heatmaps", tmp_path / "x.bmp", 800)
     assert not (tmp_path / "x.bmp").exists()
+
+
+def test_the_window_exports_the_figure_and_pdfs(window, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """What the menu entries call: ``export_panel`` with the new kind and suffix."""
+    assert window.export_panel("figure", tmp_path / "figure.pdf", 1200)
+    assert (tmp_path / "figure.pdf").read_bytes().startswith(b"%PDF")
+    assert window.export_panel("this step", tmp_path / "step.pdf", 1200)
+    assert window.export_panel("figure", tmp_path / "figure.png", 1200)
+    assert QImage(str(tmp_path / "figure.png")).width() == 1200
+    assert window.export_panel("compare", tmp_path / "compare.pdf", 1200)
+    assert (tmp_path / "compare.pdf").read_bytes().startswith(b"%PDF")
