@@ -36,7 +36,13 @@ from ..limits import (
 )
 from ..view.figure_context import architecture, figure_context, figure_title
 from .figure import Paint, heatmap_drawing, paint_title, pdf_document, png_image, svg_document
-from .figure_layout import FigureContent, title_rects
+from .figure_layout import (
+    FIGURE_DPI,
+    LABEL_POINTS,
+    TITLE_POINTS,
+    FigureContent,
+    title_lines,
+)
 from .theme import FOREGROUND
 
 if TYPE_CHECKING:
@@ -222,15 +228,14 @@ def export_scene(item: Any, path: str | Path, width: int,
                            .encode("utf-8"))
         return
     scene, source = _scene_source(item)
-    title_rect = title_rects(width)
+    lines = () if title is None else title_lines(title, width)
     scale = width / max(source.width(), 1.0)
-    top = 0.0 if title is None else title_rect[1].bottom() + 8
+    top = lines[-1].rect.bottom() + 8 if lines else 0.0
     size = QSize(width, round(top + source.height() * scale))
 
     def draw(painter: QPainter) -> None:
         painter.fillRect(QRectF(0, 0, size.width(), size.height()), QColor("white"))
-        if title is not None:
-            paint_title(painter, title, title_rect)
+        paint_title(painter, lines)
         scene.render(painter, QRectF(0, top, width, source.height() * scale), source)
 
     write_drawing(path, size, draw, draw, title or ("", ""))
@@ -243,16 +248,20 @@ def titled_svg(svg: str, title: tuple[str, str]) -> str:
     if match is None or body < 0 or not svg.rstrip().endswith("</svg>"):
         raise ExportError("pyqtgraph's SVG has an unexpected form: export as PNG or PDF")
     width, height = float(match.group(1)), float(match.group(2))
-    rects = title_rects(width)
-    top = rects[1].bottom() + 8
-    lines = "".join(
-        f'<text x="{rect.left():g}" y="{rect.bottom() - 4:g}" fill="{FOREGROUND}" '
-        f'font-family="sans-serif" font-size="{size}" font-weight="{weight}">'
-        f"{escape(text)}</text>\n"
-        for rect, text, size, weight in zip(rects, title, (14, 12), (700, 400), strict=True))
+    lines = title_lines(title, width)
+    top = lines[-1].rect.bottom() + 8
+
+    def points(bold: bool) -> float:
+        return TITLE_POINTS if bold else LABEL_POINTS
+
+    text = "".join(
+        f'<text x="{line.rect.left():g}" y="{line.rect.bottom() - 4:g}" fill="{FOREGROUND}" '
+        f'font-family="sans-serif" font-size="{points(line.bold) * FIGURE_DPI / 72:g}" '
+        f'font-weight="{700 if line.bold else 400}">{escape(line.text)}</text>\n'
+        for line in lines)
     head = svg[:body].replace(match.group(0), f'viewBox="0 0 {width:g} {height + top:g}"')
     tail = svg.rstrip()[: -len("</svg>")]
-    return (f'{head}{lines}<g transform="translate(0,{top:g})">\n{svg[body:len(tail)]}'
+    return (f'{head}{text}<g transform="translate(0,{top:g})">\n{svg[body:len(tail)]}'
             "</g>\n</svg>\n")
 
 

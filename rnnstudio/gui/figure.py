@@ -45,10 +45,12 @@ from ..view.heatmaps import HeatmapData
 from .figure_layout import (
     FIGURE_DPI,
     GRADIENT_AXIS_TITLE,
+    LABEL_POINTS,
     TIME_AXIS_TITLE,
     TITLE_POINTS,
     FigureContent,
     FigureLayout,
+    TitleLine,
     bar_labels,
     figure_font,
     layout_figure,
@@ -285,17 +287,13 @@ def _paint_tokens(painter: QPainter, layout: FigureLayout) -> None:
     painter.drawText(layout.axis_title, Qt.AlignmentFlag.AlignCenter, TIME_AXIS_TITLE)
 
 
-def paint_title(painter: QPainter, title: tuple[str, str],
-                rects: tuple[QRectF, QRectF]) -> None:
-    """The two title lines, each elided ("…") only if wider than the page."""
-    flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+def paint_title(painter: QPainter, lines: tuple[TitleLine, ...]) -> None:
+    """The title, wrapped to the page (:func:`title_lines`)."""
     painter.setPen(QColor(FOREGROUND))
-    for text, rect, font in zip(title, rects, (figure_font(TITLE_POINTS, bold=True),
-                                               figure_font()), strict=True):
-        painter.setFont(font)
-        shown = painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight,
-                                                 round(rect.width()))
-        painter.drawText(rect, flags, shown)
+    for line in lines:
+        painter.setFont(figure_font(TITLE_POINTS if line.bold else LABEL_POINTS, line.bold))
+        painter.drawText(line.rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         line.text)
     painter.setFont(figure_font())
 
 
@@ -303,7 +301,7 @@ def paint_figure(painter: QPainter, content: FigureContent, layout: FigureLayout
                  vector: bool) -> None:
     """Everything, on a white page; ``vector``: cells as rectangles when few enough."""
     painter.fillRect(QRectF(0, 0, layout.width, layout.height), QColor("white"))
-    paint_title(painter, content.title, layout.title)
+    paint_title(painter, layout.title)
     _paint_heatmaps(painter, content, layout, vector)
     if layout.plot is not None:
         _paint_gradients(painter, content, layout)

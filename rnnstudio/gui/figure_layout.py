@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFont, QFontMetricsF, QImage
 
 from ..view.gradients import GradientCurves
@@ -75,7 +75,7 @@ class FigureLayout:
 
     width: float
     height: float
-    title: tuple[QRectF, QRectF]
+    title: tuple[TitleLine, ...]
     label_right: float
     cells: tuple[QRectF, ...]
     bars: tuple[QRectF, ...]
@@ -174,12 +174,38 @@ def _columns(content: FigureContent, width: float) -> tuple[float, float, float]
     return label_right, cells_left, cells_right
 
 
-def title_rects(width: float) -> tuple[QRectF, QRectF]:
-    """Where a figure's two title lines go: bold context, then the details."""
-    title_height, line = metrics(figure_font(TITLE_POINTS, True)).height(), metrics(
-        figure_font()).height()
-    return (QRectF(MARGIN, MARGIN, width - 2 * MARGIN, title_height),
-            QRectF(MARGIN, MARGIN + title_height + 2, width - 2 * MARGIN, line))
+@dataclass(frozen=True)
+class TitleLine:
+    """One line of a figure's title, where it goes and whether it is bold."""
+
+    rect: QRectF
+    text: str
+    bold: bool
+
+
+def _wrapped(text: str, measure: QFontMetricsF, room: float) -> list[str]:
+    """``text`` broken at its " · " separators into lines no wider than ``room`` (a
+    single part wider than that is elided): the context is never cut off mid-page."""
+    lines: list[str] = []
+    for part in text.split(" · "):
+        joined = f"{lines[-1]} · {part}" if lines else part
+        if lines and measure.horizontalAdvance(joined) <= room:
+            lines[-1] = joined
+        else:
+            lines.append(measure.elidedText(part, Qt.TextElideMode.ElideRight, room))
+    return lines
+
+
+def title_lines(title: tuple[str, str], width: float) -> tuple[TitleLine, ...]:
+    """The title's two lines (bold context, then the details), each wrapped to fit a
+    ``width`` px page, from the top margin down."""
+    result, top, room = [], MARGIN, width - 2 * MARGIN
+    for text, bold in zip(title, (True, False), strict=True):
+        measure = metrics(figure_font(TITLE_POINTS if bold else LABEL_POINTS, bold))
+        for line in _wrapped(text, measure, room):
+            result.append(TitleLine(QRectF(MARGIN, top, room, measure.height()), line, bold))
+            top += measure.height() + 2
+    return tuple(result)
 
 
 def layout_figure(content: FigureContent, width: int) -> FigureLayout:
@@ -187,9 +213,9 @@ def layout_figure(content: FigureContent, width: int) -> FigureLayout:
     :data:`MIN_LAYOUT_WIDTH`: narrower figures are this layout scaled down)."""
     width = max(width, MIN_LAYOUT_WIDTH)
     line = metrics(figure_font()).height()
-    title = title_rects(width)
+    title = title_lines(content.title, width)
     label_right, left, right = _columns(content, width)
-    top = title[1].bottom() + 2 * ROW_GAP
+    top = title[-1].rect.bottom() + 2 * ROW_GAP
     cells, bars = [], []
     for data in content.heatmaps:
         height = round(_row_height(data))

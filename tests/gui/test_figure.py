@@ -120,7 +120,7 @@ def test_png_is_laid_out_for_its_width(thirteen, tmp_path) -> None:  # type: ign
     narrow, wide = layout_figure(content, 800), layout_figure(content, 2400)
     assert wide.step_width > 3 * narrow.step_width
     assert wide.label_right == narrow.label_right  # the label column: same text, same size
-    assert wide.title[1].height() == narrow.title[1].height()
+    assert wide.title[-1].rect.height() == narrow.title[-1].rect.height()
     assert wide.tokens.rects[0].height() == narrow.tokens.rects[0].height() or (
         narrow.tokens.rotated and wide.tokens.rects[0].height() == narrow.tokens.rects[0].width())
 
@@ -162,6 +162,12 @@ def test_every_export_carries_its_context(thirteen, tmp_path) -> None:  # type: 
     export.export_painted(thirteen, "heatmaps", path, 1600)
     texts = _texts(ElementTree.parse(path).getroot())
     assert export.figure_title_of(thirteen, "heatmaps")[1] in texts
+    export.export_painted(thirteen, "heatmaps", path, 600)  # too narrow for one line
+    texts = _texts(ElementTree.parse(path).getroot())
+    line, detail = export.figure_title_of(thirteen, "heatmaps")
+    wrapped = len(layout_figure(export.figure_content(thirteen), 600).title)
+    assert wrapped > 2  # wrapped at " · ", nothing cut:
+    assert " · ".join(texts[:wrapped]) == f"{line} · {detail}"
 
 
 def test_pyqtgraph_panels_get_the_title_in_svg_png_and_pdf(thirteen, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -169,7 +175,8 @@ def test_pyqtgraph_panels_get_the_title_in_svg_png_and_pdf(thirteen, tmp_path) -
         export.render_panel(thirteen, "gradients", tmp_path / f"g.{suffix}", 900)
     line, detail = export.figure_title_of(thirteen, "gradients")
     texts = _texts(ElementTree.parse(tmp_path / "g.svg").getroot())
-    assert line in texts and detail in texts and "gradient norm (log)" in texts
+    assert f"{line} · {detail}" in {" · ".join(texts[:count]) for count in (2, 3, 4)}
+    assert "gradient norm (log)" in texts
     assert QImage(str(tmp_path / "g.png")).width() == 900
     assert (tmp_path / "g.pdf").read_bytes().startswith(b"%PDF")
 
