@@ -55,6 +55,7 @@ def test_svg_heatmap_cells_are_one_vector_rect_each(thirteen, tmp_path) -> None:
     layout = layout_figure(export.figure_content(thirteen), 1600)
     rects = _rects(root)
     assert not list(root.iter(f"{SVG}image"))  # no raster to blur in librsvg or Inkscape
+    assert "shape-rendering: crispEdges" in path.read_text()  # no hairlines between cells
     for data, band in zip(export.figure_content(thirteen).heatmaps, layout.cells, strict=True):
         units, steps = data.values.shape
         cell_width, cell_height = band.width() / steps, band.height() / units
