@@ -1,5 +1,11 @@
-"""Write figures: a panel as PNG at a chosen width or SVG, the whole window as PNG; and
-check a trace's file name before the session's worker writes it through ``rnnstudio.io``.
+"""Write figures: a panel as PNG at a chosen width, SVG or PDF, the heatmaps and the
+combined heatmaps + gradients figure painted from the view data, the whole window as PNG;
+and check a trace's file name before the session's worker writes it through
+``rnnstudio.io``.
+
+Every figure of a panel carries its context in two title lines (model, text excerpt, step
+and token, layer and direction, loss: :mod:`rnnstudio.view.figure_context`) and is laid
+out for the width it is exported at, not scaled from the dock.
 
 Every file goes through ``rnnstudio.io.atomic`` (the one atomic writer): a failed or
 interrupted export never leaves a half-written file where a good one was. Failures raise
@@ -8,13 +14,15 @@ interrupted export never leaves a half-written file where a good one was. Failur
 
 from __future__ import annotations
 
+import re
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import QBuffer, QIODevice, Qt
-from PySide6.QtGui import QImage, QImageWriter
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtCore import QBuffer, QIODevice, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QImage, QImageWriter, QPainter
+from PySide6.QtWidgets import QApplication, QGraphicsScene, QWidget
 
 from ..errors import ExportError
 from ..io.atomic import write_bytes_atomic
@@ -26,9 +34,22 @@ from ..limits import (
     MIN_PNG_WIDTH,
     check_figure_size,
 )
+from ..view.figure_context import architecture, figure_context, figure_title
+from .figure import Paint, heatmap_drawing, paint_title, pdf_document, png_image, svg_document
+from .figure_layout import (
+    FIGURE_DPI,
+    LABEL_POINTS,
+    TITLE_POINTS,
+    FigureContent,
+    title_lines,
+)
+from .theme import FOREGROUND
 
 if TYPE_CHECKING:
     from .session import Session
+
+#: Panels painted from the view data rather than drawn from their widget.
+PAINTED_PANELS = ("heatmaps", "figure")
 
 def _png_bytes(image: QImage) -> bytes:
     # QImageWriter rather than QImage.save: PySide6 6.10's save accepts only a str format
@@ -79,21 +100,44 @@ def export_svg(item: Any, path: str | Path) -> None:
     write_bytes_atomic(path, svg_text(item).encode("utf-8"))
 
 
-def check_figure_path(path: str | Path) -> None:
-    """Refuse a suffix that is neither .png nor .svg, before any drawing."""
+#: What a figure of a panel can be written as.
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def check_figure_path(path: str | Path, suffixes: tuple[str, ...] = FIGURE_SUFFIXES) -> None:
+    """Refuse a suffix not in ``suffixes``, before any drawing."""
     suffix = Path(path).suffix.lower()
-    if suffix not in (".png", ".svg"):
+    if suffix not in suffixes:
         raise ExportError(f"cannot export a figure as {suffix or 'a file without suffix'}: "
-                          "use .png or .svg")
+                          f"use {', '.join(suffixes[:-1])} or {suffixes[-1]}")
 
 
 def export_figure(item: Any, path: str | Path, width: int) -> None:
-    """PNG or SVG by the file's suffix."""
+    """A plot as it is on screen (Compare), untitled: PNG or SVG through pyqtgraph's
+    exporters, PDF drawn by QPainter; by the file's suffix."""
     check_figure_path(path)
-    if Path(path).suffix.lower() == ".svg":
+    suffix = Path(path).suffix.lower()
+    if suffix == ".svg":
         export_svg(item, path)
+    elif suffix == ".pdf":
+        export_scene(item, path, width, None)
     else:
         export_png(item, path, width)
+
+
+def write_drawing(path: str | Path, size: QSize, image: Paint, vector: Paint,
+                  title: tuple[str, str]) -> None:
+    """``size`` px drawn by ``image`` as PNG, or by ``vector`` as SVG or PDF, by the
+    file's suffix."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".png":
+        _check_pixels(size.width(), size.height())
+        data = _png_bytes(png_image(size, image))
+    elif suffix == ".svg":
+        data = svg_document(size, vector, title)
+    else:
+        data = pdf_document(size, vector, title)
+    write_bytes_atomic(path, data)
 
 
 def export_widget_png(widget: QWidget, path: str | Path, width: int | None = None) -> None:
@@ -122,7 +166,8 @@ def plot_items_of(widget: Any) -> Any:
 
 
 def layout_width(width: int) -> int:
-    """How wide a panel is laid out for a ``width``-pixel figure."""
+    """How wide a pyqtgraph panel is laid out for a ``width``-pixel figure: ``width``
+    itself within the sizes a panel can take (a narrower figure is scaled down)."""
     low, high = FIGURE_LAYOUT_WIDTHS
     return min(max(width, low), high)
 
@@ -133,26 +178,117 @@ def _check_pixels(width: int, height: int) -> None:
                           f"{MAX_FIGURE_PIXELS:,}: use a smaller width or height")
 
 
+def figure_title_of(session: Session, panel: str) -> tuple[str, str]:
+    """The two title lines of ``panel`` as the session shows it now."""
+    if session.trace is None:
+        raise ExportError("there is no trace to draw yet: read a text first")
+    # Without a model the trace came from a file, and the session's source still names
+    # the model shown before it: say what the trace's own config says instead.
+    model = session.source.title if session.model is not None else architecture(
+        session.trace)
+    context = figure_context(session.trace, model, session.text, session.cursor,
+                             session.layer, session.direction, session.unit)
+    return figure_title(context, panel)
+
+
+def figure_content(session: Session, panel: str = "heatmaps") -> FigureContent:
+    """What the painted ``panel`` ("heatmaps", or "figure": with the gradients) shows."""
+    title = figure_title_of(session, panel)
+    view = session.view
+    assert view is not None
+    gradients = view.layer.gradients if panel == "figure" else None
+    return FigureContent(title, view.layer.heatmaps, tuple(view.trace.tokens), gradients,
+                         session.cursor, view.layer.reads_backward)
+
+
+def export_painted(session: Session, panel: str, path: str | Path, width: int) -> None:
+    """The heatmaps (``panel`` "heatmaps") or heatmaps + gradients ("figure") of the
+    session, laid out for ``width`` px, as PNG, SVG or PDF."""
+    check_figure_path(path)
+    content = figure_content(session, panel)
+    size, image, vector = heatmap_drawing(content, width)
+    write_drawing(path, size, image, vector, content.title)
+
+
+def _scene_source(item: Any) -> tuple[Any, QRectF]:
+    """The scene an exportable item is on and the part of it to draw."""
+    if isinstance(item, QGraphicsScene):
+        return item, item.views()[0].viewRect()  # type: ignore[attr-defined] # pyqtgraph
+    return item.scene(), item.sceneBoundingRect()
+
+
+def export_scene(item: Any, path: str | Path, width: int,
+                 title: tuple[str, str] | None) -> None:
+    """A pyqtgraph plot or scene under ``title`` (None: untitled): PNG and PDF drawn by
+    QPainter at ``width`` px, SVG by pyqtgraph's exporter (Qt's SVG generator widened
+    its cosmetic pens into bands) with the title put above it."""
+    if Path(path).suffix.lower() == ".svg":
+        svg = svg_text(item)
+        write_bytes_atomic(path, (svg if title is None else titled_svg(svg, title))
+                           .encode("utf-8"))
+        return
+    scene, source = _scene_source(item)
+    lines = () if title is None else title_lines(title, width)
+    scale = width / max(source.width(), 1.0)
+    top = lines[-1].rect.bottom() + 8 if lines else 0.0
+    size = QSize(width, round(top + source.height() * scale))
+
+    def draw(painter: QPainter) -> None:
+        painter.fillRect(QRectF(0, 0, size.width(), size.height()), QColor("white"))
+        paint_title(painter, lines)
+        scene.render(painter, QRectF(0, top, width, source.height() * scale), source)
+
+    write_drawing(path, size, draw, draw, title or ("", ""))
+
+
+def titled_svg(svg: str, title: tuple[str, str]) -> str:
+    """pyqtgraph's SVG moved down under the two title lines (as text, searchable)."""
+    match = re.search(r'viewBox\s*=\s*"0 0 ([\d.]+) ([\d.]+)"', svg)
+    body = svg.find("<defs>")
+    if match is None or body < 0 or not svg.rstrip().endswith("</svg>"):
+        raise ExportError("pyqtgraph's SVG has an unexpected form: export as PNG or PDF")
+    width, height = float(match.group(1)), float(match.group(2))
+    lines = title_lines(title, width)
+    top = lines[-1].rect.bottom() + 8
+
+    def points(bold: bool) -> float:
+        return TITLE_POINTS if bold else LABEL_POINTS
+
+    text = "".join(
+        f'<text x="{line.rect.left():g}" y="{line.rect.bottom() - 4:g}" fill="{FOREGROUND}" '
+        f'font-family="sans-serif" font-size="{points(line.bold) * FIGURE_DPI / 72:g}" '
+        f'font-weight="{700 if line.bold else 400}">{escape(line.text)}</text>\n'
+        for line in lines)
+    head = svg[:body].replace(match.group(0), f'viewBox="0 0 {width:g} {height + top:g}"')
+    tail = svg.rstrip()[: -len("</svg>")]
+    return (f'{head}{text}<g transform="translate(0,{top:g})">\n{svg[body:len(tail)]}'
+            "</g>\n</svg>\n")
+
+
 def render_panel(session: Session, name: str, path: str | Path, width: int,
                  height: int = 900) -> None:
     """Draw panel ``name`` of ``session`` as a figure, whatever the window looks like.
 
-    A fresh panel is laid out at a screen-like size (``width`` up to 2000 px by
-    ``height``), then scaled to ``width``: fonts keep their proportion to the plot at any
-    output size, and the window's export and ``rnnstudio plot`` of the same session give
-    the same picture.
+    The heatmaps and the combined "figure" are painted from the view data for ``width``
+    (:mod:`rnnstudio.gui.figure`). The other panels are built fresh at ``width`` px (within
+    the sizes a panel can take) by ``height`` and drawn under their title, so the
+    window's export and ``rnnstudio plot`` of the same session give the same picture.
     """
     from .widgets.gradients import GradientPanel
-    from .widgets.heatmaps import HeatmapPanel
     from .widgets.step_view import StepView
     from .widgets.unit_inspector import UnitInspector
 
-    panels = {"heatmaps": HeatmapPanel, "gradients": GradientPanel, "step": StepView,
-              "this step": StepView, "unit": UnitInspector, "unit inspector": UnitInspector}
-    if name not in panels:
-        raise ExportError(f"no panel {name!r} to draw: use {', '.join(sorted(panels))}")
+    panels = {"gradients": GradientPanel, "step": StepView, "this step": StepView,
+              "unit": UnitInspector, "unit inspector": UnitInspector}
+    if name not in (*panels, *PAINTED_PANELS):
+        raise ExportError(f"no panel {name!r} to draw: use "
+                          f"{', '.join(sorted((*panels, *PAINTED_PANELS)))}")
     check_figure_path(path)
     check_figure_size(width, height)
+    if name in PAINTED_PANELS:
+        export_painted(session, name, path, width)
+        return
+    title = figure_title_of(session, name)
     panel = panels[name](session)
     try:
         panel.resize(layout_width(width), height)
@@ -162,7 +298,7 @@ def render_panel(session: Session, name: str, path: str | Path, width: int,
         for _ in range(2):
             QApplication.processEvents()
             panel.grab()
-        export_figure(plot_items_of(panel), path, width)
+        export_scene(plot_items_of(panel), path, width, title)
     finally:
         panel.close()
         panel.deleteLater()

@@ -1,4 +1,4 @@
-"""``rnnstudio plot SOURCE --out fig.png|svg``: the GUI's panels without a window.
+"""``rnnstudio plot SOURCE --out fig.png|svg|pdf``: the GUI's panels without a window.
 
 A session file renders exactly the view it describes (model, text, loss, cursor, layer,
 direction, unit, options) through the same :class:`Session` and panel code as the window.
@@ -29,9 +29,10 @@ if TYPE_CHECKING:
     from ..view.tracing import Placement
     from .session import Session
 
-PLOT_HELP = ("render the heatmaps, gradients, this-step or unit panel of a session, a trace "
-             "or a model to PNG or SVG")
-PANELS = ("heatmaps", "gradients", "step", "unit")
+PLOT_HELP = ("render the heatmaps, gradients, this-step or unit panel, or the heatmaps and "
+             "gradients on one time axis (figure), of a session, a trace or a model to PNG, "
+             "SVG or PDF")
+PANELS = ("heatmaps", "gradients", "step", "unit", "figure")
 
 
 def add_plot_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,9 +41,10 @@ def add_plot_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a session (.rnnstudio), a trace (.npz/.json from "
                              "'rnnstudio trace') or a model file")
     parser.add_argument("--text", help="sentence to read (needed with a model)")
-    parser.add_argument("--out", required=True, help="output file, .png or .svg")
+    parser.add_argument("--out", required=True, help="output file, .png, .svg or .pdf")
     parser.add_argument("--panel", choices=PANELS, default="heatmaps",
-                        help="which panel to render (default: heatmaps)")
+                        help="which panel to render; figure = heatmaps and gradients on one "
+                             "time axis (default: heatmaps)")
     parser.add_argument("--layer", type=int, help="layer to show (default: the session's, "
                                                   "else 0)")
     parser.add_argument("--direction", choices=("fwd", "bwd"))
@@ -52,9 +54,12 @@ def add_plot_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--unit", type=int, help="unit for --panel unit/step")
     parser.add_argument("--loss", help="loss with a model: last-output-sum, next-token, "
                                        "class, tag ... (default: the model's task loss)")
-    parser.add_argument("--width", type=int, default=1600, help="PNG width in pixels")
+    parser.add_argument("--width", type=int, default=1600,
+                        help="figure width in pixels at 96 dpi (PDF: 0.75 pt a pixel); the "
+                             "figure is laid out for it, text keeps its size")
     parser.add_argument("--height", type=int, default=900,
-                        help="panel height in pixels before scaling to --width")
+                        help="height of the gradients, step and unit panels in pixels "
+                             "(heatmaps and figure take the height they need)")
 
 
 def _fill(args: argparse.Namespace, session: Session) -> None:

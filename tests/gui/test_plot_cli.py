@@ -173,3 +173,23 @@ def test_a_huge_height_is_one_line_from_the_command_too(tmp_path) -> None:  # ty
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr == ("rnnstudio: error: --height must be a whole number from 100 to "
                            "10,000, got 100000000; give a size in that range\n")
+
+
+def test_plot_figure_as_pdf_and_unknown_kinds(qtbot, trace_path, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """The combined figure from the CLI, as a PDF whose page is the figure; an unknown
+    panel or suffix is a usage error (status 2), and nothing is written."""
+    import re
+
+    path, _ = trace_path
+    out = tmp_path / "figure.pdf"
+    assert main([str(path), "--out", str(out), "--panel", "figure", "--width", "1000"]) == 0
+    data = out.read_bytes()
+    assert data.startswith(b"%PDF")
+    box = re.search(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", data)
+    assert box is not None and float(box.group(1)) == 750.0 and float(box.group(2)) > 300
+    with pytest.raises(SystemExit) as stopped:
+        main([str(path), "--out", str(tmp_path / "x.png"), "--panel", "mosaic"])
+    assert stopped.value.code == 2 and "mosaic" in capsys.readouterr().err
+    assert main([str(path), "--out", str(tmp_path / "x.eps"), "--panel", "figure"]) == 2
+    assert ".eps" in capsys.readouterr().err
+    assert not (tmp_path / "x.png").exists() and not (tmp_path / "x.eps").exists()

@@ -16,11 +16,11 @@ import pyqtgraph as pg
 from PySide6.QtGui import QFont, QFontMetricsF, QPainter
 
 #: Space between two labels, in pixels.
-_LABEL_GAP = 6
+LABEL_GAP = 6
 _MAX_LABEL_CHARS = 10
 
 
-def _nice_stride(raw: float) -> int:
+def nice_stride(raw: float) -> int:
     """Smallest of 1, 2, 5, 10, 20, 50 ... that is >= raw."""
     if raw <= 1:
         return 1
@@ -29,6 +29,12 @@ def _nice_stride(raw: float) -> int:
         if step * exponent >= raw:
             return int(step * exponent)
     return int(10 * exponent)
+
+
+def token_label(token: str, limit: int = _MAX_LABEL_CHARS) -> str:
+    """A token as a tick label: newlines visible, at most ``limit`` characters (then "…")."""
+    token = token.replace("\n", "\\n") or "␣"
+    return token if len(token) <= limit else token[: limit - 1] + "…"
 
 
 class TokenAxis(pg.AxisItem):
@@ -46,18 +52,13 @@ class TokenAxis(pg.AxisItem):
         self.staggered = False
 
     def set_tokens(self, tokens: Sequence[str]) -> None:
-        self._tokens = [self._shorten(token) for token in tokens]
+        self._tokens = [token_label(token) for token in tokens]
         metrics = QFontMetricsF(self.style.get("tickFont") or QFont())
         self._widest = max((metrics.horizontalAdvance(token) for token in self._tokens),
                            default=0.0)
         self._digit = metrics.horizontalAdvance("0")
         self.picture = None
         self.update()
-
-    @staticmethod
-    def _shorten(token: str) -> str:
-        token = token.replace("\n", "\\n") or "␣"
-        return token if len(token) <= _MAX_LABEL_CHARS else token[: _MAX_LABEL_CHARS - 1] + "…"
 
     def tickValues(self, minVal: float, maxVal: float, size: float):  # noqa: N802 (Qt API)
         if not self._tokens:
@@ -67,14 +68,14 @@ class TokenAxis(pg.AxisItem):
         if last < first or size <= 0:
             return []
         pixels_per_step = size / max(maxVal - minVal, 1e-9)
-        room = self._widest + _LABEL_GAP
-        stride = _nice_stride(room / pixels_per_step)
+        room = self._widest + LABEL_GAP
+        stride = nice_stride(room / pixels_per_step)
         self._set_staggered(stride > 1 and room <= 2 * pixels_per_step)
         if self.staggered:
             stride = 1
         elif stride > 1:  # labels then carry the step number too, so they need more room
             number = self._digit * (len(str(len(self._tokens))) + 1)  # "123:"
-            stride = _nice_stride((room + number) / pixels_per_step)
+            stride = nice_stride((room + number) / pixels_per_step)
         self._numbered = stride > 1
         start = first + (-first) % stride
         return [(float(stride), [float(step) for step in range(start, last + 1, stride)])]
