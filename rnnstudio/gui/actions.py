@@ -16,6 +16,7 @@ from ..errors import RnnStudioError
 from ..models_index import shipped_models
 from .desktop.about import show_about
 from .desktop.shortcuts import shortcuts_from_actions, show_shortcuts
+from .edit_menu import install_edit_menu
 from .widgets.model_panel import shipped_label
 
 if TYPE_CHECKING:
@@ -89,6 +90,7 @@ def install_actions(window: MainWindow) -> WindowActions:
                               pixmap.SP_DriveFDIcon))
     file_menu.addSeparator()
     file_menu.addAction(add("quit", "&Quit", window.close, QKeySequence.StandardKey.Quit))
+    install_edit_menu(window, add)
 
     play_menu = window.menuBar().addMenu("&Playback")
     session = window.session
@@ -100,6 +102,9 @@ def install_actions(window: MainWindow) -> WindowActions:
         ("last", "Last step", lambda: session.set_cursor(session.step_count - 1), "End"),
     ):
         play_menu.addAction(add(name, text, slot, key))
+    # Alt+arrows step from anywhere: inside the sentence box the plain arrows move its caret.
+    for name, key in (("back", "Alt+Left"), ("forward", "Alt+Right")):
+        actions[name].setShortcuts([actions[name].shortcut(), QKeySequence(key)])
 
     _install_models_menu(window, actions)
 

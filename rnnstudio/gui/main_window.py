@@ -37,6 +37,7 @@ from ..io.sniff import is_trace_file
 from ..view.lessons import Lesson
 from . import export
 from .actions import fill_recent_menu, install_actions
+from .desktop.identity import window_title
 from .jobs import bug_message
 from .session import Session
 from .session_files import restore, snapshot
@@ -257,7 +258,7 @@ class MainWindow(QMainWindow):
         self.progress.setVisible(running)
 
     def _show_model_in_title(self) -> None:
-        self.setWindowTitle(f"RNN Studio — {self.session.source.title}")
+        self.setWindowTitle(window_title(self.session.source.title))
 
     def _on_model_changed(self) -> None:
         self._show_model_in_title()
