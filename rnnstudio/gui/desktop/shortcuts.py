@@ -59,6 +59,9 @@ class ShortcutsDialog(QDialog):
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
                 self.table.setItem(row, column, item)
         self.table.verticalHeader().hide()
+        # Rows one line of text tall: Qt's default (30 px here) left 25 shortcuts taller
+        # than a 720p screen.
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         header = self.table.horizontalHeader()
         # Keep the given order (menu order) until the user clicks a column: enabling
@@ -83,9 +86,10 @@ class ShortcutsDialog(QDialog):
         frame = 2 * table.frameWidth()
         table_height = (table.horizontalHeader().sizeHint().height()
                         + table.verticalHeader().length() + frame)
-        margins = self.layout().contentsMargins()
-        chrome = (margins.top() + margins.bottom() + self.layout().spacing()
-                  + buttons.sizeHint().height())
+        layout = self.layout()
+        assert layout is not None  # set in __init__
+        margins = layout.contentsMargins()
+        chrome = margins.top() + margins.bottom() + layout.spacing() + buttons.sizeHint().height()
         height = table_height + chrome
         screen = self.screen().availableGeometry() if self.screen() else None
         if screen is not None:
