@@ -173,6 +173,7 @@ class MainWindow(QMainWindow):
         input_layout.addWidget(self.text_input)
         self.saliency_box = QCheckBox("colour tokens by saliency ||dL/dx_t||")
         self.saliency_box.toggled.connect(self.session.set_saliency_shown)
+        self.saliency_box.setToolTip("Tint each token by how much the loss depends on it")
         input_layout.addWidget(self.saliency_box)
         input_layout.addWidget(self.token_strip, 1)
         self._dock("input", "Input", input_widget, area.LeftDockWidgetArea)
