@@ -70,6 +70,8 @@ class Presentation(QObject):
         #: The dock shown beside the heatmaps (a key of ``PANELS``).
         self.panel = AUTOMATIC
         self._before: _Before | None = None
+        #: Each enlarged axis's own tick font (None: pyqtgraph's default), to put back.
+        self._axis_fonts: dict[pg.AxisItem, QFont | None] = {}
         window.installEventFilter(self)
         # New heatmap rows (another model) take the presentation pens.
         window.session.trace_changed.connect(self._on_trace_changed)
@@ -107,6 +109,7 @@ class Presentation(QObject):
             toolbar.setVisible(toolbar.objectName() == _KEPT_TOOLBAR)
         theme.set_presenting(True)
         self._restyle_cursors()
+        self._enlarge_axes()
         window.showFullScreen()
         self._size_panel()
         self.changed.emit(True)
@@ -127,6 +130,9 @@ class Presentation(QObject):
         window = self.window
         theme.set_presenting(False)
         self._restyle_cursors()
+        for axis, font in self._axis_fonts.items():
+            axis.setStyle(tickFont=font)
+        self._axis_fonts.clear()
         window.setFont(before.font if before.font_was_set else QFont())
         window.setWindowState(before.window_state)
         window.restoreGeometry(before.geometry)
@@ -139,6 +145,19 @@ class Presentation(QObject):
     def _on_trace_changed(self) -> None:
         if self.active:
             self._restyle_cursors()
+            self._enlarge_axes()
+
+    def _enlarge_axes(self) -> None:
+        """Time axes (tokens, steps) and unit axes 1.4x too: pyqtgraph draws ticks in its
+        own font, not the window's. Vertical axes keep theirs: on 75 px heatmap rows the
+        larger unit numbers ran into the next row's."""
+        font = scaled_font(QFont(), FONT_SCALE)
+        for view in self.window.findChildren(pg.GraphicsView):
+            for item in view.scene().items():
+                if (isinstance(item, pg.AxisItem) and item.orientation == "bottom"
+                        and item not in self._axis_fonts):
+                    self._axis_fonts[item] = item.style.get("tickFont")
+                    item.setStyle(tickFont=font)
 
     def _restyle_cursors(self) -> None:
         """Give the step cursors already drawn the pens of the current mode."""

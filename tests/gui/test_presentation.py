@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QToolBar
 
 from rnnstudio.gui import theme
@@ -44,6 +45,9 @@ def test_entering_shows_heatmaps_and_this_step_larger_and_leaving_restores(qtbot
         lines, halos = cursor_lines(window)
         assert {line.pen.widthF() for line in lines} == {5.0}
         assert {halo.pen.widthF() for halo in halos} == {10.0}
+        token_axis = window.heatmaps.rows[-1].token_axis
+        assert token_axis.style["tickFont"].pointSizeF() == pytest.approx(
+            QFont().pointSizeF() * FONT_SCALE)
     finally:
         window.named_actions["presentation"].trigger()
     assert not presentation.active and not window.named_actions["presentation"].isChecked()
@@ -56,6 +60,7 @@ def test_entering_shows_heatmaps_and_this_step_larger_and_leaving_restores(qtbot
     lines, halos = cursor_lines(window)
     assert {line.pen.widthF() for line in lines} == {2.5}
     assert {halo.pen.widthF() for halo in halos} == {6.0}
+    assert token_axis.style["tickFont"] is None
     assert not theme.is_presenting()
 
 
