@@ -1,11 +1,13 @@
 """View > Presentation: the window as a lecturer projects it, and back exactly as it was.
 
-Entering shows the heatmaps with one panel beside them: the lesson text when a lesson is
-open, else This step, unless the lecturer chose a panel (then it, and the lesson text
-of an open lesson). On a 720p projector two panels beside the heatmaps left This step's
-bars 20 px high, hence one by default. Every other dock and the main toolbar hide (the
-transport stays: it is how the lecturer steps). Text grows 1.4x, the step
-cursor is thicker and brighter (``theme.cursor_pen``), and the window goes full screen.
+Entering shows the heatmaps with one panel: the lesson text when a lesson is open, else
+This step, unless the lecturer chose a panel (then it, and the lesson text of an open
+lesson). One by default because at 720p two left too little: This step under the lesson
+had 20 px bars, and the gradients under six LSTM heatmaps left them 28 px rows. A
+lesson's next part keeps to this (the window would open the panels the part names).
+Every other dock and the main toolbar hide (the transport stays: it is how the lecturer
+steps). Text grows 1.4x, the step cursor is thicker and brighter (``theme.cursor_pen``),
+and the window goes full screen.
 Leaving (the same command, or Esc) puts back the dock layout (``saveState`` /
 ``restoreState``), the geometry, the window state and the font as they were. Closing the
 window while presenting leaves first, so the settings keep the user's own layout.
@@ -75,6 +77,9 @@ class Presentation(QObject):
         window.installEventFilter(self)
         # New heatmap rows (another model) take the presentation pens.
         window.session.trace_changed.connect(self._on_trace_changed)
+        # Queued: after the window has opened the panels the lesson's part names.
+        window.session.lesson_changed.connect(self._on_lesson_changed,
+                                              Qt.ConnectionType.QueuedConnection)
 
     @property
     def active(self) -> bool:
@@ -102,9 +107,7 @@ class Presentation(QObject):
                                window.windowState(), QFont(window.font()),
                                window.testAttribute(Qt.WidgetAttribute.WA_SetFont))
         window.setFont(scaled_font(window.font(), FONT_SCALE))
-        shown = self.shown_docks()
-        for key, dock in window.docks.items():
-            dock.setVisible(key in shown)
+        self._show_only_chosen_docks()
         for toolbar in window.findChildren(QToolBar):
             toolbar.setVisible(toolbar.objectName() == _KEPT_TOOLBAR)
         theme.set_presenting(True)
@@ -114,13 +117,29 @@ class Presentation(QObject):
         self._size_panel()
         self.changed.emit(True)
 
+    def _show_only_chosen_docks(self) -> None:
+        shown = self.shown_docks()
+        for key, dock in self.window.docks.items():
+            dock.setVisible(key in shown)
+
+    def _on_lesson_changed(self) -> None:
+        if self.active:
+            self._show_only_chosen_docks()
+
     def _size_panel(self) -> None:
-        """The panels a third of the screen wide: the heatmaps keep the rest."""
+        """Panels beside the heatmaps a third of the screen wide; the gradients 45 % of
+        its height (at 35 % their own controls left the plot 0 px at 720p): the heatmaps
+        keep the rest."""
         screen = self.window.screen()
         width = screen.geometry().width() if screen else self.window.width()
-        docks = [self.window.docks[key] for key in sorted(self.shown_docks())]
-        self.window.resizeDocks(docks, [round(width / 3)] * len(docks),
+        shown = self.shown_docks()
+        beside = [self.window.docks[key] for key in shown - {"gradients"}]
+        self.window.resizeDocks(beside, [round(width / 3)] * len(beside),
                                 Qt.Orientation.Horizontal)
+        if "gradients" in shown:
+            height = screen.geometry().height() if screen else self.window.height()
+            self.window.resizeDocks([self.window.docks["gradients"]], [round(height * 0.45)],
+                                    Qt.Orientation.Vertical)
 
     def leave(self) -> None:
         """Put the layout, geometry, window state and font back as they were."""
@@ -134,6 +153,9 @@ class Presentation(QObject):
             axis.setStyle(tickFont=font)
         self._axis_fonts.clear()
         window.setFont(before.font if before.font_was_set else QFont())
+        # The large text's minimum sizes go first: a wide gradients caption at 1.4x
+        # kept the window 1482 px wide on a 1280 px screen.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
         window.setWindowState(before.window_state)
         window.restoreGeometry(before.geometry)
         window.restoreState(before.docks)
