@@ -14,8 +14,12 @@ from PySide6.QtWidgets import QMenu, QStyle, QToolBar
 
 from ..errors import RnnStudioError
 from ..models_index import shipped_models
+from .appearance import install_theme_menu
 from .desktop.about import show_about
+from .desktop.palette import SystemSchemeFollower
 from .desktop.shortcuts import shortcuts_from_actions, show_shortcuts
+from .edit_menu import install_edit_menu
+from .presentation import PANELS, Presentation
 from .widgets.model_panel import shipped_label
 
 if TYPE_CHECKING:
@@ -30,6 +34,9 @@ class WindowActions:
     recent_menu: QMenu | None = None
     #: Menus filled from data (Models, Lessons), by name, for tests and later additions.
     menus: dict[str, QMenu] = field(default_factory=dict)
+    #: View > Theme's scheme follower and View > Presentation (set by ``install_actions``).
+    scheme: SystemSchemeFollower | None = None
+    presentation: Presentation | None = None
 
     def __getitem__(self, name: str) -> QAction:
         return self.by_name[name]
@@ -89,6 +96,7 @@ def install_actions(window: MainWindow) -> WindowActions:
                               pixmap.SP_DriveFDIcon))
     file_menu.addSeparator()
     file_menu.addAction(add("quit", "&Quit", window.close, QKeySequence.StandardKey.Quit))
+    install_edit_menu(window, add)
 
     play_menu = window.menuBar().addMenu("&Playback")
     session = window.session
@@ -100,6 +108,9 @@ def install_actions(window: MainWindow) -> WindowActions:
         ("last", "Last step", lambda: session.set_cursor(session.step_count - 1), "End"),
     ):
         play_menu.addAction(add(name, text, slot, key))
+    # Alt+arrows step from anywhere: inside the sentence box the plain arrows move its caret.
+    for name, key in (("back", "Alt+Left"), ("forward", "Alt+Right")):
+        actions[name].setShortcuts([actions[name].shortcut(), QKeySequence(key)])
 
     _install_models_menu(window, actions)
 
@@ -122,6 +133,9 @@ def install_actions(window: MainWindow) -> WindowActions:
     view_menu.addAction(saliency)
     view_menu.addAction(add("reset_layout", "&Reset layout", window.reset_layout,
                             tip="Put every dock back where it started"))
+    view_menu.addSeparator()
+    actions.scheme = install_theme_menu(window, view_menu.addMenu("&Theme"), actions.by_name)
+    actions.presentation = _install_presentation(window, view_menu, actions)
 
     help_menu = window.menuBar().addMenu("&Help")
     help_menu.addAction(add(
@@ -140,6 +154,35 @@ def install_actions(window: MainWindow) -> WindowActions:
     window.addToolBar(toolbar)
     _install_plot_menus(window, actions)
     return actions
+
+
+def _install_presentation(window: MainWindow, view_menu: QMenu,
+                          actions: WindowActions) -> Presentation:
+    """View > Presentation (F5; Esc leaves) and the panel it shows beside the heatmaps."""
+    presentation = Presentation(window)
+    toggle = _action(window, actions, "presentation", "&Presentation", presentation.toggle,
+                     "F5", "Full screen, larger text, the heatmaps and one panel, a bold "
+                     "cursor: for a projector. F5 or Esc leaves")
+    toggle.setCheckable(True)
+    presentation.changed.connect(toggle.setChecked)
+    view_menu.addAction(toggle)
+    leave = _action(window, actions, "leave_presentation", "Leave presentation",
+                    presentation.leave, "Esc")
+    leave.setEnabled(False)  # Esc belongs to dialogs and fields until presenting
+    presentation.changed.connect(leave.setEnabled)
+    panel_menu = view_menu.addMenu("Presentation &shows")
+    group = QActionGroup(window)
+    for key, text in PANELS.items():
+        choice = QAction(text, window)
+        choice.setObjectName(f"action_present_{key}")
+        choice.setCheckable(True)
+        choice.setChecked(key == presentation.panel)
+        choice.setStatusTip(f"Presentation shows {text} beside the heatmaps")
+        choice.triggered.connect(lambda *_, key=key: setattr(presentation, "panel", key))
+        group.addAction(choice)
+        panel_menu.addAction(choice)
+        actions.by_name[f"present_{key}"] = choice
+    return presentation
 
 
 def fill_recent_menu(window: MainWindow) -> None:

@@ -21,10 +21,8 @@ from ..view.resources import sample_sentences
 from .desktop.crash import install_crash_handler
 from .desktop.identity import apply_identity
 from .desktop.logs import install_log_file
-from .desktop.palette import follow_system_scheme
 from .desktop.qt_logging import install_qt_message_handler
 from .main_window import MainWindow
-from .scheme import apply_scheme
 from .session import Session
 from .session_files import restore
 from .settings import Settings
@@ -118,12 +116,6 @@ def run(argv: list[str] | None = None) -> int:
     session = Session()
     window = start(session, settings, options.file, options.text)
     crash.parent = window
-
-    def restyle(dark: bool) -> None:
-        """Recolour what the GUI draws itself (titles, legends, the wash over unread steps)."""
-        apply_scheme(window, dark)
-
-    follow_system_scheme(app, on_change=restyle)  # after the window: its plots restyle
     window.show()
     app.aboutToQuit.connect(session.shutdown)  # the worker must not outlive the app
     if options.smoke_test:

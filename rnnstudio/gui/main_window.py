@@ -37,6 +37,7 @@ from ..io.sniff import is_trace_file
 from ..view.lessons import Lesson
 from . import export
 from .actions import fill_recent_menu, install_actions
+from .desktop.identity import window_title
 from .jobs import bug_message
 from .session import Session
 from .session_files import restore, snapshot
@@ -172,6 +173,7 @@ class MainWindow(QMainWindow):
         input_layout.addWidget(self.text_input)
         self.saliency_box = QCheckBox("colour tokens by saliency ||dL/dx_t||")
         self.saliency_box.toggled.connect(self.session.set_saliency_shown)
+        self.saliency_box.setToolTip("Tint each token by how much the loss depends on it")
         input_layout.addWidget(self.saliency_box)
         input_layout.addWidget(self.token_strip, 1)
         self._dock("input", "Input", input_widget, area.LeftDockWidgetArea)
@@ -257,7 +259,7 @@ class MainWindow(QMainWindow):
         self.progress.setVisible(running)
 
     def _show_model_in_title(self) -> None:
-        self.setWindowTitle(f"RNN Studio — {self.session.source.title}")
+        self.setWindowTitle(window_title(self.session.source.title))
 
     def _on_model_changed(self) -> None:
         self._show_model_in_title()

@@ -32,6 +32,8 @@ LAST_SESSION_NAME = "last.rnnstudio"
 _OLD_SESSION_KEYS = ("session/last_model", "session/last_model_path", "random_model",
                      "preferences/playback_speed", "preferences/saliency_shown")
 MAX_RECENT_FILES = 8
+#: View > Theme: follow the system, or always light, or always dark.
+THEMES = ("system", "light", "dark")
 #: A saved geometry or dock layout is a few kilobytes; more is not one of ours.
 _MAX_LAYOUT_BYTES = 1_000_000
 _MAX_PATH_CHARS = 4096
@@ -172,6 +174,18 @@ class Settings:
     @export_width.setter
     def export_width(self, width: int) -> None:
         self.store.setValue("preferences/export_width", int(width))
+
+    @property
+    def theme(self) -> str:
+        """One of ``THEMES``; anything else reads as "system"."""
+        value = self._get("preferences/theme", "system")
+        return value if value in THEMES else "system"
+
+    @theme.setter
+    def theme(self, theme: str) -> None:
+        if theme not in THEMES:
+            raise ValueError(f"theme {theme!r} is not one of {', '.join(THEMES)}")
+        self.store.setValue("preferences/theme", theme)
 
     def sync(self) -> None:
         self.store.sync()

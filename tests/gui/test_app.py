@@ -30,4 +30,4 @@ def test_run_opens_the_window_with_the_text_and_returns_on_close(  # type: ignor
 
 
 def test_window_title_names_the_model(window) -> None:  # type: ignore[no-untyped-def]
-    assert window.windowTitle() == "RNN Studio — random LSTM 1x32, seed 0, gain 1"
+    assert window.windowTitle() == "random LSTM 1x32, seed 0, gain 1 — RNN Studio"

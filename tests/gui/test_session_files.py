@@ -114,7 +114,7 @@ def test_file_open_takes_the_apps_own_trace(qtbot, window, tmp_path) -> None:  #
     np.testing.assert_array_equal(window.heatmaps.rows[3].image.image,
                                   shown.layer(0).gates["f"].T.astype(np.float32))
     assert "without it" in window.step_view.equations.text()
-    assert window.windowTitle() == "RNN Studio — trace.npz"
+    assert window.windowTitle() == "trace.npz — RNN Studio"
 
 
 def test_a_broken_session_file_is_one_message_and_the_window_opens(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -31,3 +31,14 @@ def apply_identity(app: QGuiApplication) -> None:
 def window_icon() -> QIcon:
     """The app icon, for a window created before ``apply_identity`` ran (tests)."""
     return app_icon()
+
+
+def window_title(document: str) -> str:
+    """``document — RNN Studio``: the app's name once, last.
+
+    On X11, Wayland and Windows Qt appends the application display name to every window
+    title that does not already end with it (``QPlatformWindow::formatWindowTitle``), so
+    a title starting with the name read "RNN Studio — model — RNN Studio" on the title
+    bar. Ending with the name stops the append and reads the same on every platform.
+    """
+    return f"{document} — {app_info.APP_NAME}" if document else app_info.APP_NAME

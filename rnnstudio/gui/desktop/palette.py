@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -91,48 +91,71 @@ def restyle_plots(root: QWidget, colors: PlotColors) -> int:
     return len(views)
 
 
+#: A scheme the user chose (View > Theme) instead of the system's.
+CHOSEN_SCHEMES = {"light": Qt.ColorScheme.Light, "dark": Qt.ColorScheme.Dark}
+
+
 class SystemSchemeFollower(QObject):
     """Applies the current scheme now and again on every ``colorSchemeChanged``.
 
     ``on_change(dark)`` runs after the palette and plot colours are set, for colours the
-    GUI keeps itself (token strip, cursor line). Keep the object alive with the app.
+    GUI keeps itself (token strip, cursor line). Keep the object alive with the app (or
+    the window it styles: pass it as ``parent``). ``choice`` ("system", "light" or
+    "dark") fixes the scheme whatever the system says: a desktop that reports no scheme
+    (most X11 ones) had no way to dark.
     """
 
     def __init__(self, app: QApplication, windows: Callable[[], list[QWidget]] | None = None,
-                 on_change: Callable[[bool], None] | None = None) -> None:
-        super().__init__(app)
+                 on_change: Callable[[bool], None] | None = None,
+                 parent: QObject | None = None, choice: str = "system") -> None:
+        super().__init__(parent or app)
         self.app = app
         self.windows = windows or app.topLevelWidgets
         self.on_change = on_change
+        self.choice = choice
         self._own_palette = False
+        self._system_style = app.style().name()
         self.dark = False
         app.styleHints().colorSchemeChanged.connect(self.apply)
+        self._following = True
+        if isinstance(parent, QWidget):  # a closed window no longer sets the app's colours
+            parent.installEventFilter(self)
         self.apply()
 
     def stop(self) -> None:
-        """Stop following (tests; a user who picked a fixed scheme)."""
-        self.app.styleHints().colorSchemeChanged.disconnect(self.apply)
+        """Stop following (tests; the window it styles closed)."""
+        if self._following:
+            self.app.styleHints().colorSchemeChanged.disconnect(self.apply)
+            self._following = False
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        if watched is self.parent() and event.type() == QEvent.Type.Close:
+            self.stop()
+        return False
+
+    def set_choice(self, choice: str) -> bool:
+        """Follow the system ("system") or fix the scheme ("light", "dark"), at once;
+        returns whether the window is now dark."""
+        if choice != "system" and choice not in CHOSEN_SCHEMES:
+            raise ValueError(f"scheme {choice!r} is not system, light or dark")
+        self.choice = choice
+        return self.apply()
 
     def apply(self, scheme: Qt.ColorScheme | None = None) -> bool:
-        """Set widget palette and plot colours for ``scheme`` (default: the system's).
+        """Set widget palette and plot colours for ``scheme`` (default: the system's),
+        or for the user's ``choice`` when it is not "system".
 
         ``colorSchemeChanged`` passes the new scheme; returns whether it is dark.
         """
-        if scheme is None:
+        if self.choice in CHOSEN_SCHEMES:
+            scheme = CHOSEN_SCHEMES[self.choice]
+        elif scheme is None:
             scheme = self.app.styleHints().colorScheme()
-        hints_dark = scheme == Qt.ColorScheme.Dark
-        if self._own_palette and not hints_dark:
-            self.app.setPalette(self.app.style().standardPalette())
-            self._own_palette = False
-        elif hints_dark and not palette_is_dark(self.app.palette()):
-            # The platform theme did not follow; Fusion takes a custom palette well.
-            self.app.setStyle("Fusion")
-            self.app.setPalette(dark_fusion_palette())
-            self._own_palette = True
+        self._set_palette(scheme)
         if scheme == Qt.ColorScheme.Unknown:
             self.dark = palette_is_dark(self.app.palette())
         else:
-            self.dark = hints_dark
+            self.dark = scheme == Qt.ColorScheme.Dark
         colors = plot_colors(self.dark)
         pg.setConfigOptions(background=colors.background, foreground=colors.foreground)
         for window in self.windows():
@@ -140,6 +163,24 @@ class SystemSchemeFollower(QObject):
         if self.on_change is not None:
             self.on_change(self.dark)
         return self.dark
+
+    def _set_palette(self, scheme: Qt.ColorScheme) -> None:
+        """A palette of our own only where the platform's does not match ``scheme``."""
+        dark_wanted = scheme == Qt.ColorScheme.Dark
+        if self._own_palette:  # back to the platform's, then judge it afresh
+            self.app.setStyle(self._system_style)
+            self.app.setPalette(self.app.style().standardPalette())
+            self._own_palette = False
+        palette_dark = palette_is_dark(self.app.palette())
+        if dark_wanted and not palette_dark:
+            # The platform theme did not follow; Fusion takes a custom palette well.
+            self.app.setStyle("Fusion")
+            self.app.setPalette(dark_fusion_palette())
+            self._own_palette = True
+        elif scheme == Qt.ColorScheme.Light and palette_dark:
+            self.app.setStyle("Fusion")  # its standard palette is light
+            self.app.setPalette(self.app.style().standardPalette())
+            self._own_palette = True
 
 
 def follow_system_scheme(app: QApplication,

@@ -59,6 +59,9 @@ class ShortcutsDialog(QDialog):
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
                 self.table.setItem(row, column, item)
         self.table.verticalHeader().hide()
+        # Rows one line of text tall: Qt's default (30 px here) left 25 shortcuts taller
+        # than a 720p screen.
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         header = self.table.horizontalHeader()
         # Keep the given order (menu order) until the user clicks a column: enabling
@@ -72,7 +75,26 @@ class ShortcutsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
         layout.addWidget(buttons)
-        self.resize(460, 420)
+        self._fit_to_contents(buttons)
+
+    def _fit_to_contents(self, buttons: QWidget) -> None:
+        """Tall enough for every row, up to 85 % of the screen; the table scrolls beyond.
+
+        A fixed 460 x 420 showed 12 of the window's 13 shortcuts and cut the last in half.
+        """
+        table = self.table
+        frame = 2 * table.frameWidth()
+        table_height = (table.horizontalHeader().sizeHint().height()
+                        + table.verticalHeader().length() + frame)
+        layout = self.layout()
+        assert layout is not None  # set in __init__
+        margins = layout.contentsMargins()
+        chrome = margins.top() + margins.bottom() + layout.spacing() + buttons.sizeHint().height()
+        height = table_height + chrome
+        screen = self.screen().availableGeometry() if self.screen() else None
+        if screen is not None:
+            height = min(height, int(screen.height() * 0.85))
+        self.resize(460, height)
 
     def rows(self) -> list[tuple[str, str]]:
         """The table's content, in its current order (for tests and copy)."""

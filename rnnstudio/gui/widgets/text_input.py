@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QComboBox, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from ...view.resources import sample_sentences
@@ -26,11 +27,15 @@ class TextInput(QWidget):
         self.editor = QPlainTextEdit()
         self.editor.setPlaceholderText("Type a sentence for the cell to read…")
         self.editor.setTabChangesFocus(True)
+        self.editor.installEventFilter(self)  # Esc leaves the box
+        self.editor.setToolTip("The text the cell reads; it recomputes as you type. "
+                               "Esc leaves the box, so the arrow keys step again")
         self.editor.setMaximumHeight(84)
         self.samples = QComboBox()
         self.samples.addItem("Sample sentences…")
         self.samples.addItems(sample_sentences())
         self.samples.activated.connect(self._on_sample_chosen)
+        self.samples.setToolTip("Put a sample sentence in the box (replaces its text)")
         # Long sample sentences must not force the dock (and the window) to be wide.
         self.samples.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -51,6 +56,25 @@ class TextInput(QWidget):
         session.trace_changed.connect(self._describe)
         self._on_session_text(session.text)
         self._describe()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        """Esc in the box hands the focus back to the window, where the arrow keys step
+        through the trace (in the box they move the caret); a pending edit is sent at once.
+
+        The box claims Esc before any window shortcut (a second Esc can then leave
+        presentation mode)."""
+        if (watched is self.editor and isinstance(event, QKeyEvent)
+                and event.key() == Qt.Key.Key_Escape
+                and event.modifiers() == Qt.KeyboardModifier.NoModifier):
+            if event.type() == QEvent.Type.ShortcutOverride:
+                event.accept()
+                return True
+            if event.type() == QEvent.Type.KeyPress:
+                if self.debounce.isActive():
+                    self.commit()
+                self.editor.clearFocus()
+                return True
+        return super().eventFilter(watched, event)
 
     def commit(self) -> None:
         """Send the box's text to the session now (the debounce timer calls this)."""
