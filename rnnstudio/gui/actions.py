@@ -81,11 +81,18 @@ def install_actions(window: MainWindow) -> WindowActions:
                             ".rnnstudio file", pixmap.SP_DialogSaveButton))
     file_menu.addSeparator()
     export_menu = file_menu.addMenu("&Export")
-    for panel in window.panels:
-        export_menu.addAction(add(f"export_{panel}_png", f"{panel.capitalize()} as PNG…",
-                                  partial(window.dialogs.choose_figure_path, panel, "png")))
-        export_menu.addAction(add(f"export_{panel}_svg", f"{panel.capitalize()} as SVG…",
-                                  partial(window.dialogs.choose_figure_path, panel, "svg")))
+    # One submenu per panel, plus the figure (heatmaps over gradients on one time axis):
+    # five panels in three formats made a flat menu of fifteen look-alike lines.
+    for panel, title in [*((panel, panel.capitalize()) for panel in window.panels),
+                         ("figure", "Heatmaps + gradients figure")]:
+        panel_menu = export_menu.addMenu(title)
+        for kind, label in (("png", "PNG image…"), ("svg", "SVG drawing…"),
+                            ("pdf", "PDF document…")):
+            panel_menu.addAction(add(
+                f"export_{panel}_{kind}", label,
+                partial(window.dialogs.choose_figure_path, panel, kind),
+                tip=f"Save the {title.lower()} as {kind.upper()}, titled with the model, "
+                    "text, step, layer and loss"))
     export_menu.addSeparator()
     export_menu.addAction(add("export_window", "Whole &window as PNG…",
                               window.dialogs.choose_window_path, "Ctrl+Shift+P",

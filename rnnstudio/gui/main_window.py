@@ -361,7 +361,7 @@ class MainWindow(QMainWindow):
         return graphics.scene()
 
     def export_panel(self, name: str, path: str | Path, width: int | None = None) -> bool:
-        """Save one panel as PNG or SVG, drawn as ``rnnstudio plot`` draws it (the same
+        """Save one panel as PNG, SVG or PDF, drawn as ``rnnstudio plot`` draws it (the same
         picture whatever the dock's size; Compare as it is on screen); returns False (and
         shows why) on failure."""
         width = width or self.settings.export_width

@@ -48,7 +48,7 @@ class WindowDialogs:
 
     def _ask_width(self) -> int | None:
         settings = self.window.settings
-        width, accepted = QInputDialog.getInt(self.window, "PNG width", "Width in pixels:",
+        width, accepted = QInputDialog.getInt(self.window, "Figure width", "Width in pixels:",
                                               settings.export_width, MIN_PNG_WIDTH,
                                               MAX_PNG_WIDTH, 100)
         if not accepted:
@@ -58,14 +58,16 @@ class WindowDialogs:
 
     def choose_figure_path(self, panel: str, kind: str) -> None:
         name = panel.replace(" ", "_")
-        filters = "PNG image (*.png)" if kind == "png" else "SVG drawing (*.svg)"
+        filters = {"png": "PNG image (*.png)", "svg": "SVG drawing (*.svg)",
+                   "pdf": "PDF document (*.pdf)"}[kind]
         path, _ = QFileDialog.getSaveFileName(
             self.window, f"Save {panel} as {kind.upper()}",
             str(Path(self._start_folder()) / f"{name}.{kind}"), filters)
         if not path:
             return
-        width = self._ask_width() if kind == "png" else None
-        if kind == "png" and width is None:
+        # A PDF page is the width at 0.75 pt per pixel, so it is asked for as for a PNG.
+        width = self._ask_width() if kind in ("png", "pdf") else None
+        if kind in ("png", "pdf") and width is None:
             return
         self.window.export_panel(panel, path, width)
 
