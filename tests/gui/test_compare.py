@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from conftest import wait_for_trace
 
+from rnnstudio.gui.session_files import snapshot
 from rnnstudio.io.model_source import load_shipped_model
 from rnnstudio.models_index import find_model
 from rnnstudio.view.compare import answer_of, compare_curve, compare_models
@@ -142,6 +143,10 @@ def test_compare_opens_on_the_open_models_task_and_current_text(qtbot, window) -
     with qtbot.waitSignal(session.compare.ready, timeout=10_000):
         session.set_text("the phone was not bad .")
     assert panel.notes.isHidden() and panel.notes.text() == ""
+    with qtbot.waitSignal(session.compare.ready, timeout=10_000):  # it follows, open
+        wait_for_trace(qtbot, session, lambda: session.open_shipped_model("idioms-gru"))
+    assert [model.key for model in panel.models] == ["idioms-rnn", "idioms-lstm", "idioms-gru"]
+    assert all(model.trace.tokens == session.trace.tokens for model in panel.models)
 
 
 def test_a_random_model_beside_random_cells_and_a_hand_choice_stays(qtbot, window) -> None:  # type: ignore[no-untyped-def]
@@ -155,6 +160,7 @@ def test_a_random_model_beside_random_cells_and_a_hand_choice_stays(qtbot, windo
     with qtbot.waitSignal(session.compare.ready, timeout=10_000):
         panel.task_box.activated.emit(recall)
     assert session.compare.keys == RECALL and not session.compare.following
+    assert snapshot(session).compare == RECALL  # a saved session keeps the hand choice
     with qtbot.waitSignal(session.compare.ready, timeout=10_000):
         wait_for_trace(qtbot, session, lambda: session.open_shipped_model("sentiment-gru"))
     assert [contender.key for contender in session.compare.choice.contenders] == list(RECALL)
@@ -162,5 +168,6 @@ def test_a_random_model_beside_random_cells_and_a_hand_choice_stays(qtbot, windo
     with qtbot.waitSignal(session.compare.ready, timeout=10_000):
         panel.task_box.activated.emit(panel.task_box.findData("follow"))
     assert session.compare.following
+    assert snapshot(session).compare == ()  # ... and reopens following
     assert [model.key for model in panel.models] == [
         "sentiment-rnn", "sentiment-lstm", "sentiment-gru"]
