@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .cli_completion import SHELLS
+from .cli_completion import COMPLETION_HELP, SHELLS, PrintCompletion, print_completion
 from .cli_errors import OneLineParser, flag_names, run_handler
 from .errors import ConfigError, TextError, shown
 from .limits import (
@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(rnnstudio [MODEL]).",
     )
     parser.add_argument("--version", action="version", version=f"rnnstudio {__version__}")
-    parser.add_argument("--completion", action=_PrintCompletion, choices=SHELLS,
+    parser.add_argument("--completion", action=PrintCompletion, choices=SHELLS,
                         help="print a bash or zsh completion script (see the README)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -152,32 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
     completion = commands.add_parser("completion", help=COMPLETION_HELP,
                                      description=COMPLETION_HELP)
     completion.add_argument("shell", choices=SHELLS)
-    completion.set_defaults(handler=lambda options: _print_completion(options.shell))
+    completion.set_defaults(handler=lambda options: print_completion(options.shell))
     for command in (trace, info, convert, plot, train, models, completion):
         command.set_defaults(flags=flag_names(command))
     train.set_defaults(flags={**flag_names(train), **task_option_flags()})
     return parser
-
-
-COMPLETION_HELP = ("print a bash or zsh completion script: source <(rnnstudio completion "
-                   "bash)")
-
-
-def _print_completion(shell: str) -> int:
-    """Print the completion script of ``shell``, generated from this very parser."""
-    from .cli_completion import completion_script
-
-    print(completion_script(build_parser(), shell), end="")
-    return 0
-
-
-class _PrintCompletion(argparse.Action):
-    """``--completion SHELL``: print the script and exit, like ``--version``."""
-
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
-                 values: Any, option_string: str | None = None) -> None:
-        _print_completion(str(values))
-        parser.exit()
 
 
 def _add_config_options(parser: argparse.ArgumentParser, random: bool) -> None:

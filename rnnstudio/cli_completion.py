@@ -19,13 +19,17 @@ from __future__ import annotations
 import argparse
 import shlex
 from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import RnnStudioError
 from .models_index import shipped_models
 
-__all__ = ["SHELLS", "CommandWords", "command_words", "completion_script"]
+__all__ = ["COMPLETION_HELP", "SHELLS", "CommandWords", "PrintCompletion", "command_words",
+           "completion_script", "print_completion"]
 
 SHELLS = ("bash", "zsh")
+COMPLETION_HELP = ("print a bash or zsh completion script: source <(rnnstudio completion "
+                   "bash)")
 #: Value names whose values are files (``--text-file FILE``, ``--out``).
 _FILE_METAVARS = ("FILE",)
 _FILE_DESTS = ("out",)
@@ -46,6 +50,23 @@ class CommandWords:
     valued_flags: tuple[str, ...] = ()
     takes_model: bool = False
     words: tuple[str, ...] = ()
+
+
+def print_completion(shell: str) -> int:
+    """Print the completion script of ``shell``, generated from ``rnnstudio``'s parser."""
+    from .cli import build_parser  # cli imports this module for its flags
+
+    print(completion_script(build_parser(), shell), end="")
+    return 0
+
+
+class PrintCompletion(argparse.Action):
+    """``--completion SHELL``: print the script and exit, like ``--version``."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        print_completion(str(values))
+        parser.exit()
 
 
 def command_words(parser: argparse.ArgumentParser) -> list[CommandWords]:

@@ -108,7 +108,10 @@ def follow_choice(source: ModelSource, model: Model | None) -> CompareChoice:
 def shipped_task_of(model: Model) -> str | None:
     """The shipped task whose models read ``model``'s tokens and answer its question:
     same tokenizer (kind, vocabulary, case) and the same task and labels (or no head).
-    The task the model's card names is tried first (one small file read, ~2 ms)."""
+    The task the model's card names is tried first (one small file read, ~2 ms); a
+    hashed embedding (a random model) reads no shipped vocabulary, so nothing is read."""
+    if model.config.tokenizer.open:
+        return None
     try:
         entries = shipped_models()
     except RnnStudioError:

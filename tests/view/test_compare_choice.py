@@ -53,6 +53,19 @@ def test_a_file_with_a_shipped_vocabulary_is_compared_with_that_task() -> None:
     assert "beside the shipped “Review sentiment with negation” models" in choice.statement
 
 
+def test_a_model_trained_in_the_window_on_a_shipped_task_is_compared_with_it() -> None:
+    from rnnstudio.engine.training import TrainConfig, train
+
+    trained = train(TrainConfig(task="recall", cell="gru", hidden_size=4, steps=5,
+                                eval_every=5, task_options={"max_gap": 10, "mixed": True}))
+    choice = follow_choice(ModelSource.in_memory("trained GRU"), trained.model)
+    assert _keys(choice) == ["open", "recall-rnn", "recall-lstm", "recall-gru"]
+    assert trained_length(trained.model) == 21  # its own card: gaps up to 10
+    text = find_model("recall-rnn").sample  # 53 tokens, gaps of 41 words
+    rows = compare_models(choice.contenders, text, open_task="recall")
+    assert {row.note for row in rows} == {"53 tokens, longer than the 21 it was trained on"}
+
+
 def test_a_random_model_is_compared_with_random_cells_of_its_sizes_and_says_so() -> None:
     spec = RandomModelSpec(cell="lstm", hidden_size=12, seed=3, gain=0.5)
     source = ModelSource.random(spec)
