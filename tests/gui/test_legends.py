@@ -51,3 +51,14 @@ def test_columns_follow_the_width(qtbot, window) -> None:  # type: ignore[no-unt
     assert legend.layout.effectiveSizeHint(Qt.SizeHint.PreferredSize).width() > 130
     fit_columns(legend, 1)
     assert legend.columnCount == 1 and legend.rowCount == 6
+
+
+def test_every_control_of_compare_unit_and_training_says_what_it_does(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox
+
+    kinds = (QAbstractButton, QAbstractSpinBox, QComboBox)
+    for panel in (window.compare, window.unit_inspector, window.training):
+        controls = [child for kind in kinds for child in panel.findChildren(kind)]
+        assert all(control.toolTip() for control in controls), [
+            type(control).__name__ for control in controls if not control.toolTip()]
+    assert len(window.training.findChildren(QAbstractButton)) == 5
