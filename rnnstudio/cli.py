@@ -1,5 +1,5 @@
 """The ``rnnstudio`` command: ``trace``, ``info``, ``convert``, ``plot``, ``train``,
-``models``; no sub-command = the GUI.
+``models``, ``completion``; no sub-command = the GUI.
 
 Errors follow one contract (:mod:`rnnstudio.cli_errors`): bad input is one line
 ``rnnstudio: error: ...`` on stderr and exit status 2, never a traceback; a bug is one
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
+from .cli_completion import COMPLETION_HELP, SHELLS, PrintCompletion, print_completion
 from .cli_errors import OneLineParser, flag_names, run_handler
 from .errors import ConfigError, TextError, shown
 from .limits import (
@@ -30,8 +31,8 @@ from .terminal import printable, printable_list
 if TYPE_CHECKING:
     from .engine.losses import Loss
 
-COMMANDS = ("trace", "info", "convert", "plot", "train", "models")
-_OWN_FLAGS = ("-h", "--help", "--version")
+COMMANDS = ("trace", "info", "convert", "plot", "train", "models", "completion")
+_OWN_FLAGS = ("-h", "--help", "--version", "--completion")
 _RANDOM_ONLY = ("seed", "gain")
 
 
@@ -79,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
         "(rnnstudio [MODEL]).",
     )
     parser.add_argument("--version", action="version", version=f"rnnstudio {__version__}")
+    parser.add_argument("--completion", action=PrintCompletion, choices=SHELLS,
+                        help="print a bash or zsh completion script (see the README)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     trace = commands.add_parser(
@@ -146,7 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
                                  "their names work wherever a MODEL file is asked for")
     add_models_arguments(models)
     models.set_defaults(handler=run_models)
-    for command in (trace, info, convert, plot, train, models):
+    completion = commands.add_parser("completion", help=COMPLETION_HELP,
+                                     description=COMPLETION_HELP)
+    completion.add_argument("shell", choices=SHELLS)
+    completion.set_defaults(handler=lambda options: print_completion(options.shell))
+    for command in (trace, info, convert, plot, train, models, completion):
         command.set_defaults(flags=flag_names(command))
     train.set_defaults(flags={**flag_names(train), **task_option_flags()})
     return parser

@@ -29,8 +29,8 @@ from typing import Any
 from .errors import RnnStudioError
 
 __all__ = ["INDEX_FORMAT", "MAX_COMPARED", "ShippedModel", "check_compare_keys",
-           "default_compare_keys", "default_model", "find_model", "models_folder",
-           "shipped_models", "shipped_title"]
+           "default_model", "find_model", "models_folder", "shipped_models",
+           "shipped_title"]
 
 INDEX_FORMAT = 1
 INDEX_NAME = "index.json"
@@ -128,17 +128,6 @@ def default_model(folder: Traversable | None = None) -> ShippedModel:
 def shipped_title(key: str, folder: Traversable | None = None) -> str:
     """The index's title of a shipped model, e.g. "Recall across a gap (GRU)"."""
     return find_model(key, folder).title
-
-
-def default_compare_keys(folder: Traversable | None = None) -> tuple[str, ...]:
-    """The cells of the index's first task (the recall RNN, LSTM and GRU), or () when
-    the index cannot be read (the window still opens)."""
-    try:
-        entries = shipped_models(folder)
-    except RnnStudioError:
-        return ()
-    first = entries[0].task if entries else None
-    return tuple(entry.key for entry in entries if entry.task == first)[:MAX_COMPARED]
 
 
 def check_compare_keys(keys: tuple[str, ...], folder: Traversable | None = None) -> None:

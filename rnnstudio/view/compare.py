@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine.trace import Trace
-from ..io.model_source import ModelSource
-from ..models_index import shipped_title
+from .compare_choice import Contender
+from .distribution import distribution_note
 from .gradients import gradient_norms
 from .heatmaps import HeatmapData, heatmaps
 from .readout import shown_token, softmax, step_readout
@@ -32,20 +32,19 @@ MODEL_COLORS = ("#D55E00", "#0072B2", "#009E73", "#CC79A7")
 @dataclass(frozen=True)
 class ComparedModel:
     """One model's reading of the sentence: ``hidden`` is its top layer's h as a heatmap
-    (built in the worker), ``answer`` its class at the last step."""
+    (built in the worker), ``answer`` its class at the last step, ``label`` its short
+    legend name (``LSTM``, ``GRU (open)``), ``note`` how the text lies outside its
+    training (:func:`~rnnstudio.view.distribution.distribution_note`) or None."""
 
     key: str
+    label: str
     title: str
     cell: str
     trace: Trace
     hidden: HeatmapData
     answer: str | None
     confidence: float | None
-
-    @property
-    def label(self) -> str:
-        """Short legend name: the cell (the task is the same for every row)."""
-        return self.cell.upper()
+    note: str | None = None
 
 
 def answer_of(trace: Trace) -> tuple[str | None, float | None]:
@@ -58,22 +57,37 @@ def answer_of(trace: Trace) -> tuple[str | None, float | None]:
     return str(labels[best]), float(probabilities[best])
 
 
-def compare_models(keys: Sequence[str], text: str,
-                   should_stop: Callable[[], bool] | None = None) -> list[ComparedModel]:
-    """Trace ``text`` through each shipped model ``key`` with its own task loss.
+def compare_models(contenders: Sequence[Contender], text: str,
+                   should_stop: Callable[[], bool] | None = None,
+                   open_task: str | None = None) -> list[ComparedModel]:
+    """Trace ``text`` through each contender's model with its own task loss, and say
+    where the text lies outside its training (``open_task``: the open model's task).
 
     ||dh_T/dh_t|| is included: for the shipped sizes (H = 32-48) it costs a few ms.
     """
     rows = []
-    for key in keys:
-        model = ModelSource.shipped(key).load()
+    for contender in contenders:
+        model = contender.load()
         trace = model.trace(text, loss=model.default_loss(), should_stop=should_stop)
         answer, confidence = answer_of(trace)
         top = model.config.recurrent.num_layers - 1
         (hidden,) = heatmaps(trace, top, "fwd", names=("h",))
-        rows.append(ComparedModel(key, shipped_title(key), model.config.recurrent.cell,
-                                  trace, hidden, answer, confidence))
+        rows.append(ComparedModel(contender.key, contender.label, contender.title,
+                                  model.config.recurrent.cell, trace, hidden, answer,
+                                  confidence, distribution_note(model, trace, open_task)))
     return rows
+
+
+def describe_notes(rows: Sequence[ComparedModel]) -> str:
+    """One line per model whose training the text lies outside, e.g. ``RNN: 12 of 30
+    tokens unknown to this model``, models with the same note on one line (``RNN, LSTM,
+    GRU: ...``: three equal lines took 3 of a 720-px screen's rows); empty when the text
+    lies inside every model's training."""
+    labels: dict[str, list[str]] = {}
+    for row in rows:
+        if row.note:
+            labels.setdefault(row.note, []).append(row.label)
+    return "\n".join(f"{', '.join(names)}: {note}" for note, names in labels.items())
 
 
 def compare_curve(row: ComparedModel, measure: str, relative: bool) -> np.ndarray:

@@ -6,16 +6,18 @@ import numpy as np
 import pytest
 from conftest import wait_for_trace
 
+from rnnstudio.gui.session_files import snapshot
 from rnnstudio.io.model_source import load_shipped_model
 from rnnstudio.models_index import find_model
 from rnnstudio.view.compare import answer_of, compare_curve, compare_models
+from rnnstudio.view.compare_choice import Contender
 
 RECALL = ("recall-rnn", "recall-lstm", "recall-gru")
 
 
 def test_compare_models_reads_the_sentence_with_each_task_loss() -> None:
     text = find_model("recall-rnn").sample
-    rows = compare_models(RECALL, text)
+    rows = compare_models([Contender.shipped(key) for key in RECALL], text)
     assert [row.cell for row in rows] == ["rnn", "lstm", "gru"]
     # docs/models.md: on the sample (a 41-word gap) the RNN answers cheese, the others peanuts
     assert [row.answer for row in rows] == ["cheese", "peanuts", "peanuts"]
@@ -47,6 +49,7 @@ def test_compare_panel_aligns_models_on_the_session_cursor(qtbot, window, tmp_pa
     assert not window.docks["compare"].isVisible() and panel.rows == []  # hidden: no work
     assert session.compare.rows == [] and not session.compare.active
     wait_for_trace(qtbot, session, lambda: session.set_text(text))
+    session.compare.set_keys(RECALL)
     _shown(qtbot, window)
     assert [row.label for row in panel.models] == ["RNN", "LSTM", "GRU"]
     assert len(panel.rows) == 3
@@ -84,6 +87,7 @@ def test_choosing_other_models_recomputes(qtbot, window) -> None:  # type: ignor
 
 
 def test_the_latest_text_wins(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    window.session.compare.set_keys(RECALL)
     panel = _shown(qtbot, window)
     compare = window.session.compare
     seen = []
@@ -114,3 +118,56 @@ def test_taggers_answer_with_the_tag_at_the_cursor(qtbot, window) -> None:  # ty
         tags = model.trace.logits.argmax(axis=1)
         assert model.trace.config.labels[tags[0]] == "other"
         assert row.plot.titleLabel.text.endswith("tags “i” other (p = 1.00)")
+
+
+CAMERA_REVIEW = ("the lens is sharp but the battery dies after an hour and the menus "
+                 "are confusing , so i returned it")
+
+
+def test_compare_opens_on_the_open_models_task_and_current_text(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11: from the sentiment LSTM, Compare compared the recall models."""
+    session, panel = window.session, window.compare
+    wait_for_trace(qtbot, session,
+                   lambda: session.open_shipped_model("sentiment-lstm", CAMERA_REVIEW))
+    _shown(qtbot, window)
+    assert [model.key for model in panel.models] == [
+        "sentiment-rnn", "sentiment-lstm", "sentiment-gru"]
+    assert all(model.trace.tokens == session.trace.tokens for model in panel.models)
+    assert panel.task_box.currentData() == "follow"
+    assert "Review sentiment with negation" in panel.statement.text()
+    tokens = session.model.tokenizer.split(CAMERA_REVIEW)
+    unknown = sum(token not in session.model.tokenizer.vocabulary for token in tokens)
+    assert not panel.notes.isHidden()
+    assert panel.notes.text() == (f"RNN, LSTM, GRU: {unknown} of {len(tokens)} tokens "
+                                  "unknown to this model")
+    with qtbot.waitSignal(session.compare.ready, timeout=10_000):
+        session.set_text("the phone was not bad .")
+    assert panel.notes.isHidden() and panel.notes.text() == ""
+    with qtbot.waitSignal(session.compare.ready, timeout=10_000):  # it follows, open
+        wait_for_trace(qtbot, session, lambda: session.open_shipped_model("idioms-gru"))
+    assert [model.key for model in panel.models] == ["idioms-rnn", "idioms-lstm", "idioms-gru"]
+    assert all(model.trace.tokens == session.trace.tokens for model in panel.models)
+
+
+def test_a_random_model_beside_random_cells_and_a_hand_choice_stays(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    session, panel = window.session, window.compare
+    _shown(qtbot, window)  # the window's random LSTM 1 x 32
+    assert [model.label for model in panel.models] == [
+        "LSTM (open)", "RNN (random)", "GRU (random)"]
+    assert panel.statement.text().startswith("The open random model beside the other cells")
+    assert panel.notes.isHidden()
+    recall = panel.task_box.findText("Recall across a gap")
+    with qtbot.waitSignal(session.compare.ready, timeout=10_000):
+        panel.task_box.activated.emit(recall)
+    assert session.compare.keys == RECALL and not session.compare.following
+    assert snapshot(session).compare == RECALL  # a saved session keeps the hand choice
+    with qtbot.waitSignal(session.compare.ready, timeout=10_000):
+        wait_for_trace(qtbot, session, lambda: session.open_shipped_model("sentiment-gru"))
+    assert [contender.key for contender in session.compare.choice.contenders] == list(RECALL)
+    assert "trained on recall, not on sentiment like the open model" in panel.notes.text()
+    with qtbot.waitSignal(session.compare.ready, timeout=10_000):
+        panel.task_box.activated.emit(panel.task_box.findData("follow"))
+    assert session.compare.following
+    assert snapshot(session).compare == ()  # ... and reopens following
+    assert [model.key for model in panel.models] == [
+        "sentiment-rnn", "sentiment-lstm", "sentiment-gru"]

@@ -1,8 +1,10 @@
-"""Compare: the session's sentence read by two to four trained models at once.
+"""Compare: the session's sentence read by two to four models at once.
 
 One hidden-state heatmap per model on one time axis with the session's cursor, and their
-gradients through time overlaid on one log axis, one colour per model. The session's
-Compare set computes the traces, and only while this panel is visible.
+gradients through time overlaid on one log axis, one colour per model. Above them, which
+models and why (the set follows the open model unless chosen in the Task box), and one
+line per model the text lies outside the training of. The session's Compare set computes
+the traces, and only while this panel is visible.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -29,6 +32,7 @@ from ...view.compare import (
     answer_text,
     compare_curve,
     describe_answers,
+    describe_notes,
 )
 from ...view.gradients import log_safe
 from ..session import Session
@@ -39,6 +43,9 @@ from .log_axis import PowerAxis
 from .token_axis import TokenAxis
 
 _CUSTOM = "(chosen by a lesson)"
+_FOLLOW = "follow"
+#: The notes on text outside a model's training: noticeable, not an error.
+_NOTE_STYLE = "color: #8a5a00"
 
 
 class ComparePanel(QWidget):
@@ -52,36 +59,26 @@ class ComparePanel(QWidget):
         self.rows: list[HeatmapRow] = []
         self._titles: dict[str, str] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
-        self.task_box = QComboBox()
-        self.task_box.setToolTip("Compare the RNN, LSTM and GRU trained on this task")
-        self._tasks = self._fill_tasks()
-        self.task_box.activated.connect(self._on_task_chosen)
-        self.measure_box = QComboBox()
-        for name in COMPARE_MEASURES:
-            self.measure_box.addItem(f"||{name}||" if "/" in name else name, name)
-        self.measure_box.activated.connect(lambda *_: self._draw_curves())
-        self.relative_box = QCheckBox("relative to the last step")
-        self.relative_box.setToolTip("Divide each curve by its value at the last step, so "
-                                     "models whose losses differ in size line up")
-        self.relative_box.setChecked(True)
-        self.relative_box.toggled.connect(lambda *_: self._draw_curves())
-        self.answers = QLabel()
-        self.answers.setWordWrap(True)
-        self.explanation = QLabel()
-        self.explanation.setWordWrap(True)
+        bar = self._make_boxes()
+        self.statement, self.answers = _wrapped_label(), _wrapped_label()
+        self.notes = _wrapped_label()
+        self.notes.setStyleSheet(_NOTE_STYLE)
+        self.notes.setToolTip(
+            "Where the text lies outside a model's training: tokens its vocabulary does not "
+            "know (over 20% of them), more tokens than its longest training sequence, or "
+            "another task than the open model's. Its answer then means little.")
+        self.notes.hide()
+        self.explanation = _wrapped_label()
         self.hover_label = hover_label("Hover a heatmap for token, step, unit and value")
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.ci.setSpacing(4)
         self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
-        bar = QHBoxLayout()
-        for widget in (QLabel("Task"), self.task_box, QLabel("Curve"), self.measure_box,
-                       self.relative_box):
-            bar.addWidget(widget)
-        bar.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
+        layout.addWidget(self.statement)
         layout.addWidget(self.answers)
+        layout.addWidget(self.notes)
         layout.addWidget(self.graphics, 1)
         layout.addWidget(self.hover_label)
         layout.addWidget(self.explanation)
@@ -89,6 +86,36 @@ class ComparePanel(QWidget):
         session.compare.ready.connect(self._on_ready)
         session.cursor_changed.connect(self._on_cursor_changed)
         self._on_keys_changed()
+
+    def _make_boxes(self) -> QHBoxLayout:
+        """The Task and Curve boxes and the relative check box, in one row."""
+        self.task_box = QComboBox()
+        self.task_box.setToolTip(
+            "Which models read the text: the open model's task (its RNN, LSTM and GRU; a "
+            "model of your own beside the shipped models of its task, or beside random "
+            "models of its sizes), or the three cells trained on another task")
+        self.task_box.addItem("The open model's task", _FOLLOW)
+        self._tasks = self._fill_tasks()
+        self.task_box.activated.connect(self._on_task_chosen)
+        self.measure_box = QComboBox()
+        self.measure_box.setToolTip("Which gradient through time the lower plot overlays, "
+                                    "one curve per model")
+        for name, meaning in COMPARE_MEASURES.items():
+            self.measure_box.addItem(f"||{name}||" if "/" in name else name, name)
+            self.measure_box.setItemData(self.measure_box.count() - 1, meaning,
+                                         Qt.ItemDataRole.ToolTipRole)
+        self.measure_box.activated.connect(lambda *_: self._draw_curves())
+        self.relative_box = QCheckBox("relative to the last step")
+        self.relative_box.setToolTip("Divide each curve by its value at the last step, so "
+                                     "models whose losses differ in size line up")
+        self.relative_box.setChecked(True)
+        self.relative_box.toggled.connect(lambda *_: self._draw_curves())
+        bar = QHBoxLayout()
+        for widget in (QLabel("Task"), self.task_box, QLabel("Curve"), self.measure_box,
+                       self.relative_box):
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        return bar
 
     # --- requests ----------------------------------------------------------------------
 
@@ -108,17 +135,20 @@ class ComparePanel(QWidget):
 
     def _on_task_chosen(self, index: int) -> None:
         keys = self.task_box.itemData(index)
-        if keys:
+        if keys == _FOLLOW:
+            self.session.compare.follow()
+        elif keys:
             self.session.compare.set_keys(tuple(keys.split(",")))
 
     def _on_keys_changed(self) -> None:
-        keys = self.session.compare.keys
-        index = self.task_box.findData(",".join(keys))
-        if index < 0 and keys:
+        compare = self.session.compare
+        self.statement.setText(compare.choice.statement)
+        index = self.task_box.findData(",".join(compare.keys) or _FOLLOW)
+        if index < 0:
             if self.task_box.findText(_CUSTOM) < 0:
                 self.task_box.addItem(_CUSTOM, None)
             index = self.task_box.findText(_CUSTOM)
-        self.task_box.setCurrentIndex(max(index, 0))
+        self.task_box.setCurrentIndex(index)
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
         super().showEvent(event)
@@ -132,8 +162,12 @@ class ComparePanel(QWidget):
         compare = self.session.compare
         if compare.error:
             self.answers.setText(f"<span style='color:#b00020'>{compare.error}</span>")
+            self.answers.show()
             return
         self.models = compare.rows
+        notes = describe_notes(self.models)
+        self.notes.setText(notes)
+        self.notes.setVisible(bool(notes))
         self._build_rows()
         self._draw_heatmaps()
         self._draw_curves()
@@ -176,7 +210,7 @@ class ComparePanel(QWidget):
         # The plots take the width; the bar and the legend only what they need.
         grid.setColumnStretchFactor(0, 1)
         grid.setColumnStretchFactor(1, 0)
-        self.legend.setMaximumWidth(90)
+        self.legend.setMaximumWidth(130)  # "RNN (random)" whole at 9 pt
         self.legend.setMaximumHeight(100)
 
     def _draw_heatmaps(self) -> None:
@@ -214,9 +248,11 @@ class ComparePanel(QWidget):
             self.grad_plot.setYRange(low, max(high, low + 1), padding=0.02)
         steps = max(len(model.trace.tokens) for model in self.models)
         self.grad_plot.setXRange(-0.5, steps - 0.5, padding=0)
-        scale = " ÷ its value at the last step" if relative else ""
+        # Short: on a 720-px screen the plot is ~140 px tall and a longer label ran over
+        # the heatmap labels above it; the explanation line says the rest.
+        scale = " ÷ last" if relative else ""
         self.grad_plot.setLabel("left", f"{'||' + measure + '||' if '/' in measure else measure}"
-                                f"{scale} (log)", **{"font-size": "9pt"})
+                                f"{scale}", **{"font-size": "9pt"})
         losses = ", ".join(f"{model.label}: {model.trace.grads.loss_name}"
                            for model in self.models if model.trace.grads is not None)
         self.explanation.setText(f"{COMPARE_MEASURES[measure]}. Each model's own task loss "
@@ -238,7 +274,9 @@ class ComparePanel(QWidget):
             if self._titles.get(model.key) != title:
                 self._titles[model.key] = title
                 row.set_title(title)
-        self.answers.setText(describe_answers(self.models, step))
+        answers = describe_answers(self.models, step)
+        self.answers.setText(answers)
+        self.answers.setVisible(bool(answers))  # random models answer nothing
 
     def _on_mouse_moved(self, scene_pos: Any) -> None:
         for row, model in zip(self.rows, self.models, strict=False):
@@ -253,3 +291,9 @@ class ComparePanel(QWidget):
                                          f"“{model.trace.tokens[step]}” · unit {unit} · "
                                          f"h = {value:.4f}")
             return
+
+
+def _wrapped_label() -> QLabel:
+    label = QLabel()
+    label.setWordWrap(True)
+    return label

@@ -28,7 +28,8 @@ from PySide6.QtWidgets import (
 from ...errors import RnnStudioError
 from ...view.training import BIDIRECTIONAL_TASKS, CELLS, TASKS, TrainConfig, train_config
 from ..session import Session
-from ..theme import SERIES_COLORS, configure_pyqtgraph, legend_brush
+from ..theme import SERIES_COLORS, configure_pyqtgraph
+from .legends import legend_under
 from .log_axis import PowerAxis
 
 
@@ -42,20 +43,29 @@ class TrainingPanel(QWidget):
         self.job = session.training
         self.task_box = QComboBox()
         self.task_box.addItems(list(TASKS))
+        self.task_box.setToolTip("The generated task to learn: recall (a fact across a gap),"
+                                 " sentiment, brackets, adding, charlm (next character) or "
+                                 "idioms (tag each word); the data is drawn from a seed")
         self.cell_box = QComboBox()
         self.cell_box.addItems([cell.upper() for cell in CELLS])
+        self.cell_box.setToolTip("The recurrent cell to train")
         self.hidden_box = self._spin(2, 256, 32)
+        self.hidden_box.setToolTip("Units of the hidden state h (and of c for an LSTM)")
         self.bidirectional_box = QCheckBox("read the text both ways")
         self.bidirectional_box.setToolTip(
             "A second cell reads from the end to the start; the head sees both states")
         self.task_box.currentTextChanged.connect(
             lambda task: self.bidirectional_box.setChecked(task in BIDIRECTIONAL_TASKS))
         self.steps_box = self._spin(10, 100_000, 300)
+        self.steps_box.setToolTip("Updates of the weights (Adam), one batch of 32 "
+                                  "sequences each")
         self.rate_box = QDoubleSpinBox()
         self.rate_box.setDecimals(4)
         self.rate_box.setRange(0.0001, 1.0)
         self.rate_box.setSingleStep(0.001)
         self.rate_box.setValue(0.003)
+        self.rate_box.setToolTip("Adam's step size: larger learns faster until the loss "
+                                 "jumps about")
         self.clip_box = QDoubleSpinBox()
         self.clip_box.setRange(0.0, 100.0)
         self.clip_box.setValue(1.0)
@@ -68,14 +78,21 @@ class TrainingPanel(QWidget):
                               ("Learning rate", self.rate_box), ("Clip norm", self.clip_box)):
             form.addRow(label, widget)
         self.start_button = QPushButton("Start")
+        self.start_button.setToolTip("Train a new model with these settings in the "
+                                     "background; the window stays usable")
         self.start_button.clicked.connect(self.start)
         self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the run; its model is dropped")
         self.cancel_button.clicked.connect(self.job.cancel)
         self.save_button = QPushButton("Save…")
+        self.save_button.setToolTip("Save the trained model as a model file with its card")
         self.save_button.clicked.connect(self._choose_path)
         self.use_button = QPushButton("Use this model")
+        self.use_button.setToolTip("Open the trained model in the window: it reads the "
+                                   "window's text")
         self.use_button.clicked.connect(self.job.use)
         self.progress = QProgressBar()
+        self.progress.setToolTip("Training steps done")
         self.status = QLabel(self.job.status)
         self.status.setWordWrap(True)
         buttons = QHBoxLayout()
@@ -108,24 +125,22 @@ class TrainingPanel(QWidget):
         self.loss_plot = self.graphics.addPlot(row=0, col=0)
         self.loss_plot.setTitle("loss and held-out accuracy", size="9pt")
         self.loss_plot.setLabel("bottom", "training step")
-        self.loss_plot.addLegend(offset=(10, 2), labelTextSize="8pt", colCount=3,
-                                brush=legend_brush())
-        self.train_curve = self.loss_plot.plot(name="train loss", pen=pg.mkPen("#999", width=2))
-        self.eval_curve = self.loss_plot.plot(name="held-out loss",
-                                              pen=pg.mkPen(SERIES_COLORS["h"], width=2))
-        self.accuracy_curve = self.loss_plot.plot(name="accuracy",
-                                                  pen=pg.mkPen(SERIES_COLORS["f"], width=2))
+        self.train_curve = self.loss_plot.plot(pen=pg.mkPen("#999", width=2))
+        self.eval_curve = self.loss_plot.plot(pen=pg.mkPen(SERIES_COLORS["h"], width=2))
+        self.accuracy_curve = self.loss_plot.plot(pen=pg.mkPen(SERIES_COLORS["f"], width=2))
+        self.loss_legend = legend_under(self.loss_plot, (
+            (self.train_curve, "train loss"), (self.eval_curve, "held-out loss"),
+            (self.accuracy_curve, "accuracy")))
         self.grad_plot = self.graphics.addPlot(row=1, col=0, axisItems={"left": PowerAxis()})
         self.grad_plot.setTitle("gradient through time: ||dL/dh_t||, held-out batch",
                                 size="9pt")
         self.grad_plot.setLogMode(x=False, y=True)
         self.grad_plot.setLabel("bottom", "step of the sequence")
-        self.grad_plot.addLegend(offset=(10, 2), labelTextSize="8pt", colCount=2,
-                                brush=legend_brush())
-        self.first_grad = self.grad_plot.plot(name="first evaluation",
-                                              pen=pg.mkPen("#999", width=1.5))
-        self.grad_curve = self.grad_plot.plot(name="latest", pen=pg.mkPen(
-            SERIES_COLORS["dh_T/dh_t"], width=2.5))
+        self.first_grad = self.grad_plot.plot(pen=pg.mkPen("#999", width=1.5))
+        self.grad_curve = self.grad_plot.plot(pen=pg.mkPen(SERIES_COLORS["dh_T/dh_t"],
+                                                           width=2.5))
+        self.grad_legend = legend_under(self.grad_plot, (
+            (self.first_grad, "first evaluation"), (self.grad_curve, "latest")))
 
     # --- running ----------------------------------------------------------------------
 
@@ -181,3 +196,4 @@ class TrainingPanel(QWidget):
                                               "Models (*.safetensors *.npz)")
         if path:
             self.job.save(path)
+

@@ -11,10 +11,10 @@ from ..theme import (
     SERIES_COLORS,
     configure_pyqtgraph,
     cursor_pen,
-    legend_brush,
     smooth_curves,
 )
 from .hover import follow_steps, hover_label
+from .legends import data_width, fit_columns, legend_under
 from .token_axis import TokenAxis
 
 
@@ -35,8 +35,7 @@ class UnitInspector(QWidget):
         self.plot.getAxis("left").setWidth(48)
         self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.getViewBox().setMouseEnabled(x=True, y=False)
-        self.legend = self.plot.addLegend(offset=(10, 5), labelTextSize="8pt",
-                                          colCount=6, brush=legend_brush())
+        self.legend = legend_under(self.plot)  # under the plot, never over h and c
         self.cursor_line = pg.InfiniteLine(angle=90, pen=cursor_pen())
         self.plot.addItem(self.cursor_line, ignoreBounds=True)
         self.plot.addItem(self.zero_line, ignoreBounds=True)
@@ -80,7 +79,9 @@ class UnitInspector(QWidget):
             for name in names:
                 width = 2.5 if name in ("h", "c") else 1.5
                 self.curves[name] = self.plot.plot(
-                    name=name, pen=pg.mkPen(SERIES_COLORS[name], width=width))
+                    pen=pg.mkPen(SERIES_COLORS[name], width=width))
+                self.legend.addItem(self.curves[name], name)
+            fit_columns(self.legend, data_width(self.plot))
         steps = np.arange(view.steps)
         for item in data:
             curve = self.curves[item.name]
@@ -89,7 +90,10 @@ class UnitInspector(QWidget):
             curve.setData(steps, item.values[unit].astype(np.float64))
         self.token_axis.set_tokens(view.trace.tokens)
         self.plot.setXRange(-0.5, view.steps - 0.5, padding=0)
-        self.plot.setTitle(f"unit {session.unit} over time · layer {session.layer} "
+        # Short: a title is as wide as its text at least, and "unit 0 over time · layer
+        # 0 fwd" made the plot wider than the 232-px dock of a 1280 x 720 window (the
+        # last token and the legend's right end were cut off).
+        self.plot.setTitle(f"unit {session.unit} · layer {session.layer} "
                            f"{session.direction}", size="9pt")
         self.cursor_line.setPos(session.cursor)
         self.hover.refresh()
