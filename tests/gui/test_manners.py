@@ -108,8 +108,7 @@ def test_a_long_shortcuts_list_fits_the_screen_and_scrolls(qtbot) -> None:  # ty
 
 
 #: Panels whose controls their own files label (other parts of issue 11 own them).
-_LABELLED_ELSEWHERE = ("StepView", "LessonPanel", "UnitInspector", "TrainingPanel",
-                       "ComparePanel")
+_LABELLED_ELSEWHERE = ("StepView", "LessonPanel")
 #: Qt's own buttons (a dock's float and close, a toolbar's or menu bar's "more" arrow):
 #: standard icons every desktop shows, named ``qt_*`` by Qt.
 _QT_OWN_PREFIX = "qt_"
