@@ -21,7 +21,7 @@ from PySide6.QtGui import QFont, QFontMetricsF, QImage
 from ..view.gradients import GradientCurves
 from ..view.heatmaps import HeatmapData
 from ..view.readout import shown_token
-from .widgets.token_axis import LABEL_GAP, nice_stride, token_label
+from .widgets.token_axis import plan_labels, token_label
 
 #: Dots per inch of every figure: 1 pt = 4/3 px, as on a standard screen.
 FIGURE_DPI = 96
@@ -132,15 +132,13 @@ def plan_tokens(tokens: tuple[str, ...], left: float, step_width: float,
     texts = [token_label(shown_token(token), MAX_LABEL_CHARS) for token in tokens]
     widths = [measure.horizontalAdvance(text) for text in texts]
     widest, line = max(widths, default=0.0), measure.height()
-    room = widest + LABEL_GAP
-    if room <= 2 * step_width:  # flat: one row, or two staggered rows
-        staggered = room > step_width
+    plan = plan_labels(widest, line, step_width, 0.0, rotate_thinned=True)
+    if not plan.rotated:  # flat: one row, or two staggered rows
         rects = [QRectF(left + (step + 0.5) * step_width - width / 2,
-                        top + (line if staggered and step % 2 else 0.0), width, line)
+                        top + (line if plan.staggered and step % 2 else 0.0), width, line)
                  for step, width in enumerate(widths)]
         return TokenLabels(tuple(range(len(texts))), tuple(texts), tuple(rects), False, False)
-    # Rotated, a label needs its line height (which holds the font's own leading) + 1 px.
-    stride = nice_stride((line + 1) / step_width)
+    stride = plan.stride
     steps = list(range(0, len(texts), stride))
     if stride > 1:
         texts = [f"{step}:{texts[step]}" for step in range(len(texts))]

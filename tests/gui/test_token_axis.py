@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rnnstudio.gui.widgets.token_axis import TokenAxis
+from rnnstudio.gui.widgets.token_axis import TokenAxis, nice_stride
 
 
 def test_every_token_when_there_is_room(qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -71,3 +71,37 @@ def test_staggered_labels_are_drawn_on_two_rows_inside_the_axis(qtbot) -> None: 
     assert len(tops) == 2
     bottom = max(rect.bottom() for rect, _, _ in texts)
     assert bottom <= axis.boundingRect().bottom() + 1  # the axis grew to hold both rows
+
+
+def test_labels_too_crowded_for_two_rows_stand_upright_before_any_is_dropped(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11: "rotate or stagger before thinning". 22 tokens at 20 px a step (a 720p
+    window) were thinned to every fifth; upright, each needs only a line's width."""
+    from PySide6.QtGui import QFont, QFontMetricsF
+
+    tokens = ("alice is allergic to nuts . the weather was nice . bob is allergic to "
+              "milk . so he cannot eat the").split()
+    line = QFontMetricsF(QFont()).height()
+    axis = TokenAxis()
+    axis.set_tokens(tokens)
+    step = max(line + 2, (axis._widest + 6) / 2.5)  # two rows would need 2.5 steps a label
+    [(spacing, values)] = axis.tickValues(-0.5, 21.5, step * 22)
+    assert spacing == 1 and values == list(range(22)) and axis.rotated
+    assert axis.tickStrings(values, 1, 1) == tokens  # every column named, no numbers
+    assert axis.textHeight >= axis._widest  # the axis is as tall as the longest word
+    [(spacing, values)] = axis.tickValues(-0.5, 21.5, (line - 2) * 22)
+    assert spacing > 1 and not axis.rotated and axis.tickStrings(values[:1], 1, 1) == ["0:alice"]
+    small = TokenAxis(may_rotate=False)  # a small plot keeps its height
+    small.set_tokens(tokens)
+    [(spacing, _)] = small.tickValues(-0.5, 21.5, step * 22)
+    assert spacing > 1 and not small.rotated
+
+
+def test_the_window_and_figures_plan_labels_by_one_rule() -> None:
+    from rnnstudio.gui.widgets.token_axis import LabelPlan, plan_labels
+
+    assert plan_labels(40, 14, 50, 20) == LabelPlan(1)
+    assert plan_labels(40, 14, 30, 20) == LabelPlan(1, staggered=True)
+    assert plan_labels(40, 14, 16, 20) == LabelPlan(1, rotated=True)
+    assert plan_labels(40, 14, 5, 20) == LabelPlan(nice_stride(66 / 5))  # flat, numbered
+    assert plan_labels(40, 14, 5, 20, rotate_thinned=True) == LabelPlan(5, rotated=True)
+    assert plan_labels(40, 14, 16, 20, rotate=False) == LabelPlan(nice_stride(66 / 16))

@@ -67,7 +67,9 @@ class GradientPanel(QWidget):
         self.loss_box = QComboBox()
         self.loss_box.setToolTip("Which scalar the gradients are taken of")
         self.loss_box.activated.connect(self._on_loss_chosen)
-        self.token_axis = TokenAxis("bottom")
+        # Upright labels would take half of a 120 px plot; the heatmaps above, on the
+        # same steps, label every column.
+        self.token_axis = TokenAxis("bottom", may_rotate=False)
         self.plot_widget = pg.PlotWidget(axisItems={"bottom": self.token_axis,
                                                     "left": PowerAxis("left")})
         self.plot = self.plot_widget.getPlotItem()

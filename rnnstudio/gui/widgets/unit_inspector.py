@@ -25,7 +25,8 @@ class UnitInspector(QWidget):
         super().__init__(parent)
         configure_pyqtgraph()
         self.session = session
-        self.token_axis = TokenAxis("bottom")
+        # Upright labels would take half of the dock's small plot: thinned ones stay flat.
+        self.token_axis = TokenAxis("bottom", may_rotate=False)
         self.plot_widget = pg.PlotWidget(axisItems={"bottom": self.token_axis})
         self.plot = self.plot_widget.getPlotItem()
         self.plot.setLabel("left", "value")
