@@ -336,7 +336,9 @@ class MainWindow(QMainWindow):
 
     def save_session(self, path: str | Path) -> bool:
         """Write the window's session to ``path`` (atomic); False, and why, on failure."""
-        docks = bytes(QByteArray(self.saveState()).toBase64().data()).decode("ascii")
+        presentation = self.named_actions.presentation
+        layout = presentation.docks_to_keep() if presentation else self.saveState()
+        docks = bytes(QByteArray(layout).toBase64().data()).decode("ascii")
         return self._guarded(lambda: save_session(snapshot(self.session, docks), path),
                              path, f"Saved the session to {path}")
 

@@ -85,6 +85,11 @@ class Presentation(QObject):
     def active(self) -> bool:
         return self._before is not None
 
+    def docks_to_keep(self) -> QByteArray:
+        """The dock layout a saved session keeps: the one from before presenting, while
+        presenting (a session saved in the room reopens at the desk as it was)."""
+        return self._before.docks if self._before else self.window.saveState()
+
     def toggle(self) -> None:
         if self.active:
             self.leave()

@@ -122,6 +122,25 @@ def test_closing_while_presenting_saves_the_real_layout(qtbot, window) -> None: 
     assert not theme.is_presenting()
 
 
+def test_a_session_saved_while_presenting_keeps_the_desk_layout(qtbot, window, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QByteArray
+
+    from rnnstudio.io.session_file import load_session
+
+    _fit_offscreen_screen(window)
+    state_before = window.saveState()
+    presentation = window.named_actions.presentation
+    presentation.enter()
+    try:
+        assert window.saveState() != state_before  # presenting did change the docks
+        assert window.save_session(tmp_path / "room.rnnstudio")
+    finally:
+        presentation.leave()
+    saved = load_session(tmp_path / "room.rnnstudio").docks
+    assert saved is not None
+    assert QByteArray.fromBase64(saved.encode("ascii")) == state_before
+
+
 def test_a_chosen_panel_beside_a_lesson_is_left_as_it_was(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     """The gradients (a wide loss caption at 1.4x) and a lesson: size and layout come back.
     (Under Xvfb at 1280 x 720 the window stayed 1482 px wide before the fix; offscreen
