@@ -64,7 +64,10 @@ def test_a_lesson_at_720p_leaves_this_step_its_column(qtbot, window, monkeypatch
     _assert_charts_readable(step_view)
     # Six charts do not fit beside the equations at 720p: they scroll, not squash.
     assert step_view.bars_area.verticalScrollBar().maximum() > 0
-    assert step_view.equations.parent().height() >= 120  # the equations' scroll area
+    equations_area = step_view.equations.parent().parent()
+    assert equations_area.viewport().height() >= 120
+    assert "f = sigmoid(" in step_view.equations.text()
+    assert equations_area.horizontalScrollBar().maximum() == 0  # long lines wrap
     text = window.lesson_panel.text
     assert text.viewport().width() >= 300 and text.viewport().height() >= 90
     assert window.heatmaps.graphics.height() >= 200
@@ -141,3 +144,18 @@ def test_a_window_saved_on_a_larger_screen_comes_back_inside(qtbot, window, monk
     window.setGeometry(400, 300, 1500, 1100)
     window.keep_on_screen()
     assert SCREEN_720.contains(window.frameGeometry())
+
+
+def test_heatmap_titles_shorten_to_letters_when_rows_are_short(qtbot, window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """At 720p "g candidate" (rotated) was taller than its row and ran into "f forget"."""
+    def titles() -> list[str]:
+        return [row.plot.getAxis("left").labelText for row in window.heatmaps.rows]
+
+    _on_screen(qtbot, window, monkeypatch, SCREEN_720)
+    assert window.heatmaps.rows[0].plot.getViewBox().height() < 60
+    assert titles() == ["h", "c", "i", "f", "g", "o"]
+    window.resize(1400, 1200)
+    window._size_docks()
+    qtbot.wait(50)
+    assert window.heatmaps.rows[0].plot.getViewBox().height() > 90
+    assert titles() == ["h hidden", "c cell", "i input", "f forget", "g candidate", "o output"]

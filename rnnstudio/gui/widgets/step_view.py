@@ -271,4 +271,6 @@ class StepView(QWidget):
         header = (f"<b>Unit {session.unit}</b> at step {session.cursor} "
                   f"(“{escape(token)}”), layer {session.layer} {session.direction}:")
         body = "\n".join(f"{line.symbolic}\n    {line.numbers}" for line in lines)
-        self.equations.setText(f"{header}<pre style='margin:4px 0'>{escape(body)}</pre>")
+        # pre-wrap: a line longer than the dock wraps instead of hiding its result.
+        self.equations.setText(f"{header}<pre style='margin:4px 0; white-space:pre-wrap'>"
+                               f"{escape(body)}</pre>")
