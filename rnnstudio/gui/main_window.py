@@ -145,7 +145,10 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.docks["input"], self.docks["step"]],
                          [round(width * (0.3 if lesson else 0.24)),
                           max(320, round(width * 0.28))], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["gradients"]], [round(height * 0.32)],
+        # With its explanation open (screens >= 900 px) the gradient plot was 50 px.
+        explained = self.gradients.explain_button.isChecked()
+        self.resizeDocks([self.docks["gradients"]], [round(height * (0.42 if explained
+                                                                     else 0.32))],
                          Qt.Orientation.Vertical)
         # Shares of the column (what menus, toolbars and status bar leave); Input gets
         # at least its minimum (215 px), the unit inspector's plot 120 px at 1280 x 720.

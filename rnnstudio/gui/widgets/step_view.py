@@ -190,9 +190,11 @@ class StepView(QWidget):
         equations_area.setWidgetResizable(True)
         equations_area.setFrameShape(QFrame.Shape.NoFrame)
         splitter.addWidget(equations_area)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        splitter.setSizes([560, 300])
+        # The charts take what the equations (about 13 lines) leave: on a tall screen
+        # the charts grow, not the empty space under the equations.
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 0)
+        splitter.setSizes([600, 230])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.readout)
