@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QRect, Qt
+from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QRect, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -470,7 +470,13 @@ class MainWindow(QMainWindow):
         and Compare closed (the Lessons menu or a new stage reopens the lesson). Showing
         every dock before restoring grew the window to 1520 x 1380 at 1280 x 720."""
         for key in ("lessons", "training", "compare"):
-            self.docks[key].hide()
+            dock = self.docks[key]
+            if key in _FIRST_PLACE:  # out of Model's tab group
+                self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+            dock.hide()
+        # Apply that before restoring: restored at once, the group's tab bar stayed on
+        # screen over the unit inspector (seen under Xvfb, Qt 6).
+        QCoreApplication.sendPostedEvents(self, QEvent.Type.LayoutRequest)
         self.restoreState(self.default_state)
         self._fit_to_screen(self.width(), self.height())
         self.keep_on_screen()
