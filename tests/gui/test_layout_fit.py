@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import wait_for_trace
-from PySide6.QtCore import QRect
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QTabBar
 
@@ -159,3 +159,12 @@ def test_heatmap_titles_shorten_to_letters_when_rows_are_short(qtbot, window, mo
     qtbot.wait(50)
     assert window.heatmaps.rows[0].plot.getViewBox().height() > 90
     assert titles() == ["h hidden", "c cell", "i input", "f forget", "g candidate", "o output"]
+
+
+def test_a_lesson_without_model_beside_it_still_opens_in_the_left_column(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    window.docks["model"].hide()
+    _open_lesson(qtbot, window, "2-forget-gate")
+    lessons = window.docks["lessons"]
+    assert lessons.isVisible() and not lessons.isFloating()
+    assert window.dockWidgetArea(lessons) == Qt.DockWidgetArea.LeftDockWidgetArea
+    assert window.docks["step"].height() >= window.centralWidget().height()

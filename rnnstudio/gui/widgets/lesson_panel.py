@@ -23,7 +23,9 @@ def lesson_html(lesson: Lesson, stage: int) -> str:
     """Title, stage, text and the "what to notice" list of one lesson stage."""
     part = lesson.stages[stage]
     count = len(lesson.stages)
-    heading = f"<h3>{escape(lesson.title)}</h3>"
+    # Bold body text, not a heading: the chooser above already shows the title in full,
+    # and at 720p a two-line <h3> took a fifth of the text's height.
+    heading = f"<p><b>{escape(lesson.title)}</b></p>"
     if count > 1:
         heading += f"<p><b>Part {stage + 1} of {count}: {escape(part.title)}</b></p>"
     paragraphs = "".join(f"<p>{escape(block)}</p>" for block in part.text.split("\n\n"))
