@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QRect, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -56,8 +56,10 @@ from .widgets.transport import Transport
 from .widgets.unit_inspector import UnitInspector
 from .window_dialogs import WindowDialogs
 
-#: Where a dock hidden at start goes when first shown: (partner dock, tabbed with it?).
-_FIRST_PLACE = {"lessons": ("step", False), "training": ("model", True)}
+#: The dock a dock hidden at start is tabbed with when first shown. A lesson goes beside
+#: Model, not above This step: split there, the six bar charts it asks the student to
+#: watch were 15 px tall at 1280 x 720; a lesson sets the model, so Model can wait.
+_FIRST_PLACE = {"lessons": "model", "training": "model"}
 
 
 def _scrolling(widget: QWidget) -> QScrollArea:
@@ -137,24 +139,64 @@ class MainWindow(QMainWindow):
     def _size_docks(self) -> None:
         """Side columns and the gradients in proportion to the window: fixed sizes made
         for 1600 x 1000 left the heatmaps 230 px and the gradient plot 30 px on a 720p
-        projector. This step keeps its 320 px."""
+        projector. This step keeps its 320 px; an open lesson widens the left column
+        and takes its middle (about 45 characters a line, 9 lines at 1280 x 720)."""
         width, height = self.width(), self.height()
+        lesson = self.docks["lessons"].isVisible()
         self.resizeDocks([self.docks["input"], self.docks["step"]],
-                         [round(width * 0.24), max(320, round(width * 0.28))],
-                         Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["gradients"]], [round(height * 0.32)],
+                         [round(width * (0.3 if lesson else 0.24)),
+                          max(320, round(width * 0.28))], Qt.Orientation.Horizontal)
+        # With its explanation open (screens >= 900 px) the gradient plot was 50 px.
+        explained = self.gradients.explain_button.isChecked()
+        self.resizeDocks([self.docks["gradients"]], [round(height * (0.42 if explained
+                                                                     else 0.32))],
                          Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["input"], self.docks["model"], self.docks["unit"]],
-                         [round(height * 0.28), round(height * 0.36), round(height * 0.36)],
-                         Qt.Orientation.Vertical)
+        # Shares of the column (what menus, toolbars and status bar leave); Input gets
+        # at least its minimum (215 px), the unit inspector's plot 120 px at 1280 x 720.
+        column = height - self._bars_height()
+        middle = self.docks["lessons"] if lesson else self.docks["model"]
+        shares = (0.3, 0.4, 0.3) if lesson else (0.3, 0.3, 0.4)
+        self.resizeDocks([self.docks["input"], middle, self.docks["unit"]],
+                         [round(column * share) for share in shares], Qt.Orientation.Vertical)
+
+    def _bars_height(self) -> int:
+        """Height of the menu, tool and status bars: what the dock columns do not get."""
+        across = (Qt.ToolBarArea.TopToolBarArea, Qt.ToolBarArea.BottomToolBarArea)
+        bars: list[QWidget] = [self.menuBar(), self.statusBar()]
+        bars += [bar for bar in self.findChildren(QToolBar) if self.toolBarArea(bar) in across]
+        return sum(bar.sizeHint().height() for bar in bars if not bar.isHidden())
+
+    def available_geometry(self) -> QRect | None:
+        """The window's screen less panels and task bars (None before it has a screen)."""
+        return self.screen().availableGeometry() if self.screen() else None
 
     def _fit_to_screen(self, width: int, height: int) -> None:
         """Start at ``width`` x ``height`` or 95 % of a smaller screen."""
-        screen = self.screen().availableGeometry() if self.screen() else None
+        screen = self.available_geometry()
         if screen is not None:
             width = min(width, int(screen.width() * 0.95))
             height = min(height, int(screen.height() * 0.95))
         self.resize(width, height)
+
+    def keep_on_screen(self) -> None:
+        """Shrink and move the window into the screen's available geometry (a layout
+        restored from a larger monitor, or docks that asked for more, grew it past)."""
+        screen = self.available_geometry()
+        if screen is None:
+            return
+        frame = self.frameGeometry()
+        extra_width = frame.width() - self.width()
+        extra_height = frame.height() - self.height()
+        width = min(self.width(), screen.width() - extra_width)
+        height = min(self.height(), screen.height() - extra_height)
+        if (width, height) != (self.width(), self.height()):
+            self.resize(width, height)
+        frame = self.frameGeometry()
+        # Past the right or bottom edge moves back; the top left corner stays visible.
+        left = max(min(frame.left(), screen.right() + 1 - frame.width()), screen.left())
+        top = max(min(frame.top(), screen.bottom() + 1 - frame.height()), screen.top())
+        if (left, top) != (frame.left(), frame.top()):
+            self.move(left, top)
 
     def _dock(self, key: str, title: str, widget: QWidget,
               area: Qt.DockWidgetArea) -> QDockWidget:
@@ -200,7 +242,7 @@ class MainWindow(QMainWindow):
         compare.resize(1300, 860)
         # Hidden until asked for; tabbed with a partner when first shown (tabifying a
         # hidden dock at start left a stray tab bar over the unit inspector).
-        self._dock("lessons", "Lesson", self.lesson_panel, area.RightDockWidgetArea).hide()
+        self._dock("lessons", "Lesson", self.lesson_panel, area.LeftDockWidgetArea).hide()
         self._dock("training", "Training", _scrolling(self.training),
                    area.LeftDockWidgetArea).hide()
         transport_bar = QToolBar("Transport", self)
@@ -209,19 +251,38 @@ class MainWindow(QMainWindow):
         self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, transport_bar)
 
     def show_panel(self, key: str) -> None:
-        """Show a dock (lessons and menus open panels by their key) and bring it forward."""
+        """Show a dock (lessons and menus open panels by their key) and bring it forward;
+        the window stays within the screen, and so does Compare's own window."""
         dock = self.docks[key]
-        if dock.isHidden() and key in _FIRST_PLACE:
-            partner, tabbed = _FIRST_PLACE[key]
-            other = self.docks[partner]
-            if not other.isHidden() and not other.isFloating():
-                if tabbed and dock not in self.tabifiedDockWidgets(other):
-                    self.tabifyDockWidget(other, dock)
-                elif not tabbed:  # the lesson text above the panel it talks about
-                    self.splitDockWidget(dock, other, Qt.Orientation.Vertical)
-                    self.resizeDocks([dock, other], [300, 600], Qt.Orientation.Vertical)
+        placing = dock.isHidden() and key in _FIRST_PLACE
+        if placing:
+            self._place_first(dock, self.docks[_FIRST_PLACE[key]])
+        elif key == "compare" and dock.isHidden() and dock.isFloating():
+            self._fit_floating(dock)
         dock.show()
         dock.raise_()
+        if placing and key == "lessons":
+            self._size_docks()
+        self.keep_on_screen()
+
+    def _place_first(self, dock: QDockWidget, partner: QDockWidget) -> None:
+        """Tab ``dock`` with ``partner``, or put it in the left column without one."""
+        if not partner.isHidden() and not partner.isFloating():
+            if dock not in self.tabifiedDockWidgets(partner):
+                self.tabifyDockWidget(partner, dock)
+        else:
+            dock.setFloating(False)
+            self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+
+    def _fit_floating(self, dock: QDockWidget) -> None:
+        """A floating dock at most 90 % of the screen, centred on the window's screen."""
+        screen = self.available_geometry()
+        if screen is None:
+            return
+        width = min(dock.width(), int(screen.width() * 0.9))
+        height = min(dock.height(), int(screen.height() * 0.9))
+        dock.resize(width, height)
+        dock.move(screen.center().x() - width // 2, screen.center().y() - height // 2)
 
     def _on_lesson(self) -> None:
         """Open the lesson's text and the panels its stage names (unknown names: ignored,
@@ -409,9 +470,20 @@ class MainWindow(QMainWindow):
     # --- layout and settings ----------------------------------------------------------
 
     def reset_layout(self) -> None:
-        for dock in self.docks.values():
-            dock.show()
+        """The layout of a first start, fitted to the current screen: Lesson, Training
+        and Compare closed (the Lessons menu or a new stage reopens the lesson). Showing
+        every dock before restoring grew the window to 1520 x 1380 at 1280 x 720."""
+        for key in ("lessons", "training", "compare"):
+            dock = self.docks[key]
+            if key in _FIRST_PLACE:  # out of Model's tab group
+                self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+            dock.hide()
+        # Apply that before restoring: restored at once, the group's tab bar stayed on
+        # screen over the unit inspector (seen under Xvfb, Qt 6).
+        QCoreApplication.sendPostedEvents(self, QEvent.Type.LayoutRequest)
         self.restoreState(self.default_state)
+        self._fit_to_screen(self.width(), self.height())
+        self.keep_on_screen()
         self._size_docks()  # a layout that fits this window, not the one it started at
 
     def _restore_settings(self) -> None:
@@ -424,6 +496,7 @@ class MainWindow(QMainWindow):
         if not restored:
             self.restoreState(self.default_state)
             settings.forget_window()
+        self.keep_on_screen()
         fill_recent_menu(self)
 
     def save_settings(self) -> None:

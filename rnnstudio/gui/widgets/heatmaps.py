@@ -6,6 +6,7 @@ from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -18,6 +19,23 @@ from ..session import Session
 from ..theme import configure_pyqtgraph
 from .heatmap_row import HeatmapRow, share_x_range
 from .hover import hover_label
+
+_TITLE_POINTS = 9  # what HeatmapRow sets
+
+
+def fit_row_titles(rows: list[HeatmapRow]) -> None:
+    """Each row's rotated title ("g candidate") when every title fits its row's height,
+    else every row just its letter: on short rows the titles ran into each other."""
+    titled = [(row, row.data) for row in rows if row.data is not None]
+    font = QFont()
+    font.setPointSizeF(_TITLE_POINTS)
+    metrics = QFontMetrics(font)
+    fits = all(metrics.horizontalAdvance(data.title) <= row.plot.getViewBox().height()
+               for row, data in titled)
+    for row, data in titled:
+        title = data.title if fits else data.name
+        if row.plot.getAxis("left").labelText != title:
+            row.plot.setLabel("left", title, **{"font-size": f"{_TITLE_POINTS}pt"})
 
 
 class HeatmapPanel(QWidget):
@@ -91,6 +109,7 @@ class HeatmapPanel(QWidget):
             self._names = names
         for row, item in zip(self.rows, data, strict=True):
             row.show(item)
+        fit_row_titles(self.rows)
         if self.rows and self.rows[-1].token_axis is not None:
             self.rows[-1].token_axis.set_tokens(view.trace.tokens)
         self._on_cursor_changed(self.session.cursor)
@@ -103,6 +122,7 @@ class HeatmapPanel(QWidget):
         share_x_range([row.plot.getViewBox() for row in self.rows])
         for row in self.rows:
             row.cursor.sigPositionChanged.connect(self._on_cursor_dragged)
+            row.plot.getViewBox().sigResized.connect(lambda _view: fit_row_titles(self.rows))
 
     def _on_cursor_changed(self, step: int) -> None:
         reverse = self.session.direction == "bwd"

@@ -23,7 +23,9 @@ def lesson_html(lesson: Lesson, stage: int) -> str:
     """Title, stage, text and the "what to notice" list of one lesson stage."""
     part = lesson.stages[stage]
     count = len(lesson.stages)
-    heading = f"<h3>{escape(lesson.title)}</h3>"
+    # Bold body text, not a heading: the chooser above already shows the title in full,
+    # and at 720p a two-line <h3> took a fifth of the text's height.
+    heading = f"<p><b>{escape(lesson.title)}</b></p>"
     if count > 1:
         heading += f"<p><b>Part {stage + 1} of {count}: {escape(part.title)}</b></p>"
     paragraphs = "".join(f"<p>{escape(block)}</p>" for block in part.text.split("\n\n"))
@@ -40,12 +42,18 @@ class LessonPanel(QWidget):
         super().__init__(parent)
         self.session = session
         self.chooser = QComboBox()
+        # The longest title must not set the column's width (it made the dock 390 px).
+        self.chooser.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.chooser.setMinimumContentsLength(12)
         self.chooser.setToolTip("Guided examples: each sets a model, a sentence, a step "
                                 "and the panels to look at")
         self.text = QTextBrowser()
         self.text.setOpenExternalLinks(False)
-        self.previous_button = QPushButton("◀ Previous part")
-        self.next_button = QPushButton("Next part ▶")
+        self.previous_button = QPushButton("◀")
+        self.previous_button.setToolTip("Previous part of the lesson")
+        self.next_button = QPushButton("Next ▶")
+        self.next_button.setToolTip("Next part of the lesson")
         self.previous_button.clicked.connect(lambda: self._go(-1))
         self.next_button.clicked.connect(lambda: self._go(1))
         try:
@@ -57,14 +65,16 @@ class LessonPanel(QWidget):
         for lesson in self.lessons:
             self.chooser.addItem(lesson.title)
         self.chooser.activated.connect(self._on_chosen)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.previous_button)
-        buttons.addWidget(self.next_button)
+        # One row of controls: on a 720p projector the lesson shares the left column
+        # with Input and the unit inspector, and each line of text counts.
+        controls = QHBoxLayout()
+        controls.addWidget(self.chooser, 1)
+        controls.addWidget(self.previous_button)
+        controls.addWidget(self.next_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.chooser)
+        layout.addLayout(controls)
         layout.addWidget(self.text, 1)
-        layout.addLayout(buttons)
         if problem:
             layout.addWidget(QLabel(problem))
         self.text.setHtml("<p>Pick a lesson above or from the <b>Lessons</b> menu: it opens "

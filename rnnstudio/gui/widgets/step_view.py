@@ -1,6 +1,11 @@
 """What the model says at the current step, in one line, then the vectors at that step
 as bar charts, described in words; click a unit to see its equations with the numbers
-plugged in."""
+plugged in.
+
+A bar chart never gets shorter than :data:`CHART_MIN_HEIGHT`: the charts scroll instead
+(squashed to 15 px in a 720p lesson layout, six charts printed their y labels over each
+other, and those are the bars the lessons ask the student to watch).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontMetrics, QWheelEvent
 from PySide6.QtWidgets import (
     QFrame,
     QLabel,
@@ -37,6 +43,50 @@ _READOUT_TIPS = {
                   "probability it gave the token that really comes next.",
 }
 
+#: Pixels of a bar chart's data area, at least: three y labels 30 px apart stay apart.
+CHART_MIN_HEIGHT = 60
+_TITLE_HEIGHT = 16
+_CHART_MARGINS = _TITLE_HEIGHT + 6  # and the plot's own margins
+_BOTTOM_AXIS_HEIGHT = 50  # ticks and the "unit" label under the last chart
+_TITLE_POINTS = 8
+
+
+def _title_html(name: str, description: str) -> str:
+    return f"<b>{escape(name)}</b> — {escape(description)}"
+
+
+def fitted_title(name: str, description: str, width: float) -> str:
+    """The chart title that fits ``width`` pixels: the whole description, else its part
+    before the colon ("reset gate"), else that part elided; the full text is a tooltip."""
+    plain, bold = QFont(), QFont()
+    plain.setPointSizeF(_TITLE_POINTS)
+    bold.setPointSizeF(_TITLE_POINTS)
+    bold.setBold(True)
+    room = width - QFontMetrics(bold).horizontalAdvance(name) - 4
+    metrics = QFontMetrics(plain)
+    for text in (f" — {description}", f" — {description.split(':')[0]}"):
+        if metrics.horizontalAdvance(text) <= room:
+            return _title_html(name, text[3:])
+    short = metrics.elidedText(f" — {description.split(':')[0]}", Qt.TextElideMode.ElideRight,
+                               max(int(room), 0))
+    return f"<b>{escape(name)}</b>{escape(short)}"
+
+
+def axis_ticks(levels: tuple[float, float]) -> list[tuple[float, str]]:
+    """Three y labels, the fixed range's ends and zero (or the middle): pyqtgraph's own
+    choice printed five labels over each other on a short chart."""
+    low, high = levels
+    middle = 0.0 if low < 0 < high else (low + high) / 2
+    return [(value, f"{value:.3g}") for value in (low, middle, high)]
+
+
+class _BarsView(pg.GraphicsLayoutWidget):
+    """The charts' view inside a scroll area: the wheel scrolls the area (the charts
+    neither pan nor zoom)."""
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt API)
+        event.ignore()
+
 
 class _BarRow:
     """One quantity: bars over units, fixed y range, the selected unit outlined."""
@@ -46,9 +96,12 @@ class _BarRow:
         self.plot: pg.PlotItem = layout.addPlot(row=row, col=0)
         self.plot.hideButtons()
         self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.setTitle(f"<b>{name}</b> — {QUANTITY_DESCRIPTIONS[name]}", size="8pt",
+        self.description = QUANTITY_DESCRIPTIONS[name]
+        self.plot.setTitle(_title_html(name, self.description), size=f"{_TITLE_POINTS}pt",
                            justify="left")
-        self.plot.titleLabel.setMaximumHeight(16)
+        self.plot.titleLabel.setMaximumHeight(_TITLE_HEIGHT)
+        self.plot.layout.setRowFixedHeight(0, _TITLE_HEIGHT)  # setTitle made the row 30 px
+        self.plot.titleLabel.setToolTip(f"{name} — {self.description}")
         # A long description must not widen the layout past the dock (the bars on the
         # right were cut off): LabelItem re-imposes its text width on every resize.
         title = self.plot.titleLabel
@@ -58,8 +111,12 @@ class _BarRow:
         self.plot.showAxis("bottom", last)
         if last:
             self.plot.setLabel("bottom", "unit")
+        # A floor per chart: the layout shares out spare height, but never below this.
+        self.plot.setMinimumHeight(CHART_MIN_HEIGHT + _CHART_MARGINS
+                                   + (_BOTTOM_AXIS_HEIGHT if last else 0))
         self.plot.getAxis("left").setWidth(40)
         self.plot.getAxis("left").enableAutoSIPrefix(False)
+        self.plot.getViewBox().sigResized.connect(self.fit_title)
         self.plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#999")))
         color = SERIES_COLORS.get(name, "#0072B2")
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush=color, pen=None)
@@ -79,9 +136,17 @@ class _BarRow:
         if levels != self._levels:
             self._levels = levels
             self.plot.setYRange(*levels, padding=0.02)
+            self.plot.getAxis("left").setTicks([axis_ticks(levels)])
         self.values = values
         self.bars.setOpts(x=self._units, height=values)
         self.mark(unit)
+
+    def fit_title(self, *_: Any) -> None:
+        """Title text that fits the chart's width (it starts at the data area's left)."""
+        title = self.plot.titleLabel
+        text = fitted_title(self.name, self.description, self.plot.getViewBox().width())
+        if text != title.text:
+            title.setText(text)
 
     def mark(self, unit: int) -> None:
         if 0 <= unit < self.values.size:
@@ -104,25 +169,32 @@ class StepView(QWidget):
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.readout.setContentsMargins(2, 0, 2, 4)  # apart from the first bar chart's title
         self.readout.hide()
-        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics = _BarsView()
         self.graphics.ci.setSpacing(0)
-        self.graphics.setMinimumHeight(220)
         self.graphics.scene().sigMouseClicked.connect(self._on_clicked)
+        self.bars_area = QScrollArea()
+        self.bars_area.setWidget(self.graphics)
+        self.bars_area.setWidgetResizable(True)  # taller than the charts need: they grow
+        self.bars_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.bars_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.bars_area.setMinimumHeight(CHART_MIN_HEIGHT + _TITLE_HEIGHT)
         self.equations = QLabel("Click a bar to see that unit's equations at this step.")
         self.equations.setWordWrap(True)
         self.equations.setTextFormat(Qt.TextFormat.RichText)
         self.equations.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.equations.setAlignment(Qt.AlignmentFlag.AlignTop)
         splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.graphics)
+        splitter.addWidget(self.bars_area)
         equations_area = QScrollArea()
         equations_area.setWidget(self.equations)
         equations_area.setWidgetResizable(True)
         equations_area.setFrameShape(QFrame.Shape.NoFrame)
         splitter.addWidget(equations_area)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        splitter.setSizes([560, 300])
+        # The charts take what the equations (about 13 lines) leave: on a tall screen
+        # the charts grow, not the empty space under the equations.
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 0)
+        splitter.setSizes([600, 230])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.readout)
@@ -143,6 +215,8 @@ class StepView(QWidget):
             self.graphics.ci.clear()
             self.rows = {name: _BarRow(self.graphics.ci, index, name, index == len(names) - 1)
                          for index, name in enumerate(names)}
+            self.graphics.setMinimumHeight(len(names) * (CHART_MIN_HEIGHT + _CHART_MARGINS)
+                                           + _BOTTOM_AXIS_HEIGHT)
         self._shown = None
         self.readout.setVisible(view.task is not None)
         self.readout.setToolTip(_READOUT_TIPS.get(view.task or "", ""))
@@ -199,4 +273,6 @@ class StepView(QWidget):
         header = (f"<b>Unit {session.unit}</b> at step {session.cursor} "
                   f"(“{escape(token)}”), layer {session.layer} {session.direction}:")
         body = "\n".join(f"{line.symbolic}\n    {line.numbers}" for line in lines)
-        self.equations.setText(f"{header}<pre style='margin:4px 0'>{escape(body)}</pre>")
+        # pre-wrap: a line longer than the dock wraps instead of hiding its result.
+        self.equations.setText(f"{header}<pre style='margin:4px 0; white-space:pre-wrap'>"
+                               f"{escape(body)}</pre>")
