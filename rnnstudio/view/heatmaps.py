@@ -137,3 +137,29 @@ def heatmaps(trace: Trace, layer: int, direction: str,
         result.append(HeatmapData(name, QUANTITY_TITLES[name], values, scale, nonfinite,
                                   other))
     return result
+
+
+@dataclass(frozen=True)
+class StepBars:
+    """One quantity at one step as This step draws it: ``heights`` (units,) float32 with
+    non-finite values as 0, the y range ``levels``, and the ``nonfinite`` units (int64),
+    to be drawn full height in :data:`~.colours.NONFINITE_RGB`."""
+
+    heights: np.ndarray
+    levels: tuple[float, float]
+    nonfinite: np.ndarray
+
+
+def step_bars(data: HeatmapData, step: int, mode: str = "auto") -> StepBars:
+    """Column ``step`` of ``data`` as bars. The heatmap's levels, except on a
+    symmetric-log scale: values decades apart on a linear bar axis ranging to the
+    largest of the whole trace left every bar of an earlier step at zero height, so
+    the range is that of this step's finite values (rounded up to 1, 2 or 5 x 10^k)."""
+    column = data.values[:, step]
+    finite = np.isfinite(column)
+    levels = data.scale_for(mode).levels
+    if data.scale_for(mode).symlog:
+        largest = float(np.abs(column[finite]).max()) if finite.any() else 0.0
+        bound = nice_ceiling(largest)
+        levels = (0.0, bound) if levels[0] >= 0 else (-bound, bound)
+    return StepBars(np.where(finite, column, np.float32(0)), levels, np.flatnonzero(~finite))

@@ -15,7 +15,7 @@ from rnnstudio.view.colours import (
     count_nonfinite,
     spread,
 )
-from rnnstudio.view.heatmaps import colour_scales, heatmaps
+from rnnstudio.view.heatmaps import colour_scales, heatmaps, step_bars
 
 TEXT = " ".join(["the cat sat on the mat"] * 20)
 
@@ -148,3 +148,15 @@ def test_count_nonfinite_counts_nan_and_both_infinities() -> None:
     values[0, 0], values[1, 1], values[2, 2] = np.nan, np.inf, -np.inf
     assert count_nonfinite(values) == 3
     assert count_nonfinite(np.full((2, 2), 3e38, dtype=np.float32)) == 0  # sum overflows
+
+
+def test_step_bars_after_an_overflow_are_finite_and_scaled_to_the_step() -> None:
+    (hidden,) = heatmaps(_overflowing_relu_trace(), 0, "fwd")
+    before = step_bars(hidden, 30)
+    column = hidden.values[:, 30]
+    assert before.nonfinite.size == 0 and before.levels[0] == 0.0
+    assert column.max() <= before.levels[1] < 2.0 * float(column.max())  # not 5e38
+    after = step_bars(hidden, 100)
+    np.testing.assert_array_equal(after.nonfinite, np.arange(32))
+    assert (after.heights == 0).all() and np.isfinite(after.levels).all()
+    assert step_bars(hidden, 30, "linear").levels == hidden.levels
