@@ -25,9 +25,7 @@ def panel(qtbot):  # type: ignore[no-untyped-def]
     session.show_trace(model.trace(TEXT), "overflow")
     heatmaps = HeatmapPanel(session)
     qtbot.addWidget(heatmaps)
-    heatmaps.resize(1280, 400)
-    heatmaps.show()
-    qtbot.waitExposed(heatmaps)
+    heatmaps.resize(1280, 400)  # grab() lays it out and paints it, shown or not
     yield heatmaps
     session.shutdown()
 
