@@ -161,8 +161,9 @@ class GradientCurves:
     from its reference; ``decades`` the y range as powers of ten and ``decade_lines`` the
     exponents that get a grid line; ``zeros`` whether some step is exactly 0;
     ``nonfinite`` the steps (int64) where a curve is NaN or infinite (gaps, the finite
-    part still drawn); ``undefined`` a sentence when the loss itself is not finite, and
-    ``probe_step`` the step whose probe loss would show finite gradients then.
+    part still drawn); ``undefined`` a headline and ``undefined_detail`` a sentence when
+    the loss itself is not finite, ``probe_step`` the step whose probe loss would show
+    finite gradients then.
     """
 
     norms: dict[str, np.ndarray]
@@ -175,6 +176,7 @@ class GradientCurves:
     loss_name: str
     nonfinite: dict[str, np.ndarray] = field(default_factory=dict)
     undefined: str = ""
+    undefined_detail: str = ""
     probe_step: int | None = None
 
     def marked(self, kind: str) -> tuple[np.ndarray, np.ndarray]:
@@ -203,25 +205,25 @@ def gradient_curves(trace: Trace, layer: int, direction: str) -> GradientCurves:
         f"gradients of L = {grads.loss_name} ({grads.loss_value:.4g}) · layer {layer} "
         f"{direction}")
     gaps = {name: np.flatnonzero(~np.isfinite(norm)) for name, norm in norms.items()}
-    undefined, probe_step = undefined_gradients(trace)
+    undefined, undefined_detail, probe_step = undefined_gradients(trace)
     return GradientCurves(
         norms=norms, markers=found, alarm=_alarm(trace, norms, found), decades=decades,
         decade_lines=lines, zeros=any(bool((norm == 0).any()) for norm in norms.values()),
         title=title, loss_name="" if grads is None else grads.loss_name,
         nonfinite={name: steps for name, steps in gaps.items() if steps.size},
-        undefined=undefined, probe_step=probe_step)
+        undefined=undefined, undefined_detail=undefined_detail, probe_step=probe_step)
 
 
-def undefined_gradients(trace: Trace) -> tuple[str, int | None]:
+def undefined_gradients(trace: Trace) -> tuple[str, str, int | None]:
     """When the loss is NaN or infinite (the forward pass overflowed before the loss's
     step), no gradient is defined, whatever numbers backward produced (a ReLU's slope
-    at NaN reads as 0: zeros that do not mean "no dependence"). Returns the sentence
-    saying so and the step just before the overflow (just after it, for a backward
-    direction), where a probe loss shows the gradients up to the overflow; else
-    ("", None)."""
+    at NaN reads as 0: zeros that do not mean "no dependence"). Returns a headline for
+    the plot, the sentence for the explanation, and the step just before the overflow
+    (just after it, for a backward direction), where a probe loss shows the gradients up
+    to the overflow; else ("", "", None)."""
     grads, bad = trace.grads, trace.nonfinite
     if grads is None or np.isfinite(grads.loss_value):
-        return "", None
+        return "", "", None
     steps = len(trace.tokens)
     probe = None
     if bad is not None:
@@ -229,10 +231,12 @@ def undefined_gradients(trace: Trace) -> tuple[str, int | None]:
         probe = before if 0 <= before < steps else None
     where = "" if bad is None else (f": {bad.quantity} of layer {bad.layer} is not finite "
                                     f"from step {bad.step} (“{bad.token}”)")
-    text = f"L = {grads.loss_value} (the forward pass overflowed{where}): no gradient is defined."
+    detail = (f"L = {grads.loss_value} because the forward pass overflowed{where}, so no "
+              "gradient is defined (zeros here do not mean that L does not depend on a "
+              "step).")
     if probe is not None:
-        text += f" A probe loss at step {probe} shows the gradients up to the overflow."
-    return text, probe
+        detail += f" A probe loss at step {probe} shows the gradients up to the overflow."
+    return f"No gradient: L = {grads.loss_value}", detail, probe
 
 
 def saliency(input_norms: np.ndarray | None) -> np.ndarray | None:

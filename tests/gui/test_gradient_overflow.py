@@ -22,7 +22,8 @@ def test_a_nan_loss_is_explained_and_the_probe_button_shows_finite_curves(qtbot)
     wait_for_trace(qtbot, session, lambda: session.set_random_model(spec, TEXT))
     assert not np.isfinite(session.trace.grads.loss_value)
     assert panel.undefined_text.isVisible()
-    assert "no gradient is defined" in panel.undefined_text.toPlainText()
+    assert panel.undefined_text.toPlainText() == "No gradient: L = nan"
+    assert "no gradient is defined" in panel.explanation.text()
     probe = session.view.layer.gradients.probe_step
     assert probe is not None and panel.probe_button.text() == f"Gradients up to step {probe}"
     assert not panel.probe_button.isHidden()

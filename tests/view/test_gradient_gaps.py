@@ -17,16 +17,16 @@ def test_a_nan_loss_names_the_overflow_and_the_step_before_it() -> None:
     trace = model.trace(TEXT, loss=model.default_loss())
     assert trace.nonfinite is not None and trace.nonfinite.step == 45
     curves = gradient_curves(trace, 0, "fwd")
-    assert curves.probe_step == 44
-    assert "L = nan" in curves.undefined and "from step 45 (“w3”)" in curves.undefined
-    assert "probe loss at step 44" in curves.undefined
+    assert curves.probe_step == 44 and curves.undefined == "No gradient: L = nan"
+    assert "from step 45 (“w3”)" in curves.undefined_detail
+    assert "probe loss at step 44" in curves.undefined_detail
 
 
 def test_the_probe_before_the_overflow_has_finite_gradients_up_to_it() -> None:
     model = random_model("rnn", 32, nonlinearity="relu", gain=20.0, seed=0)
     trace = model.trace(TEXT, loss=Probe(44, 0, "h", 0, "fwd"))
     curves = gradient_curves(trace, 0, "fwd")
-    assert curves.undefined == "" and curves.probe_step is None
+    assert curves.undefined == curves.undefined_detail == "" and curves.probe_step is None
     norms = curves.norms["dL/dh"]
     assert np.isfinite(norms).all() and (norms[:45] > 0).sum() > 30
     assert (norms[45:] == 0).all()  # the loss does not depend on later steps

@@ -86,7 +86,6 @@ class GradientPanel(QWidget):
         self.plot.addItem(self.cursor_line, ignoreBounds=True)
         # Says why the plot has no curve when the loss is not finite, in the plot.
         self.undefined_text = pg.TextItem(color=_ALARM_COLOR, anchor=(0.5, 0.5))
-        self.undefined_text.setTextWidth(420)
         self.plot.addItem(self.undefined_text, ignoreBounds=True)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.vanished = self.plot.plot(pen=None, symbol="x", symbolSize=10,
@@ -295,6 +294,8 @@ class GradientPanel(QWidget):
                          "||dh_T/dh_t||: at T)")
             if curves.zeros and not curves.undefined:
                 cells.append("a gap: exactly 0, the loss does not depend on that step")
+            if curves.undefined_detail:
+                cells.append(escape(curves.undefined_detail))
             cells += [f"a gap: ||{name}|| is not finite (inf or NaN) at {steps.size} "
                       f"step{'s' if steps.size > 1 else ''} from step {steps[0]}"
                       for name, steps in curves.nonfinite.items()]
@@ -317,8 +318,8 @@ class GradientPanel(QWidget):
         self.alarm_row.setVisible(bool(message))
 
     def _show_undefined(self, steps: int) -> None:
-        """The sentence of ``curves.undefined`` in the middle of the plot, and the
-        button that probes before the overflow."""
+        """The headline of ``curves.undefined`` in the middle of the plot (its detail is
+        in the explanation), and the button that probes before the overflow."""
         view = self.session.view
         assert view is not None
         curves = view.layer.gradients
