@@ -40,9 +40,9 @@ class ScreenImage(pg.ImageItem):
     mean, rescales and looks colours up in more passes, and draws NaN transparent and inf
     in the top colour. Here one reduction of block sums, a multiply-add, a clip-and-cast
     and Qt's table lookup into an opaque RGB32 image do it, and non-finite cells get
-    their own colour. With the opaque cursor halo, the redraw budget (H = 512, T = 2000)
-    went from 17.7 to 30.5 fps, means of four alternating runs with a49fb57 on a shared
-    machine at load 6 on 2 cores (``bench_gui.py --redraw N``).
+    their own colour. With the opaque cursor halo, the redraw budget (H = 512, T = 2000,
+    ``bench_gui.py --redraw N``) went from 43 to 72 fps (medians of three runs
+    alternating with a49fb57 at load 3 on 2 cores; 18 to 30 at load 6).
 
     Units are averaged rounding the factor up: rounding down (pyqtgraph's) kept 170 rows
     of 512 units in 150 pixels, and Qt dropped 20 of them on every draw. Steps keep
