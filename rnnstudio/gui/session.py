@@ -14,7 +14,7 @@ user's text is kept whatever happens.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +26,8 @@ from ..engine.trace import Trace
 from ..errors import RnnStudioError
 from ..io import save_trace
 from ..io.model_source import ModelSource, RandomModelSpec
+from ..limits import check_choice
+from ..view.colours import SCALE_MODES
 from ..view.costs import JacobianClock
 from ..view.lessons import Lesson
 from ..view.losses import LossEntry, Where
@@ -63,9 +65,12 @@ _TRACE, _JACOBIAN, _SAVE = "trace", "jacobian", "save"
 
 @dataclass(frozen=True)
 class ViewOptions:
-    """How the window draws, not what it computes."""
+    """How the window draws, not what it computes. ``colour_scale`` is one of
+    :data:`~rnnstudio.view.colours.SCALE_MODES`: "auto" (symmetric-log when an unsquashed
+    quantity spans more than three decades), or "linear" / "symlog" for all of them."""
 
     saliency: bool = False
+    colour_scale: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -274,7 +279,12 @@ class Session(QObject):
             self.options_changed.emit()
 
     def set_saliency_shown(self, shown: bool) -> None:
-        self.set_options(ViewOptions(saliency=bool(shown)))
+        self.set_options(replace(self.options, saliency=bool(shown)))
+
+    def set_colour_scale(self, mode: str) -> None:
+        """Colour scale of the unsquashed heatmaps (c, ReLU h): "auto", "linear", "symlog"."""
+        self.set_options(replace(self.options, colour_scale=check_choice(
+            "colour scale", mode, SCALE_MODES)))
 
     # --- lessons ----------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ are gaps on the log axis.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -44,18 +44,16 @@ MAX_DECADE_LINES = 8
 
 
 def gradient_norms(trace: Trace, layer: int, direction: str) -> dict[str, np.ndarray]:
-    """Per-step norms (T,) float64 of each gradient measure the trace has."""
+    """Per-step norms (T,) float64 of each gradient measure the trace has; a step
+    holding inf or NaN has a non-finite norm (a gap on the plot), without a warning."""
     grads = trace.grads
     if grads is None:
         return {}
     key = (layer, direction)
-    norms: dict[str, np.ndarray] = {}
-    if key in grads.h:
-        norms["dL/dh"] = row_norms(np.asarray(grads.h[key], dtype=np.float64))
-    if grads.c and key in grads.c:
-        norms["dL/dc"] = row_norms(np.asarray(grads.c[key], dtype=np.float64))
-    if grads.x is not None:
-        norms["dL/dx"] = row_norms(np.asarray(grads.x, dtype=np.float64))
+    arrays = {"dL/dh": grads.h.get(key), "dL/dc": (grads.c or {}).get(key), "dL/dx": grads.x}
+    with np.errstate(invalid="ignore", over="ignore"):
+        norms = {name: row_norms(np.asarray(array, dtype=np.float64))
+                 for name, array in arrays.items() if array is not None}
     if grads.jacobian and key in grads.jacobian:
         norms["dh_T/dh_t"] = np.asarray(grads.jacobian[key], dtype=np.float64)
     return norms
@@ -161,7 +159,11 @@ class GradientCurves:
     ``norms`` are the engine's per-step norms by measure; ``markers`` their vanished and
     exploded steps; ``alarm`` the line raised when one curve moved more than six decades
     from its reference; ``decades`` the y range as powers of ten and ``decade_lines`` the
-    exponents that get a grid line; ``zeros`` whether some step is exactly 0.
+    exponents that get a grid line; ``zeros`` whether some step is exactly 0;
+    ``nonfinite`` the steps (int64) where a curve is NaN or infinite (gaps, the finite
+    part still drawn); ``undefined`` a headline and ``undefined_detail`` a sentence when
+    the loss itself is not finite, ``probe_step`` the step whose probe loss would show
+    finite gradients then.
     """
 
     norms: dict[str, np.ndarray]
@@ -172,6 +174,10 @@ class GradientCurves:
     zeros: bool
     title: str
     loss_name: str
+    nonfinite: dict[str, np.ndarray] = field(default_factory=dict)
+    undefined: str = ""
+    undefined_detail: str = ""
+    probe_step: int | None = None
 
     def marked(self, kind: str) -> tuple[np.ndarray, np.ndarray]:
         """(steps, values) of every curve's ``kind`` markers ("vanished"/"exploded")."""
@@ -198,10 +204,39 @@ def gradient_curves(trace: Trace, layer: int, direction: str) -> GradientCurves:
     title = "" if grads is None else (
         f"gradients of L = {grads.loss_name} ({grads.loss_value:.4g}) · layer {layer} "
         f"{direction}")
+    gaps = {name: np.flatnonzero(~np.isfinite(norm)) for name, norm in norms.items()}
+    undefined, undefined_detail, probe_step = undefined_gradients(trace)
     return GradientCurves(
         norms=norms, markers=found, alarm=_alarm(trace, norms, found), decades=decades,
         decade_lines=lines, zeros=any(bool((norm == 0).any()) for norm in norms.values()),
-        title=title, loss_name="" if grads is None else grads.loss_name)
+        title=title, loss_name="" if grads is None else grads.loss_name,
+        nonfinite={name: steps for name, steps in gaps.items() if steps.size},
+        undefined=undefined, undefined_detail=undefined_detail, probe_step=probe_step)
+
+
+def undefined_gradients(trace: Trace) -> tuple[str, str, int | None]:
+    """When the loss is NaN or infinite (the forward pass overflowed before the loss's
+    step), no gradient is defined, whatever numbers backward produced (a ReLU's slope
+    at NaN reads as 0: zeros that do not mean "no dependence"). Returns a headline for
+    the plot, the sentence for the explanation, and the step just before the overflow
+    (just after it, for a backward direction), where a probe loss shows the gradients up
+    to the overflow; else ("", "", None)."""
+    grads, bad = trace.grads, trace.nonfinite
+    if grads is None or np.isfinite(grads.loss_value):
+        return "", "", None
+    steps = len(trace.tokens)
+    probe = None
+    if bad is not None:
+        before = bad.step + 1 if bad.direction == "bwd" else bad.step - 1
+        probe = before if 0 <= before < steps else None
+    where = "" if bad is None else (f": {bad.quantity} of layer {bad.layer} is not finite "
+                                    f"from step {bad.step} (“{bad.token}”)")
+    detail = (f"L = {grads.loss_value} because the forward pass overflowed{where}, so no "
+              "gradient is defined (zeros here do not mean that L does not depend on a "
+              "step).")
+    if probe is not None:
+        detail += f" A probe loss at step {probe} shows the gradients up to the overflow."
+    return f"No gradient: L = {grads.loss_value}", detail, probe
 
 
 def saliency(input_norms: np.ndarray | None) -> np.ndarray | None:

@@ -1,8 +1,9 @@
-"""The heatmaps of one layer and direction: (units, T) arrays, levels and colour maps.
+"""The heatmaps of one layer and direction: (units, T) arrays and their colour scales.
 
 The heatmaps want C-contiguous float32 ``(units, T)`` arrays and fixed colour levels per
 quantity: pyqtgraph then skips its per-frame min/max scan and its transpose copy (about
-3x faster for 1024 x 4000 images, see STYLE.md).
+3x faster for 1024 x 4000 images, see STYLE.md). How values become colours (finite
+levels, symmetric-log scales, the non-finite colour) is in :mod:`.colours`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 
 from ..engine.config import GATE_DESCRIPTIONS
 from ..engine.trace import Trace
+from .colours import SYMLOG_DECADES, ColourScale, count_nonfinite, nice_ceiling, spread
 
 #: Colour maps: sequential and colour-blind safe for 0..1, diverging for signed values.
 GATE_COLORMAP = "cividis"
@@ -42,13 +44,34 @@ CANDIDATES = ("g", "n")
 
 @dataclass(frozen=True)
 class HeatmapData:
-    """One quantity ready for an ImageItem: ``values`` is (units, T) float32, C order."""
+    """One quantity ready for an image: ``values`` is (units, T) float32, C order.
+
+    ``scale`` is the colour scale chosen for it; an unsquashed quantity (c, a ReLU RNN's
+    h, a projected h) also has the ``other`` one (linear or symmetric-log) a user may
+    choose instead. ``nonfinite`` counts the NaN and infinite cells.
+    """
 
     name: str
     title: str
     values: np.ndarray
-    levels: tuple[float, float]
-    colormap: str
+    scale: ColourScale
+    nonfinite: int = 0
+    other: ColourScale | None = None
+
+    @property
+    def levels(self) -> tuple[float, float]:
+        return self.scale.levels
+
+    @property
+    def colormap(self) -> str:
+        return self.scale.colormap
+
+    def scale_for(self, mode: str) -> ColourScale:
+        """The scale shown in ``mode`` ("auto", "linear" or "symlog"); squashed quantities
+        keep their linear scale in every mode."""
+        if self.other is None or mode == "auto" or (mode == "symlog") == self.scale.symlog:
+            return self.scale
+        return self.other
 
 
 def quantity_names(cell: str) -> tuple[str, ...]:
@@ -58,43 +81,43 @@ def quantity_names(cell: str) -> tuple[str, ...]:
     )
 
 
-def _nice_ceiling(value: float) -> float:
-    """Round up to 1, 2 or 5 times a power of ten, so colour bars get round numbers."""
-    if not np.isfinite(value) or value <= 0:
-        return 1.0
-    exponent = np.floor(np.log10(value))
-    for step in (1.0, 2.0, 5.0, 10.0):
-        candidate = step * 10.0**exponent
-        if candidate >= value * (1 - 1e-9):
-            return float(candidate)
-    return float(10.0 ** (exponent + 1))
-
-
-def _finite_max_abs(values: np.ndarray) -> float:
-    finite = values[np.isfinite(values)]
-    return float(np.abs(finite).max()) if finite.size else 1.0
-
-
-def levels_for(name: str, values: np.ndarray, cell: str, nonlinearity: str = "tanh",
-               projected: bool = False) -> tuple[float, float]:
-    """Fixed colour levels: gates 0..1, h and candidates -1..1, c symmetric around 0.
-
-    Values that are not bounded by a squashing function (c, a ReLU RNN's h, a projected
-    LSTM h) get a symmetric (or 0..max) range rounded up to 1, 2 or 5 x 10^k.
-    """
-    if name in CANDIDATES:
-        return (-1.0, 1.0)
-    if name == "h":
-        if cell == "rnn" and nonlinearity == "relu":
-            return (0.0, _nice_ceiling(_finite_max_abs(values)))
-        if projected:
-            bound = _nice_ceiling(_finite_max_abs(values))
-            return (-bound, bound)
-        return (-1.0, 1.0)
+def _unsquashed_levels(name: str, largest: float, relu: bool) -> tuple[float, float]:
+    """0..max for a ReLU RNN's h, symmetric for c and a projected h, rounded up to 1, 2 or
+    5 x 10^k (c at least -1..1)."""
+    bound = nice_ceiling(largest)
+    if relu:
+        return (0.0, bound)
     if name == "c":
-        bound = max(1.0, _nice_ceiling(_finite_max_abs(values)))
-        return (-bound, bound)
-    return (0.0, 1.0)
+        bound = max(1.0, bound)
+    return (-bound, bound)
+
+
+def colour_scales(name: str, values: np.ndarray, cell: str, nonlinearity: str = "tanh",
+                  projected: bool = False) -> tuple[ColourScale, ColourScale | None, int]:
+    """The chosen scale, the other one (None for squashed quantities) and the count of
+    non-finite cells of one quantity's (units, T) ``values``.
+
+    Gates are 0..1 (cividis), h and candidates -1..1 (CET-CBD1). Values not bounded by a
+    squashing function (c, a ReLU RNN's h, a projected LSTM h) get levels from their
+    finite values, and a symmetric-log scale when those span more than
+    ``SYMLOG_DECADES`` decades.
+    """
+    relu = cell == "rnn" and nonlinearity == "relu"
+    unsquashed = name == "c" or (name == "h" and (relu or projected))
+    if not unsquashed:
+        if name in CANDIDATES or name == "h":
+            scale = ColourScale((-1.0, 1.0), SIGNED_COLORMAP)
+        else:
+            scale = ColourScale((0.0, 1.0), GATE_COLORMAP)
+        return scale, None, count_nonfinite(values)
+    found = spread(values)
+    levels = _unsquashed_levels(name, found.largest, relu)
+    colormap = "viridis" if relu else SIGNED_COLORMAP
+    linear = ColourScale(levels, colormap)
+    symlog = ColourScale(levels, colormap, found.linthresh)
+    if found.decades > SYMLOG_DECADES:
+        return symlog, linear, found.nonfinite
+    return linear, symlog, found.nonfinite
 
 
 def heatmaps(trace: Trace, layer: int, direction: str,
@@ -108,10 +131,35 @@ def heatmaps(trace: Trace, layer: int, direction: str,
         if name not in arrays or (names is not None and name not in names):
             continue
         values = np.ascontiguousarray(np.asarray(arrays[name]).T, dtype=np.float32)
-        levels = levels_for(name, values, recurrent.cell, recurrent.nonlinearity,
-                            bool(recurrent.proj_size))
-        colormap = SIGNED_COLORMAP if levels[0] < 0 else GATE_COLORMAP
-        if name == "h" and levels[0] >= 0:
-            colormap = "viridis"
-        result.append(HeatmapData(name, QUANTITY_TITLES[name], values, levels, colormap))
+        scale, other, nonfinite = colour_scales(name, values, recurrent.cell,
+                                                recurrent.nonlinearity,
+                                                bool(recurrent.proj_size))
+        result.append(HeatmapData(name, QUANTITY_TITLES[name], values, scale, nonfinite,
+                                  other))
     return result
+
+
+@dataclass(frozen=True)
+class StepBars:
+    """One quantity at one step as This step draws it: ``heights`` (units,) float32 with
+    non-finite values as 0, the y range ``levels``, and the ``nonfinite`` units (int64),
+    to be drawn full height in :data:`~.colours.NONFINITE_RGB`."""
+
+    heights: np.ndarray
+    levels: tuple[float, float]
+    nonfinite: np.ndarray
+
+
+def step_bars(data: HeatmapData, step: int, mode: str = "auto") -> StepBars:
+    """Column ``step`` of ``data`` as bars. The heatmap's levels, except on a
+    symmetric-log scale: values decades apart on a linear bar axis ranging to the
+    largest of the whole trace left every bar of an earlier step at zero height, so
+    the range is that of this step's finite values (rounded up to 1, 2 or 5 x 10^k)."""
+    column = data.values[:, step]
+    finite = np.isfinite(column)
+    levels = data.scale_for(mode).levels
+    if data.scale_for(mode).symlog:
+        largest = float(np.abs(column[finite]).max()) if finite.any() else 0.0
+        bound = nice_ceiling(largest)
+        levels = (0.0, bound) if levels[0] >= 0 else (-bound, bound)
+    return StepBars(np.where(finite, column, np.float32(0)), levels, np.flatnonzero(~finite))

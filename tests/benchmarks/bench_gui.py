@@ -14,7 +14,8 @@ each with its goal and PASS or FAIL:
    quantity computed twice.
 
 ``--workers`` runs the whole issue 9 section alone (with BLAS unlimited as the "before",
-and 300 training steps); ``--walk`` lists every function each edit walk runs.
+and 300 training steps); ``--walk`` lists every function each edit walk runs;
+``--redraw N`` runs only budget 1, N times (compare before/after back to back).
 """
 
 from __future__ import annotations
@@ -274,6 +275,15 @@ def main(repeats: int) -> int:
     return 0
 
 
+def main_redraw(runs: int) -> int:
+    """Budget 1 alone, ``runs`` times, with the median."""
+    app = _application()
+    rates = [bench_heatmap_redraw(app)["redraw_fps"] for _ in range(runs)]
+    print("redraw fps:", " ".join(f"{rate:.1f}" for rate in rates),
+          f"median {float(np.median(rates)):.1f}, load average {os.getloadavg()[0]:.2f}")
+    return 0
+
+
 def main_walk() -> int:
     """Every function each edit walk runs, with its count and thread."""
     app = _application()
@@ -288,11 +298,15 @@ if __name__ == "__main__":
                          help="only the issue 9 section: BLAS in workers beside a busy core")
     _parser.add_argument("--walk", action="store_true",
                          help="only the edit walks, listing every function they run")
+    _parser.add_argument("--redraw", type=int, metavar="N",
+                         help="only the heatmap redraw budget, N runs")
     _parser.add_argument("--repeats", type=int, default=3,
                          help="of the Jacobian beside a busy core (and of --workers)")
     _parser.add_argument("--no-training", action="store_true",
                          help="for --workers: the Jacobian only")
     _args = _parser.parse_args()
+    if _args.redraw:
+        raise SystemExit(main_redraw(_args.redraw))
     if _args.workers:
         raise SystemExit(main_workers(_args.repeats, not _args.no_training))
     raise SystemExit(main_walk() if _args.walk else main(_args.repeats))

@@ -62,9 +62,9 @@ class Calls:
             self.texts.append(text)
             return tokenize(model, text)
 
-        def counted_show(row: HeatmapRow, data: Any) -> None:
+        def counted_show(row: HeatmapRow, data: Any, mode: str = "auto") -> None:
             self.rows[id(row)] += 1
-            show(row, data)
+            show(row, data, mode)
 
         self.monkeypatch.setattr(Model, "tokenize", counted_tokenize)
         self.monkeypatch.setattr(HeatmapRow, "show", counted_show)

@@ -39,7 +39,7 @@ def test_typing_updates_every_heatmap_to_the_trace_slice(qtbot, window) -> None:
         image = row.image.image
         assert image.dtype == np.float32 and image.flags["C_CONTIGUOUS"]
         np.testing.assert_array_equal(image, expected[row.name].T.astype(np.float32))
-    levels = {row.name: tuple(row.image.levels) for row in window.heatmaps.rows}
+    levels = {row.name: row.scale.levels for row in window.heatmaps.rows}
     assert levels["f"] == (0.0, 1.0) and levels["g"] == (-1.0, 1.0) and levels["h"] == (-1, 1)
     assert levels["c"][0] == -levels["c"][1]
 
@@ -162,7 +162,7 @@ def test_model_dock_builds_models_and_overflow_is_flagged(qtbot, window) -> None
     warning = window.gradients.warning
     assert not warning.isHidden() and "step 42" in warning.text()
     assert [row.name for row in window.heatmaps.rows] == ["h"]
-    assert window.heatmaps.rows[0].image.levels[0] == 0.0  # ReLU h is not symmetric
+    assert window.heatmaps.rows[0].scale.levels[0] == 0.0  # ReLU h is not symmetric
 
 
 def test_hover_names_token_step_unit_and_value(qtbot, window) -> None:  # type: ignore[no-untyped-def]

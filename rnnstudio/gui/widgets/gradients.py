@@ -86,6 +86,9 @@ class GradientPanel(QWidget):
         self.plot.layout.addItem(self.legend, 4, 1)
         self.cursor_line = pg.InfiniteLine(angle=90, movable=False, pen=cursor_pen())
         self.plot.addItem(self.cursor_line, ignoreBounds=True)
+        # Says why the plot has no curve when the loss is not finite, in the plot.
+        self.undefined_text = pg.TextItem(color=_ALARM_COLOR, anchor=(0.5, 0.5))
+        self.plot.addItem(self.undefined_text, ignoreBounds=True)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.vanished = self.plot.plot(pen=None, symbol="x", symbolSize=10,
                                        symbolPen=pg.mkPen(text_color(), width=1.5),
@@ -107,9 +110,16 @@ class GradientPanel(QWidget):
         self.go_button.setToolTip("Move the cursor to the step the line names")
         self.go_button.clicked.connect(self._go_to_alarm)
         self._alarm_step: int | None = None
+        # After an overflow the loss is NaN: one click takes it before the overflow.
+        self.probe_button = QPushButton()
+        self.probe_button.setToolTip("Make the loss a probe of the selected unit's h at "
+                                     "the last step before the overflow")
+        self.probe_button.clicked.connect(self._probe_before_overflow)
+        self.probe_button.hide()
         alarm = QHBoxLayout()
         alarm.addWidget(self.warning, 1)
         alarm.addWidget(self.go_button)
+        alarm.addWidget(self.probe_button)
         self.alarm_row = QWidget()
         self.alarm_row.setLayout(alarm)
         alarm.setContentsMargins(0, 0, 0, 0)
@@ -225,6 +235,7 @@ class GradientPanel(QWidget):
         self._sync_loss_box()  # the tokens a step names may have changed
         self._offer_jacobian()
         self.plot.setTitle(curves.title, size="9pt")
+        self._show_undefined(view.steps)
         self._explain()
         self.hover.refresh()
 
@@ -283,8 +294,13 @@ class GradientPanel(QWidget):
                          f"{EXPLODED_FACTOR:g} times the curve's value at the loss's step "
                          f"{step} (“{escape(shown_token(trace.tokens[step]))}”; "
                          "||dh_T/dh_t||: at T)")
-            if curves.zeros:
+            if curves.zeros and not curves.undefined:
                 cells.append("a gap: exactly 0, the loss does not depend on that step")
+            if curves.undefined_detail:
+                cells.append(escape(curves.undefined_detail))
+            cells += [f"a gap: ||{name}|| is not finite (inf or NaN) at {steps.size} "
+                      f"step{'s' if steps.size > 1 else ''} from step {steps[0]}"
+                      for name, steps in curves.nonfinite.items()]
         rows = ["<tr>" + "".join(f"<td style='padding-right:14px'>{cell}</td>"
                                  for cell in cells[index:index + 2]) + "</tr>"
                 for index in range(0, len(cells), 2)]
@@ -302,6 +318,26 @@ class GradientPanel(QWidget):
         self.warning.setText(message)
         self.go_button.setText("" if step is None else f"Go to step {step}")
         self.alarm_row.setVisible(bool(message))
+
+    def _show_undefined(self, steps: int) -> None:
+        """The headline of ``curves.undefined`` in the middle of the plot (its detail is
+        in the explanation), and the button that probes before the overflow."""
+        view = self.session.view
+        assert view is not None
+        curves = view.layer.gradients
+        self.undefined_text.setText(curves.undefined)
+        self.undefined_text.setVisible(bool(curves.undefined))
+        low, high = curves.decades or (0.0, 1.0)
+        self.undefined_text.setPos((steps - 1) / 2, (low + high) / 2)
+        probe = curves.probe_step
+        self.probe_button.setVisible(probe is not None)
+        if probe is not None:
+            self.probe_button.setText(f"Gradients up to step {probe}")
+
+    def _probe_before_overflow(self) -> None:
+        view = self.session.view
+        if view is not None and view.layer.gradients.probe_step is not None:
+            self.session.probe_unit(view.layer.gradients.probe_step, self.session.unit, "h")
 
     def _go_to_alarm(self) -> None:
         if self._alarm_step is not None:

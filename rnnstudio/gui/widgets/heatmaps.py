@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...view.colours import SCALE_MODES
 from ..session import Session
 from ..theme import configure_pyqtgraph
 from .heatmap_row import HeatmapRow, share_x_range
@@ -51,6 +52,12 @@ class HeatmapPanel(QWidget):
         self.layer_box.setToolTip("Which layer of the stack the heatmaps show")
         self.direction_box = QComboBox()
         self.direction_box.setToolTip("Forward or backward direction (bidirectional models)")
+        self.scale_box = QComboBox()
+        self.scale_box.addItems(list(SCALE_MODES))
+        self.scale_box.setToolTip(
+            "Colour scale of values no squashing function bounds (c, a ReLU RNN's h): "
+            "auto is symmetric-log when they span more than three decades; "
+            "inf/NaN cells are magenta")
         self._hover_hint = "Hover a heatmap for token, step, unit and value"
         self.hover_label = hover_label(self._hover_hint)
         self._hovered: tuple[str, int, int] | None = None
@@ -61,6 +68,8 @@ class HeatmapPanel(QWidget):
         bar.addWidget(self.layer_box)
         bar.addWidget(QLabel("Direction"))
         bar.addWidget(self.direction_box)
+        bar.addWidget(QLabel("Colours"))
+        bar.addWidget(self.scale_box)
         bar.addSpacing(12)
         bar.addWidget(self.hover_label, 1)
         layout = QVBoxLayout(self)
@@ -69,12 +78,15 @@ class HeatmapPanel(QWidget):
         layout.addWidget(self.graphics, 1)
         self.layer_box.activated.connect(self._on_view_chosen)
         self.direction_box.activated.connect(self._on_view_chosen)
+        self.scale_box.activated.connect(
+            lambda: session.set_colour_scale(self.scale_box.currentText()))
         scene = self.graphics.scene()
         scene.sigMouseMoved.connect(self._on_mouse_moved)
         scene.sigMouseClicked.connect(self._on_mouse_clicked)
         session.trace_changed.connect(self._on_trace_changed)
         session.layer_changed.connect(self.refresh)
         session.cursor_changed.connect(self._on_cursor_changed)
+        session.options_changed.connect(self.refresh)
         if session.view is not None:
             self._on_trace_changed()
 
@@ -107,8 +119,10 @@ class HeatmapPanel(QWidget):
         if names != self._names:
             self._build_rows(len(data))
             self._names = names
+        mode = self.session.options.colour_scale
+        self.scale_box.setCurrentText(mode)
         for row, item in zip(self.rows, data, strict=True):
-            row.show(item)
+            row.show(item, mode)
         fit_row_titles(self.rows)
         if self.rows and self.rows[-1].token_axis is not None:
             self.rows[-1].token_axis.set_tokens(view.trace.tokens)

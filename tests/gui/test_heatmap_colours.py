@@ -1,0 +1,83 @@
+"""Heatmap colours on screen after an overflow: finite values keep a usable scale, inf
+and NaN cells are magenta and the colour bar says so, and the colour-scale option."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF
+from PySide6.QtGui import QColor
+
+from rnnstudio.engine.model import random_model
+from rnnstudio.errors import ConfigError
+from rnnstudio.gui.session import Session
+from rnnstudio.gui.widgets.heatmaps import HeatmapPanel
+from rnnstudio.view.colours import NONFINITE_LABEL, NONFINITE_RGB
+
+TEXT = " ".join(["the cat sat on the mat"] * 20)
+
+
+@pytest.fixture
+def panel(qtbot):  # type: ignore[no-untyped-def]
+    """The heatmaps of a ReLU RNN (gain 10) whose h overflows float32 at step 68."""
+    session = Session()
+    model = random_model("rnn", 32, nonlinearity="relu", gain=10.0, seed=0)
+    session.show_trace(model.trace(TEXT), "overflow")
+    heatmaps = HeatmapPanel(session)
+    qtbot.addWidget(heatmaps)
+    heatmaps.resize(1280, 400)  # grab() lays it out and paints it, shown or not
+    yield heatmaps
+    session.shutdown()
+
+
+def _pixel(panel: HeatmapPanel, step: int, unit: int, image) -> QColor:  # type: ignore[no-untyped-def]
+    scene = panel.rows[0].plot.getViewBox().mapViewToScene(QPointF(step, unit))
+    point = panel.graphics.mapFromScene(scene)
+    return image.pixelColor(point)
+
+
+def test_nonfinite_cells_are_magenta_and_finite_ones_keep_their_colours(panel) -> None:  # type: ignore[no-untyped-def]
+    row = panel.rows[0]
+    values = row.data.values
+    last = len(panel.session.trace.tokens) - 1
+    panel.session.set_cursor(last)  # nothing dimmed; the cursor line covers the last step
+    image = panel.graphics.grab().toImage()
+    bad_units, bad_steps = np.nonzero(~np.isfinite(values[:, :last - 1]))
+    for unit, step in list(zip(bad_units, bad_steps, strict=True))[:: max(1, bad_units.size // 20)]:
+        assert _pixel(panel, int(step), int(unit), image).getRgb()[:3] == NONFINITE_RGB
+    finite = [_pixel(panel, step, unit, image).getRgb()[:3]
+              for step in range(0, 60, 3) for unit in range(0, 32, 4)]
+    assert NONFINITE_RGB not in finite
+    assert len(set(finite)) > 20  # the growth before the overflow is visible
+
+
+def test_the_colour_bar_names_the_nonfinite_colour_and_real_values(panel) -> None:  # type: ignore[no-untyped-def]
+    row = panel.rows[0]
+    assert row.scale.symlog
+    labels = [label for _, label in row.bar_ticks]
+    assert labels[-1] == NONFINITE_LABEL and row.bar_ticks[-1][0] > 1.0
+    assert labels[0] == "0" and "5e+38" in labels
+    assert "symmetric-log" in row.color_bar.toolTip().lower()
+
+
+def test_the_colour_scale_option_switches_unsquashed_rows(panel) -> None:  # type: ignore[no-untyped-def]
+    session, row = panel.session, panel.rows[0]
+    session.set_colour_scale("linear")
+    assert not row.scale.symlog and panel.scale_box.currentText() == "linear"
+    assert [label for _, label in row.bar_ticks] == ["0", "2.5e+38", "5e+38", NONFINITE_LABEL]
+    session.set_colour_scale("auto")
+    assert row.scale.symlog
+    with pytest.raises(ConfigError, match="colour scale must be one of auto, linear, symlog"):
+        session.set_colour_scale("log")
+
+
+def test_a_finite_tanh_trace_has_no_band(qtbot) -> None:  # type: ignore[no-untyped-def]
+    session = Session()
+    model = random_model("rnn", 16, seed=1)
+    session.show_trace(model.trace("the cat sat"), "calm")
+    heatmaps = HeatmapPanel(session)
+    qtbot.addWidget(heatmaps)
+    row = heatmaps.rows[0]
+    assert row.scale.levels == (-1.0, 1.0) and not row.scale.symlog
+    assert [label for _, label in row.bar_ticks] == ["-1", "0", "1"]
+    session.shutdown()
