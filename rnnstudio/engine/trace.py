@@ -118,10 +118,13 @@ def find_nonfinite(
 
 def row_norms(values: np.ndarray) -> np.ndarray:
     """Euclidean norm of each row without squaring tiny values to zero (a vanished
-    gradient of 1e-170 has a norm of 1e-170, not 0 as ``np.linalg.norm`` gives)."""
+    gradient of 1e-170 has a norm of 1e-170, not 0 as ``np.linalg.norm`` gives). A row
+    holding an infinity has norm inf (inf / inf would make it NaN); one holding a NaN, NaN."""
     peak = np.abs(values).max(axis=1, keepdims=True)
-    safe = np.where(peak > 0, peak, 1.0)
-    return peak[:, 0] * np.sqrt(((values / safe) ** 2).sum(axis=1))
+    safe = np.where((peak > 0) & np.isfinite(peak), peak, 1.0)
+    with np.errstate(invalid="ignore", over="ignore"):
+        norms = peak[:, 0] * np.sqrt(((values / safe) ** 2).sum(axis=1))
+    return np.where(np.isinf(peak[:, 0]), peak[:, 0], norms)
 
 
 @dataclass

@@ -15,6 +15,7 @@ interrupted export never leaves a half-written file where a good one was. Failur
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -197,7 +198,9 @@ def figure_content(session: Session, panel: str = "heatmaps") -> FigureContent:
     view = session.view
     assert view is not None
     gradients = view.layer.gradients if panel == "figure" else None
-    return FigureContent(title, view.layer.heatmaps, tuple(view.trace.tokens), gradients,
+    mode = session.options.colour_scale  # the colour scale the window shows
+    heatmaps = tuple(replace(data, scale=data.scale_for(mode)) for data in view.layer.heatmaps)
+    return FigureContent(title, heatmaps, tuple(view.trace.tokens), gradients,
                          session.cursor, view.layer.reads_backward)
 
 

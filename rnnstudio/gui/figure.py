@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import (
     QBuffer,
     QByteArray,
@@ -40,6 +39,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtSvg import QSvgGenerator
 
+from ..view.colours import COLOUR_COUNT, NONFINITE_RGB, colour_indices
 from ..view.gradients import EXPLODED_FACTOR, VANISHED_FRACTION, power_label
 from ..view.heatmaps import HeatmapData
 from .figure_layout import (
@@ -56,6 +56,7 @@ from .figure_layout import (
     layout_figure,
 )
 from .theme import CURSOR_COLOR, DIM_COLOR, FOREGROUND, SERIES_COLORS
+from .widgets.heatmap_row import colour_table
 
 #: Above this many cells per heatmap, SVG and PDF get an image at the page's resolution
 #: (a 512 x 2000 layer as rectangles would be a 100 MB SVG).
@@ -65,21 +66,19 @@ _ALARM_COLOR = "#b00020"
 #: 5 px markers beyond (at 900 steps 10 px crosses merged into a black band).
 STEPS_WITH_DOTS = 60
 _FRAME = QColor("#9a9a9a")
-_MISSING = (200, 200, 200, 255)  # a NaN cell
+#: The share of a colour bar's height the non-finite band takes.
+_BAND_SHARE = 0.15
 _CRISP_RECTS = b'<style type="text/css">rect { shape-rendering: crispEdges; }</style>\n'
 
 
 def cell_colors(data: HeatmapData) -> np.ndarray:
-    """RGBA (units, T, 4) uint8 of ``data.values`` through its colour map and fixed
-    levels: the one place a figure maps values to colours."""
-    table = pg.colormap.get(data.colormap).getLookupTable(nPts=256, alpha=True)
-    low, high = data.levels
-    scaled = (np.asarray(data.values, dtype=np.float64) - low) / max(high - low, 1e-30)
-    finite = np.isfinite(scaled)
-    index = np.clip(np.where(finite, scaled, 0.0) * 255 + 0.5, 0, 255).astype(np.intp)
-    colors = np.asarray(table, dtype=np.uint8)[index]
-    colors[~finite] = _MISSING
-    return np.ascontiguousarray(colors)
+    """RGBA (units, T, 4) uint8 of ``data.values`` through its colour scale, inf and NaN
+    in the non-finite colour: the window's own mapping (:func:`.colour_indices` and
+    :func:`.colour_table`), so a figure shows what the heatmap shows."""
+    table = colour_table(data.colormap)
+    packed = table[colour_indices(np.asarray(data.values), data.scale)]
+    channels = (packed[..., None] >> np.array([16, 8, 0, 24], dtype=np.uint32)) & 0xFF
+    return np.ascontiguousarray(channels.astype(np.uint8))
 
 
 def _image_of(colors: np.ndarray, size: QSize) -> QImage:
@@ -111,18 +110,26 @@ def _paint_cells(painter: QPainter, data: HeatmapData, rect: QRectF, vector: boo
 
 
 def _paint_bar(painter: QPainter, data: HeatmapData, rect: QRectF) -> None:
-    """The colour bar: 64 bands from the high level (top) to the low one, and its ticks."""
-    table = pg.colormap.get(data.colormap).getLookupTable(nPts=64, alpha=True)
-    band = rect.height() / len(table)
-    for index, color in enumerate(reversed(table)):
-        painter.fillRect(QRectF(rect.left(), rect.top() + index * band, rect.width(),
-                                band + 0.3), QColor(*(int(part) for part in color)))
+    """The colour bar: 64 bands from the high end (top) to the low one, with inf or NaN
+    cells a band of the non-finite colour at the bottom (as on the window's bar), and
+    the ticks."""
+    band = QRectF(rect.left(), rect.bottom() - rect.height() * _BAND_SHARE, rect.width(),
+                  rect.height() * _BAND_SHARE) if data.nonfinite else None
+    colours = rect.adjusted(0, 0, 0, -band.height()) if band is not None else rect
+    table = colour_table(data.colormap)[:COLOUR_COUNT]
+    steps = table[np.linspace(0, COLOUR_COUNT - 1, 64).round().astype(np.intp)]
+    height = colours.height() / len(steps)
+    for index, color in enumerate(reversed(steps)):
+        painter.fillRect(QRectF(colours.left(), colours.top() + index * height,
+                                colours.width(), height + 0.3), QColor.fromRgb(int(color)))
+    if band is not None:
+        painter.fillRect(band, QColor(*NONFINITE_RGB))
     painter.setPen(QPen(_FRAME, 0.8))
     painter.drawRect(rect)
-    low, high = data.levels
     painter.setPen(QColor(FOREGROUND))
-    ticks = [(rect.bottom() - (value - low) / (high - low) * rect.height(), text)
-             for value, text in bar_labels(data.levels)]
+    ticks = [(band.center().y() if band is not None and position < 0
+              else colours.bottom() - position * colours.height(), text)
+             for position, text in bar_labels(data)]
     _paint_ticks(painter, QRectF(rect.right() + 4, rect.top(), 80, rect.height()), ticks,
                  Qt.AlignmentFlag.AlignLeft)
 
@@ -185,6 +192,9 @@ def _paint_gradients(painter: QPainter, content: FigureContent, layout: FigureLa
             painter.drawLine(QLineF(plot.left(), y, plot.right(), y))
             ticks.append((y, power_label(exponent)))
     _paint_row_labels(painter, layout, GRADIENT_AXIS_TITLE, plot, ticks)
+    if curves.undefined:  # a non-finite loss: say why the plot is empty, as the panel does
+        painter.setPen(QColor(_ALARM_COLOR))
+        painter.drawText(plot, int(Qt.AlignmentFlag.AlignCenter), curves.undefined)
     if curves.decades is None:
         return
     painter.save()

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFont, QFontMetricsF, QImage
 
+from ..view.colours import NONFINITE_LABEL
 from ..view.gradients import GradientCurves
 from ..view.heatmaps import HeatmapData
 from ..view.readout import shown_token
@@ -119,10 +120,12 @@ def metrics(font: QFont) -> QFontMetricsF:
     return QFontMetricsF(font, reference_device())
 
 
-def bar_labels(levels: tuple[float, float]) -> tuple[tuple[float, str], ...]:
-    """The colour bar's three ticks (ends and middle), as on the window's bars."""
-    low, high = levels
-    return tuple((value, f"{value:g}") for value in (low, (low + high) / 2, high))
+def bar_labels(data: HeatmapData) -> tuple[tuple[float, str], ...]:
+    """The colour bar's ticks as the window's bar has them: (position 0..1 from the low
+    end, label of the real value); with inf or NaN cells the non-finite band's label
+    first (at position -1, the band under the colours), so it is never the one left out."""
+    ticks = data.scale.ticks()
+    return ((-1.0, NONFINITE_LABEL), *ticks) if data.nonfinite else ticks
 
 
 def plan_tokens(tokens: tuple[str, ...], left: float, step_width: float,
@@ -165,7 +168,7 @@ def _columns(content: FigureContent, width: float) -> tuple[float, float, float]
     ticks = [str(data.values.shape[0] - 1) for data in content.heatmaps] + ["10⁻¹⁰"]
     tick_width = max(measure.horizontalAdvance(text) for text in ticks)
     bar_width = max((measure.horizontalAdvance(text) for data in content.heatmaps
-                     for _, text in bar_labels(data.levels)), default=0.0)
+                     for _, text in bar_labels(data)), default=0.0)
     label_right = MARGIN + label_width
     cells_left = round(label_right + 8 + tick_width + 6)
     cells_right = round(width - MARGIN - BAR_WIDTH - 6 - bar_width)

@@ -63,6 +63,10 @@ _FIX = "correct it in the file or save the session again"
 _MODEL_FORMS = ('a shipped model name (e.g. "sentiment-lstm"), {"file": PATH} or '
                 '{"random": {...}}')
 
+#: The heatmaps' colour-scale modes (``view.colours.SCALE_MODES`` is this tuple): chosen
+#: per window, kept with the session, checked here before anything is drawn.
+COLOUR_SCALES = ("auto", "linear", "symlog")
+
 #: version N -> function turning a version-N dict into a version-(N + 1) dict.
 _MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
@@ -72,7 +76,8 @@ class SessionFile:
     """Everything needed to reopen the window as it was; checked on construction.
 
     ``cursor`` is a step (the GUI clamps it to the trace), ``layer``/``direction``/
-    ``unit`` what the unit views show, ``loss`` the engine's loss string form (None: the
+    ``unit`` what the unit views show, ``colour_scale`` the heatmaps' mode (one of
+    :data:`COLOUR_SCALES`), ``loss`` the engine's loss string form (None: the
     model's own task loss), ``lesson`` a lesson name and part index, ``compare`` 0-4
     shipped keys (empty: the default set), ``docks`` Qt's ``saveState`` as base64,
     ``extra`` the unknown keys of a newer writer (read-only, written back as read).
@@ -86,6 +91,7 @@ class SessionFile:
     unit: int = 0
     loss: str | None = None
     saliency: bool = False
+    colour_scale: str = "auto"
     playback_speed: float = 4.0
     lesson: tuple[str, int] | None = None
     compare: tuple[str, ...] = ()
@@ -104,6 +110,7 @@ class SessionFile:
             "unit": check.whole("unit", self.unit, 0, MAX_INDEX),
             "loss": None if self.loss is None else _loss(check, self.loss),
             "saliency": check.flag("saliency", self.saliency),
+            "colour_scale": check.choice("colour_scale", self.colour_scale, COLOUR_SCALES),
             "playback_speed": check.number("playback_speed", self.playback_speed,
                                            MIN_SPEED, MAX_SPEED),
             "lesson": None if self.lesson is None else _lesson(check, self.lesson),

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..io.session_file import COLOUR_SCALES
+
 #: Colours along a bar; index NONFINITE_INDEX (the 256th) is the non-finite colour.
 COLOUR_COUNT = 255
 NONFINITE_INDEX = 255
@@ -32,8 +34,9 @@ NONFINITE_LABEL = "inf/NaN"
 #: Unsquashed values whose finite |values| span more than this many decades (largest over
 #: the 5th percentile of the non-zero ones) get a symmetric-log scale by default.
 SYMLOG_DECADES = 3.0
-#: The scale modes a user can choose: automatic, or one forced for unsquashed quantities.
-SCALE_MODES = ("auto", "linear", "symlog")
+#: The scale modes a user can choose: automatic, or one forced for unsquashed quantities
+#: (defined where session files check them).
+SCALE_MODES = COLOUR_SCALES
 #: Above this a float32 sum of a few values may overflow: block sums then use float64.
 _SAFE_FLOAT32 = 1e37
 #: Percentiles are taken on at most this many values (every k-th): one pass, not a sort.

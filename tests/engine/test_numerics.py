@@ -155,3 +155,16 @@ def test_float32_gradients_when_asked_are_the_float64_ones_rounded(kind):
     pairs += [(f"jacobian{key}", narrow.jacobian[key], v) for key, v in wide.jacobian.items()]
     assert {np.asarray(n).dtype for _, n, _ in pairs} == {np.dtype(np.float32)}
     assert_no_mismatch([mismatch(label, n, w, 1e-5) for label, n, w in pairs])
+
+
+def test_row_norms_keep_tiny_values_and_say_inf_for_an_infinite_row():
+    """A vanished gradient keeps its size (not 0), a row holding an infinity has norm
+    inf (it was NaN: inf / inf), one holding a NaN is NaN, a zero row is 0."""
+    from rnnstudio.engine.trace import row_norms
+
+    rows = np.array([[3e-170, 4e-170, 0.0], [1.0, -np.inf, 2.0], [np.nan, 1.0, 0.0],
+                     [0.0, 0.0, 0.0], [3.0, 4.0, 0.0], [1e200, 1e200, 0.0]])
+    norms = row_norms(rows)
+    np.testing.assert_allclose(norms[[0, 4, 5]], [5e-170, 5.0, np.sqrt(2) * 1e200],
+                               rtol=1e-15)
+    assert norms[1] == np.inf and np.isnan(norms[2]) and norms[3] == 0.0

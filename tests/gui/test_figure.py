@@ -197,3 +197,38 @@ def test_the_window_exports_the_figure_and_pdfs(window, tmp_path) -> None:  # ty
     assert QImage(str(tmp_path / "figure.png")).width() == 1200
     assert window.export_panel("compare", tmp_path / "compare.pdf", 1200)
     assert (tmp_path / "compare.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_figures_colour_cells_as_the_window_does_after_an_overflow(session, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11: a figure of an overflowing ReLU RNN keeps finite colours apart, draws
+    inf/NaN cells in the window's non-finite colour with a labelled band, and follows
+    the window's colour-scale choice."""
+    import numpy as np
+
+    from rnnstudio.engine.model import random_model
+    from rnnstudio.gui.figure import cell_colors
+    from rnnstudio.gui.figure_layout import bar_labels
+    from rnnstudio.view.colours import NONFINITE_LABEL, NONFINITE_RGB
+
+    model = random_model("rnn", 16, nonlinearity="relu", gain=10.0, seed=0)
+    session.show_trace(model.trace(" ".join(["the cat sat on the mat"] * 20)), "overflow")
+    [h] = [data for data in export.figure_content(session).heatmaps if data.name == "h"]
+    bad = ~np.isfinite(h.values)
+    assert bad.any() and (~bad).any()
+    colours = cell_colors(h)
+    assert colours.shape == (*h.values.shape, 4)
+    assert (colours[bad][:, :3] == NONFINITE_RGB).all()
+    assert len({tuple(colour) for colour in colours[~bad]}) > 10  # not one flat colour
+    assert not (colours[~bad][:, :3] == NONFINITE_RGB).all(axis=1).any()
+    assert NONFINITE_LABEL in [text for _, text in bar_labels(h)]
+    session.set_colour_scale("linear")
+    [linear] = [data for data in export.figure_content(session).heatmaps if data.name == "h"]
+    session.set_colour_scale("symlog")
+    [symlog] = [data for data in export.figure_content(session).heatmaps if data.name == "h"]
+    assert not linear.scale.symlog and symlog.scale.symlog
+    assert (cell_colors(linear) != cell_colors(symlog)).any()
+    figure = export.figure_content(session, "figure")
+    assert figure.gradients is not None and figure.gradients.undefined.startswith("No gradient")
+    export.export_painted(session, "figure", tmp_path / "overflow.svg", 1200)
+    svg = (tmp_path / "overflow.svg").read_text(encoding="utf-8")
+    assert figure.gradients.undefined in svg and NONFINITE_LABEL in svg

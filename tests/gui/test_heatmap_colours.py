@@ -81,3 +81,35 @@ def test_a_finite_tanh_trace_has_no_band(qtbot) -> None:  # type: ignore[no-unty
     assert row.scale.levels == (-1.0, 1.0) and not row.scale.symlog
     assert [label for _, label in row.bar_ticks] == ["-1", "0", "1"]
     session.shutdown()
+
+
+def test_this_step_after_an_overflow_draws_finite_bars_and_marks_the_rest(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11: "This step is empty" after an overflow (its y range was the trace's
+    5e38). An earlier step keeps bars of a readable height; a step whose h is inf/NaN
+    shows those units as full-height bars in the non-finite colour."""
+    from rnnstudio.gui.widgets.step_view import StepView
+
+    session = Session()
+    model = random_model("rnn", 32, nonlinearity="relu", gain=10.0, seed=0)
+    trace = model.trace(TEXT)
+    session.show_trace(trace, "overflow")
+    view = StepView(session)
+    qtbot.addWidget(view)
+    h = trace.layers[(0, "fwd")].h
+    finite_steps = np.flatnonzero(np.isfinite(h).all(axis=1))
+    broken = int(np.flatnonzero(~np.isfinite(h).all(axis=1))[0])
+    try:
+        early = int(finite_steps[len(finite_steps) // 2])
+        session.set_cursor(early)
+        row = view.rows["h"]
+        low, high = row.plot.getViewBox().viewRange()[1]
+        assert np.isfinite([low, high]).all() and high < 1e30
+        assert np.abs(h[early]).max() >= 0.2 * high  # the tallest bar is not a sliver
+        np.testing.assert_array_equal(row.values, h[early])
+        assert row.nonfinite.opts["x"].size == 0
+        session.set_cursor(broken)
+        bad = np.flatnonzero(~np.isfinite(h[broken]))
+        np.testing.assert_array_equal(row.nonfinite.opts["x"], bad)
+        assert row.nonfinite.opts["brush"].getRgb()[:3] == NONFINITE_RGB
+    finally:
+        session.shutdown()

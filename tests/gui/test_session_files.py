@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from conftest import last_session, wait_for_trace
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QImage
@@ -177,3 +178,18 @@ def test_plot_takes_a_shipped_models_name(qtbot, tmp_path) -> None:  # type: ign
     assert plot_main(["sentiment-gru", "--text", "not good", "--out", str(out),
                       "--width", "700"]) == 0
     assert QImage(str(out)).width() == 700
+
+
+def test_the_colour_scale_is_kept_with_the_session(session) -> None:  # type: ignore[no-untyped-def]
+    from rnnstudio.errors import SessionFileError
+    from rnnstudio.gui.session_files import restore, snapshot
+    from rnnstudio.io.session_file import SessionFile, session_from_dict, session_to_dict
+
+    session.set_colour_scale("symlog")
+    state = snapshot(session)
+    assert session_to_dict(state)["colour_scale"] == "symlog"
+    session.set_colour_scale("linear")
+    restore(session, session_from_dict(session_to_dict(state)), [], synchronous=True)
+    assert session.options.colour_scale == "symlog"
+    with pytest.raises(SessionFileError, match="colour_scale"):
+        SessionFile(model=state.model, text="a", colour_scale="log")

@@ -27,8 +27,9 @@ from PySide6.QtWidgets import (
 )
 
 from ...errors import RnnStudioError
+from ...view.colours import NONFINITE_RGB
 from ...view.equations import unit_equations
-from ...view.heatmaps import QUANTITY_DESCRIPTIONS
+from ...view.heatmaps import QUANTITY_DESCRIPTIONS, StepBars, step_bars
 from ...view.readout import step_readout
 from ..session import Session
 from ..theme import SELECTION_COLOR, SERIES_COLORS, configure_pyqtgraph
@@ -121,24 +122,35 @@ class _BarRow:
         color = SERIES_COLORS.get(name, "#0072B2")
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush=color, pen=None)
         self.plot.addItem(self.bars)
+        # inf/NaN units: full-height bars in the heatmaps' non-finite colour, so a step
+        # after an overflow is not an empty chart.
+        self.nonfinite = pg.BarGraphItem(x=[], height=[], width=0.8, pen=None,
+                                         brush=pg.mkColor(*NONFINITE_RGB))
+        self.plot.addItem(self.nonfinite)
         self.marker = pg.BarGraphItem(x=[], height=[], width=0.9, brush=None,
                                       pen=pg.mkPen(SELECTION_COLOR, width=2))
         self.plot.addItem(self.marker)
         self.values = np.zeros(0)
+        self._heights = np.zeros(0)  # the drawn bars: values, non-finite ones as 0
         self._units = np.arange(0)  # the x of each bar: unit indices
         self._levels: tuple[float, float] | None = None
 
-    def show(self, values: np.ndarray, levels: tuple[float, float], unit: int) -> None:
+    def show(self, values: np.ndarray, bars: StepBars, unit: int) -> None:
+        """``values``: the trace's column as it is (inf and NaN included); ``bars``: how
+        it is drawn."""
         # Ranges are set only when they change: a step must stay well under 16 ms.
         if values.size != self.values.size:
             self._units = np.arange(values.size)
             self.plot.setXRange(-0.5, values.size - 0.5, padding=0.01)
+        levels = bars.levels
         if levels != self._levels:
             self._levels = levels
             self.plot.setYRange(*levels, padding=0.02)
             self.plot.getAxis("left").setTicks([axis_ticks(levels)])
-        self.values = values
-        self.bars.setOpts(x=self._units, height=values)
+        self.values, self._heights = values, bars.heights
+        self.bars.setOpts(x=self._units, height=bars.heights)
+        self.nonfinite.setOpts(x=bars.nonfinite,
+                               height=np.full(bars.nonfinite.size, levels[1]))
         self.mark(unit)
 
     def fit_title(self, *_: Any) -> None:
@@ -149,8 +161,8 @@ class _BarRow:
             title.setText(text)
 
     def mark(self, unit: int) -> None:
-        if 0 <= unit < self.values.size:
-            self.marker.setOpts(x=[unit], height=[self.values[unit]])
+        if 0 <= unit < self._heights.size:
+            self.marker.setOpts(x=[unit], height=[self._heights[unit]])
 
 
 class StepView(QWidget):
@@ -162,7 +174,7 @@ class StepView(QWidget):
         configure_pyqtgraph()
         self.session = session
         self.rows: dict[str, _BarRow] = {}
-        self._shown: tuple[int, int, str, int] | None = None
+        self._shown: tuple[int, int, str, int, str] | None = None
         self.readout = QLabel()
         self.readout.setWordWrap(True)
         self.readout.setTextFormat(Qt.TextFormat.RichText)
@@ -203,6 +215,7 @@ class StepView(QWidget):
         session.layer_changed.connect(self._on_view_changed)
         session.cursor_changed.connect(self.refresh)
         session.unit_changed.connect(self._on_unit_changed)
+        session.options_changed.connect(self.refresh)  # the colour scale sets bar ranges
         if session.view is not None:
             self._on_view_changed()
 
@@ -228,14 +241,16 @@ class StepView(QWidget):
         view, step = self.session.view, self.session.cursor
         if view is None:
             return
-        shown = (id(view), view.layer.layer, view.layer.direction, step)
+        mode = self.session.options.colour_scale
+        shown = (id(view), view.layer.layer, view.layer.direction, step, mode)
         if shown == self._shown:
             return  # a new trace also moves the cursor: draw once, not twice
         self._shown = shown
         # The heatmaps' (units, T) arrays: column t is this step's vector, no copy.
         for item in view.layer.heatmaps:
             if item.values.shape[1] > step:
-                self.rows[item.name].show(item.values[:, step], item.levels, self.session.unit)
+                self.rows[item.name].show(item.values[:, step], step_bars(item, step, mode),
+                                          self.session.unit)
         if view.task is not None:
             answer = step_readout(view.trace, step)
             self.readout.setText("" if answer is None else answer.line(rich=True))
