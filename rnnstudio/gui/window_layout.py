@@ -21,10 +21,18 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QScrollArea, QToolBar, QWidge
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
-#: The dock a dock hidden at start is tabbed with when first shown. A lesson goes beside
-#: Model, not above This step: split there, the six bar charts it asks the student to
-#: watch were 15 px tall at 1280 x 720; a lesson sets the model, so Model can wait.
-_FIRST_PLACE = {"lessons": "model", "training": "model"}
+_AREA = Qt.DockWidgetArea
+#: The dock a dock hidden at start is tabbed with when first shown, and the area it goes
+#: to without that partner. A lesson goes beside Model, not above This step: split
+#: there, the six bar charts it asks the student to watch were 15 px tall at 1280 x 720;
+#: a lesson sets the model, so Model can wait. Training goes beside the gradients, wide
+#: and short: tabbed with Model its curves were below the fold on every screen, the
+#: user pressed Start and saw no curve.
+_FIRST_PLACE = {"lessons": ("model", _AREA.LeftDockWidgetArea),
+                "training": ("gradients", _AREA.BottomDockWidgetArea)}
+#: The bottom area's share of the window's height with Training open: its plots' data
+#: areas at least 120 px tall at 1280 x 720 (128 and 145 px measured under Xvfb).
+_TRAINING_SHARE = 0.45
 
 
 def _scrolling(widget: QWidget) -> QScrollArea:
@@ -82,8 +90,9 @@ class WindowLayout:
         # Hidden until asked for; tabbed with a partner when first shown (tabifying a
         # hidden dock at start left a stray tab bar over the unit inspector).
         self._dock("lessons", "Lesson", window.lesson_panel, area.LeftDockWidgetArea).hide()
-        self._dock("training", "Training", _scrolling(window.training),
-                   area.LeftDockWidgetArea).hide()
+        # No outer scroll area: the panel scrolls its form itself and keeps its plots
+        # in view, whatever the dock's shape.
+        self._dock("training", "Training", window.training, area.BottomDockWidgetArea).hide()
         transport_bar = QToolBar("Transport", window)
         transport_bar.setObjectName("transport_toolbar")
         transport_bar.addWidget(window.transport)
@@ -159,27 +168,35 @@ class WindowLayout:
     def show_panel(self, key: str) -> None:
         """Show a dock (lessons and menus open panels by their key) and bring it forward;
         the window stays within the screen, and so does Compare's own window."""
-        dock = self.window.docks[key]
+        window = self.window
+        dock = window.docks[key]
         placing = dock.isHidden() and key in _FIRST_PLACE
         if placing:
-            self._place_first(dock, self.window.docks[_FIRST_PLACE[key]])
+            partner, area = _FIRST_PLACE[key]
+            self._place_first(dock, window.docks[partner], area)
         elif key == "compare" and dock.isHidden() and dock.isFloating():
             self._fit_floating(dock)
         dock.show()
         dock.raise_()
         if placing and key == "lessons":
             self.size_docks()
+        if (placing and key == "training" and not dock.isFloating()
+                and window.dockWidgetArea(dock) == _AREA.BottomDockWidgetArea):
+            # Resized within the window: the window itself does not grow.
+            window.resizeDocks([dock], [round(window.height() * _TRAINING_SHARE)],
+                               Qt.Orientation.Vertical)
         self.keep_on_screen()
 
-    def _place_first(self, dock: QDockWidget, partner: QDockWidget) -> None:
-        """Tab ``dock`` with ``partner``, or put it in the left column without one."""
+    def _place_first(self, dock: QDockWidget, partner: QDockWidget,
+                     area: Qt.DockWidgetArea) -> None:
+        """Tab ``dock`` with ``partner``, or put it in ``area`` without one."""
         window = self.window
         if not partner.isHidden() and not partner.isFloating():
             if dock not in window.tabifiedDockWidgets(partner):
                 window.tabifyDockWidget(partner, dock)
         else:
             dock.setFloating(False)
-            window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+            window.addDockWidget(area, dock)
 
     def _fit_floating(self, dock: QDockWidget) -> None:
         """A floating dock at most 90 % of the screen, centred on the window's screen."""
@@ -212,8 +229,8 @@ class WindowLayout:
         window = self.window
         for key in ("lessons", "training", "compare"):
             dock = window.docks[key]
-            if key in _FIRST_PLACE:  # out of Model's tab group
-                window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+            if key in _FIRST_PLACE:  # out of its partner's tab group
+                window.addDockWidget(_FIRST_PLACE[key][1], dock)
             dock.hide()
         # Apply that before restoring: restored at once, the group's tab bar stayed on
         # screen over the unit inspector (seen under Xvfb, Qt 6).
