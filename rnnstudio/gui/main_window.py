@@ -1,8 +1,8 @@
 """The main window: docks around the heatmaps, all observing one Session.
 
-It lays the panels out, opens files (models, sessions and traces alike, told apart by
-their content), exports figures, and keeps the layout; the state it shows is the
-session's.
+It holds the panels (:mod:`.window_layout` places and sizes their docks), opens files
+(models, sessions and traces alike, told apart by their content), exports figures, and
+keeps the layout; the state it shows is the session's.
 
 Every failure (an open, a trace, an export, a bug) is one non-modal banner naming the
 file and what to do, and the previous model and trace stay shown under their own name;
@@ -15,17 +15,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QRect, Qt
+from PySide6.QtCore import QByteArray, QRect
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDockWidget,
-    QFrame,
     QLabel,
     QMainWindow,
     QProgressBar,
-    QScrollArea,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -55,20 +52,7 @@ from .widgets.training_panel import TrainingPanel
 from .widgets.transport import Transport
 from .widgets.unit_inspector import UnitInspector
 from .window_dialogs import WindowDialogs
-
-#: The dock a dock hidden at start is tabbed with when first shown. A lesson goes beside
-#: Model, not above This step: split there, the six bar charts it asks the student to
-#: watch were 15 px tall at 1280 x 720; a lesson sets the model, so Model can wait.
-_FIRST_PLACE = {"lessons": "model", "training": "model"}
-
-
-def _scrolling(widget: QWidget) -> QScrollArea:
-    """``widget`` in a frameless scroll area: its dock may be shorter than the form."""
-    area = QScrollArea()
-    area.setWidget(widget)
-    area.setWidgetResizable(True)
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    return area
+from .window_layout import WindowLayout
 
 
 class MainWindow(QMainWindow):
@@ -106,7 +90,8 @@ class MainWindow(QMainWindow):
                                        "unit inspector": self.unit_inspector,
                                        "compare": self.compare}
         self.docks: dict[str, QDockWidget] = {}
-        self._build_docks()
+        self.dock_layout = WindowLayout(self)
+        self.dock_layout.build_docks(self._input_widget())
         self.named_actions = install_actions(self)
         self.status_label = QLabel(session.status)
         self.statusBar().addWidget(self.status_label, 1)
@@ -125,7 +110,7 @@ class MainWindow(QMainWindow):
         session.text_changed.connect(self._forget_opening)  # an edit supersedes the open
         session.trace_changed.connect(self.message_bar.hide)
         session.busy_changed.connect(self._on_busy)
-        session.lesson_changed.connect(self._on_lesson)
+        session.lesson_changed.connect(self.dock_layout.open_lesson_panels)
         session.options_changed.connect(self._on_options_changed)
         session.saved.connect(lambda path: self.statusBar().showMessage(
             f"Saved the trace to {path}", 8000))
@@ -136,79 +121,8 @@ class MainWindow(QMainWindow):
         self._restore_settings()
         self._on_options_changed()
 
-    def _size_docks(self) -> None:
-        """Side columns and the gradients in proportion to the window: fixed sizes made
-        for 1600 x 1000 left the heatmaps 230 px and the gradient plot 30 px on a 720p
-        projector. This step keeps its 320 px; an open lesson widens the left column
-        and takes its middle (about 45 characters a line, 9 lines at 1280 x 720)."""
-        width, height = self.width(), self.height()
-        lesson = self.docks["lessons"].isVisible()
-        self.resizeDocks([self.docks["input"], self.docks["step"]],
-                         [round(width * (0.3 if lesson else 0.24)),
-                          max(320, round(width * 0.28))], Qt.Orientation.Horizontal)
-        # With its explanation open (screens >= 900 px) the gradient plot was 50 px.
-        explained = self.gradients.explain_button.isChecked()
-        self.resizeDocks([self.docks["gradients"]], [round(height * (0.42 if explained
-                                                                     else 0.32))],
-                         Qt.Orientation.Vertical)
-        # Shares of the column (what menus, toolbars and status bar leave); Input gets
-        # at least its minimum (215 px), the unit inspector's plot 120 px at 1280 x 720.
-        column = height - self._bars_height()
-        middle = self.docks["lessons"] if lesson else self.docks["model"]
-        shares = (0.3, 0.4, 0.3) if lesson else (0.3, 0.3, 0.4)
-        self.resizeDocks([self.docks["input"], middle, self.docks["unit"]],
-                         [round(column * share) for share in shares], Qt.Orientation.Vertical)
-
-    def _bars_height(self) -> int:
-        """Height of the menu, tool and status bars: what the dock columns do not get."""
-        across = (Qt.ToolBarArea.TopToolBarArea, Qt.ToolBarArea.BottomToolBarArea)
-        bars: list[QWidget] = [self.menuBar(), self.statusBar()]
-        bars += [bar for bar in self.findChildren(QToolBar) if self.toolBarArea(bar) in across]
-        return sum(bar.sizeHint().height() for bar in bars if not bar.isHidden())
-
-    def available_geometry(self) -> QRect | None:
-        """The window's screen less panels and task bars (None before it has a screen)."""
-        return self.screen().availableGeometry() if self.screen() else None
-
-    def _fit_to_screen(self, width: int, height: int) -> None:
-        """Start at ``width`` x ``height`` or 95 % of a smaller screen."""
-        screen = self.available_geometry()
-        if screen is not None:
-            width = min(width, int(screen.width() * 0.95))
-            height = min(height, int(screen.height() * 0.95))
-        self.resize(width, height)
-
-    def keep_on_screen(self) -> None:
-        """Shrink and move the window into the screen's available geometry (a layout
-        restored from a larger monitor, or docks that asked for more, grew it past)."""
-        screen = self.available_geometry()
-        if screen is None:
-            return
-        frame = self.frameGeometry()
-        extra_width = frame.width() - self.width()
-        extra_height = frame.height() - self.height()
-        width = min(self.width(), screen.width() - extra_width)
-        height = min(self.height(), screen.height() - extra_height)
-        if (width, height) != (self.width(), self.height()):
-            self.resize(width, height)
-        frame = self.frameGeometry()
-        # Past the right or bottom edge moves back; the top left corner stays visible.
-        left = max(min(frame.left(), screen.right() + 1 - frame.width()), screen.left())
-        top = max(min(frame.top(), screen.bottom() + 1 - frame.height()), screen.top())
-        if (left, top) != (frame.left(), frame.top()):
-            self.move(left, top)
-
-    def _dock(self, key: str, title: str, widget: QWidget,
-              area: Qt.DockWidgetArea) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(f"dock_{key}")  # saveState/restoreState find docks by name
-        dock.setWidget(widget)
-        self.addDockWidget(area, dock)
-        self.docks[key] = dock
-        return dock
-
-    def _build_docks(self) -> None:
-        area = Qt.DockWidgetArea
+    def _input_widget(self) -> QWidget:
+        """The text box, the saliency switch and the token strip, one above the other."""
         input_widget = QWidget()
         input_layout = QVBoxLayout(input_widget)
         input_layout.setContentsMargins(0, 0, 0, 0)
@@ -218,82 +132,31 @@ class MainWindow(QMainWindow):
         self.saliency_box.setToolTip("Tint each token by how much the loss depends on it")
         input_layout.addWidget(self.saliency_box)
         input_layout.addWidget(self.token_strip, 1)
-        self._dock("input", "Input", input_widget, area.LeftDockWidgetArea)
-        # Forms scroll rather than set the window's height: the Model dock's form alone
-        # asked for 438 px and the left column for 897, taller than a 720p projector.
-        self._dock("model", "Model", _scrolling(self.model_panel), area.LeftDockWidgetArea)
-        # Below ~320 px the bar charts and the equations (one line each) stop being
-        # legible; on a narrow screen the heatmaps give way instead.
-        self.step_view.setMinimumWidth(320)
-        self._dock("step", "This step", self.step_view, area.RightDockWidgetArea)
-        # Side columns run full height, so the gradients sit right under the heatmaps and
-        # share their time axis visually.
-        corner = Qt.Corner
-        self.setCorner(corner.BottomLeftCorner, area.LeftDockWidgetArea)
-        self.setCorner(corner.BottomRightCorner, area.RightDockWidgetArea)
-        self._dock("gradients", "Gradients through time", self.gradients,
-                   area.BottomDockWidgetArea)
-        self._dock("unit", "Unit inspector", self.unit_inspector, area.LeftDockWidgetArea)
-        # Compare needs width for its time axis: it starts as its own window, hidden.
-        compare = self._dock("compare", "Compare models", self.compare,
-                             area.RightDockWidgetArea)
-        compare.hide()  # first: a floating dock is shown (and computes) as it floats
-        compare.setFloating(True)
-        compare.resize(1300, 860)
-        # Hidden until asked for; tabbed with a partner when first shown (tabifying a
-        # hidden dock at start left a stray tab bar over the unit inspector).
-        self._dock("lessons", "Lesson", self.lesson_panel, area.LeftDockWidgetArea).hide()
-        self._dock("training", "Training", _scrolling(self.training),
-                   area.LeftDockWidgetArea).hide()
-        transport_bar = QToolBar("Transport", self)
-        transport_bar.setObjectName("transport_toolbar")
-        transport_bar.addWidget(self.transport)
-        self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, transport_bar)
+        return input_widget
+
+    # --- layout (the work is in window_layout) ----------------------------------------
+
+    def available_geometry(self) -> QRect | None:
+        """The window's screen less panels and task bars (None before it has a screen)."""
+        return self.screen().availableGeometry() if self.screen() else None
+
+    def _size_docks(self) -> None:
+        self.dock_layout.size_docks()
+
+    def _fit_to_screen(self, width: int, height: int) -> None:
+        self.dock_layout.fit_to_screen(width, height)
+
+    def keep_on_screen(self) -> None:
+        """Shrink and move the window into its screen (:meth:`WindowLayout.keep_on_screen`)."""
+        self.dock_layout.keep_on_screen()
 
     def show_panel(self, key: str) -> None:
-        """Show a dock (lessons and menus open panels by their key) and bring it forward;
-        the window stays within the screen, and so does Compare's own window."""
-        dock = self.docks[key]
-        placing = dock.isHidden() and key in _FIRST_PLACE
-        if placing:
-            self._place_first(dock, self.docks[_FIRST_PLACE[key]])
-        elif key == "compare" and dock.isHidden() and dock.isFloating():
-            self._fit_floating(dock)
-        dock.show()
-        dock.raise_()
-        if placing and key == "lessons":
-            self._size_docks()
-        self.keep_on_screen()
+        """Show and raise the dock ``key`` (:meth:`WindowLayout.show_panel`)."""
+        self.dock_layout.show_panel(key)
 
-    def _place_first(self, dock: QDockWidget, partner: QDockWidget) -> None:
-        """Tab ``dock`` with ``partner``, or put it in the left column without one."""
-        if not partner.isHidden() and not partner.isFloating():
-            if dock not in self.tabifiedDockWidgets(partner):
-                self.tabifyDockWidget(partner, dock)
-        else:
-            dock.setFloating(False)
-            self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
-
-    def _fit_floating(self, dock: QDockWidget) -> None:
-        """A floating dock at most 90 % of the screen, centred on the window's screen."""
-        screen = self.available_geometry()
-        if screen is None:
-            return
-        width = min(dock.width(), int(screen.width() * 0.9))
-        height = min(dock.height(), int(screen.height() * 0.9))
-        dock.resize(width, height)
-        dock.move(screen.center().x() - width // 2, screen.center().y() - height // 2)
-
-    def _on_lesson(self) -> None:
-        """Open the lesson's text and the panels its stage names (unknown names: ignored,
-        a lesson file test checks them)."""
-        lesson = self.session.lesson
-        if lesson is None:
-            return
-        self.show_panel("lessons")
-        for key in lesson.stages[self.session.lesson_stage].panels:
-            if key in self.docks:
-                self.show_panel(key)
+    def reset_layout(self) -> None:
+        """The layout of a first start, fitted to the screen (:meth:`WindowLayout.reset`)."""
+        self.dock_layout.reset()
 
     # --- errors, status ---------------------------------------------------------------
 
@@ -468,23 +331,6 @@ class MainWindow(QMainWindow):
         return True
 
     # --- layout and settings ----------------------------------------------------------
-
-    def reset_layout(self) -> None:
-        """The layout of a first start, fitted to the current screen: Lesson, Training
-        and Compare closed (the Lessons menu or a new stage reopens the lesson). Showing
-        every dock before restoring grew the window to 1520 x 1380 at 1280 x 720."""
-        for key in ("lessons", "training", "compare"):
-            dock = self.docks[key]
-            if key in _FIRST_PLACE:  # out of Model's tab group
-                self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
-            dock.hide()
-        # Apply that before restoring: restored at once, the group's tab bar stayed on
-        # screen over the unit inspector (seen under Xvfb, Qt 6).
-        QCoreApplication.sendPostedEvents(self, QEvent.Type.LayoutRequest)
-        self.restoreState(self.default_state)
-        self._fit_to_screen(self.width(), self.height())
-        self.keep_on_screen()
-        self._size_docks()  # a layout that fits this window, not the one it started at
 
     def _restore_settings(self) -> None:
         """Geometry and layout as saved; one Qt cannot read (hand-edited, or from another

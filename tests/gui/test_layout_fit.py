@@ -112,7 +112,7 @@ def test_reset_after_lesson_training_and_compare_fits_720p(qtbot, window, monkey
     window.show_panel("training")
     qtbot.wait(50)
     assert window.width() <= 1280 and window.height() <= 720
-    assert window.docks["training"] in window.tabifiedDockWidgets(window.docks["model"])
+    assert window.docks["training"] in window.tabifiedDockWidgets(window.docks["gradients"])
     window.show_panel("compare")
     qtbot.wait(50)
     compare = window.docks["compare"]

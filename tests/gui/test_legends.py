@@ -6,7 +6,6 @@ from __future__ import annotations
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
 
 from rnnstudio.gui.widgets.legends import fit_columns
 
@@ -23,8 +22,9 @@ def test_legends_sit_under_the_data_and_are_whole(qtbot, window, size) -> None: 
     window.resize(*size)
     window.show_panel("unit")
     window.show_panel("training")
-    QApplication.processEvents()
+    qtbot.wait(50)  # Training lays itself out by its shape once shown
     window.grab()  # lays everything out as painted
+    qtbot.wait(50)  # and the legends' columns follow the plots' widths: one more pass
     for legend, plot, view in _legends(window):
         area = legend.sceneBoundingRect()
         data = plot.getViewBox().sceneBoundingRect()

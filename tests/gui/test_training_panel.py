@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from conftest import wait_for_trace
+from PySide6.QtCore import QRect, Qt
 
 from rnnstudio import io as rnn_io
 
@@ -69,3 +71,62 @@ def test_a_bidirectional_tagger_can_be_trained_and_used(qtbot, window) -> None: 
     wait_for_trace(qtbot, window.session, panel.use_button.click)
     assert window.session.loss.name == "tag"
     assert window.session.trace.logits.shape[-1] == 3  # other, literal, idiom
+
+
+def _inside_dock(widget, rect, dock) -> bool:  # type: ignore[no-untyped-def]
+    """``rect`` (in ``widget``'s coordinates) lies within what ``dock`` shows."""
+    shown = QRect(widget.mapTo(dock, rect.topLeft()), rect.size())
+    return dock.rect().contains(shown) and widget.rect().contains(rect)
+
+
+@pytest.mark.parametrize("screen", [QRect(0, 0, 1280, 720), QRect(0, 0, 1600, 1000)])
+def test_training_opens_with_its_curves_in_view(qtbot, window, monkeypatch, screen) -> None:  # type: ignore[no-untyped-def]
+    """Tabbed with Model the plots were below the fold on every screen: Start showed no
+    curve. Now beside the gradients, the plots side by side right of the form."""
+    monkeypatch.setattr(window, "available_geometry", lambda: screen)
+    window._fit_to_screen(1600, 1000)
+    window._size_docks()
+    qtbot.wait(50)
+    window.show_panel("training")
+    qtbot.wait(50)
+    dock, panel = window.docks["training"], window.training
+    assert dock.isVisible() and dock in window.tabifiedDockWidgets(window.docks["gradients"])
+    assert window.width() <= screen.width() and window.height() <= screen.height()
+    _small(panel, 20)
+    with qtbot.waitSignal(window.session.training.runner.finished, timeout=60_000):
+        panel.start_button.click()
+    window.grab()  # lays everything out as painted
+    reports = window.session.training.reports
+    assert panel.train_curve.xData.size == len(reports) > 0
+    assert panel.train_curve.xData[-1] == 20
+    assert panel.wide
+    views = []
+    for plot in (panel.loss_plot, panel.grad_plot):
+        scene_rect = plot.getViewBox().sceneBoundingRect()
+        view = panel.graphics.mapFromScene(scene_rect).boundingRect()
+        assert view.height() >= 120, (plot, view)
+        assert _inside_dock(panel.graphics, view, dock), (view, dock.rect())
+        views.append(view)
+    assert views[1].left() > views[0].right()  # side by side
+    for button in (panel.start_button, panel.cancel_button):
+        assert button.isVisible() and _inside_dock(button, button.rect(), dock)
+    assert window.width() <= screen.width() and window.height() <= screen.height()
+    window.reset_layout()
+    assert window.docks["gradients"].isVisible() and not dock.isVisible()
+
+
+def test_in_a_side_column_the_panel_stacks(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    """Tall and narrow (a side column to itself), the form above the plots."""
+    dock = window.docks["training"]
+    window.show_panel("training")
+    window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+    for key in ("input", "model", "unit"):
+        window.docks[key].hide()
+    qtbot.waitUntil(lambda: window.training.wide is False)
+    qtbot.wait(50)
+    panel = window.training
+    window.grab()
+    loss = panel.loss_plot.getViewBox().sceneBoundingRect()
+    grad = panel.grad_plot.getViewBox().sceneBoundingRect()
+    assert grad.top() > loss.bottom()  # one above the other
+    assert panel.controls.geometry().bottom() < panel.graphics.geometry().top()
