@@ -113,3 +113,32 @@ def test_this_step_after_an_overflow_draws_finite_bars_and_marks_the_rest(qtbot)
         assert row.nonfinite.opts["brush"].getRgb()[:3] == NONFINITE_RGB
     finally:
         session.shutdown()
+
+
+def test_short_rows_keep_only_the_tick_labels_they_can_hold(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11: six LSTM rows above Training at 720p are ~15 px each and pyqtgraph
+    printed "0 10 20 30" (and the bar's "1 0.5 0") over each other."""
+    from PySide6.QtGui import QFont, QFontMetricsF
+
+    session = Session()
+    session.show_trace(random_model("lstm", 32, seed=0).trace("the cat sat on the mat"), "x")
+    panel = HeatmapPanel(session)
+    qtbot.addWidget(panel)
+    line = QFontMetricsF(QFont()).height()
+    try:
+        for height, expected in ((2000, "all"), (420, "ends"), (230, "none")):
+            panel.resize(900, height)
+            panel.grab()  # lays the rows out
+            row = panel.rows[0]
+            rows_lines = row.plot.getViewBox().height() / line
+            left = row.plot.getAxis("left")._tickLevels
+            bar = row.color_bar.axis._tickLevels
+            if expected == "all":
+                assert rows_lines >= 3.5 and left is None and len(bar[0]) == 3
+            elif expected == "ends":
+                assert 1.8 <= rows_lines < 3.5
+                assert left == [[(0, "0"), (31, "31")]] and len(bar[0]) == 2
+            else:
+                assert rows_lines < 1.8 and left == [[]] and bar == [[]]
+    finally:
+        session.shutdown()

@@ -105,3 +105,25 @@ def test_the_window_and_figures_plan_labels_by_one_rule() -> None:
     assert plan_labels(40, 14, 5, 20) == LabelPlan(nice_stride(66 / 5))  # flat, numbered
     assert plan_labels(40, 14, 5, 20, rotate_thinned=True) == LabelPlan(5, rotated=True)
     assert plan_labels(40, 14, 16, 20, rotate=False) == LabelPlan(nice_stride(66 / 16))
+
+
+def test_a_short_heatmap_panel_keeps_its_rows_and_lays_labels_flat(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from rnnstudio.engine.model import random_model
+    from rnnstudio.gui.session import Session
+    from rnnstudio.gui.widgets.heatmaps import ROTATE_MIN_HEIGHT, HeatmapPanel
+
+    tokens = ("alice is allergic to nuts . the weather was nice . bob is allergic to "
+              "milk . so he cannot eat the")
+    session = Session()
+    session.show_trace(random_model("lstm", 8, seed=0).trace(tokens), "x")
+    panel = HeatmapPanel(session)
+    qtbot.addWidget(panel)
+    try:
+        axis = panel.rows[-1].token_axis
+        for height, upright in ((ROTATE_MIN_HEIGHT + 200, True), (ROTATE_MIN_HEIGHT - 60, False)):
+            panel.resize(560, height)
+            for _ in range(3):  # resize, then the axis re-plans its labels and resizes
+                panel.grab()
+            assert axis.may_rotate is upright and axis.rotated is upright
+    finally:
+        session.shutdown()

@@ -10,7 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph import functions as fn
 from PySide6.QtCore import QPointF, QRectF
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QFont, QFontMetricsF, QImage, QPixmap
 from PySide6.QtWidgets import QGraphicsRectItem
 
 from ...view.colours import (
@@ -173,6 +173,8 @@ class HeatmapRow:
         #: (position, label) of the colour bar's ticks: 0..1 is the colour map, above
         #: it the inf/NaN band.
         self.bar_ticks: list[tuple[float, str]] = []
+        #: The (room, shape, bar ticks) the tick labels were last fitted to.
+        self._ticks_fitted: tuple[str, tuple[int, int], tuple[tuple[float, str], ...]] | None = None
         self._title = ""
 
     def show(self, data: HeatmapData, mode: str = "auto") -> None:
@@ -194,9 +196,30 @@ class HeatmapRow:
                                              yMax=units - 0.5)
             self.plot.setRange(xRange=(-0.5, steps - 0.5), yRange=(-0.5, units - 0.5),
                                padding=0)
+        self.fit_ticks()
         if data.title != self._title:
             self._title = data.title
             self.plot.setLabel("left", data.title, **{"font-size": "9pt"})
+
+    def fit_ticks(self) -> None:
+        """Tick labels the row's height holds: all of them, the two ends, or none. On a
+        short row (six LSTM rows above Training at 720p are ~15 px) pyqtgraph printed
+        "0 10 20 30" and the bar's "1 0.5 0" over each other."""
+        if self.data is None:
+            return
+        lines = self.plot.getViewBox().height() / QFontMetricsF(QFont()).height()
+        room = "all" if lines >= 3.5 else "ends" if lines >= 1.8 else "none"
+        if (room, self._shape, tuple(self.bar_ticks)) == self._ticks_fitted:
+            return
+        self._ticks_fitted = (room, self._shape, tuple(self.bar_ticks))
+        last = self._shape[0] - 1
+        units: dict[str, list[list[tuple[float, str]]] | None] = {
+            "all": None, "ends": [[(0, "0"), (last, str(last))]], "none": [[]]}
+        self.plot.getAxis("left").setTicks(units[room])
+        if self.color_bar is not None:
+            ends = [min(self.bar_ticks), max(self.bar_ticks)] if self.bar_ticks else []
+            shown = {"all": self.bar_ticks, "ends": ends, "none": []}[room]
+            self.color_bar.axis.setTicks([shown])
 
     def set_cursor(self, step: int, reverse: bool = False) -> None:
         """Move the cursor and dim the steps not read yet: those after ``step``, or for a

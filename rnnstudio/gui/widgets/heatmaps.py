@@ -22,6 +22,9 @@ from .heatmap_row import HeatmapRow, share_x_range
 from .hover import hover_label
 
 _TITLE_POINTS = 9  # what HeatmapRow sets
+#: Below this panel height (px) token labels never stand upright: a rotated word takes
+#: ~65 px, a third of the ~200 px the rows get above Training at 720p.
+ROTATE_MIN_HEIGHT = 300
 
 
 def fit_row_titles(rows: list[HeatmapRow]) -> None:
@@ -137,6 +140,17 @@ class HeatmapPanel(QWidget):
         for row in self.rows:
             row.cursor.sigPositionChanged.connect(self._on_cursor_dragged)
             row.plot.getViewBox().sigResized.connect(lambda _view: fit_row_titles(self.rows))
+            row.plot.getViewBox().sigResized.connect(lambda _view, row=row: row.fit_ticks())
+        self.rows[-1].plot.getViewBox().sigResized.connect(self._fit_token_axis)
+
+    def _fit_token_axis(self, *_: object) -> None:
+        """Upright token labels only on a panel tall enough to spare them the height."""
+        axis = self.rows[-1].token_axis if self.rows else None
+        may_rotate = self.graphics.height() >= ROTATE_MIN_HEIGHT
+        if axis is not None and axis.may_rotate != may_rotate:
+            axis.may_rotate = may_rotate
+            axis.picture = None
+            axis.update()
 
     def _on_cursor_changed(self, step: int) -> None:
         reverse = self.session.direction == "bwd"

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QLabel,
     QScrollArea,
-    QSizePolicy,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -33,6 +32,7 @@ from ...view.heatmaps import QUANTITY_DESCRIPTIONS, StepBars, step_bars
 from ...view.readout import step_readout
 from ..session import Session
 from ..theme import SELECTION_COLOR, SERIES_COLORS, configure_pyqtgraph
+from .plot_fit import title_never_widens
 
 #: What the readout line's numbers are, by task.
 _READOUT_TIPS = {
@@ -104,11 +104,8 @@ class _BarRow:
         self.plot.layout.setRowFixedHeight(0, _TITLE_HEIGHT)  # setTitle made the row 30 px
         self.plot.titleLabel.setToolTip(f"{name} — {self.description}")
         # A long description must not widen the layout past the dock (the bars on the
-        # right were cut off): LabelItem re-imposes its text width on every resize.
-        title = self.plot.titleLabel
-        title.updateMin = lambda: None
-        title.setMinimumWidth(0)
-        title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        # right were cut off).
+        title_never_widens(self.plot)
         self.plot.showAxis("bottom", last)
         if last:
             self.plot.setLabel("bottom", "unit")
