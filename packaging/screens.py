@@ -19,30 +19,17 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from rnnstudio.gui.app import start  # noqa: E402
-from rnnstudio.gui.main_window import MainWindow  # noqa: E402
-from rnnstudio.gui.session import Session  # noqa: E402
-from rnnstudio.gui.settings import Settings  # noqa: E402
+# The docs' screenshot script (beside this one) puts the repository on sys.path and
+# knows how to wait for the window.
+from screenshots import Session, Settings, settle, start, train_briefly
 
 #: The lesson shown: the forget gate, the one a first lecture on LSTMs opens.
 LESSON = "2-forget-gate"
-
-
-def settle(app: QApplication, seconds: float = 0.4) -> None:
-    """Let queued results arrive and the window repaint."""
-    deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
-        app.processEvents()
-        time.sleep(0.01)
 
 
 def shoot(app: QApplication, path: Path) -> None:
@@ -52,18 +39,6 @@ def shoot(app: QApplication, path: Path) -> None:
     screen.grabWindow(0).save(str(path))
     print(f"{path}: {screen.size().width()}x{screen.size().height()} logical px, "
           f"scale {screen.devicePixelRatio():g}")
-
-
-def _train(app: QApplication, window: MainWindow, session: Session) -> None:
-    """A short seeded run (recall, 300 steps) so the Training plots have curves."""
-    window.show_panel("training")
-    panel = window.training
-    panel.task_box.setCurrentText("recall")
-    panel.steps_box.setValue(300)
-    panel.start()
-    deadline = time.perf_counter() + 90
-    while session.training.running and time.perf_counter() < deadline:
-        settle(app, 0.2)
 
 
 def main(screen_name: str, out_dir: Path) -> int:
@@ -85,7 +60,7 @@ def main(screen_name: str, out_dir: Path) -> int:
     settle(app, 2.0)
     shoot(app, out_dir / f"{screen_name}-compare.png")
     window.docks["compare"].hide()
-    _train(app, window, session)
+    train_briefly(app, window, session)
     shoot(app, out_dir / f"{screen_name}-training.png")
     window.close()
     session.shutdown()

@@ -88,16 +88,22 @@ def _lesson_and_training_shots(app: QApplication, window: MainWindow, session: S
     settle(app)
     window.grab().save(str(out_dir / "bidirectional.png"))
     window.docks["lessons"].hide()
+    train_briefly(app, window, session)
+    settle(app)
+    window.grab().save(str(out_dir / "training.png"))
+
+
+def train_briefly(app: QApplication, window: MainWindow, session: Session) -> None:
+    """A short seeded run (recall, LSTM, 300 steps) in the Training dock, so its plots
+    have curves."""
     window.show_panel("training")
     panel = window.training
     panel.task_box.setCurrentText("recall")
     panel.steps_box.setValue(300)
     panel.start()
-    deadline = time.perf_counter() + 60
+    deadline = time.perf_counter() + 90
     while session.training.running and time.perf_counter() < deadline:
         settle(app, 0.2)
-    settle(app)
-    window.grab().save(str(out_dir / "training.png"))
 
 
 def main(out_dir: Path) -> int:
