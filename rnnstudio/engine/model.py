@@ -176,6 +176,12 @@ class Model:
         self.stack = RecurrentStack(config.recurrent, self._params)
         self._hashed = HashedEmbedding(config.recurrent.input_size)
 
+    def __repr__(self) -> str:
+        """One line: cell, layers, input size, vocabulary, task, parameters, dtype."""
+        from .display import model_repr
+
+        return model_repr(self)
+
     @property
     def tokenizer(self) -> Tokenizer:
         return self.config.tokenizer

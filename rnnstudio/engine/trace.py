@@ -162,7 +162,7 @@ class Gradients:
         return out
 
 
-@dataclass
+@dataclass(repr=False)
 class Trace:
     """Forward (and, with a loss, backward) results for one text."""
 
@@ -182,6 +182,12 @@ class Trace:
     @property
     def steps(self) -> int:
         return len(self.tokens)
+
+    def __repr__(self) -> str:
+        """One line (cell, layers, dtype, the first tokens, the loss), not every array."""
+        from .display import trace_repr
+
+        return trace_repr(self)
 
     def layer(self, layer: int = 0, direction: str = "fwd") -> LayerTrace:
         return self.layers[layer % self.config.recurrent.num_layers, direction]
