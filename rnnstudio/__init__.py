@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .engine.config import RecurrentConfig
     from .engine.model import Model, ModelConfig, random_model
     from .engine.trace import Trace
+    from .engine.trace_compare import allclose
     from .io.model_files import load_model, save_model
     from .io.trace_export import save_trace
     from .io.trace_read import load_trace
@@ -34,6 +35,7 @@ _EXPORTS = {
     "random_model": "rnnstudio.engine.model",
     "RecurrentConfig": "rnnstudio.engine.config",
     "Trace": "rnnstudio.engine.trace",
+    "allclose": "rnnstudio.engine.trace_compare",
     "load_model": "rnnstudio.io.model_files",
     "save_model": "rnnstudio.io.model_files",
     "save_trace": "rnnstudio.io.trace_export",
@@ -41,7 +43,7 @@ _EXPORTS = {
 }
 
 __all__ = [
-    "Model", "ModelConfig", "RecurrentConfig", "Trace", "__version__", "errors",
+    "Model", "ModelConfig", "RecurrentConfig", "Trace", "__version__", "allclose", "errors",
     "load_model", "load_trace", "random_model", "save_model", "save_trace",
 ]
 

@@ -162,7 +162,7 @@ class Gradients:
         return out
 
 
-@dataclass(repr=False)
+@dataclass(repr=False, eq=False)
 class Trace:
     """Forward (and, with a loss, backward) results for one text."""
 
@@ -188,6 +188,24 @@ class Trace:
         from .display import trace_repr
 
         return trace_repr(self)
+
+    def __eq__(self, other: object) -> bool:
+        """Exactly the same tokens, facts and arrays (NaN equals NaN); not ``seconds``
+        nor ``grads.params``, which files do not keep (see :mod:`.trace_compare`)."""
+        if not isinstance(other, Trace):
+            return NotImplemented
+        from .trace_compare import traces_equal
+
+        return traces_equal(self, other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def allclose(self, other: Trace, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
+        """Same tokens and facts, every float array within ``rtol``/``atol`` (as
+        ``numpy.allclose``); see :func:`.trace_compare.allclose`."""
+        from .trace_compare import allclose
+
+        return allclose(self, other, rtol, atol)
 
     def layer(self, layer: int = 0, direction: str = "fwd") -> LayerTrace:
         return self.layers[layer % self.config.recurrent.num_layers, direction]
