@@ -182,6 +182,12 @@ class Model:
 
         return model_repr(self)
 
+    def _repr_html_(self) -> str:
+        """Jupyter: a table of the facts (see :mod:`rnnstudio.notebook`)."""
+        from ..notebook import model_html
+
+        return model_html(self)
+
     @property
     def tokenizer(self) -> Tokenizer:
         return self.config.tokenizer

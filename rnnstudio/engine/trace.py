@@ -189,6 +189,18 @@ class Trace:
 
         return trace_repr(self)
 
+    def _repr_html_(self) -> str:
+        """Jupyter: a table of the facts and a heatmap of h (layer 0) as inline PNG."""
+        from ..notebook import trace_html
+
+        return trace_html(self)
+
+    def _repr_png_(self) -> bytes:
+        """Jupyter: the heatmap of h of layer 0, forward (see :mod:`rnnstudio.notebook`)."""
+        from ..notebook import trace_png
+
+        return trace_png(self)
+
     def __eq__(self, other: object) -> bool:
         """Exactly the same tokens, facts and arrays (NaN equals NaN); not ``seconds``
         nor ``grads.params``, which files do not keep (see :mod:`.trace_compare`)."""
