@@ -201,6 +201,16 @@ class Trace:
 
         return trace_png(self)
 
+    def to_dataframe(self) -> Any:
+        """The long-format rows of the CSV export as a ``pandas.DataFrame``: columns
+        ``layer`` (nullable int), ``direction``, ``step``, ``token``, ``quantity``,
+        ``unit`` (nullable int), ``value`` (float64); one row per step and unit of every
+        state, gate, gradient, Jacobian norm, input and logit. Needs pandas (an
+        ``ImportError`` says ``pip install pandas`` without it)."""
+        from .trace_columns import trace_dataframe
+
+        return trace_dataframe(self)
+
     def __eq__(self, other: object) -> bool:
         """Exactly the same tokens, facts and arrays (NaN equals NaN); not ``seconds``
         nor ``grads.params``, which files do not keep (see :mod:`.trace_compare`)."""

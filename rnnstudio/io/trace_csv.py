@@ -1,12 +1,8 @@
 """Trace as long-format CSV: ``layer,direction,step,token,quantity,unit,value``.
 
-One row per step and unit of every per-step quantity, in ``trace.arrays()`` order:
-``l0.fwd.h`` gives ``0,fwd,t,token,h,unit,value``; ``grad.l0.fwd.h`` gives quantity
-``grad.h``; ``jacobian.l0.fwd`` (||dh_T/dh_t||, one number per step) gives quantity
-``jacobian`` with an empty ``unit``. Quantities of no layer (``x``, ``grad.x``,
-``logits``) have empty ``layer`` and ``direction`` and their key as quantity.
-``tokens``, ``token_ids``, the initial states ``h0``/``c0`` and ``meta`` are not rows.
-The keys are spelled and taken apart by :mod:`rnnstudio.engine.trace_keys`.
+Which arrays become rows and how a key splits into layer, direction and quantity is
+decided once, in :mod:`rnnstudio.engine.trace_columns` (``Trace.to_dataframe`` gives
+the same rows); this module writes and reads the text.
 """
 
 from __future__ import annotations
@@ -19,28 +15,14 @@ from typing import IO, Any
 
 import numpy as np
 
-from ..engine.trace_keys import (
-    C0,
-    GRAD,
-    H0,
-    JACOBIAN,
-    META,
-    STATE,
-    TOKEN_IDS,
-    TOKENS,
-    LayerKey,
-    layer_key,
-    parse_layer_key,
-)
+from ..engine.trace_columns import LONG_COLUMNS, join_key, long_blocks
+from ..engine.trace_keys import JACOBIAN, TOKENS
 from ..errors import ExportError
 from .messages import first_line
 
 __all__ = ["CSV_HEADER", "read_trace_csv", "write_trace_csv"]
 
-CSV_HEADER = ("layer", "direction", "step", "token", "quantity", "unit", "value")
-_NOT_ROWS = (TOKENS, TOKEN_IDS, H0, C0, META)
-#: The ``quantity`` column's prefix per kind of layer key (a Jacobian's is its kind).
-_PREFIX = {STATE: "", GRAD: "grad."}
+CSV_HEADER = LONG_COLUMNS
 
 
 def write_trace_csv(arrays: Mapping[str, np.ndarray], stream: IO[bytes]) -> None:
@@ -49,10 +31,9 @@ def write_trace_csv(arrays: Mapping[str, np.ndarray], stream: IO[bytes]) -> None
     fields = [_csv_field(token) for token in tokens]
     text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
     text.write(",".join(CSV_HEADER) + "\n")
-    for key, value in arrays.items():
-        if not _per_step(key, value, len(tokens)):
-            continue  # documented in docs/formats.md: the CSV holds per-step numbers only
-        layer, direction, quantity = _split_key(key)
+    # documented in docs/formats.md: the CSV holds per-step numbers only
+    for layer, direction, name, value in long_blocks(arrays, len(tokens)):
+        quantity = _csv_field(name)
         values = value.astype(str)  # shortest text that reads back to the same number
         units = [str(unit) for unit in range(value.shape[1])] if value.ndim == 2 else [""]
         for step, field in enumerate(fields):
@@ -92,7 +73,7 @@ def read_trace_csv(path: Path) -> dict[str, Any]:
         token_list = [tokens.get(str(step), "") for step in range(steps)]
         result: dict[str, Any] = {TOKENS: np.array(token_list, dtype=str)}
         for (layer, direction, quantity), (step_text, unit_text, value_text) in columns.items():
-            key = _join_key(layer, direction, quantity)
+            key = join_key(layer, direction, quantity)
             step_index = np.array(step_text).astype(np.intp)
             unit_index = np.array(unit_text).astype(np.intp)
             units = 1 + int(unit_index.max())
@@ -105,35 +86,6 @@ def read_trace_csv(path: Path) -> dict[str, Any]:
     except (OSError, ValueError, StopIteration, IndexError) as exc:
         raise ExportError(f"{path}: not a readable trace .csv ({first_line(exc)})") from exc
     return result
-
-
-def _per_step(key: str, value: np.ndarray, steps: int) -> bool:
-    return (
-        key not in _NOT_ROWS
-        and value.dtype.kind in "fiub"
-        and value.ndim in (1, 2)
-        and value.shape[0] == steps
-    )
-
-
-def _split_key(key: str) -> tuple[str, str, str]:
-    """``grad.l0.fwd.h`` -> ("0", "fwd", "grad.h"); a key of no layer is its own quantity."""
-    parts = parse_layer_key(key)
-    if parts is None:
-        return "", "", _csv_field(key)
-    quantity = JACOBIAN if parts.kind == JACOBIAN else _PREFIX[parts.kind] + parts.name
-    return str(parts.layer), parts.direction, _csv_field(quantity)
-
-
-def _join_key(layer: str, direction: str, quantity: str) -> str:
-    """The key :func:`_split_key` took apart (columns as read, unquoted)."""
-    if not layer:
-        return quantity
-    if quantity == JACOBIAN:
-        return layer_key(LayerKey(JACOBIAN, int(layer), direction))
-    kind = GRAD if quantity.startswith(_PREFIX[GRAD]) else STATE
-    return layer_key(LayerKey(kind, int(layer), direction,
-                              quantity.removeprefix(_PREFIX[GRAD])))
 
 
 def _csv_field(text: str) -> str:
