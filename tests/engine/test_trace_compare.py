@@ -29,9 +29,10 @@ def test_a_trace_equals_itself_and_a_fresh_run_of_the_same_text(trace):
         hash(trace)
 
 
-def test_an_npz_round_trip_is_exactly_equal(trace, tmp_path):
-    """NPZ keeps every array's bytes and JSON the loss value's shortest exact text."""
-    path = rs.save_trace(trace, tmp_path / "trace.npz")
+@pytest.mark.parametrize("extension", [".npz", ".json"])
+def test_a_file_round_trip_is_exactly_equal(trace, tmp_path, extension):
+    """NPZ keeps every array's bytes; JSON every number's shortest exact text."""
+    path = rs.save_trace(trace, tmp_path / f"trace{extension}")
     loaded = rs.load_trace(path)
     assert loaded.grads.params == {} and trace.grads.params  # weight gradients are not kept
     assert loaded == trace and loaded.allclose(trace, rtol=0, atol=0)
