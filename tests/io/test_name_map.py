@@ -3,11 +3,13 @@ arrays have the shapes nn.Embedding, nn.LSTM and nn.Linear give them."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from rnnstudio.cli import main
 from rnnstudio.errors import ConfigError, ParameterError
 from rnnstudio.io.model_files import load_model, read_model
 from rnnstudio.io.name_map import check_key_map, map_names
@@ -146,3 +148,46 @@ def test_load_model_reads_a_tutorial_npz_and_reports_the_names(tmp_path: Path) -
     assert loaded.model.config.recurrent.num_layers == 2
     assert loaded.model.config.task == "classify"
     np.testing.assert_array_equal(loaded.model.params["embedding.weight"], np.ones((7, 4)))
+
+
+def tutorial_file(tmp_path: Path, *parts: dict[str, np.ndarray]) -> Path:
+    """An .npz state_dict with a sidecar vocabulary, as ``rnnstudio info`` reads it."""
+    path = tmp_path / "m.npz"
+    np.savez(path, **{key: value for part in parts for key, value in part.items()})
+    (tmp_path / "m.json").write_text(json.dumps(
+        {"tokenizer": {"kind": "word", "vocabulary": ["<unk>", *"abcdef"]}}))
+    return path
+
+
+def test_info_says_what_was_renamed(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    path = tutorial_file(tmp_path, embedding("embed"), lstm_keys("lstm."), linear("fc"))
+    assert main(["info", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "names: embed -> embedding, lstm -> rnn, fc -> head" in lines
+    assert "  head.weight: (3, 5)" in lines
+    native = tutorial_file(tmp_path, embedding("embedding"), lstm_keys("rnn."), linear("head"))
+    assert main(["info", str(native)]) == 0
+    assert not [line for line in capsys.readouterr().out.splitlines()
+                if line.startswith("names:")]
+
+
+def test_cli_map_resolves_and_bad_maps_exit_2(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    path = tutorial_file(tmp_path, embedding("embed"), lstm_keys("stack."), linear("proj.1"))
+    assert main(["info", str(path), "--map", "proj.1=head"]) == 0
+    assert "names: embed -> embedding, stack -> rnn, proj.1 -> head" in capsys.readouterr().out
+    out = tmp_path / "m.safetensors"
+    assert main(["convert", str(path), str(out), "--map", "proj.1=head"]) == 0
+    assert "names: embed -> embedding" in capsys.readouterr().out
+    assert sorted(load_model(out).params)[:2] == ["embedding.weight", "head.bias"]
+    assert main(["info", str(path)]) == 2
+    assert "unexpected keys 'proj.1.bias', 'proj.1.weight'" in capsys.readouterr().err
+    for bad, message in (("proj.1=body", "--map 'proj.1=body': expected OLD=NEW"),
+                         ("proj.1", "--map 'proj.1': expected OLD=NEW")):
+        assert main(["info", str(tmp_path / "missing.pt"), "--map", bad]) == 2
+        assert message in capsys.readouterr().err
+    assert main(["info", str(path), "--map", "a=head", "--map", "b=head"]) == 2
+    assert "--map names 'head' twice" in capsys.readouterr().err
+    assert main(["trace", "--text", "a b", "--out", str(tmp_path / "t.npz"),
+                 "--map", "fc=head"]) == 2
+    assert "--map only applies to a model file" in capsys.readouterr().err
