@@ -30,6 +30,7 @@ from .terminal import printable, printable_list
 
 if TYPE_CHECKING:
     from .engine.losses import Loss
+    from .io.name_map import KeyMap
 
 COMMANDS = ("trace", "info", "convert", "plot", "train", "models", "completion")
 _OWN_FLAGS = ("-h", "--help", "--version", "--completion")
@@ -180,11 +181,28 @@ def _add_config_options(parser: argparse.ArgumentParser, random: bool) -> None:
                        help="read the text in both directions (default: no)")
     group.add_argument("--dtype", choices=("float32", "float64"),
                        help="weights and forward pass (default float32, or the file's)")
+    add_map_option(group)
     if random:
         group.add_argument("--seed", type=int, help="random model: seed (default 0)")
         group.add_argument("--gain", type=float,
                            help="random model: factor on weight_hh (default 1.0; <1 vanishing, "
                            ">1 exploding gradients)")
+
+
+def add_map_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--map OLD=NEW``, repeatable, for every command that reads a model file; checked
+    by :func:`key_map` before the file is read."""
+    parser.add_argument(
+        "--map", action="append", metavar="OLD=NEW", dest="key_map",
+        help="name a part of a state_dict: key prefix OLD (fc.0) is the embedding, rnn or "
+        "head (repeatable; common names such as embed, lstm, fc need none)")
+
+
+def key_map(options: argparse.Namespace) -> KeyMap:
+    """The checked ``--map`` pairs (a :class:`ConfigError` naming ``--map`` if bad)."""
+    from .io.name_map import check_key_map
+
+    return check_key_map(options.key_map)
 
 
 _CONFIG_OPTIONS = ("cell", "hidden_size", "num_layers", "input_size", "proj_size",
@@ -204,8 +222,12 @@ def _config_overrides(options: argparse.Namespace) -> dict[str, Any]:
 def _model(options: argparse.Namespace) -> tuple[Any, str]:
     """The model to trace and a line saying where it came from."""
     overrides = _config_overrides(options)
+    names = key_map(options)
     if options.model is None:
         from .engine.model import random_model
+
+        if names:
+            raise ConfigError("--map only applies to a model file (MODEL)")
 
         cell = overrides.pop("cell", "lstm")
         model = random_model(cell, **overrides)
@@ -215,7 +237,7 @@ def _model(options: argparse.Namespace) -> tuple[Any, str]:
         raise ConfigError(f"{' and '.join(used)} only apply to random models (no MODEL)")
     from .io.model_files import read_model
 
-    loaded = read_model(model_path(options.model), **overrides)
+    loaded = read_model(model_path(options.model), dict(names), **overrides)
     return loaded.model, f"{printable(str(loaded.path))} ({loaded.format})"
 
 
@@ -327,7 +349,8 @@ def trace_summary(trace: Any, origin: str) -> list[str]:
 def cmd_info(options: argparse.Namespace) -> int:
     from .io.model_files import read_model
 
-    loaded = read_model(model_path(options.model), **_config_overrides(options))
+    loaded = read_model(model_path(options.model), dict(key_map(options)),
+                        **_config_overrides(options))
     model = loaded.model
     if options.json:
         print(json.dumps(model.config.to_dict(), indent=2, sort_keys=True))
@@ -337,6 +360,7 @@ def cmd_info(options: argparse.Namespace) -> int:
     lines = [
         f"file: {printable(str(loaded.path))}",
         f"format: {loaded.format}",
+        *names_lines(loaded.names),
         f"config from: {printable(', '.join(loaded.config_sources), 1000)}",
         f"model: {model.summary()}",
         *(f"  {key}: {value}" for key, value in config.recurrent.to_dict().items()),
@@ -351,6 +375,12 @@ def cmd_info(options: argparse.Namespace) -> int:
     ]
     print("\n".join(lines + card_lines(config.card)))
     return 0
+
+
+def names_lines(names: Sequence[tuple[str, str]]) -> list[str]:
+    """``names: embed -> embedding, lstm -> rnn, fc -> head`` when a part was renamed."""
+    pairs = ", ".join(f"{printable(old, 60)} -> {new}" for old, new in names)
+    return [f"names: {pairs}"] if names else []
 
 
 def card_lines(card: dict[str, Any]) -> list[str]:
@@ -376,9 +406,11 @@ def cmd_convert(options: argparse.Namespace) -> int:
 
     check_writable(options.target)  # before the source is read, not after
     loaded = convert_model(model_path(options.source), options.target,
-                           **_config_overrides(options))
+                           dict(key_map(options)), **_config_overrides(options))
     sources = printable(", ".join(loaded.config_sources), 1000)
     print(f"read: {printable(str(loaded.path))} ({loaded.format}; config from {sources})")
+    for line in names_lines(loaded.names):
+        print(line)
     print(f"model: {loaded.model.summary()}")
     print(f"wrote: {printable(options.target)}")
     return 0

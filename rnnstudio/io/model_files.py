@@ -1,6 +1,7 @@
 """Load and save models: the native safetensors format, ``.npz`` and PyTorch files.
 
-``load_model(path, **overrides)`` reads any supported file, gathers the configuration
+``load_model(path, key_map, **overrides)`` reads any supported file, renames its keys
+(:mod:`.name_map`), gathers the configuration
 (overrides > file metadata > sidecar ``<stem>.json`` > weight shapes, see
 :mod:`.config_sources`) and validates everything through ``Model(config, params)``.
 Every failure is a one-line :class:`ModelFileError`, :class:`ParameterError` or
@@ -23,10 +24,11 @@ from ..errors import ConfigError, ExportError
 from .config_fields import check_model_fields
 from .config_sources import ConfigParts, read_sidecar, sidecar_path
 from .messages import naming
+from .name_map import KeyMap, check_key_map, map_names
 from .npz_file import read_npz, write_npz
 from .safetensors_file import read_safetensors, write_safetensors
 from .sniff import NPZ, SAFETENSORS, TORCH, model_format
-from .state_dict import FileContents, canonical_names, infer_recurrent
+from .state_dict import FileContents, infer_recurrent
 from .torch_file import read_torch
 
 __all__ = ["LoadedModel", "SAVE_EXTENSIONS", "convert_model", "load_model", "read_model",
@@ -42,17 +44,25 @@ class LoadedModel:
     """A model and where it came from: the file, its format, the config sources and
     what was converted while reading (``notes``, e.g. ``"converted from bfloat16 to
     float32 (4 tensors)"``; also at the end of ``format``, which ``rnnstudio info``
-    and ``trace`` print)."""
+    and ``trace`` print) and which submodules were renamed (``names``, e.g.
+    ``(("embed", "embedding"), ("lstm", "rnn"), ("fc", "head"))``)."""
 
     model: Model
     path: Path
     format: str
     config_sources: tuple[str, ...]
     notes: tuple[str, ...] = ()
+    names: KeyMap = ()
 
 
-def load_model(path: str | Path, **overrides: Any) -> Model:
+def load_model(path: str | Path, key_map: Mapping[str, str] | None = None,
+               **overrides: Any) -> Model:
     """Read a model file (.safetensors, .npz, .pt/.pth/.bin).
+
+    ``key_map`` names the parts of a state_dict that are not recognised by their names
+    (docs/formats.md), e.g. ``{"fc.0": "head", "enc": "embedding", "stack": "rnn"}``:
+    key prefix -> ``"embedding"``, ``"rnn"`` or ``"head"``. It is checked before the
+    file is read.
 
     ``overrides`` are configuration fields that win over the file: recurrent fields
     (``cell``, ``hidden_size``, ``num_layers``, ``nonlinearity``, ``bidirectional``,
@@ -60,11 +70,14 @@ def load_model(path: str | Path, **overrides: Any) -> Model:
     ``vocabulary`` (list of tokens), ``embedding``, ``task``, ``labels``, ``dtype``,
     ``card``. ``None`` values are ignored.
     """
-    return read_model(path, **overrides).model
+    return read_model(path, key_map, **overrides).model
 
 
-def read_model(path: str | Path, **overrides: Any) -> LoadedModel:
-    """:func:`load_model` that also reports the format and the configuration sources."""
+def read_model(path: str | Path, key_map: Mapping[str, str] | None = None,
+               **overrides: Any) -> LoadedModel:
+    """:func:`load_model` that also reports the format, the configuration sources and
+    the renamed submodules."""
+    checked_map = check_key_map(key_map)
     path = Path(path)
     file_format = model_format(path)
     contents = READERS[file_format](path)
@@ -76,7 +89,8 @@ def read_model(path: str | Path, **overrides: Any) -> LoadedModel:
         parts.add(contents.config, f"{path} metadata")
     parts.add(_plain(overrides), "options")
     with naming(path):
-        params = canonical_names(contents.params, path)
+        renamed = map_names(contents.params, path, checked_map)
+        params = renamed.params
         if not parts.recurrent_complete():
             parts.recurrent = infer_recurrent(params, parts.recurrent, path)
             parts.sources.insert(0, "weight shapes")
@@ -84,7 +98,8 @@ def read_model(path: str | Path, **overrides: Any) -> LoadedModel:
         model = Model(config, params, source=str(path))
     details = ("RNN Studio",) * (contents.config is not None) + contents.notes
     label = f"{file_format} ({'; '.join(details)})" if details else file_format
-    return LoadedModel(model, path, label, tuple(reversed(parts.sources)), contents.notes)
+    return LoadedModel(model, path, label, tuple(reversed(parts.sources)), contents.notes,
+                       renamed.names)
 
 
 def save_model(model: Model, path: str | Path) -> Path:
@@ -108,12 +123,13 @@ def save_model(model: Model, path: str | Path) -> Path:
     )
 
 
-def convert_model(source: str | Path, target: str | Path, **overrides: Any) -> LoadedModel:
+def convert_model(source: str | Path, target: str | Path,
+                  key_map: Mapping[str, str] | None = None, **overrides: Any) -> LoadedModel:
     """Read any supported model file and save it natively (``rnnstudio convert``)."""
     target = Path(target)
     if target.suffix.lower() not in SAVE_EXTENSIONS:
         raise ExportError(f"cannot write {target}: convert to .safetensors or .npz")
-    loaded = read_model(source, **overrides)
+    loaded = read_model(source, key_map, **overrides)
     save_model(loaded.model, target)
     return loaded
 

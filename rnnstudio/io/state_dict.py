@@ -1,7 +1,8 @@
-"""Turn a foreign state_dict into RNN Studio's names, and read the architecture off it.
+"""What every model reader returns, and the architecture read off a state_dict's shapes.
 
 Every reader returns a :class:`FileContents`: the arrays, the file's own configuration
 and notes on what was converted while reading (half precision widened to float32).
+The keys are renamed to the engine's by :mod:`.name_map`.
 
 PyTorch stores no architecture in a state_dict, but the shapes pin most of it down:
 ``weight_hh_l0`` has ``G * hidden`` rows with G = 1 (RNN), 3 (GRU) or 4 (LSTM); the
@@ -12,7 +13,6 @@ vocabulary) must come from the file's metadata, a sidecar or the caller.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,22 +23,11 @@ import numpy as np
 from ..engine.config import GATE_COUNT
 from ..errors import ConfigError, ParameterError
 from .config_sources import sidecar_path
-from .json_values import show
+from .name_map import CONVENTION, RECURRENT_KEY
 
-__all__ = ["FileContents", "canonical_names", "conversion_notes", "infer_recurrent",
-           "widen_float16"]
+__all__ = ["FileContents", "conversion_notes", "infer_recurrent", "widen_float16"]
 
-#: At most 4 digits of layer index: a 5,000-digit index is no layer (and int() refuses it).
-_RECURRENT_KEY = re.compile(
-    r"^(?P<prefix>.*?)weight_ih_l(?P<layer>\d{1,4})(?P<reverse>_reverse)?$")
-_RECURRENT_PARAM = re.compile(r"^(weight|bias)_(ih|hh|hr)_l\d{1,4}(_reverse)?$")
-#: The parameters besides the recurrent stack's (see ModelConfig.expected_shapes).
-_OTHER_PARAMS = ("embedding.weight", "head.weight", "head.bias")
 _CELL_FOR_GATES = {count: cell for cell, count in GATE_COUNT.items()}
-_CONVENTION = (
-    "RNN Studio reads a bare nn.RNN/LSTM/GRU state_dict, or a module whose submodules are "
-    "named embedding, rnn and head"
-)
 
 
 @dataclass(frozen=True)
@@ -73,41 +62,6 @@ def widen_float16(params: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarra
     widened = {name: value.astype(np.float32) if value.dtype == np.float16 else value
                for name, value in params.items()}
     return widened, [name for name, value in params.items() if value.dtype == np.float16]
-
-
-def canonical_names(params: Mapping[str, np.ndarray], path: Path) -> dict[str, np.ndarray]:
-    """Rename keys to ``embedding.weight``, ``rnn.*``, ``head.*``.
-
-    Accepts ``weight_ih_l0`` (bare ``nn.LSTM``), ``rnn.weight_ih_l0`` (our convention),
-    any other name for the recurrent submodule (``lstm.weight_ih_l0``) and a common
-    wrapper prefix (``module.`` from DataParallel, ``model.`` from Lightning).
-    """
-    prefixes = {
-        match["prefix"] for key in params if (match := _RECURRENT_KEY.match(key)) is not None
-    }
-    if not prefixes:
-        raise ParameterError(
-            f"{path}: missing key weight_ih_l0 (or rnn.weight_ih_l0): no recurrent weights "
-            f"found among {_key_list(params)}; {_CONVENTION}"
-        )
-    if len(prefixes) > 1:
-        stacks = ", ".join(sorted(show(prefix) if prefix else "(top level)"
-                                  for prefix in prefixes))
-        raise ParameterError(
-            f"{path}: more than one recurrent stack ({stacks}); save only the one to view"
-        )
-    recurrent = prefixes.pop()
-    root = recurrent.rsplit(".", 2)[0] + "." if recurrent.count(".") >= 2 else ""
-    renamed: dict[str, np.ndarray] = {}
-    for key, value in params.items():
-        if key.startswith(recurrent) and _RECURRENT_PARAM.match(key[len(recurrent):]):
-            name = "rnn." + key[len(recurrent):]
-        elif key.startswith(root) and key[len(root):] in _OTHER_PARAMS:
-            name = key[len(root):]
-        else:
-            raise ParameterError(f"{path}: unexpected key {show(key)}; {_CONVENTION}")
-        renamed[name] = value
-    return renamed
 
 
 def infer_recurrent(
@@ -148,11 +102,11 @@ def infer_recurrent(
 def _recurrent_layers(params: Mapping[str, np.ndarray], path: Path) -> list[tuple[int, bool]]:
     layers = []
     for key in params:
-        match = _RECURRENT_KEY.match(key)
+        match = RECURRENT_KEY.match(key)
         if match is not None:
             layers.append((int(match["layer"]), bool(match["reverse"])))
     if not layers:
-        raise ParameterError(f"{path}: missing key rnn.weight_ih_l0; {_CONVENTION}")
+        raise ParameterError(f"{path}: missing key rnn.weight_ih_l0; {CONVENTION}")
     present = sorted({layer for layer, _ in layers})
     # The first gap, found without building range(count): weight_ih_l9999 alone is cheap.
     missing = next((index for index, layer in enumerate(present) if index != layer), None)
@@ -167,7 +121,7 @@ def _recurrent_layers(params: Mapping[str, np.ndarray], path: Path) -> list[tupl
 def _matrix(params: Mapping[str, np.ndarray], key: str, path: Path) -> np.ndarray:
     value = params.get(key)
     if value is None:
-        raise ParameterError(f"{path}: missing key {key}; {_CONVENTION}")
+        raise ParameterError(f"{path}: missing key {key}; {CONVENTION}")
     if value.ndim != 2 or 0 in value.shape:
         raise ParameterError(
             f"{path}: key {key} has shape {tuple(value.shape)}; expected a matrix (2 dims, "
@@ -185,11 +139,3 @@ def _cell_from_rows(rows: int, hidden: int, path: Path) -> str:
             "and --hidden"
         )
     return _CELL_FOR_GATES[count]
-
-
-def _key_list(params: Mapping[str, Any], most: int = 6) -> str:
-    keys = sorted(params)
-    shown = ", ".join(show(key) for key in keys[:most])
-    more = f" ... ({len(keys)} keys)" if len(keys) > most else ""
-    return shown + more if shown else "(no keys)"
-
