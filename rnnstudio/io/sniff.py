@@ -11,6 +11,7 @@ from pathlib import Path
 from ..errors import ExportError, ModelFileError
 from .messages import library_line
 from .npz_members import ZIP_ERRORS
+from .torch_kinds import refuse_program_or_object
 from .trace_csv import CSV_HEADER
 
 SAFETENSORS = "safetensors"
@@ -24,6 +25,7 @@ EXTENSIONS = {
     ".pt": TORCH,
     ".pth": TORCH,
     ".bin": TORCH,
+    ".pt2": TORCH,  # torch.export.save: recognised, to say how to save a state_dict
 }
 
 SUPPORTED = ".safetensors, .npz, .pt, .pth or .bin"
@@ -86,10 +88,12 @@ def _looks_like_safetensors(path: Path, head: bytes) -> bool:
 
 
 def _zip_format(path: Path) -> str:
-    """An ``.npz`` holds ``*.npy`` members; a PyTorch >= 1.6 file holds ``*/data.pkl``."""
+    """An ``.npz`` holds ``*.npy`` members; a PyTorch >= 1.6 file holds ``*/data.pkl``
+    (TorchScript, ``torch.export`` and whole pickled modules are refused by name)."""
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
+            refuse_program_or_object(path, archive)
     except ZIP_ERRORS as exc:
         raise ModelFileError(
             f"{path}: truncated or corrupt zip archive ({library_line(exc)}); copy or save the "
