@@ -23,9 +23,10 @@ from ..errors import ConfigError, ExportError
 from .config_fields import check_model_fields
 from .config_sources import ConfigParts, read_sidecar, sidecar_path
 from .messages import naming
+from .model_folder import CONFIG_FILE, read_folder
 from .npz_file import read_npz, write_npz
 from .safetensors_file import read_safetensors, write_safetensors
-from .sniff import NPZ, SAFETENSORS, TORCH, model_format
+from .sniff import FOLDER, NPZ, SAFETENSORS, TORCH, model_format
 from .state_dict import FileContents, canonical_names, infer_recurrent
 from .torch_file import read_torch
 
@@ -33,7 +34,8 @@ __all__ = ["LoadedModel", "SAVE_EXTENSIONS", "convert_model", "load_model", "rea
            "save_model"]
 
 Reader = Callable[[Path], FileContents]
-READERS: dict[str, Reader] = {SAFETENSORS: read_safetensors, NPZ: read_npz, TORCH: read_torch}
+READERS: dict[str, Reader] = {SAFETENSORS: read_safetensors, NPZ: read_npz, TORCH: read_torch,
+                              FOLDER: read_folder}
 SAVE_EXTENSIONS = (".safetensors", ".npz")
 
 
@@ -52,7 +54,8 @@ class LoadedModel:
 
 
 def load_model(path: str | Path, **overrides: Any) -> Model:
-    """Read a model file (.safetensors, .npz, .pt/.pth/.bin).
+    """Read a model file (.safetensors, .npz, .pt/.pth/.bin) or a model folder
+    (model.safetensors + config.json + vocab.json or vocab.txt).
 
     ``overrides`` are configuration fields that win over the file: recurrent fields
     (``cell``, ``hidden_size``, ``num_layers``, ``nonlinearity``, ``bidirectional``,
@@ -73,7 +76,8 @@ def read_model(path: str | Path, **overrides: Any) -> LoadedModel:
     if sidecar is not None:
         parts.add(sidecar, f"sidecar {sidecar_path(path)}")
     if contents.config is not None:
-        parts.add(contents.config, f"{path} metadata")
+        parts.add(contents.config, f"{path} metadata" if file_format != FOLDER
+                  else f"{path / CONFIG_FILE} and vocabulary file")
     parts.add(_plain(overrides), "options")
     with naming(path):
         params = canonical_names(contents.params, path)
@@ -82,7 +86,8 @@ def read_model(path: str | Path, **overrides: Any) -> LoadedModel:
             parts.sources.insert(0, "weight shapes")
         config = ModelConfig.from_dict(_model_fields(parts, params, path))
         model = Model(config, params, source=str(path))
-    details = ("RNN Studio",) * (contents.config is not None) + contents.notes
+    details = ("RNN Studio",) * (contents.config is not None and file_format != FOLDER) \
+        + contents.notes
     label = f"{file_format} ({'; '.join(details)})" if details else file_format
     return LoadedModel(model, path, label, tuple(reversed(parts.sources)), contents.notes)
 

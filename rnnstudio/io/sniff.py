@@ -17,6 +17,8 @@ from .trace_csv import CSV_HEADER
 SAFETENSORS = "safetensors"
 NPZ = "npz"
 TORCH = "pytorch"
+#: A folder holding model.safetensors + config.json + a vocabulary (:mod:`.model_folder`).
+FOLDER = "folder"
 
 #: File extension -> format it promises (the content decides when the two disagree).
 EXTENSIONS = {
@@ -43,12 +45,15 @@ _TRACE_MEMBERS = ("meta.npy", "tokens.npy")
 
 
 def model_format(path: str | Path) -> str:
-    """Return ``"safetensors"``, ``"npz"`` or ``"pytorch"`` for an existing model file.
+    """Return ``"safetensors"``, ``"npz"`` or ``"pytorch"`` for an existing model file,
+    ``"folder"`` for a folder (whose reader says what it lacks).
 
-    Raises :class:`ModelFileError` (one line, naming the file) for a missing file, a
-    folder, an unknown extension, an empty, truncated or unrecognised file.
+    Raises :class:`ModelFileError` (one line, naming the file) for a missing file, an
+    unknown extension, an empty, truncated or unrecognised file.
     """
     path = Path(path)
+    if path.name and path.is_dir():  # Path("") is ".": an empty name is no folder
+        return FOLDER
     extension = path.suffix.lower()
     if extension not in EXTENSIONS:
         raise ModelFileError(
