@@ -102,9 +102,10 @@ def sidecar_path(model_path: Path) -> Path:
 
 def read_sidecar(model_path: Path) -> dict[str, Any] | None:
     """The sidecar's JSON object, or None when there is no sidecar (or it is no regular
-    file: a FIFO named ``model.json`` must not block the load)."""
+    file: a FIFO named ``model.json`` must not block the load). A model folder has its
+    ``config.json`` inside, and no sidecar."""
     path = sidecar_path(model_path)
-    if not path.is_file():
+    if model_path.is_dir() or not path.is_file():
         return None
     data = read_json_file(path, ConfigError, max_bytes=MAX_CONFIG_BYTES,
                           max_depth=MAX_CONFIG_DEPTH, max_values=MAX_CONFIG_VALUES,

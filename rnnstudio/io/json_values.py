@@ -25,7 +25,7 @@ import numpy as np
 from ..errors import RnnStudioError
 from .messages import library_line
 
-__all__ = ["Checker", "json_depth", "parse_json_bytes", "read_json_file", "show"]
+__all__ = ["Checker", "json_depth", "parse_json_bytes", "read_bounded", "read_json_file", "show"]
 
 _QUOTE, _COMMA = ord('"'), ord(",")
 _DEPTH_STEP = np.zeros(256, dtype=np.int8)
@@ -89,7 +89,7 @@ def read_json_file(path: Path, error: type[RnnStudioError], *, max_bytes: int,
     max_depth, max_values : see :func:`parse_json_bytes`.
     fix : what the user can do, ending every message about the content.
     """
-    data = _read_bounded(path, error, max_bytes)
+    data = read_bounded(path, error, max_bytes)
     if not data.removeprefix(_BOM).strip():
         raise error(f"{path}: the file is empty; {fix}")
     return parse_json_bytes(data, str(path), error, max_depth=max_depth, fix=fix,
@@ -126,7 +126,9 @@ def parse_json_bytes(data: bytes, where: str, error: type[RnnStudioError], *,
         raise error(f"{where}: not valid JSON ({library_line(exc)}); {fix}") from exc
 
 
-def _read_bounded(path: Path, error: type[RnnStudioError], max_bytes: int) -> bytes:
+def read_bounded(path: Path, error: type[RnnStudioError], max_bytes: int) -> bytes:
+    """The bytes of the regular file ``path``, at most ``max_bytes`` (checked with
+    ``stat`` and again while reading); ``error`` naming ``path`` otherwise."""
     try:
         if not path.is_file():
             reason = "no such file; check the path" if not path.exists() else \

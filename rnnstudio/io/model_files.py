@@ -24,10 +24,11 @@ from ..errors import ConfigError, ExportError
 from .config_fields import check_model_fields
 from .config_sources import ConfigParts, read_sidecar, sidecar_path
 from .messages import naming
+from .model_folder import CONFIG_FILE, read_folder
 from .name_map import KeyMap, check_key_map, map_names
 from .npz_file import read_npz, write_npz
 from .safetensors_file import read_safetensors, write_safetensors
-from .sniff import NPZ, SAFETENSORS, TORCH, model_format
+from .sniff import FOLDER, NPZ, SAFETENSORS, TORCH, model_format
 from .state_dict import FileContents, infer_recurrent
 from .torch_file import read_torch
 
@@ -35,7 +36,8 @@ __all__ = ["LoadedModel", "SAVE_EXTENSIONS", "convert_model", "load_model", "rea
            "save_model"]
 
 Reader = Callable[[Path], FileContents]
-READERS: dict[str, Reader] = {SAFETENSORS: read_safetensors, NPZ: read_npz, TORCH: read_torch}
+READERS: dict[str, Reader] = {SAFETENSORS: read_safetensors, NPZ: read_npz, TORCH: read_torch,
+                              FOLDER: read_folder}
 SAVE_EXTENSIONS = (".safetensors", ".npz")
 
 
@@ -57,7 +59,8 @@ class LoadedModel:
 
 def load_model(path: str | Path, key_map: Mapping[str, str] | None = None,
                **overrides: Any) -> Model:
-    """Read a model file (.safetensors, .npz, .pt/.pth/.bin).
+    """Read a model file (.safetensors, .npz, .pt/.pth/.bin) or a model folder
+    (model.safetensors + config.json + vocab.json or vocab.txt).
 
     ``key_map`` names the parts of a state_dict that are not recognised by their names
     (docs/formats.md), e.g. ``{"fc.0": "head", "enc": "embedding", "stack": "rnn"}``:
@@ -86,7 +89,8 @@ def read_model(path: str | Path, key_map: Mapping[str, str] | None = None,
     if sidecar is not None:
         parts.add(sidecar, f"sidecar {sidecar_path(path)}")
     if contents.config is not None:
-        parts.add(contents.config, f"{path} metadata")
+        parts.add(contents.config, f"{path} metadata" if file_format != FOLDER
+                  else f"{path / CONFIG_FILE} and vocabulary file")
     parts.add(_plain(overrides), "options")
     with naming(path):
         renamed = map_names(contents.params, path, checked_map)
@@ -96,7 +100,8 @@ def read_model(path: str | Path, key_map: Mapping[str, str] | None = None,
             parts.sources.insert(0, "weight shapes")
         config = ModelConfig.from_dict(_model_fields(parts, params, path))
         model = Model(config, params, source=str(path))
-    details = ("RNN Studio",) * (contents.config is not None) + contents.notes
+    details = ("RNN Studio",) * (contents.config is not None and file_format != FOLDER) \
+        + contents.notes
     label = f"{file_format} ({'; '.join(details)})" if details else file_format
     return LoadedModel(model, path, label, tuple(reversed(parts.sources)), contents.notes,
                        renamed.names)

@@ -11,11 +11,14 @@ from pathlib import Path
 from ..errors import ExportError, ModelFileError
 from .messages import library_line
 from .npz_members import ZIP_ERRORS
+from .torch_kinds import refuse_program_or_object
 from .trace_csv import CSV_HEADER
 
 SAFETENSORS = "safetensors"
 NPZ = "npz"
 TORCH = "pytorch"
+#: A folder holding model.safetensors + config.json + a vocabulary (:mod:`.model_folder`).
+FOLDER = "folder"
 
 #: File extension -> format it promises (the content decides when the two disagree).
 EXTENSIONS = {
@@ -24,6 +27,7 @@ EXTENSIONS = {
     ".pt": TORCH,
     ".pth": TORCH,
     ".bin": TORCH,
+    ".pt2": TORCH,  # torch.export.save: recognised, to say how to save a state_dict
 }
 
 SUPPORTED = ".safetensors, .npz, .pt, .pth or .bin"
@@ -41,12 +45,15 @@ _TRACE_MEMBERS = ("meta.npy", "tokens.npy")
 
 
 def model_format(path: str | Path) -> str:
-    """Return ``"safetensors"``, ``"npz"`` or ``"pytorch"`` for an existing model file.
+    """Return ``"safetensors"``, ``"npz"`` or ``"pytorch"`` for an existing model file,
+    ``"folder"`` for a folder (whose reader says what it lacks).
 
-    Raises :class:`ModelFileError` (one line, naming the file) for a missing file, a
-    folder, an unknown extension, an empty, truncated or unrecognised file.
+    Raises :class:`ModelFileError` (one line, naming the file) for a missing file, an
+    unknown extension, an empty, truncated or unrecognised file.
     """
     path = Path(path)
+    if path.name and path.is_dir():  # Path("") is ".": an empty name is no folder
+        return FOLDER
     extension = path.suffix.lower()
     if extension not in EXTENSIONS:
         raise ModelFileError(
@@ -86,10 +93,12 @@ def _looks_like_safetensors(path: Path, head: bytes) -> bool:
 
 
 def _zip_format(path: Path) -> str:
-    """An ``.npz`` holds ``*.npy`` members; a PyTorch >= 1.6 file holds ``*/data.pkl``."""
+    """An ``.npz`` holds ``*.npy`` members; a PyTorch >= 1.6 file holds ``*/data.pkl``
+    (TorchScript, ``torch.export`` and whole pickled modules are refused by name)."""
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
+            refuse_program_or_object(path, archive)
     except ZIP_ERRORS as exc:
         raise ModelFileError(
             f"{path}: truncated or corrupt zip archive ({library_line(exc)}); copy or save the "
