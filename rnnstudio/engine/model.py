@@ -362,8 +362,10 @@ class Model:
         if rec.bidirectional:
             parts.append("bidirectional")
         vocab = "open" if cfg.tokenizer.open else str(len(cfg.tokenizer.vocabulary or ()))
-        parts += [f"input {rec.input_size}", f"{cfg.tokenizer.kind} tokens (vocabulary {vocab})",
-                  f"{self.num_parameters:,} parameters", cfg.dtype]
+        parts += [f"input {rec.input_size}", f"{cfg.tokenizer.kind} tokens (vocabulary {vocab})"]
+        if cfg.task is not None:  # what the head reads decides the verdict (Model dock, info)
+            parts.append(f"readout {cfg.readout}")
+        parts += [f"{self.num_parameters:,} parameters", cfg.dtype]
         return ", ".join(parts)
 
 

@@ -68,6 +68,12 @@ def test_random_model_takes_a_readout_and_refuses_a_pooled_one_without_a_head():
         random_model("lstm", 4, readout="max")
 
 
+def test_summary_names_the_readout_of_a_model_with_a_head():
+    """The Model dock and ``info``'s model line show it; a bare cell has no head to read."""
+    assert "readout final-states, " in classifier("final-states").summary()
+    assert "readout" not in random_model("lstm", 4).summary()
+
+
 def test_cli_info_prints_the_readout_and_takes_the_option(tmp_path: Path, capsys) -> None:
     path = save_model(classifier("final-states"), tmp_path / "model.safetensors")
     assert main(["info", str(path)]) == 0
