@@ -94,3 +94,13 @@ def test_unknown_or_misplaced_readout_is_refused_naming_it():
     base = vocab_model(cfg, random_params(cfg, 1, vocab_size=7, classes=7), "next-token")
     with pytest.raises(ConfigError, match="the mean readout gives one verdict per text"):
         dataclasses.replace(base.config, readout="mean")
+
+
+def test_training_refuses_a_pooled_readout_before_reading_the_batch():
+    """The trainer reads the head per step; a pooled model config is refused, not
+    silently trained as last-step."""
+    from rnnstudio.engine.training import batch_loss
+
+    model, _, _ = readout_model(CONFIGS[0].values[0], "mean")
+    with pytest.raises(ConfigError, match="the mean readout is not trained here"):
+        batch_loss(model.config, dict(model.params), None, backward=True)  # type: ignore[arg-type]
