@@ -182,6 +182,7 @@ def _add_config_options(parser: argparse.ArgumentParser, random: bool) -> None:
     group.add_argument("--dtype", choices=("float32", "float64"),
                        help="weights and forward pass (default float32, or the file's)")
     add_map_option(group)
+    add_readout_option(group)
     if random:
         group.add_argument("--seed", type=int, help="random model: seed (default 0)")
         group.add_argument("--gain", type=float,
@@ -205,8 +206,19 @@ def key_map(options: argparse.Namespace) -> KeyMap:
     return check_key_map(options.key_map)
 
 
+def add_readout_option(group: Any) -> None:
+    """``--readout``: which top-layer vector a classifier's head reads, as it was built
+    (shared by every command that reads a model)."""
+    from .engine.readout import READOUTS
+
+    group.add_argument("--readout", choices=READOUTS,
+                       help="what the head reads: last-step (default, or the file's), "
+                       "final-states (PyTorch h_n: cat(hidden[-2], hidden[-1])), mean, max "
+                       "(pooled over the steps) or per-step (taggers, language models)")
+
+
 _CONFIG_OPTIONS = ("cell", "hidden_size", "num_layers", "input_size", "proj_size",
-                   "nonlinearity", "bidirectional", "dtype")
+                   "nonlinearity", "bidirectional", "dtype", "readout")
 
 
 def _config_overrides(options: argparse.Namespace) -> dict[str, Any]:
@@ -370,6 +382,7 @@ def cmd_info(options: argparse.Namespace) -> int:
         f"task: {config.task or 'none'}"
         + (f" (labels: {printable_list(config.labels)})" if config.labels else ""),
         f"dtype: {config.dtype}",
+        f"readout: {config.readout}",
         f"parameters: {model.num_parameters:,}",
         *(f"  {name}: {tuple(value.shape)}" for name, value in model.params.items()),
     ]

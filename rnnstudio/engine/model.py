@@ -33,6 +33,7 @@ from ..limits import (
 from .config import RecurrentConfig
 from .losses import Loss, parse_loss
 from .params import RNN_PREFIX, check_params, init_recurrent, recurrent_shapes
+from .readout import POOLED_READOUTS, check_readout, readout_vector
 from .stack import RecurrentStack
 from .tokenizers import HashedEmbedding, Tokenizer, Tokens
 
@@ -58,6 +59,8 @@ class ModelConfig:
     labels: tuple[str, ...] = ()
     dtype: str = "float32"
     card: dict[str, Any] = field(default_factory=dict, compare=False)
+    #: Which top-layer vector the head reads (:data:`READOUTS`); pooled ones classify only.
+    readout: str = "last-step"
 
     def __post_init__(self) -> None:
         if self.embedding not in EMBEDDINGS:
@@ -73,6 +76,11 @@ class ModelConfig:
                               "needs its labels")
         if self.task == "next-token" and self.tokenizer.open:
             raise ConfigError("a next-token model needs a tokenizer with a vocabulary")
+        check_readout(self.readout)
+        if self.readout in POOLED_READOUTS and self.task != "classify":
+            raise ConfigError(f"the {self.readout} readout gives one verdict per text, for a "
+                              "classifier; use last-step or per-step for this model",
+                              argument="readout")
         object.__setattr__(self, "labels", check_texts(
             "labels", self.labels, MAX_LABELS, "labels", "is this a next-token model?"))
         total = sum(math.prod(shape) for shape in self.expected_shapes().values())
@@ -124,6 +132,7 @@ class ModelConfig:
             "task": self.task,
             "labels": list(self.labels),
             "dtype": self.dtype,
+            "readout": self.readout,
             "card": dict(self.card),
         }
 
@@ -138,6 +147,7 @@ class ModelConfig:
                 labels=data.get("labels") or (),
                 dtype=data.get("dtype", "float32"),
                 card=dict(data.get("card") or {}),
+                readout=data.get("readout", "last-step"),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"model config is incomplete or malformed: {exc}") from exc
@@ -253,10 +263,16 @@ class Model:
         return self._hashed(ids).astype(self.dtype)
 
     def head(self, outputs: np.ndarray) -> np.ndarray | None:
-        """Logits (T, B, C) from top-layer outputs (T, B, D), or None without a head."""
+        """Logits (T, B, C) from top-layer outputs (T, B, D), or None without a head. A
+        pooled readout's one verdict fills every row (see :mod:`.readout`)."""
         if self.config.task is None:
             return None
-        return outputs @ self._params["head.weight"].T + self._params["head.bias"]
+        weight, bias = self._params["head.weight"], self._params["head.bias"]
+        readout = self.config.readout
+        if readout not in POOLED_READOUTS:
+            return outputs @ weight.T + bias
+        vector = readout_vector(outputs, readout, self.config.recurrent.num_directions)
+        return np.broadcast_to(vector @ weight.T + bias, outputs.shape[:2] + bias.shape).copy()
 
     def initial_states(
         self, h0: np.ndarray | None, c0: np.ndarray | None
@@ -346,8 +362,10 @@ class Model:
         if rec.bidirectional:
             parts.append("bidirectional")
         vocab = "open" if cfg.tokenizer.open else str(len(cfg.tokenizer.vocabulary or ()))
-        parts += [f"input {rec.input_size}", f"{cfg.tokenizer.kind} tokens (vocabulary {vocab})",
-                  f"{self.num_parameters:,} parameters", cfg.dtype]
+        parts += [f"input {rec.input_size}", f"{cfg.tokenizer.kind} tokens (vocabulary {vocab})"]
+        if cfg.task is not None:  # what the head reads decides the verdict (Model dock, info)
+            parts.append(f"readout {cfg.readout}")
+        parts += [f"{self.num_parameters:,} parameters", cfg.dtype]
         return ", ".join(parts)
 
 
@@ -365,6 +383,7 @@ def random_model(
     gain: float = 1.0,
     dtype: str = "float32",
     tokenizer: Tokenizer | None = None,
+    readout: str = "last-step",
 ) -> Model:
     """A model with PyTorch's default initialisation, reproducible from ``seed``;
     ``gain`` scales the recurrent weights (below 1 gradients vanish, above they explode).
@@ -373,6 +392,8 @@ def random_model(
     Every argument is checked before anything is allocated: sizes against
     :mod:`rnnstudio.limits` (at most ``MAX_RANDOM_PARAMETERS`` weights), ``seed`` from 0
     to ``MAX_SEED``, ``gain`` finite; a :class:`ConfigError` names the argument.
+    ``readout`` is stored in the config (a bare stack has no head, so the pooled readouts,
+    which need a classifier, are refused).
     """
     recurrent = RecurrentConfig(cell, input_size, hidden_size, num_layers, nonlinearity,
                                 bias, bidirectional, proj_size)
@@ -391,5 +412,5 @@ def random_model(
     params = init_recurrent(recurrent, np.random.default_rng(seed), gain, np.float64)
     card = {"origin": "random", "seed": seed, "gain": gain}
     config = ModelConfig(recurrent, tokenizer or Tokenizer("word"), "hashed", dtype=dtype,
-                         card=card)
+                         card=card, readout=readout)
     return Model(config, params, source=f"random {recurrent.kind}")

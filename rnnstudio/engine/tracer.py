@@ -117,7 +117,7 @@ def _backward(
     if logits is not None:
         grad_logits = np.zeros(logits.shape, dtype) if seeds.logits is None else seeds.logits
         params.update(head_backward(model.params["head.weight"], cache.outputs[-1],
-                                    grad_logits, rec, grad_states))
+                                    grad_logits, rec, grad_states, cfg.readout))
     grads = model.stack.backward(cache, grad_states, dtype, should_stop)
     assert grads.x is not None and grads.h0 is not None
     grad_x = grads.x[:, 0]

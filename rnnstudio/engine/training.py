@@ -173,6 +173,10 @@ def batch_loss(
     """Mean cross-entropy, accuracy, parameter gradients (if ``backward``) and the
     per-step mean ||dL/dh_t|| of the top forward layer for one batch. ``focus`` (T, B)
     limits a tagger's accuracy to some words (e.g. the ambiguous ones)."""
+    if model_config.readout not in ("last-step", "per-step"):
+        raise ConfigError(f"training reads the head at each step; the {model_config.readout} "
+                          "readout is not trained here, use last-step or per-step",
+                          argument="readout")
     tokenizer, rec = model_config.tokenizer, model_config.recurrent
     ids = np.stack([tokenizer.encode(seq).ids for seq in batch.tokens], axis=1)  # (T, B)
     x = params["embedding.weight"][ids]

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..engine.config import CELLS, NONLINEARITIES
 from ..engine.model import DTYPES, EMBEDDINGS, TASKS
+from ..engine.readout import READOUTS
 from ..engine.tokenizers import KINDS
 from ..errors import ConfigError
 from .json_values import Checker, show
@@ -61,7 +62,7 @@ def check_recurrent_fields(fields: Mapping[str, Any], source: str) -> dict[str, 
 
 def check_model_fields(fields: Mapping[str, Any], source: str) -> dict[str, Any]:
     """``fields`` (``tokenizer``, ``vocabulary``, ``embedding``, ``task``, ``labels``,
-    ``dtype``, ``card``) checked and in canonical types."""
+    ``dtype``, ``card``, ``readout``) checked and in canonical types."""
     check = Checker(source, ConfigError, _FIX)
     return {key: MODEL_CHECKS[key](check, key, value) for key, value in fields.items()}
 
@@ -156,4 +157,5 @@ MODEL_CHECKS: dict[str, Check] = {
     "labels": _texts,
     "dtype": lambda check, key, value: check.choice(key, value, DTYPES),
     "card": _card,
+    "readout": lambda check, key, value: check.choice(key, value, READOUTS),
 }

@@ -31,7 +31,8 @@ __all__ = [
 RECURRENT_FIELDS = tuple(RecurrentConfig.__dataclass_fields__)
 #: Top-level fields of ``ModelConfig.to_dict()`` besides ``recurrent``, and ``vocabulary``
 #: (a shorthand for ``tokenizer.vocabulary``).
-MODEL_FIELDS = ("tokenizer", "vocabulary", "embedding", "task", "labels", "dtype", "card")
+MODEL_FIELDS = ("tokenizer", "vocabulary", "embedding", "task", "labels", "dtype", "card",
+                "readout")
 #: Longest configuration JSON (metadata, ``config`` key or sidecar): a 1,000,000-token
 #: vocabulary of English words is about 12 MB; the same bound as a trace's meta.
 MAX_CONFIG_BYTES = 16_000_000

@@ -3,7 +3,9 @@
 The head scores every step, but what a step's scores mean depends on the task: a
 classifier's real answer is at the last step (an earlier step is the verdict it would give
 if the text ended there), a tagger's step t is the tag of token t, and a language model's
-step t predicts token t + 1.
+step t predicts token t + 1. A classifier built on a pooled readout (``final-states``,
+``mean``, ``max``) has no verdict for a prefix: at every step it shows its one verdict,
+named as the verdict after the last token.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from html import escape
 from typing import Any
 
 import numpy as np
+
+from ..engine.readout import POOLED_READOUTS
 
 TASKS = ("classify", "tag", "next-token")
 #: Classes and tags are all listed up to this many (sentiment 2, tags 3, recall 4); beyond,
@@ -92,7 +96,8 @@ def step_readout(trace: Any, step: int) -> StepReadout | None:
     task = head_task(trace)
     if task is None or not 0 <= step < len(trace.tokens):
         return None
-    probabilities = softmax(trace.logits[step])
+    pooled = task == "classify" and _readout(trace) in POOLED_READOUTS
+    probabilities = softmax(trace.logits[-1 if pooled else step])
     names = class_names(trace)
     listed = len(names) if task != "next-token" and len(names) <= MAX_LISTED else TOP_CHOICES
     order = np.argsort(-probabilities, kind="stable")[:listed]
@@ -110,9 +115,17 @@ def step_readout(trace: Any, step: int) -> StepReadout | None:
                        None if following is None else float(probabilities[following]))
 
 
+def _readout(trace: Any) -> str:
+    return str(getattr(trace.config, "readout", "last-step"))
+
+
 def _verdict_lead(trace: Any, step: int, token: str) -> str:
     if step == len(trace.tokens) - 1:
         return f"Verdict at the last token “{token}”"
+    if _readout(trace) in POOLED_READOUTS:
+        last = shown_token(trace.tokens[-1])
+        return (f"{_readout(trace)} readout reads the whole text: verdict after the last "
+                f"token “{last}”")
     if trace.config.recurrent.bidirectional:
         # Its backward direction has read the whole text already: no "if it ended here".
         return f"Scores at “{token}” (bidirectional: it has read the whole text)"
