@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,9 +97,35 @@ class Tokenizer:
                    lowercase=data.get("lowercase", True))
 
 
+def tokens_by_index(indices: Mapping[Any, Any], where: str = "the vocabulary") -> list[Any]:
+    """``{token: index}`` (torchtext's ``stoi``, Keras's ``word_index``, a ``vocab.json``)
+    as tokens in embedding-row order. Every index 0..N-1 exactly once: read in the dict's
+    own order the indices were ignored and every token id was silently wrong."""
+    if len(indices) > MAX_VOCABULARY:
+        raise ConfigError(f"{where}: {len(indices):,} tokens, more than the "
+                          f"{MAX_VOCABULARY:,} allowed; use a smaller vocabulary",
+                          argument="vocabulary")
+    by_index: dict[int, Any] = {}
+    for token, index in indices.items():
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not \
+                0 <= index < len(indices):
+            raise ConfigError(f"{where}: token {shown(token)} has index {shown(index)}; "
+                              f"indices must be whole numbers 0..{len(indices) - 1}",
+                              argument="vocabulary")
+        if int(index) in by_index:
+            raise ConfigError(f"{where}: tokens {shown(by_index[int(index)])} and "
+                              f"{shown(token)} both have index {index}; give each token its "
+                              "own row", argument="vocabulary")
+        by_index[int(index)] = token
+    return [by_index[index] for index in range(len(indices))]
+
+
 def _checked_vocabulary(vocabulary: Any) -> tuple[str, ...]:
     """The vocabulary as a tuple of distinct strings holding ``<unk>``; at most
-    :data:`~rnnstudio.limits.MAX_VOCABULARY` tokens are read from any iterable."""
+    :data:`~rnnstudio.limits.MAX_VOCABULARY` tokens are read from any iterable; a
+    ``{token: index}`` mapping is read by its indices."""
+    if isinstance(vocabulary, Mapping):
+        vocabulary = tokens_by_index(vocabulary)
     tokens = check_texts("vocabulary", vocabulary, MAX_VOCABULARY, "tokens",
                          "use a smaller vocabulary")
     first: dict[str, int] = {}

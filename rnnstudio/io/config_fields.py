@@ -16,7 +16,7 @@ from typing import Any
 from ..engine.config import CELLS, NONLINEARITIES
 from ..engine.model import DTYPES, EMBEDDINGS, TASKS
 from ..engine.readout import READOUTS
-from ..engine.tokenizers import KINDS
+from ..engine.tokenizers import KINDS, tokens_by_index
 from ..errors import ConfigError
 from .json_values import Checker, show
 
@@ -78,6 +78,14 @@ def _texts(check: Checker, key: str, value: Any) -> list[str]:
     return list(value)
 
 
+def _vocabulary(check: Checker, key: str, value: Any) -> list[str]:
+    """A list of tokens, or a ``{token: index}`` object read by its indices (torchtext's
+    ``stoi``, Keras's ``word_index``)."""
+    if isinstance(value, Mapping):
+        value = tokens_by_index(value, f"{check.where}: {key}")
+    return _texts(check, key, value)
+
+
 def _all_text(check: Checker, key: str, strings: list[str] | tuple[str, ...],
               max_chars: int) -> None:
     """Each string at most ``max_chars`` long and encodable as UTF-8: one pass over all
@@ -106,7 +114,7 @@ def _tokenizer(check: Checker, key: str, value: Any) -> str | dict[str, Any]:
     if "kind" in value:
         checked["kind"] = check.choice(f"{key}.kind", value["kind"], KINDS)
     if value.get("vocabulary") is not None:
-        checked["vocabulary"] = _texts(check, f"{key}.vocabulary", value["vocabulary"])
+        checked["vocabulary"] = _vocabulary(check, f"{key}.vocabulary", value["vocabulary"])
     if "lowercase" in value:
         checked["lowercase"] = check.flag(f"{key}.lowercase", value["lowercase"])
     return checked
@@ -151,7 +159,7 @@ def _path(where: str, name: Any) -> str:
 
 MODEL_CHECKS: dict[str, Check] = {
     "tokenizer": _tokenizer,
-    "vocabulary": _texts,
+    "vocabulary": _vocabulary,
     "embedding": lambda check, key, value: check.choice(key, value, EMBEDDINGS),
     "task": lambda check, key, value: check.choice(key, value, [t for t in TASKS if t]),
     "labels": _texts,

@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..engine.tokenizers import tokens_by_index
 from ..errors import ConfigError, ModelFileError
 from ..limits import MAX_VOCABULARY
 from .config_fields import MAX_CONFIG_DEPTH
@@ -84,7 +85,7 @@ def read_vocabulary(path: Path) -> list[str]:
         tokens = _text_lines(path)
     else:
         data = _json_file(path)
-        tokens = _ordered_tokens(data, path) if isinstance(data, dict) else data
+        tokens = tokens_by_index(data, str(path)) if isinstance(data, dict) else data
         if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
             raise ConfigError(f"{path}: expected a list of tokens or an object "
                               f'{{"token": index}}, got {show(data)}; {_FIX}')
@@ -109,18 +110,3 @@ def _text_lines(path: Path) -> list[str]:
     if lines and lines[-1] == "":
         lines.pop()  # the newline that ends the last line
     return [line.removesuffix("\r") for line in lines]
-
-
-def _ordered_tokens(indices: dict[str, Any], path: Path) -> list[str]:
-    """``{token: index}`` -> tokens by index; every index 0..N-1 exactly once."""
-    by_index: dict[int, str] = {}
-    for token, index in indices.items():
-        if isinstance(index, bool) or not isinstance(index, int) or not \
-                0 <= index < len(indices):
-            raise ConfigError(f"{path}: token {show(token)} has index {show(index)}; "
-                              f"indices must be whole numbers 0..{len(indices) - 1}")
-        if index in by_index:
-            raise ConfigError(f"{path}: tokens {show(by_index[index])} and {show(token)} "
-                              f"both have index {index}; give each token its own row")
-        by_index[index] = token
-    return [by_index[index] for index in range(len(indices))]
