@@ -37,11 +37,11 @@ from ..theme import (
     configure_pyqtgraph,
     cursor_pen,
     grid_color,
+    legend_brush,
     smooth_curves,
     text_color,
 )
 from .hover import follow_steps, hover_label
-from .legends import data_width, fit_columns, legend_under
 from .log_axis import PowerAxis
 from .token_axis import TokenAxis
 
@@ -83,7 +83,12 @@ class GradientPanel(QWidget):
         # only curve there was at 10^0 (||dh_T/dh_t|| of the recall GRU, steps 4-35). In
         # the plot's own layout it is exported with it.
         # As many columns as fit: six in a row cut the last one off at 720p.
-        self.legend = legend_under(self.plot)
+        # Three columns, fixed: six in a row cut the last entry off beside a lesson at
+        # 720p. Not legends.legend_under: with its columns refitted to this plot, the test
+        # suite segfaulted painting it (QPainter::restore), reproducibly when
+        # test_figure.py ran before test_gradient_axes.py; fixed columns do not.
+        self.legend = pg.LegendItem(labelTextSize="8pt", colCount=3, brush=legend_brush())
+        self.plot.layout.addItem(self.legend, 4, 1)
         self.cursor_line = pg.InfiniteLine(angle=90, movable=False, pen=cursor_pen())
         self.plot.addItem(self.cursor_line, ignoreBounds=True)
         # Says why the plot has no curve when the loss is not finite, in the plot.
@@ -99,7 +104,6 @@ class GradientPanel(QWidget):
         for marker, label in ((self.vanished, "vanished"), (self.exploded, "exploded")):
             tag(marker, MARKER)
             self.legend.addItem(marker, label)
-        fit_columns(self.legend, data_width(self.plot))
         self.explanation = QLabel()
         self.explanation.setWordWrap(True)
         # One alarm line: a non-finite value first, else a curve that vanished or
@@ -219,8 +223,7 @@ class GradientPanel(QWidget):
                                        symbolBrush=SERIES_COLORS[name], symbolPen=None)
                 self.curves[name] = curve
                 self.legend.addItem(curve, name)
-                fit_columns(self.legend, data_width(self.plot))
-            # Dots help on short texts; on long ones they only cost time (4 ms at T = 200).
+                    # Dots help on short texts; on long ones they only cost time (4 ms at T = 200).
             curve.setSymbol("o" if norm.size <= _MAX_STEPS_WITH_DOTS else None)
             curve.opts["antialias"] = smooth_curves(norm.size)
             curve.setData(steps, log_safe(norm))
