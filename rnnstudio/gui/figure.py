@@ -40,7 +40,7 @@ from PySide6.QtGui import (
 from PySide6.QtSvg import QSvgGenerator
 
 from ..view.colours import COLOUR_COUNT, NONFINITE_RGB, colour_indices
-from ..view.gradients import EXPLODED_FACTOR, VANISHED_FRACTION, power_label
+from ..view.gradients import EXPLODED_FACTOR, STEPS_WITH_DOTS, VANISHED_FRACTION, power_label
 from ..view.heatmaps import HeatmapData
 from .figure_layout import (
     FIGURE_DPI,
@@ -62,9 +62,6 @@ from .widgets.heatmap_row import colour_table
 #: (a 512 x 2000 layer as rectangles would be a 100 MB SVG).
 MAX_VECTOR_CELLS = 20_000
 _ALARM_COLOR = "#b00020"
-#: As in the Gradients panel: dots on the curves and 10 px markers up to this many steps,
-#: 5 px markers beyond (at 900 steps 10 px crosses merged into a black band).
-STEPS_WITH_DOTS = 60
 _FRAME = QColor("#9a9a9a")
 #: The share of a colour bar's height the non-finite band takes.
 _BAND_SHARE = 0.15

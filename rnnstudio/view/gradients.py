@@ -39,6 +39,10 @@ def gradient_explanation(measure: str, direction: str = "fwd") -> str:
 #: above its inverse as exploded: six decades either way.
 VANISHED_FRACTION = 1e-6
 EXPLODED_FACTOR = 1e6
+#: Up to this many steps the curves get dots and the markers are 10 px; beyond, no dots
+#: and 5 px markers (at 900 steps 10 px crosses merged into a black band), in the panel
+#: and in exported figures alike.
+STEPS_WITH_DOTS = 60
 #: At most about this many decade lines, whatever the range.
 MAX_DECADE_LINES = 8
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from ...view.gradients import (
     EXPLODED_FACTOR,
+    STEPS_WITH_DOTS,
     VANISHED_FRACTION,
     GradientAlarm,
     describe_nonfinite,
@@ -48,7 +49,6 @@ from .token_axis import TokenAxis
 if TYPE_CHECKING:
     from ...engine.trace import NonFinite
 
-_MAX_STEPS_WITH_DOTS = 60
 #: Screens at least this tall (px) show the curves' explanation from the start.
 _TALL_SCREEN = 900
 #: The alarm's colour: the line, and the exploded markers.
@@ -224,11 +224,11 @@ class GradientPanel(QWidget):
                 self.curves[name] = curve
                 self.legend.addItem(curve, name)
                     # Dots help on short texts; on long ones they only cost time (4 ms at T = 200).
-            curve.setSymbol("o" if norm.size <= _MAX_STEPS_WITH_DOTS else None)
+            curve.setSymbol("o" if norm.size <= STEPS_WITH_DOTS else None)
             curve.opts["antialias"] = smooth_curves(norm.size)
             curve.setData(steps, log_safe(norm))
         # Long texts get small markers: at 600 steps 10-px crosses merged into a band.
-        size = 10 if view.steps <= _MAX_STEPS_WITH_DOTS else 5
+        size = 10 if view.steps <= STEPS_WITH_DOTS else 5
         for item, kind in ((self.vanished, "vanished"), (self.exploded, "exploded")):
             at, values = curves.marked(kind)
             item.setSymbolSize(size)
