@@ -95,15 +95,19 @@ def read_model(path: str | Path, key_map: Mapping[str, str] | None = None,
     with naming(path):
         renamed = map_names(contents.params, path, checked_map)
         params = renamed.params
+        if renamed.head_left_out:  # no head: what a head would read or say does not apply
+            for field_name in ("task", "labels", "readout"):
+                parts.model.pop(field_name, None)
         if not parts.recurrent_complete():
             parts.recurrent = infer_recurrent(params, parts.recurrent, path)
             parts.sources.insert(0, "weight shapes")
         config = ModelConfig.from_dict(_model_fields(parts, params, path))
         model = Model(config, params, source=str(path))
+    notes = contents.notes + tuple(filter(None, [renamed.note()]))
     details = ("RNN Studio",) * (contents.config is not None and file_format != FOLDER) \
-        + contents.notes
+        + notes
     label = f"{file_format} ({'; '.join(details)})" if details else file_format
-    return LoadedModel(model, path, label, tuple(reversed(parts.sources)), contents.notes,
+    return LoadedModel(model, path, label, tuple(reversed(parts.sources)), notes,
                        renamed.names)
 
 

@@ -4,9 +4,16 @@ The engine reads ``embedding.weight``, ``rnn.*`` and ``head.weight``/``head.bias
 tutorials name their submodules freely (``self.embed``, ``self.lstm``, ``self.fc``,
 ``self.fc = nn.Sequential(nn.Dropout(p), nn.Linear(...))``). The common names are
 recognised here, each role must have at most one candidate, and an explicit map
-(``--map OLD=NEW``, Python ``key_map={OLD: NEW}``) settles what is ambiguous. A key
-that no role takes is refused by name, never dropped: a dropped LayerNorm would make
-the traced states differ from the model's without a word.
+(``--map OLD=NEW``, Python ``key_map={OLD: NEW}``) settles what is ambiguous.
+
+A key that no role takes is never dropped without a word. When none of those modules
+can feed the recurrent stack (no output as wide as its input), they belong to a head
+the engine cannot reproduce (``nn.Sequential(Linear, ReLU, Linear)``, a LayerNorm
+before the Linear): the model loads as its *recurrent part only*, head left out and
+named in :attr:`Renamed.left_out`, so the states are the model's own and no verdict
+is claimed. A head named with ``--map`` is kept and only the others are left out. A
+module that could feed the stack (a Linear or LayerNorm as wide as its input) would
+change the states themselves: it is refused by name.
 """
 
 from __future__ import annotations
@@ -38,6 +45,8 @@ KeyMap = tuple[tuple[str, str], ...]
 #: At most 4 digits of layer index: a 5,000-digit index is no layer (and int() refuses it).
 RECURRENT_KEY = re.compile(
     r"^(?P<prefix>.*?)weight_ih_l(?P<layer>\d{1,4})(?P<reverse>_reverse)?$")
+#: The engine's first-layer input weight, whose width any module feeding the stack has.
+_FIRST_INPUT = "weight_ih_l0"
 _RECURRENT_PARAM = re.compile(r"^(weight|bias)_(ih|hh|hr)_l\d{1,4}(_reverse)?$")
 _LEAVES = {"embedding": ({"weight"}, "an nn.Embedding (weight only)"),
            "head": ({"weight", "bias"}, "an nn.Linear (weight and bias)")}
@@ -56,10 +65,27 @@ class Renamed:
     params : arrays by ``embedding.weight``, ``rnn.*``, ``head.*``.
     names : ``(old, new)`` for each part whose name changed, e.g. ``("lstm", "rnn")``;
         empty when the file already used the engine's names.
+    left_out : keys not loaded because the engine cannot reproduce the head they form,
+        e.g. ``("fc.0.bias", "fc.0.weight", "fc.2.bias", "fc.2.weight")``.
+    head_left_out : the found head was left out with them: the model is its recurrent
+        part only (no verdict).
     """
 
     params: dict[str, np.ndarray]
     names: KeyMap = ()
+    left_out: tuple[str, ...] = ()
+    head_left_out: bool = False
+
+    def note(self) -> str | None:
+        """What was left out, for ``info`` and the window; None when nothing was."""
+        if not self.left_out:
+            return None
+        keys = _key_list(dict.fromkeys(self.left_out))
+        if self.head_left_out:
+            return (f"recurrent part only: {keys} left out (the engine reads one Linear "
+                    "head), so the states are the model's own and there is no verdict; "
+                    "if one Linear is the whole head, name it with --map NAME=head")
+        return f"left out {keys}: not on the path of the head you named"
 
 
 def map_item(text: str) -> tuple[str, str]:
@@ -123,10 +149,21 @@ def map_names(params: Mapping[str, np.ndarray], path: Path, key_map: KeyMap = ()
         leaves = modules[module]
         for leaf in _LEAVES[role][0] & set(leaves):  # any other leaf is refused below
             renamed[f"{role}.{leaf}"] = leaves.pop(leaf)
-    _refuse_leftovers(modules, path)
+    strays = {module: modules[module] for module in parts.values() if modules[module]}
+    if strays:  # an Embedding or Linear holding more than its weight and bias
+        _refuse(strays, path, "")
+    left_out = _leftover_keys(modules)
+    head_left_out = bool(left_out) and "head" not in explicit.values()
+    if left_out:
+        _refuse_feeders(modules, renamed[f"rnn.{_FIRST_INPUT}"], path)
+    if head_left_out and "head" in parts:
+        head = parts.pop("head")
+        left_out += tuple(f"{head}.{leaf}" for leaf in ("bias", "weight")
+                          if renamed.pop(f"head.{leaf}", None) is not None)
     names: KeyMap = ((recurrent[:-1], "rnn"),) if recurrent not in ("", "rnn.") else ()
     names += tuple((module, role) for role, module in parts.items() if module != role)
-    return Renamed(renamed, tuple(sorted(names, key=lambda pair: ROLES.index(pair[1]))))
+    return Renamed(renamed, tuple(sorted(names, key=lambda pair: ROLES.index(pair[1]))),
+                   tuple(sorted(left_out)), head_left_out)
 
 
 def _recurrent_prefix(params: Mapping[str, np.ndarray], path: Path, given: str | None
@@ -182,7 +219,7 @@ def _candidates(role: str, modules: Mapping[str, dict[str, np.ndarray]], root: s
                 taken: set[str]) -> list[str]:
     """Submodules under ``root`` whose name and keys fit ``role``. The engine's own name
     (``head``) is taken whatever it holds: the shape check names a wrong shape, and
-    :func:`_refuse_leftovers` a key other than weight and bias."""
+    :func:`_refuse_feeders` or the left-out note a key other than weight and bias."""
     found = []
     for module, leaves in modules.items():
         if module in taken or not module.startswith(root):
@@ -213,16 +250,33 @@ def _head_name(name: str, modules: Iterable[str], root: str) -> bool:
     return outer in HEAD_NAMES and index.isdigit() and siblings == [root + name]
 
 
-def _refuse_leftovers(modules: Mapping[str, dict[str, np.ndarray]], path: Path) -> None:
-    keys = sorted(f"{module}.{leaf}" if module else leaf
-                  for module, leaves in modules.items() for leaf in leaves)
-    if keys:
-        several = len(keys) > 1
-        raise ParameterError(
-            f"{path}: unexpected key{'s' * several} {_key_list(dict.fromkeys(keys))}: the "
-            "engine reads one embedding, one RNN/LSTM/GRU and one Linear head (no LayerNorm, "
-            f"no second Linear); delete {'them' if several else 'it'} from the state_dict to "
-            "load the rest, or name the parts with --map OLD=embedding|rnn|head")
+def _leftover_keys(modules: Mapping[str, dict[str, np.ndarray]]) -> tuple[str, ...]:
+    return tuple(sorted(f"{module}.{leaf}" if module else leaf
+                        for module, leaves in modules.items() for leaf in leaves))
+
+
+def _refuse_feeders(modules: Mapping[str, dict[str, np.ndarray]], first_input: np.ndarray,
+                    path: Path) -> None:
+    """Refuse leftovers that could sit before the stack: any array whose first dimension
+    is the stack's input width (a Linear's output rows, a LayerNorm's scale) might
+    produce its input, and leaving it out would change the states themselves."""
+    width = first_input.shape[-1] if first_input.ndim == 2 else None
+    feeders = sorted(f"{module}.{leaf}" if module else leaf
+                     for module, leaves in modules.items() for leaf, array in leaves.items()
+                     if array.ndim == 0 or width is None or array.shape[0] == width)
+    if feeders:
+        _refuse(modules, path, f", and {show(feeders[0])} is as wide as the RNN's input, so "
+                "it may change what the RNN reads")
+
+
+def _refuse(modules: Mapping[str, dict[str, np.ndarray]], path: Path, why: str) -> None:
+    keys = _leftover_keys(modules)
+    several = len(keys) > 1
+    raise ParameterError(
+        f"{path}: unexpected key{'s' * several} {_key_list(dict.fromkeys(keys))}: the "
+        f"engine reads one embedding, one RNN/LSTM/GRU and one Linear head{why}; delete "
+        f"{'them' if several else 'it'} from the state_dict to load the rest, or name the "
+        "parts with --map OLD=embedding|rnn|head")
 
 
 def _key_list(params: Mapping[str, object], most: int = 6) -> str:

@@ -222,6 +222,10 @@ def test_unexpected_keys_and_two_stacks(tmp_path: Path) -> None:
     model = make_model("lstm")
     path = tmp_path / "m.npz"
     np.savez(path, **dict(model.params), **{"decoder.weight": np.zeros(3)})
+    loaded = read_model(path)  # no head: the recurrent part, and what was left out
+    assert loaded.notes[-1].startswith("recurrent part only: 'decoder.weight' left out")
+    width = model.config.recurrent.input_size  # as wide as the input: it may feed the RNN
+    np.savez(path, **dict(model.params), **{"decoder.weight": np.zeros(width)})
     with pytest.raises(ParameterError, match="unexpected key 'decoder.weight'"):
         load_model(path)
     arrays = {**dict(model.params), **{"enc." + k[4:]: v for k, v in model.params.items()}}

@@ -70,19 +70,27 @@ def test_wrapper_prefix_and_bare_stack() -> None:
 
 
 def test_an_encoder_with_a_bias_is_no_embedding() -> None:
-    """``encoder`` is an embedding only as an nn.Embedding (2-D weight, no bias)."""
-    params = {**linear("encoder", HIDDEN, INPUT), **lstm_keys("rnn."), **linear("decoder")}
+    """``encoder`` is an embedding only as an nn.Embedding (2-D weight, no bias); a
+    Linear as wide as the RNN's input may feed it, so it is refused, never left out."""
+    params = {**linear("encoder", INPUT, 3), **lstm_keys("rnn."), **linear("decoder")}
     with pytest.raises(ParameterError,
-                       match=r"unexpected keys 'encoder\.bias', 'encoder\.weight'.*--map"):
+                       match=r"unexpected keys 'encoder\.bias', 'encoder\.weight'.*"
+                             r"'encoder\.bias' is as wide as the RNN's input.*--map"):
         map_names(params, PATH)
 
 
-def test_a_sequential_with_two_linears_is_refused_by_key() -> None:
+def test_a_sequential_with_two_linears_loads_as_the_recurrent_part_only() -> None:
     params = {**embedding("embed"), **lstm_keys("lstm."), **linear("fc.0", HIDDEN),
               **linear("fc.2")}
-    with pytest.raises(ParameterError, match=r"unexpected keys 'fc\.0\.bias', 'fc\.0\.weight',"
-                                             r" 'fc\.2\.bias', 'fc\.2\.weight'"):
-        map_names(params, PATH)
+    renamed = map_names(params, PATH)
+    assert renamed.head_left_out
+    assert renamed.left_out == ("fc.0.bias", "fc.0.weight", "fc.2.bias", "fc.2.weight")
+    assert not [key for key in renamed.params if key.startswith("head.")]
+    assert renamed.names == (("embed", "embedding"), ("lstm", "rnn"))
+    assert renamed.note() == (
+        "recurrent part only: 'fc.0.bias', 'fc.0.weight', 'fc.2.bias', 'fc.2.weight' left "
+        "out (the engine reads one Linear head), so the states are the model's own and "
+        "there is no verdict; if one Linear is the whole head, name it with --map NAME=head")
 
 
 def test_two_head_candidates_name_both_and_the_map_picks_one() -> None:
@@ -90,21 +98,35 @@ def test_two_head_candidates_name_both_and_the_map_picks_one() -> None:
     with pytest.raises(ParameterError,
                        match=r"2 submodules could be the head \('fc', 'out'\); pass --map"):
         map_names(params, PATH)
-    # The map settles which is the head; the other Linear is still refused, by name.
-    with pytest.raises(ParameterError, match=r"unexpected keys 'out\.bias', 'out\.weight'"):
-        map_names(params, PATH, (("fc", "head"),))
+    # The map settles which is the head; the other Linear is left out, by name.
+    renamed = map_names(params, PATH, (("fc", "head"),))
+    assert renamed.params["head.weight"] is params["fc.weight"]
+    assert renamed.left_out == ("out.bias", "out.weight") and not renamed.head_left_out
+    assert renamed.note() == ("left out 'out.bias', 'out.weight': not on the path of the "
+                              "head you named")
     params = {**embedding("embed"), **lstm_keys("lstm."), **linear("proj")}  # unguessable
-    with pytest.raises(ParameterError, match=r"unexpected keys 'proj\.bias'"):
-        map_names(params, PATH)
+    renamed = map_names(params, PATH)
+    assert renamed.head_left_out and renamed.left_out == ("proj.bias", "proj.weight")
     renamed = map_names(params, PATH, (("proj", "head"),))
-    assert renamed.params["head.bias"] is params["proj.bias"]
+    assert renamed.params["head.bias"] is params["proj.bias"] and renamed.note() is None
 
 
-def test_extra_parameters_are_refused_by_key() -> None:
+def test_extra_parameters_leave_the_head_out_or_are_refused_by_key() -> None:
+    """A LayerNorm over the RNN's output (HIDDEN wide) is part of a head the engine
+    cannot reproduce: the head goes with it. One as wide as the RNN's input (INPUT)
+    may normalise the embeddings: leaving it out would change the states."""
     params = {**embedding("embed"), **lstm_keys("lstm."), **linear("fc"),
               "norm.weight": np.ones(HIDDEN), "norm.bias": np.zeros(HIDDEN)}
+    renamed = map_names(params, PATH)
+    assert renamed.left_out == ("fc.bias", "fc.weight", "norm.bias", "norm.weight")
+    params.update({"norm.weight": np.ones(INPUT), "norm.bias": np.zeros(INPUT)})
     with pytest.raises(ParameterError, match=r"unexpected keys 'norm\.bias', 'norm\.weight': "
-                                             r".*delete them from the state_dict"):
+                                             r".*as wide as the RNN's input.*delete them"):
+        map_names(params, PATH)
+    # A part the engine's own names take but that holds more than a Linear is refused.
+    params = {**embedding("embed"), **lstm_keys("lstm."), **linear("head"),
+              "head.scale": np.ones(7)}
+    with pytest.raises(ParameterError, match=r"unexpected key 'head\.scale'"):
         map_names(params, PATH)
 
 
@@ -180,8 +202,14 @@ def test_cli_map_resolves_and_bad_maps_exit_2(
     assert main(["convert", str(path), str(out), "--map", "proj.1=head"]) == 0
     assert "names: embed -> embedding" in capsys.readouterr().out
     assert sorted(load_model(out).params)[:2] == ["embedding.weight", "head.bias"]
-    assert main(["info", str(path)]) == 2
-    assert "unexpected keys 'proj.1.bias', 'proj.1.weight'" in capsys.readouterr().err
+    # Unnamed, proj.1 is no head the engine recognises: the recurrent part loads, said.
+    assert main(["info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "recurrent part only: 'proj.1.bias', 'proj.1.weight' left out" in out
+    assert "head.weight" not in out
+    loaded = read_model(path, labels=["x", "y", "z"], task="classify")
+    assert loaded.model.config.task is None and "head.weight" not in loaded.model.params
+    assert loaded.notes[-1].startswith("recurrent part only")
     for bad, message in (("proj.1=body", "--map 'proj.1=body': expected OLD=NEW"),
                          ("proj.1", "--map 'proj.1': expected OLD=NEW")):
         assert main(["info", str(tmp_path / "missing.pt"), "--map", bad]) == 2

@@ -130,9 +130,9 @@ def test_two_heads_are_named_and_map_picks_one(tmp_path: Path,
         rnnstudio.load_model(path)
     assert main(["info", str(path)]) == 2
     assert "could be the head ('fc', 'out')" in capsys.readouterr().err
-    # The map says which is the head; the other Linear is then named, not dropped.
-    assert main(["info", str(path), "--map", "fc=head"]) == 2
-    assert "unexpected keys 'out.bias', 'out.weight'" in capsys.readouterr().err
+    # The map says which is the head; the other Linear is then left out, by name.
+    assert main(["info", str(path), "--map", "fc=head"]) == 0
+    assert "left out 'out.bias', 'out.weight'" in capsys.readouterr().out
     del module.out
     module.proj = nn.Sequential(nn.ReLU(), nn.Linear(HIDDEN, CLASSES))
     del module.fc
@@ -142,11 +142,33 @@ def test_two_heads_are_named_and_map_picks_one(tmp_path: Path,
                                   module.proj[1].weight.detach().numpy())
 
 
-def test_a_layer_norm_is_refused_by_name(tmp_path: Path) -> None:
+def test_a_head_the_engine_cannot_reproduce_leaves_the_recurrent_part(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """fc = Sequential(Linear, ReLU, Linear): the states are torch's, no verdict is
+    claimed, and info says what was left out."""
+    torch.manual_seed(0)
+    module = Classifier().eval()
+    module.fc = nn.Sequential(nn.Linear(HIDDEN, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, CLASSES))
+    path = save(module, tmp_path)
+    model = rnnstudio.load_model(path)
+    assert model.config.task is None and "head.weight" not in model.params
+    trace = model.trace(TEXT, loss=None)
+    with torch.no_grad():
+        _, output, _ = module(torch.from_numpy(trace.token_ids)[None])
+    np.testing.assert_allclose(trace.layer(1, "fwd").h, output[0].numpy(), atol=1e-5, rtol=0)
+    assert trace.logits is None
+    assert main(["info", str(path)]) == 0
+    assert "recurrent part only: 'fc.0.bias', 'fc.0.weight', 'fc.2.bias'" in (
+        capsys.readouterr().out)
+
+
+def test_a_layer_norm_on_the_embeddings_is_refused_by_name(tmp_path: Path) -> None:
+    """LayerNorm(EMBED) may sit between the embedding and the LSTM: leaving it out
+    would change the states, so the file is refused, naming it."""
     torch.manual_seed(0)
     module = Classifier()
-    module.norm = nn.LayerNorm(HIDDEN)
+    module.norm = nn.LayerNorm(EMBED)
     path = save(module, tmp_path)
     with pytest.raises(ParameterError, match=r"unexpected keys 'norm\.bias', 'norm\.weight': "
-                                             r".*delete them from the state_dict"):
+                                             r".*as wide as the RNN's input.*delete them"):
         rnnstudio.load_model(path)
