@@ -4,6 +4,7 @@ matplotlib the app's own picture."""
 
 from __future__ import annotations
 
+import importlib.util
 import struct
 import subprocess
 import sys
@@ -20,8 +21,13 @@ from rnnstudio.view.colour_maps import colour_table_rgb
 from rnnstudio.view.figure_context import architecture, figure_context, figure_title
 from rnnstudio.view.heatmaps import GATE_COLORMAP, SIGNED_COLORMAP
 
-matplotlib = pytest.importorskip("matplotlib")
-matplotlib.use("Agg")
+#: The matplotlib tests; the one without matplotlib runs everywhere.
+needs_matplotlib = pytest.mark.skipif(importlib.util.find_spec("matplotlib") is None,
+                                      reason="matplotlib is not installed")
+if not needs_matplotlib.args[0]:
+    import matplotlib
+
+    matplotlib.use("Agg")
 
 TEXT = "the cat sat on the mat and then it slept"
 
@@ -46,6 +52,7 @@ def expected_colour(value: float, levels: tuple[float, float], colormap: str) ->
     return colour_table_rgb(colormap)[min(int(np.clip(position, 0, 1) * 255), 254)]
 
 
+@needs_matplotlib
 def test_heatmaps_show_the_windows_colours_tokens_and_title(trace: rs.Trace) -> None:
     figure = trace.plot("heatmaps", step=3)
     axes = [axis for axis in figure.axes if axis.images]
@@ -68,6 +75,7 @@ def test_heatmaps_show_the_windows_colours_tokens_and_title(trace: rs.Trace) -> 
     assert figure.get_suptitle() == "\n".join(figure_title(context, "heatmaps"))
 
 
+@needs_matplotlib
 def test_gradients_are_the_traces_norms_on_a_log_axis(trace: rs.Trace) -> None:
     figure = trace.plot("gradients")
     axis = figure.axes[0]
@@ -82,6 +90,7 @@ def test_gradients_are_the_traces_norms_on_a_log_axis(trace: rs.Trace) -> None:
     assert [label.get_text() for label in axis.get_xticklabels()] == trace.tokens
 
 
+@needs_matplotlib
 def test_unit_and_step_panels_show_that_units_values(trace: rs.Trace) -> None:
     unit = trace.plot("unit", unit=2, layer=1).axes[0]
     lines = {line.get_label(): line.get_ydata() for line in unit.get_lines()}
@@ -92,6 +101,7 @@ def test_unit_and_step_panels_show_that_units_values(trace: rs.Trace) -> None:
     np.testing.assert_allclose(heights, trace.layer(0).c[4], rtol=1e-6)
 
 
+@needs_matplotlib
 def test_the_panel_is_drawn_into_given_axes(trace: rs.Trace) -> None:
     from matplotlib.figure import Figure
 
@@ -132,6 +142,7 @@ def test_without_matplotlib_the_picture_is_rnnstudio_plots(
     assert out.read_bytes() == png  # the same picture, pixel for pixel
 
 
+@needs_matplotlib
 def test_plotting_with_matplotlib_starts_no_qt() -> None:
     code = ("import sys, matplotlib; matplotlib.use('Agg'); import rnnstudio as rs; "
             "rs.random_model('gru', 4, seed=0).trace('a b c').plot('figure'); "
