@@ -68,17 +68,20 @@ class WordLanguageModel(nn.Module):
 
 
 class LSTMTagger(nn.Module):
-    """The sequence-tagging tutorial: word_embeddings, lstm, hidden2tag on every step."""
+    """The sequence-tagging tutorial as written there: one sentence, time-major, a tag
+    score (hidden2tag) at every step."""
 
     def __init__(self) -> None:
         super().__init__()
         self.word_embeddings = nn.Embedding(len(VOCABULARY), EMBED)
-        self.lstm = nn.LSTM(EMBED, HIDDEN, batch_first=True)
+        self.lstm = nn.LSTM(EMBED, HIDDEN)
         self.hidden2tag = nn.Linear(HIDDEN, CLASSES)
 
     def forward(self, ids):  # noqa: ANN001, ANN201
-        output, _ = self.lstm(self.word_embeddings(ids))
-        return self.hidden2tag(output), output
+        sentence = ids[0]
+        lstm_out, _ = self.lstm(self.word_embeddings(sentence).view(len(sentence), 1, -1))
+        tag_space = self.hidden2tag(lstm_out.view(len(sentence), -1))
+        return tag_space[None], lstm_out.view(len(sentence), -1)[None]
 
 
 class OddNames(nn.Module):
