@@ -201,6 +201,21 @@ class Trace:
 
         return trace_png(self)
 
+    def plot(self, panel: str = "heatmaps", ax: Any = None, **options: Any) -> Any:
+        """Draw a panel as ``rnnstudio plot`` names it: ``heatmaps``, ``gradients``,
+        ``step``, ``unit`` or ``figure`` (heatmaps and gradients on one time axis).
+
+        With matplotlib: into ``ax`` (one Axes per plot the panel draws) or a new
+        ``Figure``, which is returned. Without it: an image that Jupyter shows and
+        ``.save(path)`` writes, drawn by ``rnnstudio plot`` itself. ``options``:
+        ``layer``, ``direction``, ``step``, ``unit``, ``width``, ``height`` (pixels at
+        96 dpi), ``model`` (named in the title), ``quantities`` (e.g. ``("h", "c")``).
+        See :mod:`rnnstudio.notebook_plot`; the engine itself imports no plotting library.
+        """
+        from ..notebook_plot import plot_trace
+
+        return plot_trace(self, panel, ax, **options)
+
     def to_dataframe(self) -> Any:
         """The long-format rows of the CSV export as a ``pandas.DataFrame``: columns
         ``layer`` (nullable int), ``direction``, ``step``, ``token``, ``quantity``,

@@ -32,8 +32,8 @@ from .sniff import FOLDER, NPZ, SAFETENSORS, TORCH, model_format
 from .state_dict import FileContents, infer_recurrent
 from .torch_file import read_torch
 
-__all__ = ["LoadedModel", "SAVE_EXTENSIONS", "convert_model", "load_model", "read_model",
-           "save_model"]
+__all__ = ["LoadedModel", "SAVE_EXTENSIONS", "assemble_model", "convert_model", "load_model",
+           "read_model", "save_model"]
 
 Reader = Callable[[Path], FileContents]
 READERS: dict[str, Reader] = {SAFETENSORS: read_safetensors, NPZ: read_npz, TORCH: read_torch,
@@ -91,23 +91,39 @@ def read_model(path: str | Path, key_map: Mapping[str, str] | None = None,
     if contents.config is not None:
         parts.add(contents.config, f"{path} metadata" if file_format != FOLDER
                   else f"{path / CONFIG_FILE} and vocabulary file")
+    details = ("RNN Studio",) * (contents.config is not None and file_format != FOLDER)
+    return assemble_model(contents, parts, path, checked_map, overrides,
+                          (file_format, *details))
+
+
+def assemble_model(contents: FileContents, parts: ConfigParts, where: Path, key_map: KeyMap,
+                   overrides: Mapping[str, Any], label: tuple[str, ...],
+                   vocabulary_fix: str | None = None) -> LoadedModel:
+    """Rename, configure and validate what a reader (or :mod:`.torch_module`, from
+    memory) found: one path for files and live modules, so both are checked alike.
+
+    ``parts`` holds the sources found so far (sidecar, metadata, a module's attributes);
+    ``overrides`` win over them. ``where`` names the origin in messages and in
+    ``Model.source``; ``label`` is the format and its details (``("pytorch", "RNN
+    Studio")``); ``vocabulary_fix`` says how to give a missing vocabulary (default: a
+    sidecar next to the file).
+    """
     parts.add(_plain(overrides), "options")
-    with naming(path):
-        renamed = map_names(contents.params, path, checked_map)
+    with naming(where):
+        renamed = map_names(contents.params, where, key_map)
         params = renamed.params
         if renamed.head_left_out:  # no head: what a head would read or say does not apply
             for field_name in ("task", "labels", "readout"):
                 parts.model.pop(field_name, None)
         if not parts.recurrent_complete():
-            parts.recurrent = infer_recurrent(params, parts.recurrent, path)
+            parts.recurrent = infer_recurrent(params, parts.recurrent, where)
             parts.sources.insert(0, "weight shapes")
-        config = ModelConfig.from_dict(_model_fields(parts, params, path))
-        model = Model(config, params, source=str(path))
+        config = ModelConfig.from_dict(_model_fields(parts, params, where, vocabulary_fix))
+        model = Model(config, params, source=str(where))
     notes = contents.notes + tuple(filter(None, [renamed.note()]))
-    details = ("RNN Studio",) * (contents.config is not None and file_format != FOLDER) \
-        + notes
-    label = f"{file_format} ({'; '.join(details)})" if details else file_format
-    return LoadedModel(model, path, label, tuple(reversed(parts.sources)), notes,
+    kind, details = label[0], label[1:] + notes
+    shown = f"{kind} ({'; '.join(details)})" if details else kind
+    return LoadedModel(model, where, shown, tuple(reversed(parts.sources)), notes,
                        renamed.names)
 
 
@@ -152,7 +168,8 @@ def _plain(overrides: Mapping[str, Any]) -> dict[str, Any]:
     return plain
 
 
-def _model_fields(parts: ConfigParts, params: Mapping[str, np.ndarray], path: Path) -> dict:
+def _model_fields(parts: ConfigParts, params: Mapping[str, np.ndarray], path: Path,
+                  vocabulary_fix: str | None = None) -> dict:
     """The full config dict: given fields, else what the weights imply."""
     fields = dict(parts.model)
     tokenizer = _tokenizer_dict(fields.pop("tokenizer", None), fields.pop("vocabulary", None))
@@ -161,10 +178,12 @@ def _model_fields(parts: ConfigParts, params: Mapping[str, np.ndarray], path: Pa
     )
     if embedding == "table" and tokenizer.get("vocabulary") is None:
         rows = _rows(params.get("embedding.weight"))
+        fix = vocabulary_fix or (
+            f'put {sidecar_path(path).name} next to it with {{"tokenizer": {{"kind": '
+            '"word", "vocabulary": [...]}}')
         raise ConfigError(
-            f"{path}: has an embedding table ({rows or '?'} tokens) but no vocabulary: put "
-            f'{sidecar_path(path).name} next to it with {{"tokenizer": {{"kind": "word", '
-            f'"vocabulary": [...]}}}} (one token per embedding row, including "{UNK}")'
+            f"{path}: has an embedding table ({rows or '?'} tokens) but no vocabulary: "
+            f'{fix} (one token per embedding row, including "{UNK}")'
         )
     head_rows = _rows(params.get("head.weight"))
     if head_rows is not None and "task" not in fields:
