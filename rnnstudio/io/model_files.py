@@ -98,7 +98,7 @@ def read_model(path: str | Path, key_map: Mapping[str, str] | None = None,
 
 def assemble_model(contents: FileContents, parts: ConfigParts, where: Path, key_map: KeyMap,
                    overrides: Mapping[str, Any], label: tuple[str, ...],
-                   vocabulary_fix: str | None = None) -> LoadedModel:
+                   vocabulary_fix: str | None = None, found: KeyMap = ()) -> LoadedModel:
     """Rename, configure and validate what a reader (or :mod:`.torch_module`, from
     memory) found: one path for files and live modules, so both are checked alike.
 
@@ -106,11 +106,12 @@ def assemble_model(contents: FileContents, parts: ConfigParts, where: Path, key_
     ``overrides`` win over them. ``where`` names the origin in messages and in
     ``Model.source``; ``label`` is the format and its details (``("pytorch", "RNN
     Studio")``); ``vocabulary_fix`` says how to give a missing vocabulary (default: a
-    sidecar next to the file).
+    sidecar next to the file); ``found`` are parts found by type, not named by the user
+    (:func:`.name_map.map_names`).
     """
     parts.add(_plain(overrides), "options")
     with naming(where):
-        renamed = map_names(contents.params, where, key_map)
+        renamed = map_names(contents.params, where, key_map, found)
         params = renamed.params
         if renamed.head_left_out:  # no head: what a head would read or say does not apply
             for field_name in ("task", "labels", "readout"):

@@ -116,16 +116,21 @@ def check_key_map(key_map: Mapping[str, str] | Iterable[str] | None) -> KeyMap:
     return pairs
 
 
-def map_names(params: Mapping[str, np.ndarray], path: Path, key_map: KeyMap = ()
-              ) -> Renamed:
+def map_names(params: Mapping[str, np.ndarray], path: Path, key_map: KeyMap = (),
+              found: KeyMap = ()) -> Renamed:
     """Rename keys to ``embedding.weight``, ``rnn.*``, ``head.*``.
 
     The recurrent stack is the prefix of ``weight_ih_l0`` (none for a bare ``nn.LSTM``;
     ``module.``/``model.`` wrappers around it are the root of the other parts). The
     embedding and the head are found by :data:`EMBEDDING_NAMES` and :data:`HEAD_NAMES`
-    under that root, unless ``key_map`` names them. Raises :class:`ParameterError` for a
-    role with two candidates and for keys no role takes.
+    under that root, unless ``key_map`` names them. ``found`` are parts a caller found
+    by their type (a live module's one Linear): used like ``key_map``, but a head found
+    so is no head the user vouched for, so leftovers leave it out too. Raises
+    :class:`ParameterError` for a role with two candidates and for keys that may feed
+    the stack.
     """
+    named_head = any(role == "head" for _, role in key_map)
+    key_map += found
     explicit = {old: role for old, role in key_map if role != "rnn"}
     recurrent = _recurrent_prefix(
         params, path, next((old for old, role in key_map if role == "rnn"), None))
@@ -137,14 +142,14 @@ def map_names(params: Mapping[str, np.ndarray], path: Path, key_map: KeyMap = ()
     parts = _explicit_parts(explicit, modules, path)
     for role in ("embedding", "head"):
         if role not in parts:
-            found = _candidates(role, modules, root, set(parts.values()))
-            if len(found) > 1:
+            candidates = _candidates(role, modules, root, set(parts.values()))
+            if len(candidates) > 1:
                 raise ParameterError(
-                    f"{path}: {len(found)} submodules could be the {role} "
-                    f"({', '.join(map(show, found))}); pass --map NAME={role} for the one "
-                    f"to use (Python: key_map={{NAME: {role!r}}})")
-            if found:
-                parts[role] = found[0]
+                    f"{path}: {len(candidates)} submodules could be the {role} "
+                    f"({', '.join(map(show, candidates))}); pass --map NAME={role} for the "
+                    f"one to use (Python: key_map={{NAME: {role!r}}})")
+            if candidates:
+                parts[role] = candidates[0]
     for role, module in parts.items():
         leaves = modules[module]
         for leaf in _LEAVES[role][0] & set(leaves):  # any other leaf is refused below
@@ -153,7 +158,7 @@ def map_names(params: Mapping[str, np.ndarray], path: Path, key_map: KeyMap = ()
     if strays:  # an Embedding or Linear holding more than its weight and bias
         _refuse(strays, path, "")
     left_out = _leftover_keys(modules)
-    head_left_out = bool(left_out) and "head" not in explicit.values()
+    head_left_out = bool(left_out) and not named_head
     if left_out:
         _refuse_feeders(modules, renamed[f"rnn.{_FIRST_INPUT}"], path)
     if head_left_out and "head" in parts:

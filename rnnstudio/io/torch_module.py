@@ -21,6 +21,7 @@ torch is imported only when a module or a tensor is handed over.
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -72,14 +73,20 @@ def from_torch(module_or_state_dict: Any, vocabulary: Any = None, *,
     Returns
     -------
     Model
+        A head the engine cannot reproduce (a LayerNorm before the Linear) is left out
+        with a ``UserWarning`` naming it: the model is then its recurrent part only.
         Weights copied (the module may go on training) and cast to ``dtype``: float64
         when every weight is (``module.double()``), else float32; float16 and bfloat16
         are widened to float32 exactly. :func:`read_torch_module` also returns what was
         renamed and converted, and the embedding's ``padding_idx``.
     """
-    return read_torch_module(module_or_state_dict, key_map, vocabulary=vocabulary,
-                             readout=readout, task=task, labels=labels, tokenizer=tokenizer,
-                             dtype=dtype, **overrides).model
+    loaded = read_torch_module(module_or_state_dict, key_map, vocabulary=vocabulary,
+                               readout=readout, task=task, labels=labels, tokenizer=tokenizer,
+                               dtype=dtype, **overrides)
+    for note in loaded.notes:  # a head left out must not pass unseen in a notebook
+        if "left out" in note:
+            warnings.warn(note, UserWarning, stacklevel=2)
+    return loaded.model
 
 
 def read_torch_module(source: Any, key_map: Mapping[str, str] | None = None,
@@ -104,8 +111,8 @@ def read_torch_module(source: Any, key_map: Mapping[str, str] | None = None,
             parts.add(attributes, "module attributes")
         contents = _arrays(module.state_dict(), where)
     contents = FileContents(contents.params, None, contents.notes + notes)
-    loaded = assemble_model(contents, parts, where, checked_map + module_map, overrides,
-                            (kind,), vocabulary_fix=_VOCABULARY_FIX)
+    loaded = assemble_model(contents, parts, where, checked_map, overrides,
+                            (kind,), vocabulary_fix=_VOCABULARY_FIX, found=module_map)
     if not isinstance(source, Mapping):
         _check_head_container(source, loaded.names, where)
     return loaded

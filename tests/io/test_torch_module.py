@@ -193,7 +193,12 @@ def test_what_the_engine_cannot_reproduce_is_refused_by_name() -> None:
     with pytest.raises(ParameterError, match=r"'fc\.1' is a ReLU next to the head 'fc\.0'"):
         rs.from_torch(module, VOCABULARY)
     module.fc = nn.Linear(HIDDEN, CLASSES)
-    module.norm = nn.LayerNorm(HIDDEN)
+    module.norm = nn.LayerNorm(HIDDEN)  # over the LSTM's output: the head goes with it
+    with pytest.warns(UserWarning, match=r"recurrent part only: 'fc\.bias', 'fc\.weight', "
+                                         r"'norm\.bias', 'norm\.weight' left out"):
+        model = rs.from_torch(module, VOCABULARY)
+    assert model.config.task is None and "head.weight" not in model.params
+    module.norm = nn.LayerNorm(EMBED)  # over the embeddings: it changes the states
     with pytest.raises(ParameterError, match=r"unexpected keys 'norm\.bias', 'norm\.weight'"):
         rs.from_torch(module, VOCABULARY)
     with pytest.raises(ParameterError, match=r"'cell' is an LSTMCell"):
