@@ -151,7 +151,7 @@ def _plain(overrides: Mapping[str, Any]) -> dict[str, Any]:
 def _model_fields(parts: ConfigParts, params: Mapping[str, np.ndarray], path: Path) -> dict:
     """The full config dict: given fields, else what the weights imply."""
     fields = dict(parts.model)
-    tokenizer = _tokenizer_dict(fields.pop("tokenizer", None), fields.pop("vocabulary", None))
+    tokenizer = dict(fields.pop("tokenizer", {}))
     embedding = fields.setdefault(
         "embedding", "table" if "embedding.weight" in params else "hashed"
     )
@@ -179,17 +179,6 @@ def _rows(weight: np.ndarray | None) -> int | None:
     """Rows of a weight matrix; None without one (a 0-d array has no rows to count:
     the shape check names it later)."""
     return None if weight is None or weight.ndim == 0 else int(weight.shape[0])
-
-
-def _tokenizer_dict(tokenizer: str | Mapping[str, Any] | None,
-                    vocabulary: list[str] | None) -> dict[str, Any]:
-    """``"char"``/``"word"`` or a dict (checked by :mod:`.config_fields`), and a separate
-    vocabulary list."""
-    result: dict[str, Any] = (
-        {"kind": tokenizer} if isinstance(tokenizer, str) else dict(tokenizer or {}))
-    if vocabulary is not None:
-        result["vocabulary"] = vocabulary
-    return result
 
 
 def _dtype_of(params: Mapping[str, np.ndarray]) -> str:

@@ -67,9 +67,7 @@ def _refuse_missing(folder: Path, missing: list[str]) -> None:
 
 
 def _has_vocabulary(model_fields: dict[str, Any]) -> bool:
-    tokenizer = model_fields.get("tokenizer")
-    return model_fields.get("vocabulary") is not None or (
-        isinstance(tokenizer, dict) and tokenizer.get("vocabulary") is not None)
+    return model_fields.get("tokenizer", {}).get("vocabulary") is not None
 
 
 def _json_file(path: Path) -> Any:
