@@ -191,7 +191,7 @@ def _special(index: Mapping[str, int], given: Any, name: str,
     if given is not None:
         if not isinstance(given, str) or given not in index:
             raise ConfigError(f"{name} {shown(given)} is not in the vocabulary; name one of "
-                              "its tokens", argument=name)
+                              f"its tokens with --{name} (Python: {name}=)", argument=name)
         return given
     found = _found(index, spellings)
     if found is None and name == "unk":

@@ -54,6 +54,9 @@ def option_sources(overrides: Mapping[str, Any]) -> OptionSources:
         return OptionSources(((plain, "options"),))
     if not isinstance(vocab, (str, Path)):
         return OptionSources((({"vocabulary": vocab}, "vocab"), (plain, "options")))
+    if not Path(vocab).exists():
+        raise ConfigError(f"vocab {show(str(vocab))}: no such file; give the path of the "
+                          "vocabulary file", argument="vocab")
     pad = plain.get("pad")
     read = read_vocabulary_file(vocab, pad if isinstance(pad, str) else None)
     return OptionSources((({"tokenizer": read.fields}, f"vocabulary file {vocab}"),
