@@ -202,3 +202,16 @@ def test_unk_and_pad_options_round_trip_through_the_native_file(tmp_path: Path) 
     assert (tokenizer.unk, tokenizer.pad, tokenizer.kind, tokenizer.lowercase) == (
         "oov", "_", "whitespace", False)
     assert again.config == model.config
+
+
+def test_a_trace_of_a_model_with_its_own_unknown_token_reads_back(tmp_path: Path) -> None:
+    from rnnstudio.io import load_trace, save_trace
+
+    table = make_model("gru", vocabulary=("<unk>", "a", "b"))
+    weights = tmp_path / "w.npz"
+    np.savez(weights, **table.state_dict())
+    model = load_model(weights, vocab=["oov", "a", "b"], unk="oov", pad="b")
+    trace = model.trace("a b c")
+    again = load_trace(save_trace(trace, tmp_path / "t.npz"))
+    assert again.config.tokenizer == model.config.tokenizer
+    assert list(again.token_ids) == [1, 2, 0] and again.unknown == [2]
