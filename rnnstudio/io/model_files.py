@@ -111,7 +111,9 @@ def read_model(path: str | Path, key_map: Mapping[str, str] | None = None,
             parts.recurrent = infer_recurrent(params, parts.recurrent, path)
             parts.sources.insert(0, "weight shapes")
         fields, guessed = _model_fields(parts, params, path)
-        model = Model(ModelConfig.from_dict(fields), params, source=str(path))
+        config = ModelConfig.from_dict(fields)
+        _check_rows(config.tokenizer.vocabulary, params.get("embedding.weight"), path)
+        model = Model(config, params, source=str(path))
     notes = contents.notes + options.notes
     details = ("RNN Studio",) * (contents.config is not None and file_format != FOLDER) + notes
     label = f"{file_format} ({'; '.join(details)})" if details else file_format
@@ -171,6 +173,17 @@ def _model_fields(parts: ConfigParts, params: Mapping[str, np.ndarray],
     guessed = fill_guesses(fields, params, bool(parts.recurrent.get("bidirectional")))
     fields.setdefault("dtype", _dtype_of(params))
     return {"recurrent": parts.recurrent, **fields}, guessed
+
+
+def _check_rows(vocabulary: tuple[str, ...] | None, table: np.ndarray | None, path: Path) -> None:
+    """One token per embedding row, said before the shape check's bare numbers."""
+    rows = _rows(table)
+    if vocabulary is not None and rows is not None and len(vocabulary) != rows:
+        keras = (" (a Keras word_index lists every word seen: save Tokenizer.to_json(), "
+                 "whose num_words keeps the rows the model has)") * (len(vocabulary) > rows)
+        raise ConfigError(f"{path}: the vocabulary has {len(vocabulary):,} tokens but "
+                          f"embedding.weight {rows:,} rows, one per token; give the "
+                          f"vocabulary the model was trained with{keras}")
 
 
 def _rows(weight: np.ndarray | None) -> int | None:

@@ -215,3 +215,20 @@ def test_a_trace_of_a_model_with_its_own_unknown_token_reads_back(tmp_path: Path
     again = load_trace(save_trace(trace, tmp_path / "t.npz"))
     assert again.config.tokenizer == model.config.tokenizer
     assert list(again.token_ids) == [1, 2, 0] and again.unknown == [2]
+
+
+def test_a_vocabulary_of_the_wrong_length_says_so_with_the_keras_hint(tmp_path: Path) -> None:
+    table = make_model("gru", vocabulary=("<unk>", "a", "b"))
+    weights = tmp_path / "w.npz"
+    np.savez(weights, **table.state_dict())
+    word_index = write(tmp_path / "word_index.json", {"<OOV>": 1, "a": 2, "b": 3, "c": 4})
+    with pytest.raises(ConfigError) as info:
+        load_model(weights, vocab=word_index)
+    assert str(info.value) == (
+        f"{weights}: the vocabulary has 5 tokens but embedding.weight 3 rows, one per token;"
+        " give the vocabulary the model was trained with (a Keras word_index lists every "
+        "word seen: save Tokenizer.to_json(), whose num_words keeps the rows the model has)")
+    with pytest.raises(ConfigError, match=r"has 2 tokens but embedding.weight 3 rows, one "
+                                          r"per token; give the vocabulary the model was "
+                                          r"trained with$"):
+        load_model(weights, vocab=["<unk>", "a"])
