@@ -41,11 +41,10 @@ __all__ = ["VocabularyFile", "read_text_lines", "read_vocabulary_file"]
 _FIX = "fix the file"
 #: Hugging Face pre-tokenizers and the tokenizer kind that splits text the same way.
 _HF_SPLITS = {"WhitespaceSplit": "whitespace", "Whitespace": "word"}
-_HF_WORD_NOTE = ("its Whitespace pre-tokenizer splits apostrophes (don ' t) and keeps runs "
-                 "of punctuation (...) whole; RNN Studio's word tokenizer keeps don't whole "
-                 "and reads punctuation one character at a time")
-_KERAS_NOTE = ("Keras's Tokenizer drops punctuation and unknown words without an "
-               "oov_token; RNN Studio reads them as the unknown token")
+_HF_WORD_NOTE = ("Whitespace pre-tokenizer read as the word tokenizer (they differ on "
+                 "apostrophes and runs of punctuation)")
+_KERAS_NOTE = ("Keras drops punctuation (and unknown words without oov_token); read as the "
+               "unknown token")
 
 
 @dataclass(frozen=True)
