@@ -232,3 +232,27 @@ def test_a_vocabulary_of_the_wrong_length_says_so_with_the_keras_hint(tmp_path: 
                                           r"per token; give the vocabulary the model was "
                                           r"trained with$"):
         load_model(weights, vocab=["<unk>", "a"])
+
+
+def test_a_model_folder_reads_a_word_level_tokenizer_json(tmp_path: Path) -> None:
+    """model.safetensors + config.json + tokenizer.json: the tokenizer's vocabulary,
+    unknown token, pre-tokenizer and lowercasing, and nothing guessed about them."""
+    import safetensors.numpy
+
+    fixture = json.loads((FIXTURES / "cased.tokenizer.json").read_text())
+    vocabulary = tuple(read_vocabulary_file(FIXTURES / "cased.tokenizer.json")
+                       .fields["vocabulary"])
+    model = make_model("lstm", vocabulary=vocabulary, task="next-token")
+    folder = tmp_path / "hf"
+    folder.mkdir()
+    safetensors.numpy.save_file(model.state_dict(), str(folder / "model.safetensors"))
+    (folder / "config.json").write_text(json.dumps({"cell": "lstm", "task": "next-token"}))
+    write(folder / "tokenizer.json", fixture)
+    loaded = read_model(folder)
+    tokenizer = loaded.model.config.tokenizer
+    assert (tokenizer.kind, tokenizer.lowercase, tokenizer.unk) == ("whitespace", False,
+                                                                    "[UNK]")
+    assert loaded.guessed == ()
+    expected = json.loads((FIXTURES / "tokenizers_ids.json").read_text())["cased"]
+    for text, ids in expected.items():
+        assert list(loaded.model.trace(text, loss=None).token_ids) == ids
