@@ -20,6 +20,14 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 from .cli_completion import COMPLETION_HELP, SHELLS, PrintCompletion, print_completion
 from .cli_errors import OneLineParser, flag_names, run_handler
+from .cli_model_file import (
+    add_model_file_options,
+    guess_lines,
+    key_map,
+    model_file_flags,
+    model_file_overrides,
+    print_guesses,
+)
 from .errors import ConfigError, TextError, shown
 from .limits import (
     MAX_SHOWN_ITEMS,
@@ -30,7 +38,9 @@ from .terminal import printable, printable_list
 
 if TYPE_CHECKING:
     from .engine.losses import Loss
-    from .io.name_map import KeyMap
+
+__all__ = ["add_model_file_options", "build_parser", "key_map", "main", "model_file_flags",
+           "model_file_overrides"]
 
 COMMANDS = ("trace", "info", "convert", "plot", "train", "models", "completion")
 _OWN_FLAGS = ("-h", "--help", "--version", "--completion")
@@ -181,8 +191,7 @@ def _add_config_options(parser: argparse.ArgumentParser, random: bool) -> None:
                        help="read the text in both directions (default: no)")
     group.add_argument("--dtype", choices=("float32", "float64"),
                        help="weights and forward pass (default float32, or the file's)")
-    add_map_option(group)
-    add_readout_option(group)
+    add_model_file_options(group)
     if random:
         group.add_argument("--seed", type=int, help="random model: seed (default 0)")
         group.add_argument("--gain", type=float,
@@ -190,35 +199,8 @@ def _add_config_options(parser: argparse.ArgumentParser, random: bool) -> None:
                            ">1 exploding gradients)")
 
 
-def add_map_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
-    """``--map OLD=NEW``, repeatable, for every command that reads a model file; checked
-    by :func:`key_map` before the file is read."""
-    parser.add_argument(
-        "--map", action="append", metavar="OLD=NEW", dest="key_map",
-        help="name a part of a state_dict: key prefix OLD (fc.0) is the embedding, rnn or "
-        "head (repeatable; common names such as embed, lstm, fc need none)")
-
-
-def key_map(options: argparse.Namespace) -> KeyMap:
-    """The checked ``--map`` pairs (a :class:`ConfigError` naming ``--map`` if bad)."""
-    from .io.name_map import check_key_map
-
-    return check_key_map(options.key_map)
-
-
-def add_readout_option(group: Any) -> None:
-    """``--readout``: which top-layer vector a classifier's head reads, as it was built
-    (shared by every command that reads a model)."""
-    from .engine.readout import READOUTS
-
-    group.add_argument("--readout", choices=READOUTS,
-                       help="what the head reads: last-step (default, or the file's), "
-                       "final-states (PyTorch h_n: cat(hidden[-2], hidden[-1])), mean, max "
-                       "(pooled over the steps) or per-step (taggers, language models)")
-
-
 _CONFIG_OPTIONS = ("cell", "hidden_size", "num_layers", "input_size", "proj_size",
-                   "nonlinearity", "bidirectional", "dtype", "readout")
+                   "nonlinearity", "bidirectional", "dtype")
 
 
 def _config_overrides(options: argparse.Namespace) -> dict[str, Any]:
@@ -227,8 +209,8 @@ def _config_overrides(options: argparse.Namespace) -> dict[str, Any]:
 
     names = _CONFIG_OPTIONS + tuple(name for name in _RANDOM_ONLY if hasattr(options, name))
     given = {name: getattr(options, name) for name in names if getattr(options, name) is not None}
-    return {name: check_size(name, value) if name in SIZE_RANGES else value
-            for name, value in given.items()}
+    return {**{name: check_size(name, value) if name in SIZE_RANGES else value
+               for name, value in given.items()}, **model_file_overrides(options)}
 
 
 def _model(options: argparse.Namespace) -> tuple[Any, str]:
@@ -238,8 +220,9 @@ def _model(options: argparse.Namespace) -> tuple[Any, str]:
     if options.model is None:
         from .engine.model import random_model
 
-        if names:
-            raise ConfigError("--map only applies to a model file (MODEL)")
+        file_only = model_file_flags(options)
+        if file_only:
+            raise ConfigError(f"{file_only} to a model file (MODEL)")
 
         cell = overrides.pop("cell", "lstm")
         model = random_model(cell, **overrides)
@@ -250,6 +233,7 @@ def _model(options: argparse.Namespace) -> tuple[Any, str]:
     from .io.model_files import read_model
 
     loaded = read_model(model_path(options.model), dict(names), **overrides)
+    print_guesses(loaded)
     return loaded.model, f"{printable(str(loaded.path))} ({loaded.format})"
 
 
@@ -365,10 +349,11 @@ def cmd_info(options: argparse.Namespace) -> int:
                         **_config_overrides(options))
     model = loaded.model
     if options.json:
-        print(json.dumps(model.config.to_dict(), indent=2, sort_keys=True))
+        print(json.dumps({**model.config.to_dict(), "guessed": list(loaded.guessed)},
+                         indent=2, sort_keys=True))
         return 0
     config = model.config
-    vocabulary = config.tokenizer.vocabulary
+    guessed = {line.split(":", 1)[0]: line for line in guess_lines(loaded)}
     lines = [
         f"file: {printable(str(loaded.path))}",
         f"format: {loaded.format}",
@@ -376,18 +361,29 @@ def cmd_info(options: argparse.Namespace) -> int:
         f"config from: {printable(', '.join(loaded.config_sources), 1000)}",
         f"model: {model.summary()}",
         *(f"  {key}: {value}" for key, value in config.recurrent.to_dict().items()),
-        f"tokenizer: {config.tokenizer.kind}, "
-        + ("open vocabulary" if vocabulary is None else f"vocabulary of {len(vocabulary)}"),
+        tokenizer_line(config.tokenizer),
+        *(f"  {guessed[name]}" for name in ("tokenizer", "lowercase") if name in guessed),
         f"embedding: {config.embedding}",
-        f"task: {config.task or 'none'}"
-        + (f" (labels: {printable_list(config.labels)})" if config.labels else ""),
+        guessed.get("task", f"task: {config.task or 'none'}"),
+        guessed.get("labels", f"labels: {printable_list(config.labels)}")
+        if config.labels else None,
         f"dtype: {config.dtype}",
-        f"readout: {config.readout}",
+        guessed.get("readout", f"readout: {config.readout}"),
         f"parameters: {model.num_parameters:,}",
         *(f"  {name}: {tuple(value.shape)}" for name, value in model.params.items()),
     ]
-    print("\n".join(lines + card_lines(config.card)))
+    print("\n".join([line for line in lines if line is not None] + card_lines(config.card)))
     return 0
+
+
+def tokenizer_line(tokenizer: Any) -> str:
+    """``tokenizer: word, lowercase, vocabulary of 6 (unknown '[UNK]', padding '[PAD]')``."""
+    case = "lowercase" if tokenizer.lowercase else "case kept"
+    if tokenizer.vocabulary is None:
+        return f"tokenizer: {tokenizer.kind}, {case}, open vocabulary"
+    padding = f", padding {printable(repr(tokenizer.pad), 60)}" if tokenizer.pad else ""
+    return (f"tokenizer: {tokenizer.kind}, {case}, vocabulary of {len(tokenizer.vocabulary)} "
+            f"(unknown {printable(repr(tokenizer.unk), 60)}{padding})")
 
 
 def names_lines(names: Sequence[tuple[str, str]]) -> list[str]:
@@ -424,6 +420,7 @@ def cmd_convert(options: argparse.Namespace) -> int:
     print(f"read: {printable(str(loaded.path))} ({loaded.format}; config from {sources})")
     for line in names_lines(loaded.names):
         print(line)
+    print_guesses(loaded)  # written into the new file as if the source had said them
     print(f"model: {loaded.model.summary()}")
     print(f"wrote: {printable(options.target)}")
     return 0

@@ -39,14 +39,16 @@ class Expected:
 
 EXPECTED = {
     "1": Expected(("names: embed -> embedding, lstm -> rnn, fc -> head",
-                   "task: classify (labels: negative, positive)", "readout: last-step"),
+                   "labels: negative, positive", "readout: last-step (guessed: the file does "
+                   "not say; --readout mean|max if the model pools)"),
                   lambda model, ids: model(ids[None])[0]),
-    "2": Expected(("task: classify (labels: negative, positive)", "readout: final-states"),
+    "2": Expected(("labels: negative, positive", "readout: final-states"),
                   lambda model, ids: model(ids[None])[0]),
-    "3": Expected(("names: encoder -> embedding, decoder -> head", "task: next-token"),
+    "3": Expected(("names: encoder -> embedding, decoder -> head", "task: next-token",
+                   "readout: per-step"),
                   lambda model, ids: model(ids[:, None])[0], log_softmax=True),
     "4": Expected(("names: word_embeddings -> embedding, lstm -> rnn, hidden2tag -> head",
-                   "task: tag (labels: DET, NN, V)"),
+                   "task: tag", "labels: DET, NN, V", "readout: per-step"),
                   lambda model, ids: model(ids), log_softmax=True),
 }
 

@@ -6,10 +6,18 @@
   control characters (NUL, escape, ...) count as white space.
 * ``char``: every character is a token; runs of white space become one space and white
   space at either end is dropped.
+* ``whitespace``: ``str.split()``: white space separates, punctuation stays attached
+  (``"movie!"`` is one token), as many tutorials tokenize and as Hugging Face's
+  ``WhitespaceSplit`` does.
 
-A closed vocabulary maps tokens to indices and every other token to ``<unk>`` (reported
-by position). An open vocabulary (``vocabulary=None``, for models with a hashed
-embedding) knows every token; its ids are 63-bit BLAKE2b hashes of the token.
+A closed vocabulary maps tokens to indices and every other token to its unknown token
+(reported by position). The unknown token is spelled as the vocabulary spells it: the
+first of :data:`UNK_SPELLINGS` it holds, or ``unk=`` naming another. An optional padding
+token (``pad=``, or the first of :data:`PAD_SPELLINGS` found) is only recorded: like
+PyTorch's ``padding_idx``, its embedding row is an ordinary row, which no text produces
+unless it contains the token itself. An open vocabulary (``vocabulary=None``, for models
+with a hashed embedding) knows every token; its ids are 63-bit BLAKE2b hashes of the
+token.
 """
 
 from __future__ import annotations
@@ -25,8 +33,14 @@ import numpy as np
 from ..errors import ConfigError, shown
 from ..limits import MAX_VOCABULARY, check_flag, check_texts
 
+#: The unknown token of the vocabularies RNN Studio builds.
 UNK = "<unk>"
-KINDS = ("word", "char")
+#: Spellings of the unknown token, found in this order: torchtext / fairseq, BERT,
+#: Keras-style upper case, word2vec-era corpora, Keras ``Tokenizer(oov_token="<OOV>")``.
+UNK_SPELLINGS = (UNK, "[UNK]", "<UNK>", "UNK", "<OOV>")
+#: Spellings of the padding token, found in this order.
+PAD_SPELLINGS = ("<pad>", "[PAD]", "<PAD>")
+KINDS = ("word", "char", "whitespace")
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*|\S")
 _SPACE = re.compile(r"\s+")
 #: Control characters (NUL, escape, ...) are read as white space: they are never words.
@@ -50,21 +64,36 @@ class Tokens:
 
 @dataclass(frozen=True)
 class Tokenizer:
-    """A ``word`` or ``char`` tokenizer with a closed or open vocabulary."""
+    """A ``word``, ``char`` or ``whitespace`` tokenizer with a closed or open vocabulary.
+
+    ``unk`` and ``pad`` spell the unknown and padding tokens of a closed vocabulary;
+    ``None`` finds them (:data:`UNK_SPELLINGS`, :data:`PAD_SPELLINGS`). After
+    construction ``unk`` holds the spelling in use (None for an open vocabulary) and
+    ``pad`` the padding token or None.
+    """
 
     kind: str = "word"
     vocabulary: tuple[str, ...] | None = None
     lowercase: bool = True
+    unk: str | None = None
+    pad: str | None = None
     _index: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise ConfigError(f"unknown tokenizer {shown(self.kind)}: use 'word' or 'char'",
-                              argument="kind")
+            raise ConfigError(f"unknown tokenizer {shown(self.kind)}: use "
+                              f"{', '.join(map(repr, KINDS))}", argument="kind")
         object.__setattr__(self, "lowercase", check_flag("lowercase", self.lowercase))
-        if self.vocabulary is not None:
-            object.__setattr__(self, "vocabulary", _checked_vocabulary(self.vocabulary))
-            self._index.update({token: i for i, token in enumerate(self.vocabulary)})
+        if self.vocabulary is None:
+            if self.unk is not None or self.pad is not None:
+                raise ConfigError("unk and pad name tokens of a vocabulary; this tokenizer "
+                                  "has none (an open vocabulary)", argument="unk")
+            return
+        vocabulary = _checked_vocabulary(self.vocabulary)
+        object.__setattr__(self, "vocabulary", vocabulary)
+        self._index.update({token: i for i, token in enumerate(vocabulary)})
+        object.__setattr__(self, "unk", _special(self._index, self.unk, "unk", UNK_SPELLINGS))
+        object.__setattr__(self, "pad", _special(self._index, self.pad, "pad", PAD_SPELLINGS))
 
     @property
     def open(self) -> bool:
@@ -77,24 +106,37 @@ class Tokenizer:
             text = text.lower()
         if self.kind == "char":
             return list(_SPACE.sub(" ", text).strip())
+        if self.kind == "whitespace":
+            return text.split()
         return _WORD.findall(text)
 
     def encode(self, tokens: list[str]) -> Tokens:
         if self.vocabulary is None:
             return Tokens(tokens, np.array([token_hash(t) for t in tokens], np.int64), [])
-        unk = self._index[UNK]
+        assert self.unk is not None  # set with the vocabulary
+        unk = self._index[self.unk]
         ids = np.array([self._index.get(t, unk) for t in tokens], dtype=np.int64)
         unknown = [pos for pos, t in enumerate(tokens) if t not in self._index]
         return Tokens(tokens, ids, unknown)
 
     def to_dict(self) -> dict[str, Any]:
-        vocabulary = None if self.vocabulary is None else list(self.vocabulary)
-        return {"kind": self.kind, "vocabulary": vocabulary, "lowercase": self.lowercase}
+        """JSON-safe; ``unk`` and ``pad`` only when the vocabulary alone would not tell
+        (a spelling it would not find first), so files stay readable by older versions."""
+        if self.vocabulary is None:
+            return {"kind": self.kind, "vocabulary": None, "lowercase": self.lowercase}
+        data = {"kind": self.kind, "vocabulary": list(self.vocabulary),
+                "lowercase": self.lowercase}
+        for name, spellings in (("unk", UNK_SPELLINGS), ("pad", PAD_SPELLINGS)):
+            value = getattr(self, name)
+            if value is not None and value != _found(self._index, spellings):
+                data[name] = value
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Tokenizer:
         return cls(kind=data.get("kind", "word"), vocabulary=data.get("vocabulary"),
-                   lowercase=data.get("lowercase", True))
+                   lowercase=data.get("lowercase", True), unk=data.get("unk"),
+                   pad=data.get("pad"))
 
 
 def tokens_by_index(indices: Mapping[Any, Any], where: str = "the vocabulary") -> list[Any]:
@@ -134,9 +176,29 @@ def _checked_vocabulary(vocabulary: Any) -> tuple[str, ...]:
             raise ConfigError(f"the vocabulary lists the token {shown(token)} twice (entries "
                               f"{first[token]} and {index}); keep one (each token has one "
                               "embedding row)", argument="vocabulary")
-    if UNK not in tokens:
-        raise ConfigError(f"a closed vocabulary must contain {UNK!r}", argument="vocabulary")
     return tokens
+
+
+def _found(index: Mapping[str, int], spellings: tuple[str, ...]) -> str | None:
+    """The first of ``spellings`` in the vocabulary ``index`` (token -> row), or None."""
+    return next((spelling for spelling in spellings if spelling in index), None)
+
+
+def _special(index: Mapping[str, int], given: Any, name: str,
+             spellings: tuple[str, ...]) -> str | None:
+    """The unknown (``name="unk"``) or padding token: ``given`` if the vocabulary holds
+    it, else the first spelling found; an unknown token is required, padding is not."""
+    if given is not None:
+        if not isinstance(given, str) or given not in index:
+            raise ConfigError(f"{name} {shown(given)} is not in the vocabulary; name one of "
+                              f"its tokens with --{name} (Python: {name}=)", argument=name)
+        return given
+    found = _found(index, spellings)
+    if found is None and name == "unk":
+        listed = ", ".join(map(repr, spellings))
+        raise ConfigError(f"the vocabulary has no unknown token ({listed}); name the one "
+                          "it uses with unk=TOKEN (--unk TOKEN)", argument="unk")
+    return found
 
 
 class HashedEmbedding:

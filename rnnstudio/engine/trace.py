@@ -253,6 +253,7 @@ class Trace:
         value first overflowed. Keys after ``nonfinite`` were added in rnnstudio 0.2
         (format 1 still: readers ignore keys they do not know)."""
         cfg, grads = self.config, self.grads
+        tokenizer = cfg.tokenizer.to_dict()
         return {
             "format": TRACE_FORMAT,
             "format_version": TRACE_FORMAT_VERSION,
@@ -269,8 +270,10 @@ class Trace:
             "nonfinite": None if self.nonfinite is None else self.nonfinite.message(),
             "task": cfg.task,
             "embedding": cfg.embedding,
-            "vocabulary": cfg.tokenizer.to_dict()["vocabulary"],
+            "vocabulary": tokenizer["vocabulary"],
             "lowercase": cfg.tokenizer.lowercase,
+            "unk": tokenizer.get("unk"),  # null when the vocabulary tells (to_dict)
+            "pad": tokenizer.get("pad"),
             "card": dict(cfg.card),
             "nonfinite_at": None if self.nonfinite is None else asdict(self.nonfinite),
             "grad_nonfinite_at": None if grads is None or grads.nonfinite is None

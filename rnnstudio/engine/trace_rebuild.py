@@ -111,7 +111,9 @@ def config_from_meta(meta: Mapping[str, Any]) -> ModelConfig:
     try:
         tokenizer = Tokenizer(_field(meta, "tokenizer", (str,), "word"),
                               None if vocabulary is None else tuple(vocabulary),
-                              _field(meta, "lowercase", (bool,), True))
+                              _field(meta, "lowercase", (bool,), True),
+                              _field(meta, "unk", (str,), None),
+                              _field(meta, "pad", (str,), None))
         return ModelConfig(
             RecurrentConfig(**recurrent), tokenizer, _field(meta, "embedding", (str,), "hashed"),
             _field(meta, "task", (str,), None), tuple(labels),

@@ -52,9 +52,9 @@ def add_plot_arguments(parser: argparse.ArgumentParser) -> None:
                                                  "steps are dimmed (default: the session's, "
                                                  "else the last)")
     parser.add_argument("--unit", type=int, help="unit for --panel unit/step")
-    from ..cli import add_map_option
+    from ..cli import add_model_file_options
 
-    add_map_option(parser)
+    add_model_file_options(parser.add_argument_group("model file options (with a model)"))
     parser.add_argument("--loss", help="loss with a model: last-output-sum, next-token, "
                                        "class, tag ... (default: the model's task loss)")
     parser.add_argument("--width", type=int, default=1600,
@@ -68,7 +68,7 @@ def add_plot_arguments(parser: argparse.ArgumentParser) -> None:
 def _fill(args: argparse.Namespace, session: Session) -> None:
     """Give ``session`` what ``args.source`` holds: a session file exactly as saved, a
     trace file, or a model reading ``--text``; the command's own options on top."""
-    from ..cli import key_map
+    from ..cli import key_map, model_file_flags, model_file_overrides
     from ..engine.losses import parse_loss
     from ..errors import RnnStudioError
     from ..io import load_model, load_trace
@@ -81,10 +81,12 @@ def _fill(args: argparse.Namespace, session: Session) -> None:
 
     source = Path(args.source)
     names = key_map(args)  # checked before any file is read
+    overrides = model_file_overrides(args)
     placement = Placement(step=args.step, layer=args.layer, direction=args.direction,
                           unit=args.unit)
-    if names and (is_session_file(source) or is_trace_file(source)):
-        raise RnnStudioError(f"{source}: --map only applies to a model file")
+    given = model_file_flags(args, ("readout",))
+    if given and (is_session_file(source) or is_trace_file(source)):
+        raise RnnStudioError(f"{source}: {given} to a model file")
     if is_session_file(source):
         state = load_session(source)
         if not restore(session, state, load_lessons(), synchronous=True):
@@ -94,8 +96,9 @@ def _fill(args: argparse.Namespace, session: Session) -> None:
     else:
         model_source = ModelSource.named(str(source))
         # A broken file says so before --text is asked for.
-        model = (load_model(model_source.path, dict(names))
-                 if names and model_source.path is not None else model_source.load())
+        model = (load_model(model_source.path, dict(names), **overrides)
+                 if (names or overrides) and model_source.path is not None
+                 else model_source.load())
         if not args.text:
             raise RnnStudioError(f"{source} is a model: give the sentence with --text")
         loss = parse_loss(args.loss) if args.loss else None

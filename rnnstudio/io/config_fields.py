@@ -39,7 +39,7 @@ MAX_CARD_CHARS = 100_000
 #: card's evaluation results a few more; the same bound as a trace's meta.
 MAX_CONFIG_DEPTH = 32
 _FIX = "fix or remove the key"
-_TOKENIZER_KEYS = ("kind", "vocabulary", "lowercase")
+_TOKENIZER_KEYS = ("kind", "vocabulary", "lowercase", "unk", "pad")
 
 Check = Callable[[Checker, str, Any], Any]
 RECURRENT_CHECKS: dict[str, Check] = {
@@ -101,11 +101,12 @@ def _all_text(check: Checker, key: str, strings: list[str] | tuple[str, ...],
 
 
 def _tokenizer(check: Checker, key: str, value: Any) -> str | dict[str, Any]:
-    """``"word"``, ``"char"`` or ``{"kind": ..., "vocabulary": [...] | null, "lowercase": ...}``."""
+    """A kind (``"word"``, ``"char"``, ``"whitespace"``) or ``{"kind": ..., "vocabulary":
+    [...] | null, "lowercase": ..., "unk": ..., "pad": ...}``."""
     if isinstance(value, str):
         return check.choice(key, value, KINDS)
     if not isinstance(value, Mapping):
-        check.fail(key, '"word", "char" or an object', value)
+        check.fail(key, '"word", "char" or "whitespace", or an object', value)
     unknown = [show(name) for name in value if name not in _TOKENIZER_KEYS]
     if unknown:
         raise ConfigError(f"{check.where}: unknown tokenizer key {unknown[0]}; known keys: "
@@ -117,7 +118,15 @@ def _tokenizer(check: Checker, key: str, value: Any) -> str | dict[str, Any]:
         checked["vocabulary"] = _vocabulary(check, f"{key}.vocabulary", value["vocabulary"])
     if "lowercase" in value:
         checked["lowercase"] = check.flag(f"{key}.lowercase", value["lowercase"])
+    for name in ("unk", "pad"):
+        if value.get(name) is not None:
+            checked[name] = _token(check, f"{key}.{name}", value[name])
     return checked
+
+
+def _token(check: Checker, key: str, value: Any) -> str:
+    """One token: the unknown or padding token's spelling."""
+    return check.text(key, value, MAX_TOKEN_CHARS, empty=False)
 
 
 def _card(check: Checker, key: str, value: Any) -> dict[str, Any]:
@@ -166,4 +175,7 @@ MODEL_CHECKS: dict[str, Check] = {
     "dtype": lambda check, key, value: check.choice(key, value, DTYPES),
     "card": _card,
     "readout": lambda check, key, value: check.choice(key, value, READOUTS),
+    "lowercase": lambda check, key, value: check.flag(key, value),
+    "unk": _token,
+    "pad": _token,
 }

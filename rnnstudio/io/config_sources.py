@@ -29,10 +29,12 @@ __all__ = [
 ]
 
 RECURRENT_FIELDS = tuple(RecurrentConfig.__dataclass_fields__)
-#: Top-level fields of ``ModelConfig.to_dict()`` besides ``recurrent``, and ``vocabulary``
-#: (a shorthand for ``tokenizer.vocabulary``).
+#: Top-level fields of ``ModelConfig.to_dict()`` besides ``recurrent``, and the shorthands
+#: ``vocabulary``, ``lowercase``, ``unk`` and ``pad`` for ``tokenizer.vocabulary`` etc.
 MODEL_FIELDS = ("tokenizer", "vocabulary", "embedding", "task", "labels", "dtype", "card",
-                "readout")
+                "readout", "lowercase", "unk", "pad")
+#: The tokenizer fields that may be written at the top level (see ``MODEL_FIELDS``).
+TOKENIZER_SHORTHANDS = ("vocabulary", "lowercase", "unk", "pad")
 #: Longest configuration JSON (metadata, ``config`` key or sidecar): a 1,000,000-token
 #: vocabulary of English words is about 12 MB; the same bound as a trace's meta.
 MAX_CONFIG_BYTES = 16_000_000
@@ -44,7 +46,12 @@ _FIX = "fix or remove it"
 
 @dataclass
 class ConfigParts:
-    """A partial model configuration and the names of the sources that gave it."""
+    """A partial model configuration and the names of the sources that gave it.
+
+    ``model["tokenizer"]``, when present, is a dict merged field by field over the
+    sources: a sidecar's ``{"vocabulary": [...]}`` keeps the file's tokenizer kind, and
+    ``tokenizer="whitespace"`` from the caller keeps the file's vocabulary.
+    """
 
     recurrent: dict[str, Any] = field(default_factory=dict)
     model: dict[str, Any] = field(default_factory=dict)
@@ -59,11 +66,32 @@ class ConfigParts:
         recurrent, model = split_config(data, source)
         if recurrent or model:
             self.recurrent.update(check_recurrent_fields(recurrent, source))
-            self.model.update(check_model_fields(model, source))
+            checked = check_model_fields(model, source)
+            tokenizer = _tokenizer_fields(checked)
+            if tokenizer:
+                self.model["tokenizer"] = _merged_tokenizer(self.model.get("tokenizer", {}),
+                                                            tokenizer)
+            self.model.update(checked)
             self.sources.append(source)
 
     def recurrent_complete(self) -> bool:
         return all(name in self.recurrent for name in RECURRENT_FIELDS)
+
+
+def _tokenizer_fields(checked: dict[str, Any]) -> dict[str, Any]:
+    """Take the tokenizer and its shorthands out of ``checked`` as one dict."""
+    tokenizer = checked.pop("tokenizer", {})
+    fields = {"kind": tokenizer} if isinstance(tokenizer, str) else dict(tokenizer)
+    fields.update({key: checked.pop(key) for key in TOKENIZER_SHORTHANDS if key in checked})
+    return fields
+
+
+def _merged_tokenizer(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
+    """``later`` over ``earlier``; a new vocabulary drops the earlier unk and pad, which
+    named tokens of the vocabulary it replaces."""
+    if "vocabulary" in later:
+        earlier = {key: value for key, value in earlier.items() if key not in ("unk", "pad")}
+    return {**earlier, **later}
 
 
 def split_config(data: Mapping[str, Any], source: str) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 
 from ..engine.model import Model, ModelConfig
-from ..engine.tokenizers import UNK
 from ..errors import ConfigError, ExportError
 from .config_fields import check_model_fields
+from .config_guesses import fill_guesses
 from .config_sources import ConfigParts, read_sidecar, sidecar_path
 from .messages import naming
 from .model_folder import CONFIG_FILE, read_folder
@@ -31,6 +31,7 @@ from .safetensors_file import read_safetensors, write_safetensors
 from .sniff import FOLDER, NPZ, SAFETENSORS, TORCH, model_format
 from .state_dict import FileContents, infer_recurrent
 from .torch_file import read_torch
+from .vocab_options import OptionSources, option_sources
 
 __all__ = ["LoadedModel", "SAVE_EXTENSIONS", "assemble_model", "convert_model", "load_model",
            "read_model", "save_model"]
@@ -47,7 +48,9 @@ class LoadedModel:
     what was converted while reading (``notes``, e.g. ``"converted from bfloat16 to
     float32 (4 tensors)"``; also at the end of ``format``, which ``rnnstudio info``
     and ``trace`` print) and which submodules were renamed (``names``, e.g.
-    ``(("embed", "embedding"), ("lstm", "rnn"), ("fc", "head"))``)."""
+    ``(("embed", "embedding"), ("lstm", "rnn"), ("fc", "head"))``), and which config
+    fields no source gave and were guessed (``guessed``, e.g. ``("task", "readout")``;
+    :mod:`.config_guesses`)."""
 
     model: Model
     path: Path
@@ -55,12 +58,13 @@ class LoadedModel:
     config_sources: tuple[str, ...]
     notes: tuple[str, ...] = ()
     names: KeyMap = ()
+    guessed: tuple[str, ...] = ()
 
 
 def load_model(path: str | Path, key_map: Mapping[str, str] | None = None,
                **overrides: Any) -> Model:
     """Read a model file (.safetensors, .npz, .pt/.pth/.bin) or a model folder
-    (model.safetensors + config.json + vocab.json or vocab.txt).
+    (model.safetensors + config.json + vocab.json, vocab.txt or tokenizer.json).
 
     ``key_map`` names the parts of a state_dict that are not recognised by their names
     (docs/formats.md), e.g. ``{"fc.0": "head", "enc": "embedding", "stack": "rnn"}``:
@@ -69,9 +73,15 @@ def load_model(path: str | Path, key_map: Mapping[str, str] | None = None,
 
     ``overrides`` are configuration fields that win over the file: recurrent fields
     (``cell``, ``hidden_size``, ``num_layers``, ``nonlinearity``, ``bidirectional``,
-    ``proj_size``, ``input_size``, ``bias``), ``tokenizer`` (dict or Tokenizer),
-    ``vocabulary`` (list of tokens), ``embedding``, ``task``, ``labels``, ``dtype``,
-    ``card``. ``None`` values are ignored.
+    ``proj_size``, ``input_size``, ``bias``), ``tokenizer`` (``"word"``, ``"char"``,
+    ``"whitespace"``, a dict or a Tokenizer), ``vocab`` (a vocabulary file: vocab.txt, a
+    JSON list or ``{token: index}``, a Keras word_index or Tokenizer JSON, a word-level
+    Hugging Face tokenizer.json; or a list / dict like ``vocabulary``), ``vocabulary``
+    (list of tokens or ``{token: index}``), ``lowercase``, ``unk`` and ``pad`` (spellings
+    of the unknown and padding tokens), ``embedding``, ``task`` (``"classify"``,
+    ``"tag"``, ``"next-token"``), ``labels`` (a list, a file or ``"neg,pos"``),
+    ``readout``, ``dtype``, ``card``. ``None`` values are ignored. See docs/formats.md,
+    "Vocabularies, labels and options".
     """
     return read_model(path, key_map, **overrides).model
 
@@ -81,6 +91,7 @@ def read_model(path: str | Path, key_map: Mapping[str, str] | None = None,
     """:func:`load_model` that also reports the format, the configuration sources and
     the renamed submodules."""
     checked_map = check_key_map(key_map)
+    options = option_sources(overrides)  # a wrong --vocab or --labels before the model
     path = Path(path)
     file_format = model_format(path)
     contents = READERS[file_format](path)
@@ -92,24 +103,25 @@ def read_model(path: str | Path, key_map: Mapping[str, str] | None = None,
         parts.add(contents.config, f"{path} metadata" if file_format != FOLDER
                   else f"{path / CONFIG_FILE} and vocabulary file")
     details = ("RNN Studio",) * (contents.config is not None and file_format != FOLDER)
-    return assemble_model(contents, parts, path, checked_map, overrides,
+    return assemble_model(contents, parts, path, checked_map, options,
                           (file_format, *details))
 
 
 def assemble_model(contents: FileContents, parts: ConfigParts, where: Path, key_map: KeyMap,
-                   overrides: Mapping[str, Any], label: tuple[str, ...],
+                   options: OptionSources, label: tuple[str, ...],
                    vocabulary_fix: str | None = None, found: KeyMap = ()) -> LoadedModel:
     """Rename, configure and validate what a reader (or :mod:`.torch_module`, from
     memory) found: one path for files and live modules, so both are checked alike.
 
     ``parts`` holds the sources found so far (sidecar, metadata, a module's attributes);
-    ``overrides`` win over them. ``where`` names the origin in messages and in
-    ``Model.source``; ``label`` is the format and its details (``("pytorch", "RNN
-    Studio")``); ``vocabulary_fix`` says how to give a missing vocabulary (default: a
-    sidecar next to the file); ``found`` are parts found by type, not named by the user
-    (:func:`.name_map.map_names`).
+    ``options`` (:func:`.vocab_options.option_sources`) win over them. ``where`` names
+    the origin in messages and in ``Model.source``; ``label`` is the format and its
+    details (``("pytorch", "RNN Studio")``); ``vocabulary_fix`` says how to give a
+    missing vocabulary (default: --vocab or a sidecar next to the file); ``found`` are
+    parts found by type, not named by the user (:func:`.name_map.map_names`).
     """
-    parts.add(_plain(overrides), "options")
+    for data, source in options.sources:
+        parts.add(data, source)
     with naming(where):
         renamed = map_names(contents.params, where, key_map, found)
         params = renamed.params
@@ -119,13 +131,15 @@ def assemble_model(contents: FileContents, parts: ConfigParts, where: Path, key_
         if not parts.recurrent_complete():
             parts.recurrent = infer_recurrent(params, parts.recurrent, where)
             parts.sources.insert(0, "weight shapes")
-        config = ModelConfig.from_dict(_model_fields(parts, params, where, vocabulary_fix))
+        fields, guessed = _model_fields(parts, params, where, vocabulary_fix)
+        config = ModelConfig.from_dict(fields)
+        _check_rows(config.tokenizer.vocabulary, params.get("embedding.weight"), where)
         model = Model(config, params, source=str(where))
-    notes = contents.notes + tuple(filter(None, [renamed.note()]))
+    notes = contents.notes + options.notes + tuple(filter(None, [renamed.note()]))
     kind, details = label[0], label[1:] + notes
     shown = f"{kind} ({'; '.join(details)})" if details else kind
     return LoadedModel(model, where, shown, tuple(reversed(parts.sources)), notes,
-                       renamed.names)
+                       renamed.names, guessed)
 
 
 def save_model(model: Model, path: str | Path) -> Path:
@@ -160,60 +174,44 @@ def convert_model(source: str | Path, target: str | Path,
     return loaded
 
 
-def _plain(overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """Drop unset (None) options; a Tokenizer object becomes its dict."""
-    plain = {key: value for key, value in overrides.items() if value is not None}
-    tokenizer = plain.get("tokenizer")
-    if tokenizer is not None and hasattr(tokenizer, "to_dict"):
-        plain["tokenizer"] = tokenizer.to_dict()
-    return plain
-
-
 def _model_fields(parts: ConfigParts, params: Mapping[str, np.ndarray], path: Path,
-                  vocabulary_fix: str | None = None) -> dict:
-    """The full config dict: given fields, else what the weights imply."""
-    fields = dict(parts.model)
-    tokenizer = _tokenizer_dict(fields.pop("tokenizer", None), fields.pop("vocabulary", None))
+                  vocabulary_fix: str | None = None) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The full config dict (given fields, else what the weights imply, else guesses)
+    and the names of the guessed fields."""
+    fields = {**parts.model, "tokenizer": dict(parts.model.get("tokenizer", {}))}
     embedding = fields.setdefault(
         "embedding", "table" if "embedding.weight" in params else "hashed"
     )
-    if embedding == "table" and tokenizer.get("vocabulary") is None:
+    if embedding == "table" and fields["tokenizer"].get("vocabulary") is None:
         rows = _rows(params.get("embedding.weight"))
         fix = vocabulary_fix or (
-            f'put {sidecar_path(path).name} next to it with {{"tokenizer": {{"kind": '
-            '"word", "vocabulary": [...]}}')
+            "give it with --vocab FILE (Python: vocab=...; vocab.txt, a JSON list or "
+            f"{{token: index}}, tokenizer.json), or put {sidecar_path(path).name} next to "
+            'it with {"vocabulary": [...]}')
         raise ConfigError(
             f"{path}: has an embedding table ({rows or '?'} tokens) but no vocabulary: "
-            f'{fix} (one token per embedding row, including "{UNK}")'
+            f"{fix} (one token per embedding row, with an unknown token)"
         )
-    head_rows = _rows(params.get("head.weight"))
-    if head_rows is not None and "task" not in fields:
-        vocabulary = tokenizer.get("vocabulary")
-        if fields.get("labels") or vocabulary is None or len(vocabulary) != head_rows:
-            fields["task"] = "classify"
-        else:
-            fields["task"] = "next-token"
-    if fields.get("task") in ("classify", "tag") and not fields.get("labels") and head_rows:
-        fields["labels"] = [str(index) for index in range(head_rows)]
+    guessed = fill_guesses(fields, params, bool(parts.recurrent.get("bidirectional")))
     fields.setdefault("dtype", _dtype_of(params))
-    return {"recurrent": parts.recurrent, "tokenizer": tokenizer, **fields}
+    return {"recurrent": parts.recurrent, **fields}, guessed
+
+
+def _check_rows(vocabulary: tuple[str, ...] | None, table: np.ndarray | None, path: Path) -> None:
+    """One token per embedding row, said before the shape check's bare numbers."""
+    rows = _rows(table)
+    if vocabulary is not None and rows is not None and len(vocabulary) != rows:
+        keras = (" (a Keras word_index lists every word seen: save Tokenizer.to_json(), "
+                 "whose num_words keeps the rows the model has)") * (len(vocabulary) > rows)
+        raise ConfigError(f"{path}: the vocabulary has {len(vocabulary):,} tokens but "
+                          f"embedding.weight {rows:,} rows, one per token; give the "
+                          f"vocabulary the model was trained with{keras}")
 
 
 def _rows(weight: np.ndarray | None) -> int | None:
     """Rows of a weight matrix; None without one (a 0-d array has no rows to count:
     the shape check names it later)."""
     return None if weight is None or weight.ndim == 0 else int(weight.shape[0])
-
-
-def _tokenizer_dict(tokenizer: str | Mapping[str, Any] | None,
-                    vocabulary: list[str] | None) -> dict[str, Any]:
-    """``"char"``/``"word"`` or a dict (checked by :mod:`.config_fields`), and a separate
-    vocabulary list."""
-    result: dict[str, Any] = (
-        {"kind": tokenizer} if isinstance(tokenizer, str) else dict(tokenizer or {}))
-    if vocabulary is not None:
-        result["vocabulary"] = vocabulary
-    return result
 
 
 def _dtype_of(params: Mapping[str, np.ndarray]) -> str:

@@ -36,6 +36,7 @@ from .model_files import LoadedModel, assemble_model
 from .name_map import KeyMap, check_key_map
 from .state_dict import FileContents, conversion_notes
 from .torch_file import _check_tensor as check_tensor
+from .vocab_options import option_sources
 
 __all__ = ["from_torch", "read_torch_module"]
 
@@ -97,6 +98,7 @@ def read_torch_module(source: Any, key_map: Mapping[str, str] | None = None,
     tokens_of = getattr(overrides.get("vocabulary"), "get_itos", None)  # torchtext Vocab
     if tokens_of is not None:
         overrides["vocabulary"] = list(tokens_of())
+    options = option_sources(overrides)  # a wrong vocab or labels before the module
     parts = ConfigParts()
     module_map: KeyMap = ()
     notes: tuple[str, ...] = ()
@@ -111,7 +113,7 @@ def read_torch_module(source: Any, key_map: Mapping[str, str] | None = None,
             parts.add(attributes, "module attributes")
         contents = _arrays(module.state_dict(), where)
     contents = FileContents(contents.params, None, contents.notes + notes)
-    loaded = assemble_model(contents, parts, where, checked_map, overrides,
+    loaded = assemble_model(contents, parts, where, checked_map, options,
                             (kind,), vocabulary_fix=_VOCABULARY_FIX, found=module_map)
     if not isinstance(source, Mapping):
         _check_head_container(source, loaded.names, where)

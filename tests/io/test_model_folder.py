@@ -73,8 +73,8 @@ def test_cli_info_and_trace_open_a_folder(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("remove, missing", [
     (("model.safetensors",), "missing: model.safetensors"),
-    (("config.json", "vocab.txt"), "missing: config.json, vocab.json or vocab.txt"),
-    (("vocab.txt",), "missing: vocab.json or vocab.txt"),
+    (("config.json", "vocab.txt"), "missing: config.json, vocab.json, vocab.txt or tokenizer.json"),
+    (("vocab.txt",), "missing: vocab.json, vocab.txt or tokenizer.json"),
 ])
 def test_missing_pieces_are_named(tmp_path: Path, remove: tuple[str, ...], missing: str) -> None:
     folder = _folder(tmp_path, native=False)
