@@ -23,12 +23,14 @@ from ..engine.tokenizers import UNK
 from ..errors import ConfigError, ExportError
 from .config_fields import check_model_fields
 from .config_sources import ConfigParts, read_sidecar, sidecar_path
+from .keras_file import read_keras, read_keras_h5
+from .keras_layers import keras_overrides
 from .messages import naming
 from .model_folder import CONFIG_FILE, read_folder
 from .name_map import KeyMap, check_key_map, map_names
 from .npz_file import read_npz, write_npz
 from .safetensors_file import read_safetensors, write_safetensors
-from .sniff import FOLDER, NPZ, SAFETENSORS, TORCH, model_format
+from .sniff import FOLDER, KERAS, KERAS_H5, NPZ, SAFETENSORS, TORCH, model_format
 from .state_dict import FileContents, infer_recurrent
 from .torch_file import read_torch
 
@@ -37,8 +39,11 @@ __all__ = ["LoadedModel", "SAVE_EXTENSIONS", "convert_model", "load_model", "rea
 
 Reader = Callable[[Path], FileContents]
 READERS: dict[str, Reader] = {SAFETENSORS: read_safetensors, NPZ: read_npz, TORCH: read_torch,
-                              FOLDER: read_folder}
+                              FOLDER: read_folder, KERAS: read_keras, KERAS_H5: read_keras_h5}
 SAVE_EXTENSIONS = (".safetensors", ".npz")
+#: Formats whose configuration is not RNN Studio's own metadata, and how to name it.
+_NOT_NATIVE = {FOLDER: f"{{path}}/{CONFIG_FILE} and vocabulary file",
+               KERAS: "{path} Keras configuration", KERAS_H5: "{path} Keras configuration"}
 
 
 @dataclass(frozen=True)
@@ -89,8 +94,10 @@ def read_model(path: str | Path, key_map: Mapping[str, str] | None = None,
     if sidecar is not None:
         parts.add(sidecar, f"sidecar {sidecar_path(path)}")
     if contents.config is not None:
-        parts.add(contents.config, f"{path} metadata" if file_format != FOLDER
-                  else f"{path / CONFIG_FILE} and vocabulary file")
+        parts.add(contents.config, f"{path} metadata" if file_format not in _NOT_NATIVE
+                  else _NOT_NATIVE[file_format].format(path=path))
+    if file_format in (KERAS, KERAS_H5):
+        overrides = keras_overrides(overrides, contents)
     parts.add(_plain(overrides), "options")
     with naming(path):
         renamed = map_names(contents.params, path, checked_map)
@@ -100,7 +107,7 @@ def read_model(path: str | Path, key_map: Mapping[str, str] | None = None,
             parts.sources.insert(0, "weight shapes")
         config = ModelConfig.from_dict(_model_fields(parts, params, path))
         model = Model(config, params, source=str(path))
-    details = ("RNN Studio",) * (contents.config is not None and file_format != FOLDER) \
+    details = ("RNN Studio",) * (contents.config is not None and file_format not in _NOT_NATIVE) \
         + contents.notes
     label = f"{file_format} ({'; '.join(details)})" if details else file_format
     return LoadedModel(model, path, label, tuple(reversed(parts.sources)), contents.notes,
