@@ -1,0 +1,136 @@
+"""Keras ``.keras`` and legacy ``.h5`` models load with Keras's own numbers: every
+recurrent layer's h at every step and the model's output equal what Keras computed
+(``keras_fixtures/expected.npz``, written by ``make_keras_fixtures.py`` with Keras 3)
+within 1e-6 in float32. Needs h5py only, not Keras."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rnnstudio import load_model
+from rnnstudio.cli import main
+from rnnstudio.engine.model import Model
+from rnnstudio.engine.trace import Trace
+from rnnstudio.io.model_files import read_model
+
+pytest.importorskip("h5py")
+
+FIXTURES = Path(__file__).parent / "keras_fixtures"
+with np.load(FIXTURES / "expected.npz", allow_pickle=False) as _saved:
+    EXPECTED = dict(_saved)
+VOCABULARY = [str(token) for token in EXPECTED["vocabulary"]]
+TEXTS = [str(text) for text in EXPECTED["texts"]]
+#: Model -> (readout, task, head rows) as the Keras model computes its output.
+MODELS = {
+    "lstm": ("last-step", "classify", 3),
+    "gru_stacked": ("last-step", "classify", 2),  # Dense(1, sigmoid) as two classes
+    "rnn_tanh_mean": ("mean", "classify", 2),
+    "rnn_relu_max": ("max", "classify", 2),
+    "bilstm": ("final-states", "classify", 2),
+    "bigru_tagger": ("per-step", "tag", 4),
+}
+TOLERANCE = 1e-6
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture models, unpacked from ``models.zip``."""
+    folder = tmp_path_factory.mktemp("keras")
+    with zipfile.ZipFile(FIXTURES / "models.zip") as archive:
+        archive.extractall(folder)
+    return folder
+
+
+def keras_output(trace: Trace, width: int) -> np.ndarray:
+    """What Keras's ``predict`` returns, from a trace's logits: softmax per step for a
+    tagger, else of the last row; a Dense(1, sigmoid) head (``width`` 1) is class 1's
+    probability."""
+    logits = trace.logits
+    assert logits is not None
+    probabilities = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    probabilities /= probabilities.sum(axis=-1, keepdims=True)
+    if trace.config.task == "tag":
+        return probabilities
+    return probabilities[-1, 1:] if width == 1 else probabilities[-1]
+
+
+def layer_outputs(model: Model, trace: Trace, layer: int) -> np.ndarray:
+    """Layer ``layer``'s h at every step, [forward, backward] as Keras concatenates."""
+    return np.concatenate([trace.layer(layer, direction).h
+                           for direction in model.config.recurrent.directions], axis=-1)
+
+
+@pytest.mark.parametrize("extension", ["keras", "h5"])
+@pytest.mark.parametrize("name", list(MODELS))
+def test_states_and_output_equal_keras(models: Path, name: str, extension: str) -> None:
+    model = load_model(models / f"{name}.{extension}", vocabulary=VOCABULARY)
+    readout, task, rows = MODELS[name]
+    assert (model.config.readout, model.config.task) == (readout, task)
+    assert model.config.head_size == rows and model.config.dtype == "float32"
+    for index, text in enumerate(TEXTS):
+        trace = model.trace(text, loss=None)
+        assert not trace.unknown
+        for layer in range(model.config.recurrent.num_layers):
+            np.testing.assert_allclose(layer_outputs(model, trace, layer),
+                                       EXPECTED[f"{name}.t{index}.h{layer}"], rtol=0,
+                                       atol=TOLERANCE)
+        output = EXPECTED[f"{name}.t{index}.output"]
+        np.testing.assert_allclose(keras_output(trace, output.shape[-1]), output, rtol=0,
+                                   atol=TOLERANCE)
+
+
+def test_both_formats_give_the_same_model(models: Path) -> None:
+    for name in MODELS:
+        from_zip = load_model(models / f"{name}.keras", vocabulary=VOCABULARY)
+        from_h5 = load_model(models / f"{name}.h5", vocabulary=VOCABULARY)
+        assert from_zip.config == from_h5.config
+        for key, value in from_zip.state_dict().items():
+            np.testing.assert_array_equal(from_h5.state_dict()[key], value, err_msg=key)
+
+
+def test_what_was_read_is_said(models: Path) -> None:
+    loaded = read_model(models / "gru_stacked.keras", vocabulary=VOCABULARY)
+    assert loaded.format.startswith("keras (Embedding mask_zero: row 0 is Keras's padding")
+    assert "Dense(1, sigmoid) read as classes 0 and 1" in loaded.format
+    assert loaded.config_sources == ("options", f"{models / 'gru_stacked.keras'} Keras "
+                                     "configuration")
+    tagger = read_model(models / "bigru_tagger.h5", vocabulary=VOCABULARY)
+    assert tagger.format.startswith("keras-h5 (")
+    assert tagger.notes[-1].startswith("'spatial_dropout1d")  # Keras numbers layer names
+    assert tagger.notes[-1].endswith("' skipped (no effect on a trained model)")
+
+
+def test_keras_word_index_starting_at_one(models: Path) -> None:
+    """A Keras ``word_index`` has no index 0 (padding): row 0 becomes ``<pad>``; indices
+    past the embedding's rows are dropped, rows no token names are never matched."""
+    word_index = {token: row for row, token in enumerate(VOCABULARY) if row}
+    word_index["zebra"] = 40  # Tokenizer(num_words=12) keeps it, the model never sees it
+    del word_index["."]  # row 11 unnamed
+    model = load_model(models / "lstm.keras", vocabulary=word_index)
+    assert model.config.tokenizer.vocabulary == (
+        "<pad>", *VOCABULARY[1:11], "<unused 11>")
+    listed = load_model(models / "lstm.keras", vocabulary=VOCABULARY)
+    text = TEXTS[1]
+    assert model.trace(text, loss=None).logits.tolist() == \
+        listed.trace(text, loss=None).logits.tolist()
+
+
+def test_info_and_trace_on_the_command_line(models: Path, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bilstm.h5"
+    shutil.copy(models / "bilstm.h5", path)
+    path.with_suffix(".json").write_text(json.dumps({"vocabulary": VOCABULARY}))
+    out = tmp_path / "trace.npz"
+    assert main(["info", str(path)]) == 0
+    assert main(["trace", str(path), "--text", TEXTS[0], "--out", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("format: keras-h5 (Dense softmax head") for line in lines), lines
+    with np.load(out, allow_pickle=False) as saved:
+        states = np.concatenate([saved["l0.fwd.h"], saved["l0.bwd.h"]], axis=-1)
+    np.testing.assert_allclose(states, EXPECTED["bilstm.t0.h0"], rtol=0, atol=TOLERANCE)
