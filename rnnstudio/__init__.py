@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .engine.model import Model, ModelConfig, random_model
     from .engine.trace import Trace
     from .engine.trace_compare import allclose
+    from .io.keras_model import from_keras
     from .io.model_files import load_model, save_model
     from .io.trace_export import save_trace
     from .io.trace_read import load_trace
@@ -40,11 +41,12 @@ _EXPORTS = {
     "save_model": "rnnstudio.io.model_files",
     "save_trace": "rnnstudio.io.trace_export",
     "load_trace": "rnnstudio.io.trace_read",
+    "from_keras": "rnnstudio.io.keras_model",
 }
 
 __all__ = [
     "Model", "ModelConfig", "RecurrentConfig", "Trace", "__version__", "allclose", "errors",
-    "load_model", "load_trace", "random_model", "save_model", "save_trace",
+    "from_keras", "load_model", "load_trace", "random_model", "save_model", "save_trace",
 ]
 
 

@@ -165,13 +165,14 @@ def _storage_keys(layers: list[tuple[str, str, Mapping[str, Any]]]) -> dict[str,
 
 def _inbound_names(nodes: Any) -> list[str]:
     """Names of the layers a functional layer's ``inbound_nodes`` read: Keras 3 writes
-    ``{"keras_history": [name, node, tensor]}``, Keras 2 ``[name, node, tensor, kwargs]``."""
+    ``{"keras_history": [name, node, tensor]}``, Keras 2 ``[name, node, tensor, kwargs]``
+    (a live model's ``get_config()`` has tuples where the JSON has lists)."""
     if isinstance(nodes, Mapping):
         history = nodes.get("keras_history")
-        if isinstance(history, list) and history and isinstance(history[0], str):
+        if isinstance(history, (list, tuple)) and history and isinstance(history[0], str):
             return [history[0]]
         return [name for value in nodes.values() for name in _inbound_names(value)]
-    if isinstance(nodes, list):
+    if isinstance(nodes, (list, tuple)):
         if len(nodes) >= 3 and isinstance(nodes[0], str) and isinstance(nodes[1], int):
             return [nodes[0]]
         return [name for value in nodes for name in _inbound_names(value)]
@@ -197,11 +198,11 @@ def _input_width(config: Mapping[str, Any]) -> int | None:
     """The last dimension of an input shape a layer's config states, if any."""
     for key in ("batch_shape", "batch_input_shape"):
         shape = config.get(key)
-        if isinstance(shape, list) and shape and isinstance(shape[-1], int):
+        if isinstance(shape, (list, tuple)) and shape and isinstance(shape[-1], int):
             return shape[-1]
     build = config.get("build_config")
     shape = build.get("input_shape") if isinstance(build, Mapping) else None
-    if isinstance(shape, list) and shape and isinstance(shape[-1], int):
+    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[-1], int):
         return shape[-1]
     return None
 

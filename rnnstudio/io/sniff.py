@@ -119,8 +119,8 @@ def _zip_format(path: Path) -> str:
         return TORCH
     if names and all(name.endswith(".npy") for name in names):
         return NPZ
-    if all(member in names for member in KERAS_MEMBERS):
-        return KERAS
+    if any(member in names for member in KERAS_MEMBERS):
+        return KERAS  # its reader names a missing member
     raise ModelFileError(
         f"{path}: a zip archive that is neither an .npz (only .npy members), a PyTorch "
         f"file (data.pkl) nor a .keras model (config.json, model.weights.h5); RNN Studio "
