@@ -8,6 +8,7 @@ Nothing from Keras is imported: the model's own methods are all that is called.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,7 @@ def from_keras(model: Any, vocabulary: Any = None, **options: Any) -> Model:
         raise ModelFileError(f"{where}: not a Keras model (no get_config or layers); pass "
                              "a keras.Sequential or functional keras.Model") from exc
 
-    def weights(name: str, _key: str, shapes: tuple[Shape, ...] | list[Shape]
+    def weights(name: str, _key: str, shapes: Sequence[Shape]
                 ) -> list[np.ndarray]:
         arrays = [np.asarray(array) for array in layers[name].get_weights()]
         if not arrays:
