@@ -74,7 +74,7 @@ def load_model(path: str | Path, key_map: Mapping[str, str] | None = None,
 
     ``overrides`` are configuration fields that win over the file: recurrent fields
     (``cell``, ``hidden_size``, ``num_layers``, ``nonlinearity``, ``bidirectional``,
-    ``proj_size``, ``input_size``, ``bias``), ``tokenizer`` (dict or Tokenizer),
+    ``proj_size``, ``input_size``, ``bias``, ``reset_after``), ``tokenizer`` (dict or Tokenizer),
     ``vocabulary`` (list of tokens), ``embedding``, ``task``, ``labels``, ``dtype``,
     ``card``. ``None`` values are ignored.
     """
