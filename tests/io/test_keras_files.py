@@ -7,70 +7,40 @@ from __future__ import annotations
 
 import json
 import shutil
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from keras_cases import (
+    EXPECTED,
+    MODELS,
+    TEXTS,
+    VOCABULARY,
+    keras_output,
+    layer_outputs,
+    unpack_models,
+)
 
 from rnnstudio import load_model
 from rnnstudio.cli import main
-from rnnstudio.engine.model import Model
-from rnnstudio.engine.trace import Trace
 from rnnstudio.io.model_files import read_model
 
 pytest.importorskip("h5py")
 
-FIXTURES = Path(__file__).parent / "keras_fixtures"
-with np.load(FIXTURES / "expected.npz", allow_pickle=False) as _saved:
-    EXPECTED = dict(_saved)
-VOCABULARY = [str(token) for token in EXPECTED["vocabulary"]]
-TEXTS = [str(text) for text in EXPECTED["texts"]]
-#: Model -> (readout, task, head rows) as the Keras model computes its output.
-MODELS = {
-    "lstm": ("last-step", "classify", 3),
-    "gru_stacked": ("last-step", "classify", 2),  # Dense(1, sigmoid) as two classes
-    "rnn_tanh_mean": ("mean", "classify", 2),
-    "rnn_relu_max": ("max", "classify", 2),
-    "bilstm": ("final-states", "classify", 2),
-    "bigru_tagger": ("per-step", "tag", 4),
-}
 TOLERANCE = 1e-6
 
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The fixture models, unpacked from ``models.zip``."""
-    folder = tmp_path_factory.mktemp("keras")
-    with zipfile.ZipFile(FIXTURES / "models.zip") as archive:
-        archive.extractall(folder)
-    return folder
-
-
-def keras_output(trace: Trace, width: int) -> np.ndarray:
-    """What Keras's ``predict`` returns, from a trace's logits: softmax per step for a
-    tagger, else of the last row; a Dense(1, sigmoid) head (``width`` 1) is class 1's
-    probability."""
-    logits = trace.logits
-    assert logits is not None
-    probabilities = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    probabilities /= probabilities.sum(axis=-1, keepdims=True)
-    if trace.config.task == "tag":
-        return probabilities
-    return probabilities[-1, 1:] if width == 1 else probabilities[-1]
-
-
-def layer_outputs(model: Model, trace: Trace, layer: int) -> np.ndarray:
-    """Layer ``layer``'s h at every step, [forward, backward] as Keras concatenates."""
-    return np.concatenate([trace.layer(layer, direction).h
-                           for direction in model.config.recurrent.directions], axis=-1)
+    return unpack_models(tmp_path_factory.mktemp("keras"))
 
 
 @pytest.mark.parametrize("extension", ["keras", "h5"])
 @pytest.mark.parametrize("name", list(MODELS))
 def test_states_and_output_equal_keras(models: Path, name: str, extension: str) -> None:
     model = load_model(models / f"{name}.{extension}", vocabulary=VOCABULARY)
-    readout, task, rows = MODELS[name]
+    readout, task, rows, activation = MODELS[name]
     assert (model.config.readout, model.config.task) == (readout, task)
     assert model.config.head_size == rows and model.config.dtype == "float32"
     for index, text in enumerate(TEXTS):
@@ -80,9 +50,8 @@ def test_states_and_output_equal_keras(models: Path, name: str, extension: str) 
             np.testing.assert_allclose(layer_outputs(model, trace, layer),
                                        EXPECTED[f"{name}.t{index}.h{layer}"], rtol=0,
                                        atol=TOLERANCE)
-        output = EXPECTED[f"{name}.t{index}.output"]
-        np.testing.assert_allclose(keras_output(trace, output.shape[-1]), output, rtol=0,
-                                   atol=TOLERANCE)
+        np.testing.assert_allclose(keras_output(trace, activation),
+                                   EXPECTED[f"{name}.t{index}.output"], rtol=0, atol=TOLERANCE)
 
 
 def test_both_formats_give_the_same_model(models: Path) -> None:

@@ -15,6 +15,8 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")
 pytest.importorskip("h5py")
 
+from keras_cases import MODELS, keras_output  # noqa: E402
+
 import rnnstudio as rs  # noqa: E402
 from rnnstudio.errors import ConfigError, ModelFileError  # noqa: E402
 
@@ -26,7 +28,7 @@ _SPEC.loader.exec_module(fixtures)
 L = keras.layers
 #: Keras's torch backend converts tensors with a NumPy 1 idiom (np.array(x, copy=False)).
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-NAMES = ("lstm", "gru_stacked", "rnn_tanh_mean", "rnn_relu_max", "bilstm", "bigru_tagger")
+
 
 
 def random_model(name: str, seed: int = 3) -> keras.Model:
@@ -38,21 +40,14 @@ def random_model(name: str, seed: int = 3) -> keras.Model:
     return model
 
 
-def probabilities(logits: np.ndarray) -> np.ndarray:
-    exp = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return exp / exp.sum(axis=-1, keepdims=True)
-
-
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", list(MODELS))
 def test_from_keras_equals_predict_and_the_saved_file(name: str, tmp_path: Path) -> None:
     keras_model = random_model(name)
     model = rs.from_keras(keras_model, vocabulary=fixtures.VOCABULARY)
     for text in fixtures.TEXTS:
         ids = np.array([[fixtures.VOCABULARY.index(token) for token in text.split()]])
         expected = np.asarray(keras_model.predict(ids, verbose=0))[0]
-        got = probabilities(model.trace(text, loss=None).logits)
-        got = got if model.config.task == "tag" else got[-1]
-        got = got[1:] if expected.shape == (1,) else got  # Dense(1, sigmoid)
+        got = keras_output(model.trace(text, loss=None), MODELS[name][3])
         np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
     path = tmp_path / f"{name}.keras"
     keras_model.save(path)
