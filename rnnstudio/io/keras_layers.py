@@ -122,8 +122,8 @@ def keras_vocabulary(vocabulary: Any, rows: int | None) -> Any:
 
 
 def keras_overrides(overrides: Mapping[str, Any], contents: FileContents) -> dict[str, Any]:
-    """``overrides`` with a Keras ``word_index`` given as ``vocabulary`` fitted to the
-    embedding's rows (:func:`keras_vocabulary`)."""
+    """``overrides`` (options or a sidecar) with a Keras ``word_index`` given as
+    ``vocabulary`` fitted to the embedding's rows (:func:`keras_vocabulary`)."""
     table = contents.params.get("embedding.weight")
     rows = int(table.shape[0]) if table is not None else None
     return {**overrides, **({"vocabulary": keras_vocabulary(overrides["vocabulary"], rows)}

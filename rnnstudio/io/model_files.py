@@ -92,6 +92,8 @@ def read_model(path: str | Path, key_map: Mapping[str, str] | None = None,
     parts = ConfigParts()
     sidecar = read_sidecar(path)
     if sidecar is not None:
+        if file_format in (KERAS, KERAS_H5):
+            sidecar = keras_overrides(sidecar, contents)
         parts.add(sidecar, f"sidecar {sidecar_path(path)}")
     if contents.config is not None:
         parts.add(contents.config, f"{path} metadata" if file_format not in _NOT_NATIVE

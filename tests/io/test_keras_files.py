@@ -103,3 +103,59 @@ def test_info_and_trace_on_the_command_line(models: Path, tmp_path: Path,
     with np.load(out, allow_pickle=False) as saved:
         states = np.concatenate([saved["l0.fwd.h"], saved["l0.bwd.h"]], axis=-1)
     np.testing.assert_allclose(states, EXPECTED["bilstm.t0.h0"], rtol=0, atol=TOLERANCE)
+
+
+def as_keras2(source: Path, target: Path, drop_keys: tuple[str, ...] = ()) -> Path:
+    """The legacy ``.h5`` ``source`` rewritten as tf.keras 2 wrote it: no InputLayer (the
+    first layer holds ``batch_input_shape``), no ``module`` keys, Keras 2's extra options,
+    weights named ``layer/.../kernel:0``; ``drop_keys`` removed from every layer config."""
+    h5py = pytest.importorskip("h5py")
+    with h5py.File(source, "r") as keras3:
+        config = json.loads(keras3.attrs["model_config"])
+        arrays = {}
+        for name in keras3["model_weights"].attrs["layer_names"]:
+            group = keras3["model_weights"][name]
+            arrays[name] = [(weight.split("/", 1)[1] + ":0", group[weight][()])
+                            for weight in group.attrs["weight_names"]]
+    layers = [entry for entry in config["config"]["layers"]
+              if entry["class_name"] != "InputLayer"]
+    for entry in layers:
+        entry.pop("module", None)
+        entry.pop("registered_name", None)
+        for key in drop_keys:
+            entry["config"].pop(key, None)
+        if entry["class_name"] in ("LSTM", "GRU", "SimpleRNN"):
+            entry["config"].update(time_major=False, implementation=2)
+    layers[0]["config"]["batch_input_shape"] = [None, None]
+    config = {"class_name": "Sequential", "config": {"name": "sequential", "layers": layers}}
+    with h5py.File(target, "w") as keras2:
+        keras2.attrs["model_config"] = json.dumps(config)
+        keras2.attrs["keras_version"] = "2.15.0"
+        weights = keras2.create_group("model_weights")
+        for name, named_arrays in arrays.items():
+            group = weights.create_group(name)
+            group.attrs["weight_names"] = [weight.encode() for weight, _ in named_arrays]
+            for weight, value in named_arrays:
+                group[weight] = value
+    return target
+
+
+@pytest.mark.parametrize("name", ["lstm", "gru_v1"])
+def test_tf_keras_2_files(models: Path, tmp_path: Path, name: str) -> None:
+    """tf.keras 2's legacy layout, and a GRU saved before ``reset_after`` existed (Keras
+    < 2.1, whose GRU ran the reset_after=False equation)."""
+    dropped = ("reset_after",) if name == "gru_v1" else ()
+    path = as_keras2(models / f"{name}.h5", tmp_path / f"{name}.h5", dropped)
+    old = load_model(path, vocabulary=VOCABULARY)
+    new = load_model(models / f"{name}.keras", vocabulary=VOCABULARY)
+    assert old.config == new.config
+    for key, value in new.state_dict().items():
+        np.testing.assert_array_equal(old.state_dict()[key], value, err_msg=key)
+
+
+def test_a_word_index_in_a_sidecar(models: Path, tmp_path: Path) -> None:
+    path = tmp_path / "lstm.h5"
+    shutil.copy(models / "lstm.h5", path)
+    word_index = {token: row for row, token in enumerate(VOCABULARY) if row}
+    path.with_suffix(".json").write_text(json.dumps({"vocabulary": word_index}))
+    assert load_model(path).config.tokenizer.vocabulary == ("<pad>", *VOCABULARY[1:])
