@@ -7,7 +7,8 @@ The model must be a ``Sequential`` or a functional chain (each layer reads the o
 before it) of: ``InputLayer``, an optional ``Embedding``, one or more ``SimpleRNN``,
 ``LSTM`` or ``GRU`` layers (each alone or in a ``Bidirectional`` with
 ``merge_mode="concat"``), an optional ``GlobalAveragePooling1D`` /
-``GlobalMaxPooling1D``, an optional ``Dense`` head; ``Dropout`` and
+``GlobalMaxPooling1D``, an optional ``Dense`` head (or ``TimeDistributed(Dense)``,
+the same on a sequence); ``Dropout`` and
 ``SpatialDropout1D`` have no effect when a model is read and are skipped. Every other
 layer, option or activation is refused by name: a ``Lambda`` layer or a custom object
 would need Python code from the file, which is never run.
@@ -32,7 +33,8 @@ POOLING_READOUTS = {"GlobalAveragePooling1D": "mean", "GlobalMaxPooling1D": "max
 SKIPPED = ("InputLayer", "Dropout", "SpatialDropout1D")
 HEAD_ACTIVATIONS = ("softmax", "sigmoid", "linear")
 READ_LAYERS = ("InputLayer, Embedding, SimpleRNN, LSTM, GRU, Bidirectional (concat), "
-               "GlobalAveragePooling1D, GlobalMaxPooling1D, Dense, Dropout, SpatialDropout1D")
+               "GlobalAveragePooling1D, GlobalMaxPooling1D, Dense, TimeDistributed(Dense), "
+               "Dropout, SpatialDropout1D")
 #: Recurrent options that must agree over the stack (the engine has one cell and size).
 _STACK_FIELDS = ("cell", "units", "nonlinearity", "bias", "reset_after", "bidirectional")
 
@@ -110,6 +112,8 @@ def plan_model(model_config: Mapping[str, Any], where: str) -> KerasPlan:
             pooling = _pooling(class_name, name, config, where)
         elif class_name == "Dense" and recurrent and head is None:
             head = _dense(name, config, where)
+        elif class_name == "TimeDistributed" and recurrent and not ends:
+            head = _dense(name, _wrapped_dense(name, config, where), where)
         else:
             _refuse_layer(class_name, name, where, bool(recurrent))
     if not recurrent:
@@ -184,7 +188,7 @@ def _refuse_layer(class_name: str, name: str, where: str, after_recurrent: bool)
     if class_name == "Lambda":
         raise ModelFileError(f"{where}: {layer} holds Python code, which RNN Studio never "
                              f"runs; it reads {READ_LAYERS}")
-    if class_name in ("Embedding", *RECURRENT_CELLS, "Bidirectional", "Dense",
+    if class_name in ("Embedding", *RECURRENT_CELLS, "Bidirectional", "Dense", "TimeDistributed",
                       *POOLING_READOUTS):
         place = "after the recurrent layers" if after_recurrent else "before them"
         raise ModelFileError(f"{where}: {layer} {place} is not read; RNN Studio reads an "
@@ -314,6 +318,16 @@ def _dense(name: str, config: Mapping[str, Any], where: str) -> DenseHead:
                              f"{', '.join(HEAD_ACTIVATIONS)}")
     return DenseHead(name, _whole(config, "units", name, where, 1, MAX_VOCABULARY), activation,
                      config.get("use_bias", True) is not False)
+
+
+def _wrapped_dense(name: str, config: Mapping[str, Any], where: str) -> Mapping[str, Any]:
+    """The config of the Dense a TimeDistributed wraps: on a sequence it is the same as
+    a Dense applied at every step (the taggers of many Keras tutorials)."""
+    inner = _get(config, "layer", dict, where)
+    inner_class = _get(inner, "class_name", str, where)
+    if inner_class != "Dense":
+        _refuse_layer(inner_class, f"{name}.layer", where, True)
+    return _get(inner, "config", dict, where)
 
 
 def _activation(value: Any) -> str:

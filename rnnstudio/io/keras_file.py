@@ -5,7 +5,7 @@ never with Keras or TensorFlow.
   ``metadata.json`` and ``model.weights.h5``, whose group ``layers/<class_name>`` (in
   snake case, ``_1``, ``_2`` ... for later layers of a class) holds a layer's arrays as
   ``vars/0, 1, ...`` (a recurrent layer's under ``cell/vars``, a Bidirectional's under
-  ``forward_layer`` and ``backward_layer``);
+  ``forward_layer`` and ``backward_layer``, a TimeDistributed's under ``layer``);
 * legacy ``.h5`` / ``.hdf5`` (``model.save("m.h5")``, Keras 2 and 3): the configuration
   in the root attribute ``model_config``, the arrays under ``model_weights/<name>``,
   listed in order by that group's ``weight_names`` attribute.
@@ -46,7 +46,8 @@ WEIGHTS_MEMBER = "model.weights.h5"
 KERAS_MEMBERS = (CONFIG_MEMBER, WEIGHTS_MEMBER)
 #: Where a Keras 3 layer's own arrays sit below ``layers/<name>``, in the order of
 #: ``layer.get_weights()``.
-_VARIABLE_GROUPS = ("vars", "cell/vars", "forward_layer/cell/vars", "backward_layer/cell/vars")
+_VARIABLE_GROUPS = ("vars", "cell/vars", "forward_layer/cell/vars", "backward_layer/cell/vars",
+                    "layer/vars")
 _INSTALL = 'pip install "rnnstudio[keras]"'
 
 

@@ -25,6 +25,7 @@ MODELS = {
     "rnn_relu_max": ("max", "classify", 2, "softmax"),
     "bilstm": ("final-states", "classify", 2, "softmax"),
     "bigru_tagger": ("per-step", "tag", 4, "softmax"),
+    "lstm_tagger": ("per-step", "tag", 3, "softmax"),  # TimeDistributed(Dense)
 }
 
 

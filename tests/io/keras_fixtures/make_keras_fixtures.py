@@ -44,6 +44,7 @@ def recurrent(name: str, sequences: bool) -> list:
                          L.SimpleRNN(3, activation="relu", return_sequences=True)],
         "bilstm": [L.Bidirectional(L.LSTM(3, return_sequences=sequences))],
         "bigru_tagger": [L.Bidirectional(L.GRU(3, return_sequences=True))],
+        "lstm_tagger": [L.LSTM(3, return_sequences=True)],
     }[name]
 
 
@@ -56,6 +57,7 @@ def head(name: str) -> list:
         "rnn_relu_max": [L.GlobalMaxPooling1D(), L.Dense(2, activation="softmax")],
         "bilstm": [L.Dropout(0.5), L.Dense(2, activation="softmax")],
         "bigru_tagger": [L.SpatialDropout1D(0.1), L.Dense(4, activation="softmax")],
+        "lstm_tagger": [L.TimeDistributed(L.Dense(3, activation="softmax"))],
     }[name]
 
 
@@ -88,7 +90,7 @@ def save_fixtures(folder: Path) -> None:
     expected: dict[str, np.ndarray] = {"vocabulary": np.array(VOCABULARY),
                                        "texts": np.array(TEXTS)}
     for name in ("lstm", "gru_stacked", "gru_v1", "rnn_tanh_mean", "rnn_relu_max", "bilstm",
-                 "bigru_tagger"):
+                 "bigru_tagger", "lstm_tagger"):
         model = build(name, recurrent(name, False) + head(name))
         for layer in model.layers:
             layer.set_weights([rng.normal(0, 0.6, w.shape).astype("float32")
