@@ -69,7 +69,7 @@ def read_keras(path: Path) -> FileContents:
                              f"({library_line(exc)}); save the model again") from exc
     config = parse_config_text(config_text, f"{path} {CONFIG_MEMBER}")
     with _opened(h5py, io.BytesIO(weights_bytes), path) as weights_file:
-        reader = _ArrayReader(path, len(weights_bytes))
+        reader = _ArrayReader(path, len(weights_bytes), h5py.Dataset)
 
         def weights(layer: str, key: str, shapes: Sequence[Shape]) -> list[np.ndarray]:
             group = weights_file.get(f"layers/{key}")
@@ -96,7 +96,7 @@ def read_keras_h5(path: Path) -> FileContents:
                                  f"{MAX_CONFIG_BYTES:,} characters; save the model again")
         config = parse_config_text(text, f"{path} model_config")
         root = weights_file.get("model_weights", weights_file)
-        reader = _ArrayReader(path, path.stat().st_size)
+        reader = _ArrayReader(path, path.stat().st_size, h5py.Dataset)
 
         def weights(layer: str, _key: str, shapes: Sequence[Shape]) -> list[np.ndarray]:
             group = root.get(layer)
@@ -114,14 +114,18 @@ class _ArrayReader:
     """Reads a layer's datasets after checking their shapes and type, and keeps the
     total read within ``MAX_EXPANSION`` times the weights' ``size`` in bytes."""
 
-    def __init__(self, path: Path, size: int) -> None:
+    def __init__(self, path: Path, size: int, dataset_type: type) -> None:
         self.path, self.budget = path, MAX_EXPANSION * max(size, 1)
+        self.dataset_type = dataset_type
 
     def read(self, layer: str, datasets: Sequence[Any],
              shapes: Sequence[Shape]) -> list[np.ndarray]:
         if not datasets:
             raise ModelFileError(f"{self.path}: layer {show(layer)} has no weights in the "
                                  "file; save the model again (model.save) after building it")
+        if not all(isinstance(dataset, self.dataset_type) for dataset in datasets):
+            raise ModelFileError(f"{self.path}: layer {show(layer)} lists a weight that is "
+                                 "no array; save the model again")
         check_weight_shapes(str(self.path), layer, [d.shape for d in datasets], shapes)
         arrays = []
         for dataset in datasets:

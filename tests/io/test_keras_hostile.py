@@ -179,3 +179,14 @@ def test_the_content_decides_the_format(models: Path, tmp_path: Path) -> None:
     with npz.open("wb") as stream:
         np.savez(stream, weight=np.zeros(3))
     assert model_format(npz) == NPZ
+
+
+def test_a_weight_that_is_a_group(models: Path, tmp_path: Path) -> None:
+    path = tmp_path / "m.h5"
+    path.write_bytes((models / "lstm.h5").read_bytes())
+    with h5py.File(path, "a") as weights:
+        group = weights["model_weights/embedding"]
+        name = group.attrs["weight_names"][0]
+        del group[name]
+        group.create_group(name)
+    refusal(path, r"layer 'embedding' lists a weight that is no array", ModelFileError)
