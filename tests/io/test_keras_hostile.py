@@ -44,6 +44,19 @@ def rewritten(source: Path, target: Path, edit: Callable[[dict[str, Any]], None]
     return target
 
 
+def with_embedding_replaced(models: Path, tmp_path: Path,
+                            replace: Callable[[Any, str], object]) -> Path:
+    """A copy of ``lstm.h5`` whose embedding array ``replace(group, name)`` recreated."""
+    path = tmp_path / "m.h5"
+    path.write_bytes((models / "lstm.h5").read_bytes())
+    with h5py.File(path, "a") as weights:
+        group = weights["model_weights/embedding"]
+        name = group.attrs["weight_names"][0]
+        del group[name]
+        replace(group, name)
+    return path
+
+
 def layer(config: dict[str, Any], class_name: str) -> dict[str, Any]:
     return next(entry for entry in config["config"]["layers"]
                 if entry["class_name"] == class_name)
@@ -139,13 +152,9 @@ def test_a_truncated_h5_file(models: Path, tmp_path: Path) -> None:
 def test_an_h5_dataset_claiming_more_than_the_file(tmp_path: Path, models: Path) -> None:
     """A dataset never written reads as fill values of any size: the shape must be the
     configuration's, which is bounded, before a byte is read."""
-    path = tmp_path / "m.h5"
-    path.write_bytes((models / "lstm.h5").read_bytes())
-    with h5py.File(path, "a") as weights:
-        group = weights["model_weights/embedding"]
-        name = group.attrs["weight_names"][0]
-        del group[name]
-        group.create_dataset(name, shape=(100_000, 100_000), dtype="f4")
+    path = with_embedding_replaced(
+        models, tmp_path, lambda group, name: group.create_dataset(
+            name, shape=(100_000, 100_000), dtype="f4"))
     refusal(path, r"weight 0 has shape \(100000, 100000\), expected \(12, 4\)", ModelFileError)
 
 
@@ -182,11 +191,6 @@ def test_the_content_decides_the_format(models: Path, tmp_path: Path) -> None:
 
 
 def test_a_weight_that_is_a_group(models: Path, tmp_path: Path) -> None:
-    path = tmp_path / "m.h5"
-    path.write_bytes((models / "lstm.h5").read_bytes())
-    with h5py.File(path, "a") as weights:
-        group = weights["model_weights/embedding"]
-        name = group.attrs["weight_names"][0]
-        del group[name]
-        group.create_group(name)
+    path = with_embedding_replaced(models, tmp_path,
+                                   lambda group, name: group.create_group(name))
     refusal(path, r"layer 'embedding' lists a weight that is no array", ModelFileError)
