@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .engine.model import Model, ModelConfig, random_model
     from .engine.trace import Trace
     from .engine.trace_compare import allclose
+    from .io.keras_model import from_keras
     from .io.model_files import load_model, save_model
     from .io.torch_module import from_torch
     from .io.trace_export import save_trace
@@ -42,11 +43,13 @@ _EXPORTS = {
     "save_trace": "rnnstudio.io.trace_export",
     "load_trace": "rnnstudio.io.trace_read",
     "from_torch": "rnnstudio.io.torch_module",
+    "from_keras": "rnnstudio.io.keras_model",
 }
 
 __all__ = [
     "Model", "ModelConfig", "RecurrentConfig", "Trace", "__version__", "allclose", "errors",
-    "from_torch", "load_model", "load_trace", "random_model", "save_model", "save_trace",
+    "from_keras", "from_torch", "load_model", "load_trace", "random_model", "save_model",
+    "save_trace",
 ]
 
 

@@ -60,7 +60,10 @@ class RecurrentConfig:
     """Arguments of ``torch.nn.RNN/LSTM/GRU`` (``batch_first`` and dropout do not apply).
 
     ``cell`` is ``"rnn"``, ``"lstm"`` or ``"gru"``; ``nonlinearity`` only matters for
-    ``"rnn"`` and ``proj_size`` only for ``"lstm"``.
+    ``"rnn"`` and ``proj_size`` only for ``"lstm"``. ``reset_after`` (GRU only) is
+    PyTorch's candidate ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``; False is the
+    form PyTorch cannot express, ``n = tanh(W_in x + b_in + W_hn (r * h) + b_hn)``
+    (Keras ``GRU(reset_after=False)``, ONNX ``GRU`` with ``linear_before_reset=0``).
     """
 
     cell: str
@@ -71,6 +74,7 @@ class RecurrentConfig:
     bias: bool = True
     bidirectional: bool = False
     proj_size: int = 0
+    reset_after: bool = True
 
     def __post_init__(self) -> None:
         """Check every argument against :mod:`rnnstudio.limits` before anything is
@@ -84,11 +88,15 @@ class RecurrentConfig:
         canonical = {name: check_size(name, getattr(self, name)) for name in SIZE_RANGES}
         canonical["bias"] = check_flag("bias", self.bias)
         canonical["bidirectional"] = check_flag("bidirectional", self.bidirectional)
+        canonical["reset_after"] = check_flag("reset_after", self.reset_after)
         for name, value in canonical.items():
             object.__setattr__(self, name, value)
         if self.proj_size and self.cell != "lstm":
             raise ConfigError(f"proj_size {self.proj_size} is for LSTM only; use 0 for a "
                               f"{self.cell.upper()}", argument="proj_size")
+        if not self.reset_after and self.cell != "gru":
+            raise ConfigError(f"reset_after=False is for GRU only; use True for a "
+                              f"{self.kind}", argument="reset_after")
         if self.proj_size >= self.hidden_size:
             raise ConfigError(f"proj_size {self.proj_size} must be smaller than hidden_size "
                               f"({self.hidden_size}), as in torch.nn.LSTM", argument="proj_size")
@@ -132,8 +140,10 @@ class RecurrentConfig:
 
     @property
     def kind(self) -> str:
-        """Human name: ``RNN (tanh)``, ``LSTM``, ``GRU``."""
-        return f"RNN ({self.nonlinearity})" if self.cell == "rnn" else self.cell.upper()
+        """Human name: ``RNN (tanh)``, ``LSTM``, ``GRU``, ``GRU (reset before)``."""
+        if self.cell == "rnn":
+            return f"RNN ({self.nonlinearity})"
+        return self.cell.upper() + ("" if self.reset_after else " (reset before)")
 
     def layer_input_size(self, layer: int) -> int:
         return self.input_size if layer == 0 else self.output_size * self.num_directions

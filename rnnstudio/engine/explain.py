@@ -79,5 +79,5 @@ def step_terms(model: Model, trace: Trace, layer: int, direction: str, step: int
         assert c_prev is not None
         return lstm.textbook_step(weights, x, h_prev, c_prev)
     if recurrent.cell == "gru":
-        return gru.textbook_step(weights, x, h_prev)
+        return gru.textbook_step(weights, x, h_prev, recurrent.reset_after)
     return rnn.textbook_step(weights, x, h_prev, recurrent.nonlinearity)

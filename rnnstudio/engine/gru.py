@@ -22,10 +22,30 @@ t+1, zero at the last step; g_t the direct gradient of the loss on h_t; hn = W_h
     dW_hh  += [da_r; da_z; dhn] h_{t-1}^T,  db_hh += [da_r; da_z; dhn]
     dx_t    = W_ih^T [da_r; da_z; da_n]
 
+Reset before (``reset_after=False``: Keras ``GRU(reset_after=False)``, ONNX ``GRU``
+with ``linear_before_reset=0``; PyTorch cannot express it). Only the candidate changes::
+
+    n  = tanh(W_in x + b_in + W_hn (r * h) + b_hn)      candidate from the reset state
+
+and its backward step (rh = r * h_{t-1})::
+
+    dh      = g_t + dh_next
+    da_n    = dh * (1 - z) * (1 - n^2)                  dL/d(pre-activation of n)
+    da_z    = dh * (h_{t-1} - n) * z * (1 - z)
+    drh     = W_hn^T da_n                               dL/d(r * h_{t-1})
+    da_r    = drh * h_{t-1} * r * (1 - r)
+    dh_next = dh * z + W_hr^T da_r + W_hz^T da_z + r * drh
+    dW_ih  += [da_r; da_z; da_n] x_t^T,     db_ih += [da_r; da_z; da_n]
+    dW_hh  += [da_r h_{t-1}^T; da_z h_{t-1}^T; da_n rh^T],  db_hh += [da_r; da_z; da_n]
+    dx_t    = W_ih^T [da_r; da_z; da_n]
+
 Fast path: the reset gate multiplies ``W_hn h + b_hn`` (not h), so ``b_hn`` cannot be
 folded into the input bias and ``W_hn h + b_hn`` is cached per step for the backward
 pass. As in the LSTM, the r and z rows are pre-scaled by 0.5 so one tanh gives both
-sigmoids. :func:`textbook_step` is the forward step written exactly as above, and the
+sigmoids. Reset before needs r before ``W_hn`` can be applied, so each step makes two
+matrix products (r and z rows, then n rows on ``r * h``, which is cached); every bias
+folds into the input projection. It is its own class, so PyTorch's form pays nothing
+for it. :func:`textbook_step` is the forward step written exactly as above, and the
 tests hold the fast path to it.
 """
 
@@ -41,6 +61,7 @@ from .layer import (
     StepCallback,
     StepTerms,
     StopCheck,
+    aligned,
     as_float64,
     check_stop,
     gate_parts,
@@ -61,7 +82,7 @@ class GruCache:
     x: np.ndarray
     h0: np.ndarray
     gates: np.ndarray  # (T, B, 3H) r, z, n after nonlinearities
-    hidden_candidate: np.ndarray  # W_hn h_{t-1} + b_hn
+    hidden_candidate: np.ndarray  # W_hn h_{t-1} + b_hn; r * h_{t-1} when reset before
     hidden: np.ndarray
 
     def record(self) -> dict[str, np.ndarray]:
@@ -192,18 +213,146 @@ class GruLayer:
         return loop.hidden()
 
 
-def textbook_step(weights: LayerWeights, x: np.ndarray, h_prev: np.ndarray) -> StepTerms:
+class GruResetBeforeLayer:
+    """One reset-before GRU layer and direction (``reset_after=False``)."""
+
+    cell = "gru"
+
+    def __init__(self, weights: LayerWeights) -> None:
+        size = weights.weight_hh.shape[0] // 3
+        self.hidden_size = self.output_size = size
+        half = np.ones(3 * size, dtype=weights.weight_ih.dtype)
+        half[: 2 * size] = 0.5
+        self.rows = prepare_rows(weights, np.arange(3 * size), half, folded_hh_rows=3 * size)
+        self.bias_hn = None
+        self.weight_hrz_t = aligned(self.rows.weight_hh_t[:, : 2 * size])
+        self.weight_hn_t = aligned(self.rows.weight_hh_t[:, 2 * size :])
+
+    def forward(
+        self, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None = None,
+        should_stop: StopCheck | None = None,
+    ) -> GruCache:
+        steps, batch, _ = x.shape
+        size = self.hidden_size
+        gates = self.rows.input_projection(x)
+        hidden = np.empty((steps, batch, size), dtype=gates.dtype)
+        reset_hidden = np.empty_like(hidden)
+        recurrent_rz = np.empty((batch, 2 * size), dtype=gates.dtype)
+        product = np.empty((batch, size), dtype=gates.dtype)
+        sigmoids, reset = gates[..., : 2 * size], gates[..., :size]
+        update, candidate = gates[..., size : 2 * size], gates[..., 2 * size :]
+        h_prev = h0
+        loop = zip(sigmoids, reset, update, candidate, reset_hidden, hidden, strict=True)
+        for t, (s, r, z, n, rh, h) in enumerate(loop):
+            np.dot(h_prev, self.weight_hrz_t, out=recurrent_rz)
+            s += recurrent_rz
+            np.tanh(s, out=s)
+            s *= 0.5
+            s += 0.5
+            np.multiply(r, h_prev, out=rh)
+            np.dot(rh, self.weight_hn_t, out=product)
+            n += product
+            np.tanh(n, out=n)
+            np.subtract(h_prev, n, out=h)
+            h *= z
+            h += n
+            h_prev = h
+            check_stop(should_stop, t)
+        return GruCache(x, h0, gates, reset_hidden, hidden)
+
+    def _local_derivatives(self, cache: GruCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For all steps (T, B, 3, H): what multiplies drh in da_r, dh in da_z and dh in
+        da_n (h_{t-1} r (1 - r), (h_{t-1} - n) z (1 - z), (1 - z)(1 - n^2)); r and z."""
+        dtype, size = self.rows.weight_hh.dtype, self.hidden_size
+        gates = cache.gates.astype(dtype, copy=False)
+        r, z, n = gates[..., :size], gates[..., size : 2 * size], gates[..., 2 * size :]
+        h0 = cache.h0.astype(dtype, copy=False)
+        h_prev = np.concatenate([h0[None], cache.hidden[:-1].astype(dtype, copy=False)])
+        coef = np.empty(gates.shape[:2] + (3, size), dtype=dtype)
+        coef[:, :, 0] = h_prev * r * (1.0 - r)
+        coef[:, :, 1] = (h_prev - n) * z * (1.0 - z)
+        coef[:, :, 2] = (1.0 - z) * (1.0 - n * n)
+        return coef, r, z
+
+    def _step_back(
+        self, dh: np.ndarray, coef: np.ndarray, r: np.ndarray, z: np.ndarray,
+        d_rows: np.ndarray,
+    ) -> np.ndarray:
+        """dh_next from dh (B, H); [da_r, da_z, da_n] (B, 3H) are written into ``d_rows``."""
+        size = self.hidden_size
+        weight_hh = self.rows.weight_hh
+        da = d_rows.reshape(len(dh), 3, size)
+        np.multiply(dh, coef[:, 2], out=da[:, 2])
+        np.multiply(dh, coef[:, 1], out=da[:, 1])
+        d_reset_hidden = da[:, 2] @ weight_hh[2 * size :]
+        np.multiply(d_reset_hidden, coef[:, 0], out=da[:, 0])
+        d_next = dh * z
+        d_next += d_rows[:, : 2 * size] @ weight_hh[: 2 * size]
+        d_reset_hidden *= r
+        d_next += d_reset_hidden
+        return d_next
+
+    def backward(
+        self,
+        cache: GruCache,
+        grad_hidden: np.ndarray | None,
+        grad_cell: np.ndarray | None = None,
+        should_stop: StopCheck | None = None,
+        scaled: bool = False,
+    ) -> LayerGrads:
+        """Backpropagation through time; arguments as :meth:`LstmLayer.backward`."""
+        coef, r, z = self._local_derivatives(cache)
+        (steps, batch), size = z.shape[:2], self.hidden_size
+        loop = BackwardLoop(z.dtype, steps, batch, size, direct=[grad_hidden], scaled=scaled,
+                            should_stop=should_stop)
+        d_next = loop.zeros(size)
+        d_rows = loop.per_step(3 * size)  # d_input = d_recurrent: b_hn is added as it is
+        for t in loop.reverse_steps():
+            (direct,) = loop.direct(t, [d_next])
+            dh = d_next if direct is None else d_next + direct
+            loop.total_hidden[t] = dh
+            d_next = self._step_back(dh, coef[t], r[t], z[t], d_rows[t])
+            loop.scaler.renormalize(t, [d_next])
+        grads = input_grads(self.rows, cache, d_rows, d_rows, loop.dtype, loop.scaler)
+        d_candidate = loop.scaler.true(d_rows[..., 2 * size :]).reshape(-1, size)
+        reset_hidden = cache.hidden_candidate.astype(d_candidate.dtype).reshape(-1, size)
+        weight_hh = grads.params["weight_hh"]  # its n rows: da_n rh^T, not da_n h_{t-1}^T
+        weight_hh[2 * size :] = d_candidate.T @ reset_hidden
+        grads.hidden, grads.h0 = loop.hidden(), loop.scaler.final(d_next)
+        return grads
+
+    def jacobian_norms(
+        self, cache: GruCache, seeds: np.ndarray, should_stop: StopCheck | None = None,
+        on_step: StepCallback | None = None,
+    ) -> np.ndarray:
+        """||dh_last/dh_t|| per step; arguments as :meth:`LstmLayer.jacobian_norms`."""
+        coef, r, z = self._local_derivatives(cache)
+        loop = BackwardLoop.jacobian(z.dtype, len(z), seeds, should_stop, on_step)
+        d_next = loop.start_hidden()
+        scratch = np.empty((loop.batch, 3 * self.hidden_size), dtype=loop.dtype)
+        for t in loop.reverse_steps():
+            loop.record_norm(t, d_next)
+            d_next = self._step_back(d_next, coef[t], r[t], z[t], scratch)
+            loop.scaler.renormalize(t, [d_next])
+        return loop.hidden()
+
+
+def textbook_step(
+    weights: LayerWeights, x: np.ndarray, h_prev: np.ndarray, reset_after: bool = True
+) -> StepTerms:
     """One step for one batch row, exactly as the module docstring writes it.
 
     Parameters
     ----------
     weights : one layer and direction in PyTorch's layout.
     x : (I,) the step's input; h_prev : (H,) the previous hidden state.
+    reset_after : PyTorch's candidate (True) or the reset-before form (False).
 
     Returns
     -------
     StepTerms
-        float64; ``gates["n"].from_hidden`` is ``W_hn h + b_hn``, before r scales it.
+        float64; ``gates["n"].from_hidden`` is ``W_hn h + b_hn``, before r scales it;
+        reset before, it is ``W_hn (r * h) + b_hn``, added as it is.
     """
     x, h_prev = as_float64(x, h_prev)
     from_input, from_hidden = gate_parts(weights, GATE_NAMES, x, h_prev)
@@ -211,7 +360,14 @@ def textbook_step(weights: LayerWeights, x: np.ndarray, h_prev: np.ndarray) -> S
     r = sigmoid(a_r)
     a_z = from_input["z"] + from_hidden["z"]
     z = sigmoid(a_z)
-    a_n = from_input["n"] + r * from_hidden["n"]
+    if reset_after:
+        a_n = from_input["n"] + r * from_hidden["n"]
+    else:
+        size = len(h_prev)
+        from_hidden["n"] = weights.weight_hh[2 * size :] @ (r * h_prev)
+        if weights.bias_hh is not None:
+            from_hidden["n"] += weights.bias_hh[2 * size :]
+        a_n = from_input["n"] + from_hidden["n"]
     n = np.tanh(a_n)
     h = (1.0 - z) * n + z * h_prev
     pre_activations = {"r": a_r, "z": a_z, "n": a_n}

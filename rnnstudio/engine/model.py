@@ -77,6 +77,10 @@ class ModelConfig:
         if self.task == "next-token" and self.tokenizer.open:
             raise ConfigError("a next-token model needs a tokenizer with a vocabulary")
         check_readout(self.readout)
+        if self.task in ("tag", "next-token") and self.readout == "last-step":
+            # The same computation; a model that answers at every step reads per-step,
+            # and "last-step" would tell a tagger's user it reads the last token only.
+            object.__setattr__(self, "readout", "per-step")
         if self.readout in POOLED_READOUTS and self.task != "classify":
             raise ConfigError(f"the {self.readout} readout gives one verdict per text, for a "
                               "classifier; use last-step or per-step for this model",
@@ -384,6 +388,7 @@ def random_model(
     dtype: str = "float32",
     tokenizer: Tokenizer | None = None,
     readout: str = "last-step",
+    reset_after: bool = True,
 ) -> Model:
     """A model with PyTorch's default initialisation, reproducible from ``seed``;
     ``gain`` scales the recurrent weights (below 1 gradients vanish, above they explode).
@@ -393,10 +398,11 @@ def random_model(
     :mod:`rnnstudio.limits` (at most ``MAX_RANDOM_PARAMETERS`` weights), ``seed`` from 0
     to ``MAX_SEED``, ``gain`` finite; a :class:`ConfigError` names the argument.
     ``readout`` is stored in the config (a bare stack has no head, so the pooled readouts,
-    which need a classifier, are refused).
+    which need a classifier, are refused). ``reset_after=False`` makes a reset-before GRU
+    (Keras ``reset_after=False``, ONNX ``linear_before_reset=0``).
     """
     recurrent = RecurrentConfig(cell, input_size, hidden_size, num_layers, nonlinearity,
-                                bias, bidirectional, proj_size)
+                                bias, bidirectional, proj_size, reset_after)
     if recurrent.parameter_count > MAX_RANDOM_PARAMETERS:
         raise ConfigError(
             f"hidden_size {recurrent.hidden_size} with {recurrent.num_layers} layer(s) makes "

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from .config import RecurrentConfig
-from .gru import GruLayer
+from .gru import GruLayer, GruResetBeforeLayer
 from .layer import LayerGrads, ProgressCallback, StepCallback, StopCheck
 from .lstm import LstmLayer
 from .params import RNN_PREFIX, layer_suffix, layer_weights
@@ -78,7 +78,8 @@ class RecurrentStack:
                 if self.config.cell == "lstm":
                     built[layer, direction] = LstmLayer(weights)
                 elif self.config.cell == "gru":
-                    built[layer, direction] = GruLayer(weights)
+                    gru_kind = GruLayer if self.config.reset_after else GruResetBeforeLayer
+                    built[layer, direction] = gru_kind(weights)
                 else:
                     built[layer, direction] = RnnLayer(weights, self.config.nonlinearity)
             self._layers[dtype] = built

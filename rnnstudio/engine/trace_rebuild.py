@@ -59,6 +59,7 @@ _KIND_NAMES = {"f": "floating-point numbers", "iu": "integers"}
 _RECURRENT_TYPES: dict[str, type] = {
     "cell": str, "input_size": int, "hidden_size": int, "num_layers": int,
     "nonlinearity": str, "bias": bool, "bidirectional": bool, "proj_size": int,
+    "reset_after": bool,
 }
 _NONFINITE_TYPES: dict[str, type] = {
     "step": int, "layer": int, "direction": str, "quantity": str, "unit": int, "token": str,

@@ -51,6 +51,7 @@ RECURRENT_CHECKS: dict[str, Check] = {
     "bias": lambda check, key, value: check.flag(key, value),
     "bidirectional": lambda check, key, value: check.flag(key, value),
     "proj_size": lambda check, key, value: check.whole(key, value, 0, MAX_WIDTH),
+    "reset_after": lambda check, key, value: check.flag(key, value),
 }
 
 

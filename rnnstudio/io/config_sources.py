@@ -29,6 +29,8 @@ __all__ = [
 ]
 
 RECURRENT_FIELDS = tuple(RecurrentConfig.__dataclass_fields__)
+#: Fields files written before them lack; their defaults hold (no weight shapes needed).
+_NEWER_FIELDS = ("reset_after",)
 #: Top-level fields of ``ModelConfig.to_dict()`` besides ``recurrent``, and the shorthands
 #: ``vocabulary``, ``lowercase``, ``unk`` and ``pad`` for ``tokenizer.vocabulary`` etc.
 MODEL_FIELDS = ("tokenizer", "vocabulary", "embedding", "task", "labels", "dtype", "card",
@@ -75,7 +77,8 @@ class ConfigParts:
             self.sources.append(source)
 
     def recurrent_complete(self) -> bool:
-        return all(name in self.recurrent for name in RECURRENT_FIELDS)
+        return all(name in self.recurrent for name in RECURRENT_FIELDS
+                   if name not in _NEWER_FIELDS)
 
 
 def _tokenizer_fields(checked: dict[str, Any]) -> dict[str, Any]:

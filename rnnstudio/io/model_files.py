@@ -23,12 +23,14 @@ from ..errors import ConfigError, ExportError
 from .config_fields import check_model_fields
 from .config_guesses import fill_guesses
 from .config_sources import ConfigParts, read_sidecar, sidecar_path
+from .keras_file import read_keras, read_keras_h5
+from .keras_layers import keras_options, keras_overrides
 from .messages import naming
 from .model_folder import CONFIG_FILE, read_folder
 from .name_map import KeyMap, check_key_map, map_names
 from .npz_file import read_npz, write_npz
 from .safetensors_file import read_safetensors, write_safetensors
-from .sniff import FOLDER, NPZ, SAFETENSORS, TORCH, model_format
+from .sniff import FOLDER, KERAS, KERAS_H5, NPZ, SAFETENSORS, TORCH, model_format
 from .state_dict import FileContents, infer_recurrent
 from .torch_file import read_torch
 from .vocab_options import OptionSources, option_sources
@@ -38,8 +40,11 @@ __all__ = ["LoadedModel", "SAVE_EXTENSIONS", "assemble_model", "convert_model", 
 
 Reader = Callable[[Path], FileContents]
 READERS: dict[str, Reader] = {SAFETENSORS: read_safetensors, NPZ: read_npz, TORCH: read_torch,
-                              FOLDER: read_folder}
+                              FOLDER: read_folder, KERAS: read_keras, KERAS_H5: read_keras_h5}
 SAVE_EXTENSIONS = (".safetensors", ".npz")
+#: Formats whose configuration is not RNN Studio's own metadata, and how to name it.
+_NOT_NATIVE = {FOLDER: f"{{path}}/{CONFIG_FILE} and vocabulary file",
+               KERAS: "{path} Keras configuration", KERAS_H5: "{path} Keras configuration"}
 
 
 @dataclass(frozen=True)
@@ -73,15 +78,15 @@ def load_model(path: str | Path, key_map: Mapping[str, str] | None = None,
 
     ``overrides`` are configuration fields that win over the file: recurrent fields
     (``cell``, ``hidden_size``, ``num_layers``, ``nonlinearity``, ``bidirectional``,
-    ``proj_size``, ``input_size``, ``bias``), ``tokenizer`` (``"word"``, ``"char"``,
-    ``"whitespace"``, a dict or a Tokenizer), ``vocab`` (a vocabulary file: vocab.txt, a
-    JSON list or ``{token: index}``, a Keras word_index or Tokenizer JSON, a word-level
-    Hugging Face tokenizer.json; or a list / dict like ``vocabulary``), ``vocabulary``
-    (list of tokens or ``{token: index}``), ``lowercase``, ``unk`` and ``pad`` (spellings
-    of the unknown and padding tokens), ``embedding``, ``task`` (``"classify"``,
-    ``"tag"``, ``"next-token"``), ``labels`` (a list, a file or ``"neg,pos"``),
-    ``readout``, ``dtype``, ``card``. ``None`` values are ignored. See docs/formats.md,
-    "Vocabularies, labels and options".
+    ``proj_size``, ``input_size``, ``bias``, ``reset_after``), ``tokenizer``
+    (``"word"``, ``"char"``, ``"whitespace"``, a dict or a Tokenizer), ``vocab`` (a
+    vocabulary file: vocab.txt, a JSON list or ``{token: index}``, a Keras word_index or
+    Tokenizer JSON, a word-level Hugging Face tokenizer.json; or a list / dict like
+    ``vocabulary``), ``vocabulary`` (list of tokens or ``{token: index}``),
+    ``lowercase``, ``unk`` and ``pad`` (spellings of the unknown and padding tokens),
+    ``embedding``, ``task`` (``"classify"``, ``"tag"``, ``"next-token"``), ``labels`` (a
+    list, a file or ``"neg,pos"``), ``readout``, ``dtype``, ``card``. ``None`` values
+    are ignored. See docs/formats.md, "Vocabularies, labels and options".
     """
     return read_model(path, key_map, **overrides).model
 
@@ -98,11 +103,15 @@ def read_model(path: str | Path, key_map: Mapping[str, str] | None = None,
     parts = ConfigParts()
     sidecar = read_sidecar(path)
     if sidecar is not None:
+        if file_format in (KERAS, KERAS_H5):
+            sidecar = keras_overrides(sidecar, contents)
         parts.add(sidecar, f"sidecar {sidecar_path(path)}")
     if contents.config is not None:
-        parts.add(contents.config, f"{path} metadata" if file_format != FOLDER
-                  else f"{path / CONFIG_FILE} and vocabulary file")
-    details = ("RNN Studio",) * (contents.config is not None and file_format != FOLDER)
+        parts.add(contents.config, f"{path} metadata" if file_format not in _NOT_NATIVE
+                  else _NOT_NATIVE[file_format].format(path=path))
+    if file_format in (KERAS, KERAS_H5):
+        options = keras_options(options, contents)
+    details = ("RNN Studio",) * (contents.config is not None and file_format not in _NOT_NATIVE)
     return assemble_model(contents, parts, path, checked_map, options,
                           (file_format, *details))
 

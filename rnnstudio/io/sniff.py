@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 from ..errors import ExportError, ModelFileError
+from .keras_file import KERAS_MEMBERS
 from .messages import library_line
 from .npz_members import ZIP_ERRORS
 from .torch_kinds import refuse_program_or_object
@@ -19,6 +20,8 @@ NPZ = "npz"
 TORCH = "pytorch"
 #: A folder holding model.safetensors + config.json + a vocabulary (:mod:`.model_folder`).
 FOLDER = "folder"
+#: Keras 3 ``.keras`` (a zip archive) and legacy Keras ``.h5`` (HDF5), :mod:`.keras_file`.
+KERAS, KERAS_H5 = "keras", "keras-h5"
 
 #: File extension -> format it promises (the content decides when the two disagree).
 EXTENSIONS = {
@@ -28,12 +31,17 @@ EXTENSIONS = {
     ".pth": TORCH,
     ".bin": TORCH,
     ".pt2": TORCH,  # torch.export.save: recognised, to say how to save a state_dict
+    ".keras": KERAS,
+    ".h5": KERAS_H5,
+    ".hdf5": KERAS_H5,
 }
 
-SUPPORTED = ".safetensors, .npz, .pt, .pth or .bin"
+SUPPORTED = ".safetensors, .npz, .pt, .pth, .bin, .keras or .h5"
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _PICKLE_PROTOCOL = b"\x80"
+#: HDF5's signature, at the start of the file or after a user block of 512, 1024 ... bytes.
+_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 #: Safetensors header lengths above this are garbage, not a header (100 MB of JSON).
 _MAX_HEADER = 100_000_000
 
@@ -45,7 +53,8 @@ _TRACE_MEMBERS = ("meta.npy", "tokens.npy")
 
 
 def model_format(path: str | Path) -> str:
-    """Return ``"safetensors"``, ``"npz"`` or ``"pytorch"`` for an existing model file,
+    """Return ``"safetensors"``, ``"npz"``, ``"pytorch"``, ``"keras"`` or ``"keras-h5"``
+    for an existing model file,
     ``"folder"`` for a folder (whose reader says what it lacks).
 
     Raises :class:`ModelFileError` (one line, naming the file) for a missing file, an
@@ -73,6 +82,8 @@ def model_format(path: str | Path) -> str:
         raise ModelFileError(f"{path}: the file is empty; save the model again")
     if head.startswith(_ZIP_MAGIC):
         return _zip_format(path)
+    if any(head.startswith(_HDF5_MAGIC, offset) for offset in (0, 512, 1024, 2048)):
+        return KERAS_H5
     # Safetensors before pickle: a header of 128 + 256k bytes starts the file with 0x80,
     # the pickle protocol byte (one shipped model's header was 3200 = 0x0c80 bytes).
     if _looks_like_safetensors(path, head):
@@ -108,9 +119,12 @@ def _zip_format(path: Path) -> str:
         return TORCH
     if names and all(name.endswith(".npy") for name in names):
         return NPZ
+    if any(member in names for member in KERAS_MEMBERS):
+        return KERAS  # its reader names a missing member
     raise ModelFileError(
-        f"{path}: a zip archive that is neither an .npz (only .npy members) nor a PyTorch "
-        f"file (data.pkl); RNN Studio reads {SUPPORTED}"
+        f"{path}: a zip archive that is neither an .npz (only .npy members), a PyTorch "
+        f"file (data.pkl) nor a .keras model (config.json, model.weights.h5); RNN Studio "
+        f"reads {SUPPORTED}"
     )
 
 

@@ -73,10 +73,28 @@ def _lstm_lines(terms: StepTerms, unit: int, bias: bool) -> list[EquationLine]:
                          f"= {o:.2f} * tanh({cell:.2f}) = {shown:.2f}")]
 
 
-def _gru_lines(terms: StepTerms, unit: int, bias: bool) -> list[EquationLine]:
+def _sum_line(name: str, function: str, inside: str, parts: GateTerms,
+              unit: int) -> EquationLine:
+    """``name = function(inside) = function(input part + recurrent part) = ...``: for
+    the plain RNN and the reset-before candidate, whose ``W_hn (r * h)`` mixes every
+    unit's reset state, so its number is shown whole, as the textbook step computed it."""
+    from_input, from_hidden = float(parts.from_input[unit]), float(parts.from_hidden[unit])
+    total, value = float(parts.pre_activation[unit]), float(parts.value[unit])
+    return EquationLine(name, value, f"{name} = {function}({inside})",
+                        f"= {function}({from_input:.2f} + {from_hidden:.2f}) "
+                        f"= {function}({total:.2f}) = {value:.2f}")
+
+
+def _gru_lines(terms: StepTerms, unit: int, bias: bool,
+               reset_after: bool) -> list[EquationLine]:
     reset = _gate_line("r", terms.gates["r"], unit, bias)
     update = _gate_line("z", terms.gates["z"], unit, bias)
-    candidate = _gate_line("n", terms.gates["n"], unit, bias, reset=reset.value)
+    if reset_after:
+        candidate = _gate_line("n", terms.gates["n"], unit, bias, reset=reset.value)
+    else:
+        biases = (" + b_in", " + b_hn") if bias else ("", "")
+        candidate = _sum_line("n", "tanh", f"W_in x{biases[0]} + W_hn (r * h){biases[1]}",
+                              terms.gates["n"], unit)
     z, n = update.value, candidate.value
     h_prev, hidden = float(terms.hidden_prev[unit]), float(terms.hidden[unit])
     return [reset, update, candidate, EquationLine(
@@ -85,13 +103,9 @@ def _gru_lines(terms: StepTerms, unit: int, bias: bool) -> list[EquationLine]:
 
 
 def _rnn_line(terms: StepTerms, unit: int, bias: bool, function: str) -> EquationLine:
-    parts = terms.gates["h"]
-    from_input, from_hidden = float(parts.from_input[unit]), float(parts.from_hidden[unit])
-    total, value = float(parts.pre_activation[unit]), float(parts.value[unit])
     biases = (" + b_ih", " + b_hh") if bias else ("", "")
-    return EquationLine("h", value, f"h = {function}(W_ih x{biases[0]} + W_hh h_prev{biases[1]})",
-                        f"= {function}({from_input:.2f} + {from_hidden:.2f}) "
-                        f"= {function}({total:.2f}) = {value:.2f}")
+    return _sum_line("h", function, f"W_ih x{biases[0]} + W_hh h_prev{biases[1]}",
+                     terms.gates["h"], unit)
 
 
 def unit_equations(model: Model, trace: Trace, layer: int, direction: str, step: int,
@@ -116,5 +130,5 @@ def unit_equations(model: Model, trace: Trace, layer: int, direction: str, step:
     if recurrent.cell == "lstm":
         return _lstm_lines(terms, unit, recurrent.bias)
     if recurrent.cell == "gru":
-        return _gru_lines(terms, unit, recurrent.bias)
+        return _gru_lines(terms, unit, recurrent.bias, recurrent.reset_after)
     return [_rnn_line(terms, unit, recurrent.bias, recurrent.nonlinearity)]

@@ -29,7 +29,11 @@ CELL_KINDS: dict[str, dict] = {
     "lstm": {"cell": "lstm"},
     "lstm-proj": {"cell": "lstm", "proj_size": PROJ_SIZE},
     "gru": {"cell": "gru"},
+    "gru-before": {"cell": "gru", "reset_after": False},  # not expressible in PyTorch
 }
+#: The kinds ``torch.nn`` can build (the parity tests' gold needs one).
+TORCH_KINDS = tuple(kind for kind, options in CELL_KINDS.items()
+                    if options.get("reset_after", True))
 
 
 def make_config(kind: str, layers: int = 1, bidirectional: bool = False, bias: bool = True):
@@ -47,22 +51,23 @@ def config_id(kind: str, layers: int, bidirectional: bool, bias: bool) -> str:
     return f"{kind}-L{layers}-{'bi' if bidirectional else 'uni'}{'' if bias else '-nobias'}"
 
 
-def all_configs(biases: tuple[bool, ...] = (True, False)) -> list:
-    """Every cell x layers {1, 2} x {uni, bi} x the given bias settings, as pytest params."""
+def all_configs(biases: tuple[bool, ...] = (True, False), kinds=tuple(CELL_KINDS)) -> list:
+    """Every cell of ``kinds`` x layers {1, 2} x {uni, bi} x the given bias settings, as
+    pytest params."""
     return [
         pytest.param(make_config(*combo), id=config_id(*combo))
-        for combo in itertools.product(CELL_KINDS, (1, 2), (False, True), biases)
+        for combo in itertools.product(kinds, (1, 2), (False, True), biases)
     ]
 
 
-def cell_configs(layers: int = 2, bidirectional: bool = True) -> list:
-    """One config per cell kind."""
+def cell_configs(layers: int = 2, bidirectional: bool = True, kinds=tuple(CELL_KINDS)) -> list:
+    """One config per cell kind of ``kinds``."""
     return [
         pytest.param(
             make_config(kind, layers, bidirectional),
             id=config_id(kind, layers, bidirectional, True),
         )
-        for kind in CELL_KINDS
+        for kind in kinds
     ]
 
 
@@ -76,10 +81,11 @@ def initial_states(cfg: RecurrentConfig, seed: int) -> tuple[np.ndarray, np.ndar
 
 
 @st.composite
-def drawn_cases(draw, top_layer_probes: bool = False):
-    """(config, loss, text, seed): any cell, sizes down to 1, up to 3 layers, 1 to 6 steps,
-    last-output-sum or a probe of h (of the top layer only, with ``top_layer_probes``)."""
-    kind = draw(st.sampled_from(sorted(CELL_KINDS)))
+def drawn_cases(draw, top_layer_probes: bool = False, kinds=tuple(CELL_KINDS)):
+    """(config, loss, text, seed): any cell of ``kinds``, sizes down to 1, up to 3 layers,
+    1 to 6 steps, last-output-sum or a probe of h (of the top layer only, with
+    ``top_layer_probes``)."""
+    kind = draw(st.sampled_from(sorted(kinds)))
     hidden = draw(st.integers(2 if kind == "lstm-proj" else 1, 6))
     options = dict(CELL_KINDS[kind])
     if kind == "lstm-proj":

@@ -27,6 +27,7 @@ def bare_model(cfg: RecurrentConfig, params: dict, dtype: str = "float64") -> Mo
         proj_size=cfg.proj_size,
         bias=cfg.bias,
         dtype=dtype,
+        reset_after=cfg.reset_after,
     )
     return Model(base.config, {name: value.astype(dtype) for name, value in params.items()})
 

@@ -127,7 +127,11 @@ def cell_step(
         return h_new, c_new, {"i": i, "f": f, "g": g, "o": o}
     r = sigmoid(gi[..., 0:H] + gh[..., 0:H])
     z = sigmoid(gi[..., H : 2 * H] + gh[..., H : 2 * H])
-    n = np.tanh(gi[..., 2 * H :] + r * gh[..., 2 * H :])
+    if cfg.reset_after:
+        n = np.tanh(gi[..., 2 * H :] + r * gh[..., 2 * H :])
+    else:  # Keras reset_after=False, ONNX linear_before_reset=0: W_hn (r * h) + b_hn
+        b_hn = p["b_hh"][..., 2 * H :] if cfg.bias else 0.0
+        n = np.tanh(gi[..., 2 * H :] + matvec(p["w_hh"][..., 2 * H :, :], r * h) + b_hn)
     h_new = (1.0 - z) * n + z * h
     return h_new, None, {"r": r, "z": z, "n": n}
 

@@ -38,10 +38,12 @@ def _per_step_error(narrow: np.ndarray, wide: np.ndarray) -> float:
         ("lstm", {"hidden_size": 8, "num_layers": 2, "bidirectional": True}, "probe:-20:3:c:0"),
         ("lstm", {"hidden_size": 8, "proj_size": 5}, "last-output-sum"),
         ("gru", {"hidden_size": 8, "num_layers": 2}, "probe:-1:2:h:0"),
+        ("gru", {"hidden_size": 8, "num_layers": 2, "reset_after": False}, "probe:-1:2:h:0"),
         ("rnn", {"hidden_size": 8, "gain": 0.4}, "last-output-sum"),
         ("rnn", {"hidden_size": 8, "nonlinearity": "relu", "gain": 0.5}, "last-output-sum"),
     ],
-    ids=["lstm-2x-bidi-probe-c", "lstm-proj", "gru-2-layers", "rnn-vanishing", "rnn-relu"],
+    ids=["lstm-2x-bidi-probe-c", "lstm-proj", "gru-2-layers", "gru-before-2-layers",
+         "rnn-vanishing", "rnn-relu"],
 )
 def test_tiny_gradients_keep_their_digits(cell: str, kwargs: dict, loss: str) -> None:
     narrow, wide = _pair(cell, seed=3, **kwargs)

@@ -28,7 +28,7 @@ def textbook(cfg, weights: LayerWeights, x, h_prev, c_prev):
     if cfg.cell == "lstm":
         return lstm.textbook_step(weights, x, h_prev, c_prev)
     if cfg.cell == "gru":
-        return gru.textbook_step(weights, x, h_prev)
+        return gru.textbook_step(weights, x, h_prev, cfg.reset_after)
     return rnn.textbook_step(weights, x, h_prev, cfg.nonlinearity)
 
 
@@ -83,7 +83,8 @@ def test_each_gate_splits_at_the_plus_between_input_and_state(kind):
         rows = slice(index * size, (index + 1) * size)
         np.testing.assert_array_equal(gate.from_input, weights.bias_ih[rows], err_msg=name)
         np.testing.assert_array_equal(gate.from_hidden, weights.bias_hh[rows], err_msg=name)
-        reset = terms.gates["r"].value if name == "n" else 1.0  # GRU: r scales W_hn h + b_hn
+        # GRU: r scales W_hn h + b_hn; reset before, r is inside from_hidden = W_hn (r h) + b_hn
+        reset = terms.gates["r"].value if name == "n" and cfg.reset_after else 1.0
         np.testing.assert_array_equal(gate.pre_activation,
                                       gate.from_input + reset * gate.from_hidden, err_msg=name)
     assert tuple(terms.gates) == (GATES[cfg.cell] or ("h",))

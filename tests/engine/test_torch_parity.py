@@ -17,7 +17,7 @@ from hypothesis import given, settings
 
 from rnnstudio.engine.config import RecurrentConfig
 
-from .cases import all_configs, cell_configs, drawn_cases, make_config
+from .cases import TORCH_KINDS, all_configs, cell_configs, drawn_cases, make_config
 from .checks import assert_no_mismatch, mismatch
 from .engine_side import Case, bare_case, vocab_case
 from .reference import LossSpec, suffix
@@ -28,6 +28,7 @@ F = torch.nn.functional
 
 EXACT = 1e-10  # float64 against float64
 SINGLE = 1e-5  # float32 forward against float32, float64 gradients of a float32 model
+STACKED_AND_SINGLE = cell_configs(2, True, TORCH_KINDS) + cell_configs(1, False, TORCH_KINDS)
 
 
 @dataclass
@@ -274,20 +275,20 @@ def assert_parity(case: Case, gold: TorchRun, forward_tol: float, gradient_tol: 
     assert_no_mismatch(errors + gradient_mismatches(case, gold, gradient_tol))
 
 
-@pytest.mark.parametrize("cfg", all_configs())
+@pytest.mark.parametrize("cfg", all_configs(kinds=TORCH_KINDS))
 def test_float64_parity_last_output_sum(cfg):
     case = bare_case(cfg, LossSpec("last-output-sum"), seed=11)
     assert_parity(case, torch_gold(case), EXACT, EXACT)
 
 
-@pytest.mark.parametrize("cfg", cell_configs(2, True) + cell_configs(1, False))
+@pytest.mark.parametrize("cfg", STACKED_AND_SINGLE)
 def test_float64_parity_probe_of_a_top_layer_unit(cfg):
     spec = LossSpec("probe", step=2, unit=1, layer=-1, direction=cfg.directions[-1])
     case = bare_case(cfg, spec, seed=12)
     assert_parity(case, torch_gold(case), EXACT, EXACT)
 
 
-@pytest.mark.parametrize("cfg", cell_configs(2, True) + cell_configs(1, False))
+@pytest.mark.parametrize("cfg", STACKED_AND_SINGLE)
 @pytest.mark.parametrize(
     "spec",
     [LossSpec("class", target=2), LossSpec("tag", step=2, target=1),
@@ -299,7 +300,7 @@ def test_float64_parity_module_with_embedding_and_head(cfg, spec):
     assert_parity(case, torch_gold(case), EXACT, EXACT)
 
 
-@pytest.mark.parametrize("cfg", cell_configs(2, True))
+@pytest.mark.parametrize("cfg", cell_configs(2, True, TORCH_KINDS))
 def test_float32_parity(cfg):
     """A float32 model runs forward in float32 (torch float32 within 1e-5); its gradients
     default to float64 and match a float64 torch run of the same (float32) weights."""
@@ -377,7 +378,7 @@ def torch_jacobian_norms(case: Case, gold: TorchRun, key) -> np.ndarray:
     return norms if key[1] == "fwd" else norms[::-1]
 
 
-@pytest.mark.parametrize("cfg", cell_configs(2, True))
+@pytest.mark.parametrize("cfg", cell_configs(2, True, TORCH_KINDS))
 def test_float64_parity_of_state_jacobian_norms(cfg):
     case = bare_case(cfg, LossSpec("last-output-sum"), seed=16)
     gold = torch_gold(case)
@@ -395,7 +396,7 @@ def test_float64_parity_of_state_jacobian_norms(cfg):
 
 
 @settings(max_examples=25, deadline=None, derandomize=True)
-@given(drawn_cases(top_layer_probes=True))
+@given(drawn_cases(top_layer_probes=True, kinds=TORCH_KINDS))
 def test_float64_parity_for_drawn_shapes(drawn):
     cfg, spec, text, seed = drawn
     case = bare_case(cfg, spec, seed=seed, text=text)
