@@ -55,6 +55,7 @@ class LoadedModel:
     config_sources: tuple[str, ...]
     notes: tuple[str, ...] = ()
     names: KeyMap = ()
+    guessed: tuple[str, ...] = ()
 
 
 def load_model(path: str | Path, key_map: Mapping[str, str] | None = None,
