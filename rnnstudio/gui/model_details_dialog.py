@@ -88,9 +88,15 @@ class ModelDetailsDialog(QDialog):
 
     def _build(self, reason: str) -> None:
         facts = self.facts
-        self.intro = QLabel(self._intro(reason))
+        self.intro = QLabel(self._intro())
         self.intro.setWordWrap(True)
+        #: The reader's own message, when opening failed: what exactly was missing.
+        self.reason = QLabel(reason)
+        self.reason.setWordWrap(True)
+        self.reason.setStyleSheet("color: palette(placeholder-text)")
+        self.reason.setVisible(bool(reason))
         form = QFormLayout()
+        self.form = form
         form.addRow("&Vocabulary", self._with_browse(self.vocabulary_edit, self._browse_vocabulary))
         form.addRow("&Labels", self._with_browse(self.labels_edit, self._browse_labels))
         form.addRow("&Task", self.task_box)
@@ -114,20 +120,23 @@ class ModelDetailsDialog(QDialog):
         self.buttons = buttons
         layout = QVBoxLayout(self)
         layout.addWidget(self.intro)
+        layout.addWidget(self.reason)
         layout.addLayout(form)
         layout.addWidget(self.problem)
         layout.addWidget(buttons)
         self.setMinimumWidth(560)
 
-    def _intro(self, reason: str) -> str:
+    def _intro(self) -> str:
         facts = self.facts
         shape = f"{facts.cell.upper()}{', bidirectional' if facts.bidirectional else ''}"
-        where = (f"They are saved in {sidecar_path(facts.path).name} next to the model, so "
-                 "it opens by itself next time." if not facts.path.is_dir() else
+        lacks = (f"It does not say its {' or its '.join(facts.missing)}: please give "
+                 f"{'them' if len(facts.missing) > 1 else 'it'} below. " if facts.missing
+                 else "What its file does not say, as you know it. ")
+        where = (f"The answers are saved in {sidecar_path(facts.path).name} next to the "
+                 "model, so it opens by itself next time." if not facts.path.is_dir() else
                  "A model folder keeps its settings in config.json: the answers hold for "
                  "this window's session.")
-        lead = f"{reason}\n\n" if reason else ""
-        return f"{lead}{facts.path.name} ({shape}): what its file does not say. {where}"
+        return f"{facts.path.name} ({shape}). {lacks}{where}"
 
     @staticmethod
     def _with_browse(edit: QLineEdit, browse: Any) -> QWidget:
@@ -161,7 +170,8 @@ class ModelDetailsDialog(QDialog):
             index = box.findData(self._known(key))
             box.setCurrentIndex(max(index, 0))
             box.setEnabled(key not in fixed)
-        self.nonlinearity_box.setEnabled(facts.cell == "rnn" and "nonlinearity" not in fixed)
+        self.nonlinearity_box.setEnabled("nonlinearity" not in fixed)
+        self.form.setRowVisible(self.nonlinearity_box, facts.cell == "rnn")
         self._show_readout_words()
 
     def _known(self, key: str) -> Any:
@@ -184,8 +194,8 @@ class ModelDetailsDialog(QDialog):
             else None,
             labels=read_labels(self.labels_edit.text()) if "labels" not in fixed else None,
             task=self.task_box.currentData(),
-            nonlinearity=(self.nonlinearity_box.currentData()
-                          if self.nonlinearity_box.isEnabled() else None),
+            nonlinearity=(self.nonlinearity_box.currentData() if self.facts.cell == "rnn"
+                          and self.nonlinearity_box.isEnabled() else None),
             readout=self.readout_box.currentData())
 
     def accept(self) -> None:
@@ -221,9 +231,6 @@ class ModelDetailsDialog(QDialog):
 
 
 def applied_message(applied: DetailsApplied) -> str:
-    """What the window says once the answers were taken: where they went."""
-    name = applied.loaded.path.name
-    if applied.sidecar is not None:
-        return f"Saved the details of {name} in {applied.sidecar.name}"
-    return (f"The details of {name} hold for this session only ({applied.reason}); "
-            "a saved session keeps them")
+    """Why the answers hold for this session only (a sidecar could not be written)."""
+    return (f"The details of {applied.loaded.path.name} hold for this session only "
+            f"({applied.reason}); a saved session keeps them")

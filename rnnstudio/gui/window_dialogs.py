@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from ..errors import RnnStudioError
@@ -75,11 +76,15 @@ class WindowDialogs:
         dialog.open()
 
     def _details_applied(self, applied: DetailsApplied) -> None:
+        """Reopen the model with the answers. Saved next to it, the Model dock says so
+        ("settings from: sidecar ..."); held for this session only, the message bar
+        says why, once the model shows (a new trace hides the bar)."""
         window = self.window
-        message = applied_message(applied)
         if applied.sidecar is None:
-            window.message_bar.show_message(message)
-        window.statusBar().showMessage(message, 10_000)
+            message = applied_message(applied)
+            window.session.trace_changed.connect(
+                lambda: window.message_bar.show_message(message),
+                Qt.ConnectionType.SingleShotConnection)
         window.open_file(applied.loaded.path, applied.overrides)
 
     def choose_session_path(self) -> None:

@@ -68,9 +68,11 @@ def test_missing_vocabulary_is_asked_and_saved(qtbot, window, state_dict_file: P
     before = session.model
     dialog = _ask(qtbot, window, state_dict_file)
     assert session.model is before  # the previous model stays until the answers open it
-    assert "no vocabulary" in dialog.intro.text()  # the reader's own message says why
+    assert "It does not say its vocabulary: please give it below" in dialog.intro.text()
+    assert "no vocabulary" in dialog.reason.text()  # the reader's own message, below it
+    assert dialog.form.isRowVisible(dialog.nonlinearity_box) is False  # a GRU has none
     assert "needs a few details" in window.message_bar.text
-    assert (dialog.nonlinearity_box.isEnabled(), dialog.readout_box.currentData()) == (False, None)
+    assert dialog.readout_box.currentData() is None  # the file does not say: a guess
     dialog.vocabulary_edit.setText(str(state_dict_file.parent / "stoi.json"))
     dialog.labels_edit.setText("neg, pos")
     dialog.task_box.setCurrentIndex(dialog.task_box.findData("classify"))
@@ -87,6 +89,22 @@ def test_missing_vocabulary_is_asked_and_saved(qtbot, window, state_dict_file: P
     reading = window.model_panel.reading
     assert reading.readout_box.currentText() == "final-states"
     assert "renamed: embed → embedding, gru → rnn, fc → head" in reading.file_notes.text()
+    assert "settings from: sidecar tutorial.json, weight shapes" in reading.file_notes.text()
+    assert not window.message_bar.isVisible()
+
+
+def test_an_rnn_nonlinearity_is_asked(qtbot, window, tmp_path: Path) -> None:
+    path = tmp_path / "relu.npz"
+    np.savez(path, **random_model("rnn", hidden_size=3, nonlinearity="relu").state_dict())
+    dialog = _ask(qtbot, window, path)
+    assert "nonlinearity" in dialog.intro.text() and dialog.form.isRowVisible(
+        dialog.nonlinearity_box)
+    assert not dialog.readout_box.isEnabled() or dialog.readout_box.currentData() is None
+    dialog.nonlinearity_box.setCurrentIndex(dialog.nonlinearity_box.findData("relu"))
+    wait_for_trace(qtbot, window.session, dialog.accept)
+    assert json.loads(path.with_suffix(".json").read_text()) == {"nonlinearity": "relu"}
+    assert window.session.model.config.recurrent.nonlinearity == "relu"
+    assert not window.model_panel.reading.readout_box.isEnabled()  # no head, no readout
 
 
 def test_an_error_keeps_the_answers(qtbot, window, state_dict_file: Path) -> None:
@@ -114,6 +132,7 @@ def test_unwritable_folder_keeps_answers_for_the_session(
     dialog.vocabulary_edit.setText(str(state_dict_file.parent / "stoi.json"))
     dialog.readout_box.setCurrentIndex(dialog.readout_box.findData("mean"))
     wait_for_trace(qtbot, window.session, dialog.accept)
+    assert window.message_bar.isVisible()
     assert "for this session only" in window.message_bar.text
     assert "not writable" in window.message_bar.text
     source = window.session.source

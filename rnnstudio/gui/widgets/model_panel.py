@@ -202,10 +202,11 @@ class ModelPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(sources)
-        layout.addWidget(random_box)
+        # The open model first (what it is, how its head is read), then the random one.
         layout.addWidget(self.summary)
         layout.addWidget(self.reading)
         layout.addWidget(self.card)
+        layout.addWidget(random_box)
         layout.addStretch(1)
         self.show_spec(session.random_spec)
         session.model_changed.connect(self._on_model_changed)

@@ -84,6 +84,9 @@ def _file_notes_html(loaded: LoadedModel | None) -> str:
     if renamed:
         lines.append(f"renamed: {escape(renamed)}")
     lines.extend(escape(note) for note in loaded.notes)
+    folder = f"{loaded.path.parent}/"
+    sources = [source.replace(folder, "") for source in loaded.config_sources]
+    lines.append(f"settings from: {escape(', '.join(sources))}")
     others = [field for field in loaded.guessed if field != "readout"]
     if others:
         lines.append(f"guessed: {escape(', '.join(others))} (Models › Model details… "
