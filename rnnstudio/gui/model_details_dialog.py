@@ -97,8 +97,11 @@ class ModelDetailsDialog(QDialog):
         self.reason.setVisible(bool(reason))
         form = QFormLayout()
         self.form = form
-        form.addRow("&Vocabulary", self._with_browse(self.vocabulary_edit, self._browse_vocabulary))
-        form.addRow("&Labels", self._with_browse(self.labels_edit, self._browse_labels))
+        # A locked row locks its Browse button too (isEnabled() of the edit follows).
+        self.vocabulary_row = self._with_browse(self.vocabulary_edit, self._browse_vocabulary)
+        self.labels_row = self._with_browse(self.labels_edit, self._browse_labels)
+        form.addRow("&Vocabulary", self.vocabulary_row)
+        form.addRow("&Labels", self.labels_row)
         form.addRow("&Task", self.task_box)
         form.addRow("&Nonlinearity", self.nonlinearity_box)
         form.addRow("&Readout", self.readout_box)
@@ -159,12 +162,12 @@ class ModelDetailsDialog(QDialog):
         elif facts.has_vocabulary:
             self.vocabulary_edit.setPlaceholderText("the vocabulary it has; choose a file "
                                                     "to replace it")
-        self.vocabulary_edit.setEnabled(not any(key in fixed for key in ("tokenizer",
+        self.vocabulary_row.setEnabled(not any(key in fixed for key in ("tokenizer",
                                                                          "vocabulary")))
         labels = self._known("labels")
         if labels:
             self.labels_edit.setText(", ".join(labels))
-        self.labels_edit.setEnabled("labels" not in fixed)
+        self.labels_row.setEnabled("labels" not in fixed)
         for key, box in (("task", self.task_box), ("nonlinearity", self.nonlinearity_box),
                          ("readout", self.readout_box)):
             index = box.findData(self._known(key))
@@ -172,6 +175,14 @@ class ModelDetailsDialog(QDialog):
             box.setEnabled(key not in fixed)
         self.nonlinearity_box.setEnabled("nonlinearity" not in fixed)
         self.form.setRowVisible(self.nonlinearity_box, facts.cell == "rnn")
+        # A bare recurrent stack has no table to name rows of and no head to read.
+        if facts.vocabulary_rows is None:
+            self.vocabulary_row.setEnabled(False)
+            self.vocabulary_edit.setPlaceholderText("no embedding table: inputs are hashed")
+        if facts.head_rows is None:
+            for widget in (self.labels_row, self.task_box, self.readout_box):
+                widget.setEnabled(False)
+            self.labels_edit.setPlaceholderText("no readout head")
         self._show_readout_words()
 
     def _known(self, key: str) -> Any:
@@ -179,6 +190,9 @@ class ModelDetailsDialog(QDialog):
 
     def _show_readout_words(self) -> None:
         readout = self.readout_box.currentData()
+        if self.facts.head_rows is None:
+            self.readout_words.setText("no readout head: states and gradients only")
+            return
         self.readout_words.setText(
             readout_words(readout, self.facts.bidirectional) if readout else
             "RNN Studio reads the head after the last token unless the file says otherwise")
@@ -186,17 +200,17 @@ class ModelDetailsDialog(QDialog):
     # --- answers ----------------------------------------------------------------------
 
     def details(self) -> ModelDetails:
-        """The answers; :class:`RnnStudioError` for a labels file that cannot be read."""
+        """The answers (None for locked fields); :class:`RnnStudioError` for a labels
+        file that cannot be read."""
         vocabulary = self.vocabulary_edit.text().strip()
-        fixed = self.facts.file_fields
         return ModelDetails(
             vocabulary_file=Path(vocabulary) if vocabulary and self.vocabulary_edit.isEnabled()
             else None,
-            labels=read_labels(self.labels_edit.text()) if "labels" not in fixed else None,
-            task=self.task_box.currentData(),
-            nonlinearity=(self.nonlinearity_box.currentData() if self.facts.cell == "rnn"
-                          and self.nonlinearity_box.isEnabled() else None),
-            readout=self.readout_box.currentData())
+            labels=read_labels(self.labels_edit.text()) if self.labels_edit.isEnabled()
+            else None,
+            task=_answer(self.task_box),
+            nonlinearity=_answer(self.nonlinearity_box) if self.facts.cell == "rnn" else None,
+            readout=_answer(self.readout_box))
 
     def accept(self) -> None:
         """Open the model with the answers; on success write them and close, else say
@@ -228,6 +242,11 @@ class ModelDetailsDialog(QDialog):
                                               _VOCABULARY_FILES)
         if path:
             edit.setText(path)
+
+
+def _answer(box: QComboBox) -> str | None:
+    """A choice the user can make here; None for a locked one (the file's, or no head)."""
+    return box.currentData() if box.isEnabled() else None
 
 
 def applied_message(applied: DetailsApplied) -> str:

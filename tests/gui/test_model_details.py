@@ -99,7 +99,9 @@ def test_an_rnn_nonlinearity_is_asked(qtbot, window, tmp_path: Path) -> None:
     dialog = _ask(qtbot, window, path)
     assert "nonlinearity" in dialog.intro.text() and dialog.form.isRowVisible(
         dialog.nonlinearity_box)
-    assert not dialog.readout_box.isEnabled() or dialog.readout_box.currentData() is None
+    # no table, no head: those rows are locked, Browse buttons included
+    assert not dialog.vocabulary_edit.isEnabled() and not dialog.readout_box.isEnabled()
+    assert not dialog.labels_row.isEnabled() and dialog.details().task is None
     dialog.nonlinearity_box.setCurrentIndex(dialog.nonlinearity_box.findData("relu"))
     wait_for_trace(qtbot, window.session, dialog.accept)
     assert json.loads(path.with_suffix(".json").read_text()) == {"nonlinearity": "relu"}
