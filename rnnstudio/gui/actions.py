@@ -72,6 +72,9 @@ def install_actions(window: MainWindow) -> WindowActions:
                             "Open a model (.safetensors, .npz, PyTorch .pt), a session "
                             "(.rnnstudio) or a saved trace (.npz, .json)",
                             pixmap.SP_DialogOpenButton))
+    file_menu.addAction(add("open_folder", "Open &folder…", window.dialogs.choose_folder_to_open,
+                            "Ctrl+Shift+O", "Open a Hugging Face style model folder "
+                            "(model.safetensors, config.json, vocab.json or vocab.txt)"))
     actions.recent_menu = file_menu.addMenu("Open &recent")
     add("clear_recent", "&Clear recent", lambda: _clear_recent(window),
         tip="Forget the files opened recently (the files themselves stay)")
@@ -240,6 +243,10 @@ def _install_models_menu(window: MainWindow, actions: WindowActions) -> None:
         actions.by_name[f"model_{entry.key}"] = action
 
     menu.addSeparator()
+    details = _action(window, actions, "model_details", "Model &details…",
+                      window.dialogs.ask_model_details, tip="Vocabulary, labels, task, "
+                      "nonlinearity and readout of the open model file, saved next to it")
+    menu.addAction(details)
     menu.addAction(_action(window, actions, "train", "&Train a model…",
                            lambda: window.show_panel("training"), "Ctrl+T",
                            "Train a model on a generated task while you watch"))
@@ -251,6 +258,7 @@ def _install_models_menu(window: MainWindow, actions: WindowActions) -> None:
         key = window.session.source.key
         for action in group.actions():
             action.setChecked(action.objectName() == f"action_model_{key}")
+        details.setEnabled(window.session.source.kind == "file")
 
     window.session.model_changed.connect(check_current)
     check_current()

@@ -12,6 +12,7 @@ holds only files that opened.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,7 @@ class MainWindow(QMainWindow):
         self._show_model_in_title()
         session.status_changed.connect(self.status_label.setText)
         session.error_raised.connect(self._on_session_error)
+        session.details_needed.connect(self._on_details_needed)
         session.text_changed.connect(self._forget_opening)  # an edit supersedes the open
         session.trace_changed.connect(self.message_bar.hide)
         session.busy_changed.connect(self._on_busy)
@@ -200,6 +202,13 @@ class MainWindow(QMainWindow):
         else:
             self._open_failed(opening, message)
 
+    def _on_details_needed(self, path: str, message: str) -> None:
+        """A model file lacks what only its user knows: ask, keep the old model shown."""
+        self._opening = None
+        self.show_error(f"{Path(path).name} needs a few details to open: answer in the "
+                        "Model details dialog (Models › Model details…)")
+        self.dialogs.ask_model_details(path, message)
+
     def _forget_opening(self) -> None:
         self._opening = None
 
@@ -212,10 +221,11 @@ class MainWindow(QMainWindow):
 
     # --- files ------------------------------------------------------------------------
 
-    def open_file(self, path: str | Path) -> None:
-        """Open a model, a session or a trace, told apart by content (not extension).
-        A model loads in the worker; on failure the old one stays. The file enters Open
-        recent only once it opened (a model: once its trace is shown)."""
+    def open_file(self, path: str | Path, overrides: Mapping[str, Any] | None = None) -> None:
+        """Open a model (file or folder), a session or a trace, told apart by content
+        (not extension). A model loads in the worker, with configuration ``overrides``
+        when given; on failure the old one stays. The file enters Open recent only once
+        it opened (a model: once its trace is shown)."""
         path = Path(path)
         self._opening = None
         try:
@@ -225,7 +235,7 @@ class MainWindow(QMainWindow):
                 self.session.show_trace(load_trace(path), path.name)
             else:
                 self._opening = path
-                self.session.open_model_file(path)
+                self.session.open_model_file(path, overrides)
                 return
         except RnnStudioError as error:
             self._open_failed(path, str(error))

@@ -14,8 +14,10 @@ user's text is kept whatever happens.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -25,6 +27,7 @@ from ..engine.model import Model
 from ..engine.trace import Trace
 from ..errors import RnnStudioError
 from ..io import save_trace
+from ..io.model_files import LoadedModel
 from ..io.model_source import ModelSource, RandomModelSpec
 from ..limits import check_choice
 from ..view.colours import SCALE_MODES
@@ -47,10 +50,10 @@ from ..view.tracing import (
     StopCheck,
     TraceOutcome,
     TraceRequest,
-    compute_trace,
 )
 from .compare_set import CompareSet
 from .jobs import JobResult, JobRunner, Work
+from .model_opening import DetailsNeeded, Opened, open_and_trace
 from .playback import Playback
 from .training_job import TrainingJob
 
@@ -103,11 +106,18 @@ class Session(QObject):
     #: The trace was saved (the path), from the save worker.
     saved = Signal(str)
     lesson_changed = Signal()
+    #: A model file that cannot open without what only its user knows (its vocabulary,
+    #: an RNN's nonlinearity): the path and the reader's message. The previous model
+    #: stays; the window asks (Model details) and opens it again.
+    details_needed = Signal(str, str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.source: ModelSource = ModelSource.random(RandomModelSpec())
         self.model: Model | None = None
+        #: How the model file was read (renamed submodules, conversions, guesses); None
+        #: for a model not read from a file.
+        self.loaded: LoadedModel | None = None
         #: The spec the Model dock edits (kept when a file or shipped model is open).
         self.random_spec = RandomModelSpec()
         self.text = ""
@@ -166,9 +176,33 @@ class Session(QObject):
     def open_shipped_model(self, key: str, text: str | None = None) -> None:
         self.open_source(ModelSource.shipped(key), text)
 
-    def open_model_file(self, path: str | Path) -> None:
-        """Load a model file in the worker; errors keep the previous model and trace."""
-        self.open_source(ModelSource.file(Path(path)), text=self.text)
+    def open_model_file(self, path: str | Path,
+                        overrides: Mapping[str, Any] | None = None) -> None:
+        """Load a model file (or model folder) in the worker, with configuration
+        ``overrides`` winning over the file; errors keep the previous model and trace."""
+        try:
+            source = ModelSource.file(Path(path), overrides)
+        except RnnStudioError as error:
+            self.error_raised.emit(str(error))
+            return
+        self.open_source(source, text=self.text, loss=None)
+
+    def set_readout(self, readout: str) -> None:
+        """Read the open model file again with its head on ``readout`` (one of the
+        engine's ``READOUTS``); kept in the model source, so session files keep it."""
+        if self.model is None or readout == self.model.config.readout:
+            return
+        if self.source.kind != "file":
+            self.error_raised.emit("Only a model opened from a file can be read with "
+                                   "another readout.")
+            self.model_changed.emit()  # the Model dock shows the readout in force again
+            return
+        try:
+            source = self.source.with_overrides(readout=readout)
+        except RnnStudioError as error:
+            self.error_raised.emit(str(error))
+            return
+        self.open_source(source, self.text, self.loss)
 
     def set_random_model(self, spec: RandomModelSpec, text: str | None = None) -> None:
         """Build a seeded random model (fast, on this thread) and read the text with it."""
@@ -202,14 +236,16 @@ class Session(QObject):
         painted frame already shows a trace. On failure: a message, the text kept, and
         False (the caller decides what to show instead)."""
         try:
-            outcome = compute_trace(TraceRequest(source, text, loss, model, placement))
+            opened = open_and_trace(TraceRequest(source, text, loss, model, placement))
+            if isinstance(opened, DetailsNeeded):
+                raise RnnStudioError(opened.message)
         except RnnStudioError as error:
             if text != self.text:
                 self.text = text
                 self.text_changed.emit(text)
             self.error_raised.emit(str(error))
             return False
-        self._commit(outcome)
+        self._commit(opened.outcome, opened.loaded)
         return True
 
     # --- the loss ---------------------------------------------------------------------
@@ -389,7 +425,7 @@ class Session(QObject):
     # --- internals --------------------------------------------------------------------
 
     def _submit(self, request: TraceRequest) -> None:
-        self._start(_TRACE, lambda stop, progress: compute_trace(request, stop, progress))
+        self._start(_TRACE, lambda stop, progress: open_and_trace(request, stop, progress))
 
     def _start(self, label: str, work: Work) -> None:
         self._runner.submit(label, work)
@@ -412,8 +448,12 @@ class Session(QObject):
             self.loss_changed.emit()  # selectors go back to the loss in force
         elif isinstance(result.value, _JacobianDone):
             self._on_jacobian(result.value, result.seconds)
+        elif isinstance(result.value, DetailsNeeded):
+            self.details_needed.emit(str(result.value.path), result.value.message)
+            self.loss_changed.emit()
         else:
-            self._commit(result.value)
+            opened: Opened = result.value
+            self._commit(opened.outcome, opened.loaded)
 
     def _on_jacobian(self, done: _JacobianDone, seconds: float) -> None:
         trace = done.trace
@@ -425,8 +465,9 @@ class Session(QObject):
         self.gradients_changed.emit()
         self.status_changed.emit(self.status)
 
-    def _commit(self, outcome: TraceOutcome) -> None:
-        """Make an outcome current: assign every field, then announce what changed."""
+    def _commit(self, outcome: TraceOutcome, loaded: LoadedModel | None = None) -> None:
+        """Make an outcome current: assign every field, then announce what changed.
+        ``loaded``: how a model file was read (with a new model from a file)."""
         request, trace = outcome.request, outcome.trace
         follow_end = self.trace is None or self.cursor >= self.step_count - 1
         new_model = outcome.model is not self.model
@@ -435,7 +476,7 @@ class Session(QObject):
         old = Position(self.cursor, self.layer, self.direction, self.unit)
         self.model, self.trace, self.loss = outcome.model, trace, outcome.loss
         if new_model:
-            self.source = request.source
+            self.source, self.loaded = request.source, loaded
         self.text = request.text
         now = fit_position(trace, old, follow_end, request.placement)
         self.cursor, self.layer, self.direction, self.unit = (

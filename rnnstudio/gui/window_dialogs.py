@@ -9,9 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
+from ..errors import RnnStudioError
+from ..io.sidecar_write import DetailsApplied, model_facts
 from ..limits import MAX_PNG_WIDTH, MIN_PNG_WIDTH
+from .model_details_dialog import ModelDetailsDialog, applied_message
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -26,6 +30,8 @@ class WindowDialogs:
 
     def __init__(self, window: MainWindow) -> None:
         self.window = window
+        #: The open Model details dialog (tests fill it), None when closed.
+        self.details_dialog: ModelDetailsDialog | None = None
 
     def _start_folder(self) -> str:
         recent = self.window.settings.recent_files
@@ -38,6 +44,48 @@ class WindowDialogs:
             "*.json);;All files (*)")
         if path:
             self.window.open_file(path)
+
+    def choose_folder_to_open(self) -> None:
+        """A Hugging Face style model folder (model.safetensors, config.json, vocab)."""
+        path = QFileDialog.getExistingDirectory(
+            self.window, "Open a model folder (model.safetensors + config.json + vocab)",
+            self._start_folder())
+        if path:
+            self.window.open_file(path)
+
+    def ask_model_details(self, path: str | Path | None = None, reason: str = "") -> None:
+        """Models › Model details… (``path`` None: the open model file), or a file that
+        did not open for want of them (``reason`` says so). Window-modal, not blocking:
+        the answers open the model once accepted."""
+        source = self.window.session.source
+        target = Path(path).absolute() if path is not None else source.path
+        if target is None:
+            self.window.show_error("Model details are asked for a model opened from a "
+                                   "file: open one first (File › Open).")
+            return
+        overrides = source.overrides if source.path == target else {}
+        try:
+            facts = model_facts(target)
+        except RnnStudioError as error:
+            self.window.show_error(str(error))
+            return
+        dialog = ModelDetailsDialog(facts, overrides, reason, self.window)
+        dialog.applied.connect(self._details_applied)
+        dialog.finished.connect(lambda _: setattr(self, "details_dialog", None))
+        self.details_dialog = dialog
+        dialog.open()
+
+    def _details_applied(self, applied: DetailsApplied) -> None:
+        """Reopen the model with the answers. Saved next to it, the Model dock says so
+        ("settings from: sidecar ..."); held for this session only, the message bar
+        says why, once the model shows (a new trace hides the bar)."""
+        window = self.window
+        if applied.sidecar is None:
+            message = applied_message(applied)
+            window.session.trace_changed.connect(
+                lambda: window.message_bar.show_message(message),
+                Qt.ConnectionType.SingleShotConnection)
+        window.open_file(applied.loaded.path, applied.overrides)
 
     def choose_session_path(self) -> None:
         path, _ = QFileDialog.getSaveFileName(

@@ -9,7 +9,8 @@ instead of five fields and a ``"shipped:KEY"`` string parsed in several places.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,9 @@ from ..limits import RANDOM_MAX_HIDDEN_SIZE as MAX_HIDDEN_SIZE
 from ..limits import RANDOM_MAX_INPUT_SIZE as MAX_INPUT_SIZE
 from ..limits import RANDOM_MAX_LAYERS as MAX_LAYERS
 from ..models_index import find_model, shipped_title
+from .config_sources import ConfigParts
 from .json_values import Checker
-from .model_files import load_model
+from .model_files import LoadedModel, load_model, read_model
 
 __all__ = ["DTYPES", "MAX_HIDDEN_SIZE", "MAX_INPUT_SIZE", "MAX_LAYERS",
            "MAX_RANDOM_PARAMETERS", "MAX_SEED", "ModelSource", "RandomModelSpec",
@@ -144,12 +146,17 @@ class ModelSource:
     Build one with :meth:`shipped`, :meth:`file`, :meth:`random` or :meth:`in_memory`.
     Validated on construction; a file path is made absolute (against the current
     folder), so the value means the same file wherever it is used later.
+
+    A file may carry ``overrides``: configuration fields that win over the file
+    (``{"readout": "mean"}``, the keywords of ``load_model``), chosen in the window
+    when they could not be written next to the file; session files keep them.
     """
 
     key: str | None = None
     path: Path | None = None
     spec: RandomModelSpec | None = None
     memory_title: str | None = None
+    overrides: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         given = [name for name in ("key", "path", "spec", "memory_title")
@@ -168,6 +175,17 @@ class ModelSource:
             object.__setattr__(self, "spec", self.spec.check())
         else:
             checker.text("memory_title", self.memory_title, MAX_TITLE_CHARS, empty=False)
+        object.__setattr__(self, "overrides", self._checked_overrides())
+
+    def _checked_overrides(self) -> dict[str, Any]:
+        """The overrides as a plain dict, their keys and values checked as a sidecar's
+        (:class:`ConfigError` naming the key); only a file has any."""
+        overrides = dict(self.overrides) if isinstance(self.overrides, Mapping) else None
+        if overrides is None or (overrides and self.path is None):
+            raise ConfigError("model source: only a model file takes configuration "
+                              f"overrides, not {self.overrides!r}")
+        ConfigParts().add(overrides, "model source overrides")
+        return overrides
 
     @classmethod
     def shipped(cls, key: str) -> ModelSource:
@@ -188,9 +206,16 @@ class ModelSource:
         return cls.file(Path(word))
 
     @classmethod
-    def file(cls, path: str | Path) -> ModelSource:
-        """A model file; whether it exists is found out by :meth:`load`."""
-        return cls(path=Path(path))
+    def file(cls, path: str | Path,
+             overrides: Mapping[str, Any] | None = None) -> ModelSource:
+        """A model file (with configuration ``overrides``); whether it exists is found
+        out by :meth:`load`."""
+        return cls(path=Path(path), overrides=dict(overrides or {}))
+
+    def with_overrides(self, **changes: Any) -> ModelSource:
+        """This file with ``changes`` laid over its overrides (a None value removes one)."""
+        merged = {**self.overrides, **changes}
+        return replace(self, overrides={k: v for k, v in merged.items() if v is not None})
 
     @classmethod
     def random(cls, spec: RandomModelSpec) -> ModelSource:
@@ -235,11 +260,18 @@ class ModelSource:
         if self.key is not None:
             return load_shipped_model(self.key)
         if self.path is not None:
-            return load_model(self.path)
+            return self.read().model
         if self.spec is not None:
             return self.spec.build()
         raise ModelFileError(f"the model {self.memory_title!r} was trained in this window "
                              "and has no file to read; save it as a model file first")
+
+    def read(self) -> LoadedModel:
+        """A file's model with what reading it found (format, renamed submodules,
+        conversions, guesses); :class:`ModelFileError` for any other source."""
+        if self.path is None:
+            raise ModelFileError(f"{self.title} is not a model file")
+        return read_model(self.path, **self.overrides)
 
     def sample_text(self) -> str | None:
         """The sample sentence of a shipped model's task; None for other sources and for

@@ -60,8 +60,8 @@ MAX_PATH_CHARS = 4096
 _SNIFF_BYTES = 4096
 _SNIFF = re.compile(rb'^(\xef\xbb\xbf)?\s*\{.*"format"\s*:\s*"rnnstudio-session"', re.DOTALL)
 _FIX = "correct it in the file or save the session again"
-_MODEL_FORMS = ('a shipped model name (e.g. "sentiment-lstm"), {"file": PATH} or '
-                '{"random": {...}}')
+_MODEL_FORMS = ('a shipped model name (e.g. "sentiment-lstm"), {"file": PATH} (with '
+                '"config": {...} overrides) or {"random": {...}}')
 
 #: The heatmaps' colour-scale modes (``view.colours.SCALE_MODES`` is this tuple): chosen
 #: per window, kept with the session, checked here before anything is drawn.
@@ -170,11 +170,14 @@ _FIELD_NAMES = tuple(session_field.name for session_field in fields(SessionFile)
 
 def model_to_json(source: ModelSource, base_dir: Path | None = None) -> Any:
     """The JSON form of ``source``: a shipped key, ``{"file": PATH}`` (relative to
-    ``base_dir`` when the file is inside it, with ``/``) or ``{"random": {...}}``."""
+    ``base_dir`` when the file is inside it, with ``/``; ``"config"`` holds the
+    source's configuration overrides, e.g. ``{"readout": "mean"}``) or
+    ``{"random": {...}}``."""
     if source.key is not None:
         return source.key
     if source.path is not None:
-        return {"file": _portable_path(source.path, base_dir)}
+        overrides = {"config": dict(source.overrides)} if source.overrides else {}
+        return {"file": _portable_path(source.path, base_dir), **overrides}
     if source.spec is not None:
         return {"random": source.spec.to_dict()}
     raise SessionFileError(f"the model {source.title!r} was trained in this window and "
@@ -189,9 +192,12 @@ def model_from_json(value: Any, base_dir: Path | None = None,
     with _naming(where):
         if isinstance(value, str):
             return ModelSource.shipped(check.pattern("model", value, SHIPPED_KEY, _MODEL_FORMS))
-        if isinstance(value, dict) and len(value) == 1 and "file" in value:
+        if isinstance(value, dict) and "file" in value and set(value) <= {"file", "config"}:
             text = check.text("model.file", value["file"], MAX_PATH_CHARS, empty=False)
-            return ModelSource.file(Path(base_dir or ".") / text)
+            overrides = value.get("config", {})
+            if not isinstance(overrides, dict):
+                check.fail("model.config", "an object of configuration fields", overrides)
+            return ModelSource.file(Path(base_dir or ".") / text, overrides)
         if isinstance(value, dict) and len(value) == 1 and "random" in value:
             return ModelSource.random(RandomModelSpec.from_dict(value["random"],
                                                                 f"{where}: model.random"))

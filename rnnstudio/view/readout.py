@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.readout import POOLED_READOUTS
+from ..engine.readout import POOLED_READOUTS, READOUTS
 
 TASKS = ("classify", "tag", "next-token")
 #: Classes and tags are all listed up to this many (sentiment 2, tags 3, recall 4); beyond,
@@ -25,6 +25,46 @@ MAX_LISTED = 4
 TOP_CHOICES = 3
 #: A character model's context is the tail of the text read so far, this many characters.
 CONTEXT_CHARACTERS = 16
+
+
+#: What the head reads under each readout, in words (the Model dock, Model details).
+READOUT_WORDS = {
+    "last-step": "reads the head on h after the last token",
+    "per-step": "reads the head on h at every step: one answer per token",
+    "final-states": "final states: forward after the last token, backward after the first",
+    "mean": "mean over steps of the top layer's h",
+    "max": "maximum over steps of each unit of the top layer's h",
+}
+#: ... where a second direction changes what they mean.
+_BIDIRECTIONAL_WORDS = {
+    "last-step": "reads the head on h after the last token, in both directions (the "
+                 "backward one has read only that token)",
+    "per-step": "reads the head on both directions' h at every step",
+}
+
+
+def readout_words(readout: str, bidirectional: bool = False,
+                  guessed: bool = False) -> str:
+    """``final-states``: "final states: forward after the last token, backward after
+    the first"; ``guessed`` adds "(guessed)" (the file did not say, RNN Studio chose)."""
+    words = (_BIDIRECTIONAL_WORDS.get(readout) if bidirectional else None) or \
+        READOUT_WORDS.get(readout, readout)
+    return f"{words} (guessed)" if guessed else words
+
+
+def readout_choices(task: str | None) -> tuple[str, ...]:
+    """The readouts a model of ``task`` may use: a pooled one gives one verdict per
+    text, so only a classifier has them; a model without a head has none."""
+    if task is None:
+        return ()
+    return READOUTS if task == "classify" else tuple(
+        readout for readout in READOUTS if readout not in POOLED_READOUTS)
+
+
+def renamed_words(names: Any) -> str:
+    """``(("embed", "embedding"), ("fc", "head"))`` as "embed → embedding, fc → head";
+    empty when nothing was renamed."""
+    return ", ".join(f"{old} → {new}" for old, new in names or ())
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

@@ -47,7 +47,7 @@ def test_a_loader_bug_names_the_file_and_the_crash_log(qtbot, window, tmp_path, 
     def buggy_loader(path: object) -> None:
         raise TypeError("unsupported operand type(s) for +: 'int' and 'str'")
 
-    monkeypatch.setattr(model_source, "load_model", buggy_loader)
+    monkeypatch.setattr(model_source, "read_model", buggy_loader)  # files are read by it
     path = _model_file(tmp_path)
     before = _shown(window)
     message = _fail_open(qtbot, window, path)

@@ -17,7 +17,7 @@ from hostile import cli_refusal, refusal
 from keras_cases import VOCABULARY, unpack_models
 
 from rnnstudio import load_model
-from rnnstudio.errors import ConfigError, ModelFileError, ParameterError
+from rnnstudio.errors import ConfigError, ModelFileError
 from rnnstudio.io.sniff import KERAS, KERAS_H5, NPZ, model_format
 
 h5py = pytest.importorskip("h5py")

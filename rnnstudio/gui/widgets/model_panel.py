@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from ...errors import RnnStudioError
 from ...models_index import ShippedModel, shipped_models
 from ..session import Session
+from .model_reading import ModelReading
 
 if TYPE_CHECKING:
     from ...io.model_source import RandomModelSpec
@@ -167,7 +168,9 @@ class ModelPanel(QWidget):
         self.apply_button.clicked.connect(self.apply)
         self.open_button = QPushButton("Open model file…")
         self.open_button.clicked.connect(self.open_requested)
-        self.open_button.setToolTip("Open a model file (.safetensors, .npz, PyTorch .pt)")
+        self.open_button.setToolTip("Open a model file (.safetensors, .npz, PyTorch .pt); "
+                                    "a model folder: File › Open folder…")
+        self.reading = ModelReading(session)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.card = QLabel()
@@ -199,9 +202,11 @@ class ModelPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(sources)
-        layout.addWidget(random_box)
+        # The open model first (what it is, how its head is read), then the random one.
         layout.addWidget(self.summary)
+        layout.addWidget(self.reading)
         layout.addWidget(self.card)
+        layout.addWidget(random_box)
         layout.addStretch(1)
         self.show_spec(session.random_spec)
         session.model_changed.connect(self._on_model_changed)

@@ -1,0 +1,215 @@
+"""Write what a user tells about a model file into its sidecar ``<stem>.json``.
+
+A PyTorch state_dict holds weights only: its vocabulary, labels, task, an RNN's
+nonlinearity and the readout its head was built on are written nowhere. The window asks
+for them once (:class:`ModelDetails`), checks them by opening the model with them exactly
+as :func:`~.model_files.read_model` will, and writes them into the sidecar that
+:func:`~.config_sources.read_sidecar` reads, so the file opens by itself from then on
+(also in ``rnnstudio trace`` and ``rs.load_model``). Where the sidecar cannot be written
+(a read-only folder, a model folder, which keeps its settings in ``config.json``), the
+answers come back as overrides for the window's model source instead.
+
+The sidecar is flat (``{"nonlinearity": "relu", "readout": "final-states", ...}``), keeps
+the keys it had that the dialog does not ask about, and never repeats a field the
+model file's own metadata fixes (the metadata wins over a sidecar, so it would be read
+and ignored).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ExportError
+from .atomic import write_text_atomic
+from .config_sources import (
+    RECURRENT_FIELDS,
+    ConfigParts,
+    read_sidecar,
+    sidecar_path,
+    split_config,
+)
+from .messages import first_line, naming
+from .model_files import READERS, LoadedModel, read_model
+from .name_map import map_names
+from .sniff import model_format
+from .state_dict import infer_recurrent
+from .vocab_files import read_vocabulary_file
+from .vocab_options import read_labels as read_labels_option
+
+__all__ = ["DETAIL_KEYS", "DetailsApplied", "ModelDetails", "ModelFacts", "apply_details",
+           "model_facts", "read_labels", "sidecar_config", "write_sidecar"]
+
+#: The fields the dialog asks for, as config keys (the vocabulary is ``tokenizer``'s).
+DETAIL_KEYS = ("labels", "task", "nonlinearity", "readout")
+#: Vocabulary files looked for next to a model without one, to pre-fill the dialog.
+VOCABULARY_NAMES = ("{stem}.vocab.json", "{stem}_vocab.json", "{stem}.vocab.txt",
+                    "{stem}_vocab.txt", "vocab.json", "vocab.txt")
+
+
+@dataclass(frozen=True)
+class ModelDetails:
+    """What a user says about a model file; None leaves a field to the file or the guess
+    (and removes it from the sidecar)."""
+
+    #: A JSON list, a JSON ``{token: index}`` object or ``vocab.txt`` (one token a line);
+    #: None keeps the vocabulary the model has.
+    vocabulary_file: Path | None = None
+    labels: tuple[str, ...] | None = None
+    task: str | None = None
+    nonlinearity: str | None = None
+    readout: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """What a model file says about itself, read without building the model.
+
+    ``file_fields`` are the configuration fields its own metadata (or a model folder's
+    ``config.json``) fixes, flat; ``sidecar_fields`` those of its sidecar, flat.
+    ``vocabulary_rows`` / ``head_rows`` are the embedding table's and head's rows.
+    """
+
+    path: Path
+    cell: str
+    bidirectional: bool
+    vocabulary_rows: int | None
+    head_rows: int | None
+    file_fields: Mapping[str, Any] = field(default_factory=dict)
+    sidecar_fields: Mapping[str, Any] = field(default_factory=dict)
+
+    def known(self, key: str) -> Any:
+        """A field's written value (metadata over sidecar), or None."""
+        return self.file_fields.get(key, self.sidecar_fields.get(key))
+
+    @property
+    def has_vocabulary(self) -> bool:
+        return any(_vocabulary_of(fields) is not None
+                   for fields in (self.file_fields, self.sidecar_fields))
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """What the model cannot open without: ``"vocabulary"``, ``"nonlinearity"``."""
+        lacks_vocabulary = self.vocabulary_rows is not None and not self.has_vocabulary
+        lacks_nonlinearity = self.cell == "rnn" and self.known("nonlinearity") is None
+        return ("vocabulary",) * lacks_vocabulary + ("nonlinearity",) * lacks_nonlinearity
+
+    def vocabulary_candidate(self) -> Path | None:
+        """A vocabulary file lying next to the model (``vocab.json`` ...), if any."""
+        if self.path.is_dir():
+            return None
+        folder, stem = self.path.parent, self.path.stem
+        return next((folder / name.format(stem=stem) for name in VOCABULARY_NAMES
+                     if (folder / name.format(stem=stem)).is_file()), None)
+
+
+@dataclass(frozen=True)
+class DetailsApplied:
+    """The model opened with the answers; ``sidecar`` where they were written, or None
+    with ``overrides`` for the model source and ``reason`` why nothing was written."""
+
+    loaded: LoadedModel
+    sidecar: Path | None
+    overrides: Mapping[str, Any]
+    reason: str = ""
+
+
+def model_facts(path: str | Path) -> ModelFacts:
+    """Read ``path``'s weights, metadata and sidecar (not its model): what the dialog
+    pre-fills and whether the model lacks something. Raises what the readers raise."""
+    path = Path(path)
+    contents = READERS[model_format(path)](path)
+    sidecar = _flat(read_sidecar(path) or {}, f"sidecar {sidecar_path(path)}")
+    metadata = _flat(contents.config or {}, f"{path} metadata")
+    with naming(path):
+        params = map_names(contents.params, path, ()).params
+        given = {**_recurrent(sidecar), **_recurrent(metadata)}
+        # An RNN's nonlinearity is not in its weights: any value lets the shapes be read.
+        recurrent = infer_recurrent(params, {"nonlinearity": "tanh", **given}, path)
+    rows = {name: int(params[name].shape[0]) if name in params and params[name].ndim else None
+            for name in ("embedding.weight", "head.weight")}
+    return ModelFacts(path, str(recurrent["cell"]), bool(recurrent["bidirectional"]),
+                      rows["embedding.weight"], rows["head.weight"], metadata, sidecar)
+
+
+def sidecar_config(details: ModelDetails, facts: ModelFacts) -> dict[str, Any]:
+    """The new sidecar: the old one's fields, the answers laid over them, and no field
+    the file's metadata fixes. Raises :class:`ConfigError` for an unreadable
+    vocabulary file (naming it and the token)."""
+    config = dict(facts.sidecar_fields)
+    if details.vocabulary_file is not None:
+        read = read_vocabulary_file(Path(details.vocabulary_file))
+        tokenizer = config.pop("tokenizer", None) or {}
+        tokenizer = {"kind": tokenizer} if isinstance(tokenizer, str) else dict(tokenizer)
+        config.pop("vocabulary", None)
+        config["tokenizer"] = {"kind": "word", **tokenizer, **read.fields}
+    for key in DETAIL_KEYS:
+        value = getattr(details, key)
+        config[key] = list(value) if isinstance(value, tuple) else value
+    return {key: value for key, value in config.items()
+            if value is not None and key not in facts.file_fields}
+
+
+def write_sidecar(model_path: str | Path, config: Mapping[str, Any]) -> Path:
+    """Check ``config`` as a sidecar is checked when read, then write ``<stem>.json``
+    atomically; returns its path. :class:`ConfigError` for a bad field (naming it),
+    :class:`ExportError` when it cannot be written (a read-only folder; a model folder,
+    whose settings live in its ``config.json``)."""
+    model_path = Path(model_path)
+    target = sidecar_path(model_path)
+    if model_path.is_dir():
+        raise ExportError(f"{model_path} is a model folder: its settings belong in "
+                          "its config.json, not in a sidecar")
+    ConfigParts().add(config, f"sidecar {target}")
+    text = json.dumps(dict(config), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    try:
+        return write_text_atomic(target, text)
+    except OSError as exc:
+        raise ExportError(f"cannot write {target}: {exc.strerror or exc}") from exc
+
+
+def apply_details(path: str | Path, details: ModelDetails,
+                  facts: ModelFacts | None = None) -> DetailsApplied:
+    """Open ``path`` with ``details`` as it will open from now on, then write the
+    sidecar. Nothing is written when the model does not open (the error is the one
+    ``read_model`` raises); when the sidecar cannot be written the answers come back
+    as overrides (``DetailsApplied.reason`` says why)."""
+    path = Path(path)
+    facts = facts or model_facts(path)
+    config = sidecar_config(details, facts)
+    loaded = read_model(path, **config)
+    try:
+        return DetailsApplied(loaded, write_sidecar(path, config), {})
+    except ExportError as exc:
+        return DetailsApplied(loaded, None, config, first_line(exc))
+
+
+def read_labels(text: str) -> tuple[str, ...] | None:
+    """Labels from the dialog's field: a labels file (as ``--labels`` reads it) when
+    ``text`` names one, else comma-separated names; None when empty."""
+    text = text.strip()
+    if not text:
+        return None
+    if Path(text).is_file() or "," in text:
+        return tuple(read_labels_option(text))
+    return (text,)
+
+
+def _flat(config: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """A config (nested ``recurrent`` or not) as one flat dict, checked."""
+    recurrent, model = split_config(config, source)
+    ConfigParts().add(config, source)
+    return {**recurrent, **model}
+
+
+def _recurrent(fields: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in fields.items() if key in RECURRENT_FIELDS}
+
+
+def _vocabulary_of(fields: Mapping[str, Any]) -> Any:
+    tokenizer = fields.get("tokenizer")
+    nested = tokenizer.get("vocabulary") if isinstance(tokenizer, Mapping) else None
+    return fields.get("vocabulary", nested)
