@@ -27,8 +27,9 @@ from .messages import naming
 from .model_folder import CONFIG_FILE, read_folder
 from .name_map import KeyMap, check_key_map, map_names
 from .npz_file import read_npz, write_npz
+from .onnx_file import read_onnx
 from .safetensors_file import read_safetensors, write_safetensors
-from .sniff import FOLDER, NPZ, SAFETENSORS, TORCH, model_format
+from .sniff import FOLDER, NPZ, ONNX, SAFETENSORS, TORCH, model_format
 from .state_dict import FileContents, infer_recurrent
 from .torch_file import read_torch
 
@@ -37,7 +38,9 @@ __all__ = ["LoadedModel", "SAVE_EXTENSIONS", "convert_model", "load_model", "rea
 
 Reader = Callable[[Path], FileContents]
 READERS: dict[str, Reader] = {SAFETENSORS: read_safetensors, NPZ: read_npz, TORCH: read_torch,
-                              FOLDER: read_folder}
+                              FOLDER: read_folder, ONNX: read_onnx}
+#: Formats whose configuration is the reader's reading of the file, not RNN Studio's own.
+_READ_CONFIG = (FOLDER, ONNX)
 SAVE_EXTENSIONS = (".safetensors", ".npz")
 
 
@@ -59,7 +62,7 @@ class LoadedModel:
 
 def load_model(path: str | Path, key_map: Mapping[str, str] | None = None,
                **overrides: Any) -> Model:
-    """Read a model file (.safetensors, .npz, .pt/.pth/.bin) or a model folder
+    """Read a model file (.safetensors, .npz, .pt/.pth/.bin, .onnx) or a model folder
     (model.safetensors + config.json + vocab.json or vocab.txt).
 
     ``key_map`` names the parts of a state_dict that are not recognised by their names
@@ -89,8 +92,7 @@ def read_model(path: str | Path, key_map: Mapping[str, str] | None = None,
     if sidecar is not None:
         parts.add(sidecar, f"sidecar {sidecar_path(path)}")
     if contents.config is not None:
-        parts.add(contents.config, f"{path} metadata" if file_format != FOLDER
-                  else f"{path / CONFIG_FILE} and vocabulary file")
+        parts.add(contents.config, _config_source(path, file_format))
     parts.add(_plain(overrides), "options")
     with naming(path):
         renamed = map_names(contents.params, path, checked_map)
@@ -100,7 +102,7 @@ def read_model(path: str | Path, key_map: Mapping[str, str] | None = None,
             parts.sources.insert(0, "weight shapes")
         config = ModelConfig.from_dict(_model_fields(parts, params, path))
         model = Model(config, params, source=str(path))
-    details = ("RNN Studio",) * (contents.config is not None and file_format != FOLDER) \
+    details = ("RNN Studio",) * (contents.config is not None and file_format not in _READ_CONFIG) \
         + contents.notes
     label = f"{file_format} ({'; '.join(details)})" if details else file_format
     return LoadedModel(model, path, label, tuple(reversed(parts.sources)), contents.notes,
@@ -137,6 +139,12 @@ def convert_model(source: str | Path, target: str | Path,
     loaded = read_model(source, key_map, **overrides)
     save_model(loaded.model, target)
     return loaded
+
+
+def _config_source(path: Path, file_format: str) -> str:
+    if file_format == FOLDER:
+        return f"{path / CONFIG_FILE} and vocabulary file"
+    return f"{path} graph" if file_format == ONNX else f"{path} metadata"
 
 
 def _plain(overrides: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,9 @@ NPZ = "npz"
 TORCH = "pytorch"
 #: A folder holding model.safetensors + config.json + a vocabulary (:mod:`.model_folder`).
 FOLDER = "folder"
+#: ONNX protobuf: no magic bytes, so the extension is trusted and :mod:`.onnx_file`
+#: says precisely what fails to parse.
+ONNX = "onnx"
 
 #: File extension -> format it promises (the content decides when the two disagree).
 EXTENSIONS = {
@@ -28,9 +31,10 @@ EXTENSIONS = {
     ".pth": TORCH,
     ".bin": TORCH,
     ".pt2": TORCH,  # torch.export.save: recognised, to say how to save a state_dict
+    ".onnx": ONNX,
 }
 
-SUPPORTED = ".safetensors, .npz, .pt, .pth or .bin"
+SUPPORTED = ".safetensors, .npz, .pt, .pth, .bin or .onnx"
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _PICKLE_PROTOCOL = b"\x80"
@@ -45,8 +49,8 @@ _TRACE_MEMBERS = ("meta.npy", "tokens.npy")
 
 
 def model_format(path: str | Path) -> str:
-    """Return ``"safetensors"``, ``"npz"`` or ``"pytorch"`` for an existing model file,
-    ``"folder"`` for a folder (whose reader says what it lacks).
+    """Return ``"safetensors"``, ``"npz"``, ``"pytorch"`` or ``"onnx"`` for an existing
+    model file, ``"folder"`` for a folder (whose reader says what it lacks).
 
     Raises :class:`ModelFileError` (one line, naming the file) for a missing file, an
     unknown extension, an empty, truncated or unrecognised file.
@@ -71,6 +75,8 @@ def model_format(path: str | Path) -> str:
         raise ModelFileError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
     if not head:
         raise ModelFileError(f"{path}: the file is empty; save the model again")
+    if extension == ".onnx" and not head.startswith(_ZIP_MAGIC):
+        return ONNX
     if head.startswith(_ZIP_MAGIC):
         return _zip_format(path)
     # Safetensors before pickle: a header of 128 + 256k bytes starts the file with 0x80,
