@@ -15,6 +15,7 @@ Any other graph is refused with one line naming the op and the file.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from .onnx_graph import (
     Unknown,
     Value,
     attributes,
-    tensor_array,
+    constant_value,
 )
 from .onnx_head import head_bias, linear_head
 from .onnx_recurrent import node_outputs, recurrent_config, recurrent_params
@@ -65,11 +66,15 @@ def read_onnx(path: Path) -> FileContents:
                              f"{INSTALL_HINT}") from exc
     model = _parse(onnx, path)
     graph = model.graph
-    constants = {tensor.name: tensor_array(tensor, path) for tensor in graph.initializer}
+    constants = {tensor.name: constant_value(tensor, path) for tensor in graph.initializer}
     size = path.stat().st_size
     reading = _Reading(path, FoldBudget(path, size + MIN_FOLD_VALUES))
     walk = GraphWalk(path, reading.budget, reading.handlers())
     walk.values.update(constants)
+    external = sorted({entry.value for tensor in graph.initializer
+                       for entry in tensor.external_data if entry.key == "location"})
+    if external:
+        reading.notes.append(f"weights from {', '.join(external)}")
     reading.walk = walk
     walk.values[_data_input(graph, constants, path)] = reading.probe(graph, constants)
     walk.run(graph.node)
@@ -101,7 +106,7 @@ def _parse(onnx: Any, path: Path) -> Any:
     return model
 
 
-def _data_input(graph: Any, constants: dict[str, np.ndarray], path: Path) -> str:
+def _data_input(graph: Any, constants: Mapping[str, object], path: Path) -> str:
     """The name of the graph's one real input (older exporters list initializers too)."""
     names = [value.name for value in graph.input if value.name not in constants]
     if len(names) != 1:
@@ -135,7 +140,7 @@ class _Reading:
                 **{op: self.head for op in _HEAD_OPS}}
 
     # -------------------------------------------------------------- the input probe
-    def probe(self, graph: Any, constants: dict[str, np.ndarray]) -> Flow:
+    def probe(self, graph: Any, constants: Mapping[str, object]) -> Flow:
         """Numbered stand-in for the graph's input: token positions (integer ids) or
         input vector entries (floats), in the declared shape, open sizes from
         :data:`_PROBE_SIZES`."""
@@ -160,13 +165,13 @@ class _Reading:
     def constant(self, node: Any, inputs: list[Value | None]) -> list[Value]:
         attrs = {attribute.name: attribute for attribute in node.attribute}
         if "value" in attrs:
-            return [tensor_array(attrs["value"].t, self.path)]
+            return [constant_value(attrs["value"].t, self.path)]
         for key, kind in (("value_float", np.float32), ("value_int", np.int64)):
             if key in attrs:
                 return [np.array(attributes(node)[key], dtype=kind)]
             if key + "s" in attrs:
                 return [np.array(attributes(node)[key + "s"], dtype=kind)]
-        return [Unknown("Constant", node.name or "Constant")]
+        return [Unknown(f"an ONNX Constant node {node.name or 'Constant'!r}")]
 
     def gather(self, node: Any, inputs: list[Value | None]) -> list[Value] | None:
         """``Gather(table, ids)``: the embedding; any other Gather is folded."""

@@ -30,7 +30,7 @@ import numpy as np
 from ..errors import ModelFileError
 
 __all__ = ["Flow", "FoldBudget", "GraphWalk", "Unknown", "Value", "attributes",
-           "tensor_array"]
+           "constant_value", "tensor_array"]
 
 #: Most dimensions of a tensor; ONNX RNN weights have 3, glue shapes up to 4 or 5.
 MAX_DIMS = 8
@@ -63,10 +63,10 @@ class Flow:
 
 @dataclass(frozen=True)
 class Unknown:
-    """A value this reader cannot compute, and the node that made it (for the message)."""
+    """A value this reader cannot compute; ``source`` names what made it, for the
+    message if the value turns out to be needed (``"an ONNX Where node 'mask'"``)."""
 
-    op: str
-    node: str
+    source: str
 
 
 Value = np.ndarray | Flow | Unknown
@@ -124,6 +124,15 @@ def tensor_array(tensor: Any, path: Path) -> np.ndarray:
                              f"({count:,} values) but holds {held:,}; the file is truncated "
                              "or corrupt")
     return np.asarray(numpy_helper.to_array(tensor))
+
+
+def constant_value(tensor: Any, path: Path) -> np.ndarray | Unknown:
+    """An initializer or ``Constant`` tensor; one of a type RNN Studio does not read
+    (strings ...) is :class:`Unknown`, refused only if something needs it."""
+    if tensor.data_type not in TENSOR_TYPES:
+        return Unknown(f"the ONNX tensor {tensor.name or '(unnamed)'!r} of data type "
+                       f"{tensor.data_type}")
+    return tensor_array(tensor, path)
 
 
 def _external_array(tensor: Any, dtype: np.dtype, dims: list[int], path: Path) -> np.ndarray:
@@ -202,8 +211,8 @@ class GraphWalk:
         if isinstance(value, np.ndarray):
             return value
         if isinstance(value, Unknown):
-            raise ModelFileError(f"{self.path}: {what} comes from an ONNX {value.op} node "
-                                 f"({value.node!r}), which RNN Studio cannot evaluate")
+            raise ModelFileError(f"{self.path}: {what} comes from {value.source}, which RNN "
+                                 "Studio cannot evaluate")
         raise ModelFileError(f"{self.path}: {what} depends on the model's input; RNN "
                              "Studio reads it only as a constant")
 
@@ -223,7 +232,7 @@ class GraphWalk:
                                  "the model's data; RNN Studio reads embedding (Gather), "
                                  "LSTM/GRU/RNN nodes, layout ops and a linear head")
         if not known or any(isinstance(value, Unknown) for value in inputs):
-            return [Unknown(op, label) for _ in node.output]
+            return [Unknown(f"an ONNX {op} node {label!r}") for _ in node.output]
         if len({flow.level for flow in flows}) > 1:
             raise ModelFileError(f"{self.path}: ONNX {op} node {label!r} mixes outputs of "
                                  "different layers; skip connections are not supported")
@@ -310,7 +319,7 @@ def _constant_op(op: str, arrays: list[np.ndarray | None], attrs: dict[str, Any]
     if op == "Cast":
         kind = TENSOR_TYPES.get(attrs["to"])
         if kind is None:
-            raise ModelFileError(f"ONNX Cast to data type {attrs['to']} is not supported")
+            raise ValueError(f"Cast to ONNX data type {attrs['to']} is not supported")
         return first.astype(kind)
     if op == "ConstantOfShape":
         shape = _ints(first)

@@ -147,3 +147,14 @@ def test_without_the_onnx_package_the_message_says_what_to_install(tmp_path, mon
     path = gru(tmp_path)
     monkeypatch.setitem(sys.modules, "onnx", None)
     refused(path, 'pip install "rnnstudio[onnx]"')
+
+
+def test_an_unread_tensor_type_matters_only_when_used(tmp_path):
+    model = onnx.load_from_string(gru(tmp_path).read_bytes())
+    model.graph.initializer.append(helper.make_tensor("note", onnx.TensorProto.STRING, [1],
+                                                      [b"trained on 3 sentences"]))
+    assert read_model(save(model, tmp_path / "note.onnx")).model.config.recurrent.cell == "gru"
+    weight = next(t for t in model.graph.initializer if t.name == "R")
+    weight.name = "R_raw"
+    model.graph.node.insert(0, helper.make_node("Sin", ["R_raw"], ["R"], name="wave"))
+    refused(save(model, tmp_path / "sin.onnx"), "its R input comes from an ONNX Sin node 'wave'")

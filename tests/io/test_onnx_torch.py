@@ -146,6 +146,7 @@ def test_an_exported_tagger_reads_like_torch(tmp_path, name, dynamo):
     assert (rec.cell, rec.num_layers, rec.bidirectional) == (
         type(net.rnn).__name__.lower(), 2, net.rnn.bidirectional)
     assert loaded.format.startswith("onnx (ONNX ") and "head: ONNX" in loaded.format
+    assert ("weights from model.onnx.data" in loaded.format) is dynamo  # external_data=True
     assert f"{path} graph" in loaded.config_sources
 
 
