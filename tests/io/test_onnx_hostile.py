@@ -73,25 +73,26 @@ def test_a_folded_value_larger_than_the_file(tmp_path):
     refused(save(model, tmp_path / "big.onnx"), "ConstantOfShape", "values")
 
 
-def test_external_weights_outside_the_models_folder(tmp_path):
+def external_weights(tmp_path, location: str):
+    """The GRU model with its W said to be in the external file ``location``."""
     model = onnx.load_from_string(gru(tmp_path).read_bytes())
     weight = model.graph.initializer[0]
     weight.ClearField("raw_data")
     weight.ClearField("float_data")
     weight.data_location = onnx.TensorProto.EXTERNAL
-    weight.external_data.add(key="location", value="../secret.bin")
+    weight.external_data.add(key="location", value=location)
+    return model
+
+
+def test_external_weights_outside_the_models_folder(tmp_path):
     (tmp_path.parent / "secret.bin").write_bytes(b"\x00" * 1024)
+    model = external_weights(tmp_path, "../secret.bin")
     refused(save(model, tmp_path / "external.onnx"), "outside the model's folder")
 
 
 def test_external_weights_shorter_than_declared(tmp_path):
-    model = onnx.load_from_string(gru(tmp_path).read_bytes())
-    weight = model.graph.initializer[0]
-    weight.ClearField("raw_data")
-    weight.ClearField("float_data")
-    weight.data_location = onnx.TensorProto.EXTERNAL
-    weight.external_data.add(key="location", value="m.onnx.data")
     (tmp_path / "m.onnx.data").write_bytes(b"\x00" * 8)
+    model = external_weights(tmp_path, "m.onnx.data")
     refused(save(model, tmp_path / "short.onnx"), "truncated")
 
 
