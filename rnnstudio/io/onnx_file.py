@@ -35,7 +35,7 @@ from .onnx_graph import (
     attributes,
     constant_value,
 )
-from .onnx_head import head_bias, linear_head
+from .onnx_head import head_bias, linear_head, pooled_outputs
 from .onnx_recurrent import node_outputs, recurrent_config, recurrent_params
 from .state_dict import FileContents, conversion_notes
 
@@ -77,7 +77,7 @@ def read_onnx(path: Path) -> FileContents:
         reading.notes.append(f"weights from {', '.join(external)}")
     reading.walk = walk
     walk.values[_data_input(graph, constants, path)] = reading.probe(graph, constants)
-    walk.run(graph.node)
+    walk.run(graph.node, [value.name for value in graph.output])
     return reading.contents()
 
 
@@ -130,13 +130,15 @@ class _Reading:
     head_weight: np.ndarray | None = None  # (C, F)
     head_bias: np.ndarray | None = None
     readout: str | None = None  # None: the head reads every step
+    pooled: tuple[str, np.ndarray] | None = None  # ("mean" | "max", labels (B, F))
     notes: list[str] = field(default_factory=list)
 
     def handlers(self) -> dict[str, Any]:
         recurrent = {op: self.recurrent for op in CELLS}
         return {"Constant": self.constant, "Gather": self.gather, "Cast": self.cast,
                 "Add": self.add, "Softmax": self.final_activation,
-                "LogSoftmax": self.final_activation, **recurrent,
+                "LogSoftmax": self.final_activation, "ReduceMean": self.pool,
+                "ReduceMax": self.pool, **recurrent,
                 **{op: self.head for op in _HEAD_OPS}}
 
     # -------------------------------------------------------------- the input probe
@@ -200,6 +202,9 @@ class _Reading:
 
     def add(self, node: Any, inputs: list[Value | None]) -> list[Value] | None:
         return head_bias(self, node, inputs)
+
+    def pool(self, node: Any, inputs: list[Value | None]) -> list[Value] | None:
+        return pooled_outputs(self, node, inputs)
 
     def final_activation(self, node: Any, inputs: list[Value | None]) -> list[Value] | None:
         """Softmax after the head: the model's logits are what RNN Studio shows."""

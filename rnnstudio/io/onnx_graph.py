@@ -188,8 +188,13 @@ class GraphWalk:
     handlers: Mapping[str, Handler]
     values: dict[str, Value] = field(default_factory=dict)
 
-    def run(self, nodes: Sequence[Any]) -> None:
+    def run(self, nodes: Sequence[Any], graph_outputs: Sequence[str]) -> None:
+        """Every node whose outputs are used (by a node or as a graph output): an
+        exporter leaves dead ones, e.g. the ArgMax beside ``torch.max(x, dim)``."""
+        used = {name for node in nodes for name in node.input} | set(graph_outputs)
         for node in nodes:
+            if not used.intersection(node.output):
+                continue
             inputs = [self.value(name, node) if name else None for name in node.input]
             handler = self.handlers.get(node.op_type)
             outputs = None if handler is None else handler(node, inputs)

@@ -1,6 +1,7 @@
 """The linear head of an ONNX graph (``Gemm``, or ``MatMul`` then ``Add``) and what it
-reads, found by labels: every step of the top layer, its last step, or its final
-states (PyTorch's ``cat(h_n[-2], h_n[-1])``)."""
+reads, found by labels: every step of the top layer, its last step, its final states
+(PyTorch's ``cat(h_n[-2], h_n[-1])``), or their mean or maximum over the steps
+(``ReduceMean``/``ReduceMax``)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,14 @@ from .onnx_graph import Flow, Value, attributes
 if TYPE_CHECKING:
     from .onnx_file import _Reading
 
-__all__ = ["head_bias", "linear_head"]
+__all__ = ["head_bias", "linear_head", "pooled_outputs"]
 
 #: What the head reads -> the note's words.
-_READS = {None: "every step", "last-step": "the last step", "final-states": "the final states"}
+_READS = {None: "every step", "last-step": "the last step", "final-states": "the final states",
+          "mean": "the mean over the steps", "max": "the maximum over the steps"}
+#: Labels of a pooled vector (far above every recurrent node's).
+POOLED_LABELS = 2**62
+_POOLS = {"ReduceMean": "mean", "ReduceMax": "max"}
 
 
 def linear_head(reading: _Reading, node: Any, inputs: list[Value | None]) -> list[Value] | None:
@@ -34,7 +39,7 @@ def linear_head(reading: _Reading, node: Any, inputs: list[Value | None]) -> lis
                              "or RNN node: the recurrence is unrolled into plain ops (the "
                              "dynamo exporter does this to nn.RNN); export with "
                              "torch.onnx.export(..., dynamo=False)")
-    if data.level != len(reading.nodes) - 1 or reading.head_weight is not None:
+    if data.level not in (len(reading.nodes) - 1, "pooled") or reading.head_weight is not None:
         raise ModelFileError(f"{where} is not a head on the last recurrent layer's outputs;"
                              " RNN Studio reads one linear head after the recurrent layers")
     attrs = attributes(node)
@@ -49,7 +54,7 @@ def linear_head(reading: _Reading, node: Any, inputs: list[Value | None]) -> lis
                              f"{data.labels.shape[-1]} features to classes")
     alpha = float(attrs.get("alpha", 1.0))
     reading.head_weight = np.ascontiguousarray((weight * alpha if alpha != 1 else weight).T)
-    reading.readout = _readout(reading, data.labels, where)
+    reading.readout = _readout(reading, data, where)
     if op == "Gemm" and len(inputs) > 2 and inputs[2] is not None:
         bias = reading.walk.constant(inputs[2], f"{where}: its C input")
         _add_bias(reading, bias * float(attrs.get("beta", 1.0)), where)
@@ -82,24 +87,66 @@ def _add_bias(reading: _Reading, bias: np.ndarray, where: str) -> None:
     reading.head_bias = row if reading.head_bias is None else reading.head_bias + row
 
 
-def _readout(reading: _Reading, labels: np.ndarray, where: str) -> str | None:
-    """None when the head reads every step of the top layer (in time or batch order),
-    ``last-step`` or ``final-states`` for one vector per sequence."""
+def pooled_outputs(reading: _Reading, node: Any,
+                   inputs: list[Value | None]) -> list[Value] | None:
+    """``ReduceMean``/``ReduceMax`` of the top layer's outputs over the steps: the
+    ``mean``/``max`` readout; of constants, folded (None)."""
+    data = inputs[0]
+    if not isinstance(data, Flow):
+        return None
+    assert reading.walk is not None
+    where = f"{reading.path}: ONNX {node.op_type} node {node.name or node.op_type!r}"
+    attrs = attributes(node)
+    axes = attrs.get("axes")
+    if axes is None and len(inputs) > 1 and inputs[1] is not None:  # opset 18: an input
+        axes = reading.walk.constant(inputs[1], f"{where}: its axes").reshape(-1).tolist()
+    top = _top_outputs(reading) if reading.nodes else None
+    if top is None or data.level != len(reading.nodes) - 1 or reading.pooled is not None or \
+            axes is None or len(axes) != 1:
+        raise ModelFileError(f"{where} is not a pooling of the last recurrent layer's "
+                             "outputs over the steps; RNN Studio cannot compute it")
+    axis = int(axes[0]) % data.labels.ndim
+    steps = np.moveaxis(data.labels, axis, 0)
+    if len(steps) != len(top) or not np.array_equal(
+            np.sort(steps.reshape(len(steps), -1), axis=0),
+            np.sort(top.reshape(len(top), -1), axis=0)):
+        raise ModelFileError(f"{where} pools over something other than the steps of the "
+                             "last recurrent layer's outputs; RNN Studio cannot compute it")
+    rest = steps.shape[1:]
+    reading.budget.take(int(np.prod(rest)), node.op_type)
+    pooled = POOLED_LABELS + np.arange(int(np.prod(rest)), dtype=np.int64).reshape(rest)
+    reading.pooled = (_POOLS[node.op_type], pooled.reshape(-1, top.shape[-1]))
+    return [Flow(np.expand_dims(pooled, axis) if attrs.get("keepdims", 1) else pooled,
+                 "pooled")]
+
+
+def _top_outputs(reading: _Reading) -> np.ndarray:
+    """The last node's output labels as the engine's top layer output (T, B, D * H)."""
     outputs = reading.outputs[-1]  # (T, D, B, H)
     steps, directions, batch, hidden = outputs.shape
-    top = outputs.transpose(0, 2, 1, 3).reshape(steps, batch, directions * hidden)
-    rows = labels.reshape(-1, labels.shape[-1])
-    candidates: list[tuple[str | None, np.ndarray]] = [
-        (None, top.reshape(-1, top.shape[-1])),
-        (None, top.transpose(1, 0, 2).reshape(-1, top.shape[-1])),
-        ("last-step", top[-1]),
-    ]
-    if directions == 2:
-        final = np.concatenate([top[-1, :, :hidden], top[0, :, hidden:]], axis=-1)
-        candidates.append(("final-states", final))
+    return outputs.transpose(0, 2, 1, 3).reshape(steps, batch, directions * hidden)
+
+
+def _readout(reading: _Reading, data: Flow, where: str) -> str | None:
+    """None when the head reads every step of the top layer (in time or batch order),
+    else the readout of one vector per sequence."""
+    rows = data.labels.reshape(-1, data.labels.shape[-1])
+    if data.level == "pooled":
+        assert reading.pooled is not None
+        kind, expected = reading.pooled
+        candidates: list[tuple[str | None, np.ndarray]] = [(kind, expected)]
+    else:
+        top = _top_outputs(reading)
+        hidden = reading.outputs[-1].shape[-1]
+        candidates = [(None, top.reshape(-1, top.shape[-1])),
+                      (None, top.transpose(1, 0, 2).reshape(-1, top.shape[-1])),
+                      ("last-step", top[-1])]
+        if reading.nodes[-1].directions == 2:
+            final = np.concatenate([top[-1, :, :hidden], top[0, :, hidden:]], axis=-1)
+            candidates.append(("final-states", final))
     for readout, expected in candidates:
         if np.array_equal(rows, expected):
             return readout
-    raise ModelFileError(f"{where} reads neither every step, the last step nor the final "
-                         "states of the top layer (pooled or reordered); RNN Studio cannot "
-                         "compute that head")
+    raise ModelFileError(f"{where} reads neither every step, the last step, the final "
+                         "states nor a mean or maximum over the steps of the top layer "
+                         "(reordered); RNN Studio cannot compute that head")

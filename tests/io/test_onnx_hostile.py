@@ -52,6 +52,12 @@ def test_an_op_on_the_data_is_named(tmp_path):
     refused(gru(tmp_path, after=after), "ONNX op Tanh", "'squash'")
 
 
+def test_a_node_whose_output_nothing_uses_is_skipped(tmp_path):
+    after = [helper.make_node("ArgMax", ["Y"], ["unused"], name="dead"),
+             helper.make_node("Identity", ["Y"], ["out"])]
+    assert read_model(gru(tmp_path, after=after)).model.config.recurrent.cell == "gru"
+
+
 def test_a_tensor_declaring_more_than_it_holds(tmp_path):
     model = onnx.load_from_string(gru(tmp_path).read_bytes())
     weight = model.graph.initializer[0]

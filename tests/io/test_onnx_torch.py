@@ -63,6 +63,23 @@ class Classifier(nn.Module):
         return self.head(hidden[-1])
 
 
+class Pooler(nn.Module):
+    """A batch-first bidirectional LSTM classifier on the mean or the maximum of its
+    outputs over the steps."""
+
+    def __init__(self, pool: str) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(len(VOCABULARY), 4)
+        self.rnn = nn.LSTM(4, 5, bidirectional=True, batch_first=True)
+        self.head = nn.Linear(10, 2)
+        self.pool, self.batch_first = pool, True
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        output, _ = self.rnn(self.embedding(ids))
+        pooled = output.mean(dim=1) if self.pool == "mean" else torch.max(output, 1)[0]
+        return self.head(pooled)
+
+
 def export(net: nn.Module, path: Path, dynamo: bool, batch_first: bool = False,
            **options) -> None:
     ids = torch.tensor([[1, 2, 3]] if batch_first else [[1], [2], [3]])
@@ -187,6 +204,20 @@ def test_a_classifier_on_the_final_states_gets_its_readout(tmp_path, dynamo, bid
     loaded = assert_like_torch(path, net)
     config = loaded.model.config
     assert (config.task, config.readout, config.labels) == ("classify", readout, ("0", "1"))
+
+
+@pytest.mark.parametrize("dynamo", [False, True], ids=["torchscript", "dynamo"])
+@pytest.mark.parametrize("pool", ["mean", "max"])
+def test_a_pooled_classifier_gets_its_readout(tmp_path, dynamo, pool):
+    torch.manual_seed(7)
+    net = Pooler(pool).eval()
+    path = tmp_path / "pooled.onnx"
+    export(net, path, dynamo, batch_first=True)
+    loaded = assert_like_torch(path, net)
+    config = loaded.model.config
+    assert (config.task, config.readout) == ("classify", pool)
+    assert f"reading the {'mean' if pool == 'mean' else 'maximum'} over the steps" in \
+        loaded.format
 
 
 def test_info_and_trace_read_an_onnx_file(tmp_path, capsys):
