@@ -220,6 +220,23 @@ def test_a_pooled_classifier_gets_its_readout(tmp_path, dynamo, pool):
         loaded.format
 
 
+@pytest.mark.parametrize("name", ["tagger", "classifier"])
+def test_open_time_and_batch_axes(tmp_path, name):
+    """``dynamic_axes``: the graph's shapes are computed from the input's, probed with 5
+    steps and a batch of 3, so a glue op that mixed the two would be seen."""
+    torch.manual_seed(8)
+    net = (MODELS["lstm-2-bidirectional"]() if name == "tagger"
+           else Classifier(nn.GRU(4, 5, bidirectional=True))).eval()
+    path = tmp_path / "open.onnx"
+    export(net, path, dynamo=False, input_names=["ids"],
+           dynamic_axes={"ids": {0: "time", 1: "batch"}})
+    import onnx
+
+    dims = onnx.load(str(path)).graph.input[0].type.tensor_type.shape.dim
+    assert [dim.dim_param for dim in dims] == ["time", "batch"]
+    assert_like_torch(path, net)
+
+
 def test_info_and_trace_read_an_onnx_file(tmp_path, capsys):
     torch.manual_seed(5)
     net = Tagger(nn.LSTM(4, 5, bidirectional=True)).eval()
