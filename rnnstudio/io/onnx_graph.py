@@ -83,10 +83,12 @@ class FoldBudget:
     left: int
 
     def take(self, count: int, op: str) -> None:
+        """Count ``count`` values made by an ``op`` node (``"input"``: the probe)."""
         if count > self.left:
-            raise ModelFileError(f"{self.path}: an ONNX {op} node would make {count:,} "
-                                 "values, more than the file can describe; the graph is "
-                                 "corrupt or not a recurrent model")
+            maker = "the graph's input" if op == "input" else f"an ONNX {op} node"
+            raise ModelFileError(f"{self.path}: {maker} would make {count:,} values, more "
+                                 "than the file can describe; the graph is corrupt or not "
+                                 "a recurrent model")
         self.left -= count
 
 

@@ -79,6 +79,11 @@ def test_a_folded_value_larger_than_the_file(tmp_path):
     refused(save(model, tmp_path / "big.onnx"), "ConstantOfShape", "values")
 
 
+def test_an_input_declared_larger_than_the_file(tmp_path):
+    path = gru(tmp_path, input_shape=(10**6, 10**6, None))
+    refused(path, "the graph's input would make 2,000,000,000,000 values")
+
+
 def external_weights(tmp_path, location: str):
     """The GRU model with its W said to be in the external file ``location``."""
     model = onnx.load_from_string(gru(tmp_path).read_bytes())
