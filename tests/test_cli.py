@@ -170,7 +170,7 @@ def _bad_model_files(tmp_path: Path) -> dict[str, tuple[Path, tuple[str, ...]]]:
         "pickle-npz": (pickled, ("pickle", "'weight_ih_l0'")),
         "rnn-nonlinearity": (rnn, ("--nonlinearity tanh|relu",)),
         "missing-file": (tmp_path / "nope.safetensors", ("no such file",)),
-        "unknown-extension": (good.with_suffix(".onnx"), ("unknown model file extension",)),
+        "unknown-extension": (good.with_suffix(".tflite"), ("unknown model file extension",)),
     }
 
 

@@ -107,7 +107,7 @@ CASES: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {
         (("{zero_npz}", T, "hi"), ("zero.npz",)),
         (("{truncated}", T, "hi"), ("truncated.safetensors", "truncated")),
         (("{folder}", T, "hi"), ("folder",)),
-        (("{model_onnx}", T, "hi"), ("unknown model file extension",)),
+        (("{model_tflite}", T, "hi"), ("unknown model file extension",)),
         (("recall-nope", T, "hi"), ("no shipped model 'recall-nope'", "recall-gru")),
         (("info", "{missing_model}"), ("no such file",)),
         (("info", "{zero_safetensors}"), ("zero.safetensors",)),
@@ -219,7 +219,7 @@ def workspace(tmp_path: Path) -> dict[str, str]:
     (tmp_path / "truncated.safetensors").write_bytes(good.read_bytes()[:-40])
     for name in ("zero.safetensors", "zero.npz", "empty.txt"):
         (tmp_path / name).write_bytes(b"")
-    (tmp_path / "m.onnx").write_bytes(b"onnx?")
+    (tmp_path / "m.tflite").write_bytes(b"tflite?")
     (tmp_path / "folder").mkdir()
     (tmp_path / "folder.npz").mkdir()
     (tmp_path / "text.txt").write_text("the cat sat")
@@ -229,7 +229,7 @@ def workspace(tmp_path: Path) -> dict[str, str]:
     (tmp_path / "latin1.txt").write_bytes("café".encode("latin-1"))
     names = {"model": good, "truncated": tmp_path / "truncated.safetensors",
              "zero_safetensors": tmp_path / "zero.safetensors", "zero_npz": tmp_path / "zero.npz",
-             "empty_txt": tmp_path / "empty.txt", "model_onnx": tmp_path / "m.onnx",
+             "empty_txt": tmp_path / "empty.txt", "model_tflite": tmp_path / "m.tflite",
              "folder": tmp_path / "folder", "folder_npz": tmp_path / "folder.npz",
              "text": tmp_path / "text.txt", "tokens_over": tmp_path / "tokens.txt",
              "chars_over": tmp_path / "chars.txt", "bytes_over": tmp_path / "bytes.txt",

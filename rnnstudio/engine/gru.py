@@ -51,6 +51,7 @@ tests hold the fast path to it.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,7 +59,9 @@ import numpy as np
 from .layer import (
     BackwardLoop,
     LayerGrads,
+    Rows,
     StepCallback,
+    StepScale,
     StepTerms,
     StopCheck,
     aligned,
@@ -91,17 +94,104 @@ class GruCache:
         return {"h": self.hidden, **named}
 
 
-class GruLayer:
+class _GruBackward(ABC):
+    """Backward through time and the Jacobian pass of both GRU forms: each form gives
+    its per-step derivatives and its step back (module docstring), the loops are one."""
+
+    hidden_size: int
+    output_size: int
+    rows: Rows
+
+    def _prepare(self, weights: LayerWeights, folded_blocks: int) -> int:
+        """Set the sizes and the rows (r and z scaled by 0.5: one tanh gives both
+        sigmoids; the first ``folded_blocks`` gate blocks of ``bias_hh`` folded into the
+        input bias); returns H."""
+        size = weights.weight_hh.shape[0] // 3
+        self.hidden_size = self.output_size = size
+        half = np.ones(3 * size, dtype=weights.weight_ih.dtype)
+        half[: 2 * size] = 0.5
+        self.rows = prepare_rows(weights, np.arange(3 * size), half, folded_blocks * size)
+        return size
+
+    def _cached_steps(self, cache: GruCache) -> tuple[np.ndarray, ...]:
+        """r, z, n and h_{t-1} of every step (T, B, H), in the backward pass's dtype."""
+        dtype, size = self.rows.weight_hh.dtype, self.hidden_size
+        gates = cache.gates.astype(dtype, copy=False)
+        h0 = cache.h0.astype(dtype, copy=False)
+        h_prev = np.concatenate([h0[None], cache.hidden[:-1].astype(dtype, copy=False)])
+        return gates[..., :size], gates[..., size : 2 * size], gates[..., 2 * size :], h_prev
+
+    @abstractmethod
+    def _local_derivatives(self, cache: GruCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per-step factors of the step back, all steps at once; z (T, B, H) last."""
+
+    @abstractmethod
+    def _row_gradients(self, loop: BackwardLoop) -> tuple[np.ndarray, np.ndarray]:
+        """Room (T, B, 3H) for dL/d(W_ih x + b_ih) and dL/d(W_hh h + b_hh) rows."""
+
+    @abstractmethod
+    def _step_back(
+        self, dh: np.ndarray, local: tuple[np.ndarray, ...], t: int, d_recurrent: np.ndarray,
+        d_input: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """dh_next from dh (B, H) at step t; the rows' gradients written into
+        ``d_recurrent`` and (when given) ``d_input``, (B, 3H) each."""
+
+    @abstractmethod
+    def _finish(self, grads: LayerGrads, cache: GruCache, d_recurrent: np.ndarray,
+                scaler: StepScale) -> None:
+        """Parameter gradients :func:`input_grads` cannot form alone."""
+
+    def backward(
+        self,
+        cache: GruCache,
+        grad_hidden: np.ndarray | None,
+        grad_cell: np.ndarray | None = None,
+        should_stop: StopCheck | None = None,
+        scaled: bool = False,
+    ) -> LayerGrads:
+        """Backpropagation through time; arguments as :meth:`LstmLayer.backward`."""
+        local = self._local_derivatives(cache)
+        (steps, batch), size = local[-1].shape[:2], self.hidden_size
+        loop = BackwardLoop(local[-1].dtype, steps, batch, size, direct=[grad_hidden],
+                            scaled=scaled, should_stop=should_stop)
+        d_next = loop.zeros(size)
+        d_input, d_recurrent = self._row_gradients(loop)
+        for t in loop.reverse_steps():
+            (direct,) = loop.direct(t, [d_next])
+            dh = d_next if direct is None else d_next + direct
+            loop.total_hidden[t] = dh
+            d_next = self._step_back(dh, local, t, d_recurrent[t], d_input[t])
+            loop.scaler.renormalize(t, [d_next])
+        grads = input_grads(self.rows, cache, d_input, d_recurrent, loop.dtype, loop.scaler)
+        self._finish(grads, cache, d_recurrent, loop.scaler)
+        grads.hidden, grads.h0 = loop.hidden(), loop.scaler.final(d_next)
+        return grads
+
+    def jacobian_norms(
+        self, cache: GruCache, seeds: np.ndarray, should_stop: StopCheck | None = None,
+        on_step: StepCallback | None = None,
+    ) -> np.ndarray:
+        """||dh_last/dh_t|| per step; arguments as :meth:`LstmLayer.jacobian_norms`."""
+        local = self._local_derivatives(cache)
+        loop = BackwardLoop.jacobian(local[-1].dtype, len(local[-1]), seeds, should_stop,
+                                     on_step)
+        d_next = loop.start_hidden()
+        scratch = np.empty((loop.batch, 3 * self.hidden_size), dtype=loop.dtype)
+        for t in loop.reverse_steps():
+            loop.record_norm(t, d_next)
+            d_next = self._step_back(d_next, local, t, scratch)
+            loop.scaler.renormalize(t, [d_next])
+        return loop.hidden()
+
+
+class GruLayer(_GruBackward):
     """One GRU layer and direction, its weights prepared once for the step loop."""
 
     cell = "gru"
 
     def __init__(self, weights: LayerWeights) -> None:
-        size = weights.weight_hh.shape[0] // 3
-        self.hidden_size = self.output_size = size
-        half = np.ones(3 * size, dtype=weights.weight_ih.dtype)
-        half[: 2 * size] = 0.5
-        self.rows = prepare_rows(weights, np.arange(3 * size), half, folded_hh_rows=2 * size)
+        size = self._prepare(weights, folded_blocks=2)  # b_hn stays inside r * (...)
         self.bias_hn = None if weights.bias_hh is None else weights.bias_hh[2 * size :].copy()
 
     def forward(
@@ -145,14 +235,10 @@ class GruLayer:
         """What multiplies dh in each row's gradient, for all steps at once (T, B, 3, H):
         [da_r, da_z, da_n] / dh for the input rows, [da_r, da_z, dhn] / dh for the
         recurrent rows; and z (T, B, H)."""
-        dtype, size = self.rows.weight_hh.dtype, self.hidden_size
-        gates = cache.gates.astype(dtype, copy=False)
-        r, z, n = gates[..., :size], gates[..., size : 2 * size], gates[..., 2 * size :]
-        h0 = cache.h0.astype(dtype, copy=False)
-        h_prev = np.concatenate([h0[None], cache.hidden[:-1].astype(dtype, copy=False)])
-        hidden_candidate = cache.hidden_candidate.astype(dtype, copy=False)
+        r, z, n, h_prev = self._cached_steps(cache)
+        hidden_candidate = cache.hidden_candidate.astype(r.dtype, copy=False)
         through_n = (1.0 - z) * (1.0 - n * n)
-        coef_input = np.empty(gates.shape[:2] + (3, size), dtype=dtype)
+        coef_input = np.empty(r.shape[:2] + (3, self.hidden_size), dtype=r.dtype)
         coef_input[:, :, 0] = through_n * hidden_candidate * r * (1.0 - r)
         coef_input[:, :, 1] = (h_prev - n) * z * (1.0 - z)
         coef_input[:, :, 2] = through_n
@@ -160,71 +246,37 @@ class GruLayer:
         coef_recurrent[:, :, 2] *= r
         return coef_input, coef_recurrent, z
 
+    def _row_gradients(self, loop: BackwardLoop) -> tuple[np.ndarray, np.ndarray]:
+        return loop.per_step(3 * self.hidden_size), loop.per_step(3 * self.hidden_size)
+
     def _step_back(
-        self, dh: np.ndarray, z: np.ndarray, coef_recurrent: np.ndarray,
-        d_recurrent: np.ndarray,
+        self, dh: np.ndarray, local: tuple[np.ndarray, ...], t: int, d_recurrent: np.ndarray,
+        d_input: np.ndarray | None = None,
     ) -> np.ndarray:
-        """dh_next = dh * z + W_hh^T [da_r, da_z, dhn]; the recurrent rows' gradients
-        [da_r, da_z, dhn] (B, 3H) are written into ``d_recurrent``."""
-        np.multiply(dh[:, None, :], coef_recurrent, out=d_recurrent.reshape(len(dh), 3, -1))
-        d_next = dh * z
+        """dh_next = dh * z + W_hh^T [da_r, da_z, dhn]; the input rows get
+        [da_r, da_z, da_n], the recurrent rows [da_r, da_z, dhn]."""
+        coef_input, coef_recurrent, z = local
+        rows = (len(dh), 3, self.hidden_size)
+        if d_input is not None:
+            np.multiply(dh[:, None, :], coef_input[t], out=d_input.reshape(rows))
+        np.multiply(dh[:, None, :], coef_recurrent[t], out=d_recurrent.reshape(rows))
+        d_next = dh * z[t]
         d_next += d_recurrent @ self.rows.weight_hh
         return d_next
 
-    def backward(
-        self,
-        cache: GruCache,
-        grad_hidden: np.ndarray | None,
-        grad_cell: np.ndarray | None = None,
-        should_stop: StopCheck | None = None,
-        scaled: bool = False,
-    ) -> LayerGrads:
-        """Backpropagation through time; arguments as :meth:`LstmLayer.backward`."""
-        coef_input, coef_recurrent, z = self._local_derivatives(cache)
-        (steps, batch), size = z.shape[:2], self.hidden_size
-        loop = BackwardLoop(z.dtype, steps, batch, size, direct=[grad_hidden], scaled=scaled,
-                            should_stop=should_stop)
-        d_next = loop.zeros(size)
-        d_input, d_recurrent = loop.per_step(3 * size), loop.per_step(3 * size)
-        for t in loop.reverse_steps():
-            (direct,) = loop.direct(t, [d_next])
-            dh = d_next if direct is None else d_next + direct
-            loop.total_hidden[t] = dh
-            np.multiply(dh[:, None, :], coef_input[t], out=d_input[t].reshape(batch, 3, size))
-            d_next = self._step_back(dh, z[t], coef_recurrent[t], d_recurrent[t])
-            loop.scaler.renormalize(t, [d_next])
-        grads = input_grads(self.rows, cache, d_input, d_recurrent, loop.dtype, loop.scaler)
-        grads.hidden, grads.h0 = loop.hidden(), loop.scaler.final(d_next)
-        return grads
-
-    def jacobian_norms(
-        self, cache: GruCache, seeds: np.ndarray, should_stop: StopCheck | None = None,
-        on_step: StepCallback | None = None,
-    ) -> np.ndarray:
-        """||dh_last/dh_t|| per step; arguments as :meth:`LstmLayer.jacobian_norms`."""
-        _, coef_recurrent, z = self._local_derivatives(cache)
-        loop = BackwardLoop.jacobian(z.dtype, len(z), seeds, should_stop, on_step)
-        d_next = loop.start_hidden()
-        scratch = np.empty((loop.batch, 3 * self.hidden_size), dtype=loop.dtype)
-        for t in loop.reverse_steps():
-            loop.record_norm(t, d_next)
-            d_next = self._step_back(d_next, z[t], coef_recurrent[t], scratch)
-            loop.scaler.renormalize(t, [d_next])
-        return loop.hidden()
+    def _finish(self, grads: LayerGrads, cache: GruCache, d_recurrent: np.ndarray,
+                scaler: StepScale) -> None:
+        """Nothing: every row multiplies x_t or h_{t-1}, as input_grads assumes."""
 
 
-class GruResetBeforeLayer:
+
+class GruResetBeforeLayer(_GruBackward):
     """One reset-before GRU layer and direction (``reset_after=False``)."""
 
     cell = "gru"
 
     def __init__(self, weights: LayerWeights) -> None:
-        size = weights.weight_hh.shape[0] // 3
-        self.hidden_size = self.output_size = size
-        half = np.ones(3 * size, dtype=weights.weight_ih.dtype)
-        half[: 2 * size] = 0.5
-        self.rows = prepare_rows(weights, np.arange(3 * size), half, folded_hh_rows=3 * size)
-        self.bias_hn = None
+        size = self._prepare(weights, folded_blocks=3)
         self.weight_hrz_t = aligned(self.rows.weight_hh_t[:, : 2 * size])
         self.weight_hn_t = aligned(self.rows.weight_hh_t[:, 2 * size :])
 
@@ -263,78 +315,45 @@ class GruResetBeforeLayer:
     def _local_derivatives(self, cache: GruCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For all steps (T, B, 3, H): what multiplies drh in da_r, dh in da_z and dh in
         da_n (h_{t-1} r (1 - r), (h_{t-1} - n) z (1 - z), (1 - z)(1 - n^2)); r and z."""
-        dtype, size = self.rows.weight_hh.dtype, self.hidden_size
-        gates = cache.gates.astype(dtype, copy=False)
-        r, z, n = gates[..., :size], gates[..., size : 2 * size], gates[..., 2 * size :]
-        h0 = cache.h0.astype(dtype, copy=False)
-        h_prev = np.concatenate([h0[None], cache.hidden[:-1].astype(dtype, copy=False)])
-        coef = np.empty(gates.shape[:2] + (3, size), dtype=dtype)
+        r, z, n, h_prev = self._cached_steps(cache)
+        coef = np.empty(r.shape[:2] + (3, self.hidden_size), dtype=r.dtype)
         coef[:, :, 0] = h_prev * r * (1.0 - r)
         coef[:, :, 1] = (h_prev - n) * z * (1.0 - z)
         coef[:, :, 2] = (1.0 - z) * (1.0 - n * n)
         return coef, r, z
 
+    def _row_gradients(self, loop: BackwardLoop) -> tuple[np.ndarray, np.ndarray]:
+        rows = loop.per_step(3 * self.hidden_size)  # equal: b_hn is added as it is
+        return rows, rows
+
     def _step_back(
-        self, dh: np.ndarray, coef: np.ndarray, r: np.ndarray, z: np.ndarray,
-        d_rows: np.ndarray,
+        self, dh: np.ndarray, local: tuple[np.ndarray, ...], t: int, d_recurrent: np.ndarray,
+        d_input: np.ndarray | None = None,
     ) -> np.ndarray:
-        """dh_next from dh (B, H); [da_r, da_z, da_n] (B, 3H) are written into ``d_rows``."""
+        """dh_next = dh * z + W_hr^T da_r + W_hz^T da_z + r * drh; [da_r, da_z, da_n]
+        written into ``d_recurrent`` (the input rows' too: ``d_input`` is the same)."""
         size = self.hidden_size
+        coef, r, z = (array[t] for array in local)
         weight_hh = self.rows.weight_hh
-        da = d_rows.reshape(len(dh), 3, size)
+        da = d_recurrent.reshape(len(dh), 3, size)
         np.multiply(dh, coef[:, 2], out=da[:, 2])
         np.multiply(dh, coef[:, 1], out=da[:, 1])
         d_reset_hidden = da[:, 2] @ weight_hh[2 * size :]
         np.multiply(d_reset_hidden, coef[:, 0], out=da[:, 0])
         d_next = dh * z
-        d_next += d_rows[:, : 2 * size] @ weight_hh[: 2 * size]
+        d_next += d_recurrent[:, : 2 * size] @ weight_hh[: 2 * size]
         d_reset_hidden *= r
         d_next += d_reset_hidden
         return d_next
 
-    def backward(
-        self,
-        cache: GruCache,
-        grad_hidden: np.ndarray | None,
-        grad_cell: np.ndarray | None = None,
-        should_stop: StopCheck | None = None,
-        scaled: bool = False,
-    ) -> LayerGrads:
-        """Backpropagation through time; arguments as :meth:`LstmLayer.backward`."""
-        coef, r, z = self._local_derivatives(cache)
-        (steps, batch), size = z.shape[:2], self.hidden_size
-        loop = BackwardLoop(z.dtype, steps, batch, size, direct=[grad_hidden], scaled=scaled,
-                            should_stop=should_stop)
-        d_next = loop.zeros(size)
-        d_rows = loop.per_step(3 * size)  # d_input = d_recurrent: b_hn is added as it is
-        for t in loop.reverse_steps():
-            (direct,) = loop.direct(t, [d_next])
-            dh = d_next if direct is None else d_next + direct
-            loop.total_hidden[t] = dh
-            d_next = self._step_back(dh, coef[t], r[t], z[t], d_rows[t])
-            loop.scaler.renormalize(t, [d_next])
-        grads = input_grads(self.rows, cache, d_rows, d_rows, loop.dtype, loop.scaler)
-        d_candidate = loop.scaler.true(d_rows[..., 2 * size :]).reshape(-1, size)
+    def _finish(self, grads: LayerGrads, cache: GruCache, d_recurrent: np.ndarray,
+                scaler: StepScale) -> None:
+        """The n rows of dW_hh: da_n rh^T (input_grads formed da_n h_{t-1}^T)."""
+        size = self.hidden_size
+        d_candidate = scaler.true(d_recurrent[..., 2 * size :]).reshape(-1, size)
         reset_hidden = cache.hidden_candidate.astype(d_candidate.dtype).reshape(-1, size)
-        weight_hh = grads.params["weight_hh"]  # its n rows: da_n rh^T, not da_n h_{t-1}^T
-        weight_hh[2 * size :] = d_candidate.T @ reset_hidden
-        grads.hidden, grads.h0 = loop.hidden(), loop.scaler.final(d_next)
-        return grads
+        grads.params["weight_hh"][2 * size :] = d_candidate.T @ reset_hidden
 
-    def jacobian_norms(
-        self, cache: GruCache, seeds: np.ndarray, should_stop: StopCheck | None = None,
-        on_step: StepCallback | None = None,
-    ) -> np.ndarray:
-        """||dh_last/dh_t|| per step; arguments as :meth:`LstmLayer.jacobian_norms`."""
-        coef, r, z = self._local_derivatives(cache)
-        loop = BackwardLoop.jacobian(z.dtype, len(z), seeds, should_stop, on_step)
-        d_next = loop.start_hidden()
-        scratch = np.empty((loop.batch, 3 * self.hidden_size), dtype=loop.dtype)
-        for t in loop.reverse_steps():
-            loop.record_norm(t, d_next)
-            d_next = self._step_back(d_next, coef[t], r[t], z[t], scratch)
-            loop.scaler.renormalize(t, [d_next])
-        return loop.hidden()
 
 
 def textbook_step(

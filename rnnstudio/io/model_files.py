@@ -29,8 +29,9 @@ from .messages import naming
 from .model_folder import CONFIG_FILE, read_folder
 from .name_map import KeyMap, check_key_map, map_names
 from .npz_file import read_npz, write_npz
+from .onnx_file import read_onnx
 from .safetensors_file import read_safetensors, write_safetensors
-from .sniff import FOLDER, KERAS, KERAS_H5, NPZ, SAFETENSORS, TORCH, model_format
+from .sniff import FOLDER, KERAS, KERAS_H5, NPZ, ONNX, SAFETENSORS, TORCH, model_format
 from .state_dict import FileContents, infer_recurrent
 from .torch_file import read_torch
 from .vocab_options import OptionSources, option_sources
@@ -40,11 +41,13 @@ __all__ = ["LoadedModel", "SAVE_EXTENSIONS", "assemble_model", "convert_model", 
 
 Reader = Callable[[Path], FileContents]
 READERS: dict[str, Reader] = {SAFETENSORS: read_safetensors, NPZ: read_npz, TORCH: read_torch,
-                              FOLDER: read_folder, KERAS: read_keras, KERAS_H5: read_keras_h5}
+                              FOLDER: read_folder, KERAS: read_keras, KERAS_H5: read_keras_h5,
+                              ONNX: read_onnx}
 SAVE_EXTENSIONS = (".safetensors", ".npz")
 #: Formats whose configuration is not RNN Studio's own metadata, and how to name it.
 _NOT_NATIVE = {FOLDER: f"{{path}}/{CONFIG_FILE} and vocabulary file",
-               KERAS: "{path} Keras configuration", KERAS_H5: "{path} Keras configuration"}
+               KERAS: "{path} Keras configuration", KERAS_H5: "{path} Keras configuration",
+               ONNX: "{path} graph"}
 
 
 @dataclass(frozen=True)
@@ -68,8 +71,8 @@ class LoadedModel:
 
 def load_model(path: str | Path, key_map: Mapping[str, str] | None = None,
                **overrides: Any) -> Model:
-    """Read a model file (.safetensors, .npz, .pt/.pth/.bin) or a model folder
-    (model.safetensors + config.json + vocab.json, vocab.txt or tokenizer.json).
+    """Read a model file (.safetensors, .npz, .pt/.pth/.bin, .keras/.h5, .onnx) or a model
+    folder (model.safetensors + config.json + vocab.json, vocab.txt or tokenizer.json).
 
     ``key_map`` names the parts of a state_dict that are not recognised by their names
     (docs/formats.md), e.g. ``{"fc.0": "head", "enc": "embedding", "stack": "rnn"}``:

@@ -22,6 +22,9 @@ TORCH = "pytorch"
 FOLDER = "folder"
 #: Keras 3 ``.keras`` (a zip archive) and legacy Keras ``.h5`` (HDF5), :mod:`.keras_file`.
 KERAS, KERAS_H5 = "keras", "keras-h5"
+#: ONNX protobuf: no magic bytes, so the extension is trusted and :mod:`.onnx_file`
+#: says precisely what fails to parse.
+ONNX = "onnx"
 
 #: File extension -> format it promises (the content decides when the two disagree).
 EXTENSIONS = {
@@ -34,9 +37,10 @@ EXTENSIONS = {
     ".keras": KERAS,
     ".h5": KERAS_H5,
     ".hdf5": KERAS_H5,
+    ".onnx": ONNX,
 }
 
-SUPPORTED = ".safetensors, .npz, .pt, .pth, .bin, .keras or .h5"
+SUPPORTED = ".safetensors, .npz, .pt, .pth, .bin, .keras, .h5 or .onnx"
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _PICKLE_PROTOCOL = b"\x80"
@@ -53,9 +57,9 @@ _TRACE_MEMBERS = ("meta.npy", "tokens.npy")
 
 
 def model_format(path: str | Path) -> str:
-    """Return ``"safetensors"``, ``"npz"``, ``"pytorch"``, ``"keras"`` or ``"keras-h5"``
-    for an existing model file,
-    ``"folder"`` for a folder (whose reader says what it lacks).
+    """Return ``"safetensors"``, ``"npz"``, ``"pytorch"``, ``"keras"``, ``"keras-h5"``
+    or ``"onnx"`` for an existing model file, ``"folder"`` for a folder (whose reader
+    says what it lacks).
 
     Raises :class:`ModelFileError` (one line, naming the file) for a missing file, an
     unknown extension, an empty, truncated or unrecognised file.
@@ -80,6 +84,8 @@ def model_format(path: str | Path) -> str:
         raise ModelFileError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
     if not head:
         raise ModelFileError(f"{path}: the file is empty; save the model again")
+    if extension == ".onnx" and not head.startswith(_ZIP_MAGIC):
+        return ONNX
     if head.startswith(_ZIP_MAGIC):
         return _zip_format(path)
     if any(head.startswith(_HDF5_MAGIC, offset) for offset in (0, 512, 1024, 2048)):

@@ -115,6 +115,18 @@ def test_the_flag_round_trips_through_dicts_and_files(tmp_path):
                                       model.trace(text, loss=None).layer(0, "fwd").h)
 
 
+@pytest.mark.parametrize("extension", [".npz", ".json"])
+def test_a_saved_trace_keeps_the_flag(tmp_path, extension):
+    from rnnstudio.io.trace_export import save_trace
+    from rnnstudio.io.trace_read import load_trace
+
+    model = random_model("gru", 4, input_size=3, seed=1, reset_after=False)
+    trace = model.trace("a b c", loss=None)
+    again = load_trace(save_trace(trace, tmp_path / f"t{extension}"))
+    assert again.config.recurrent == model.config.recurrent
+    assert again.meta["reset_after"] is False
+
+
 def test_a_file_written_before_the_flag_reads_as_pytorchs_gru(tmp_path):
     """Native files from before ``reset_after`` existed lack the key: they were PyTorch's
     GRU, and their config still comes from the file alone (not from weight shapes)."""

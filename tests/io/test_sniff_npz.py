@@ -48,7 +48,7 @@ def test_a_safetensors_header_length_ending_in_0x80_is_not_a_pickle(
 @pytest.mark.parametrize(
     ("name", "content", "words"),
     [
-        ("m.onnx", b"whatever", "unknown model file extension '.onnx'"),
+        ("m.tflite", b"whatever", "unknown model file extension '.tflite'"),
         ("m", b"whatever", "unknown model file extension '(none)'"),
         ("m.npz", b"", "empty"),
         ("m.pt", b"hello world, not a model", "unrecognised"),
