@@ -127,8 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     convert = commands.add_parser(
         "convert", help="convert a model file to RNN Studio's format",
-        description="Read any supported model file (.safetensors, .npz, .pt/.pth/.bin; "
-        "PyTorch files need torch installed) and write .safetensors (native) or .npz.",
+        description="Read any supported model file (.safetensors, .npz, .pt/.pth/.bin, "
+        ".keras/.h5, .onnx, a model folder; PyTorch files need torch, Keras files h5py and "
+        "ONNX files onnx installed) and write .safetensors (native) or .npz.",
     )
     convert.add_argument("source", metavar="IN")
     convert.add_argument("target", metavar="OUT")

@@ -40,8 +40,8 @@ class WindowDialogs:
     def choose_file_to_open(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
             self.window, "Open a model, a session or a trace", self._start_folder(),
-            "Models, sessions and traces (*.safetensors *.npz *.pt *.pth *.bin *.rnnstudio "
-            "*.json);;All files (*)")
+            "Models, sessions and traces (*.safetensors *.npz *.pt *.pth *.bin *.keras *.h5 "
+            "*.hdf5 *.onnx *.rnnstudio *.json);;All files (*)")
         if path:
             self.window.open_file(path)
 

@@ -7,7 +7,9 @@ for, never guessed), but not how the model was used. Filled in here when no sour
 ``LoadedModel.guessed`` so ``rnnstudio info`` and ``trace`` can say so:
 
 * ``task``: a head with one row per vocabulary token is a language model
-  (``next-token``), any other head a classifier; a tagger looks exactly like a classifier.
+  (``next-token``), a head known to read every step (``readout`` per-step, as an ONNX
+  graph shows) a tagger, any other head a classifier; a state_dict's tagger looks
+  exactly like a classifier.
 * ``labels``: ``"0"``, ``"1"``, ... for a classifier's or tagger's head rows.
 * ``readout``: a bidirectional classifier reads ``final-states`` (the tutorial's
   ``fc(torch.cat((hidden[-2], hidden[-1]), dim=1))``); a unidirectional one
@@ -56,7 +58,8 @@ def fill_guesses(fields: dict[str, Any], params: Mapping[str, np.ndarray],
     if "task" not in fields:
         per_token = not fields.get("labels") and vocabulary is not None and \
             len(vocabulary) == rows
-        fields["task"] = "next-token" if per_token else "classify"
+        every_step = fields.get("readout") == "per-step"  # a graph's head said so (ONNX)
+        fields["task"] = "next-token" if per_token else "tag" if every_step else "classify"
         guessed.append("task")
     if fields["task"] in ("classify", "tag") and not fields.get("labels"):
         fields["labels"] = [str(index) for index in range(rows)]
@@ -74,9 +77,12 @@ def guess_reason(name: str, config: ModelConfig) -> str:
     ``"the file does not say; --readout mean|max|last-step if the model pools"``."""
     tokenizer = config.tokenizer
     reasons = {
-        "task": "the head has one row per vocabulary token; --task classify|tag if not"
-        if config.task == "next-token" else
-        "the file does not say; --task tag if the model labels every token",
+        "task": {"next-token": "the head has one row per vocabulary token; --task "
+                               "classify|tag if not",
+                 "tag": "the head reads every step; --task next-token if it predicts the "
+                        "next token"}.get(str(config.task),
+                                          "the file does not say; --task tag if the model "
+                                          "labels every token"),
         "labels": "the file does not name them; --labels FILE|a,b,c",
         "readout": "the file does not say; --readout mean|max|last-step if the model pools"
         if config.readout == "final-states" else

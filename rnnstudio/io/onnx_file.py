@@ -231,6 +231,8 @@ class _Reading:
             params["head.bias"] = self.head_bias
             if self.readout is not None:
                 config.update(readout=self.readout, task="classify")
+            else:  # the graph shows the head reads every step: a tagger or a language model
+                config.update(readout="per-step")
         widened = [name for name, value in params.items() if value.dtype == np.float16]
         params = {name: value.astype(np.float32) if name in widened else value
                   for name, value in params.items()}

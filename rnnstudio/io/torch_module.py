@@ -12,8 +12,9 @@ in eval mode), which ``nn.Embedding`` and which ``nn.Linear`` are the embedding 
 head when there is one of each that fits, whatever their names, and the layers around a
 head in an ``nn.Sequential`` (dropout and identities only: a ReLU or Softmax there would
 make the module's output differ from the engine's). What a module cannot say is its
-``forward()``: which vector the head reads. That is the ``readout`` argument, default
-``"last-step"`` as for files (``"final-states"`` for ``fc(cat(hidden[-2], hidden[-1]))``).
+``forward()``: which vector the head reads. That is the ``readout`` argument, guessed
+as for files when not given (``"final-states"`` for a bidirectional classifier, the
+tutorial's ``fc(cat(hidden[-2], hidden[-1]))``; ``"last-step"`` otherwise).
 
 torch is imported only when a module or a tensor is handed over.
 """
@@ -65,9 +66,10 @@ def from_torch(module_or_state_dict: Any, vocabulary: Any = None, *,
     key_map : ``{old prefix: "embedding" | "rnn" | "head"}`` for parts whose names and
         types leave a doubt (docs/formats.md).
     readout : which vector the head reads (``last-step``, ``final-states``, ``mean``,
-        ``max``, ``per-step``); a module's ``forward()`` cannot be read, so the default
-        is ``last-step``, as for files: pass ``"final-states"`` for the usual
-        bidirectional classifier ``fc(torch.cat((hidden[-2], hidden[-1]), dim=1))``.
+        ``max``, ``per-step``); a module's ``forward()`` cannot be read, so it is
+        guessed as for files: ``final-states`` for a bidirectional classifier (the
+        usual ``fc(torch.cat((hidden[-2], hidden[-1]), dim=1))``), else ``last-step``;
+        pass ``"mean"`` or ``"max"`` for a pooling head.
     task, labels, tokenizer, dtype, **overrides : as for :func:`rnnstudio.load_model`;
         they win over what the module says.
 

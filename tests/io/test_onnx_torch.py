@@ -246,6 +246,10 @@ def test_info_and_trace_read_an_onnx_file(tmp_path, capsys):
     assert main(["info", str(path)]) == 0
     printed = capsys.readouterr().out
     assert "format: onnx (ONNX LSTM x1, bidirectional, gates i,o,f,c -> i,f,g,o" in printed
+    # The graph shows the head reads every step: a tagger, said as a guess, per-step.
+    assert "task: tag (guessed: the head reads every step; --task next-token if it " \
+        "predicts the next token)" in printed.splitlines()
+    assert "readout: per-step" in printed.splitlines()
     assert main(["trace", str(path), "--text", TEXT, "--out", str(tmp_path / "t.npz")]) == 0
     arrays = np.load(tmp_path / "t.npz")
     with torch.no_grad():
