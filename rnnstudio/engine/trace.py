@@ -275,6 +275,7 @@ class Trace:
             "unk": tokenizer.get("unk"),  # null when the vocabulary tells (to_dict)
             "pad": tokenizer.get("pad"),
             "card": dict(cfg.card),
+            "readout": cfg.readout,
             "nonfinite_at": None if self.nonfinite is None else asdict(self.nonfinite),
             "grad_nonfinite_at": None if grads is None or grads.nonfinite is None
             else asdict(grads.nonfinite),

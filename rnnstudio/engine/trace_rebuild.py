@@ -100,7 +100,8 @@ def trace_from_arrays(arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any])
 def config_from_meta(meta: Mapping[str, Any]) -> ModelConfig:
     """The model configuration a trace's meta records. Files written before ``task``,
     ``embedding``, ``vocabulary``, ``lowercase`` and ``card`` were recorded get a bare
-    cell's: no task, an open vocabulary, a hashed embedding."""
+    cell's: no task, an open vocabulary, a hashed embedding; before ``readout``, the
+    last step (the only readout there was)."""
     fields = RecurrentConfig.__dataclass_fields__
     recurrent = {name: _field(meta, name, (kind,), fields[name].default)
                  for name, kind in _RECURRENT_TYPES.items()}
@@ -119,6 +120,7 @@ def config_from_meta(meta: Mapping[str, Any]) -> ModelConfig:
             RecurrentConfig(**recurrent), tokenizer, _field(meta, "embedding", (str,), "hashed"),
             _field(meta, "task", (str,), None), tuple(labels),
             _field(meta, "dtype", (str,), "float32"), _field(meta, "card", (dict,), {}),
+            _field(meta, "readout", (str,), "last-step"),
         )
     except ConfigError as error:
         raise ExportError(f"meta describes no model RNN Studio can build: {error}") from error

@@ -105,6 +105,10 @@ def _traces() -> dict[str, Trace]:
         "one two three", jacobian=False, h0=rng.standard_normal((2, 2)),
         c0=rng.standard_normal((2, 5)))
     traces["gru-no-loss"] = random_model("gru", 3, seed=7).trace("a b", loss=None)
+    # A pooled readout: the rebuilt config must say how the verdict was read.
+    sentiment = load_model(str(find_model("sentiment-lstm").path), readout="mean")
+    traces["sentiment-mean-readout"] = sentiment.trace("the film was not good")
+    traces["gru-reset-before"] = random_model("gru", 3, seed=8, reset_after=False).trace("a b")
     exploding = random_model("rnn", 32, nonlinearity="relu", gain=200.0, seed=1)
     overflow = exploding.trace("word " * 300, grad_dtype="float32")
     assert overflow.grads is not None
@@ -115,6 +119,13 @@ def _traces() -> dict[str, Trace]:
 
 
 TRACES = _traces()
+
+
+def test_the_readout_and_the_reset_form_are_kept(tmp_path: Path) -> None:
+    loaded = load_trace(save_trace(TRACES["sentiment-mean-readout"], tmp_path / "t.npz"))
+    assert loaded.config.readout == "mean"
+    loaded = load_trace(save_trace(TRACES["gru-reset-before"], tmp_path / "g.json"))
+    assert loaded.config.recurrent.reset_after is False
 
 
 def test_the_overflow_case_overflowed() -> None:
