@@ -241,8 +241,8 @@ class GraphWalk:
         if not known or any(isinstance(value, Unknown) for value in inputs):
             return [Unknown(f"an ONNX {op} node {label!r}") for _ in node.output]
         if len({flow.level for flow in flows}) > 1:
-            raise ModelFileError(f"{self.path}: ONNX {op} node {label!r} mixes outputs of "
-                                 "different layers; skip connections are not supported")
+            inputs = self._top_level_only(op, label, inputs)
+            flows = [value for value in inputs if isinstance(value, Flow)]
         arrays = [_as_labels(value, bool(flows) and op == "Concat") for value in inputs]
         attrs = {**attributes(node), "outputs": len(node.output)}
         try:
@@ -255,6 +255,22 @@ class GraphWalk:
             return [Flow(np.asarray(result, dtype=np.int64), flows[0].level)
                     for result in results]
         return [np.asarray(result) for result in results]  # np.take gives 0-d scalars
+
+    def _top_level_only(self, op: str, label: str, inputs: list[Value | None]
+                        ) -> list[Value | None]:
+        """A Concat of several recurrent nodes' outputs, as torch exports ``h_n``
+        (every layer's final states, layer by layer): the top node's labels kept, the
+        lower ones numbered -1, so a head reading ``hidden[-2], hidden[-1]`` is read
+        and one that reads a lower layer is refused by :mod:`.onnx_head` (no -1 is an
+        element of the top layer). Anything else mixing layers is a skip connection."""
+        levels = {value.level for value in inputs if isinstance(value, Flow)}
+        if op != "Concat" or not all(isinstance(level, int) for level in levels):
+            raise ModelFileError(f"{self.path}: ONNX {op} node {label!r} mixes outputs of "
+                                 "different layers; skip connections are not supported")
+        top = max(level for level in levels if isinstance(level, int))
+        return [Flow(np.full_like(value.labels, -1), top)
+                if isinstance(value, Flow) and value.level != top else value
+                for value in inputs]
 
 
 def _as_labels(value: Value | None, concat_with_flows: bool) -> np.ndarray | None:

@@ -196,15 +196,36 @@ def test_the_dynamo_exporters_unrolled_rnn_is_refused_with_the_fix(tmp_path):
 @pytest.mark.parametrize("dynamo", [False, True], ids=["torchscript", "dynamo"])
 @pytest.mark.parametrize(("bidirectional", "readout"),
                          [(True, "final-states"), (False, "last-step")])
+@pytest.mark.parametrize(("cell", "layers"), [(nn.GRU, 1), (nn.GRU, 2), (nn.LSTM, 2)])
 def test_a_classifier_on_the_final_states_gets_its_readout(tmp_path, dynamo, bidirectional,
-                                                          readout):
+                                                          readout, cell, layers):
+    """Two layers: torch's h_n is a Concat of both nodes' final states, and the head
+    reads the top layer's, ``hidden[-2], hidden[-1]``: the tutorial classifier."""
     torch.manual_seed(4)
-    net = Classifier(nn.GRU(4, 5, bidirectional=bidirectional)).eval()
+    net = Classifier(cell(4, 5, num_layers=layers, bidirectional=bidirectional)).eval()
     path = tmp_path / "classifier.onnx"
     export(net, path, dynamo)
     loaded = assert_like_torch(path, net)
     config = loaded.model.config
     assert (config.task, config.readout, config.labels) == ("classify", readout, ("0", "1"))
+
+
+class LowerLayerHead(Classifier):
+    """A head on the first layer's final forward state, ``hidden[0]``."""
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        _, hidden = self.rnn(self.embedding(ids))
+        return self.head(torch.cat([hidden[0], hidden[0]], dim=1))
+
+
+def test_a_head_on_a_lower_layers_final_state_is_refused(tmp_path):
+    torch.manual_seed(4)
+    net = LowerLayerHead(nn.GRU(4, 5, num_layers=2, bidirectional=True)).eval()
+    path = tmp_path / "lower.onnx"
+    export(net, path, dynamo=False)
+    with pytest.raises(ModelFileError, match="reads neither every step, the last step, the "
+                                             "final states"):
+        read_model(path, vocabulary=VOCABULARY)
 
 
 @pytest.mark.parametrize("dynamo", [False, True], ids=["torchscript", "dynamo"])
