@@ -88,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="rnnstudio",
         description="Watch RNN, LSTM and GRU cells read text. Without a command: the app "
-        "(rnnstudio [MODEL]).",
+        "(rnnstudio [MODEL] [--vocab FILE --labels a,b ...]; rnnstudio MODEL -h lists "
+        "its options).",
     )
     parser.add_argument("--version", action="version", version=f"rnnstudio {__version__}")
     parser.add_argument("--completion", action=PrintCompletion, choices=SHELLS,

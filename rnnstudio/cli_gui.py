@@ -1,5 +1,11 @@
-"""``rnnstudio [FILE | MODEL_NAME] [--text TEXT]``: the GUI's own command line, checked
-before Qt starts (no Qt here).
+"""``rnnstudio [FILE | MODEL_NAME] [--text TEXT] [--vocab FILE ...]``: the GUI's own
+command line, checked before Qt starts (no Qt here).
+
+A model file takes the options ``info`` and ``trace`` take (``--map``, ``--readout``,
+``--vocab``, ``--labels`` ...: :func:`~rnnstudio.cli_model_file.add_model_file_options`);
+they are read here, a vocabulary or labels file included, and become the window's
+:class:`~rnnstudio.io.model_source.ModelSource` overrides (kept in session files), so a
+bad one is a one-line error before any window opens.
 
 A word that is no command, no file and no shipped model is a typo, not a file to open: it
 used to start the GUI (and, headless, abort Qt with exit 134), or open the default model
@@ -12,10 +18,16 @@ from __future__ import annotations
 
 import argparse
 import difflib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
+from .cli_errors import flag_names, for_command_line
+from .cli_model_file import add_model_file_options, model_file_flags, model_file_overrides
 from .errors import RnnStudioError
+
+if TYPE_CHECKING:
+    from .io.model_source import ModelSource
 
 #: Options Qt itself reads from the command line (QGuiApplication / QApplication docs).
 QT_OPTIONS_WITH_VALUE = ("-platform", "-platformpluginpath", "-platformtheme", "-plugin",
@@ -28,13 +40,25 @@ class GuiArgumentError(RnnStudioError):
     """The GUI's command line names something that does not exist."""
 
 
-def gui_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rnnstudio", description="RNN Studio desktop app")
+class _GuiParser(argparse.ArgumentParser):
+    """A usage error (``--readout sideways``) is a :class:`GuiArgumentError`: one line."""
+
+    def error(self, message: str) -> NoReturn:
+        raise GuiArgumentError(f"{message}; see rnnstudio --help")
+
+
+def gui_parser(version: str | None = None) -> argparse.ArgumentParser:
+    """The app's options (with ``--version`` printing ``version`` when given)."""
+    parser = _GuiParser(prog="rnnstudio", description="RNN Studio desktop app")
     parser.add_argument("file", nargs="?", help="a model, a session (.rnnstudio) or a trace "
                         "file to open, or the name of a shipped model (rnnstudio models)")
     parser.add_argument("--text", help="sentence to read at start")
     # Open the window, run one trace, export one PNG, exit 0 (packaging smoke test).
     parser.add_argument("--smoke-test", action="store_true", help=argparse.SUPPRESS)
+    if version is not None:
+        parser.add_argument("--version", action="version", version=version)
+    add_model_file_options(parser.add_argument_group(
+        "model file options", "complete or override a model file, as for rnnstudio info"))
     return parser
 
 
@@ -56,21 +80,66 @@ def split_qt_options(argv: Sequence[str]) -> tuple[list[str], list[str]]:
     return ours, qt
 
 
-def parse_gui_args(argv: Sequence[str], commands: Sequence[str]) -> argparse.Namespace:
+def parse_gui_args(argv: Sequence[str], commands: Sequence[str],
+                   version: str | None = None) -> argparse.Namespace:
     """The GUI's options, checked: raises :class:`GuiArgumentError` (one line) for an
     unknown option, a word that is neither a file nor a shipped model (with the command
-    it may have meant), or a path that does not exist."""
+    it may have meant), a path that does not exist, or a model-file option that is
+    wrong or given without a model file. ``options.model_source`` is the model file
+    with those options (:func:`model_file_source`), or None."""
     ours, _qt = split_qt_options(argv)
-    unknown = [word for word in ours if word.startswith("-") and word.split("=", 1)[0]
-               not in ("--text", "--smoke-test", "-h", "--help")]
+    parser = gui_parser(version)
+    known = {flag for action in parser._actions for flag in action.option_strings}
+    unknown = [word for word in ours if word.startswith("-") and word != "-"
+               and word.split("=", 1)[0] not in known]
     if unknown:
         raise GuiArgumentError(f"unknown option {unknown[0]!r}; see rnnstudio --help")
-    options, extra = gui_parser().parse_known_args(ours)
+    options, extra = parser.parse_known_args(ours)
     if extra:
         raise GuiArgumentError(f"unexpected {extra[0]!r}: the app opens one file or model")
     if options.file is not None:
         _check_target(options.file, commands)
+    options.model_source = model_file_source(options, flag_names(parser))
     return options
+
+
+def model_file_source(options: argparse.Namespace,
+                      flag_of: Mapping[str, str]) -> ModelSource | None:
+    """``options.file`` as a model file with the model-file options given (a vocabulary
+    or labels file read into the overrides), or None when none is given; a
+    :class:`GuiArgumentError` naming the option when one is wrong or the file is no
+    model file (a session, a trace, a shipped model); ``flag_of`` names the flag of
+    each option (:func:`~rnnstudio.cli_errors.flag_names`)."""
+    flags = model_file_flags(options, also=("readout",))
+    if not flags:
+        return None
+    from .io.model_source import ModelSource
+    from .io.name_map import check_key_map
+    from .io.session_file import is_session_file
+    from .io.sniff import is_trace_file
+
+    path = options.file
+    if path is None or not Path(path).exists() or is_session_file(path) or is_trace_file(path):
+        raise GuiArgumentError(f"{flags} to a model file (rnnstudio MODEL_FILE "
+                               f"{flags.split()[0]} ...), not {path or 'no file'}")
+    try:
+        return ModelSource.file(path, _config_fields(options), check_key_map(options.key_map))
+    except RnnStudioError as exc:
+        raise GuiArgumentError(for_command_line(exc, flag_of)) from None
+
+
+def _config_fields(options: argparse.Namespace) -> dict[str, Any]:
+    """The model-file options as configuration fields, as ``read_model`` lays them over
+    the file: a vocabulary file's tokenizer first, the options beside it over it."""
+    from .io.vocab_options import option_sources
+
+    fields: dict[str, Any] = {}
+    for data, _source in option_sources(model_file_overrides(options)).sources:
+        kind = data.get("tokenizer")
+        if isinstance(kind, str) and isinstance(fields.get("tokenizer"), dict):
+            data = {**data, "tokenizer": {**fields["tokenizer"], "kind": kind}}
+        fields.update(data)
+    return fields
 
 
 def _check_target(word: str, commands: Sequence[str]) -> None:

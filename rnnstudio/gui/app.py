@@ -11,12 +11,13 @@ from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QApplication
 
 from ..app_info import version_line
-from ..cli_gui import gui_parser, split_qt_options
+from ..cli_gui import GuiArgumentError, parse_gui_args
 from ..errors import RnnStudioError
 from ..io.model_source import ModelSource, RandomModelSpec
 from ..io.session_file import SessionFile, is_session_file, load_session
 from ..io.sniff import is_trace_file
 from ..models_index import default_model
+from ..terminal import printable
 from ..view.resources import sample_sentences
 from .desktop.crash import install_crash_handler
 from .desktop.identity import apply_identity
@@ -29,13 +30,12 @@ from .settings import Settings
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
-    """The app's options (``rnnstudio.cli_gui``; ``--version`` here, where it is
-    printed); Qt's own options are left for Qt."""
-    parser = gui_parser()
-    parser.add_argument("--version", action="version", version=version_line())
-    ours, _qt_options = split_qt_options(argv)
-    known, _rest = parser.parse_known_args(ours)
-    return known
+    """The app's options, checked as ``rnnstudio`` checks them (``rnnstudio.cli_gui``;
+    ``--version`` here, where it is printed); Qt's own options are left for Qt. Raises
+    :class:`GuiArgumentError` (one line) for a bad one."""
+    from ..cli import COMMANDS
+
+    return parse_gui_args(argv, COMMANDS, version_line())
 
 
 def default_source() -> ModelSource:
@@ -47,18 +47,20 @@ def default_source() -> ModelSource:
         return ModelSource.random(RandomModelSpec())
 
 
-def initial_state(settings: Settings, path: str | None, text: str | None) -> SessionFile:
+def initial_state(settings: Settings, path: str | None, text: str | None,
+                  model_source: ModelSource | None = None) -> SessionFile:
     """What to show at start: a session named on the command line, or a model file with
-    the text; else the last session; else the default model reading its sample. The
-    user's text survives every fallback. Raises ``RnnStudioError`` for an unreadable
-    session file (the caller shows it and starts from the default)."""
+    the text (``model_source``: the file with the command line's model-file options);
+    else the last session; else the default model reading its sample. The user's text
+    survives every fallback. Raises ``RnnStudioError`` for an unreadable session file
+    (the caller shows it and starts from the default)."""
     last = settings.last_session_path
-    if path and is_session_file(path):
+    if model_source is None and path and is_session_file(path):
         state = load_session(path)
-    elif not path and last.is_file():
+    elif model_source is None and not path and last.is_file():
         state = load_session(last)
     else:
-        source = ModelSource.named(path) if path else default_source()
+        source = model_source or (ModelSource.named(path) if path else default_source())
         kept = settings.remembered_text
         state = SessionFile(model=source, text=kept or source.sample_text()
                             or sample_sentences()[0], cursor=1 << 30)
@@ -66,19 +68,20 @@ def initial_state(settings: Settings, path: str | None, text: str | None) -> Ses
 
 
 def start(session: Session, settings: Settings, path: str | None = None,
-          text: str | None = None) -> MainWindow:
+          text: str | None = None, model_source: ModelSource | None = None) -> MainWindow:
     """Build the window on a useful view at once: the first trace runs on this thread
     (a 53-token LSTM-32 trace takes a few ms), so the first painted frame has heatmaps.
 
     Whatever fails on the way (a session file, a missing model, a text that no longer
     fits) is said in the window, and the text is kept: the default model reads it
     instead, or, if the text itself is the problem, the window opens without a trace.
+    ``model_source`` is ``path`` with the command line's model-file options, if any.
     """
     problems = [settings.problem] if settings.problem else []
     session.error_raised.connect(problems.append)
     trace_file = path if path and not is_session_file(path) and is_trace_file(path) else None
     try:
-        state = initial_state(settings, None if trace_file else path, text)
+        state = initial_state(settings, None if trace_file else path, text, model_source)
     except RnnStudioError as error:
         problems.append(str(error))
         state = SessionFile(model=default_source(), text=text or sample_sentences()[0])
@@ -101,7 +104,11 @@ def start(session: Session, settings: Settings, path: str | None = None,
 def run(argv: list[str] | None = None) -> int:
     """Run the GUI until the window closes; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    options = _parse(argv)
+    try:
+        options = _parse(argv)
+    except GuiArgumentError as exc:  # before any window: one line, as rnnstudio says it
+        print(f"rnnstudio: error: {printable(str(exc))}", file=sys.stderr)
+        return 2
     running = QApplication.instance()  # tests make theirs first
     app = running if isinstance(running, QApplication) else QApplication([sys.argv[0], *argv])
     apply_identity(app)  # before Settings(): QSettings reads the organisation and name
@@ -114,7 +121,7 @@ def run(argv: list[str] | None = None) -> int:
             QSettings.setPath(kind, QSettings.Scope.UserScope, folder)
     settings = Settings()
     session = Session()
-    window = start(session, settings, options.file, options.text)
+    window = start(session, settings, options.file, options.text, options.model_source)
     crash.parent = window
     window.show()
     app.aboutToQuit.connect(session.shutdown)  # the worker must not outlive the app

@@ -26,6 +26,7 @@ from ..models_index import find_model, shipped_title
 from .config_sources import ConfigParts
 from .json_values import Checker
 from .model_files import LoadedModel, load_model, read_model
+from .name_map import KeyMap, check_key_map
 
 __all__ = ["DTYPES", "MAX_HIDDEN_SIZE", "MAX_INPUT_SIZE", "MAX_LAYERS",
            "MAX_RANDOM_PARAMETERS", "MAX_SEED", "ModelSource", "RandomModelSpec",
@@ -149,7 +150,9 @@ class ModelSource:
 
     A file may carry ``overrides``: configuration fields that win over the file
     (``{"readout": "mean"}``, the keywords of ``load_model``), chosen in the window
-    when they could not be written next to the file; session files keep them.
+    when they could not be written next to the file or given on the command line, and a
+    ``key_map`` (``(("tok", "embedding"),)``, as ``--map tok=embedding``) naming its
+    parts; session files keep both.
     """
 
     key: str | None = None
@@ -157,6 +160,7 @@ class ModelSource:
     spec: RandomModelSpec | None = None
     memory_title: str | None = None
     overrides: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    key_map: KeyMap = ()
 
     def __post_init__(self) -> None:
         given = [name for name in ("key", "path", "spec", "memory_title")
@@ -176,6 +180,10 @@ class ModelSource:
         else:
             checker.text("memory_title", self.memory_title, MAX_TITLE_CHARS, empty=False)
         object.__setattr__(self, "overrides", self._checked_overrides())
+        if self.key_map and self.path is None:
+            raise ConfigError("model source: only a model file takes a key map, not "
+                              f"{self.key_map!r}")
+        object.__setattr__(self, "key_map", check_key_map(dict(self.key_map)))
 
     def _checked_overrides(self) -> dict[str, Any]:
         """The overrides as a plain dict, their keys and values checked as a sidecar's
@@ -206,11 +214,11 @@ class ModelSource:
         return cls.file(Path(word))
 
     @classmethod
-    def file(cls, path: str | Path,
-             overrides: Mapping[str, Any] | None = None) -> ModelSource:
-        """A model file (with configuration ``overrides``); whether it exists is found
-        out by :meth:`load`."""
-        return cls(path=Path(path), overrides=dict(overrides or {}))
+    def file(cls, path: str | Path, overrides: Mapping[str, Any] | None = None,
+             key_map: KeyMap = ()) -> ModelSource:
+        """A model file (with configuration ``overrides`` and the ``key_map`` naming
+        its parts); whether it exists is found out by :meth:`load`."""
+        return cls(path=Path(path), overrides=dict(overrides or {}), key_map=key_map)
 
     def with_overrides(self, **changes: Any) -> ModelSource:
         """This file with ``changes`` laid over its overrides (a None value removes one)."""
@@ -271,7 +279,7 @@ class ModelSource:
         conversions, guesses); :class:`ModelFileError` for any other source."""
         if self.path is None:
             raise ModelFileError(f"{self.title} is not a model file")
-        return read_model(self.path, **self.overrides)
+        return read_model(self.path, dict(self.key_map), **self.overrides)
 
     def sample_text(self) -> str | None:
         """The sample sentence of a shipped model's task; None for other sources and for

@@ -34,6 +34,7 @@ from .atomic import write_text_atomic
 from .json_values import Checker, read_json_file, show
 from .messages import first_line
 from .model_source import SHIPPED_KEY, ModelSource, RandomModelSpec
+from .name_map import check_key_map
 
 __all__ = ["MAX_SESSION_BYTES", "MAX_TEXT_CHARS", "SESSION_FORMAT", "SESSION_SUFFIX",
            "SESSION_VERSION", "SessionFile", "is_session_file", "load_session",
@@ -61,7 +62,7 @@ _SNIFF_BYTES = 4096
 _SNIFF = re.compile(rb'^(\xef\xbb\xbf)?\s*\{.*"format"\s*:\s*"rnnstudio-session"', re.DOTALL)
 _FIX = "correct it in the file or save the session again"
 _MODEL_FORMS = ('a shipped model name (e.g. "sentiment-lstm"), {"file": PATH} (with '
-                '"config": {...} overrides) or {"random": {...}}')
+                '"config": {...} overrides and a "map" of its parts) or {"random": {...}}')
 
 #: The heatmaps' colour-scale modes (``view.colours.SCALE_MODES`` is this tuple): chosen
 #: per window, kept with the session, checked here before anything is drawn.
@@ -177,7 +178,8 @@ def model_to_json(source: ModelSource, base_dir: Path | None = None) -> Any:
         return source.key
     if source.path is not None:
         overrides = {"config": dict(source.overrides)} if source.overrides else {}
-        return {"file": _portable_path(source.path, base_dir), **overrides}
+        names = {"map": dict(source.key_map)} if source.key_map else {}
+        return {"file": _portable_path(source.path, base_dir), **overrides, **names}
     if source.spec is not None:
         return {"random": source.spec.to_dict()}
     raise SessionFileError(f"the model {source.title!r} was trained in this window and "
@@ -192,12 +194,16 @@ def model_from_json(value: Any, base_dir: Path | None = None,
     with _naming(where):
         if isinstance(value, str):
             return ModelSource.shipped(check.pattern("model", value, SHIPPED_KEY, _MODEL_FORMS))
-        if isinstance(value, dict) and "file" in value and set(value) <= {"file", "config"}:
+        if isinstance(value, dict) and "file" in value and set(value) <= {"file", "config",
+                                                                          "map"}:
             text = check.text("model.file", value["file"], MAX_PATH_CHARS, empty=False)
-            overrides = value.get("config", {})
+            overrides, names = value.get("config", {}), value.get("map", {})
             if not isinstance(overrides, dict):
                 check.fail("model.config", "an object of configuration fields", overrides)
-            return ModelSource.file(Path(base_dir or ".") / text, overrides)
+            if not isinstance(names, dict):
+                check.fail("model.map", 'an object {"OLD": "embedding|rnn|head"}', names)
+            return ModelSource.file(Path(base_dir or ".") / text, overrides,
+                                    check_key_map(names))
         if isinstance(value, dict) and len(value) == 1 and "random" in value:
             return ModelSource.random(RandomModelSpec.from_dict(value["random"],
                                                                 f"{where}: model.random"))

@@ -44,7 +44,7 @@ def test_a_loader_bug_names_the_file_and_the_crash_log(qtbot, window, tmp_path, 
                                                        logs_in_tmp, monkeypatch) -> None:
     from rnnstudio.io import model_source
 
-    def buggy_loader(path: object) -> None:
+    def buggy_loader(path: object, *key_map: object, **overrides: object) -> None:
         raise TypeError("unsupported operand type(s) for +: 'int' and 'str'")
 
     monkeypatch.setattr(model_source, "read_model", buggy_loader)  # files are read by it
