@@ -35,7 +35,8 @@ def from_keras(model: Any, vocabulary: Any = None, **options: Any) -> Model:
         whose layers RNN Studio reads (docs/formats.md, "Keras").
     vocabulary : the tokens of the Embedding's rows: a list, or a ``{token: index}``
         dict such as Keras's ``Tokenizer.word_index`` (which starts at 1: row 0 becomes
-        ``"<pad>"``). Needed when the model has an Embedding; it must hold ``"<unk>"``.
+        ``"<pad>"``). Needed when the model has an Embedding; it must hold an unknown token
+        (``"<OOV>"``, ``"<unk>"``, ``"[UNK]"`` ... or the one ``unk=`` names).
     **options : any ``load_model`` option (``labels``, ``task``, ``readout``,
         ``tokenizer``, ``dtype`` ...); they win over what the model implies.
 
