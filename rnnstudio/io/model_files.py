@@ -26,7 +26,7 @@ from .config_sources import ConfigParts, read_sidecar, sidecar_path
 from .keras_file import read_keras, read_keras_h5
 from .keras_layers import keras_options, keras_overrides
 from .messages import naming
-from .model_folder import CONFIG_FILE, read_folder
+from .model_folder import CONFIG_FILE, VOCABULARY_FIX, read_folder
 from .name_map import KeyMap, check_key_map, map_names
 from .npz_file import read_npz, write_npz
 from .onnx_file import read_onnx
@@ -116,7 +116,8 @@ def read_model(path: str | Path, key_map: Mapping[str, str] | None = None,
         options = keras_options(options, contents)
     details = ("RNN Studio",) * (contents.config is not None and file_format not in _NOT_NATIVE)
     return assemble_model(contents, parts, path, checked_map, options,
-                          (file_format, *details))
+                          (file_format, *details),
+                          VOCABULARY_FIX if file_format == FOLDER else None)
 
 
 def assemble_model(contents: FileContents, parts: ConfigParts, where: Path, key_map: KeyMap,
