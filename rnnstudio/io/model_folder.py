@@ -30,7 +30,8 @@ from .safetensors_file import read_safetensors
 from .state_dict import FileContents
 from .vocab_files import read_vocabulary_file
 
-__all__ = ["CONFIG_FILE", "VOCABULARY_FILES", "VOCABULARY_FIX", "WEIGHTS_FILE", "read_folder"]
+__all__ = ["CONFIG_FILE", "VOCABULARY_FILES", "VOCABULARY_FIX", "WEIGHTS_FILE", "config_source",
+           "read_folder"]
 
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
@@ -49,8 +50,7 @@ def read_folder(folder: Path) -> FileContents:
     Raises :class:`ModelFileError` naming what is missing (one line), or
     :class:`ConfigError` naming the file and the key or token at fault.
     """
-    vocabulary_path = next((folder / name for name in VOCABULARY_FILES
-                            if (folder / name).is_file()), None)
+    vocabulary_path = _vocabulary_file(folder)
     missing = [name for name in (WEIGHTS_FILE, CONFIG_FILE) if not (folder / name).is_file()]
     if missing:
         _refuse_missing(folder, missing + [_VOCABULARY_NAMES] * (vocabulary_path is None))
@@ -67,6 +67,19 @@ def read_folder(folder: Path) -> FileContents:
         notes += vocabulary.notes
     config = {"recurrent": parts.recurrent, **parts.model}
     return FileContents(contents.params, config, notes)
+
+
+def config_source(folder: Path) -> str:
+    """Where the folder's configuration was read, as ``info`` and the window name it:
+    ``m/config.json and vocab.txt``, or ``m/config.json`` without a vocabulary file."""
+    vocabulary_path = _vocabulary_file(folder)
+    return f"{folder / CONFIG_FILE}" + (f" and {vocabulary_path.name}"
+                                        if vocabulary_path is not None else "")
+
+
+def _vocabulary_file(folder: Path) -> Path | None:
+    return next((folder / name for name in VOCABULARY_FILES if (folder / name).is_file()),
+                None)
 
 
 def _refuse_missing(folder: Path, missing: list[str]) -> None:

@@ -52,7 +52,7 @@ def test_folder_opens_as_the_same_model(tmp_path: Path, native: bool, vocab: str
     folder = _folder(tmp_path, native=native, vocab=vocab)
     loaded = read_model(folder)
     assert loaded.format == "folder"
-    assert loaded.config_sources[0] == f"{folder / 'config.json'} and vocabulary file"
+    assert loaded.config_sources[0] == f"{folder / 'config.json'} and {vocab}"
     model = api_load_model(folder)
     assert isinstance(model, Model)
     assert model.tokenizer.vocabulary == VOCABULARY
@@ -92,7 +92,9 @@ def test_a_folder_without_vocabulary_takes_one_as_an_option(tmp_path: Path) -> N
     refusal(folder, words, ConfigError)
     cli_refusal(tmp_path, folder, words)
     before = sorted(path.name for path in folder.iterdir())
-    model = api_load_model(folder, vocab=list(VOCABULARY))
+    loaded = read_model(folder, vocab=list(VOCABULARY))
+    model = loaded.model
+    assert loaded.config_sources[:2] == ("vocab", f"{folder / 'config.json'}")
     assert model.tokenizer.vocabulary == VOCABULARY
     np.testing.assert_array_equal(model.trace(TEXT).layer(1, "fwd").h,
                                   MODEL.trace(TEXT).layer(1, "fwd").h)
