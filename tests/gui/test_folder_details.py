@@ -4,34 +4,21 @@ keeps the answers as the session's overrides (never in the user's folder) and sa
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import safetensors.numpy
 from conftest import wait_for_trace
+from test_model_details import VOCABULARY, _classifier
 
-from rnnstudio.engine.model import Model, ModelConfig, random_model
-from rnnstudio.engine.tokenizers import UNK, Tokenizer
 from rnnstudio.gui.session_files import snapshot
 from rnnstudio.io.session_file import session_to_dict
-
-VOCABULARY = (UNK, "the", "cat", "sat", "on", "mat")
 
 
 def _folder_without_vocabulary(tmp_path: Path) -> Path:
     """model.safetensors + config.json (no vocabulary or readout in either), and a
     vocabulary file lying elsewhere."""
-    base = random_model("lstm", hidden_size=4, input_size=3, seed=2)
-    rng = np.random.default_rng(3)
-    params = {**base.state_dict(),
-              "embedding.weight": rng.standard_normal((len(VOCABULARY), 3)).astype(np.float32),
-              "head.weight": rng.standard_normal((2, 4)).astype(np.float32),
-              "head.bias": rng.standard_normal(2).astype(np.float32)}
-    config = replace(base.config, tokenizer=Tokenizer("word", VOCABULARY), embedding="table",
-                     task="classify", labels=("neg", "pos"))
-    model = Model(ModelConfig.from_dict(config.to_dict()), params)
-    folder = tmp_path / "hf-lstm"
+    model, _ = _classifier()
+    folder = tmp_path / "hf-gru"
     folder.mkdir()
     safetensors.numpy.save_file(model.state_dict(), str(folder / "model.safetensors"))
     config = model.config.to_dict()
@@ -55,14 +42,14 @@ def test_a_folder_without_vocabulary_is_asked_for_it(qtbot, window, tmp_path: Pa
     dialog = window.dialogs.details_dialog
     assert dialog is not None and dialog.isVisible()
     assert dialog.intro.text() == (
-        "hf-lstm (LSTM). It does not say its vocabulary: please give it below. RNN Studio "
-        "leaves a model folder's files as they are: the answers hold for this window's "
-        "session, and File › Save session keeps them.")
+        "hf-gru (GRU, bidirectional). It does not say its vocabulary: please give it "
+        "below. RNN Studio leaves a model folder's files as they are: the answers hold "
+        "for this window's session, and File › Save session keeps them.")
     assert "has no vocab.json, vocab.txt or tokenizer.json" in dialog.reason.text()
     assert dialog.buttons.button(dialog.buttons.StandardButton.Ok).text() == "Open"
     # config.json says task and labels: shown, locked
     assert not dialog.task_box.isEnabled() and dialog.labels_edit.text() == "neg, pos"
-    assert "hf-lstm needs a few details to open" in window.message_bar.text
+    assert "hf-gru needs a few details to open" in window.message_bar.text
     dialog.vocabulary_edit.setText(str(tmp_path / "vocab.txt"))
     wait_for_trace(qtbot, session, dialog.accept)
     assert session.model.config.tokenizer.vocabulary == VOCABULARY
@@ -70,9 +57,9 @@ def test_a_folder_without_vocabulary_is_asked_for_it(qtbot, window, tmp_path: Pa
     assert session.source.path == folder
     assert session.source.overrides == {"tokenizer": {"vocabulary": list(VOCABULARY)}}
     assert window.message_bar.isVisible() and window.message_bar.text == (
-        "The details of hf-lstm hold for this session only (RNN Studio leaves a model "
+        "The details of hf-gru hold for this session only (RNN Studio leaves a model "
         "folder's files as they are); File › Save session keeps them")
-    assert _files(folder) == before and not (tmp_path / "hf-lstm.json").exists()
+    assert _files(folder) == before and not (tmp_path / "hf-gru.json").exists()
     saved = session_to_dict(snapshot(session))["model"]
     assert saved["config"]["tokenizer"]["vocabulary"] == list(VOCABULARY)
     # Asked again (Models › Model details…), it knows the vocabulary it was given.
