@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from .terminal import printable, printable_list
+from .terminal import printable
 
 if TYPE_CHECKING:
     from .io.model_files import LoadedModel
@@ -92,26 +92,19 @@ def key_map(options: argparse.Namespace) -> KeyMap:
 
 def guess_lines(loaded: LoadedModel) -> list[str]:
     """``readout: final-states (guessed: the file does not say; --readout ...)``, one
-    line per guessed field, for ``rnnstudio info``."""
-    from .io.config_guesses import guess_reason
+    line per guessed field, for ``rnnstudio info`` (the Model dock shows the same)."""
+    from .io.config_guesses import guess_line
 
-    config = loaded.model.config
-    return [f"{name}: {_guessed_value(name, loaded)} (guessed: {guess_reason(name, config)})"
-            for name in loaded.guessed]
+    return [printable(guess_line(name, loaded.model.config), 400) for name in loaded.guessed]
 
 
 def print_guesses(loaded: LoadedModel) -> None:
     """One line on stderr naming every guess (``trace``, ``convert``); none without."""
+    from .io.config_guesses import guessed_value
+
     if loaded.guessed:
-        guesses = "; ".join(f"{name} {_guessed_value(name, loaded)}"
+        guesses = "; ".join(f"{name} {printable(guessed_value(name, loaded.model.config), 200)}"
                             for name in loaded.guessed)
         print(f"rnnstudio: guessed (the file does not say; rnnstudio info names the option "
               f"for each): {guesses}", file=sys.stderr)
 
-
-def _guessed_value(name: str, loaded: LoadedModel) -> str:
-    config = loaded.model.config
-    values = {"task": str(config.task), "labels": printable_list(config.labels),
-              "readout": config.readout, "tokenizer": config.tokenizer.kind,
-              "lowercase": "yes" if config.tokenizer.lowercase else "no"}
-    return printable(values[name], 200)

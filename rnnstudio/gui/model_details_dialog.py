@@ -7,7 +7,9 @@ what the file and its sidecar already say. Accepting opens the model with the an
 exactly as the file will open from then on (:func:`~rnnstudio.io.sidecar_write.
 apply_details`): an error is shown in the dialog, which stays open with every answer in
 place; nothing is written until the model opens. Fields the file's own metadata fixes
-are shown and locked (a sidecar cannot change them).
+are shown and locked (a sidecar cannot change them). A model folder (``config.json`` +
+weights, perhaps without its vocabulary) is asked the same way, but its files are the
+user's: the answers stay with the window's session (its model source's overrides).
 """
 
 from __future__ import annotations
@@ -55,9 +57,8 @@ class ModelDetailsDialog(QDialog):
     def __init__(self, facts: ModelFacts, overrides: Mapping[str, Any] | None = None,
                  reason: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.facts = facts
+        self.facts = facts.with_answers(overrides or {})
         self.result_applied: DetailsApplied | None = None
-        self._given = {**facts.sidecar_fields, **(overrides or {})}
         self.setWindowTitle(f"Model details — {facts.path.name}")
         self.setObjectName("model_details_dialog")
         self.vocabulary_edit = QLineEdit()
@@ -117,7 +118,8 @@ class ModelDetailsDialog(QDialog):
                                     "classifiers read the final states)")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Save and open")
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(
+            "Open" if facts.path.is_dir() else "Save and open")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         self.buttons = buttons
@@ -137,8 +139,8 @@ class ModelDetailsDialog(QDialog):
                  else "What its file does not say, as you know it. ")
         where = (f"The answers are saved in {sidecar_path(facts.path).name} next to the "
                  "model, so it opens by itself next time." if not facts.path.is_dir() else
-                 "A model folder keeps its settings in config.json: the answers hold for "
-                 "this window's session.")
+                 "RNN Studio leaves a model folder's files as they are: the answers hold "
+                 "for this window's session, and File › Save session keeps them.")
         return f"{facts.path.name} ({shape}). {lacks}{where}"
 
     @staticmethod
@@ -162,8 +164,7 @@ class ModelDetailsDialog(QDialog):
         elif facts.has_vocabulary:
             self.vocabulary_edit.setPlaceholderText("the vocabulary it has; choose a file "
                                                     "to replace it")
-        self.vocabulary_row.setEnabled(not any(key in fixed for key in ("tokenizer",
-                                                                         "vocabulary")))
+        self.vocabulary_row.setEnabled(not facts.vocabulary_fixed)
         labels = self._known("labels")
         if labels:
             self.labels_edit.setText(", ".join(labels))
@@ -186,7 +187,7 @@ class ModelDetailsDialog(QDialog):
         self._show_readout_words()
 
     def _known(self, key: str) -> Any:
-        return self.facts.file_fields.get(key, self._given.get(key))
+        return self.facts.known(key)
 
     def _show_readout_words(self) -> None:
         readout = self.readout_box.currentData()
@@ -250,6 +251,6 @@ def _answer(box: QComboBox) -> str | None:
 
 
 def applied_message(applied: DetailsApplied) -> str:
-    """Why the answers hold for this session only (a sidecar could not be written)."""
+    """Why the answers hold for this session only (a sidecar was not written)."""
     return (f"The details of {applied.loaded.path.name} hold for this session only "
-            f"({applied.reason}); a saved session keeps them")
+            f"({applied.reason}); File › Save session keeps them")

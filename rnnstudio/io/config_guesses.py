@@ -28,8 +28,9 @@ from typing import Any
 import numpy as np
 
 from ..engine.model import ModelConfig
+from ..limits import MAX_SHOWN_ITEMS
 
-__all__ = ["GUESSED_FIELDS", "fill_guesses", "guess_reason"]
+__all__ = ["GUESSED_FIELDS", "fill_guesses", "guess_line", "guess_reason", "guessed_value"]
 
 GUESSED_FIELDS = ("task", "labels", "readout", "tokenizer", "lowercase")
 
@@ -94,6 +95,26 @@ def guess_reason(name: str, config: ModelConfig) -> str:
         if tokenizer.lowercase else "the vocabulary has capitals; --lowercase",
     }
     return reasons[name]
+
+
+def guessed_value(name: str, config: ModelConfig) -> str:
+    """A guessed field's value in words: ``"final-states"``, ``"0, 1"``, ``"yes"``. Every
+    guessed value is RNN Studio's own (labels ``"0"``, ``"1"`` ...), never a file's
+    text, so nothing needs escaping; a long label list is cut after 20."""
+    labels = list(config.labels or ())
+    listed = ", ".join(labels[:MAX_SHOWN_ITEMS]) + (
+        f" and {len(labels) - MAX_SHOWN_ITEMS:,} more" if len(labels) > MAX_SHOWN_ITEMS else "")
+    values = {"task": str(config.task), "labels": listed, "readout": config.readout,
+              "tokenizer": config.tokenizer.kind,
+              "lowercase": "yes" if config.tokenizer.lowercase else "no"}
+    return values[name]
+
+
+def guess_line(name: str, config: ModelConfig) -> str:
+    """``readout: final-states (guessed: the file does not say; --readout mean|max|
+    last-step if the model pools)``: the one wording ``rnnstudio info`` prints and the
+    window's Model dock shows."""
+    return f"{name}: {guessed_value(name, config)} (guessed: {guess_reason(name, config)})"
 
 
 def _special(token: str) -> bool:

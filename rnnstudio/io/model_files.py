@@ -26,7 +26,7 @@ from .config_sources import ConfigParts, read_sidecar, sidecar_path
 from .keras_file import read_keras, read_keras_h5
 from .keras_layers import keras_options, keras_overrides
 from .messages import naming
-from .model_folder import CONFIG_FILE, read_folder
+from .model_folder import VOCABULARY_FIX, config_source, read_folder
 from .name_map import KeyMap, check_key_map, map_names
 from .npz_file import read_npz, write_npz
 from .onnx_file import read_onnx
@@ -45,7 +45,7 @@ READERS: dict[str, Reader] = {SAFETENSORS: read_safetensors, NPZ: read_npz, TORC
                               ONNX: read_onnx}
 SAVE_EXTENSIONS = (".safetensors", ".npz")
 #: Formats whose configuration is not RNN Studio's own metadata, and how to name it.
-_NOT_NATIVE = {FOLDER: f"{{path}}/{CONFIG_FILE} and vocabulary file",
+_NOT_NATIVE = {FOLDER: "{path}",  # config_source names its files
                KERAS: "{path} Keras configuration", KERAS_H5: "{path} Keras configuration",
                ONNX: "{path} graph"}
 
@@ -111,12 +111,14 @@ def read_model(path: str | Path, key_map: Mapping[str, str] | None = None,
         parts.add(sidecar, f"sidecar {sidecar_path(path)}")
     if contents.config is not None:
         parts.add(contents.config, f"{path} metadata" if file_format not in _NOT_NATIVE
+                  else config_source(path) if file_format == FOLDER
                   else _NOT_NATIVE[file_format].format(path=path))
     if file_format in (KERAS, KERAS_H5):
         options = keras_options(options, contents)
     details = ("RNN Studio",) * (contents.config is not None and file_format not in _NOT_NATIVE)
     return assemble_model(contents, parts, path, checked_map, options,
-                          (file_format, *details))
+                          (file_format, *details),
+                          VOCABULARY_FIX if file_format == FOLDER else None)
 
 
 def assemble_model(contents: FileContents, parts: ConfigParts, where: Path, key_map: KeyMap,

@@ -10,6 +10,11 @@ list of tokens, or ``{token: index}`` whose indices must be 0..N-1, each once),
 ``tokenizer.json``, read by :mod:`.vocab_files`. Priority, highest first: the vocabulary
 file, ``config.json``, the safetensors metadata. Every file is read within the
 configuration bounds (``MAX_CONFIG_BYTES``, ``MAX_VOCABULARY`` tokens).
+
+A folder without a vocabulary file is read all the same: a vocabulary given as an
+option (``--vocab``, the window's Model details) completes it, and without one
+:func:`.model_files.read_model` refuses it with :data:`VOCABULARY_FIX`. The folder's
+files are never written to.
 """
 
 from __future__ import annotations
@@ -25,24 +30,27 @@ from .safetensors_file import read_safetensors
 from .state_dict import FileContents
 from .vocab_files import read_vocabulary_file
 
-__all__ = ["CONFIG_FILE", "VOCABULARY_FILES", "WEIGHTS_FILE", "read_folder"]
+__all__ = ["CONFIG_FILE", "VOCABULARY_FILES", "VOCABULARY_FIX", "WEIGHTS_FILE", "config_source",
+           "read_folder"]
 
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 VOCABULARY_FILES = ("vocab.json", "vocab.txt", "tokenizer.json")
 _VOCABULARY_NAMES = "vocab.json, vocab.txt or tokenizer.json"
 _FIX = "fix the file"
+#: How to give a folder's missing vocabulary (the end of read_model's refusal).
+VOCABULARY_FIX = (f"the folder has no {_VOCABULARY_NAMES}: add one, or give it with "
+                  "--vocab FILE (Python: vocab=...)")
 
 
 def read_folder(folder: Path) -> FileContents:
     """The weights of ``folder/model.safetensors`` and the configuration gathered from
-    its metadata, ``config.json`` and the vocabulary file.
+    its metadata, ``config.json`` and the vocabulary file (when there is one).
 
     Raises :class:`ModelFileError` naming what is missing (one line), or
     :class:`ConfigError` naming the file and the key or token at fault.
     """
-    vocabulary_path = next((folder / name for name in VOCABULARY_FILES
-                            if (folder / name).is_file()), None)
+    vocabulary_path = _vocabulary_file(folder)
     missing = [name for name in (WEIGHTS_FILE, CONFIG_FILE) if not (folder / name).is_file()]
     if missing:
         _refuse_missing(folder, missing + [_VOCABULARY_NAMES] * (vocabulary_path is None))
@@ -57,10 +65,21 @@ def read_folder(folder: Path) -> FileContents:
         vocabulary = read_vocabulary_file(vocabulary_path)
         parts.add({"tokenizer": vocabulary.fields}, str(vocabulary_path))
         notes += vocabulary.notes
-    elif "embedding.weight" in contents.params and not _has_vocabulary(parts.model):
-        _refuse_missing(folder, [_VOCABULARY_NAMES])
     config = {"recurrent": parts.recurrent, **parts.model}
     return FileContents(contents.params, config, notes)
+
+
+def config_source(folder: Path) -> str:
+    """Where the folder's configuration was read, as ``info`` and the window name it:
+    ``m/config.json and vocab.txt``, or ``m/config.json`` without a vocabulary file."""
+    vocabulary_path = _vocabulary_file(folder)
+    return f"{folder / CONFIG_FILE}" + (f" and {vocabulary_path.name}"
+                                        if vocabulary_path is not None else "")
+
+
+def _vocabulary_file(folder: Path) -> Path | None:
+    return next((folder / name for name in VOCABULARY_FILES if (folder / name).is_file()),
+                None)
 
 
 def _refuse_missing(folder: Path, missing: list[str]) -> None:
@@ -68,10 +87,6 @@ def _refuse_missing(folder: Path, missing: list[str]) -> None:
         f"{folder}: a model folder needs {WEIGHTS_FILE}, {CONFIG_FILE} and "
         f"{_VOCABULARY_NAMES}; missing: {', '.join(missing)}"
     )
-
-
-def _has_vocabulary(model_fields: dict[str, Any]) -> bool:
-    return model_fields.get("tokenizer", {}).get("vocabulary") is not None
 
 
 def _json_file(path: Path) -> Any:

@@ -6,8 +6,9 @@ for them once (:class:`ModelDetails`), checks them by opening the model with the
 as :func:`~.model_files.read_model` will, and writes them into the sidecar that
 :func:`~.config_sources.read_sidecar` reads, so the file opens by itself from then on
 (also in ``rnnstudio trace`` and ``rs.load_model``). Where the sidecar cannot be written
-(a read-only folder, a model folder, which keeps its settings in ``config.json``), the
-answers come back as overrides for the window's model source instead.
+(a read-only folder), or must not be (a model folder: its files are the user's, and
+RNN Studio never edits them), the answers come back as overrides for the window's model
+source instead, which a saved session keeps.
 
 The sidecar is flat (``{"nonlinearity": "relu", "readout": "final-states", ...}``), keeps
 the keys it had that the dialog does not ask about, and never repeats a field the
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +41,13 @@ from .state_dict import infer_recurrent
 from .vocab_files import read_vocabulary_file
 from .vocab_options import read_labels as read_labels_option
 
-__all__ = ["DETAIL_KEYS", "DetailsApplied", "ModelDetails", "ModelFacts", "apply_details",
-           "model_facts", "read_labels", "sidecar_config", "write_sidecar"]
+__all__ = ["DETAIL_KEYS", "FOLDER_UNTOUCHED", "DetailsApplied", "ModelDetails", "ModelFacts",
+           "apply_details", "model_facts", "read_labels", "sidecar_config", "write_sidecar"]
 
 #: The fields the dialog asks for, as config keys (the vocabulary is ``tokenizer``'s).
 DETAIL_KEYS = ("labels", "task", "nonlinearity", "readout")
+#: Why a model folder's answers are not written anywhere.
+FOLDER_UNTOUCHED = "RNN Studio leaves a model folder's files as they are"
 #: Vocabulary files looked for next to a model without one, to pre-fill the dialog.
 VOCABULARY_NAMES = ("{stem}.vocab.json", "{stem}_vocab.json", "{stem}.vocab.txt",
                     "{stem}_vocab.txt", "vocab.json", "vocab.txt")
@@ -81,9 +84,21 @@ class ModelFacts:
     file_fields: Mapping[str, Any] = field(default_factory=dict)
     sidecar_fields: Mapping[str, Any] = field(default_factory=dict)
 
+    def with_answers(self, answers: Mapping[str, Any]) -> ModelFacts:
+        """These facts with ``answers`` the window holds for the file (session overrides,
+        flat) laid over its sidecar's: a dialog opened again starts from them and keeps
+        what it does not change (a model folder's vocabulary given last time)."""
+        return replace(self, sidecar_fields={**self.sidecar_fields, **answers})
+
     def known(self, key: str) -> Any:
         """A field's written value (metadata over sidecar), or None."""
         return self.file_fields.get(key, self.sidecar_fields.get(key))
+
+    @property
+    def vocabulary_fixed(self) -> bool:
+        """The file's own metadata (a folder's vocabulary file) gives the vocabulary:
+        a sidecar or an answer cannot replace it."""
+        return _vocabulary_of(self.file_fields) is not None
 
     @property
     def has_vocabulary(self) -> bool:
@@ -142,15 +157,27 @@ def sidecar_config(details: ModelDetails, facts: ModelFacts) -> dict[str, Any]:
     config = dict(facts.sidecar_fields)
     if details.vocabulary_file is not None:
         read = read_vocabulary_file(Path(details.vocabulary_file))
-        tokenizer = config.pop("tokenizer", None) or {}
-        tokenizer = {"kind": tokenizer} if isinstance(tokenizer, str) else dict(tokenizer)
+        tokenizer = _tokenizer_dict(config.pop("tokenizer", None))
         config.pop("vocabulary", None)
         config["tokenizer"] = {"kind": "word", **tokenizer, **read.fields}
     for key in DETAIL_KEYS:
         value = getattr(details, key)
         config[key] = list(value) if isinstance(value, tuple) else value
-    return {key: value for key, value in config.items()
-            if value is not None and key not in facts.file_fields}
+    return _unfixed(config, facts.file_fields)
+
+
+def _unfixed(config: Mapping[str, Any], fixed: Mapping[str, Any]) -> dict[str, Any]:
+    """``config`` without what the file's own fields ``fixed`` set (in a sidecar it would
+    be ignored, as an override it would overrule the file). A tokenizer is fixed field by
+    field: a folder's config.json naming its kind but no vocabulary still takes one."""
+    kept = {key: value for key, value in config.items()
+            if value is not None and key not in fixed}
+    tokenizer = _tokenizer_dict(config.get("tokenizer"))
+    if "tokenizer" in fixed and _vocabulary_of(fixed) is None and "vocabulary" in tokenizer:
+        file_tokenizer = _tokenizer_dict(fixed["tokenizer"])
+        kept["tokenizer"] = {key: value for key, value in tokenizer.items()
+                             if key not in file_tokenizer}
+    return kept
 
 
 def write_sidecar(model_path: str | Path, config: Mapping[str, Any]) -> Path:
@@ -175,12 +202,14 @@ def apply_details(path: str | Path, details: ModelDetails,
                   facts: ModelFacts | None = None) -> DetailsApplied:
     """Open ``path`` with ``details`` as it will open from now on, then write the
     sidecar. Nothing is written when the model does not open (the error is the one
-    ``read_model`` raises); when the sidecar cannot be written the answers come back
-    as overrides (``DetailsApplied.reason`` says why)."""
+    ``read_model`` raises), nor ever into a model folder; when the sidecar is not
+    written the answers come back as overrides (``DetailsApplied.reason`` says why)."""
     path = Path(path)
     facts = facts or model_facts(path)
     config = sidecar_config(details, facts)
     loaded = read_model(path, **config)
+    if path.is_dir():
+        return DetailsApplied(loaded, None, config, FOLDER_UNTOUCHED)
     try:
         return DetailsApplied(loaded, write_sidecar(path, config), {})
     except ExportError as exc:
@@ -207,6 +236,11 @@ def _flat(config: Mapping[str, Any], source: str) -> dict[str, Any]:
 
 def _recurrent(fields: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in fields.items() if key in RECURRENT_FIELDS}
+
+
+def _tokenizer_dict(tokenizer: Any) -> dict[str, Any]:
+    """A config's ``tokenizer`` (a kind, a dict or nothing) as a dict."""
+    return {"kind": tokenizer} if isinstance(tokenizer, str) else dict(tokenizer or {})
 
 
 def _vocabulary_of(fields: Mapping[str, Any]) -> Any:

@@ -138,7 +138,7 @@ def step_readout(trace: Any, step: int) -> StepReadout | None:
         return None
     pooled = task == "classify" and _readout(trace) in POOLED_READOUTS
     probabilities = softmax(trace.logits[-1 if pooled else step])
-    names = class_names(trace)
+    names = _named_rows(class_names(trace), task)
     listed = len(names) if task != "next-token" and len(names) <= MAX_LISTED else TOP_CHOICES
     order = np.argsort(-probabilities, kind="stable")[:listed]
     choices = tuple((names[index], float(probabilities[index])) for index in order)
@@ -153,6 +153,16 @@ def step_readout(trace: Any, step: int) -> StepReadout | None:
     return StepReadout(task, step, _next_token_lead(trace, step), choices,
                        None if following is None else names[following],
                        None if following is None else float(probabilities[following]))
+
+
+def _named_rows(names: tuple[str, ...], task: str) -> tuple[str, ...]:
+    """Labels that are only row numbers (guessed ``"0"``, ``"1"``, or none given) named
+    as rows: "class 1 0.52 · class 0 0.48", not "1 0.52 · 0 0.48" (a no-break space:
+    the name never wraps, and is not shown as a token's "␣")."""
+    if task == "next-token" or names != tuple(str(row) for row in range(len(names))):
+        return names
+    kind = "class" if task == "classify" else "tag"
+    return tuple(f"{kind}\u00a0{name}" for name in names)  # a space shown_token keeps
 
 
 def _readout(trace: Any) -> str:

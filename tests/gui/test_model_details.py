@@ -169,7 +169,11 @@ def test_readout_changed_in_the_model_dock(qtbot, window, state_dict_file: Path)
     session.loaded = replace(session.loaded, guessed=("readout", "task"))
     reading.refresh()
     assert reading.readout_words.text().endswith("has read only that token) (guessed)")
-    assert "guessed: task" in reading.file_notes.text()
+    notes = reading.file_notes.text()
+    assert "task: classify (guessed: the file does not say; --task tag if the model " \
+        "labels every token)" in notes  # as rnnstudio info says it
+    assert "change: readout: the Readout box above; task: Models › Model details…" in notes
+    assert "settings from: this window's choices, sidecar tutorial.json" in notes
 
 
 def test_model_details_menu_follows_the_model(qtbot, window, state_dict_file: Path) -> None:

@@ -52,7 +52,7 @@ def test_folder_opens_as_the_same_model(tmp_path: Path, native: bool, vocab: str
     folder = _folder(tmp_path, native=native, vocab=vocab)
     loaded = read_model(folder)
     assert loaded.format == "folder"
-    assert loaded.config_sources[0] == f"{folder / 'config.json'} and vocabulary file"
+    assert loaded.config_sources[0] == f"{folder / 'config.json'} and {vocab}"
     model = api_load_model(folder)
     assert isinstance(model, Model)
     assert model.tokenizer.vocabulary == VOCABULARY
@@ -74,7 +74,6 @@ def test_cli_info_and_trace_open_a_folder(tmp_path: Path) -> None:
 @pytest.mark.parametrize("remove, missing", [
     (("model.safetensors",), "missing: model.safetensors"),
     (("config.json", "vocab.txt"), "missing: config.json, vocab.json, vocab.txt or tokenizer.json"),
-    (("vocab.txt",), "missing: vocab.json, vocab.txt or tokenizer.json"),
 ])
 def test_missing_pieces_are_named(tmp_path: Path, remove: tuple[str, ...], missing: str) -> None:
     folder = _folder(tmp_path, native=False)
@@ -82,6 +81,24 @@ def test_missing_pieces_are_named(tmp_path: Path, remove: tuple[str, ...], missi
         (folder / name).unlink()
     refusal(folder, missing, ModelFileError)
     cli_refusal(tmp_path, folder, missing)
+
+
+def test_a_folder_without_vocabulary_takes_one_as_an_option(tmp_path: Path) -> None:
+    """Refused with what to add, unless --vocab (or the window's Model details) gives it;
+    the folder itself is left as it was."""
+    folder = _folder(tmp_path, native=False)
+    (folder / "vocab.txt").unlink()
+    words = "has no vocab.json, vocab.txt or tokenizer.json: add one, or give it with --vocab"
+    refusal(folder, words, ConfigError)
+    cli_refusal(tmp_path, folder, words)
+    before = sorted(path.name for path in folder.iterdir())
+    loaded = read_model(folder, vocab=list(VOCABULARY))
+    model = loaded.model
+    assert loaded.config_sources[:2] == ("vocab", f"{folder / 'config.json'}")
+    assert model.tokenizer.vocabulary == VOCABULARY
+    np.testing.assert_array_equal(model.trace(TEXT).layer(1, "fwd").h,
+                                  MODEL.trace(TEXT).layer(1, "fwd").h)
+    assert sorted(path.name for path in folder.iterdir()) == before
 
 
 @pytest.mark.parametrize("vocab_json, words", [

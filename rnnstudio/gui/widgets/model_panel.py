@@ -36,12 +36,14 @@ _CELL_CHOICES = (("LSTM", "lstm", "tanh"), ("GRU", "gru", "tanh"),
 
 
 def model_summary(session: Session) -> str:
-    """Cell, sizes, parameter count, vocabulary and where the model came from."""
+    """Cell, sizes, parameter count, vocabulary and where the model came from (a file by
+    its name: the full path is the tooltip)."""
     source = session.source
-    origin = str(source.path) if source.kind == "file" else source.title
+    origin = f"file: {source.path.name}" if source.path is not None else \
+        f"source: {source.title}"
     if session.model is None:
-        return f"a saved trace, without its model\nsource: {origin}"
-    return f"{session.model.summary()}\nsource: {origin}"
+        return f"a saved trace, without its model\n{origin}"
+    return f"{session.model.summary()}\n{origin}"
 
 
 #: Longest card value shown (a 10 MB string in a card once filled the dock), and most
@@ -201,10 +203,12 @@ class ModelPanel(QWidget):
         form.addRow("", self.apply_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(sources)
-        # The open model first (what it is, how its head is read), then the random one.
+        # The open model first (what it is, how it was read and its head is read: at
+        # 1280x720 the dock shows about 150 px, and below the pickers this was hidden),
+        # then where to open another, then the random one.
         layout.addWidget(self.summary)
         layout.addWidget(self.reading)
+        layout.addLayout(sources)
         layout.addWidget(self.card)
         layout.addWidget(random_box)
         layout.addStretch(1)
@@ -291,3 +295,4 @@ class ModelPanel(QWidget):
                                    num_layers=recurrent.num_layers,
                                    bidirectional=recurrent.bidirectional))
         self.summary.setText(model_summary(session))
+        self.summary.setToolTip(str(session.source.path or ""))

@@ -1,5 +1,7 @@
 """How the open model is read: its readout in words (changeable for a model file), and
-what reading its file did (submodules renamed, values converted, fields guessed).
+what reading its file did (its format, submodules renamed, values converted, a head
+left out, fields guessed in the words of ``rnnstudio info``, and which control changes
+each guess: :mod:`rnnstudio.view.model_reading`).
 
 Part of the Model dock. The readout decides the verdict: a bidirectional classifier
 read at the last step instead of on its final states gives another answer (0.8991 vs
@@ -13,9 +15,10 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QWidget
+from PySide6.QtWidgets import QComboBox, QGroupBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from ...view.readout import readout_choices, readout_words, renamed_words
+from ...view.model_reading import reading_lines, recurrent_part_only
+from ...view.readout import readout_choices, readout_words
 from ..session import Session
 
 if TYPE_CHECKING:
@@ -37,10 +40,17 @@ class ModelReading(QGroupBox):
         self.file_notes = QLabel()
         self.file_notes.setWordWrap(True)
         self.file_notes.setObjectName("file_notes")
-        form = QFormLayout(self)
-        form.addRow("Readout", self.readout_box)
-        form.addRow(self.readout_words)
-        form.addRow(self.file_notes)
+        # A box, not a form: QFormLayout gave the wrapped notes their one-line width's
+        # height (210 px for 280 needed at 1280x720) and cut the last lines off.
+        self.readout_row = QWidget()
+        readout_row = QHBoxLayout(self.readout_row)
+        readout_row.setContentsMargins(0, 0, 0, 0)
+        readout_row.addWidget(QLabel("Readout"))
+        readout_row.addWidget(self.readout_box, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.readout_row)
+        layout.addWidget(self.readout_words)
+        layout.addWidget(self.file_notes)
         session.model_changed.connect(self.refresh)
         self.refresh()
 
@@ -58,6 +68,7 @@ class ModelReading(QGroupBox):
         self.readout_box.blockSignals(False)
         from_file = self.session.source.kind == "file"
         self.readout_box.setEnabled(bool(choices) and from_file)
+        self.readout_row.setVisible(bool(choices))  # no head: nothing to choose
         self.readout_box.setToolTip(
             "Which vector of the top layer the head reads; choosing another reads the "
             "file again with it" if from_file else
@@ -66,8 +77,9 @@ class ModelReading(QGroupBox):
         guessed = loaded is not None and "readout" in loaded.guessed
         self.readout_words.setText(
             readout_words(config.readout, config.recurrent.bidirectional, guessed)
-            if choices and config is not None else "no readout head: states and gradients "
-            "only")
+            if choices and config is not None else
+            "head left out: states and gradients only, no verdict"
+            if recurrent_part_only(loaded) else "no readout head: states and gradients only")
         self.file_notes.setText(_file_notes_html(loaded))
         self.file_notes.setVisible(bool(self.file_notes.text()))
 
@@ -76,19 +88,9 @@ class ModelReading(QGroupBox):
 
 
 def _file_notes_html(loaded: LoadedModel | None) -> str:
-    """Renamed submodules, conversions and other guessed fields, one line each."""
-    if loaded is None:
-        return ""
-    lines = []
-    renamed = renamed_words(loaded.names)
-    if renamed:
-        lines.append(f"renamed: {escape(renamed)}")
-    lines.extend(escape(note) for note in loaded.notes)
-    folder = f"{loaded.path.parent}/"
-    sources = [source.replace(folder, "") for source in loaded.config_sources]
-    lines.append(f"settings from: {escape(', '.join(sources))}")
-    others = [field for field in loaded.guessed if field != "readout"]
-    if others:
-        lines.append(f"guessed: {escape(', '.join(others))} (Models › Model details… "
-                     "to say)")
+    """The format, renamed submodules, notes, settings' sources and guesses, one line
+    each; a note or a guess as it is, the others after their label."""
+    lines = [escape(text, quote=False) if label in ("note", "guessed") else
+             f"{escape(label)}: {escape(text, quote=False)}"
+             for label, text in reading_lines(loaded)]
     return "<br>".join(lines)

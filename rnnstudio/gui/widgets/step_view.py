@@ -29,6 +29,7 @@ from ...errors import RnnStudioError
 from ...view.colours import NONFINITE_RGB
 from ...view.equations import unit_equations
 from ...view.heatmaps import QUANTITY_DESCRIPTIONS, StepBars, step_bars
+from ...view.model_reading import NO_VERDICT, recurrent_part_only
 from ...view.readout import step_readout
 from ..session import Session
 from ..theme import SELECTION_COLOR, SERIES_COLORS, configure_pyqtgraph
@@ -164,7 +165,8 @@ class _BarRow:
 
 class StepView(QWidget):
     """``rows[name].values`` hold exactly the trace's row at ``session.cursor``;
-    ``readout`` says what the model's head answers there (hidden without a head)."""
+    ``readout`` says what the model's head answers there (hidden without a head, or
+    why there is no verdict when a file's head was left out)."""
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -228,8 +230,12 @@ class StepView(QWidget):
             self.graphics.setMinimumHeight(len(names) * (CHART_MIN_HEIGHT + _CHART_MARGINS)
                                            + _BOTTOM_AXIS_HEIGHT)
         self._shown = None
-        self.readout.setVisible(view.task is not None)
+        # A file whose head was left out: say why there is no verdict where it would be.
+        no_verdict = view.task is None and recurrent_part_only(self.session.loaded)
+        self.readout.setVisible(view.task is not None or no_verdict)
         self.readout.setToolTip(_READOUT_TIPS.get(view.task or "", ""))
+        if no_verdict:
+            self.readout.setText(NO_VERDICT)
         self.refresh()
 
     def refresh(self, *_: Any) -> None:
