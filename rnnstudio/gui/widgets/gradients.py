@@ -210,6 +210,7 @@ class GradientPanel(QWidget):
         curves = view.layer.gradients
         self.norms = curves.norms
         steps = np.arange(view.steps, dtype=np.float64)
+        entries = set(self.curves)
         for name in list(self.curves):
             if name not in self.norms:
                 self.legend.removeItem(self.curves[name])
@@ -227,6 +228,10 @@ class GradientPanel(QWidget):
             curve.setSymbol("o" if norm.size <= STEPS_WITH_DOTS else None)
             curve.opts["antialias"] = smooth_curves(norm.size)
             curve.setData(steps, log_safe(norm))
+        if set(self.curves) != entries:
+            # A new legend row (||dh_T/dh_t|| arrives later) must be laid out before the
+            # next paint: left to the next event, one frame drew the legend over the data.
+            self.plot.layout.activate()
         # Long texts get small markers: at 600 steps 10-px crosses merged into a band.
         size = 10 if view.steps <= STEPS_WITH_DOTS else 5
         for item, kind in ((self.vanished, "vanished"), (self.exploded, "exploded")):
