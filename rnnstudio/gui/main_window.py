@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from ..errors import RnnStudioError
 from ..io import load_trace
+from ..io.name_map import KeyMap
 from ..io.session_file import SessionFile, is_session_file, load_session, save_session
 from ..io.sniff import is_trace_file
 from ..view.lessons import Lesson
@@ -221,11 +222,13 @@ class MainWindow(QMainWindow):
 
     # --- files ------------------------------------------------------------------------
 
-    def open_file(self, path: str | Path, overrides: Mapping[str, Any] | None = None) -> None:
+    def open_file(self, path: str | Path, overrides: Mapping[str, Any] | None = None,
+                  key_map: KeyMap = ()) -> None:
         """Open a model (file or folder), a session or a trace, told apart by content
         (not extension). A model loads in the worker, with configuration ``overrides``
         when given; on failure the old one stays. The file enters Open recent only once
-        it opened (a model: once its trace is shown)."""
+        it opened (a model: once its trace is shown). ``key_map`` names a model's parts
+        as ``--map`` does."""
         path = Path(path)
         self._opening = None
         try:
@@ -235,7 +238,7 @@ class MainWindow(QMainWindow):
                 self.session.show_trace(load_trace(path), path.name)
             else:
                 self._opening = path
-                self.session.open_model_file(path, overrides)
+                self.session.open_model_file(path, overrides, key_map)
                 return
         except RnnStudioError as error:
             self._open_failed(path, str(error))

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from ..errors import RnnStudioError
 from ..io.model_files import LoadedModel
+from ..io.model_source import ModelSource
+from ..io.name_map import KeyMap
 from ..io.sidecar_write import model_facts
 from ..view.tracing import Progress, StopCheck, TraceOutcome, TraceRequest, compute_trace
 
@@ -36,6 +38,8 @@ class DetailsNeeded:
     path: Path
     message: str
     missing: tuple[str, ...]
+    #: The source that did not open: its overrides and key map pre-fill the dialog.
+    source: ModelSource
 
 
 def open_and_trace(request: TraceRequest, should_stop: StopCheck | None = None,
@@ -46,18 +50,18 @@ def open_and_trace(request: TraceRequest, should_stop: StopCheck | None = None,
         try:
             loaded = source.read()
         except RnnStudioError as error:
-            missing = _missing(source.path)
+            missing = _missing(source.path, source.key_map)
             if not missing:
                 raise
-            return DetailsNeeded(source.path, str(error), missing)
+            return DetailsNeeded(source.path, str(error), missing, source)
         request = replace(request, model=loaded.model)
     return Opened(compute_trace(request, should_stop, on_progress), loaded)
 
 
-def _missing(path: Path) -> tuple[str, ...]:
+def _missing(path: Path, key_map: KeyMap) -> tuple[str, ...]:
     """What ``path`` lacks, or nothing when that cannot be told (the read's own error
     then stands)."""
     try:
-        return model_facts(path).missing
+        return model_facts(path, key_map).missing
     except RnnStudioError:
         return ()

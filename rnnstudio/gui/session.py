@@ -29,6 +29,7 @@ from ..errors import RnnStudioError
 from ..io import save_trace
 from ..io.model_files import LoadedModel
 from ..io.model_source import ModelSource, RandomModelSpec
+from ..io.name_map import KeyMap
 from ..limits import check_choice
 from ..view.colours import SCALE_MODES
 from ..view.costs import JacobianClock
@@ -118,6 +119,9 @@ class Session(QObject):
         #: How the model file was read (renamed submodules, conversions, guesses); None
         #: for a model not read from a file.
         self.loaded: LoadedModel | None = None
+        #: A model file that did not open for want of details (the dialog asks for
+        #: them with its overrides and key map); None once another opens.
+        self.details_source: ModelSource | None = None
         #: The spec the Model dock edits (kept when a file or shipped model is open).
         self.random_spec = RandomModelSpec()
         self.text = ""
@@ -177,11 +181,13 @@ class Session(QObject):
         self.open_source(ModelSource.shipped(key), text)
 
     def open_model_file(self, path: str | Path,
-                        overrides: Mapping[str, Any] | None = None) -> None:
+                        overrides: Mapping[str, Any] | None = None,
+                        key_map: KeyMap = ()) -> None:
         """Load a model file (or model folder) in the worker, with configuration
-        ``overrides`` winning over the file; errors keep the previous model and trace."""
+        ``overrides`` winning over the file and ``key_map`` naming its parts; errors keep
+        the previous model and trace."""
         try:
-            source = ModelSource.file(Path(path), overrides)
+            source = ModelSource.file(Path(path), overrides, key_map)
         except RnnStudioError as error:
             self.error_raised.emit(str(error))
             return
@@ -449,6 +455,7 @@ class Session(QObject):
         elif isinstance(result.value, _JacobianDone):
             self._on_jacobian(result.value, result.seconds)
         elif isinstance(result.value, DetailsNeeded):
+            self.details_source = result.value.source
             self.details_needed.emit(str(result.value.path), result.value.message)
             self.loss_changed.emit()
         else:

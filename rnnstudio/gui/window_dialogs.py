@@ -57,15 +57,19 @@ class WindowDialogs:
         """Models › Model details… (``path`` None: the open model file), or a file that
         did not open for want of them (``reason`` says so). Window-modal, not blocking:
         the answers open the model once accepted."""
-        source = self.window.session.source
-        target = Path(path).absolute() if path is not None else source.path
+        session = self.window.session
+        target = Path(path).absolute() if path is not None else session.source.path
         if target is None:
             self.window.show_error("Model details are asked for a model opened from a "
                                    "file: open one first (File › Open).")
             return
-        overrides = source.overrides if source.path == target else {}
+        # The open model's, or the one that just failed: its overrides and --map stay.
+        source = next((candidate for candidate in (session.source, session.details_source)
+                       if candidate is not None and candidate.path is not None
+                       and candidate.path.absolute() == target), None)
+        overrides = source.overrides if source is not None else {}
         try:
-            facts = model_facts(target)
+            facts = model_facts(target, source.key_map if source is not None else ())
         except RnnStudioError as error:
             self.window.show_error(str(error))
             return
@@ -85,7 +89,7 @@ class WindowDialogs:
             window.session.trace_changed.connect(
                 lambda: window.message_bar.show_message(message),
                 Qt.ConnectionType.SingleShotConnection)
-        window.open_file(applied.loaded.path, applied.overrides)
+        window.open_file(applied.loaded.path, applied.overrides, applied.key_map)
 
     def choose_session_path(self) -> None:
         path, _ = QFileDialog.getSaveFileName(

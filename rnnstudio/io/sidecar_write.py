@@ -35,7 +35,7 @@ from .config_sources import (
 )
 from .messages import first_line, naming
 from .model_files import READERS, LoadedModel, read_model
-from .name_map import map_names
+from .name_map import KeyMap, map_names
 from .sniff import model_format
 from .state_dict import infer_recurrent
 from .vocab_files import read_vocabulary_file
@@ -73,7 +73,8 @@ class ModelFacts:
 
     ``file_fields`` are the configuration fields its own metadata (or a model folder's
     ``config.json``) fixes, flat; ``sidecar_fields`` those of its sidecar, flat.
-    ``vocabulary_rows`` / ``head_rows`` are the embedding table's and head's rows.
+    ``vocabulary_rows`` / ``head_rows`` are the embedding table's and head's rows;
+    ``key_map`` the parts the user named (``--map``), kept when the model reopens.
     """
 
     path: Path
@@ -83,6 +84,7 @@ class ModelFacts:
     head_rows: int | None
     file_fields: Mapping[str, Any] = field(default_factory=dict)
     sidecar_fields: Mapping[str, Any] = field(default_factory=dict)
+    key_map: KeyMap = ()
 
     def with_answers(self, answers: Mapping[str, Any]) -> ModelFacts:
         """These facts with ``answers`` the window holds for the file (session overrides,
@@ -130,24 +132,28 @@ class DetailsApplied:
     sidecar: Path | None
     overrides: Mapping[str, Any]
     reason: str = ""
+    #: The parts named with ``--map``, for the model source that reopens the file.
+    key_map: KeyMap = ()
 
 
-def model_facts(path: str | Path) -> ModelFacts:
+def model_facts(path: str | Path, key_map: KeyMap = ()) -> ModelFacts:
     """Read ``path``'s weights, metadata and sidecar (not its model): what the dialog
-    pre-fills and whether the model lacks something. Raises what the readers raise."""
+    pre-fills and whether the model lacks something; ``key_map`` names its parts as
+    ``--map`` did. Raises what the readers raise."""
     path = Path(path)
     contents = READERS[model_format(path)](path)
     sidecar = _flat(read_sidecar(path) or {}, f"sidecar {sidecar_path(path)}")
     metadata = _flat(contents.config or {}, f"{path} metadata")
     with naming(path):
-        params = map_names(contents.params, path, ()).params
+        params = map_names(contents.params, path, key_map).params
         given = {**_recurrent(sidecar), **_recurrent(metadata)}
         # An RNN's nonlinearity is not in its weights: any value lets the shapes be read.
         recurrent = infer_recurrent(params, {"nonlinearity": "tanh", **given}, path)
     rows = {name: int(params[name].shape[0]) if name in params and params[name].ndim else None
             for name in ("embedding.weight", "head.weight")}
     return ModelFacts(path, str(recurrent["cell"]), bool(recurrent["bidirectional"]),
-                      rows["embedding.weight"], rows["head.weight"], metadata, sidecar)
+                      rows["embedding.weight"], rows["head.weight"], metadata, sidecar,
+                      key_map)
 
 
 def sidecar_config(details: ModelDetails, facts: ModelFacts) -> dict[str, Any]:
@@ -207,13 +213,13 @@ def apply_details(path: str | Path, details: ModelDetails,
     path = Path(path)
     facts = facts or model_facts(path)
     config = sidecar_config(details, facts)
-    loaded = read_model(path, **config)
+    loaded = read_model(path, dict(facts.key_map), **config)
     if path.is_dir():
-        return DetailsApplied(loaded, None, config, FOLDER_UNTOUCHED)
+        return DetailsApplied(loaded, None, config, FOLDER_UNTOUCHED, facts.key_map)
     try:
-        return DetailsApplied(loaded, write_sidecar(path, config), {})
+        return DetailsApplied(loaded, write_sidecar(path, config), {}, key_map=facts.key_map)
     except ExportError as exc:
-        return DetailsApplied(loaded, None, config, first_line(exc))
+        return DetailsApplied(loaded, None, config, first_line(exc), facts.key_map)
 
 
 def read_labels(text: str) -> tuple[str, ...] | None:

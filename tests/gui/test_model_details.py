@@ -218,3 +218,25 @@ def test_a_model_folder_opens_and_drops(qtbot, window, tmp_path: Path) -> None:
     wait_for_trace(qtbot, session, lambda: window.dropEvent(drop))
     assert session.source.path == folder
     assert window.named_actions["open_folder"].text() == "Open &folder…"
+
+
+def test_the_dialog_keeps_the_parts_named_with_map(qtbot, window, tmp_path: Path) -> None:
+    """Opened with ``--map proj=head`` (the launcher, or a session file) and lacking its
+    vocabulary: the dialog's answers reopen it with the map, so the head stays."""
+    _, params = _classifier("gru")
+    params = {key.replace("fc.", "proj."): value for key, value in params.items()}
+    path = tmp_path / "named.npz"
+    np.savez(path, **params)
+    (tmp_path / "stoi.json").write_text(json.dumps(list(VOCABULARY)))
+    session = window.session
+    with qtbot.waitSignal(session.details_needed, timeout=5000):
+        window.open_file(path, key_map=(("proj", "head"),))
+    session.wait()
+    dialog = window.dialogs.details_dialog
+    assert dialog is not None and dialog.facts.key_map == (("proj", "head"),)
+    dialog.vocabulary_edit.setText(str(tmp_path / "stoi.json"))
+    dialog.labels_edit.setText("neg, pos")
+    wait_for_trace(qtbot, session, dialog.accept)
+    assert session.source.key_map == (("proj", "head"),)
+    assert session.model.config.task == "classify" and "head.weight" in session.model.params
+    np.testing.assert_array_equal(session.model.params["head.weight"], params["proj.weight"])
