@@ -206,8 +206,9 @@ class MainWindow(QMainWindow):
     def _on_details_needed(self, path: str, message: str) -> None:
         """A model file lacks what only its user knows: ask, keep the old model shown."""
         self._opening = None
-        self.show_error(f"{Path(path).name} needs a few details to open: answer in the "
-                        "Model details dialog (Models › Model details…)")
+        self.message_bar.show_message(
+            f"{Path(path).name} needs a few details to open: answer in the Model details "
+            "dialog (Models › Model details…)", "notice")
         self.dialogs.ask_model_details(path, message)
 
     def _forget_opening(self) -> None:

@@ -87,7 +87,7 @@ class WindowDialogs:
         if applied.sidecar is None:
             message = applied_message(applied)
             window.session.trace_changed.connect(
-                lambda: window.message_bar.show_message(message),
+                lambda: window.message_bar.show_message(message, "notice"),
                 Qt.ConnectionType.SingleShotConnection)
         window.open_file(applied.loaded.path, applied.overrides, applied.key_map)
 

@@ -82,6 +82,7 @@ def test_a_broken_session_file_is_named_and_not_remembered(window, tmp_path) -> 
     before = _shown(window)
     window.open_file(path)
     assert "broken.rnnstudio" in window.message_bar.text
+    assert window.message_bar.kind == "error"
     assert _shown(window) == before
     assert window.settings.recent_files == []
 

@@ -72,6 +72,7 @@ def test_missing_vocabulary_is_asked_and_saved(qtbot, window, state_dict_file: P
     assert "no vocabulary" in dialog.reason.text()  # the reader's own message, below it
     assert dialog.form.isRowVisible(dialog.nonlinearity_box) is False  # a GRU has none
     assert "needs a few details" in window.message_bar.text
+    assert window.message_bar.kind == "notice"  # no failure: not in the error's red
     assert dialog.readout_box.currentData() is None  # the file does not say: a guess
     dialog.vocabulary_edit.setText(str(state_dict_file.parent / "stoi.json"))
     dialog.labels_edit.setText("neg, pos")
@@ -137,6 +138,7 @@ def test_unwritable_folder_keeps_answers_for_the_session(
     assert window.message_bar.isVisible()
     assert "for this session only" in window.message_bar.text
     assert "not writable" in window.message_bar.text
+    assert window.message_bar.kind == "notice"
     source = window.session.source
     assert source.overrides["readout"] == "mean"
     assert window.session.model.config.readout == "mean"

@@ -1,4 +1,6 @@
-"""A dismissable banner for errors: non-modal, so nothing the user typed is interrupted.
+"""A dismissable banner for errors and notices: non-modal, so nothing the user typed is
+interrupted. A notice (a file that needs a few details, answers kept for this session
+only) is drawn in blue, not in the error's red: it reports no failure.
 
 Messages are plain text (a file name such as ``<b>.pt`` is not markup) and at most
 :data:`MAX_MESSAGE_CHARS` long: a message quoting a huge value loses its middle, keeping
@@ -13,6 +15,9 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 from ..desktop.logs import cut_middle
 
 MAX_MESSAGE_CHARS = 1000
+#: Background, border and text colours per kind of message.
+STYLES = {"error": ("#fdecea", "#e0a0a0", "#7a0010"),
+          "notice": ("#e8f0fb", "#9db8e0", "#0b3a75")}
 
 
 class MessageBar(QWidget):
@@ -22,8 +27,7 @@ class MessageBar(QWidget):
         super().__init__(parent)
         self.setObjectName("message_bar")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        self.setStyleSheet("#message_bar { background: #fdecea; border: 1px solid #e0a0a0;"
-                           " border-radius: 4px; } QLabel { color: #7a0010; }")
+        self.kind = "error"
         self.label = QLabel()
         self.label.setTextFormat(Qt.TextFormat.PlainText)
         self.label.setWordWrap(True)
@@ -43,6 +47,11 @@ class MessageBar(QWidget):
     def text(self) -> str:
         return self.label.text()
 
-    def show_message(self, message: str) -> None:
+    def show_message(self, message: str, kind: str = "error") -> None:
+        """Show ``message`` as an ``"error"`` or a ``"notice"``."""
+        background, border, text = STYLES[kind]
+        self.kind = kind
+        self.setStyleSheet(f"#message_bar {{ background: {background}; border: 1px solid "
+                           f"{border}; border-radius: 4px; }} QLabel {{ color: {text}; }}")
         self.label.setText(cut_middle(message, MAX_MESSAGE_CHARS))
         self.show()
