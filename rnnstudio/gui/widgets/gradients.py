@@ -82,7 +82,6 @@ class GradientPanel(QWidget):
         # The legend under the plot, never over the data: inside the plot it hid the
         # only curve there was at 10^0 (||dh_T/dh_t|| of the recall GRU, steps 4-35). In
         # the plot's own layout it is exported with it.
-        # As many columns as fit: six in a row cut the last one off at 720p.
         # Three columns, fixed: six in a row cut the last entry off beside a lesson at
         # 720p. Not legends.legend_under: with its columns refitted to this plot, the test
         # suite segfaulted painting it (QPainter::restore), reproducibly when
