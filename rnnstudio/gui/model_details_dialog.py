@@ -75,6 +75,7 @@ class ModelDetailsDialog(QDialog):
         self.problem.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.problem.hide()
         self.readout_box.currentIndexChanged.connect(self._show_readout_words)
+        self.task_box.currentIndexChanged.connect(self._show_readout_words)
         self._build(reason)
         self._prefill()
 
@@ -194,9 +195,16 @@ class ModelDetailsDialog(QDialog):
         if self.facts.head_rows is None:
             self.readout_words.setText("no readout head: states and gradients only")
             return
+        if readout:
+            self.readout_words.setText(readout_words(readout, self.facts.bidirectional))
+            return
+        # What io.config_guesses will choose: a tagger or language model reads every
+        # step, a classifier the final states (the last step when unidirectional).
+        every_step = self.task_box.currentData() in ("tag", "next-token")
+        guess = "per-step" if every_step else \
+            "final-states" if self.facts.bidirectional else "last-step"
         self.readout_words.setText(
-            readout_words(readout, self.facts.bidirectional) if readout else
-            "RNN Studio reads the head after the last token unless the file says otherwise")
+            f"not set: {readout_words(guess, self.facts.bidirectional, guessed=True)}")
 
     # --- answers ----------------------------------------------------------------------
 

@@ -74,6 +74,13 @@ def test_missing_vocabulary_is_asked_and_saved(qtbot, window, state_dict_file: P
     assert "needs a few details" in window.message_bar.text
     assert window.message_bar.kind == "notice"  # no failure: not in the error's red
     assert dialog.readout_box.currentData() is None  # the file does not say: a guess
+    # The guess the dialog announces is the one the reader makes (a bidirectional GRU).
+    assert dialog.readout_words.text() == (
+        "not set: final states: forward after the last token, backward after the first "
+        "(guessed)")
+    dialog.task_box.setCurrentIndex(dialog.task_box.findData("tag"))
+    assert dialog.readout_words.text().startswith("not set: ")
+    assert "final states" not in dialog.readout_words.text()
     dialog.vocabulary_edit.setText(str(state_dict_file.parent / "stoi.json"))
     dialog.labels_edit.setText("neg, pos")
     dialog.task_box.setCurrentIndex(dialog.task_box.findData("classify"))
