@@ -68,8 +68,6 @@ def fill_guesses(fields: dict[str, Any], params: Mapping[str, np.ndarray],
     if fields["task"] == "classify" and "readout" not in fields:
         fields["readout"] = "final-states" if bidirectional else "last-step"
         guessed.append("readout")
-    elif "readout" not in fields:  # a tagger or language model reads every step: no guess
-        fields["readout"] = "per-step"
     return _ordered(guessed)
 
 

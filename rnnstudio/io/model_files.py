@@ -45,9 +45,11 @@ READERS: dict[str, Reader] = {SAFETENSORS: read_safetensors, NPZ: read_npz, TORC
                               ONNX: read_onnx}
 SAVE_EXTENSIONS = (".safetensors", ".npz")
 #: Formats whose configuration is not RNN Studio's own metadata, and how to name it.
-_NOT_NATIVE = {FOLDER: "{path}",  # config_source names its files
-               KERAS: "{path} Keras configuration", KERAS_H5: "{path} Keras configuration",
-               ONNX: "{path} graph"}
+_NOT_NATIVE: dict[str, Callable[[Path], str]] = {
+    FOLDER: config_source,  # names the folder's files
+    KERAS: lambda path: f"{path} Keras configuration",
+    KERAS_H5: lambda path: f"{path} Keras configuration",
+    ONNX: lambda path: f"{path} graph"}
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,8 @@ class LoadedModel:
     and ``trace`` print) and which submodules were renamed (``names``, e.g.
     ``(("embed", "embedding"), ("lstm", "rnn"), ("fc", "head"))``), and which config
     fields no source gave and were guessed (``guessed``, e.g. ``("task", "readout")``;
-    :mod:`.config_guesses`)."""
+    :mod:`.config_guesses`); ``head_left_out``: the head the engine cannot reproduce was
+    left out, the model is its recurrent part only (no verdict)."""
 
     model: Model
     path: Path
@@ -67,6 +70,7 @@ class LoadedModel:
     notes: tuple[str, ...] = ()
     names: KeyMap = ()
     guessed: tuple[str, ...] = ()
+    head_left_out: bool = False
 
 
 def load_model(path: str | Path, key_map: Mapping[str, str] | None = None,
@@ -110,9 +114,7 @@ def read_model(path: str | Path, key_map: Mapping[str, str] | None = None,
             sidecar = keras_overrides(sidecar, contents)
         parts.add(sidecar, f"sidecar {sidecar_path(path)}")
     if contents.config is not None:
-        parts.add(contents.config, f"{path} metadata" if file_format not in _NOT_NATIVE
-                  else config_source(path) if file_format == FOLDER
-                  else _NOT_NATIVE[file_format].format(path=path))
+        parts.add(contents.config, _NOT_NATIVE.get(file_format, _metadata_source)(path))
     if file_format in (KERAS, KERAS_H5):
         options = keras_options(options, contents)
     details = ("RNN Studio",) * (contents.config is not None and file_format not in _NOT_NATIVE)
@@ -153,7 +155,7 @@ def assemble_model(contents: FileContents, parts: ConfigParts, where: Path, key_
     kind, details = label[0], label[1:] + notes
     shown = f"{kind} ({'; '.join(details)})" if details else kind
     return LoadedModel(model, where, shown, tuple(reversed(parts.sources)), notes,
-                       renamed.names, guessed)
+                       renamed.names, guessed, renamed.head_left_out)
 
 
 def save_model(model: Model, path: str | Path) -> Path:
@@ -186,6 +188,10 @@ def convert_model(source: str | Path, target: str | Path,
     loaded = read_model(source, key_map, **overrides)
     save_model(loaded.model, target)
     return loaded
+
+
+def _metadata_source(path: Path) -> str:
+    return f"{path} metadata"
 
 
 def _model_fields(parts: ConfigParts, params: Mapping[str, np.ndarray], path: Path,

@@ -31,7 +31,7 @@ from .messages import library_line
 from .npz_members import ZIP_ERRORS, check_archive_sizes
 from .state_dict import FileContents, conversion_notes
 
-__all__ = ["MIN_TORCH", "read_torch", "torch_version_is_safe"]
+__all__ = ["MIN_TORCH", "check_tensor", "read_torch", "torch_version_is_safe"]
 
 #: Oldest torch whose ``torch.load(weights_only=True)`` has no published bypass:
 #: CVE-2025-32434 (remote code execution through weights_only) is fixed in 2.6.0.
@@ -93,7 +93,7 @@ def read_torch(path: Path) -> FileContents:
     widened: dict[str, list[str]] = {kind: [] for kind in _WIDENED}
     spanned = 0
     for name, value in state.items():
-        kind = _check_tensor(name, value, path, torch)
+        kind = check_tensor(name, value, path, torch)
         spanned += value.numel() * value.element_size()
         if spanned > MAX_VIEW_FACTOR * size:
             raise ModelFileError(
@@ -161,7 +161,7 @@ def _unwrap(loaded: object, path: Path) -> Mapping[Any, Any]:
     return loaded
 
 
-def _check_tensor(name: object, value: object, path: Path, torch: Any) -> str:
+def check_tensor(name: object, value: object, path: Path, torch: Any) -> str:
     """The dtype name of a tensor RNN Studio can read; ParameterError naming the key
     for anything else."""
     def refuse(what: str, fix: str) -> ParameterError:

@@ -36,7 +36,7 @@ from .json_values import show
 from .model_files import LoadedModel, assemble_model
 from .name_map import KeyMap, check_key_map
 from .state_dict import FileContents, conversion_notes
-from .torch_file import _check_tensor as check_tensor
+from .torch_file import check_tensor
 from .vocab_options import option_sources
 
 __all__ = ["from_torch", "read_torch_module"]

@@ -37,7 +37,6 @@ NO_VERDICT = ("No verdict: only the recurrent part was loaded (its head is not o
 #: A configuration source as the window names it: its "options" are the overrides
 #: chosen in the window (the Readout box, Model details kept for the session).
 _WINDOW_SOURCES = {"options": "this window's choices"}
-_RECURRENT_ONLY = "recurrent part only"
 _NATIVE = "RNN Studio"
 
 
@@ -51,8 +50,7 @@ def format_words(loaded: Any) -> str:
 
 def recurrent_part_only(loaded: Any) -> bool:
     """The file's head was left out (the engine reads one Linear head): no verdict."""
-    return loaded is not None and any(str(note).startswith(_RECURRENT_ONLY)
-                                      for note in loaded.notes)
+    return loaded is not None and bool(loaded.head_left_out)
 
 
 def reading_lines(loaded: Any) -> list[tuple[str, str]]:
