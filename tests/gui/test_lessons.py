@@ -15,9 +15,9 @@ LESSONS = load_lessons()
 
 def test_the_six_lessons_of_the_issue_are_shipped() -> None:
     names = [lesson.name for lesson in LESSONS]
-    assert names == ["1-long-range", "2-forget-gate", "3-sentiment-gates",
-                     "4-bidirectional", "5-gain", "6-squashing"]
-    gains = [stage.random.gain for stage in LESSONS[4].stages]
+    assert names == ["1-long-range", "2-forget-gate", "3-sentiment-gates", "4-bidirectional",
+                     "01-reading", "02-squashing", "04-vanishing", "06-gates", "08-gru"]
+    gains = [stage.random.gain for stage in LESSONS[names.index("04-vanishing")].stages]
     assert gains == [0.5, 2.0]
     assert [stage.source.key for stage in LESSONS[3].stages] == ["idioms-lstm"] * 2
     for lesson in LESSONS:
@@ -70,7 +70,7 @@ def test_a_lesson_opens_its_model_text_step_and_panels(qtbot, window, lesson) ->
 
 
 def test_next_part_opens_the_second_stage(qtbot, window) -> None:  # type: ignore[no-untyped-def]
-    gain = next(lesson for lesson in LESSONS if lesson.name == "5-gain")
+    gain = next(lesson for lesson in LESSONS if lesson.name == "04-vanishing")
     _open(qtbot, window, gain)
     panel = window.lesson_panel
     assert panel.next_button.isEnabled() and not panel.previous_button.isEnabled()
