@@ -474,3 +474,53 @@ def test_gru_reset_gate_cuts_the_past_at_opening_brackets() -> None:
     opening = gates["("]["r"][:, 0]
     assert [f"{opening.min():.3f}", f"{opening.max():.3f}"] == ["0.025", "0.069"]
     assert f"{gates[')']['r'][:, 0].mean():.2f}" == "0.90"
+
+
+# --- 3-sentiment-gates: checked here, not edited (its model is being rebuilt) ---------
+
+
+def _negative(model: Model, words: list[str]) -> float:
+    logits = model.trace(" ".join(words), loss=None).logits
+    assert logits is not None
+    scores = np.exp(logits[-1] - logits[-1].max())
+    return float(scores[0] / scores.sum())
+
+
+@pytest.mark.skipif("3-sentiment-gates" not in LESSONS, reason="lesson 3 was renamed")
+def test_sentiment_lesson_numbers_hold_and_where_its_reading_does_not() -> None:
+    """Lesson 3's numbers are true on sentiment-lstm, and its gate claim holds on 115
+    other negated reviews. Its reading of the saliency does not: "very" has the largest
+    ||dL/dx_t|| yet deleting it leaves the verdict (deleting "not" or "good" flips it), and
+    on other negated reviews the largest saliency is most often on "."."""
+    stage = _lesson("3-sentiment-gates").stages[0]
+    model, trace = _open(stage)
+    assert model.config.labels[0] == "negative" and _negative(model, trace.tokens) > 0.99
+    _says(stage, "(0.74)", "(0.46)", "0.37 to 0.45", "about 0.2 and 0.07")
+    layer, tokens = trace.layer(0), trace.tokens
+    inputs, forgets = layer.gates["i"].mean(axis=1), layer.gates["f"].mean(axis=1)
+    step = tokens.index("not")
+    assert inputs.argmax() == forgets.argmin() == step
+    assert (f"{inputs[step]:.2f}", f"{forgets[step]:.2f}") == ("0.74", "0.46")
+    fillers = [f"{inputs[tokens.index(word)]:.2f}" for word in ("week", "and", "the")]
+    assert (min(fillers), max(fillers)) == ("0.37", "0.45")
+    assert trace.grads is not None
+    saliency = trace.grads.norms()["x"]
+    assert [tokens[k] for k in np.argsort(-saliency)[:3]] == ["very", "good", "not"]
+    relative = saliency / saliency.max()
+    assert [f"{relative[tokens.index(word)]:.2f}" for word in ("camera", "week")] == [
+        "0.20", "0.07"]
+    assert _negative(model, "the camera was very good .".split()) < 0.01
+    deleted = {word: _negative(model, [t for t in tokens if t != word])
+               for word in ("very", "not", "good")}
+    assert deleted["very"] > 0.99 and deleted["not"] < 0.01 and deleted["good"] < 0.05
+    negated = [words for words in _task_texts("sentiment", 400, 3) if " not " in words]
+    assert len(negated) > 100
+    tops = []
+    for text in negated:
+        other = model.trace(text)
+        gates = other.layer(0).gates
+        position = other.tokens.index("not")
+        assert gates["i"].mean(axis=1).argmax() == gates["f"].mean(axis=1).argmin() == position
+        assert other.grads is not None
+        tops.append(other.tokens[int(other.grads.norms()["x"].argmax())])
+    assert tops.count(".") > len(tops) / 3 > tops.count("very")
