@@ -488,10 +488,11 @@ def _negative(model: Model, words: list[str]) -> float:
 
 @pytest.mark.skipif("3-sentiment-gates" not in LESSONS, reason="lesson 3 was renamed")
 def test_sentiment_lesson_numbers_hold_and_where_its_reading_does_not() -> None:
-    """Lesson 3's numbers are true on sentiment-lstm, and its gate claim holds on 115
-    other negated reviews. Its reading of the saliency does not: "very" has the largest
-    ||dL/dx_t|| yet deleting it leaves the verdict (deleting "not" or "good" flips it), and
-    on other negated reviews the largest saliency is most often on "."."""
+    """Lesson 3's numbers are true on sentiment-lstm, and its gate claim holds on all 210
+    negated reviews among 400 generated ones. Its reading of the saliency does not: "very"
+    has the largest ||dL/dx_t|| yet deleting it leaves the verdict (deleting "not" or
+    "good" flips it), and on the other negated reviews the largest saliency is on "." in
+    118 of 210 ("not" 15, "very" 10)."""
     stage = _lesson("3-sentiment-gates").stages[0]
     model, trace = _open(stage)
     assert model.config.labels[0] == "negative" and _negative(model, trace.tokens) > 0.99
@@ -514,7 +515,7 @@ def test_sentiment_lesson_numbers_hold_and_where_its_reading_does_not() -> None:
                for word in ("very", "not", "good")}
     assert deleted["very"] > 0.99 and deleted["not"] < 0.01 and deleted["good"] < 0.05
     negated = [words for words in _task_texts("sentiment", 400, 3) if " not " in words]
-    assert len(negated) > 100
+    assert len(negated) == 210
     tops = []
     for text in negated:
         other = model.trace(text)
@@ -523,4 +524,4 @@ def test_sentiment_lesson_numbers_hold_and_where_its_reading_does_not() -> None:
         assert gates["i"].mean(axis=1).argmax() == gates["f"].mean(axis=1).argmin() == position
         assert other.grads is not None
         tops.append(other.tokens[int(other.grads.norms()["x"].argmax())])
-    assert tops.count(".") > len(tops) / 3 > tops.count("very")
+    assert (tops.count("."), tops.count("not"), tops.count("very")) == (118, 15, 10)
