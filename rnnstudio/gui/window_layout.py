@@ -111,8 +111,10 @@ class WindowLayout:
         window.resizeDocks([docks["input"], docks["step"]],
                            [round(width * (0.3 if lesson else 0.24)),
                             max(320, round(width * 0.28))], Qt.Orientation.Horizontal)
-        # With its explanation open (screens >= 900 px) the gradient plot was 50 px.
-        explained = window.gradients.explain_button.isChecked()
+        # With its explanation open (screens >= 900 px) the gradient plot was 50 px; a
+        # lesson about gradients left it 25 px at 1280 x 720 (04-vanishing, seen).
+        explained = window.gradients.explain_button.isChecked() or self._lesson_names(
+            "gradients")
         window.resizeDocks([docks["gradients"]], [round(height * (0.42 if explained
                                                                   else 0.32))],
                            Qt.Orientation.Vertical)
@@ -124,6 +126,12 @@ class WindowLayout:
         window.resizeDocks([docks["input"], middle, docks["unit"]],
                            [round(column * share) for share in shares],
                            Qt.Orientation.Vertical)
+
+    def _lesson_names(self, panel: str) -> bool:
+        """Whether the open lesson's current part names ``panel``."""
+        session = self.window.session
+        lesson = session.lesson if self.window.docks["lessons"].isVisible() else None
+        return lesson is not None and panel in lesson.stages[session.lesson_stage].panels
 
     def _bars_height(self) -> int:
         """Height of the menu, tool and status bars: what the dock columns do not get."""
