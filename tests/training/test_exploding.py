@@ -38,10 +38,12 @@ def test_sgd_without_clipping_explodes_at_step_9_through_the_forward_pass() -> N
     record = error.record
     assert (error.step, error.what) == (9, "training loss") and math.isnan(error.value)
     assert record.losses.shape == record.grad_norms.shape == (9,)
-    # The gradient norm climbs five decades in the last four steps before the overflow.
+    # Between 0.3 and 6 for five steps, then thirteen decades in three (5.5 -> 2e14).
     norms = record.grad_norms
     assert norms[0] == pytest.approx(0.33, abs=0.005)
-    assert norms[7] > 1e13 and np.all(np.diff(norms[4:8]) > 0) and norms[7] / norms[4] > 1e10
+    assert norms[:5].min() > 0.3 and norms[:5].max() < 6
+    assert norms[4] == pytest.approx(5.5, abs=0.05)
+    assert np.all(np.diff(norms[4:8]) > 0) and 13 <= np.log10(norms[7] / norms[4]) < 14
     assert record.last_finite(norms) == (8, pytest.approx(2.0e14, rel=0.05))
     assert record.last_finite(record.losses) == (8, pytest.approx(1.1e14, rel=0.05))
     # No weight is non-finite yet: the hidden state overflowed float32 first.
@@ -75,14 +77,14 @@ def test_clipping_tames_the_same_run_but_does_not_make_it_learn() -> None:
     result = train(replace(EXPLODING, clip_norm=1.0))
     reports = result.reports
     norms = np.concatenate([report.step_grad_norms for report in reports])
-    assert norms.shape == (60,) and np.isfinite(norms).all() and norms.max() < 10
+    assert norms.shape == (60,) and np.isfinite(norms).all() and 5.5 < norms.max() < 6.5
     assert all(np.isfinite(value).all() for value in result.model.params.values())
     assert max(float(np.abs(value).max()) for value in result.model.params.values()) < 5
     # Finite, but each step still moves the weights by 3 (rate x max norm): at chance.
     assert {report.eval_accuracy for report in reports[-5:]} == {0.5}
 
 
-@pytest.mark.parametrize("seed", [0, 1, 3, 4])
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
 def test_other_seeds_explode_too_and_clipping_tames_each(seed: int) -> None:
     """At learning rate 5 every seed tried overflows within 10 steps (at 3, 2 of 6 did
     not, in 100 steps); with clipping at 1 none does."""
@@ -94,8 +96,7 @@ def test_other_seeds_explode_too_and_clipping_tames_each(seed: int) -> None:
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
 def test_squashed_cells_stay_finite_at_the_same_settings(cell: str) -> None:
     """tanh keeps h in -1..1 (claim d), so the gradient cannot grow without end."""
-    result = train(replace(EXPLODING, cell=cell, nonlinearity="tanh", steps=30,
-                           eval_every=30))
+    result = train(replace(EXPLODING, cell=cell, nonlinearity="tanh", eval_every=60))
     assert all(np.isfinite(value).all() for value in result.model.params.values())
 
 
@@ -122,3 +123,19 @@ def test_reports_carry_every_step_and_the_speed_without_evaluations() -> None:
         assert 0 < report.train_seconds < report.seconds  # evaluations are not counted
         assert report.steps_per_second == pytest.approx(report.step / report.train_seconds)
     assert reports[0].train_seconds < reports[1].train_seconds < reports[2].train_seconds
+
+
+def test_lesson_05_offers_exactly_these_runs() -> None:
+    """The numbers lesson 05 quotes are the ones asserted above: its stages offer this
+    file's runs, without and with clipping."""
+    from rnnstudio.view.lessons import load_lessons
+
+    lesson = next(item for item in load_lessons() if item.name == "05-exploding")
+    assert [stage.training for stage in lesson.stages] == [
+        EXPLODING, replace(EXPLODING, clip_norm=1.0)]
+    first, second = (" ".join(stage.notice) for stage in lesson.stages)
+    for quoted in ("0.33 at step 1", "5.5 at step 5", "2e+14 at step 8", "step 9",
+                   "rnn.weight_hh_l0 had grown to 6e+14"):
+        assert quoted in first
+    for quoted in ("All 60 steps", "(to about 6)", "none above 5", "50%", "seeds 0 to 4"):
+        assert quoted in second
