@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, Signal
 from ..engine.training import TrainConfig, TrainReport, TrainResult, train
 from ..errors import RnnStudioError, TrainingDiverged
 from ..io import save_model
-from ..view.training import divergence_message, speed_text
+from ..view.training import config_summary, divergence_message, speed_text
 from .jobs import JobResult, JobRunner
 
 if TYPE_CHECKING:
@@ -75,9 +75,7 @@ class TrainingJob(QObject):
                 return error
 
         self.runner.submit("train", work)
-        both = "bidirectional " if config.bidirectional else ""
-        self._set(True, f"Training a {both}{config.cell.upper()} ({config.hidden_size} units) "
-                        f"on {config.task} for {config.steps} steps…")
+        self._set(True, f"Training: {config_summary(config)}…")
 
     def offer(self, config: TrainConfig) -> None:
         """Propose ``config`` to the form (a lesson stage's settings); nothing starts."""

@@ -17,15 +17,14 @@ from ..engine.training import (
 )
 from ..errors import ConfigError, TrainingDiverged
 
-__all__ = ["BIDIRECTIONAL_TASKS", "CELLS", "CELL_CHOICES", "FIELD_LABELS", "OPTIMIZERS",
+__all__ = ["BIDIRECTIONAL_TASKS", "CELL_CHOICES", "FIELD_LABELS", "OPTIMIZERS",
            "RATE_RANGE", "TASKS", "TASK_OPTIONS", "TrainConfig", "TrainReport",
-           "TrainResult", "TrainingDiverged", "config_problem", "divergence_message",
-           "next_rate", "speed_text", "train_config"]
+           "TrainResult", "TrainingDiverged", "config_problem", "config_summary",
+           "divergence_message", "next_rate", "speed_text", "train_config"]
 
 #: Task options the GUI trains with: recall on mixed gaps of 1-10 words is the recipe
 #: that worked for every seed and cell measured (docs/models.md, "short-gaps").
 TASK_OPTIONS: dict[str, dict[str, Any]] = {"recall": {"max_gap": 10, "mixed": True}}
-CELLS = ("lstm", "gru", "rnn")
 #: The Cell box: (cell, nonlinearity) with its label. The ReLU RNN is there because it is
 #: the cell that explodes: tanh caps h at +-1, so a tanh RNN or a gated cell saturates
 #: instead (SGD at learning rate 10 stayed finite for 100 steps, docs/models.md).
@@ -58,6 +57,21 @@ def train_config(task: str, cell: str, hidden: int, steps: int, learning_rate: f
     return TrainConfig(**chosen, eval_every=max(5, steps // 20), eval_size=128,
                        curriculum=0.0 if task == "recall" else 0.5,
                        task_options=dict(TASK_OPTIONS.get(task, {})))
+
+
+def config_summary(config: TrainConfig) -> str:
+    """One line naming what a run will do, for the settings a short dock scrolls away:
+    "RNN (ReLU), 16 units, on sentiment; SGD at learning rate 3, clipping off; 60 steps,
+    seed 2"."""
+    choice = (config.cell, config.nonlinearity if config.cell == "rnn" else "tanh")
+    cell = next(label for *key, label in CELL_CHOICES if tuple(key) == choice)
+    optimizer = "SGD" if config.optimizer == "sgd" else "Adam"
+    clipping = ("clipping off" if config.clip_norm is None
+                else f"clipping at max norm {config.clip_norm:g}")
+    both = ", both ways" if config.bidirectional else ""
+    return (f"{cell}, {config.hidden_size} units{both}, on {config.task}; {optimizer} at "
+            f"learning rate {config.learning_rate:g}, {clipping}; {config.steps} steps, "
+            f"seed {config.seed}")
 
 
 def config_problem(error: ConfigError) -> str:

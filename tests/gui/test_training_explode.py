@@ -125,6 +125,9 @@ def test_a_lesson_stage_fills_the_form_and_opens_the_dock_without_starting(qtbot
     assert panel.config() == lesson.stages[0].training
     assert panel.optimizer_box.currentText() == "SGD" and not panel.clip_check.isChecked()
     assert panel.rate_box.text() == "3" and panel.cell_box.currentText() == "RNN (ReLU)"
+    assert panel.status.text() == (
+        "Set by the lesson: RNN (ReLU), 16 units, on sentiment; SGD at learning rate 3, "
+        "clipping off; 60 steps, seed 2. Press Start.")
     wait_for_trace(qtbot, session, lambda: session.open_lesson(lesson, 1))
     assert panel.clip_check.isChecked() and panel.clip_box.value() == 1.0
     assert panel.config() == lesson.stages[1].training

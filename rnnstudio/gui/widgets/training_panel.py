@@ -46,6 +46,7 @@ from ...view.training import (
     TrainConfig,
     TrainingDiverged,
     config_problem,
+    config_summary,
     train_config,
 )
 from ..session import Session
@@ -314,6 +315,8 @@ class TrainingPanel(QWidget):
             self.clip_box.setValue(config.clip_norm)
         self.seed_box.setValue(config.seed)
         self.recipe = config
+        if not self.job.running:  # at 720p the form shows three rows: say them all
+            self.status.setText(f"Set by the lesson: {config_summary(config)}. Press Start.")
 
     # --- running ----------------------------------------------------------------------
 
