@@ -87,9 +87,10 @@ def task_option_flags() -> dict[str, str]:
 def run_train(options: argparse.Namespace) -> int:
     from .engine.model import Model
     from .engine.tasks import make_task
-    from .engine.training import TrainConfig, TrainReport, evaluate, train
+    from .engine.training import TrainConfig, TrainReport, divergence_story, evaluate, train
     from .io.atomic import check_writable
     from .io.model_files import SAVE_EXTENSIONS, save_model
+    from .view.training import speed_text
 
     out = Path(options.out)
     if out.suffix.lower() not in SAVE_EXTENSIONS:  # before minutes of training, not after
@@ -112,7 +113,7 @@ def run_train(options: argparse.Namespace) -> int:
     def report(point: TrainReport) -> None:
         print(f"step {point.step:5d}/{config.steps}  loss {point.train_loss:.4f}  held-out "
               f"loss {point.eval_loss:.4f}  accuracy {point.eval_accuracy:.3f}  "
-              f"{point.seconds:6.1f} s", flush=True)
+              f"{point.seconds:6.1f} s  ({speed_text(point)})", flush=True)
 
     try:
         result = train(config, on_report=report)
@@ -121,7 +122,8 @@ def run_train(options: argparse.Namespace) -> int:
         raise ConfigError(
             f"--lr {config.learning_rate:g}: the {exc.what} became {exc.value} at step "
             f"{exc.step} of {config.steps}, so training stopped and nothing was written; "
-            f"use a smaller --lr (e.g. {config.learning_rate / 10:g}) {clipping}") from None
+            f"use a smaller --lr (e.g. {config.learning_rate / 10:g}) {clipping}. "
+            f"{divergence_story(exc)}") from None
     task = make_task(config.task, **config.task_options)
     accuracy = evaluate(result.model, task, EVAL_EXAMPLES, EVAL_SEED, EVAL_BATCH)
     model = result.model

@@ -39,14 +39,16 @@ class ConfigError(RnnStudioError):
 class TrainingDiverged(ConfigError):
     """``what`` (the training loss, or a weight) became ``value`` (NaN or infinite) at
     ``step``: the updates were too large (the learning rate, or no gradient clipping), so
-    training stopped there."""
+    training stopped there. ``record``: the run up to that step (the engine's
+    ``training.RunRecord``: every step's loss and gradient norm), when the trainer has it."""
 
-    def __init__(self, message: str, step: int, what: str, value: float) -> None:
+    def __init__(self, message: str, step: int, what: str, value: float,
+                 record: Any = None) -> None:
         super().__init__(message, argument="learning_rate")
-        self.step, self.what, self.value = step, what, value
+        self.step, self.what, self.value, self.record = step, what, value, record
 
-    def __reduce__(self) -> tuple[Any, ...]:  # picklable although __init__ takes 4 args
-        return type(self), (str(self), self.step, self.what, self.value)
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable although __init__ takes 5 args
+        return type(self), (str(self), self.step, self.what, self.value, self.record)
 
 
 class ParameterError(RnnStudioError):

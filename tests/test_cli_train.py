@@ -69,3 +69,21 @@ def test_a_shipped_name_works_as_model(tmp_path: Path, capsys) -> None:
     np.testing.assert_array_equal(arrays["l0.fwd.h"], direct.layer(0).h)
     assert_refused(run_cli("trace", "recall-nope", "--text", "a", "--out", str(out)),
                    "recall-nope", "recall-gru")
+
+
+def test_train_says_its_speed_and_how_a_run_diverged(tmp_path: Path, capsys) -> None:
+    """The Training dock's words, on the command line: steps/s on every report line,
+    and lesson 05's run stopped at step 9 with the record of how it got there."""
+    out = tmp_path / "m.safetensors"
+    assert main(["train", "--task", "sentiment", "--cell", "gru", "--hidden", "8", "--steps",
+                 "10", "--out", str(out)]) == 0
+    line = next(text for text in capsys.readouterr().out.splitlines()
+                if text.startswith("step    10/10"))
+    assert line.endswith(" ms a step)") and " steps/s, " in line
+    assert main(["train", "--task", "sentiment", "--cell", "rnn", "--nonlinearity", "relu",
+                 "--hidden", "16", "--steps", "60", "--optimizer", "sgd", "--lr", "3",
+                 "--clip", "0", "--seed", "2", "--out", str(tmp_path / "x.safetensors")]) == 2
+    message = capsys.readouterr().err.strip()
+    assert "became nan at step 9 of 60" in message and "or --clip 1" in message
+    assert message.endswith("(rnn.weight_hh_l0 had grown to 6e+14). Last finite loss 1.1e+14 "
+                            "at step 8; gradient norm 0.33 at step 1, 2e+14 at step 8.")

@@ -11,6 +11,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -119,14 +120,49 @@ class TrainConfig:
 @dataclass(frozen=True)
 class TrainReport:
     """One evaluation point: held-out loss/accuracy and ||dL/dh_t|| averaged over a
-    held-out batch (the gradient-through-time curve as training goes)."""
+    held-out batch (the gradient-through-time curve as training goes), and every step
+    since the previous report: its training loss and its global gradient norm, so an
+    explosion is seen growing between two evaluations."""
 
     step: int
     train_loss: float
     eval_loss: float
     eval_accuracy: float
     grad_norms: np.ndarray  # (T,)
+    #: Wall time since the run started, evaluations included.
     seconds: float
+    #: (k,) the training loss of steps ``step - k + 1 .. step``.
+    step_losses: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: (k,) the global gradient norm of those steps, before clipping.
+    step_grad_norms: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: Time spent in training steps so far, evaluations excluded: the speed of training.
+    train_seconds: float = 0.0
+
+    @property
+    def steps_per_second(self) -> float:
+        """Training steps a second so far (evaluations excluded)."""
+        return self.step / self.train_seconds if self.train_seconds > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A run up to the step it stopped at: what a diverged run leaves to explain itself.
+
+    ``losses`` and ``grad_norms`` (S,) hold step ``s`` at index ``s - 1``; the last entry
+    may be NaN or infinite (that step's overflow). ``largest_weight`` names the weight
+    with the largest finite magnitude then, and that magnitude; ``train_seconds`` is the
+    time of all S steps, evaluations excluded.
+    """
+
+    losses: np.ndarray
+    grad_norms: np.ndarray
+    largest_weight: tuple[str, float]
+    train_seconds: float
+
+    def last_finite(self, values: np.ndarray) -> tuple[int, float] | None:
+        """(step, value) of the last finite entry of ``values`` (one of this record's)."""
+        finite = np.flatnonzero(np.isfinite(values))
+        return (int(finite[-1]) + 1, float(values[finite[-1]])) if finite.size else None
 
 
 @dataclass
@@ -267,26 +303,38 @@ def train(
     optimizer = Adam(config.learning_rate, plain=config.optimizer == "sgd")
     result_reports: list[TrainReport] = []
     started = time.perf_counter()
-    recent: list[float] = []
+    losses: list[float] = []
+    norms: list[float] = []
+    reported = 0  # steps already handed out in a report
+    train_seconds = 0.0
     with np.errstate(over="ignore", invalid="ignore"):  # NaN and inf stop the run below
         for step in range(1, config.steps + 1):
             check_stop(should_stop, 0)
+            step_started = time.perf_counter()
             # Curriculum: the longest sequences grow to full length over the first
             # `curriculum` fraction of the steps (0 = full length from the start).
             fraction = step / (config.curriculum * config.steps) if config.curriculum else 1.0
             batch = task.at_difficulty(fraction).sample(rng, config.batch_size)
             loss, _, grads, _ = batch_loss(model_config, params, batch, backward=True)
+            losses.append(loss)
+            norms.append(clip_by_norm(grads, config.clip_norm) if math.isfinite(loss)
+                         else math.nan)
+            if math.isfinite(loss):
+                optimizer.update(params, grads)
+            train_seconds += time.perf_counter() - step_started
             if not math.isfinite(loss):
-                raise diverged(config, step, "training loss", loss)
-            clip_by_norm(grads, config.clip_norm)
-            optimizer.update(params, grads)
-            check_finite(config, step, params)
-            recent.append(loss)
+                raise diverged(config, step, "training loss", loss,
+                               _record(losses, norms, params, train_seconds))
+            check_finite(config, step, params,
+                         partial(_record, losses, norms, params, train_seconds))
             if step % config.eval_every == 0 or step == config.steps:
-                eval_loss, accuracy, _, norms = batch_loss(model_config, params, eval_batch, True)
-                report = TrainReport(step, float(np.mean(recent)), eval_loss, accuracy, norms,
-                                     time.perf_counter() - started)
-                recent.clear()
+                eval_loss, accuracy, _, through_time = batch_loss(model_config, params,
+                                                                  eval_batch, True)
+                report = TrainReport(step, float(np.mean(losses[reported:])), eval_loss,
+                                     accuracy, through_time, time.perf_counter() - started,
+                                     np.array(losses[reported:]), np.array(norms[reported:]),
+                                     train_seconds)
+                reported = step
                 result_reports.append(report)
                 if on_report is not None:
                     on_report(report)
@@ -299,16 +347,30 @@ def train(
     return TrainResult(final, result_reports)
 
 
-def check_finite(config: TrainConfig, step: int, params: dict[str, np.ndarray]) -> None:
+def _record(losses: list[float], norms: list[float], params: dict[str, np.ndarray],
+            train_seconds: float) -> RunRecord:
+    """The run so far, for a :class:`TrainingDiverged` to carry."""
+    with np.errstate(invalid="ignore"):
+        sizes = {name: float(np.abs(value[np.isfinite(value)]).max(initial=0.0))
+                 for name, value in params.items()}
+    largest = max(sizes, key=sizes.__getitem__)
+    return RunRecord(np.array(losses), np.array(norms), (largest, sizes[largest]),
+                     train_seconds)
+
+
+def check_finite(config: TrainConfig, step: int, params: dict[str, np.ndarray],
+                 record: Callable[[], RunRecord] | None = None) -> None:
     """Stop at the first update that made a weight NaN or infinite (a finite loss can
-    still come with an update that overflows float32)."""
+    still come with an update that overflows float32); ``record()`` says how it got there."""
     for name, value in params.items():
         finite = np.isfinite(value)
         if not finite.all():
-            raise diverged(config, step, f"weight {name}", float(value[~finite][0]))
+            raise diverged(config, step, f"weight {name}", float(value[~finite][0]),
+                           None if record is None else record())
 
 
-def diverged(config: TrainConfig, step: int, what: str, value: float) -> TrainingDiverged:
+def diverged(config: TrainConfig, step: int, what: str, value: float,
+             record: RunRecord | None = None) -> TrainingDiverged:
     """The error that stops a run whose ``what`` became ``value`` (NaN or inf) at
     ``step``: every later update would be NaN too, so training stops there, naming the
     arguments to change."""
@@ -317,7 +379,47 @@ def diverged(config: TrainConfig, step: int, what: str, value: float) -> Trainin
     return TrainingDiverged(
         f"learning_rate {config.learning_rate:g}: the {what} became {value} at step "
         f"{step} of {config.steps}, so training stopped; use a smaller learning_rate "
-        f"(e.g. {config.learning_rate / 10:g}) {clipping}", step, what, value)
+        f"(e.g. {config.learning_rate / 10:g}) {clipping}", step, what, value, record)
+
+
+def divergence_story(error: TrainingDiverged) -> str:
+    """What happened, in a student's words: what overflowed at which step, and the last
+    finite loss and gradient norm before it (from the error's :class:`RunRecord`).
+
+    In float32 the forward pass usually overflows first: the weights are still finite
+    but so large (e.g. 1e16) that the hidden state passes 3.4e38, and the loss is NaN
+    before any weight is; the story then names the largest weight.
+    """
+    if error.what == "training loss":
+        story = f"At step {error.step} the loss became {error.value}: the forward pass overflowed"
+    else:
+        story = (f"At step {error.step} the {error.what} became {error.value}, the first "
+                 "weight to overflow")
+    record = error.record
+    if not isinstance(record, RunRecord):
+        return story + "."
+    if error.what == "training loss":
+        name, size = record.largest_weight
+        story += f" ({name} had grown to {size:.2g})"
+    last_loss = record.last_finite(record.losses)
+    last_norm = record.last_finite(record.grad_norms)
+    if last_loss is not None:
+        story += f". Last finite loss {last_loss[1]:.2g} at step {last_loss[0]}"
+    if last_norm is not None:
+        story += (f"; gradient norm {record.grad_norms[0]:.2g} at step 1, "
+                  f"{last_norm[1]:.2g} at step {last_norm[0]}")
+    return story + "."
+    if error.what == "training loss":
+        name, size = record.largest_weight
+        story += f", because the weights had grown huge ({name} reached {size:.2g})"
+    last_loss = record.last_finite(record.losses)
+    last_norm = record.last_finite(record.grad_norms)
+    if last_loss is not None:
+        story += f". The last finite loss was {last_loss[1]:.3g} (step {last_loss[0]})"
+    if last_norm is not None:
+        story += (f"; the gradient norm had grown from {record.grad_norms[0]:.2g} at step 1 "
+                  f"to {last_norm[1]:.2g} at step {last_norm[0]}")
+    return story + "."
 
 
 def evaluate(

@@ -344,6 +344,8 @@ class Session(QObject):
             self.random_spec = part.random
         self.open_source(part.source, part.sentence, part.loss, placement,
                          part.random.build() if part.random is not None else None)
+        if part.training is not None:  # the form shows it; the student presses Start
+            self.training.offer(part.training)
         self.show_lesson(lesson, stage)
 
     def show_lesson(self, lesson: Lesson, stage: int) -> None:

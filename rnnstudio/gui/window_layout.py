@@ -224,7 +224,8 @@ class WindowLayout:
         if lesson is None:
             return
         self.show_panel("lessons")
-        for key in lesson.stages[session.lesson_stage].panels:
+        stage = lesson.stages[session.lesson_stage]
+        for key in (*stage.panels, *(("training",) if stage.training else ())):
             if key in self.window.docks:
                 self.show_panel(key)
 

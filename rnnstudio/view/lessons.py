@@ -10,18 +10,19 @@ when lessons load, naming the file, not when a student opens it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from importlib.abc import Traversable
 from typing import Any
 
 from ..engine.losses import Loss, parse_loss
+from ..engine.training import TrainConfig
 from ..errors import RnnStudioError
 from ..io.model_source import ModelSource, RandomModelSpec
 from .resources import resource_folder
 
 #: Fields a stage may set; anything else in a file is refused, naming the file.
 STAGE_FIELDS = ("title", "text", "model", "sentence", "loss", "step", "layer",
-                "direction", "unit", "panels", "compare", "notice")
+                "direction", "unit", "panels", "compare", "notice", "training")
 LESSON_FIELDS = (*STAGE_FIELDS, "order", "stages")
 
 
@@ -43,6 +44,8 @@ class LessonStage:
     panels: tuple[str, ...] = ()
     compare: tuple[str, ...] = ()
     notice: tuple[str, ...] = ()
+    #: Settings for the Training dock (shown in its form, not started), checked on load.
+    training: TrainConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,27 @@ def _stage(values: dict[str, Any], name: str, index: int) -> LessonStage:
         random=random, sentence=values.get("sentence"), loss=loss,
         step=values.get("step"), layer=values.get("layer"), direction=values.get("direction"),
         unit=values.get("unit"), panels=tuple(values.get("panels", ())),
-        compare=tuple(values.get("compare", ())), notice=tuple(str(line) for line in notice))
+        compare=tuple(values.get("compare", ())), notice=tuple(str(line) for line in notice),
+        training=_training_of(values.get("training"), where))
+
+
+def _training_of(settings: Any, where: str) -> TrainConfig | None:
+    """A stage's ``training``: an object of TrainConfig fields, checked by TrainConfig
+    now, so a lesson cannot offer a run the dock would refuse."""
+    if settings is None:
+        return None
+    known = [spec.name for spec in fields(TrainConfig)]
+    if not isinstance(settings, dict):
+        raise RnnStudioError(f"{where}: 'training' is an object of training settings, "
+                             f"e.g. {{\"optimizer\": \"sgd\", \"learning_rate\": 3}}")
+    unknown = sorted(set(settings) - set(known))
+    if unknown:
+        raise RnnStudioError(f"{where}: training: unknown field(s) {', '.join(unknown)}; "
+                             f"known: {', '.join(known)}")
+    try:
+        return TrainConfig(**settings)
+    except RnnStudioError as error:
+        raise RnnStudioError(f"{where}: training: {error}") from error
 
 
 def _model_of(model: Any, where: str) -> tuple[ModelSource, RandomModelSpec | None]:

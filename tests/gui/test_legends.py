@@ -14,7 +14,7 @@ def _legends(window) -> list[tuple[pg.LegendItem, pg.PlotItem, pg.GraphicsView]]
     inspector, training = window.unit_inspector, window.training
     return [(inspector.legend, inspector.plot, inspector.plot_widget),
             (training.loss_legend, training.loss_plot, training.graphics),
-            (training.grad_legend, training.grad_plot, training.graphics)]
+            (training.norm_legend, training.norm_plot, training.graphics)]
 
 
 @pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
@@ -61,4 +61,4 @@ def test_every_control_of_compare_unit_and_training_says_what_it_does(qtbot, win
         controls = [child for kind in kinds for child in panel.findChildren(kind)]
         assert all(control.toolTip() for control in controls), [
             type(control).__name__ for control in controls if not control.toolTip()]
-    assert len(window.training.findChildren(QAbstractButton)) == 5
+    assert len(window.training.findChildren(QAbstractButton)) == 6

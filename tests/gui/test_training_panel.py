@@ -25,7 +25,7 @@ def test_training_can_be_cancelled_and_the_window_stays_responsive(qtbot, window
     with qtbot.waitSignal(job.reported, timeout=20_000):
         panel.start_button.click()
     assert job.runner.is_busy() and job.running and panel.cancel_button.isEnabled()
-    assert len(job.reports) == 1 and panel.grad_curve.yData.size > 0
+    assert len(job.reports) == 1 and panel.norm_curve.yData.size > 0
     # the session's own worker still answers while training runs
     wait_for_trace(qtbot, window.session, lambda: window.session.set_text("a b c"))
     assert window.session.trace.tokens == ["a", "b", "c"]
@@ -97,11 +97,11 @@ def test_training_opens_with_its_curves_in_view(qtbot, window, monkeypatch, scre
         panel.start_button.click()
     window.grab()  # lays everything out as painted
     reports = window.session.training.reports
-    assert panel.train_curve.xData.size == len(reports) > 0
+    assert panel.train_curve.xData.size == 20 and panel.eval_curve.xData.size == len(reports) > 0
     assert panel.train_curve.xData[-1] == 20
     assert panel.wide
     views = []
-    for plot in (panel.loss_plot, panel.grad_plot):
+    for plot in (panel.loss_plot, panel.norm_plot):
         scene_rect = plot.getViewBox().sceneBoundingRect()
         view = panel.graphics.mapFromScene(scene_rect).boundingRect()
         assert view.height() >= 120, (plot, view)
@@ -127,6 +127,6 @@ def test_in_a_side_column_the_panel_stacks(qtbot, window) -> None:  # type: igno
     panel = window.training
     window.grab()
     loss = panel.loss_plot.getViewBox().sceneBoundingRect()
-    grad = panel.grad_plot.getViewBox().sceneBoundingRect()
+    grad = panel.norm_plot.getViewBox().sceneBoundingRect()
     assert grad.top() > loss.bottom()  # one above the other
     assert panel.controls.geometry().bottom() < panel.graphics.geometry().top()
