@@ -93,7 +93,7 @@ TASK_SETTINGS: dict[str, dict[str, Any]] = {
         "metric": "tagging accuracy over every word (idiom, literal, other)",
     },
     "reviews": {
-        # About 2,200 words and pieces: an embedding of 32 keeps each file under 0.4 MB.
+        # 2,245 words and pieces: an embedding of 32 keeps a file at 0.34-0.42 MB.
         "train": {"steps": 4000, "input_size": 32, "hidden_size": 64},
         "title": "Product reviews in everyday English",
         "sample": "Amazing! This box of cereal gave me a perfectly balanced breakfast, as "

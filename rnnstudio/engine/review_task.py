@@ -9,8 +9,9 @@ scores polarity x strength:
 * an adjective 1-3 (``review_words.POSITIVE`` / ``NEGATIVE``), +1 after an intensifier
   ("perfectly balanced" 3); a negated one ("not bad", "wasn't good") half-flips: the
   other polarity at strength - 1, at least 1;
-* an action 2 ("it works", "it broke"), 3 with a matching adverb ("works perfectly");
-  a reviewer's verb or feeling 2 ("i love it", "i was disappointed"), 3 intensified;
+* an action 2 ("it works", "it broke", "it never leaks"), 3 with a matching adverb
+  ("works perfectly"); a reviewer's verb or feeling 2 ("i love it", "i was
+  disappointed"), 3 intensified, 1 negated ("i don't regret it");
 * repurchase intent 2-3 ("will definitely be buying again", "i returned it");
 * the clause after "but" (the main clause after "although") counts twice.
 
@@ -20,7 +21,7 @@ again, so every review's label follows from its words by that rule. Neutral clau
 words and punctuation are drawn the same way for both classes, so "this", "gave",
 "all", "should", "not" or "!" say nothing about the label by themselves.
 
-The vocabulary (:func:`review_vocabulary`, about 2,400 tokens) is every word the
+The vocabulary (:func:`review_vocabulary`, 2,245 tokens) is every word the
 grammar writes, plural nouns, and WordPiece continuation pieces (``##ing``, ``##ly``,
 ...); the task's tokenizer splits an unknown word into them (``subwords``). Training
 shows ``piece_percent`` % of the words that split into a known word and pieces in
