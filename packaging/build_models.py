@@ -92,7 +92,19 @@ TASK_SETTINGS: dict[str, dict[str, Any]] = {
         "sample": "i was feeling under the weather today",
         "metric": "tagging accuracy over every word (idiom, literal, other)",
     },
+    "reviews": {
+        # 2,245 words and pieces: an embedding of 32 keeps a file at 0.34-0.42 MB.
+        "train": {"steps": 4000, "input_size": 32, "hidden_size": 64},
+        "title": "Product reviews in everyday English",
+        "sample": "Amazing! This box of cereal gave me a perfectly balanced breakfast, as "
+                  "all things should be. I only ate half of it but will definitely be "
+                  "buying again!",
+        "metric": "accuracy of the verdict at the last word on generated reviews",
+    },
 }
+#: Hand-written reviews the grammar did not write (label TAB text): their accuracy goes
+#: on the reviews models' cards beside the held-out one.
+CHALLENGE = Path(__file__).resolve().parent.parent / "resources/samples/reviews_challenge.txt"
 
 
 def command_for(task: str, cell: str) -> str:
@@ -110,6 +122,24 @@ def accuracy_by_gap(model: Model) -> dict[str, float]:
     return {str(gap): round(evaluate(model, make_task("recall", min_gap=gap, max_gap=gap),
                                      1024, EVAL_SEED + gap, EVAL_BATCH), 4)
             for gap in RECALL_GAPS}
+
+
+def challenge_reviews(path: Path = CHALLENGE) -> list[tuple[str, str]]:
+    """(label, text) for each line of the challenge file; ``#`` lines are comments."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [(label, text) for label, text in
+            (line.split("\t", 1) for line in lines if line and not line.startswith("#"))]
+
+
+def challenge_accuracy(model: Model, reviews: list[tuple[str, str]]) -> float:
+    """The share of ``reviews`` whose verdict after the last word is their label."""
+    labels = model.config.labels
+    right = 0
+    for label, text in reviews:
+        logits = model.trace(text, loss=None, jacobian=False).logits
+        assert logits is not None  # a classifier has a head
+        right += labels[int(logits[-1].argmax())] == label
+    return right / len(reviews)
 
 
 def carded(model: Model, config: TrainConfig, accuracy: float) -> Model:
@@ -131,6 +161,10 @@ def carded(model: Model, config: TrainConfig, accuracy: float) -> Model:
         **({"held_out_at_phrase_start": round(evaluate(
             model, make_task("idioms"), EVAL_EXAMPLES, EVAL_SEED, EVAL_BATCH, span_starts), 4)}
            if config.task == "idioms" else {}),
+        **({"challenge_accuracy": round(challenge_accuracy(model, challenge_reviews()), 4),
+            "challenge": {"file": f"resources/samples/{CHALLENGE.name}",
+                          "reviews": len(challenge_reviews())}}
+           if config.task == "reviews" else {}),
         "command": command_for(config.task, config.cell),
     }
     return Model(replace(model.config, card=card), model.params, source=model.source)
@@ -164,6 +198,9 @@ def build_one(task: str, cell: str, out: Path) -> dict[str, Any]:
     if "held_out_at_phrase_start" in card:
         entry["at_phrase_start"] = card["held_out_at_phrase_start"]
         print(f"  at the first word of a phrase: {entry['at_phrase_start']}", flush=True)
+    if "challenge_accuracy" in card:
+        entry["challenge"] = card["challenge_accuracy"]
+        print(f"  hand-written challenge reviews: {entry['challenge']}", flush=True)
     return entry
 
 

@@ -40,6 +40,10 @@ MAX_PARAMETERS = 100_000_000
 #: Tokens of a closed vocabulary. The One Billion Word benchmark's 793,471 words fit;
 #: a vocabulary at the limit took 3.3 s and 98 MB to index.
 MAX_VOCABULARY = 1_000_000
+#: A longer word is never split into subword pieces (it stays one unknown token): the
+#: greedy longest-match split costs up to n^2/2 look-ups for n letters. BERT's WordPiece
+#: stops at the same length (``max_input_chars_per_word=100``).
+MAX_PIECE_WORD_CHARS = 100
 #: Labels of a classifier or tagger: one Loss-box entry and one head row each.
 MAX_LABELS = 10_000
 
@@ -101,6 +105,8 @@ TASK_OPTION_RANGES: dict[str, dict[str, tuple[int, int]]] = {
     "brackets": {"min_length": (2, MAX_TASK_LENGTH), "max_length": (2, MAX_TASK_LENGTH)},
     "adding": {"min_length": (2, MAX_TASK_LENGTH), "max_length": (2, MAX_TASK_LENGTH)},
     "charlm": {"length": (2, MAX_TASK_LENGTH)},
+    "reviews": {"max_sentences": (1, 8), "piece_percent": (0, 100),
+                "unk_percent": (0, 100)},
 }
 
 # -- Figures (``rnnstudio plot``) ----------------------------------------------------

@@ -13,6 +13,8 @@ sequences of one length, so training is batched without padding.
   neither: "feeling under the weather" vs "feeling under the table". The word that
   decides comes after the ambiguous ones, so only a model that reads the future (a
   bidirectional one) can tag "under" right.
+* ``reviews``: everyday product reviews, negative or positive, over thousands of words
+  with subword pieces (:mod:`.review_task`).
 """
 
 from __future__ import annotations
@@ -396,9 +398,12 @@ def span_starts(tags: np.ndarray) -> np.ndarray:
     return starts
 
 
+from .review_task import ReviewTask  # noqa: E402  (it imports Batch from this module)
+
 TASKS: dict[str, type] = {
     "recall": RecallTask, "sentiment": SentimentTask, "brackets": BracketsTask,
     "adding": AddingTask, "charlm": CharLanguageTask, "idioms": IdiomsTask,
+    "reviews": ReviewTask,
 }
 
 

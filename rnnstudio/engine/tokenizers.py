@@ -3,7 +3,14 @@
 * ``word``: lower-cased (unless ``lowercase=False``); a token is a run of letters and
   digits, optionally joined by inner apostrophes (``can't``, ``o'clock``), or any other
   single non-space character (punctuation: ``,`` ``.`` ``(``). White space separates;
-  control characters (NUL, escape, ...) count as white space.
+  control characters (NUL, escape, ...) count as white space. With ``subwords=True``
+  (a closed vocabulary holding WordPiece continuation pieces such as ``##ing``) a word
+  not in the vocabulary is then split as BERT's WordPiece splits it, greedy
+  longest-match-first: the longest vocabulary entry that starts the word, then the
+  longest ``##`` piece that starts the rest, and so on (``disappointingly`` ->
+  ``disappoint`` ``##ing`` ``##ly``); a word with no such split, or longer than
+  :data:`~rnnstudio.limits.MAX_PIECE_WORD_CHARS`, stays whole (and is unknown). Words
+  in the vocabulary are never split.
 * ``char``: every character is a token; runs of white space become one space and white
   space at either end is dropped.
 * ``whitespace``: ``str.split()``: white space separates, punctuation stays attached
@@ -31,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, shown
-from ..limits import MAX_VOCABULARY, check_flag, check_texts
+from ..limits import MAX_PIECE_WORD_CHARS, MAX_VOCABULARY, check_flag, check_texts
 
 #: The unknown token of the vocabularies RNN Studio builds.
 UNK = "<unk>"
@@ -41,6 +48,8 @@ UNK_SPELLINGS = (UNK, "[UNK]", "<UNK>", "UNK", "<OOV>")
 #: Spellings of the padding token, found in this order.
 PAD_SPELLINGS = ("<pad>", "[PAD]", "<PAD>")
 KINDS = ("word", "char", "whitespace")
+#: How a WordPiece continuation piece begins (BERT's spelling): ``##ing`` ends a word.
+PIECE_PREFIX = "##"
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*|\S")
 _SPACE = re.compile(r"\s+")
 #: Control characters (NUL, escape, ...) are read as white space: they are never words.
@@ -69,7 +78,9 @@ class Tokenizer:
     ``unk`` and ``pad`` spell the unknown and padding tokens of a closed vocabulary;
     ``None`` finds them (:data:`UNK_SPELLINGS`, :data:`PAD_SPELLINGS`). After
     construction ``unk`` holds the spelling in use (None for an open vocabulary) and
-    ``pad`` the padding token or None.
+    ``pad`` the padding token or None. ``subwords`` splits words the vocabulary lacks
+    into its ``##`` pieces (module docstring); it is switched on explicitly, never
+    guessed from the vocabulary, and refused on a vocabulary without pieces.
     """
 
     kind: str = "word"
@@ -77,6 +88,7 @@ class Tokenizer:
     lowercase: bool = True
     unk: str | None = None
     pad: str | None = None
+    subwords: bool = False
     _index: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -84,9 +96,10 @@ class Tokenizer:
             raise ConfigError(f"unknown tokenizer {shown(self.kind)}: use "
                               f"{', '.join(map(repr, KINDS))}", argument="kind")
         object.__setattr__(self, "lowercase", check_flag("lowercase", self.lowercase))
+        object.__setattr__(self, "subwords", check_flag("subwords", self.subwords))
         if self.vocabulary is None:
-            if self.unk is not None or self.pad is not None:
-                raise ConfigError("unk and pad name tokens of a vocabulary; this tokenizer "
+            if self.unk is not None or self.pad is not None or self.subwords:
+                raise ConfigError("unk, pad and subwords need a vocabulary; this tokenizer "
                                   "has none (an open vocabulary)", argument="unk")
             return
         vocabulary = _checked_vocabulary(self.vocabulary)
@@ -94,6 +107,8 @@ class Tokenizer:
         self._index.update({token: i for i, token in enumerate(vocabulary)})
         object.__setattr__(self, "unk", _special(self._index, self.unk, "unk", UNK_SPELLINGS))
         object.__setattr__(self, "pad", _special(self._index, self.pad, "pad", PAD_SPELLINGS))
+        if self.subwords:
+            _check_pieces(self.kind, vocabulary)
 
     @property
     def open(self) -> bool:
@@ -108,7 +123,11 @@ class Tokenizer:
             return list(_SPACE.sub(" ", text).strip())
         if self.kind == "whitespace":
             return text.split()
-        return _WORD.findall(text)
+        words = _WORD.findall(text)
+        if not self.subwords:
+            return words
+        return [piece for word in words
+                for piece in (word_pieces(word, self._index) or [word])]
 
     def encode(self, tokens: list[str]) -> Tokens:
         if self.vocabulary is None:
@@ -124,8 +143,10 @@ class Tokenizer:
         (a spelling it would not find first), so files stay readable by older versions."""
         if self.vocabulary is None:
             return {"kind": self.kind, "vocabulary": None, "lowercase": self.lowercase}
-        data = {"kind": self.kind, "vocabulary": list(self.vocabulary),
-                "lowercase": self.lowercase}
+        data: dict[str, Any] = {"kind": self.kind, "vocabulary": list(self.vocabulary),
+                                "lowercase": self.lowercase}
+        if self.subwords:
+            data["subwords"] = True
         for name, spellings in (("unk", UNK_SPELLINGS), ("pad", PAD_SPELLINGS)):
             value = getattr(self, name)
             if value is not None and value != _found(self._index, spellings):
@@ -136,7 +157,62 @@ class Tokenizer:
     def from_dict(cls, data: dict[str, Any]) -> Tokenizer:
         return cls(kind=data.get("kind", "word"), vocabulary=data.get("vocabulary"),
                    lowercase=data.get("lowercase", True), unk=data.get("unk"),
-                   pad=data.get("pad"))
+                   pad=data.get("pad"), subwords=data.get("subwords", False))
+
+
+def word_pieces(word: str, vocabulary: Mapping[str, int] | frozenset[str],
+                whole: bool = True) -> list[str] | None:
+    """``word`` as BERT's WordPiece splits it: greedy longest-match-first over the
+    ``vocabulary``'s entries (a first piece) and ``##`` pieces (the rest).
+
+    Parameters
+    ----------
+    word : str
+        One word as the ``word`` tokenizer found it (already lower-cased).
+    vocabulary : mapping or set of str
+        The tokens known (a tokenizer's token -> row index, or a set).
+    whole : bool
+        False never takes the whole word as its own first piece, so a known word is
+        split too (how a task shows a model the pieces of words it knows).
+
+    Returns
+    -------
+    list of str or None
+        The pieces (``[word]`` for a known word when ``whole``), or None when some
+        part of the word starts no piece or the word is longer than
+        :data:`~rnnstudio.limits.MAX_PIECE_WORD_CHARS` (the word is then unknown).
+    """
+    if whole and word in vocabulary:
+        return [word]
+    if len(word) > MAX_PIECE_WORD_CHARS:
+        return None
+    pieces: list[str] = []
+    start = 0
+    while start < len(word):
+        end = len(word) if start or whole else len(word) - 1
+        while end > start:
+            piece = word[start:end] if start == 0 else PIECE_PREFIX + word[start:end]
+            if piece in vocabulary:
+                break
+            end -= 1
+        if end == start:
+            return None
+        pieces.append(piece)
+        start = end
+    return pieces
+
+
+def _check_pieces(kind: str, vocabulary: tuple[str, ...]) -> None:
+    """Refuse ``subwords`` where it could never split: not a ``word`` tokenizer, or a
+    vocabulary without one ``##`` piece."""
+    if kind != "word":
+        raise ConfigError(f"subwords splits words into pieces; a {kind} tokenizer has no "
+                          "words: use kind='word' or subwords=False", argument="subwords")
+    if not any(token.startswith(PIECE_PREFIX) and len(token) > len(PIECE_PREFIX)
+               for token in vocabulary):
+        raise ConfigError(f"subwords is on but the vocabulary holds no continuation piece "
+                          f"({PIECE_PREFIX}ing, {PIECE_PREFIX}ly, ...): add pieces to it or "
+                          "use subwords=False", argument="subwords")
 
 
 def tokens_by_index(indices: Mapping[Any, Any], where: str = "the vocabulary") -> list[Any]:

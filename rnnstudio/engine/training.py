@@ -198,7 +198,9 @@ def initial_params(
 def model_config_for(config: TrainConfig, task: Task) -> ModelConfig:
     rec = RecurrentConfig(config.cell, config.input_size, config.hidden_size, config.num_layers,
                           config.nonlinearity, True, config.bidirectional)
-    return ModelConfig(rec, Tokenizer(task.tokenizer, task.vocabulary()), "table", task.kind,
+    tokenizer = Tokenizer(task.tokenizer, task.vocabulary(),
+                          subwords=getattr(task, "subwords", False))  # reviews: pieces
+    return ModelConfig(rec, tokenizer, "table", task.kind,
                        task.labels, "float32")
 
 

@@ -39,7 +39,7 @@ MAX_CARD_CHARS = 100_000
 #: card's evaluation results a few more; the same bound as a trace's meta.
 MAX_CONFIG_DEPTH = 32
 _FIX = "fix or remove the key"
-_TOKENIZER_KEYS = ("kind", "vocabulary", "lowercase", "unk", "pad")
+_TOKENIZER_KEYS = ("kind", "vocabulary", "lowercase", "unk", "pad", "subwords")
 
 Check = Callable[[Checker, str, Any], Any]
 RECURRENT_CHECKS: dict[str, Check] = {
@@ -103,7 +103,7 @@ def _all_text(check: Checker, key: str, strings: list[str] | tuple[str, ...],
 
 def _tokenizer(check: Checker, key: str, value: Any) -> str | dict[str, Any]:
     """A kind (``"word"``, ``"char"``, ``"whitespace"``) or ``{"kind": ..., "vocabulary":
-    [...] | null, "lowercase": ..., "unk": ..., "pad": ...}``."""
+    [...] | null, "lowercase": ..., "unk": ..., "pad": ..., "subwords": ...}``."""
     if isinstance(value, str):
         return check.choice(key, value, KINDS)
     if not isinstance(value, Mapping):
@@ -117,8 +117,9 @@ def _tokenizer(check: Checker, key: str, value: Any) -> str | dict[str, Any]:
         checked["kind"] = check.choice(f"{key}.kind", value["kind"], KINDS)
     if value.get("vocabulary") is not None:
         checked["vocabulary"] = _vocabulary(check, f"{key}.vocabulary", value["vocabulary"])
-    if "lowercase" in value:
-        checked["lowercase"] = check.flag(f"{key}.lowercase", value["lowercase"])
+    for flag in ("lowercase", "subwords"):
+        if flag in value:
+            checked[flag] = check.flag(f"{key}.{flag}", value[flag])
     for name in ("unk", "pad"):
         if value.get(name) is not None:
             checked[name] = _token(check, f"{key}.{name}", value[name])

@@ -48,3 +48,16 @@ def test_partial_builds_write_cards_and_merge_the_index(builder: ModuleType, tmp
 def test_unknown_model_names_are_refused(builder: ModuleType, tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
         builder.main(["--out", str(tmp_path), "--only", "recall-transformer"])
+
+
+def test_reviews_cards_hold_the_challenge_accuracy(builder: ModuleType, tmp_path: Path) -> None:
+    assert builder.main(["--out", str(tmp_path), "--only", "reviews-rnn"]) == 0
+    model = load_model(tmp_path / "reviews-rnn.safetensors")
+    card = model.config.card
+    assert card["challenge"] == {"file": "resources/samples/reviews_challenge.txt",
+                                 "reviews": 50}
+    reviews = builder.challenge_reviews()
+    assert card["challenge_accuracy"] == round(builder.challenge_accuracy(model, reviews), 4)
+    assert model.tokenizer.subwords  # saved and read back in the native format
+    entry = json.loads((tmp_path / "index.json").read_text())["tasks"]["reviews"]
+    assert entry["models"]["rnn"]["challenge"] == card["challenge_accuracy"]

@@ -78,4 +78,6 @@ def test_shipped_models_meet_their_cards() -> None:
             shortfalls.append(f"{entry.key}: {accuracy:.4f} < card "
                               f"{card['held_out_accuracy']:.4f} - {MARGIN}")
     assert not shortfalls, "; ".join(shortfalls)
-    assert time.perf_counter() - started < 20.0
+    # 21 models: the three reviews models read longer texts with H = 64, measured 4.2 s
+    # each (1.0 s for sentiment-lstm) on two cores shared with other jobs (load 9).
+    assert time.perf_counter() - started < 40.0
