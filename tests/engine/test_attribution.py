@@ -231,3 +231,14 @@ def test_texts_it_cannot_explain_are_refused():
     tagger, _ = model_for("gru", "tag")
     with pytest.raises(ConfigError, match="deletion moves the step"):
         attribute(tagger, DISTINCT, "occlusion", baseline="delete")
+
+
+def test_the_model_method_and_the_package_export_are_the_engine_function():
+    import rnnstudio as rs
+
+    model, _ = model_for("gru", "classify")
+    by_method = model.attribute(DISTINCT, "occlusion", target="positive")
+    assert isinstance(by_method, rs.Attribution) and "Attribution" in rs.__all__
+    by_function = attribute(model, DISTINCT, "occlusion", target="positive")
+    np.testing.assert_array_equal(by_method.scores, by_function.scores)
+    assert by_method.tokens == tuple(DISTINCT.split()) and by_method.scores.shape == (6,)
