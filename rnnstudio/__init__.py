@@ -51,9 +51,9 @@ _EXPORTS = {
 }
 
 __all__ = [
-    "Attribution", "Model", "ModelConfig", "RecurrentConfig", "Trace", "__version__", "allclose", "errors",
-    "from_keras", "from_torch", "load_model", "load_trace", "random_model", "save_model",
-    "save_trace",
+    "Attribution", "Model", "ModelConfig", "RecurrentConfig", "Trace", "__version__",
+    "allclose", "errors", "from_keras", "from_torch", "load_model", "load_trace",
+    "random_model", "save_model", "save_trace",
 ]
 
 
