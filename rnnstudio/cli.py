@@ -1,5 +1,5 @@
-"""The ``rnnstudio`` command: ``trace``, ``info``, ``convert``, ``plot``, ``train``,
-``models``, ``completion``; no sub-command = the GUI.
+"""The ``rnnstudio`` command: ``trace``, ``attribute``, ``info``, ``convert``, ``plot``,
+``train``, ``models``, ``completion``; no sub-command = the GUI.
 
 Errors follow one contract (:mod:`rnnstudio.cli_errors`): bad input is one line
 ``rnnstudio: error: ...`` on stderr and exit status 2, never a traceback; a bug is one
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 __all__ = ["add_model_file_options", "build_parser", "key_map", "main", "model_file_flags",
            "model_file_overrides"]
 
-COMMANDS = ("trace", "info", "convert", "plot", "train", "models", "completion")
+COMMANDS = ("trace", "attribute", "info", "convert", "plot", "train", "models", "completion")
 _OWN_FLAGS = ("-h", "--help", "--version", "--completion")
 _RANDOM_ONLY = ("seed", "gain")
 
@@ -119,6 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_options(trace, random=True)
     trace.set_defaults(handler=cmd_trace)
 
+    from .cli_attribute import ATTRIBUTE_HELP, add_attribute_arguments
+
+    attribute = commands.add_parser("attribute", help=ATTRIBUTE_HELP,
+                                    description=ATTRIBUTE_HELP + " (docs/api.md, Attribution)")
+    add_attribute_arguments(attribute)
+    _add_config_options(attribute, random=False)
+    attribute.set_defaults(handler=cmd_attribute)
+
     info = commands.add_parser("info", help="describe a model file",
                                description="Print a model's configuration and sizes.")
     info.add_argument("model", metavar="MODEL")
@@ -166,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      description=COMPLETION_HELP)
     completion.add_argument("shell", choices=SHELLS)
     completion.set_defaults(handler=lambda options: print_completion(options.shell))
-    for command in (trace, info, convert, plot, train, models, completion):
+    for command in (trace, attribute, info, convert, plot, train, models, completion):
         command.set_defaults(flags=flag_names(command))
     train.set_defaults(flags={**flag_names(train), **task_option_flags()})
     return parser
@@ -320,6 +328,14 @@ def cmd_trace(options: argparse.Namespace) -> int:
         print(line)
     print(f"wrote: {printable(str(out))}")
     return 0
+
+
+def cmd_attribute(options: argparse.Namespace) -> int:
+    from .cli_attribute import run_attribute
+
+    text = read_text(options)
+    model, origin = _model(options)
+    return run_attribute(options, model, origin, text)
 
 
 def trace_summary(trace: Any, origin: str) -> list[str]:

@@ -35,13 +35,14 @@ at once), in chunks bounded in memory; the engine's own BPTT gives every gradien
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, fields, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import Cancelled, ConfigError, TextError
 from ..limits import MAX_ATTRIBUTION_READS, MAX_ATTRIBUTION_STEPS, check_choice, check_whole
+from .jsonable import to_jsonable
 from .losses import log_softmax, step_name
 from .readout import head_backward
 from .tokenizers import Tokens
@@ -102,6 +103,11 @@ class Attribution:
     def signed(self) -> bool:
         """Whether a score's sign means something (every method but gradient-norm)."""
         return self.method in SIGNED_METHODS
+
+    def to_dict(self) -> dict[str, Any]:
+        """Standard JSON: every field, ``scores`` as a list beside ``tokens`` (NaN as
+        the string "NaN", see :func:`~rnnstudio.engine.jsonable.to_jsonable`)."""
+        return to_jsonable({field.name: getattr(self, field.name) for field in fields(self)})
 
 
 @dataclass(frozen=True)
