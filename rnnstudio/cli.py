@@ -331,8 +331,9 @@ def cmd_trace(options: argparse.Namespace) -> int:
 
 
 def cmd_attribute(options: argparse.Namespace) -> int:
-    from .cli_attribute import run_attribute
+    from .cli_attribute import check_out, run_attribute
 
+    check_out(options.out)  # before the work, not after it
     text = read_text(options)
     model, origin = _model(options)
     return run_attribute(options, model, origin, text)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
 from .engine.attribution import BASELINES, DEFAULT_STEPS, METHODS, Attribution
+from .errors import ConfigError
 from .terminal import printable
 
 ATTRIBUTE_HELP = "score each token of a text: which words the model's verdict rests on"
@@ -40,6 +42,20 @@ def add_attribute_arguments(parser: argparse.ArgumentParser) -> None:
                         "(default unk, or zeros for an open vocabulary; delete: occlusion)")
     parser.add_argument("--json", action="store_true",
                         help="print the tokens, scores and definitions as JSON")
+    parser.add_argument("--out", metavar="FILE",
+                        help="also write the scores to FILE: .csv (a row a token) or .json")
+
+
+def check_out(out: str | None) -> None:
+    """``--out``: a .csv or .json path that can be written (checked before any work)."""
+    if out is None:
+        return
+    from .io.atomic import check_writable
+    from .io.attribution_export import ATTRIBUTION_EXTENSIONS
+
+    if Path(out).suffix.lower() not in ATTRIBUTION_EXTENSIONS:
+        raise ConfigError(f"--out {out}: unknown extension; use .csv or .json")
+    check_writable(out)
 
 
 def target_value(text: str | None) -> int | str | None:
@@ -52,12 +68,18 @@ def target_value(text: str | None) -> int | str | None:
 def run_attribute(options: argparse.Namespace, model: Any, origin: str, text: str) -> int:
     """Attribute ``text`` with ``model`` and print the result (``origin``: the model's
     file, as ``trace`` names it)."""
+    from .io.attribution_export import save_attribution
+
     result = model.attribute(text, options.method, target_value(options.target),
                              options.step, options.steps, options.baseline)
     if options.json:
         print(json.dumps({"model": origin, **result.to_dict()}, indent=2, ensure_ascii=False))
     else:
         print("\n".join([f"model: {origin}", *result_lines(result)]))
+    if options.out is not None:
+        save_attribution(result, options.out)
+        if not options.json:  # stdout stays one JSON document
+            print(f"wrote: {printable(options.out)}")
     return 0
 
 

@@ -122,3 +122,15 @@ def test_an_unknown_label_names_the_models_labels(capsys, sentiment):
     assert code == 2 and out == ""
     assert err.splitlines()[-1] == ("rnnstudio: error: unknown target 'happy': the model's "
                                     "labels are negative, positive")
+
+
+def test_out_writes_the_scores_beside_the_table(capsys, sentiment, tmp_path):
+    expected = load_model(sentiment).attribute(REVIEW, "occlusion")
+    out = tmp_path / "scores.json"
+    code, printed, _ = run(capsys, str(sentiment), "--text", REVIEW, "--method", "occlusion",
+                           "--out", str(out))
+    assert code == 0 and printed.endswith(f"wrote: {out}\n")
+    assert json.loads(out.read_text("utf-8"))["scores"] == expected.scores.tolist()
+    code, _, err = run(capsys, str(sentiment), "--text", REVIEW, "--out", str(tmp_path / "a.npz"))
+    assert code == 2 and "--out" in err and "use .csv or .json" in err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["scores.json"]

@@ -105,6 +105,10 @@ def install_actions(window: MainWindow) -> WindowActions:
                               window.dialogs.choose_trace_path, "Ctrl+Shift+E",
                               "Save every state, gate and gradient of this trace",
                               pixmap.SP_DriveFDIcon))
+    export_menu.addAction(add("export_attribution", "Token &attribution as CSV / JSON…",
+                              window.dialogs.choose_attribution_path,
+                              tip="Save the score of each token the strip is coloured by, "
+                                  "with what the score explains"))
     file_menu.addSeparator()
     file_menu.addAction(add("quit", "&Quit", window.close, QKeySequence.StandardKey.Quit))
     install_edit_menu(window, add)

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from ..errors import RnnStudioError
 from ..io import load_trace
+from ..io.attribution_export import save_attribution
 from ..io.name_map import KeyMap
 from ..io.session_file import SessionFile, is_session_file, load_session, save_session
 from ..io.sniff import is_trace_file
@@ -337,6 +338,18 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"saving the trace to {path}…")
             return True
         return False
+
+    def export_attribution(self, path: str | Path) -> bool:
+        """Write the tokens' attribution the strip shows (a computed method) to ``path``
+        (.csv or .json); False, with a message, when there is none or it fails."""
+        result = self.session.attribution_job.result
+        if result is None:
+            self.show_error("No attribution to save: colour the tokens by gradient × input, "
+                            "occlusion or integrated gradients first (||dL/dx_t|| is in the "
+                            "trace export, as grad.x).")
+            return False
+        return self._guarded(lambda: save_attribution(result, path), path,
+                             f"Saved the tokens' {result.method} scores to {path}")
 
     def _guarded(self, work: Any, path: str | Path, done_message: str) -> bool:
         """Run ``work`` writing ``path``; False, and a message naming it, on failure."""

@@ -109,3 +109,16 @@ def test_the_switch_and_the_menu_follow_the_session(qtbot, window):  # type: ign
     window.named_actions["colour_tokens_dLdx"].trigger()
     assert session.options.attribution == "dL/dx" and box.currentData() == "dL/dx"
     session.attribution_job.wait()
+
+
+def test_the_window_saves_the_shown_attribution(qtbot, window, tmp_path):  # type: ignore[no-untyped-def]
+    import json
+
+    session = window.session
+    target = tmp_path / "scores.json"
+    assert not window.export_attribution(target)  # nothing computed yet: says so
+    choose(qtbot, session, "occlusion")
+    assert window.export_attribution(target)
+    data = json.loads(target.read_text("utf-8"))
+    assert data["scores"] == session.attribution_job.result.scores.tolist()
+    assert data["tokens"] == list(session.trace.tokens)
