@@ -103,9 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     trace.add_argument("model", nargs="?", metavar="MODEL",
                        help="model file or shipped model name (default: random)")
-    text = trace.add_mutually_exclusive_group(required=True)
-    text.add_argument("--text", help="the text to read")
-    text.add_argument("--text-file", metavar="FILE", help="read the text from FILE (- = stdin)")
+    _add_text_options(trace)
     trace.add_argument("--out", required=True, metavar="FILE",
                        help="trace file: .npz, .csv or .json (written atomically)")
     trace.add_argument("--loss", default="default",
@@ -124,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     attribute = commands.add_parser("attribute", help=ATTRIBUTE_HELP,
                                     description=ATTRIBUTE_HELP + " (docs/api.md, Attribution)")
     add_attribute_arguments(attribute)
+    _add_text_options(attribute)
     _add_config_options(attribute, random=False)
     attribute.set_defaults(handler=cmd_attribute)
 
@@ -178,6 +177,13 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(flags=flag_names(command))
     train.set_defaults(flags={**flag_names(train), **task_option_flags()})
     return parser
+
+
+def _add_text_options(parser: argparse.ArgumentParser) -> None:
+    """--text or --text-file (one of them), as :func:`read_text` reads them."""
+    text = parser.add_mutually_exclusive_group(required=True)
+    text.add_argument("--text", help="the text to read")
+    text.add_argument("--text-file", metavar="FILE", help="read the text from FILE (- = stdin)")
 
 
 def _add_config_options(parser: argparse.ArgumentParser, random: bool) -> None:

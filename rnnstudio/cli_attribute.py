@@ -23,11 +23,9 @@ _TOKEN_WIDTH = 24
 
 
 def add_attribute_arguments(parser: argparse.ArgumentParser) -> None:
-    """MODEL, the text, and the method's options (the model-file options are cli.py's)."""
+    """MODEL and the method's options (the text and model-file options are cli.py's,
+    shared with ``trace``)."""
     parser.add_argument("model", metavar="MODEL", help="model file or shipped model name")
-    text = parser.add_mutually_exclusive_group(required=True)
-    text.add_argument("--text", help="the text to read")
-    text.add_argument("--text-file", metavar="FILE", help="read the text from FILE (- = stdin)")
     parser.add_argument("--method", choices=METHODS, default="gradient-x-input",
                         help="default gradient-x-input (signed; gradient-norm is not)")
     parser.add_argument("--target", metavar="LABEL",

@@ -232,22 +232,24 @@ def _resolve_score(model: Model, tokens: Tokens, x: np.ndarray, target: int | st
     names = (model.config.labels if task != "next-token"
              else tuple(model.tokenizer.vocabulary or ()))
     if target is None:
-        cache = model.stack.forward(x[:, None], np.float64)
-        logits = model.head(cache.outputs[-1])
+        with np.errstate(all="ignore"):  # an overflowing model: NaN scores, not warnings
+            logits = model.head(model.stack.forward(x[:, None], np.float64).outputs[-1])
         assert logits is not None
         chosen = int(np.argmax(logits[index, 0]))
     else:
         chosen = _target_index(target, names, task)
-    name = names[chosen]
-    if task == "classify":
+    return _Score(index, chosen, names[chosen], _definition(model, names[chosen], where))
+
+
+def _definition(model: Model, name: str, where: str) -> str:
+    """s in words for a model with a head: whose log-probability, read where."""
+    if model.config.task == "classify":
         readout = model.config.readout
         how = "after the last token" if readout == "last-step" else f"readout {readout}"
-        definition = f"log p(“{name}”), the verdict's log-probability ({how})"
-    elif task == "tag":
-        definition = f"log p(tag “{name}”) for {where}"
-    else:
-        definition = f"log p(next token “{name}”) after {where}"
-    return _Score(index, chosen, name, definition)
+        return f"log p(“{name}”), the verdict's log-probability ({how})"
+    if model.config.task == "tag":
+        return f"log p(tag “{name}”) for {where}"
+    return f"log p(next token “{name}”) after {where}"
 
 
 def _target_index(target: int | str, names: tuple[str, ...], task: str) -> int:
