@@ -5,6 +5,8 @@
 >>> trace = model.trace("the cat sat on the mat")
 >>> trace.layer(0).gates["f"].shape                               # (T, H) forget gate
 (6, 32)
+>>> model.attribute("the cat sat on the mat").scores.shape       # one score a token
+(6,)
 >>> rs.save_trace(trace, "trace.npz")                             # doctest: +SKIP
 
 Names are loaded on first use, so ``import rnnstudio`` (and ``rnnstudio --version``)
@@ -20,6 +22,7 @@ from . import errors
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from .engine.attribution import Attribution
     from .engine.config import RecurrentConfig
     from .engine.model import Model, ModelConfig, random_model
     from .engine.trace import Trace
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
 
 #: Public name -> module that defines it.
 _EXPORTS = {
+    "Attribution": "rnnstudio.engine.attribution",
     "Model": "rnnstudio.engine.model",
     "ModelConfig": "rnnstudio.engine.model",
     "random_model": "rnnstudio.engine.model",
@@ -47,9 +51,9 @@ _EXPORTS = {
 }
 
 __all__ = [
-    "Model", "ModelConfig", "RecurrentConfig", "Trace", "__version__", "allclose", "errors",
-    "from_keras", "from_torch", "load_model", "load_trace", "random_model", "save_model",
-    "save_trace",
+    "Attribution", "Model", "ModelConfig", "RecurrentConfig", "Trace", "__version__",
+    "allclose", "errors", "from_keras", "from_torch", "load_model", "load_trace",
+    "random_model", "save_model", "save_trace",
 ]
 
 

@@ -1,5 +1,5 @@
-"""The ``rnnstudio`` command: ``trace``, ``info``, ``convert``, ``plot``, ``train``,
-``models``, ``completion``; no sub-command = the GUI.
+"""The ``rnnstudio`` command: ``trace``, ``attribute``, ``info``, ``convert``, ``plot``,
+``train``, ``models``, ``completion``; no sub-command = the GUI.
 
 Errors follow one contract (:mod:`rnnstudio.cli_errors`): bad input is one line
 ``rnnstudio: error: ...`` on stderr and exit status 2, never a traceback; a bug is one
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 __all__ = ["add_model_file_options", "build_parser", "key_map", "main", "model_file_flags",
            "model_file_overrides"]
 
-COMMANDS = ("trace", "info", "convert", "plot", "train", "models", "completion")
+COMMANDS = ("trace", "attribute", "info", "convert", "plot", "train", "models", "completion")
 _OWN_FLAGS = ("-h", "--help", "--version", "--completion")
 _RANDOM_ONLY = ("seed", "gain")
 
@@ -103,9 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     trace.add_argument("model", nargs="?", metavar="MODEL",
                        help="model file or shipped model name (default: random)")
-    text = trace.add_mutually_exclusive_group(required=True)
-    text.add_argument("--text", help="the text to read")
-    text.add_argument("--text-file", metavar="FILE", help="read the text from FILE (- = stdin)")
+    _add_text_options(trace)
     trace.add_argument("--out", required=True, metavar="FILE",
                        help="trace file: .npz, .csv or .json (written atomically)")
     trace.add_argument("--loss", default="default",
@@ -118,6 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help="skip ||dh_T/dh_t|| (faster for large hidden sizes)")
     _add_config_options(trace, random=True)
     trace.set_defaults(handler=cmd_trace)
+
+    from .cli_attribute import ATTRIBUTE_HELP, add_attribute_arguments
+
+    attribute = commands.add_parser("attribute", help=ATTRIBUTE_HELP,
+                                    description=ATTRIBUTE_HELP + " (docs/api.md, Attribution)")
+    add_attribute_arguments(attribute)
+    _add_text_options(attribute)
+    _add_config_options(attribute, random=False)
+    attribute.set_defaults(handler=cmd_attribute)
 
     info = commands.add_parser("info", help="describe a model file",
                                description="Print a model's configuration and sizes.")
@@ -166,10 +173,17 @@ def build_parser() -> argparse.ArgumentParser:
                                      description=COMPLETION_HELP)
     completion.add_argument("shell", choices=SHELLS)
     completion.set_defaults(handler=lambda options: print_completion(options.shell))
-    for command in (trace, info, convert, plot, train, models, completion):
+    for command in (trace, attribute, info, convert, plot, train, models, completion):
         command.set_defaults(flags=flag_names(command))
     train.set_defaults(flags={**flag_names(train), **task_option_flags()})
     return parser
+
+
+def _add_text_options(parser: argparse.ArgumentParser) -> None:
+    """--text or --text-file (one of them), as :func:`read_text` reads them."""
+    text = parser.add_mutually_exclusive_group(required=True)
+    text.add_argument("--text", help="the text to read")
+    text.add_argument("--text-file", metavar="FILE", help="read the text from FILE (- = stdin)")
 
 
 def _add_config_options(parser: argparse.ArgumentParser, random: bool) -> None:
@@ -320,6 +334,15 @@ def cmd_trace(options: argparse.Namespace) -> int:
         print(line)
     print(f"wrote: {printable(str(out))}")
     return 0
+
+
+def cmd_attribute(options: argparse.Namespace) -> int:
+    from .cli_attribute import check_out, run_attribute
+
+    check_out(options.out)  # before the work, not after it
+    text = read_text(options)
+    model, origin = _model(options)
+    return run_attribute(options, model, origin, text)
 
 
 def trace_summary(trace: Any, origin: str) -> list[str]:

@@ -79,6 +79,13 @@ MAX_TEXT_FILE_BYTES = 4 * MAX_TEXT_CHARS
 #: recorded value (LSTM 256 x 5,000 tokens: 186 MB, RNN 512: 108 MB), so the limit is
 #: about 1 GB; it admits the old 20,000 tokens of an LSTM with H = 256 (31 M values).
 MAX_TRACE_VALUES = 32_000_000
+#: Integration steps of Integrated Gradients (``--steps``): the midpoint rule's error
+#: falls as 1/steps^2, so 10,000 is far past where the completeness gap reaches 1e-6.
+MAX_ATTRIBUTION_STEPS = 10_000
+#: Tokens read over all the passes of one attribution (occlusion reads T + 1 texts of T
+#: tokens, IG ``steps`` + 2): the sentiment LSTM read 80,000 tokens a second here
+#: (occlusion of 1,000 tokens: 12.5 s), so about a minute; occlusion up to 2,235 tokens.
+MAX_ATTRIBUTION_READS = 5_000_000
 
 # -- Training (``rnnstudio train``, ``TrainConfig``, ``make_task``) -------------------
 

@@ -150,7 +150,8 @@ class Probe(_Described):
         return LossSeeds(float(state[step, :, unit].astype(dtype).sum()), {key: grad})
 
 
-def _log_softmax(logits: np.ndarray) -> np.ndarray:
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """log p over the last axis, shifted by the maximum so no exp overflows."""
     shifted = logits - logits.max(axis=-1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
@@ -180,7 +181,7 @@ class ClassCrossEntropy(_Described):
 
     def seeds(self, inputs: LossInputs, dtype: np.dtype) -> LossSeeds:
         logits = _require_logits(inputs, "class").astype(dtype)
-        log_probs = _log_softmax(logits[-1])  # (B, C)
+        log_probs = log_softmax(logits[-1])  # (B, C)
         if self.target is None:
             target = log_probs.argmax(axis=-1)
         else:
@@ -235,7 +236,7 @@ class TagCrossEntropy(_Described):
         steps, batch, classes = logits.shape
         chosen = (np.arange(steps) if self.step is None
                   else np.array([_index(self.step, steps, "tag step")]))
-        log_probs = _log_softmax(logits[chosen])  # (S, B, C)
+        log_probs = log_softmax(logits[chosen])  # (S, B, C)
         if self.target is None:
             target = log_probs.argmax(axis=-1)
         else:
@@ -269,7 +270,7 @@ class NextTokenCrossEntropy(_Described):
         if targets.min() < 0 or targets.max() >= logits.shape[-1]:
             raise ConfigError("the next-token loss needs a closed vocabulary and a head "
                               "with one output per vocabulary entry")
-        log_probs = _log_softmax(logits[:-1])  # (T-1, B, V)
+        log_probs = log_softmax(logits[:-1])  # (T-1, B, V)
         step_index, batch_index = np.arange(steps - 1)[:, None], np.arange(batch)[None, :]
         picked = log_probs[step_index, batch_index, targets]
         count = (steps - 1) * batch

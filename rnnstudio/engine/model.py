@@ -30,6 +30,7 @@ from ..limits import (
     check_texts,
     check_whole,
 )
+from .attribution import DEFAULT_STEPS
 from .config import RecurrentConfig
 from .losses import Loss, parse_loss
 from .params import RNN_PREFIX, check_params, init_recurrent, recurrent_shapes
@@ -38,6 +39,7 @@ from .stack import RecurrentStack
 from .tokenizers import HashedEmbedding, Tokenizer, Tokens
 
 if TYPE_CHECKING:
+    from .attribution import Attribution
     from .stepper import Stepper
     from .trace import Trace
 
@@ -333,6 +335,27 @@ class Model:
             raise TextError(self._too_long(str(len(tokens.tokens)), self.config.max_tokens()))
         return run_trace(self, tokens, loss, _float_dtype("grad_dtype", grad_dtype), jacobian,
                          h0, c0, should_stop, on_progress)
+
+    def attribute(
+        self,
+        text: str | Iterable[str] | Tokens,
+        method: str = "gradient-x-input",
+        target: int | str | None = None,
+        step: int | None = None,
+        steps: int = DEFAULT_STEPS,
+        baseline: str | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> Attribution:
+        """One score per token of ``text`` (``scores`` (T,) aligned with ``tokens``) for a
+        stated number s: a classifier's log-probability of its predicted class (or
+        ``target``), a tagger's or language model's at ``step``. ``method``:
+        gradient-norm, gradient-x-input, occlusion or integrated-gradients (``steps``,
+        ``baseline``); see :func:`rnnstudio.engine.attribution.attribute`."""
+        from .attribution import attribute
+
+        return attribute(self, text, method, target, step, steps, baseline, should_stop,
+                         on_progress)
 
     def jacobian_norms(
         self, trace: Trace, grad_dtype: str | np.dtype = "float64",

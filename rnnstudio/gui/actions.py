@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QMenu, QStyle, QToolBar
 
 from ..errors import RnnStudioError
 from ..models_index import shipped_models
+from ..view.attribution import STRIP_LABELS
 from .appearance import install_theme_menu
 from .desktop.about import show_about
 from .desktop.palette import SystemSchemeFollower
@@ -104,6 +105,10 @@ def install_actions(window: MainWindow) -> WindowActions:
                               window.dialogs.choose_trace_path, "Ctrl+Shift+E",
                               "Save every state, gate and gradient of this trace",
                               pixmap.SP_DriveFDIcon))
+    export_menu.addAction(add("export_attribution", "Token &attribution as CSV / JSON…",
+                              window.dialogs.choose_attribution_path,
+                              tip="Save the score of each token the strip is coloured by, "
+                                  "with what the score explains"))
     file_menu.addSeparator()
     file_menu.addAction(add("quit", "&Quit", window.close, QKeySequence.StandardKey.Quit))
     install_edit_menu(window, add)
@@ -137,10 +142,7 @@ def install_actions(window: MainWindow) -> WindowActions:
     for dock in window.docks.values():
         view_menu.addAction(dock.toggleViewAction())
     view_menu.addSeparator()
-    saliency = add("saliency", "Colour tokens by &saliency ||dL/dx||",
-                   lambda: session.set_saliency_shown(actions["saliency"].isChecked()))
-    saliency.setCheckable(True)
-    view_menu.addAction(saliency)
+    _install_token_colours(window, view_menu.addMenu("&Colour tokens by"), actions)
     view_menu.addAction(add("reset_layout", "&Reset layout", window.reset_layout,
                             tip="Put every dock back where it started"))
     view_menu.addSeparator()
@@ -193,6 +195,26 @@ def _install_presentation(window: MainWindow, view_menu: QMenu,
         panel_menu.addAction(choice)
         actions.by_name[f"present_{key}"] = choice
     return presentation
+
+
+def token_colour_action_name(choice: str) -> str:
+    """``colour_tokens_dLdx``, ``colour_tokens_occlusion`` ...: an action's name."""
+    return "colour_tokens_" + choice.replace("/", "")
+
+
+def _install_token_colours(window: MainWindow, menu: QMenu, actions: WindowActions) -> None:
+    """View > Colour tokens by: one exclusive choice per attribution (the window checks
+    the one in the session's options)."""
+    group = QActionGroup(window)
+    for choice, text in STRIP_LABELS.items():
+        name = token_colour_action_name(choice)
+        item = _action(window, actions, name, text,
+                       partial(window.session.set_attribution, choice),
+                       tip=f"Colour each token by {text}" if choice != "off"
+                       else "Leave the tokens uncoloured")
+        item.setCheckable(True)
+        group.addAction(item)
+        menu.addAction(item)
 
 
 def fill_recent_menu(window: MainWindow) -> None:

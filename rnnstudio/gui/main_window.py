@@ -19,8 +19,9 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QRect
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QCheckBox,
+    QComboBox,
     QDockWidget,
+    QHBoxLayout,
     QLabel,
     QMainWindow,
     QProgressBar,
@@ -30,12 +31,14 @@ from PySide6.QtWidgets import (
 
 from ..errors import RnnStudioError
 from ..io import load_trace
+from ..io.attribution_export import save_attribution
 from ..io.name_map import KeyMap
 from ..io.session_file import SessionFile, is_session_file, load_session, save_session
 from ..io.sniff import is_trace_file
+from ..view.attribution import STRIP_LABELS
 from ..view.lessons import Lesson
 from . import export
-from .actions import fill_recent_menu, install_actions
+from .actions import fill_recent_menu, install_actions, token_colour_action_name
 from .desktop.identity import window_title
 from .jobs import bug_message
 from .session import Session
@@ -125,15 +128,25 @@ class MainWindow(QMainWindow):
         self._on_options_changed()
 
     def _input_widget(self) -> QWidget:
-        """The text box, the saliency switch and the token strip, one above the other."""
+        """The text box, the token-colouring choice and the token strip, one above the
+        other."""
         input_widget = QWidget()
         input_layout = QVBoxLayout(input_widget)
         input_layout.setContentsMargins(0, 0, 0, 0)
         input_layout.addWidget(self.text_input)
-        self.saliency_box = QCheckBox("colour tokens by saliency ||dL/dx_t||")
-        self.saliency_box.toggled.connect(self.session.set_saliency_shown)
-        self.saliency_box.setToolTip("Tint each token by how much the loss depends on it")
-        input_layout.addWidget(self.saliency_box)
+        choice_row = QHBoxLayout()
+        choice_row.addWidget(QLabel("colour tokens by"))
+        self.attribution_box = QComboBox()
+        for choice, text in STRIP_LABELS.items():
+            self.attribution_box.addItem(text, choice)
+        self.attribution_box.setToolTip(
+            "Tint each token by how much the answer depends on it: ||dL/dx_t|| of the loss, "
+            "or a signed attribution of the verdict (blue raises it, orange lowers it)")
+        self.attribution_box.currentIndexChanged.connect(
+            lambda index: self.session.set_attribution(self.attribution_box.itemData(index)))
+        choice_row.addWidget(self.attribution_box)
+        choice_row.addStretch(1)
+        input_layout.addLayout(choice_row)
         input_layout.addWidget(self.token_strip, 1)
         return input_widget
 
@@ -215,11 +228,11 @@ class MainWindow(QMainWindow):
         self._opening = None
 
     def _on_options_changed(self) -> None:
-        shown = self.session.options.saliency
-        for control in (self.saliency_box, self.named_actions["saliency"]):
-            control.blockSignals(True)
-            control.setChecked(shown)
-            control.blockSignals(False)
+        choice = self.session.options.attribution
+        self.attribution_box.blockSignals(True)
+        self.attribution_box.setCurrentIndex(self.attribution_box.findData(choice))
+        self.attribution_box.blockSignals(False)
+        self.named_actions[token_colour_action_name(choice)].setChecked(True)
 
     # --- files ------------------------------------------------------------------------
 
@@ -325,6 +338,18 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"saving the trace to {path}…")
             return True
         return False
+
+    def export_attribution(self, path: str | Path) -> bool:
+        """Write the tokens' attribution the strip shows (a computed method) to ``path``
+        (.csv or .json); False, with a message, when there is none or it fails."""
+        result = self.session.attribution_job.result
+        if result is None:
+            self.show_error("No attribution to save: colour the tokens by gradient × input, "
+                            "occlusion or integrated gradients first (||dL/dx_t|| is in the "
+                            "trace export, as grad.x).")
+            return False
+        return self._guarded(lambda: save_attribution(result, path), path,
+                             f"Saved the tokens' {result.method} scores to {path}")
 
     def _guarded(self, work: Any, path: str | Path, done_message: str) -> bool:
         """Run ``work`` writing ``path``; False, and a message naming it, on failure."""

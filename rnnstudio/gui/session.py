@@ -31,6 +31,7 @@ from ..io.model_files import LoadedModel
 from ..io.model_source import ModelSource, RandomModelSpec
 from ..io.name_map import KeyMap
 from ..limits import check_choice
+from ..view.attribution import STRIP_ATTRIBUTIONS
 from ..view.colours import SCALE_MODES
 from ..view.costs import JacobianClock
 from ..view.lessons import Lesson
@@ -52,6 +53,7 @@ from ..view.tracing import (
     TraceOutcome,
     TraceRequest,
 )
+from .attribution_job import AttributionJob
 from .compare_set import CompareSet
 from .jobs import JobResult, JobRunner, Work
 from .model_opening import DetailsNeeded, Opened, open_and_trace
@@ -73,8 +75,14 @@ class ViewOptions:
     :data:`~rnnstudio.view.colours.SCALE_MODES`: "auto" (symmetric-log when an unsquashed
     quantity spans more than three decades), or "linear" / "symlog" for all of them."""
 
-    saliency: bool = False
+    #: What colours the tokens: one of :data:`~rnnstudio.view.attribution.STRIP_ATTRIBUTIONS`.
+    attribution: str = "off"
     colour_scale: str = "auto"
+
+    @property
+    def saliency(self) -> bool:
+        """Whether the tokens are coloured at all (the switch before there was a choice)."""
+        return self.attribution != "off"
 
 
 @dataclass(frozen=True)
@@ -151,6 +159,7 @@ class Session(QObject):
         self.playback = Playback(self)
         self.compare = CompareSet(self)
         self.training = TrainingJob(self)
+        self.attribution_job = AttributionJob(self)
 
     # --- what to read -----------------------------------------------------------------
 
@@ -321,7 +330,14 @@ class Session(QObject):
             self.options_changed.emit()
 
     def set_saliency_shown(self, shown: bool) -> None:
-        self.set_options(replace(self.options, saliency=bool(shown)))
+        """Colour the tokens by ||dL/dx_t||, or not at all."""
+        self.set_attribution("dL/dx" if shown else "off")
+
+    def set_attribution(self, choice: str) -> None:
+        """Colour the tokens by ``choice`` (:data:`STRIP_ATTRIBUTIONS`); the computed
+        methods arrive through :attr:`attribution_job`."""
+        self.set_options(replace(self.options, attribution=check_choice(
+            "attribution", choice, STRIP_ATTRIBUTIONS)))
 
     def set_colour_scale(self, mode: str) -> None:
         """Colour scale of the unsquashed heatmaps (c, ReLU h): "auto", "linear", "symlog"."""
@@ -426,7 +442,8 @@ class Session(QObject):
     def shutdown(self) -> None:
         """Stop playback, cancel work and wait for every worker thread (on quit)."""
         self.playback.stop()
-        for runner in (self._runner, self.compare.runner, self.training.runner):
+        for runner in (self._runner, self.compare.runner, self.training.runner,
+                       self.attribution_job.runner):
             runner.shutdown()
         self._saver.shutdown()  # a trace being saved is finished, not cut short
 

@@ -20,7 +20,8 @@ def snapshot(session: Session, docks: str | None = None) -> SessionFile:
         model=session.source, text=session.text, cursor=session.cursor,
         layer=session.layer, direction=session.direction, unit=session.unit,
         loss=None if session.loss is None else session.loss.name,
-        saliency=session.options.saliency, colour_scale=session.options.colour_scale,
+        saliency=session.options.saliency, attribution=session.options.attribution,
+        colour_scale=session.options.colour_scale,
         playback_speed=session.playback.speed,
         lesson=None if lesson is None else (lesson.name, session.lesson_stage),
         compare=session.compare.keys, docks=docks)
@@ -33,7 +34,10 @@ def restore(session: Session, state: SessionFile, lessons: list[Lesson],
     traces on this thread (start-up, headless plots) and returns whether that worked;
     otherwise the worker reports through the session's signals. A lesson this release
     does not ship is left out (the rest opens)."""
-    session.set_saliency_shown(state.saliency)
+    if state.attribution is None:  # a file from before the choice: the old switch
+        session.set_saliency_shown(state.saliency)
+    else:
+        session.set_attribution(state.attribution)
     session.set_colour_scale(state.colour_scale)
     session.playback.set_speed(state.playback_speed)
     if state.compare:

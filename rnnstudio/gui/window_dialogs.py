@@ -130,6 +130,14 @@ class WindowDialogs:
         if path:
             self.window.export_window(path)
 
+    def choose_attribution_path(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self.window, "Save the tokens' attribution",
+            str(Path(self._start_folder()) / "attribution.csv"),
+            "CSV, a row a token (*.csv);;JSON (*.json)")
+        if path:
+            self.window.export_attribution(path)
+
     def choose_trace_path(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
             self.window, "Save trace", str(Path(self._start_folder()) / "trace.npz"),

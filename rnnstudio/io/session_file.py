@@ -68,6 +68,11 @@ _MODEL_FORMS = ('a shipped model name (e.g. "sentiment-lstm"), {"file": PATH} (w
 #: per window, kept with the session, checked here before anything is drawn.
 COLOUR_SCALES = ("auto", "linear", "symlog")
 
+#: What the token strip is coloured by (``view.attribution.STRIP_ATTRIBUTIONS`` is this
+#: tuple): nothing, the trace's ||dL/dx_t||, or an engine attribution method.
+STRIP_ATTRIBUTIONS = ("off", "dL/dx", "gradient-x-input", "occlusion",
+                      "integrated-gradients")
+
 #: version N -> function turning a version-N dict into a version-(N + 1) dict.
 _MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
@@ -92,6 +97,7 @@ class SessionFile:
     unit: int = 0
     loss: str | None = None
     saliency: bool = False
+    attribution: str | None = None
     colour_scale: str = "auto"
     playback_speed: float = 4.0
     lesson: tuple[str, int] | None = None
@@ -111,6 +117,8 @@ class SessionFile:
             "unit": check.whole("unit", self.unit, 0, MAX_INDEX),
             "loss": None if self.loss is None else _loss(check, self.loss),
             "saliency": check.flag("saliency", self.saliency),
+            "attribution": None if self.attribution is None else check.choice(
+                "attribution", self.attribution, STRIP_ATTRIBUTIONS),
             "colour_scale": check.choice("colour_scale", self.colour_scale, COLOUR_SCALES),
             "playback_speed": check.number("playback_speed", self.playback_speed,
                                            MIN_SPEED, MAX_SPEED),

@@ -243,17 +243,6 @@ def undefined_gradients(trace: Trace) -> tuple[str, str, int | None]:
     return f"No gradient: L = {grads.loss_value}", detail, probe
 
 
-def saliency(input_norms: np.ndarray | None) -> np.ndarray | None:
-    """||dL/dx_t|| (the ``dL/dx`` curve) scaled to 0..1 per trace, or None without
-    gradients; a non-finite norm counts as 0."""
-    if input_norms is None:
-        return None
-    norm = np.array(input_norms, dtype=np.float64)
-    norm[~np.isfinite(norm)] = 0.0
-    largest = norm.max() if norm.size else 0.0
-    return norm / largest if largest > 0 else np.zeros_like(norm)
-
-
 def describe_nonfinite(nonfinite: NonFinite | None) -> str:
     """One sentence naming where a value first stopped being finite."""
     if nonfinite is None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..engine.trace import Trace
-from .gradients import GradientCurves, gradient_curves, saliency
+from .gradients import GradientCurves, gradient_curves
 from .heatmaps import HeatmapData, heatmaps
 from .readout import class_names, head_task
 
@@ -37,13 +37,11 @@ class LayerView:
 
 @dataclass(frozen=True)
 class TraceView:
-    """``trace`` with what every panel draws of it: the shown layer, saliency 0..1 per
-    token, and for a tagger the predicted tag (argmax of its scores) of every token with
-    the tag names."""
+    """``trace`` with what every panel draws of it: the shown layer, and for a tagger
+    the predicted tag (argmax of its scores) of every token with the tag names."""
 
     trace: Trace
     layer: LayerView
-    saliency: np.ndarray | None
     task: str | None
     tags: tuple[str, ...] | None
     tag_labels: tuple[str, ...]
@@ -66,9 +64,7 @@ def trace_view(trace: Trace, layer: int, direction: str) -> TraceView:
     if task == "tag" and trace.logits is not None:
         tags = tuple(labels[index] for index in np.asarray(trace.logits).argmax(axis=-1))
     shown = layer_view(trace, layer, direction)
-    # ||dL/dx_t|| is the same for every layer: the curve's norms are the saliency's too.
-    return TraceView(trace, shown, saliency(shown.gradients.norms.get("dL/dx")), task,
-                     tags, labels)
+    return TraceView(trace, shown, task, tags, labels)
 
 
 def with_layer(view: TraceView, layer: int, direction: str) -> TraceView:

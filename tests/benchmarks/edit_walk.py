@@ -34,7 +34,7 @@ _RESUMABLE = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENE
 #: Functions that compute what the view shows: each should run once per edit
 #: (``row_norms`` once per distinct array, ``HeatmapRow.*`` once per row).
 WATCHED = ("Model.tokenize", "Tokenizer.split", "heatmaps", "trace_view", "layer_view",
-           "gradient_curves", "gradient_norms", "saliency", "row_norms",
+           "gradient_curves", "gradient_norms", "shading_of", "row_norms",
            "unit_equations", "step_terms", "HeatmapPanel.refresh", "HeatmapRow.show",
            "HeatmapRow.set_cursor", "compute_trace")
 #: (title, model, texts: opened on, warm-up edit, measured edit, loss, cursor at the end);

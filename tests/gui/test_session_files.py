@@ -63,7 +63,7 @@ def test_a_saved_session_reopens_exactly(qtbot, window, tmp_path) -> None:  # ty
         assert session.trace.grads.loss_name == "tag:3:idiom"
         for mine, theirs in zip(second.heatmaps.rows, window.heatmaps.rows, strict=True):
             np.testing.assert_array_equal(mine.image.image, theirs.image.image)
-        assert second.token_strip.saliency is not None
+        assert second.token_strip.shading is not None
         assert "Part 2 of 2" in second.lesson_panel.text.toPlainText()
     finally:
         second.close()

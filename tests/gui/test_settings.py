@@ -50,8 +50,8 @@ def test_a_restart_restores_the_whole_session(qtbot, window, settings_in_tmp) ->
         assert second_session.loss == Probe(3, 5, "h", 1, "bwd")
         assert second_session.trace.grads.loss_name == "probe:3:5:h:1:bwd"
         assert second.transport.speed_box.value() == 7.5
-        assert second.token_strip.saliency is not None
-        assert second.named_actions["saliency"].isChecked()
+        assert second.token_strip.shading is not None
+        assert second.named_actions["colour_tokens_dLdx"].isChecked()
         assert second.docks["model"].isHidden()
         # (the offscreen screen is 800 x 600, so restored sizes get clamped: compare bytes)
         assert bytes(second.settings.geometry) == saved_geometry

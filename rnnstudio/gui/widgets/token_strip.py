@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import (
     QColor,
@@ -22,6 +21,15 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QScrollArea, QWidget
 
+from ...view.attribution import (
+    DARK_LEVEL,
+    STRIP_LABELS,
+    Shading,
+    attribution_shading,
+    chip_tint,
+    shading_of,
+)
+from ...view.gradients import GRADIENT_EXPLANATIONS
 from ...view.readout import shown_token, step_readout
 from ..session import Session
 from ..theme import CURSOR_COLOR, tag_colors
@@ -31,7 +39,6 @@ _PAD_X, _PAD_Y, _GAP = 6, 3, 4
 _TAG_LINE, _TAG_ROOM = 3, 4
 _LEGEND_SWATCH = 14
 _MIN_HEIGHT = 40
-_SALIENCY_RGB = (0, 114, 178)
 _UNKNOWN_COLOR = QColor("#b00020")
 
 
@@ -81,9 +88,11 @@ class _ChipCanvas(QWidget):
                 continue
             future = index > strip.current_step
             fill = QColor(palette.base().color())
-            if strip.saliency is not None:
-                alpha = int(40 + 200 * float(strip.saliency[index]))
-                fill = QColor(*_SALIENCY_RGB, alpha)
+            shading = strip.shading
+            tint = None if shading is None else chip_tint(shading.levels[index],
+                                                          shading.signed)
+            if tint is not None:
+                fill = QColor(*tint)
             painter.setBrush(fill)
             current = index == strip.current_step
             border = QColor(CURSOR_COLOR) if current else palette.mid().color()
@@ -94,7 +103,7 @@ class _ChipCanvas(QWidget):
                                 else Qt.PenStyle.SolidLine))
             painter.drawRoundedRect(rect, 6, 6)
             text = palette.text().color()
-            if strip.saliency is not None and strip.saliency[index] > 0.6:
+            if shading is not None and abs(shading.levels[index]) > DARK_LEVEL:
                 text = QColor("white")  # dark chip: keep the word readable
             if future:
                 text.setAlpha(110)
@@ -145,9 +154,10 @@ class _ChipCanvas(QWidget):
 
 
 class TokenStrip(QScrollArea):
-    """Shows the session's tokens; with the saliency option on, chips are coloured by
-    ||dL/dx_t||; for a tagger ``tags`` holds each token's predicted tag, drawn as a
-    coloured underline."""
+    """Shows the session's tokens; chips are coloured by the chosen attribution
+    (``shading``: ||dL/dx_t|| from the trace, or the session's attribution job's result,
+    signed in two hues); for a tagger ``tags`` holds each token's predicted tag, drawn as
+    a coloured underline."""
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -155,7 +165,7 @@ class TokenStrip(QScrollArea):
         self.tokens: list[str] = []
         self.unknown: set[int] = set()
         self.current_step = 0
-        self.saliency: np.ndarray | None = None
+        self.shading: Shading | None = None
         self.tags: tuple[str, ...] | None = None
         self.tag_colors: dict[str, QColor | None] = {}
         self.canvas = _ChipCanvas(self)
@@ -165,7 +175,8 @@ class TokenStrip(QScrollArea):
         self.setMinimumHeight(_MIN_HEIGHT)
         session.trace_changed.connect(self._on_trace_changed)
         session.cursor_changed.connect(self._on_cursor_changed)
-        session.options_changed.connect(self._show_saliency)
+        session.options_changed.connect(self._show_shading)
+        session.attribution_job.changed.connect(self._show_shading)
         if session.view is not None:
             self._on_trace_changed()
 
@@ -176,8 +187,8 @@ class TokenStrip(QScrollArea):
         text = f"step {index}: “{self.tokens[index]}”"
         if index in self.unknown:
             text += " — unknown to the vocabulary, read as <unk>"
-        if self.saliency is not None:
-            text += f" · saliency {self.saliency[index]:.2f} of max"
+        if self.shading is not None:
+            text += f" · {self.shading.describe(index)}"
         view = self.session.view
         answer = step_readout(view.trace, index) if self.tags and view is not None else None
         if answer is not None:
@@ -191,10 +202,20 @@ class TokenStrip(QScrollArea):
             return None
         return self.tag_colors.get(self.tags[index])
 
-    def _show_saliency(self) -> None:
-        view = self.session.view
-        shown = self.session.options.saliency and view is not None
-        self.saliency = view.saliency if shown and view is not None else None
+    def _show_shading(self) -> None:
+        """The chosen colouring, if it is there for the shown trace (a computed method
+        arrives later through the attribution job); the tooltip says what it explains."""
+        view, choice = self.session.view, self.session.options.attribution
+        result = self.session.attribution_job.result
+        self.shading = None
+        norms = None if view is None else view.layer.gradients.norms.get("dL/dx")
+        if choice == "dL/dx" and norms is not None:
+            # ||dL/dx_t|| is the same for every layer: the shown curve's norms are it
+            self.shading = shading_of(norms, False, STRIP_LABELS[choice],
+                                      GRADIENT_EXPLANATIONS["dL/dx"])
+        elif result is not None and view is not None and result.method == choice:
+            self.shading = attribution_shading(result)
+        self.setToolTip("" if self.shading is None else self.shading.caption)
         self.canvas.update()
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
@@ -213,7 +234,7 @@ class TokenStrip(QScrollArea):
         self.tags = view.tags
         self.tag_colors = {label: None if color is None else QColor(color)
                            for label, color in tag_colors(view.tag_labels).items()}
-        self._show_saliency()
+        self._show_shading()
         self.canvas.relayout(self.viewport().width())
         # The first line (legend, then chips) always fits: tags made it taller than the
         # dock gave, and cut chips plus a scroll bar for one line of words read badly.
