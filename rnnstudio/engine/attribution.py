@@ -329,8 +329,6 @@ class _Run:
         zeros. The sum of one input's gradient is that gradient."""
         first = inputs(np.arange(1))
         chunk = max(1, _CHUNK_VALUES // (len(first) * self.model.config.values_per_token()))
-        if self.model.config.recurrent.proj_size:
-            chunk = 1  # the LSTM's projected fast path writes h in place: one input at a time
         values = np.empty(count)
         grad_sum = np.zeros((first.shape[0], first.shape[2]))
         for start in range(0, count, chunk):

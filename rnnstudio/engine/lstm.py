@@ -158,7 +158,9 @@ class LstmLayer:
             tanh(c, out=tc)
             multiply(out_gate, tc, out=m)
             if w_hr is not None:
-                dot(m, w_hr, out=h)
+                # matmul, not dot: with a batch, h is a strided column block of the
+                # record row, and np.dot writes only into C-contiguous arrays.
+                np.matmul(m, w_hr, out=h)
             copyto(out, row)
             check_stop(should_stop, t)
         return LstmCache(x, h0, c0, record[..., : 4 * size], record[..., cell],

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from rnnstudio.engine.model import Model
+from rnnstudio.engine.model import Model, random_model
 from rnnstudio.errors import Cancelled, ParameterError, RnnStudioError
 
 from .cases import TEXT, make_config
@@ -179,3 +179,16 @@ def test_the_jacobian_reports_its_steps_over_all_layers_and_directions():
     quiet = model.jacobian_norms(trace)
     for key, values in quiet.items():
         np.testing.assert_array_equal(norms[key], values)
+
+
+def test_a_projected_lstm_runs_a_batch_as_its_inputs_one_by_one():
+    """With a batch, the projection writes h into a strided block of the record row (np.dot
+    refused that); attribution runs its passes in batches. Equal to BLAS rounding: a batch's matrix
+    product may sum in another order."""
+    model = random_model("lstm", 5, input_size=3, proj_size=2, num_layers=2,
+                         bidirectional=True, dtype="float64", seed=3)
+    x = np.random.default_rng(0).normal(size=(6, 4, 3))
+    together = model.stack.forward(x, np.float64).outputs[-1]
+    for column in range(4):
+        alone = model.stack.forward(x[:, column : column + 1], np.float64).outputs[-1]
+        np.testing.assert_allclose(together[:, column], alone[:, 0], rtol=1e-12, atol=1e-15)

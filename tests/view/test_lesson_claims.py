@@ -171,7 +171,8 @@ def test_squashing_tanh_part_stays_within_one() -> None:
     model, trace = _open(stage)
     assert stage.random is not None and (stage.random.gain, stage.random.seed) == (3.0, 2)
     assert trace.steps == 18 and stage.random.hidden_size == 64
-    _says(stage, "64 units, seed 2", "18 words", "tanh(-0.58 + -3.10) = tanh(-3.68) = -1.00", "reach 4.25", "is 0.9996",
+    _says(stage, "64 units, seed 2", "18 words", "tanh(-0.58 + -3.10) = tanh(-3.68) = -1.00",
+          "reach 4.25", "is 0.9996",
           "1.78 after the first word and 5.22 after the last", "between 5.18 and 5.83")
     assert _equation(model, trace, _cursor(stage, trace), 13, "h") == (
         "= tanh(-0.58 + -3.10) = tanh(-3.68) = -1.00")
@@ -381,7 +382,8 @@ def test_gates_of_a_random_lstm_saturate_only_at_a_large_gain() -> None:
     model, trace = _open(stage)
     step = _cursor(stage, trace)
     assert trace.tokens[step] == "and" and stage.unit == 0
-    _says(stage, "between 0.18 and 0.81", "within ±1.51", "0.18 and 0.82", "below 0.81", "reach 15.8",
+    _says(stage, "between 0.18 and 0.81", "within ±1.51", "0.18 and 0.82", "below 0.81",
+          "reach 15.8",
           "38% of the i, f and o", "32% to 40%", "i = sigmoid(-5.46) = 0.00",
           "f = sigmoid(5.52) = 1.00", "c = 1.00 * -1.10 + 0.00 * -0.63 = -1.09",
           "|c| reaches 3.55")
