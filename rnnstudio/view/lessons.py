@@ -160,34 +160,36 @@ def _read_lesson(item: Traversable | Path, label: str) -> Lesson:
         data = json.loads(raw.decode("utf-8"))
     except ValueError as error:
         raise RnnStudioError(f"lesson {item.name}: not readable JSON ({error})") from error
-    return parse_lesson(data, item.name.removesuffix(".json"), label)
+    return parse_lesson(data, item.name.removesuffix(".json"), label, item.name)
 
 
-def parse_lesson(data: Any, name: str, folder: str = SHIPPED) -> Lesson:
-    """A lesson from its JSON object; errors name the file and the field."""
+def parse_lesson(data: Any, name: str, folder: str = SHIPPED,
+                 file_name: str | None = None) -> Lesson:
+    """A lesson from its JSON object; errors name the file (``file_name``, else
+    ``name``) and the field."""
+    where = f"lesson {file_name or name}"
     if not isinstance(data, dict):
-        raise RnnStudioError(f"lesson {name}: the file must hold one JSON object")
+        raise RnnStudioError(f"{where}: the file must hold one JSON object")
     unknown = sorted(set(data) - set(LESSON_FIELDS))
     if unknown:
-        raise RnnStudioError(f"lesson {name}: unknown field(s) {', '.join(unknown)}; "
+        raise RnnStudioError(f"{where}: unknown field(s) {', '.join(unknown)}; "
                              f"known: {', '.join(LESSON_FIELDS)}")
     whole = ("order", "stages", "claim", "summary")
     base = {key: value for key, value in data.items() if key not in whole}
     raw_stages = data.get("stages") or [{}]
     if not isinstance(raw_stages, list) or not all(isinstance(s, dict) for s in raw_stages):
-        raise RnnStudioError(f"lesson {name}: 'stages' must be a list of objects")
-    stages = tuple(_stage({**base, **stage}, name, index)
+        raise RnnStudioError(f"{where}: 'stages' must be a list of objects")
+    stages = tuple(_stage({**base, **stage}, f"{where}, stage {index + 1}")
                    for index, stage in enumerate(raw_stages))
     order = data.get("order", 100)
     if not isinstance(order, int) or isinstance(order, bool):
-        raise RnnStudioError(f"lesson {name}: 'order' must be a whole number, not {order!r}")
-    return Lesson(name, _text(data.get("title", name), f"lesson {name}", "title"), order,
-                  stages, _text(data.get("claim", ""), f"lesson {name}", "claim"),
-                  _text(data.get("summary", ""), f"lesson {name}", "summary"), folder)
+        raise RnnStudioError(f"{where}: 'order' must be a whole number, not {order!r}")
+    return Lesson(name, _text(data.get("title", name), where, "title"), order, stages,
+                  _text(data.get("claim", ""), where, "claim"),
+                  _text(data.get("summary", ""), where, "summary"), folder)
 
 
-def _stage(values: dict[str, Any], name: str, index: int) -> LessonStage:
-    where = f"lesson {name}, stage {index + 1}"
+def _stage(values: dict[str, Any], where: str) -> LessonStage:
     unknown = sorted(set(values) - set(STAGE_FIELDS))
     if unknown:
         raise RnnStudioError(f"{where}: unknown field(s) {', '.join(unknown)}; "
@@ -207,8 +209,8 @@ def _stage(values: dict[str, Any], name: str, index: int) -> LessonStage:
         source=source, random=random, sentence=values.get("sentence"), loss=loss,
         step=_step(values.get("step"), where, "step"), layer=values.get("layer"),
         direction=values.get("direction"), unit=values.get("unit"),
-        panels=_panels(values.get("panels", ()), where),
-        compare=tuple(values.get("compare", ())),
+        panels=_panels(values.get("panels", []), where),
+        compare=_lines(values.get("compare", []), where, "compare"),
         notice=_lines(values.get("notice", []), where, "notice"),
         question=_question(values.get("question"), where), strip=_strip(values, where))
 

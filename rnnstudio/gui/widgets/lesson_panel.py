@@ -12,8 +12,8 @@ from __future__ import annotations
 from html import escape
 from string import ascii_uppercase
 
-from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, Qt, QUrl
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
 
 from ...view.lessons import Lesson, Question, index_tip, index_title
 from ..session import Session
+
+_PRESS_KEYS = (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter)
 
 
 def lesson_html(lesson: Lesson, stage: int, chosen: int | None = None) -> str:
@@ -84,6 +86,24 @@ def arc_html(lessons: list[Lesson]) -> str:
             f"<ul style='list-style: none; margin-left: 0'>{items}</ul>")
 
 
+class ChoiceButton(QPushButton):
+    """A choice's button that Space and Return press when it has the focus: Space is
+    the window's Play / pause shortcut, which took the key from a plain button."""
+
+    def event(self, event: QEvent) -> bool:
+        if (event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
+                and event.key() in _PRESS_KEYS):
+            event.accept()  # the key comes here as a key press, not as a shortcut
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
+        if event.key() in _PRESS_KEYS:
+            self.click()
+        else:
+            super().keyPressEvent(event)
+
+
 class LessonPanel(QWidget):
     """Shows ``session.lesson``; choosing a lesson or a stage asks the session to open it."""
 
@@ -117,7 +137,7 @@ class LessonPanel(QWidget):
         answers = QHBoxLayout(self.answer_row)
         answers.setContentsMargins(0, 0, 0, 0)
         answers.addWidget(QLabel("Your answer:"))
-        self.choice_buttons = [QPushButton(letter) for letter in ascii_uppercase[:5]]
+        self.choice_buttons = [ChoiceButton(letter) for letter in ascii_uppercase[:5]]
         for index, button in enumerate(self.choice_buttons):
             button.clicked.connect(lambda *_, index=index: session.answer_question(index))
             answers.addWidget(button)
