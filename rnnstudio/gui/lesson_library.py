@@ -59,7 +59,8 @@ class LessonLibrary(QObject):
             self.session.error_raised.emit(f"{path}: no lesson files (*.json) in this "
                                            "folder; docs/lessons.md shows one")
         if read.problems:
-            loaded = f"{len(read.lessons)} lesson(s) loaded from {path.name}; "
+            count = len(read.lessons)
+            loaded = f"{count} lesson{'' if count == 1 else 's'} loaded from {path.name}; "
             self.session.error_raised.emit(loaded + " · ".join(read.problems))
         if read.lessons:
             self.by_folder[str(path)] = read.lessons

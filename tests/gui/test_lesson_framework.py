@@ -62,7 +62,7 @@ def test_the_action_loads_a_folder_names_the_bad_file_and_remembers_it(
     window.named_actions["open_lessons"].trigger()  # File › Open lesson folder…
     assert len(window.lessons) == shipped + 2
     message = window.message_bar.text
-    assert "2 lesson(s) loaded from course" in message
+    assert "2 lessons loaded from course" in message
     assert "lesson bad.json, stage 1: 'strip' is 'rainbow'" in message
     assert window.settings.lesson_folders == [str(course.resolve())]
     menu = [action.text() for action in window.named_actions.menus["lessons"].actions()]
@@ -186,3 +186,17 @@ def test_a_bad_lessons_option_is_one_line_before_any_window(tmp_path: Path,
     assert run_app(["--lessons", str(tmp_path / "nope")]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "no such folder" in error
+
+
+def test_playback_stops_where_the_question_holds_the_cursor(qtbot, window,
+                                                            course: Path) -> None:  # type: ignore[no-untyped-def]
+    window.open_lesson_folder(course)
+    session = window.session
+    _open(qtbot, window, "predict")
+    status: list[str] = []
+    session.status_changed.connect(status.append)
+    session.playback.set_speed(60)
+    session.playback.toggle()
+    qtbot.waitUntil(lambda: not session.playback.playing, timeout=5000)
+    assert session.cursor == session.trace.tokens.index("bob") - 1
+    assert status[-1] == "Answer the lesson's question to step on"

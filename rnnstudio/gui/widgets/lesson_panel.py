@@ -27,6 +27,9 @@ from PySide6.QtWidgets import (
 from ...view.lessons import Lesson, Question, index_tip, index_title
 from ..session import Session
 
+#: One item of a list (a choice, a lesson of the index): a paragraph indented a little,
+#: where an <ul> took 40 px of a 376 px column at 1280 x 720.
+_ITEM = "<p style='margin-left: 10px; margin-top: 2px; margin-bottom: 2px'>"
 _PRESS_KEYS = (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter)
 
 
@@ -58,12 +61,11 @@ def question_html(question: Question, chosen: int | None) -> str:
     for index, choice in enumerate(question.choices):
         letter = ascii_uppercase[index]
         if chosen is None:
-            items.append(f'<li><a href="choice:{index}">{letter}. {escape(choice)}</a></li>')
+            items.append(f'{_ITEM}<a href="choice:{index}">{letter}. {escape(choice)}</a></p>')
         else:
             mark = " ✓" if index == question.answer else (" ✗" if index == chosen else "")
-            items.append(f"<li>{letter}. {escape(choice)}{mark}</li>")
-    html = (f"<p><b>Predict first:</b> {escape(question.ask)}</p>"
-            f"<ul style='list-style: none'>{''.join(items)}</ul>")
+            items.append(f"{_ITEM}{letter}. {escape(choice)}{mark}</p>")
+    html = f"<p><b>Predict first:</b> {escape(question.ask)}</p>{''.join(items)}"
     if chosen is None:
         last = ascii_uppercase[len(question.choices) - 1]
         return html + (f"<p><i>Answer (A–{last}) to see what happens"
@@ -77,13 +79,11 @@ def question_html(question: Question, chosen: int | None) -> str:
 def arc_html(lessons: list[Lesson]) -> str:
     """The start page: the lessons in order, each with what it teaches (a link opens it)."""
     items = "".join(
-        f'<li><a href="lesson:{number}">{escape(index_title(lesson, number + 1))}</a>'
-        f"{' — ' + escape(lesson.summary) if lesson.summary else ''}</li>"
+        f'{_ITEM}<a href="lesson:{number}">{escape(index_title(lesson, number + 1))}</a>'
+        f"{' — ' + escape(lesson.summary) if lesson.summary else ''}</p>"
         for number, lesson in enumerate(lessons))
-    return ("<p>Each lesson shows one claim of the RNN / LSTM / GRU primer on a model that "
-            "was measured to do it; each opens a model, a sentence and the panels to look "
-            "at, at the step where something happens.</p>"
-            f"<ul style='list-style: none; margin-left: 0'>{items}</ul>")
+    return ("<p>The lessons follow the RNN / LSTM / GRU primer, one claim each, shown on a "
+            f"model that does it:</p>{items}")
 
 
 class ChoiceButton(QPushButton):
