@@ -12,7 +12,6 @@ nothing in it is executed.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from importlib.abc import Traversable
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 from ..engine.losses import Loss, parse_loss
 from ..errors import RnnStudioError
+from ..io.json_values import parse_json_bytes
 from ..io.model_source import ModelSource, RandomModelSpec
 from ..limits import MAX_LESSON_BYTES, MAX_LESSON_FILES
 from .resources import resource_folder
@@ -38,6 +38,10 @@ STRIP_METHODS = {"off": "off", "saliency": "gradient-norm", "gradient-norm": "gr
 QUESTION_FIELDS = ("ask", "choices", "answer", "why", "at")
 #: A question offers this many choices: one is a guess, six are a quiz page.
 CHOICE_COUNTS = (2, 5)
+#: A lesson nests 5 deep (stages, a question's choices, a random model's spec): deeper is
+#: not a lesson, and is refused before ``json.loads`` could recurse on it.
+MAX_LESSON_DEPTH = 16
+_FIX = "docs/lessons.md shows the format"
 #: Where lessons come from when they are not a user's folder.
 SHIPPED = ""
 
@@ -156,10 +160,8 @@ def _read_lesson(item: Traversable | Path, label: str) -> Lesson:
     if len(raw) > MAX_LESSON_BYTES:
         raise RnnStudioError(f"lesson {item.name}: larger than {MAX_LESSON_BYTES:,} bytes; "
                              "a lesson is a few kilobytes of text")
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except ValueError as error:
-        raise RnnStudioError(f"lesson {item.name}: not readable JSON ({error})") from error
+    data = parse_json_bytes(raw, f"lesson {item.name}", RnnStudioError,
+                            max_depth=MAX_LESSON_DEPTH, fix=_FIX)
     return parse_lesson(data, item.name.removesuffix(".json"), label, item.name)
 
 
@@ -170,10 +172,7 @@ def parse_lesson(data: Any, name: str, folder: str = SHIPPED,
     where = f"lesson {file_name or name}"
     if not isinstance(data, dict):
         raise RnnStudioError(f"{where}: the file must hold one JSON object")
-    unknown = sorted(set(data) - set(LESSON_FIELDS))
-    if unknown:
-        raise RnnStudioError(f"{where}: unknown field(s) {', '.join(unknown)}; "
-                             f"known: {', '.join(LESSON_FIELDS)}")
+    _check_fields(data, LESSON_FIELDS, (), where)
     whole = ("order", "stages", "claim", "summary")
     base = {key: value for key, value in data.items() if key not in whole}
     raw_stages = data.get("stages") or [{}]
@@ -189,14 +188,21 @@ def parse_lesson(data: Any, name: str, folder: str = SHIPPED,
                   _text(data.get("summary", ""), where, "summary"), folder)
 
 
-def _stage(values: dict[str, Any], where: str) -> LessonStage:
-    unknown = sorted(set(values) - set(STAGE_FIELDS))
+def _check_fields(values: dict[str, Any], known: tuple[str, ...],
+                  required: tuple[str, ...], where: str) -> None:
+    """Refuse a field not in ``known`` (a typo must not silently do nothing) and a
+    ``required`` one left out."""
+    unknown = sorted(set(values) - set(known))
     if unknown:
         raise RnnStudioError(f"{where}: unknown field(s) {', '.join(unknown)}; "
-                             f"known: {', '.join(STAGE_FIELDS)}")
-    for required in ("title", "text", "model"):
-        if required not in values:
-            raise RnnStudioError(f"{where}: '{required}' is missing")
+                             f"known: {', '.join(known)}")
+    for name in required:
+        if name not in values:
+            raise RnnStudioError(f"{where}: '{name}' is missing")
+
+
+def _stage(values: dict[str, Any], where: str) -> LessonStage:
+    _check_fields(values, STAGE_FIELDS, ("title", "text", "model"), where)
     source, random = _model_of(values["model"], where)
     loss = None
     if values.get("loss"):
@@ -260,13 +266,7 @@ def _question(value: Any, where: str) -> Question | None:
     where = f"{where}, question"
     if not isinstance(value, dict):
         raise RnnStudioError(f"{where}: must be an object with {', '.join(QUESTION_FIELDS)}")
-    unknown = sorted(set(value) - set(QUESTION_FIELDS))
-    if unknown:
-        raise RnnStudioError(f"{where}: unknown field(s) {', '.join(unknown)}; "
-                             f"known: {', '.join(QUESTION_FIELDS)}")
-    for required in ("ask", "choices", "answer", "why"):
-        if required not in value:
-            raise RnnStudioError(f"{where}: '{required}' is missing")
+    _check_fields(value, QUESTION_FIELDS, QUESTION_FIELDS[:4], where)
     choices = _lines(value["choices"], where, "choices")
     low, high = CHOICE_COUNTS
     if not low <= len(choices) <= high or len(set(choices)) != len(choices):

@@ -115,7 +115,8 @@ def test_a_folder_with_a_bad_file_loads_its_good_lessons(tmp_path: Path) -> None
     assert {lesson.folder for lesson in read.lessons} == {str(tmp_path)}
     assert len(read.problems) == 2
     assert read.problems[0].startswith("lesson bad.json, stage 1, question: 'answer' 'nope'")
-    assert read.problems[1].startswith("lesson broken.json: not readable JSON")
+    assert read.problems[1].startswith("lesson broken.json: not valid JSON")
+    assert read.problems[1].endswith("; docs/lessons.md shows the format")
     with pytest.raises(RnnStudioError, match=r"lesson bad\.json, stage 1"):
         load_lessons(tmp_path)  # the package's own lessons must all be right
     assert read_lesson_folder(tmp_path / "none").problems == (
@@ -130,6 +131,15 @@ def test_a_lesson_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
     assert [lesson.name for lesson in read.lessons] == ["small"]
     assert read.problems == ("lesson huge.json: larger than 200,000 bytes; a lesson is a few "
                              "kilobytes of text",)
+
+
+def test_deep_nesting_and_duplicate_keys_are_refused_before_parsing(tmp_path: Path) -> None:
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    (tmp_path / "twice.json").write_text('{"title": "a", "title": "b"}', encoding="utf-8")
+    problems = read_lesson_folder(tmp_path).problems
+    assert problems[0].startswith("lesson deep.json: JSON nested 100000 levels deep, more "
+                                  "than the 16 allowed")
+    assert problems[1].startswith("lesson twice.json: not valid JSON") and "title" in problems[1]
 
 
 def test_at_most_so_many_files_are_read_from_a_folder(tmp_path: Path,
