@@ -139,6 +139,8 @@ class LessonPanel(QWidget):
         answers.addWidget(QLabel("Your answer:"))
         self.choice_buttons = [ChoiceButton(letter) for letter in ascii_uppercase[:5]]
         for index, button in enumerate(self.choice_buttons):
+            button.setToolTip(f"Answer {ascii_uppercase[index]} to the lesson's question "
+                              f"(key {index + 1} or {ascii_uppercase[index]})")
             button.clicked.connect(lambda *_, index=index: session.answer_question(index))
             answers.addWidget(button)
             for key in (str(index + 1), ascii_uppercase[index]):
