@@ -1,4 +1,4 @@
-"""``rnnstudio [FILE | MODEL_NAME] [--text TEXT] [--vocab FILE ...]``: the GUI's own
+"""``rnnstudio [FILE | MODEL_NAME] [--text TEXT] [--lessons DIR] [--vocab FILE ...]``: the GUI's own
 command line, checked before Qt starts (no Qt here).
 
 A model file takes the options ``info`` and ``trace`` take (``--map``, ``--readout``,
@@ -53,6 +53,8 @@ def gui_parser(version: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("file", nargs="?", help="a model, a session (.rnnstudio) or a trace "
                         "file to open, or the name of a shipped model (rnnstudio models)")
     parser.add_argument("--text", help="sentence to read at start")
+    parser.add_argument("--lessons", metavar="DIR", help="a folder of lesson files (*.json) "
+                        "to offer beside the shipped lessons (docs/lessons.md)")
     # Open the window, run one trace, export one PNG, exit 0 (packaging smoke test).
     parser.add_argument("--smoke-test", action="store_true", help=argparse.SUPPRESS)
     if version is not None:
@@ -99,6 +101,8 @@ def parse_gui_args(argv: Sequence[str], commands: Sequence[str],
         raise GuiArgumentError(f"unexpected {extra[0]!r}: the app opens one file or model")
     if options.file is not None:
         _check_target(options.file, commands)
+    if options.lessons is not None:
+        check_lesson_folder(options.lessons)
     options.model_source = model_file_source(options, flag_names(parser))
     return options
 
@@ -140,6 +144,20 @@ def _config_fields(options: argparse.Namespace) -> dict[str, Any]:
             data = {**data, "tokenizer": {**fields["tokenizer"], "kind": kind}}
         fields.update(data)
     return fields
+
+
+def check_lesson_folder(folder: str) -> None:
+    """``--lessons DIR``: a folder holding at least one ``*.json`` file, else one line.
+    The files themselves are read by the window, which names a broken one and loads the
+    rest (docs/lessons.md)."""
+    path = Path(folder).expanduser()
+    if not path.is_dir():
+        raise GuiArgumentError(f"--lessons {folder}: "
+                               f"{'not a folder' if path.exists() else 'no such folder'}; "
+                               "give the folder that holds your lesson files")
+    if not any(item.suffix == ".json" for item in path.iterdir()):
+        raise GuiArgumentError(f"--lessons {folder}: no lesson files (*.json) in it; "
+                               "docs/lessons.md shows one")
 
 
 def _check_target(word: str, commands: Sequence[str]) -> None:

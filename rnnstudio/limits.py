@@ -153,6 +153,16 @@ def check_figure_size(width: Any, height: Any,
     return width, height
 
 
+# -- Lessons (``--lessons DIR``, File > Open lesson folder) ----------------------------
+
+#: Bytes of one lesson file. A lesson is text: the shipped ones are 1 to 4 KB, so a
+#: course's longest fits many times over; reading stops there (a lesson folder that
+#: holds a stray data file is not read into memory).
+MAX_LESSON_BYTES = 200_000
+#: Lesson files read from one folder (by name); a course has tens, the menu stays a menu.
+MAX_LESSON_FILES = 200
+
+
 # -- What the command line prints -----------------------------------------------------
 
 #: Characters shown of one string read from a file (a card entry, a label, a token,

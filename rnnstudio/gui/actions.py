@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QMenu, QStyle, QToolBar
 from ..errors import RnnStudioError
 from ..models_index import shipped_models
 from ..view.attribution import STRIP_LABELS
+from ..view.lessons import SHIPPED, index_tip, index_title
 from .appearance import install_theme_menu
 from .desktop.about import show_about
 from .desktop.palette import SystemSchemeFollower
@@ -76,6 +77,9 @@ def install_actions(window: MainWindow) -> WindowActions:
     file_menu.addAction(add("open_folder", "Open &folder…", window.dialogs.choose_folder_to_open,
                             "Ctrl+Shift+O", "Open a Hugging Face style model folder "
                             "(model.safetensors, config.json, vocab.json or vocab.txt)"))
+    file_menu.addAction(add("open_lessons", "Open &lesson folder…",
+                            window.choose_lesson_folder, tip="Add the lessons (*.json) of "
+                            "a course's folder to the Lessons menu (docs/lessons.md)"))
     actions.recent_menu = file_menu.addMenu("Open &recent")
     add("clear_recent", "&Clear recent", lambda: _clear_recent(window),
         tip="Forget the files opened recently (the files themselves stay)")
@@ -129,14 +133,9 @@ def install_actions(window: MainWindow) -> WindowActions:
 
     _install_models_menu(window, actions)
 
-    lessons_menu = actions.menus["lessons"] = window.menuBar().addMenu("&Lessons")
-    for lesson in window.lesson_panel.lessons:
-        action = QAction(lesson.title, window)
-        action.setObjectName(f"action_lesson_{lesson.name}")
-        action.setStatusTip(lesson.stages[0].text.split("\n")[0][:120])
-        action.triggered.connect(lambda *_, lesson=lesson: window.session.open_lesson(lesson))
-        lessons_menu.addAction(action)
-        actions.by_name[f"lesson_{lesson.name}"] = action
+    actions.menus["lessons"] = window.menuBar().addMenu("&Lessons")
+    fill_lessons_menu(window, actions)
+    window.session.library.changed.connect(lambda: fill_lessons_menu(window, actions))
 
     view_menu = window.menuBar().addMenu("&View")
     for dock in window.docks.values():
@@ -215,6 +214,26 @@ def _install_token_colours(window: MainWindow, menu: QMenu, actions: WindowActio
         item.setCheckable(True)
         group.addAction(item)
         menu.addAction(item)
+
+
+def fill_lessons_menu(window: MainWindow, actions: WindowActions) -> None:
+    """The Lessons menu as the index: "N. Title" by order, a user folder's lessons marked
+    with its name; action ``lesson_NAME`` (``lesson_FOLDER/NAME`` for a user's)."""
+    menu = actions.menus["lessons"]
+    for name in [name for name in actions.by_name if name.startswith("lesson_")]:
+        window.removeAction(actions.by_name.pop(name))
+    menu.clear()
+    for number, lesson in enumerate(window.lessons, start=1):
+        action = QAction(index_title(lesson, number), window)
+        key = lesson.name if lesson.folder == SHIPPED else (
+            f"{Path(lesson.folder).name}/{lesson.name}")
+        action.setObjectName(f"action_lesson_{key}")
+        action.setStatusTip(index_tip(lesson).split("\n")[0])
+        action.setToolTip(index_tip(lesson))
+        action.triggered.connect(lambda *_, lesson=lesson: window.session.open_lesson(lesson))
+        menu.addAction(action)
+        actions.by_name[f"lesson_{key}"] = action
+    menu.setToolTipsVisible(True)
 
 
 def fill_recent_menu(window: MainWindow) -> None:

@@ -68,14 +68,16 @@ def initial_state(settings: Settings, path: str | None, text: str | None,
 
 
 def start(session: Session, settings: Settings, path: str | None = None,
-          text: str | None = None, model_source: ModelSource | None = None) -> MainWindow:
+          text: str | None = None, model_source: ModelSource | None = None,
+          lesson_folder: str | None = None) -> MainWindow:
     """Build the window on a useful view at once: the first trace runs on this thread
     (a 53-token LSTM-32 trace takes a few ms), so the first painted frame has heatmaps.
 
     Whatever fails on the way (a session file, a missing model, a text that no longer
     fits) is said in the window, and the text is kept: the default model reads it
     instead, or, if the text itself is the problem, the window opens without a trace.
-    ``model_source`` is ``path`` with the command line's model-file options, if any.
+    ``model_source`` is ``path`` with the command line's model-file options, if any;
+    ``lesson_folder`` (``--lessons``) adds a folder of lessons for this run.
     """
     problems = [settings.problem] if settings.problem else []
     session.error_raised.connect(problems.append)
@@ -86,6 +88,8 @@ def start(session: Session, settings: Settings, path: str | None = None,
         problems.append(str(error))
         state = SessionFile(model=default_source(), text=text or sample_sentences()[0])
     window = MainWindow(session, settings)
+    if lesson_folder is not None:
+        window.open_lesson_folder(lesson_folder, remember=False)
     lessons = window.lessons
     if trace_file:
         window.open_file(trace_file)
@@ -121,7 +125,8 @@ def run(argv: list[str] | None = None) -> int:
             QSettings.setPath(kind, QSettings.Scope.UserScope, folder)
     settings = Settings()
     session = Session()
-    window = start(session, settings, options.file, options.text, options.model_source)
+    window = start(session, settings, options.file, options.text, options.model_source,
+                   options.lessons)
     crash.parent = window
     window.show()
     app.aboutToQuit.connect(session.shutdown)  # the worker must not outlive the app

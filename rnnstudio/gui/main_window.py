@@ -21,6 +21,7 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         self.transport = Transport(session)
         self.compare = ComparePanel(session)
         self.lesson_panel = LessonPanel(session)
+        session.library.load_shipped()
         self.training = TrainingPanel(session)
         self.panels: dict[str, Any] = {"heatmaps": self.heatmaps, "gradients": self.gradients,
                                        "this step": self.step_view,
@@ -126,6 +128,8 @@ class MainWindow(QMainWindow):
         self._size_docks()
         self._restore_settings()
         self._on_options_changed()
+        for folder in settings.lesson_folders:
+            session.library.add_folder(folder)
 
     def _input_widget(self) -> QWidget:
         """The text box, the token-colouring choice and the token strip, one above the
@@ -295,7 +299,27 @@ class MainWindow(QMainWindow):
 
     @property
     def lessons(self) -> list[Lesson]:
-        return self.lesson_panel.lessons
+        """Every lesson offered: the package's and those of the user folders opened."""
+        return self.session.library.lessons
+
+    def choose_lesson_folder(self) -> None:
+        """File › Open lesson folder…: a folder of lesson files, remembered for next time."""
+        start = next(iter(self.settings.lesson_folders), str(Path.home()))
+        folder = QFileDialog.getExistingDirectory(self, "Open lesson folder", start)
+        if folder:
+            self.open_lesson_folder(folder)
+
+    def open_lesson_folder(self, folder: str | Path, remember: bool = True) -> int:
+        """Offer the lessons in ``folder`` beside the shipped ones; a broken file is named
+        in the message bar and the others load. Returns how many loaded; a folder that
+        gave lessons is remembered (``remember``) and read again at the next start."""
+        loaded = self.session.library.add_folder(folder)
+        if loaded:
+            if remember:
+                self.settings.add_lesson_folder(str(Path(folder).expanduser().resolve()))
+            self.statusBar().showMessage(f"{loaded} lesson(s) from {folder} are in the "
+                                         "Lessons menu", 8000)
+        return loaded
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt API)
         urls = event.mimeData().urls()

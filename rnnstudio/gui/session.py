@@ -34,7 +34,7 @@ from ..limits import check_choice
 from ..view.attribution import STRIP_ATTRIBUTIONS
 from ..view.colours import SCALE_MODES
 from ..view.costs import JacobianClock
-from ..view.lessons import Lesson
+from ..view.lessons import Lesson, Question
 from ..view.losses import LossEntry, Where
 from ..view.position import (
     Position,
@@ -56,6 +56,7 @@ from ..view.tracing import (
 from .attribution_job import AttributionJob
 from .compare_set import CompareSet
 from .jobs import JobResult, JobRunner, Work
+from .lesson_library import LessonLibrary
 from .model_opening import DetailsNeeded, Opened, open_and_trace
 from .playback import Playback
 from .training_job import TrainingJob
@@ -115,6 +116,8 @@ class Session(QObject):
     #: The trace was saved (the path), from the save worker.
     saved = Signal(str)
     lesson_changed = Signal()
+    #: The open stage's question was answered (``lesson_answers`` holds the choice).
+    question_answered = Signal()
     #: A model file that cannot open without what only its user knows (its vocabulary,
     #: an RNN's nonlinearity): the path and the reader's message. The previous model
     #: stays; the window asks (Model details) and opens it again.
@@ -150,6 +153,9 @@ class Session(QObject):
         self.jacobian_estimate = 0.0
         self.lesson: Lesson | None = None
         self.lesson_stage = 0
+        #: The choice made for each question of the open lesson, by stage.
+        self.lesson_answers: dict[int, int] = {}
+        self.library = LessonLibrary(self)
         self.clock = JacobianClock()
         self._runner = JobRunner(self)
         self._runner.finished.connect(self._on_result)
@@ -295,7 +301,7 @@ class Session(QObject):
         return unit_count(self.trace, self.layer, self.direction)
 
     def set_cursor(self, step: int) -> None:
-        step = clamp(step, self.step_count)
+        step = self._held(clamp(step, self.step_count))
         if step != self.cursor:
             self.cursor = step
             self.cursor_changed.emit(step)
@@ -358,6 +364,8 @@ class Session(QObject):
                               layer=part.layer, direction=part.direction, unit=part.unit)
         if part.random is not None:
             self.random_spec = part.random
+        if part.strip is not None:
+            self.set_attribution(part.strip)
         self.open_source(part.source, part.sentence, part.loss, placement,
                          part.random.build() if part.random is not None else None)
         if part.training is not None:  # the form shows it; the student presses Start
@@ -366,10 +374,42 @@ class Session(QObject):
 
     def show_lesson(self, lesson: Lesson, stage: int) -> None:
         """Show a lesson stage's text without opening what it names (a restored session
-        already has its own model, text and view)."""
+        already has its own model, text and view). Answers are kept within a lesson."""
+        if lesson != self.lesson:
+            self.lesson_answers = {}
         self.lesson = lesson
         self.lesson_stage = max(0, min(int(stage), len(lesson.stages) - 1))
         self.lesson_changed.emit()
+
+    @property
+    def question(self) -> Question | None:
+        """The open stage's question while it waits for an answer, else None."""
+        lesson, stage = self.lesson, self.lesson_stage
+        if lesson is None or stage in self.lesson_answers:
+            return None
+        return lesson.stages[stage].question
+
+    def answer_question(self, choice: int) -> None:
+        """Answer the open stage's question with choice ``choice`` (0-based): the panel
+        then says right or wrong and why, and the notice, the next part and the steps
+        past the question's ``at`` open."""
+        question = self.question
+        if question is None or not 0 <= choice < len(question.choices):
+            return
+        self.lesson_answers[self.lesson_stage] = int(choice)
+        self.question_answered.emit()
+
+    def _held(self, step: int) -> int:
+        """``step``, or the last step an unanswered question lets the cursor reach (and
+        playback stops there): a student predicts before stepping onto the answer."""
+        question = self.question
+        free = question.last_free_step(self.trace.tokens) if (
+            question is not None and self.trace is not None) else None
+        if free is None or step <= max(free, self.cursor):
+            return step
+        self.playback.stop()
+        self.status_changed.emit("Answer the lesson's question to step on")
+        return max(free, self.cursor)
 
     # --- ||dh_T/dh_t|| ----------------------------------------------------------------
 

@@ -146,7 +146,12 @@ class Settings:
     def recent_files(self) -> list[str]:
         """Files that opened, newest first: at most ``MAX_RECENT_FILES`` plausible paths
         (no control characters, at most 4096 characters)."""
-        joined = self._get("session/recent_files", "")
+        return self._paths("session/recent_files")
+
+    def _paths(self, key: str) -> list[str]:
+        """A newline-joined list of paths: at most ``MAX_RECENT_FILES`` plausible ones
+        (no control characters, at most 4096 characters)."""
+        joined = self._get(key, "")
         paths = [path for path in joined.split("\n")
                  if path and len(path) <= _MAX_PATH_CHARS and path.isprintable()]
         return paths[:MAX_RECENT_FILES]
@@ -162,6 +167,16 @@ class Settings:
 
     def clear_recent_files(self) -> None:
         self.store.remove("session/recent_files")
+
+    @property
+    def lesson_folders(self) -> list[str]:
+        """User lesson folders opened (File › Open lesson folder), newest first: at most
+        ``MAX_RECENT_FILES`` plausible paths."""
+        return self._paths("lessons/folders")
+
+    def add_lesson_folder(self, path: str) -> None:
+        kept = [path] + [old for old in self.lesson_folders if old != path]
+        self.store.setValue("lessons/folders", "\n".join(kept[:MAX_RECENT_FILES]))
 
     # --- preferences -------------------------------------------------------------------
 

@@ -33,6 +33,12 @@ _FIRST_PLACE = {"lessons": ("model", _AREA.LeftDockWidgetArea),
 #: The bottom area's share of the window's height with Training open: its plots' data
 #: areas at least 120 px tall at 1280 x 720 (128 and 145 px measured under Xvfb).
 _TRAINING_SHARE = 0.45
+#: The left column's share of the window's width with a lesson open (about 45
+#: characters a line at 1280 x 720).
+_LESSON_COLUMN_SHARE = 0.3
+#: The right column's share of the window's width when a lesson puts Compare there: the
+#: most that leaves the heatmaps their minimum (389 px) beside a lesson's column at 1280.
+_COMPARE_BESIDE_SHARE = 0.37
 
 
 def _scrolling(widget: QWidget) -> QScrollArea:
@@ -109,7 +115,7 @@ class WindowLayout:
         width, height = window.width(), window.height()
         lesson = docks["lessons"].isVisible()
         window.resizeDocks([docks["input"], docks["step"]],
-                           [round(width * (0.3 if lesson else 0.24)),
+                           [round(width * (_LESSON_COLUMN_SHARE if lesson else 0.24)),
                             max(320, round(width * 0.28))], Qt.Orientation.Horizontal)
         # With its explanation open (screens >= 900 px) the gradient plot was 50 px; a
         # lesson about gradients left it 25 px at 1280 x 720 (04-vanishing, seen).
@@ -226,8 +232,30 @@ class WindowLayout:
         self.show_panel("lessons")
         stage = lesson.stages[session.lesson_stage]
         for key in (*stage.panels, *(("training",) if stage.training else ())):
-            if key in self.window.docks:
+            if key == "compare":
+                self.show_compare_beside()
+            elif key in self.window.docks:
                 self.show_panel(key)
+
+    def show_compare_beside(self) -> None:
+        """Compare in the right column, tabbed with This step and widened to
+        :data:`_COMPARE_BESIDE_SHARE` of the window: the heatmaps stay beside it and the
+        lesson's column is not covered (as its own window Compare took 1152 x 648 px of
+        a 1280 x 720 screen, over the lesson's text)."""
+        window = self.window
+        dock, partner = window.docks["compare"], window.docks["step"]
+        if dock.isFloating() or window.dockWidgetArea(dock) != _AREA.RightDockWidgetArea:
+            dock.setFloating(False)
+            self._place_first(dock, partner, _AREA.RightDockWidgetArea)
+        dock.show()
+        dock.raise_()
+        # Both columns at once: resized alone, Compare took half its width from the
+        # lesson's column (288 px left of 384 at 1280 x 720); the heatmaps give way.
+        width = window.width()
+        window.resizeDocks([window.docks["input"], dock],
+                           [round(width * _LESSON_COLUMN_SHARE),
+                            round(width * _COMPARE_BESIDE_SHARE)], Qt.Orientation.Horizontal)
+        self.keep_on_screen()
 
     # --- reset ------------------------------------------------------------------------
 

@@ -95,6 +95,11 @@ class ComparePanel(QWidget):
             "model of your own beside the shipped models of its task, or beside random "
             "models of its sizes), or the three cells trained on another task")
         self.task_box.addItem("The open model's task", _FOLLOW)
+        # The longest task name must not set the panel's width: it made the minimum
+        # 583 px, more than a lesson's Compare beside the heatmaps gets at 1280 x 720.
+        self.task_box.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.task_box.setMinimumContentsLength(8)
         self._tasks = self._fill_tasks()
         self.task_box.activated.connect(self._on_task_chosen)
         self.measure_box = QComboBox()
