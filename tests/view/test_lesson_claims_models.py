@@ -215,9 +215,11 @@ def overwrite_figures() -> dict[str, np.ndarray]:
 
 
 def test_the_second_fact_replaces_the_first() -> None:
-    shown = stages("07-lstm-highway")[1]
+    shown = stages("07-lstm-highway")[2]
     assert shown.source.key == "overwrite-lstm" and shown.sentence is not None
     assert answer("overwrite-lstm", shown.sentence) == ("cheese", pytest.approx(1.0, abs=0.01))
+    assert shown.compare == ("overwrite-rnn", "overwrite-lstm", "overwrite-gru")
+    assert [answer(key, shown.sentence)[0] for key in shown.compare] == ["cheese"] * 3
     figures = overwrite_figures()
     assert figures["right"].all() and len(figures["right"]) == 360
     assert figures["c"].max() < 0.25  # c keeps under a quarter of the first fact
