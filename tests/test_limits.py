@@ -139,5 +139,8 @@ def test_longest_bounds_every_sampled_sequence(name: str) -> None:
     for task in (make_task(name), make_task(name, **options)):
         rng = np.random.default_rng(0)
         longest = max(len(task.sample(rng, 4).tokens[0]) for _ in range(200))
-        assert longest == task.longest or name == "sentiment", (name, options)
+        # sentiment, recall and overwrite reach it only with their longest templates drawn
+        # together (tests/training/test_tasks.py checks recall's with a fixed gap)
+        assert longest == task.longest or name in ("sentiment", "recall", "overwrite"), (
+            name, options)
         assert longest <= task.longest

@@ -87,6 +87,14 @@ def test_gap_zero_is_the_primers_sentence() -> None:
     assert "peanut butter" in task.labels and "can't" in task.vocabulary()
 
 
+@pytest.mark.parametrize("name", ["recall", "overwrite"])
+def test_recall_longest_is_reached_by_the_longest_templates(name: str) -> None:
+    task = make_task(name, min_gap=3, max_gap=3)
+    rng = np.random.default_rng(8)
+    lengths = {len(task.sample(rng, 1).tokens[0]) for _ in range(300)}
+    assert max(lengths) == task.longest and min(lengths) < task.longest
+
+
 def test_overwrite_asks_for_the_second_fact_with_its_pronoun() -> None:
     task = make_task("overwrite", min_gap=2, max_gap=2)
     batch = task.sample(np.random.default_rng(6), 200)
