@@ -23,13 +23,16 @@ from typing import Any
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # one thread: reproducible sums, fair on shared CPUs
 
+import numpy as np  # noqa: E402
+
 from rnnstudio.engine.model import Model  # noqa: E402
-from rnnstudio.engine.tasks import TASKS, make_task, span_starts  # noqa: E402
+from rnnstudio.engine.tasks import ALLERGIES, Batch, Task, make_task, span_starts  # noqa: E402
 from rnnstudio.engine.training import (  # noqa: E402
     HELD_OUT_BATCH,
     HELD_OUT_SEED,
     TrainConfig,
     TrainReport,
+    batch_loss,
     evaluate,
     train,
 )
@@ -42,23 +45,36 @@ EVAL_EXAMPLES = 4096
 EVAL_BATCH = HELD_OUT_BATCH
 DEFAULT = ("sentiment", "lstm")
 SEED = 0  # one training seed for every model: no cell gets a hand-picked run
-RECALL_GAPS = (5, 10, 20, 40, 80)
+RECALL_GAPS = (0, 5, 10, 20, 40, 80, 160)
+#: Gaps the cards measure per allergen: a model keeps some facts longer than others.
+ALLERGEN_GAPS = (0, 20, 80, 160)
 
 #: Per task: training settings shared by the three cells (one budget per task, so the
 #: cells are comparable), a title, a sample text for the app and what "accuracy" means.
 TASK_SETTINGS: dict[str, dict[str, Any]] = {
     "recall": {
-        # The study's "short-gaps" recipe: trained on gaps up to 10, so the app shows the
-        # RNN losing the fact at longer gaps while the gated cells keep it (the card
-        # holds the accuracy at gaps 5-80; docs/models.md has the other recipes).
-        "train": {"steps": 2000, "curriculum": 0.0,
-                  "task_options": {"max_gap": 10, "mixed": True}},
+        # Trained on gaps of 0-20 words, one gap per batch, no curriculum, the same for
+        # the three cells. On these varied templates no recipe tried made the RNN lose the
+        # fact along the gap while the gated cells kept it (docs/models.md, "The recall
+        # recipes"): here the difference is what each cell learns across 20 words, per
+        # allergen (the card holds the accuracy by gap and by allergen).
+        "train": {"steps": 2000, "curriculum": 0.0, "task_options": {"max_gap": 20}},
         "title": "Recall across a gap",
         "sample": "alice is allergic to nuts . the weather was nice and we walked to the "
                   "park . her brother called in the evening and they talked about the game "
                   ". later it started to rain so everyone went home early . the bus was late "
-                  "again this morning so she cannot eat the",
-        "metric": "accuracy of the dish at the last word, gaps 1-10 as trained",
+                  "again this morning . she can't eat",
+        "metric": "accuracy of the dish at the last word, gaps 0-20 as trained",
+    },
+    "overwrite": {
+        # One budget for the three cells, as recall: two facts, the answer is the second.
+        "train": {"steps": 2000, "curriculum": 0.0,
+                  "task_options": {"max_gap": 10, "mixed": True}},
+        "title": "Recall the newer fact",
+        "sample": "alice is allergic to nuts . the weather was nice and we walked to the "
+                  "park . bob is allergic to milk . later it started to rain so he cannot "
+                  "eat the",
+        "metric": "accuracy of the second fact's dish at the last word, gaps 0-10",
     },
     "sentiment": {
         "train": {"steps": 600},
@@ -92,6 +108,15 @@ TASK_SETTINGS: dict[str, dict[str, Any]] = {
         "sample": "i was feeling under the weather today",
         "metric": "tagging accuracy over every word (idiom, literal, other)",
     },
+    "idioms-forward": {
+        # The same task, budget and seed read left to right only: the control for the
+        # bidirectional taggers (near chance at the first word of a phrase).
+        "task": "idioms",
+        "train": {"steps": 400},
+        "title": "Forward-only idiom tagger",
+        "sample": "i was feeling under the weather today",
+        "metric": "tagging accuracy over every word (idiom, literal, other)",
+    },
     "reviews": {
         # 2,245 words and pieces: an embedding of 32 keeps a file at 0.34-0.42 MB.
         "train": {"steps": 4000, "input_size": 32, "hidden_size": 64},
@@ -107,19 +132,25 @@ TASK_SETTINGS: dict[str, dict[str, Any]] = {
 CHALLENGE = Path(__file__).resolve().parent.parent / "resources/samples/reviews_challenge.txt"
 
 
-def command_for(task: str, cell: str) -> str:
+def command_for(name: str, cell: str) -> str:
     return ("PYTHONPATH=. python packaging/build_models.py --out resources/models "
-            f"--only {task}-{cell}")
+            f"--only {name}-{cell}")
 
 
-def train_config(task: str, cell: str) -> TrainConfig:
-    settings = {"eval_every": 100, "eval_size": 256, **TASK_SETTINGS[task]["train"]}
-    return TrainConfig(task=task, cell=cell, seed=SEED, **settings)
+def engine_task(name: str) -> str:
+    """The generated task a shipped model set is trained on (``idioms-forward`` is the
+    ``idioms`` task read one way)."""
+    return str(TASK_SETTINGS[name].get("task", name))
 
 
-def accuracy_by_gap(model: Model) -> dict[str, float]:
+def train_config(name: str, cell: str) -> TrainConfig:
+    settings = {"eval_every": 100, "eval_size": 256, **TASK_SETTINGS[name]["train"]}
+    return TrainConfig(task=engine_task(name), cell=cell, seed=SEED, **settings)
+
+
+def accuracy_by_gap(model: Model, task: str = "recall") -> dict[str, float]:
     """Recall accuracy at single gaps, the figure the recall lessons are about."""
-    return {str(gap): round(evaluate(model, make_task("recall", min_gap=gap, max_gap=gap),
+    return {str(gap): round(evaluate(model, make_task(task, min_gap=gap, max_gap=gap),
                                      1024, EVAL_SEED + gap, EVAL_BATCH), 4)
             for gap in RECALL_GAPS}
 
@@ -142,62 +173,103 @@ def challenge_accuracy(model: Model, reviews: list[tuple[str, str]]) -> float:
     return right / len(reviews)
 
 
-def carded(model: Model, config: TrainConfig, accuracy: float) -> Model:
+def accuracy_by_class(model: Model, task: Task, examples: int, seed: int,
+                      batch_size: int = EVAL_BATCH) -> dict[str, float]:
+    """Held-out accuracy of a classifier per true class (label -> accuracy): a model
+    can keep one fact and lose another, and an average hides it."""
+    rng = np.random.default_rng(seed)
+    correct, counted = np.zeros(len(task.labels)), np.zeros(len(task.labels))
+    params = dict(model.params)
+    for done in range(0, examples, batch_size):
+        batch = task.sample(rng, min(batch_size, examples - done))
+        targets = np.asarray(batch.targets)
+        for label in np.unique(targets):
+            rows = np.flatnonzero(targets == label)
+            part = Batch([batch.tokens[k] for k in rows], targets[rows])
+            _, accuracy, _, _ = batch_loss(model.config, params, part, False)
+            correct[label] += accuracy * len(rows)
+            counted[label] += len(rows)
+    return {label: round(float(correct[k] / counted[k]), 4)
+            for k, label in enumerate(task.labels)}
+
+
+def by_allergen(model: Model, task: str) -> dict[str, dict[str, float]]:
+    """Per-allergen accuracy at the long gaps (gap -> allergen -> accuracy)."""
+    dishes = dict(zip(ALLERGIES.values(), ALLERGIES, strict=True))
+    return {str(gap): {dishes[dish]: value for dish, value in accuracy_by_class(
+                model, make_task(task, min_gap=gap, max_gap=gap), 1024,
+                EVAL_SEED + gap).items()}
+            for gap in ALLERGEN_GAPS}
+
+
+def task_figures(model: Model, name: str) -> dict[str, Any]:
+    """The card's task-specific figures: by gap and allergen for recall, at the ambiguous
+    word for the idiom taggers, on the hand-written reviews for the reviews models."""
+    task = engine_task(name)
+    if task in ("recall", "overwrite"):
+        return {"held_out_by_gap": accuracy_by_gap(model, task),
+                "held_out_by_allergen": by_allergen(model, task)}
+    if task == "idioms":
+        return {"held_out_at_phrase_start": round(evaluate(
+            model, make_task("idioms"), EVAL_EXAMPLES, EVAL_SEED, EVAL_BATCH, span_starts), 4)}
+    if task == "reviews":
+        reviews = challenge_reviews()
+        return {"challenge_accuracy": round(challenge_accuracy(model, reviews), 4),
+                "challenge": {"file": f"resources/samples/{CHALLENGE.name}",
+                              "reviews": len(reviews)}}
+    return {}
+
+
+def carded(model: Model, name: str, config: TrainConfig, accuracy: float) -> Model:
     """The trained model with its card: what it is, how good, how to make it again
     (no timings, so the same command writes the same bytes)."""
     rec = model.config.recurrent
     card = {
         **model.config.card,
-        "task": config.task, "cell": config.cell,
-        "title": f"{TASK_SETTINGS[config.task]['title']} ({config.cell.upper()})",
+        "model": f"{name}-{config.cell}", "task": config.task, "cell": config.cell,
+        "title": f"{TASK_SETTINGS[name]['title']} ({config.cell.upper()})",
         "sizes": {"input_size": rec.input_size, "hidden_size": rec.hidden_size,
                   "num_layers": rec.num_layers, "vocabulary": len(model.tokenizer.vocabulary or ()),
                   "parameters": model.num_parameters},
         "held_out_accuracy": round(accuracy, 4),
-        "metric": TASK_SETTINGS[config.task]["metric"],
+        "metric": TASK_SETTINGS[name]["metric"],
         "eval": {"seed": EVAL_SEED, "examples": EVAL_EXAMPLES, "batch_size": EVAL_BATCH},
         "seed": config.seed,
-        **({"held_out_by_gap": accuracy_by_gap(model)} if config.task == "recall" else {}),
-        **({"held_out_at_phrase_start": round(evaluate(
-            model, make_task("idioms"), EVAL_EXAMPLES, EVAL_SEED, EVAL_BATCH, span_starts), 4)}
-           if config.task == "idioms" else {}),
-        **({"challenge_accuracy": round(challenge_accuracy(model, challenge_reviews()), 4),
-            "challenge": {"file": f"resources/samples/{CHALLENGE.name}",
-                          "reviews": len(challenge_reviews())}}
-           if config.task == "reviews" else {}),
-        "command": command_for(config.task, config.cell),
+        **task_figures(model, name),
+        "command": command_for(name, config.cell),
     }
     return Model(replace(model.config, card=card), model.params, source=model.source)
 
 
-def build_one(task: str, cell: str, out: Path) -> dict[str, Any]:
+def build_one(name: str, cell: str, out: Path) -> dict[str, Any]:
     """Train, measure, save; return the index entry."""
     from rnnstudio.io import save_model  # the io layer writes the native format
 
-    config = train_config(task, cell)
+    config = train_config(name, cell)
     started = time.perf_counter()
 
     def report(point: TrainReport) -> None:
-        print(f"  {task}-{cell} step {point.step:5d}/{config.steps}  loss {point.train_loss:.3f}"
+        print(f"  {name}-{cell} step {point.step:5d}/{config.steps}  loss {point.train_loss:.3f}"
               f"  held-out acc {point.eval_accuracy:.3f}  {point.seconds:5.1f} s", flush=True)
 
     result = train(config, on_report=report)
     seconds = time.perf_counter() - started
-    held_out = make_task(task, **config.task_options)
+    held_out = make_task(config.task, **config.task_options)
     accuracy = evaluate(result.model, held_out, EVAL_EXAMPLES, EVAL_SEED, EVAL_BATCH)
-    model = carded(result.model, config, accuracy)
-    path = save_model(model, out / f"{task}-{cell}.safetensors")
-    print(f"{task}-{cell}: held-out accuracy {accuracy:.4f}, {model.num_parameters} parameters,"
+    model = carded(result.model, name, config, accuracy)
+    path = save_model(model, out / f"{name}-{cell}.safetensors")
+    print(f"{name}-{cell}: held-out accuracy {accuracy:.4f}, {model.num_parameters} parameters,"
           f" {path.stat().st_size} bytes, {seconds:.1f} s", flush=True)
     card = model.config.card
     entry = {"file": path.name, "title": card["title"], "accuracy": round(accuracy, 4),
              "parameters": model.num_parameters, "bytes": path.stat().st_size}
-    if "held_out_by_gap" in card:
-        entry["by_gap"] = card["held_out_by_gap"]
-        print(f"  accuracy by gap: {card['held_out_by_gap']}", flush=True)
-    if "held_out_at_phrase_start" in card:
-        entry["at_phrase_start"] = card["held_out_at_phrase_start"]
-        print(f"  at the first word of a phrase: {entry['at_phrase_start']}", flush=True)
+    for key, short in (("held_out_by_gap", "by_gap"), ("held_out_at_phrase_start",
+                                                        "at_phrase_start")):
+        if key in card:
+            entry[short] = card[key]
+            print(f"  {key}: {card[key]}", flush=True)
+    if "held_out_by_allergen" in card:
+        print(f"  held_out_by_allergen: {card['held_out_by_allergen']}", flush=True)
     if "challenge_accuracy" in card:
         entry["challenge"] = card["challenge_accuracy"]
         print(f"  hand-written challenge reviews: {entry['challenge']}", flush=True)
@@ -209,8 +281,7 @@ def write_index(out: Path, entries: dict[tuple[str, str], dict[str, Any]]) -> Pa
     target = out / INDEX_NAME
     old = json.loads(target.read_text()) if target.exists() else {"tasks": {}}
     tasks: dict[str, Any] = {}
-    for task in TASKS:
-        settings = TASK_SETTINGS[task]
+    for task, settings in TASK_SETTINGS.items():
         models = {}
         for cell in CELLS:
             listed = old["tasks"].get(task, {}).get("models", {})
@@ -232,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", metavar="TASK-CELL", default=None,
                         help="build only these models (the index keeps the others)")
     args = parser.parse_args(argv)
-    wanted = [(task, cell) for task in TASKS for cell in CELLS]
+    wanted = [(name, cell) for name in TASK_SETTINGS for cell in CELLS]
     if args.only:
         unknown = set(args.only) - {f"{t}-{c}" for t, c in wanted}
         if unknown:

@@ -28,8 +28,8 @@ from PySide6.QtWidgets import QApplication
 # knows how to wait for the window.
 from screenshots import Session, Settings, settle, start, train_briefly
 
-#: The lesson shown: the forget gate, the one a first lecture on LSTMs opens.
-LESSON = "2-forget-gate"
+#: The lesson shown: the LSTM's gates, the one a first lecture on LSTMs opens.
+LESSON = "07-lstm-highway"
 
 
 def shoot(app: QApplication, path: Path) -> None:

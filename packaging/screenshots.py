@@ -76,13 +76,13 @@ def _compare_shot(app: QApplication, window: MainWindow, session: Session, out_d
 
 def _lesson_and_training_shots(app: QApplication, window: MainWindow, session: Session,
                                out_dir: Path) -> None:
-    """The forget-gate and idioms lessons opened from the Lessons menu; then a short
+    """The LSTM-highway and idioms lessons opened from the Lessons menu; then a short
     training run (recall, LSTM, 300 steps) with its curves, in the Training dock."""
-    window.named_actions["lesson_2-forget-gate"].trigger()
+    window.named_actions["lesson_07-lstm-highway"].trigger()
     settle(app, 1.5)
     window.grab().save(str(out_dir / "lesson.png"))
     # "feeling under the weather": the idiom tagger's backward direction at "under".
-    window.named_actions["lesson_4-bidirectional"].trigger()
+    window.named_actions["lesson_09-bidirectional"].trigger()
     settle(app, 1.5)
     session.set_view(0, "bwd")
     settle(app)

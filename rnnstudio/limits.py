@@ -107,8 +107,12 @@ MAX_TASK_LENGTH = 1000
 #: Minimum lengths are 2: an adding task needs a digit in each half, a bracket string
 #: and a next-character sequence at least two characters.
 TASK_OPTION_RANGES: dict[str, dict[str, tuple[int, int]]] = {
-    "recall": {"min_gap": (1, MAX_TASK_LENGTH), "max_gap": (1, MAX_TASK_LENGTH),
-               "mentions": (0, MAX_TASK_LENGTH)},
+    # gap 0 is the primer's "Alice is allergic to nuts. She can't eat ..."; at most one
+    # fact per allergen (4), each stated by another person.
+    "recall": {"min_gap": (0, MAX_TASK_LENGTH), "max_gap": (0, MAX_TASK_LENGTH),
+               "mentions": (0, MAX_TASK_LENGTH), "facts": (1, 4)},
+    "overwrite": {"min_gap": (0, MAX_TASK_LENGTH), "max_gap": (0, MAX_TASK_LENGTH),
+                  "mentions": (0, MAX_TASK_LENGTH), "facts": (2, 4)},
     "brackets": {"min_length": (2, MAX_TASK_LENGTH), "max_length": (2, MAX_TASK_LENGTH)},
     "adding": {"min_length": (2, MAX_TASK_LENGTH), "max_length": (2, MAX_TASK_LENGTH)},
     "charlm": {"length": (2, MAX_TASK_LENGTH)},

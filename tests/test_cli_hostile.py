@@ -160,10 +160,10 @@ CASES: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {
          ("--lr 1e+36", "became nan at step 2 of 20", "nothing was written", "or --clip 1")),
     ],
     "train: task options": [
-        ((*R, "--option", "max_gap=abc"), ("--option max_gap", "from 1 to 1,000", "'abc'")),
+        ((*R, "--option", "max_gap=abc"), ("--option max_gap", "from 0 to 1,000", "'abc'")),
         ((*R, "--option", "max_gap=1.5"), ("--option max_gap", "got 1.5")),
         ((*R, "--option", "max_gap=1e3"), ("--option max_gap", "got 1000.0")),
-        ((*R, "--option", "max_gap=0"), ("--option max_gap", "got 0")),
+        ((*R, "--option", "max_gap=-1"), ("--option max_gap", "got -1")),
         ((*R, "--option", "max_gap=100000"), ("--option max_gap", "got 100000")),
         ((*R, "--option", "max_gap=true"), ("--option max_gap", "got True")),
         ((*R, "--option", "max_gap=nan"), ("--option max_gap", "got nan")),

@@ -139,6 +139,9 @@ def test_longest_bounds_every_sampled_sequence(name: str) -> None:
     for task in (make_task(name), make_task(name, **options)):
         rng = np.random.default_rng(0)
         longest = max(len(task.sample(rng, 4).tokens[0]) for _ in range(200))
-        # reviews: a cap its generator redraws above, rarely reached
-        assert longest == task.longest or name in ("sentiment", "reviews"), (name, options)
+        # sentiment, recall and overwrite reach it only with their longest templates drawn
+        # together (tests/training/test_tasks.py checks recall's with a fixed gap); reviews:
+        # a cap its generator redraws above, rarely reached
+        assert longest == task.longest or name in ("sentiment", "recall", "overwrite",
+                                                   "reviews"), (name, options)
         assert longest <= task.longest

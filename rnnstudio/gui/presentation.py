@@ -167,6 +167,10 @@ class Presentation(QObject):
         # Lay it out now: Qt finishes a restored layout on the next pass, and a close
         # right after leaving saved the half-restored one.
         QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        # Once more, now that the docks are back at the small font: a lesson's Compare
+        # tabbed beside the heatmaps held the window 84 px wider than before until then.
+        window.restoreGeometry(before.geometry)
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
         self.changed.emit(False)
 
     def _on_trace_changed(self) -> None:

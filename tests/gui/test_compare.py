@@ -19,8 +19,9 @@ def test_compare_models_reads_the_sentence_with_each_task_loss() -> None:
     text = find_model("recall-rnn").sample
     rows = compare_models([Contender.shipped(key) for key in RECALL], text)
     assert [row.cell for row in rows] == ["rnn", "lstm", "gru"]
-    # docs/models.md: on the sample (a 41-word gap) the RNN answers cheese, the others peanuts
-    assert [row.answer for row in rows] == ["cheese", "peanuts", "peanuts"]
+    # docs/models.md: on the sample (a 41-word gap, nuts) the RNN answers omelette, the
+    # others peanut butter
+    assert [row.answer for row in rows] == ["omelette", "peanut butter", "peanut butter"]
     for row in rows:
         assert row.trace.grads.loss_name == "class"
         relative = compare_curve(row, "dL/dh", relative=True)
@@ -59,7 +60,7 @@ def test_compare_panel_aligns_models_on_the_session_cursor(qtbot, window, tmp_pa
     for model in panel.models:
         np.testing.assert_allclose(panel.curves[model.key].yData,
                                    compare_curve(model, "dL/dh", True), rtol=1e-9)
-    assert "cheese" in panel.answers.text() and "peanuts" in panel.answers.text()
+    assert "omelette" in panel.answers.text() and "peanut butter" in panel.answers.text()
     session.set_cursor(4)  # "nuts"
     assert [row.cursor.value() for row in panel.rows] == [4, 4, 4]
     assert panel.grad_cursor.value() == 4

@@ -53,7 +53,7 @@ def test_a_lesson_at_720p_leaves_this_step_its_column(qtbot, window, monkeypatch
     """The lesson split above This step squashed its six charts to ~15 px with their y
     labels printed over each other; now it is tabbed with Model in the left column."""
     _on_screen(qtbot, window, monkeypatch, SCREEN_720)
-    _open_lesson(qtbot, window, "2-forget-gate")
+    _open_lesson(qtbot, window, "07-lstm-highway")
     docks = window.docks
     assert window.width() <= 1280 and window.height() <= 720
     assert docks["lessons"].isVisible() and docks["lessons"] in window.tabifiedDockWidgets(
@@ -76,7 +76,7 @@ def test_a_lesson_at_720p_leaves_this_step_its_column(qtbot, window, monkeypatch
 
 def test_gru_titles_fit_and_say_the_gate(qtbot, window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     _on_screen(qtbot, window, monkeypatch, SCREEN_720)
-    _open_lesson(qtbot, window, "2-forget-gate")
+    _open_lesson(qtbot, window, "07-lstm-highway")
     wait_for_trace(qtbot, window.session, lambda: window.session.set_random_model(
         RandomModelSpec(cell="gru", hidden_size=16)))
     qtbot.wait(50)
@@ -163,7 +163,7 @@ def test_heatmap_titles_shorten_to_letters_when_rows_are_short(qtbot, window, mo
 
 def test_a_lesson_without_model_beside_it_still_opens_in_the_left_column(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     window.docks["model"].hide()
-    _open_lesson(qtbot, window, "2-forget-gate")
+    _open_lesson(qtbot, window, "07-lstm-highway")
     lessons = window.docks["lessons"]
     assert lessons.isVisible() and not lessons.isFloating()
     assert window.dockWidgetArea(lessons) == Qt.DockWidgetArea.LeftDockWidgetArea

@@ -83,7 +83,7 @@ def test_esc_leaves_but_first_leaves_the_text_box(qtbot, window) -> None:  # typ
 def test_a_lesson_is_presented_with_its_text(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     presentation = window.named_actions.presentation
     by_name = {lesson.name: lesson for lesson in window.lessons}
-    window.session.open_lesson(by_name["2-forget-gate"])  # names This step, Unit inspector
+    window.session.open_lesson(by_name["07-lstm-highway"])  # names This step, Unit inspector
     presentation.enter()
     try:
         assert _shown_docks(window) == {"lessons"}
@@ -100,8 +100,8 @@ def test_a_lesson_is_presented_with_its_text(qtbot, window) -> None:  # type: ig
 
 def test_a_lessons_next_part_keeps_the_presentation(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     presentation = window.named_actions.presentation
-    lesson = {lesson.name: lesson for lesson in window.lessons}["4-bidirectional"]
-    assert {"step", "gradients"} <= set(lesson.stages[1].panels)
+    lesson = {lesson.name: lesson for lesson in window.lessons}["09-bidirectional"]
+    assert {"step"} <= set(lesson.stages[1].panels)
     window.session.open_lesson(lesson)
     presentation.enter()
     try:
@@ -148,7 +148,7 @@ def test_a_chosen_panel_beside_a_lesson_is_left_as_it_was(qtbot, window) -> None
     _fit_offscreen_screen(window)
     presentation = window.named_actions.presentation
     window.session.open_lesson({lesson.name: lesson
-                                for lesson in window.lessons}["4-bidirectional"])
+                                for lesson in window.lessons}["09-bidirectional"])
     QApplication.processEvents()
     size, state = window.size(), window.saveState()
     window.named_actions["present_gradients"].trigger()

@@ -40,7 +40,7 @@ def _set_up(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     wait_for_trace(qtbot, session, lambda: session.set_loss(TagCrossEntropy(3, "idiom")))
     session.set_saliency_shown(True)
     session.compare.set_keys(["idioms-rnn", "idioms-gru"])
-    lesson = next(item for item in window.lessons if item.name == "4-bidirectional")
+    lesson = next(item for item in window.lessons if item.name == "09-bidirectional")
     session.show_lesson(lesson, 1)
     qtbot.waitUntil(lambda: bool(session.trace.grads.jacobian), timeout=5000)
 
@@ -58,7 +58,7 @@ def test_a_saved_session_reopens_exactly(qtbot, window, tmp_path) -> None:  # ty
         for name in ("source", "text", "cursor", "layer", "direction", "unit", "loss",
                      "options", "lesson_stage"):
             assert getattr(session, name) == getattr(first, name), name
-        assert session.lesson is not None and session.lesson.name == "4-bidirectional"
+        assert session.lesson is not None and session.lesson.name == "09-bidirectional"
         assert session.compare.keys == ("idioms-rnn", "idioms-gru")
         assert session.trace.grads.loss_name == "tag:3:idiom"
         for mine, theirs in zip(second.heatmaps.rows, window.heatmaps.rows, strict=True):

@@ -34,14 +34,24 @@ def test_partial_builds_write_cards_and_merge_the_index(builder: ModuleType, tmp
     assert builder.main(["--out", str(tmp_path), "--only", "adding-rnn"]) == 0
     assert "adding-rnn step    20/20" in capsys.readouterr().out
     entries = {entry.key: entry for entry in shipped_models(tmp_path)}
-    assert list(entries) == ["recall-gru", "adding-rnn"]
+    assert list(entries) == ["recall-gru", "adding-rnn"]  # the index's order: tasks
     card = load_model(tmp_path / "recall-gru.safetensors").config.card
     assert card["command"].endswith("--only recall-gru")
-    assert card["train"]["task_options"] == {"max_gap": 10, "mixed": True}
+    assert card["train"]["task_options"] == {"max_gap": 20}
     assert card["held_out_accuracy"] == entries["recall-gru"].accuracy
-    assert set(card["held_out_by_gap"]) == {"5", "10", "20", "40", "80"}
+    assert set(card["held_out_by_gap"]) == {"0", "5", "10", "20", "40", "80", "160"}
+    by_allergen = card["held_out_by_allergen"]
+    assert set(by_allergen) == {"0", "20", "80", "160"}
+    assert set(by_allergen["80"]) == {"nuts", "milk", "eggs", "fish"}
     assert card["eval"] == {"seed": builder.EVAL_SEED, "examples": 64, "batch_size": 32}
+    assert builder.main(["--out", str(tmp_path), "--only", "idioms-forward-rnn"]) == 0
+    forward = load_model(tmp_path / "idioms-forward-rnn.safetensors")
+    assert (forward.config.card["task"], forward.config.card["model"]) == (
+        "idioms", "idioms-forward-rnn")
+    assert not forward.config.recurrent.bidirectional
+    assert 0.0 <= forward.config.card["held_out_at_phrase_start"] <= 1.0
     index = json.loads((tmp_path / "index.json").read_text())
+    assert list(index["tasks"]) == ["recall", "adding", "idioms-forward"]
     assert index["default"] == {"task": "sentiment", "cell": "lstm"}
 
 

@@ -7,9 +7,12 @@ import pytest
 
 from rnnstudio.engine.tasks import (
     ALLERGIES,
+    FACT_PHRASES,
     IDIOMS,
+    NAMES,
     NEGATIVE,
     POSITIVE,
+    QUESTIONS,
     TASKS,
     make_task,
     span_starts,
@@ -52,12 +55,55 @@ def test_adding_label_is_sum_of_marked_digits() -> None:
         assert len(marked) == 2 and label == sum(marked)
 
 
-def test_recall_label_is_the_dish_of_the_first_allergen() -> None:
+def _last_fact(words: list[str]) -> str:
+    """The allergen of the last stated fact: the first allergen after the last name
+    (mentions sit in the gaps, after their fact's allergen)."""
+    last_name = max(k for k, w in enumerate(words) if w in dict(NAMES))
+    return next(w for w in words[last_name:] if w in ALLERGIES)
+
+
+def test_recall_label_is_the_dish_of_the_fact_and_templates_vary() -> None:
     task = make_task("recall")
-    batch = task.sample(np.random.default_rng(5), 100)
+    cues, phrases = set(), set()
+    rng = np.random.default_rng(5)
+    for words, label in ((words, label) for _ in range(30) for batch in [task.sample(rng, 20)]
+                         for words, label in zip(batch.tokens, batch.targets, strict=True)):
+        assert task.labels[label] == ALLERGIES[_last_fact(words)]
+        name = next(k for k, w in enumerate(words) if w in dict(NAMES))
+        phrases.add(" ".join(words[name + 1 : words.index(_last_fact(words))]))
+        cues.add(next(q for q in QUESTIONS
+                      if words[-len(q.split()):] == [dict(NAMES)[words[name]]
+                                                     if w == "she" else w for w in q.split()]))
+    assert phrases == set(FACT_PHRASES) and cues == set(QUESTIONS)
+
+
+def test_gap_zero_is_the_primers_sentence() -> None:
+    """"alice is allergic to nuts . she can't eat" is one of the task's sentences at gap 0:
+    no lead-in, the question right after the fact."""
+    task = make_task("recall", min_gap=0, max_gap=0)
+    rng = np.random.default_rng(7)
+    seen = {" ".join(words) for _ in range(400) for words in task.sample(rng, 50).tokens}
+    assert "alice is allergic to nuts . she can't eat" in seen
+    assert "peanut butter" in task.labels and "can't" in task.vocabulary()
+
+
+@pytest.mark.parametrize("name", ["recall", "overwrite"])
+def test_recall_longest_is_reached_by_the_longest_templates(name: str) -> None:
+    task = make_task(name, min_gap=3, max_gap=3)
+    rng = np.random.default_rng(8)
+    lengths = {len(task.sample(rng, 1).tokens[0]) for _ in range(300)}
+    assert max(lengths) == task.longest and min(lengths) < task.longest
+
+
+def test_overwrite_asks_for_the_second_fact_with_its_pronoun() -> None:
+    task = make_task("overwrite", min_gap=2, max_gap=2)
+    batch = task.sample(np.random.default_rng(6), 200)
     for words, label in zip(batch.tokens, batch.targets, strict=True):
-        assert task.labels[label] == ALLERGIES[words[4]]
-        assert words[-5:] == ["so", words[-4], "cannot", "eat", "the"]
+        names = [w for w in words if w in dict(NAMES)]
+        allergens = [w for w in words if w in ALLERGIES]
+        assert len(names) == 2 and names[0] != names[1] and allergens[0] != allergens[1]
+        assert task.labels[label] == ALLERGIES[allergens[1]]
+        assert dict(NAMES)[names[1]] in words[-6:]
 
 
 def test_sentiment_label_flips_with_not() -> None:
@@ -77,7 +123,7 @@ def test_curriculum_shortens_sequences() -> None:
     task = make_task("recall")
     easy = task.at_difficulty(0.0)
     lengths = {len(easy.sample(np.random.default_rng(s), 2).tokens[0]) for s in range(20)}
-    assert max(lengths) == 11 + easy.max_gap
+    assert max(lengths) == easy.longest == 12 + easy.max_gap
     assert easy.max_gap == task.min_gap < task.max_gap
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnnstudio.engine.tasks import RecallTask, make_task
+from rnnstudio.engine.tasks import ALLERGIES, RecallTask, make_task
 from rnnstudio.engine.training import TrainConfig, evaluate, train
 from rnnstudio.errors import ConfigError
 
@@ -27,8 +27,10 @@ def test_task_options_shape_the_data_and_are_recorded() -> None:
     assert task == RecallTask(min_gap=3, max_gap=3, mentions=1)
     batch = task.sample(np.random.default_rng(0), 50)
     for words in batch.tokens:
-        gap = words[6:-5]
-        assert len(gap) == 3 and sum(w in ("nuts", "milk", "eggs", "fish") for w in gap) == 1
+        fact = words.index(".", next(k for k, w in enumerate(words) if w in ALLERGIES))
+        gap = words[fact + 1 : fact + 4]
+        assert sum(w in ALLERGIES for w in gap) == 1  # the mention, among 3 gap words
+        assert sum(w in ALLERGIES for w in words) == 2
     config = TrainConfig(task="recall", cell="gru", hidden_size=8, steps=2,
                          task_options={"max_gap": 4})
     assert train(config).model.config.card["train"]["task_options"] == {"max_gap": 4}
@@ -37,18 +39,16 @@ def test_task_options_shape_the_data_and_are_recorded() -> None:
 def test_mixed_gaps_share_one_length_and_keep_the_fact() -> None:
     task = make_task("recall", min_gap=1, max_gap=12, mixed=True)
     batch = task.sample(np.random.default_rng(1), 64)
-    starts = [words.index("allergic") - 2 for words in batch.tokens]
+    facts = [next(k for k, w in enumerate(words) if w in ALLERGIES) for words in batch.tokens]
     assert len({len(words) for words in batch.tokens}) == 1
-    assert len(set(starts)) > 3  # the fact sits at different distances from the end
-    for words, label, start in zip(batch.tokens, batch.targets, starts, strict=True):
-        allergen = words[start + 4]
-        assert task.labels[label] == {"nuts": "peanuts", "milk": "cheese", "eggs": "omelette",
-                                      "fish": "sushi"}[allergen]
+    assert len(set(facts)) > 3  # the fact sits at different distances from the end
+    for words, label, fact in zip(batch.tokens, batch.targets, facts, strict=True):
+        assert task.labels[label] == ALLERGIES[words[fact]]
 
 
 def test_unknown_task_option_is_refused_with_the_known_ones() -> None:
-    with pytest.raises(ConfigError, match="task 'recall' has no option gap: use max_gap, "
-                                          "mentions, min_gap, mixed"):
+    with pytest.raises(ConfigError, match="task 'recall' has no option gap: use facts, "
+                                          "max_gap, mentions, min_gap, mixed"):
         TrainConfig(task="recall", task_options={"gap": 3})
     with pytest.raises(ConfigError, match="task 'charlm' has no option x: use length"):
         make_task("charlm", x=1)

@@ -60,10 +60,12 @@ def test_a_model_trained_in_the_window_on_a_shipped_task_is_compared_with_it() -
                                 eval_every=5, task_options={"max_gap": 10, "mixed": True}))
     choice = follow_choice(ModelSource.in_memory("trained GRU"), trained.model)
     assert _keys(choice) == ["open", "recall-rnn", "recall-lstm", "recall-gru"]
-    assert trained_length(trained.model) == 21  # its own card: gaps up to 10
-    text = find_model("recall-rnn").sample  # 53 tokens, gaps of 41 words
+    assert trained_length(trained.model) == 22  # its own card: gaps up to 10
+    text = find_model("recall-rnn").sample  # 52 tokens, a gap of 41 words
     rows = compare_models(choice.contenders, text, open_task="recall")
-    assert {row.note for row in rows} == {"53 tokens, longer than the 21 it was trained on"}
+    assert [row.note for row in rows] == [  # the shipped ones: gaps up to 20
+        "52 tokens, longer than the 22 it was trained on",
+        *["52 tokens, longer than the 32 it was trained on"] * 3]
 
 
 def test_a_random_model_is_compared_with_random_cells_of_its_sizes_and_says_so() -> None:
@@ -136,7 +138,7 @@ def test_a_model_of_another_task_says_so() -> None:
     note = distribution_note(recall, recall.trace(text), open_task="sentiment")
     assert note == "trained on recall, not on sentiment like the open model"
     assert distribution_note(recall, recall.trace(text), open_task="recall") is None
-    assert trained_length(recall) == 21  # gaps up to 10 (the card's task options)
+    assert trained_length(recall) == 32  # gaps up to 20 (the card's task options)
 
 
 def test_hand_choice_keeps_the_keys() -> None:
