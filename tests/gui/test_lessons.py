@@ -17,7 +17,7 @@ def test_the_six_lessons_of_the_issue_are_shipped() -> None:
     names = [lesson.name for lesson in LESSONS]
     assert names == ["1-long-range", "2-forget-gate", "3-sentiment-gates", "4-bidirectional",
                      "01-reading", "02-squashing", "04-vanishing", "05-exploding", "06-gates",
-                     "08-gru", "12-lstm-vs-gru"]
+                     "08-gru", "11-cereal-review", "12-lstm-vs-gru"]
     gains = [stage.random.gain for stage in LESSONS[names.index("04-vanishing")].stages]
     assert gains == [0.5, 2.0]
     assert [stage.source.key for stage in LESSONS[3].stages] == ["idioms-lstm"] * 2
