@@ -12,31 +12,8 @@ from rnnstudio.engine.model import Model
 from rnnstudio.errors import ConfigError
 
 from .cases import LABELS, VOCABULARY
-from .engine_side import zero_states
-from .reference import LossSpec, Problem, central_difference
-from .test_attribution import DISTINCT, model_for
-
-
-def reference_log_odds(logits: np.ndarray, target: int) -> np.ndarray:
-    """log p - log(1 - p) from a reference's logits (B, C), in float64 with p itself:
-    fine where p is not within ~1e-10 of 1 (the models here)."""
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    p = np.exp(shifted) / np.exp(shifted).sum(axis=-1, keepdims=True)
-    return np.log(p[:, target]) - np.log1p(-p[:, target])
-
-
-def reference_score(model: Model, params: dict, step: int, target: int):
-    cfg = model.config.recurrent
-    h0, c0 = zero_states(cfg)
-    ids = model.tokenize(DISTINCT).ids
-    problem = Problem(cfg, params, params["embedding.weight"][ids], h0, c0,
-                      LossSpec("last-output-sum"), ids)
-
-    def score(batch: np.ndarray) -> np.ndarray:
-        return reference_log_odds(problem.forward(x=batch).logits[:, step], target)
-
-    return score, problem.x
-
+from .reference import central_difference
+from .test_attribution import DISTINCT, model_for, reference_score
 
 CASES = [(kind, task) for kind in ("rnn-tanh", "lstm", "lstm-proj", "gru", "gru-before")
          for task in ("classify", "tag", "next-token")]
@@ -49,7 +26,8 @@ def test_log_odds_gradients_match_central_differences(kind, task):
     norm = attribute(model, DISTINCT, "gradient-norm", step=step, score="log-odds")
     times_input = attribute(model, DISTINCT, "gradient-x-input", step=step, score="log-odds")
     names = VOCABULARY if task == "next-token" else LABELS
-    score, x = reference_score(model, params, norm.step, names.index(norm.target))
+    score, x = reference_score(model, params, DISTINCT, norm.step, names.index(norm.target),
+                               "log-odds")
     gradient = central_difference(score, x, eps=1e-6)
     np.testing.assert_allclose(norm.scores, np.linalg.norm(gradient, axis=1), rtol=1e-6,
                                atol=1e-9)

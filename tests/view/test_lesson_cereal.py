@@ -190,9 +190,17 @@ def test_stage_three_the_rnn_forgets_what_came_first() -> None:
 
 @pytest.mark.parametrize("text", VARIANTS)
 def test_the_swap_flips_the_gated_models_and_the_bang_does_not_on_paraphrases(text):
+    """Stage 3 also says the strip then explains "negative": "terrible" and "never" blue
+    (they raise it), "perfectly" and "balanced" orange."""
     for cell in ("lstm", "gru"):
         assert positive(cell, swapped(text)) < 0.1
         assert positive(cell, text.replace("!", "")) > 0.95
+    flipped = strip_attribution(model("lstm"), model("lstm").tokenize(swapped(text)),
+                                "occlusion", ClassCrossEntropy())
+    assert flipped.target == "negative"
+    signs = [np.sign(flipped.scores[flipped.tokens.index(word)])
+             for word in ("terrible", "never", "perfectly", "balanced")]
+    assert signs == [1, 1, -1, -1]
 
 
 @pytest.mark.parametrize("text", PRODUCTS)
