@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .engine.attribution import BASELINES, DEFAULT_STEPS, METHODS, Attribution
+from .engine.attribution import BASELINES, DEFAULT_STEPS, METHODS, SCORES, Attribution
 from .errors import ConfigError
 from .terminal import printable
 
@@ -31,6 +31,10 @@ def add_attribute_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", metavar="LABEL",
                         help="the class (tag, next token) explained, by name or index "
                         "(default: the one the model predicts)")
+    parser.add_argument("--score", choices=SCORES,
+                        help="a model with a head: explain log p of the target (default) "
+                        "or its log-odds, log p - log(1 - p), which does not saturate "
+                        "when p is near 1")
     parser.add_argument("--step", type=int, metavar="N",
                         help="a tagger's or language model's step (default: the last)")
     parser.add_argument("--steps", type=int, default=DEFAULT_STEPS, metavar="N",
@@ -69,7 +73,8 @@ def run_attribute(options: argparse.Namespace, model: Any, origin: str, text: st
     from .io.attribution_export import save_attribution
 
     result = model.attribute(text, options.method, target_value(options.target),
-                             options.step, options.steps, options.baseline)
+                             options.step, options.steps, options.baseline,
+                             score=options.score)
     if options.json:
         print(json.dumps({"model": origin, **result.to_dict()}, indent=2, ensure_ascii=False))
     else:

@@ -8,6 +8,13 @@ The explained number s
     log-probability, not the raw logit: a shift added to every logit changes a logit
     but not the verdict, and log p is the negative of the class cross-entropy the trace
     shows, so ``gradient-norm`` here is the window's ||dL/dx_t|| for the class loss.
+    ``score="log-odds"`` explains ``log p - log(1 - p) = z_t - logsumexp_{k != t} z_k``
+    instead (z the head's scores), computed in that stable form. Why: log p saturates.
+    A verdict at p = 0.999 has log p = -0.001, so every token's effect on it is at most
+    0.001 however much the model relies on it; the log-odds there is 6.9 and moves as
+    much at p = 0.999 as at p = 0.5. Its gradient wrt z is 1 at t and minus the softmax
+    of the other scores elsewhere (log p's is 1 - p at t and -p elsewhere, which
+    vanishes as p -> 1).
     A bare stack (no head): ``s = sum of the top layer's output at step`` (PyTorch
     ``output[step].sum()``), the ``last-output-sum`` probe at the last step.
 
@@ -51,7 +58,7 @@ from .trace import row_norms
 if TYPE_CHECKING:
     from .model import Model
 
-__all__ = ["BASELINES", "DEFAULT_STEPS", "METHODS", "SIGNED_METHODS", "Attribution",
+__all__ = ["BASELINES", "DEFAULT_STEPS", "METHODS", "SCORES", "SIGNED_METHODS", "Attribution",
            "attribute"]
 
 METHODS = ("gradient-norm", "gradient-x-input", "occlusion", "integrated-gradients")
@@ -61,6 +68,10 @@ SIGNED_METHODS = METHODS[1:]
 #: nothing, the token removed.
 BASELINES = ("unk", "pad", "zeros", "delete")
 DEFAULT_STEPS = 64
+#: The number s a model with a head explains: log p(target), or its log-odds.
+SCORES = ("log-p", "log-odds")
+#: What :attr:`Attribution.score_kind` says for a bare stack, which has no head.
+OUTPUT_SUM = "output-sum"
 #: Values held at once by one chunk of a batched pass (peak memory about 40 bytes each).
 _CHUNK_VALUES = 2_000_000
 
@@ -85,6 +96,7 @@ class Attribution:
     baseline_score : s(baseline) for integrated-gradients, else None.
     steps : IG's integration steps, else None.
     completeness_gap : IG's ``scores.sum() - (score - baseline_score)``, else None.
+    score_kind : which s: one of :data:`SCORES`, or ``output-sum`` for a bare stack.
     """
 
     tokens: tuple[str, ...]
@@ -98,6 +110,7 @@ class Attribution:
     baseline_score: float | None = None
     steps: int | None = None
     completeness_gap: float | None = None
+    score_kind: str = SCORES[0]
 
     @property
     def signed(self) -> bool:
@@ -112,13 +125,15 @@ class Attribution:
 
 @dataclass(frozen=True)
 class _Score:
-    """Which number s is: log p(class ``target``) at step ``index`` (-1: the last), or
-    for a bare stack (``target`` None) the sum of the top layer's output there."""
+    """Which number s is: log p(class ``target``) at step ``index`` (-1: the last), or its
+    log-odds (``kind``), or for a bare stack (``target`` None) the sum of the top layer's
+    output there."""
 
     index: int
     target: int | None
     target_name: str
     definition: str
+    kind: str
 
 
 def attribute(
@@ -131,6 +146,7 @@ def attribute(
     baseline: str | None = None,
     should_stop: StopCheck | None = None,
     on_progress: Progress | None = None,
+    score: str | None = None,
 ) -> Attribution:
     """Score every token of ``text`` by ``method`` (see the module docstring).
 
@@ -148,6 +164,8 @@ def attribute(
         closed vocabulary, ``zeros`` with an open one. Only occlusion and IG take one.
     should_stop, on_progress : asked between passes (``Cancelled`` when it says stop);
         ``on_progress(passes done, passes)``.
+    score : ``log-p`` (None: the default) or ``log-odds``, for a model with a head; a
+        bare stack takes none.
 
     Returns
     -------
@@ -169,10 +187,11 @@ def attribute(
                         "text" + (" or use fewer steps" if method == "integrated-gradients"
                                   else " or use gradient-x-input"))
     x = model.embed(tokens.ids).astype(np.float64)
-    score = _resolve_score(model, tokens, x, target, step, baseline)
-    run = _Run(model, score, should_stop, on_progress, passes)
-    result = Attribution(tuple(tokens.tokens), np.zeros(0), method, score.target_name,
-                         score.index % length, score.definition, 0.0, baseline)
+    explained = _resolve_score(model, tokens, x, target, step, baseline, score)
+    run = _Run(model, explained, should_stop, on_progress, passes)
+    result = Attribution(tuple(tokens.tokens), np.zeros(0), method, explained.target_name,
+                         explained.index % length, explained.definition, 0.0, baseline,
+                         score_kind=explained.kind)
     if method == "occlusion":
         assert baseline is not None
         return _occlusion(run, x, baseline, result)
@@ -210,8 +229,9 @@ def _check_baseline(model: Model, method: str, baseline: str | None) -> str | No
 
 
 def _resolve_score(model: Model, tokens: Tokens, x: np.ndarray, target: int | str | None,
-                   step: int | None, baseline: str | None) -> _Score:
-    """s for this text: the step it reads and the target, predicted when not given."""
+                   step: int | None, baseline: str | None, kind: str | None) -> _Score:
+    """s for this text: the step it reads and the target, predicted when not given, and
+    which score (``kind``) of it."""
     task, length = model.config.task, len(tokens.tokens)
     if task == "classify" and step is not None:
         raise ConfigError("a classifier's score is its verdict on the whole text; leave "
@@ -223,12 +243,14 @@ def _resolve_score(model: Model, tokens: Tokens, x: np.ndarray, target: int | st
                           "unk or zeros for an earlier step", argument="baseline")
     where = step_name(index % length, tokens.tokens)
     if task is None:
-        if target is not None:
-            raise ConfigError(f"target {target!r}: a model without a head explains the sum "
-                              "of its top layer's output and takes no target",
-                              argument="target")
+        for name, value in (("target", target), ("score", kind)):
+            if value is not None:
+                raise ConfigError(f"{name} {value!r}: a model without a head explains the "
+                                  f"sum of its top layer's output and takes no {name}",
+                                  argument=name)
         return _Score(index, None, "", f"sum of the top layer's output at {where} (PyTorch "
-                                       f"output[{index % length}].sum())")
+                                       f"output[{index % length}].sum())", OUTPUT_SUM)
+    kind = SCORES[0] if kind is None else check_choice("score", kind, SCORES)
     names = (model.config.labels if task != "next-token"
              else tuple(model.tokenizer.vocabulary or ()))
     if target is None:
@@ -238,18 +260,24 @@ def _resolve_score(model: Model, tokens: Tokens, x: np.ndarray, target: int | st
         chosen = int(np.argmax(logits[index, 0]))
     else:
         chosen = _target_index(target, names, task)
-    return _Score(index, chosen, names[chosen], _definition(model, names[chosen], where))
+    return _Score(index, chosen, names[chosen], _definition(model, names[chosen], where, kind),
+                  kind)
 
 
-def _definition(model: Model, name: str, where: str) -> str:
-    """s in words for a model with a head: whose log-probability, read where."""
+def _definition(model: Model, name: str, where: str, kind: str) -> str:
+    """s in words for a model with a head: whose log-probability (or log-odds), read
+    where."""
     if model.config.task == "classify":
         readout = model.config.readout
         how = "after the last token" if readout == "last-step" else f"readout {readout}"
-        return f"log p(“{name}”), the verdict's log-probability ({how})"
-    if model.config.task == "tag":
-        return f"log p(tag “{name}”) for {where}"
-    return f"log p(next token “{name}”) after {where}"
+        what = (f"log p(“{name}”), the verdict's log-probability" if kind == "log-p" else
+                f"log-odds of “{name}”, log p - log(1 - p), the verdict's log-odds")
+        return f"{what} ({how})"
+    subject = f"tag “{name}”" if model.config.task == "tag" else f"next token “{name}”"
+    place = f"for {where}" if model.config.task == "tag" else f"after {where}"
+    if kind == "log-p":
+        return f"log p({subject}) {place}"
+    return f"log-odds of {subject}, log p - log(1 - p), {place}"
 
 
 def _target_index(target: int | str, names: tuple[str, ...], task: str) -> int:
@@ -362,11 +390,9 @@ class _Run:
             else:
                 logits = model.head(top)
                 assert logits is not None
-                log_probs = log_softmax(logits[score.index])  # (B, C)
-                values = log_probs[:, score.target]
                 grad_logits = np.zeros_like(logits)
-                grad_logits[score.index] = -np.exp(log_probs)
-                grad_logits[score.index, :, score.target] += 1.0
+                values, grad_logits[score.index] = _head_score(
+                    logits[score.index], score.target, score.kind)
                 head_backward(model.params["head.weight"], top, grad_logits, recurrent,
                               grad_states, model.config.readout)
             if not backward:
@@ -374,3 +400,26 @@ class _Run:
             grads = model.stack.backward(cache, grad_states, np.float64, self.should_stop)
         assert grads.x is not None
         return values, grads.x
+
+
+def _head_score(logits: np.ndarray, target: int, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """s (B,) of a head's scores ``logits`` (B, C) and ds/dlogits (B, C).
+
+    log-p: ``log_softmax(z)[t]``, gradient ``onehot(t) - softmax(z)``. log-odds:
+    ``z_t - logsumexp_{k != t} z_k``, gradient 1 at t and minus the softmax of the other
+    scores elsewhere; both terms are computed without forming 1 - p, which rounds to 0
+    when p is near 1.
+    """
+    if kind == "log-p":
+        log_probs = log_softmax(logits)
+        grad = -np.exp(log_probs)
+        grad[:, target] += 1.0
+        return log_probs[:, target], grad
+    others = logits.copy()
+    others[:, target] = -np.inf
+    log_others = log_softmax(others)  # the others' softmax; -inf at t
+    grad = -np.exp(log_others)
+    grad[:, target] = 1.0
+    largest = others.max(axis=1, keepdims=True)
+    rest = largest[:, 0] + np.log(np.exp(others - largest).sum(axis=1))
+    return logits[:, target] - rest, grad

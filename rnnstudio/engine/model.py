@@ -346,16 +346,18 @@ class Model:
         baseline: str | None = None,
         should_stop: Callable[[], bool] | None = None,
         on_progress: Callable[[int, int], None] | None = None,
+        score: str | None = None,
     ) -> Attribution:
         """One score per token of ``text`` (``scores`` (T,) aligned with ``tokens``) for a
         stated number s: a classifier's log-probability of its predicted class (or
-        ``target``), a tagger's or language model's at ``step``. ``method``:
+        ``target``), a tagger's or language model's at ``step``; ``score="log-odds"``:
+        its log-odds instead, which does not saturate near p = 1. ``method``:
         gradient-norm, gradient-x-input, occlusion or integrated-gradients (``steps``,
         ``baseline``); see :func:`rnnstudio.engine.attribution.attribute`."""
         from .attribution import attribute
 
         return attribute(self, text, method, target, step, steps, baseline, should_stop,
-                         on_progress)
+                         on_progress, score)
 
     def jacobian_norms(
         self, trace: Trace, grad_dtype: str | np.dtype = "float64",

@@ -31,9 +31,18 @@ def model_for(kind: str, task: str | None, layers: int = 1, bidirectional: bool 
     return vocab_model(cfg, params, task), params
 
 
-def reference_score(model: Model, params: dict, text: str, step: int, target: int | None):
+def reference_log_odds(logits: np.ndarray, target: int) -> np.ndarray:
+    """log p - log(1 - p) from a reference's logits (B, C), through p itself: fine where
+    p is not within ~1e-10 of 1 (the random models here)."""
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    p = np.exp(shifted) / np.exp(shifted).sum(axis=-1, keepdims=True)
+    return np.log(p[:, target]) - np.log1p(-p[:, target])
+
+
+def reference_score(model: Model, params: dict, text: str, step: int, target: int | None,
+                    kind: str = "log-p"):
     """s(x) for a batch of inputs (B, T, I) by the textbook reference: log p(target) at
-    ``step`` (or the top output's sum there without a head)."""
+    ``step``, or its log-odds (``kind``), or the top output's sum there without a head."""
     cfg = model.config.recurrent
     h0, c0 = zero_states(cfg)
     ids = model.tokenize(text).ids
@@ -44,6 +53,8 @@ def reference_score(model: Model, params: dict, text: str, step: int, target: in
         result = problem.forward(x=batch)
         if target is None:
             return result.output[:, step].sum(axis=-1)
+        if kind == "log-odds":
+            return reference_log_odds(result.logits[:, step], target)
         return -cross_entropy(result.logits[:, step], np.full(len(batch), target))
 
     return score, problem.x

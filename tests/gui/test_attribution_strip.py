@@ -49,7 +49,8 @@ def test_the_strip_shows_the_engines_signed_scores_in_two_hues(qtbot, session, s
     choose(qtbot, session, method)
     result = session.attribution_job.result
     assert result.method == method and result.tokens == tuple(session.trace.tokens)
-    expected = session.model.attribute(REVIEW, method, steps=result.steps or 64)
+    expected = session.model.attribute(REVIEW, method, steps=result.steps or 64,
+                                         score="log-odds")
     np.testing.assert_array_equal(strip.shading.values, expected.scores)
     assert strip.shading.signed and result.definition in strip.toolTip()
     positive = int(np.argmax(result.scores))

@@ -108,7 +108,7 @@ def test_y_labels_are_the_ends_and_zero() -> None:
 def test_reset_after_lesson_training_and_compare_fits_720p(qtbot, window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """It made the window 1520 x 1380 and left a stray tab bar."""
     _on_screen(qtbot, window, monkeypatch, SCREEN_720)
-    _open_lesson(qtbot, window, "3-sentiment-gates")
+    _open_lesson(qtbot, window, "13-negation")
     window.show_panel("training")
     qtbot.wait(50)
     assert window.width() <= 1280 and window.height() <= 720

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from rnnstudio.engine.losses import ClassCrossEntropy, LastOutputSum, TagCrossEntropy
+from rnnstudio.engine.model import random_model
 from rnnstudio.io.model_source import load_shipped_model
 from rnnstudio.view.attribution import (
     GAP_SHARE,
@@ -20,6 +21,7 @@ from rnnstudio.view.attribution import (
     explained_choice,
     shading_of,
     strip_attribution,
+    strip_score,
 )
 
 REVIEW = ("Amazing! This box of cereal gave me a perfectly balanced breakfast, as all "
@@ -73,13 +75,15 @@ def sentiment():
 
 def test_integrated_gradients_in_the_window_take_the_steps_completeness_needs(sentiment):
     tokens = sentiment.tokenize(REVIEW)
-    first = sentiment.attribute(tokens, "integrated-gradients", steps=IG_STEPS[0])
+    first = sentiment.attribute(tokens, "integrated-gradients", steps=IG_STEPS[0],
+                                 score="log-odds")
     change = first.score - first.baseline_score
     assert abs(first.completeness_gap) > GAP_SHARE * abs(change)  # 64 steps fall short here
     shown = strip_attribution(sentiment, tokens, "integrated-gradients", ClassCrossEntropy())
     assert shown.steps > IG_STEPS[0]
     assert abs(shown.completeness_gap) <= GAP_SHARE * abs(shown.score - shown.baseline_score)
-    again = sentiment.attribute(tokens, "integrated-gradients", steps=shown.steps)
+    again = sentiment.attribute(tokens, "integrated-gradients", steps=shown.steps,
+                                 score="log-odds")
     np.testing.assert_array_equal(shown.scores, again.scores)
     shading = attribution_shading(shown)
     assert shading.signed and f"{shown.steps} steps, completeness gap" in shading.caption
@@ -89,6 +93,13 @@ def test_integrated_gradients_in_the_window_take_the_steps_completeness_needs(se
 def test_a_named_class_in_the_loss_is_what_the_strip_explains(sentiment):
     tokens = sentiment.tokenize("not very good")
     shown = strip_attribution(sentiment, tokens, "occlusion", ClassCrossEntropy("positive"))
-    expected = sentiment.attribute(tokens, "occlusion", target="positive")
-    assert shown.target == "positive"
+    expected = sentiment.attribute(tokens, "occlusion", target="positive",
+                                    score="log-odds")
+    assert shown.target == "positive" and shown.score_kind == "log-odds"
     np.testing.assert_array_equal(shown.scores, expected.scores)
+
+
+def test_a_classifiers_strip_explains_the_log_odds_a_taggers_log_p(sentiment):
+    assert strip_score(sentiment) == "log-odds"
+    assert strip_score(load_shipped_model("idioms-gru")) == "log-p"
+    assert strip_score(random_model("gru", 4, input_size=3)) is None

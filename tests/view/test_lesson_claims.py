@@ -482,7 +482,7 @@ def test_gru_reset_gate_cuts_the_past_at_opening_brackets() -> None:
     assert f"{gates[')']['r'][:, 0].mean():.2f}" == "0.90"
 
 
-# --- 3-sentiment-gates: checked here, not edited (its model is being rebuilt) ---------
+# --- 13-negation ----------------------------------------------------------------
 
 
 def _negative(model: Model, words: list[str]) -> float:
@@ -492,17 +492,20 @@ def _negative(model: Model, words: list[str]) -> float:
     return float(scores[0] / scores.sum())
 
 
-@pytest.mark.skipif("3-sentiment-gates" not in LESSONS, reason="lesson 3 was renamed")
-def test_sentiment_lesson_numbers_hold_and_where_its_reading_does_not() -> None:
+def test_sentiment_lesson_numbers_hold_and_saliency_is_not_what_the_verdict_rests_on() -> None:
     """Lesson 3's numbers are true on sentiment-lstm, and its gate claim holds on all 210
-    negated reviews among 400 generated ones. Its reading of the saliency does not: "very"
+    negated reviews among 400 generated ones. It says what the saliency is not: "very"
     has the largest ||dL/dx_t|| yet deleting it leaves the verdict (deleting "not" or
     "good" flips it), and on the other negated reviews the largest saliency is on "." in
-    118 of 210 ("not" 15, "very" 10)."""
-    stage = _lesson("3-sentiment-gates").stages[0]
+    118 of 210 ("not" 15, "very" 10); occlusion of the log-odds ranks "not" first on
+    209 of them."""
+    stage = _lesson("13-negation").stages[0]
     model, trace = _open(stage)
     assert model.config.labels[0] == "negative" and _negative(model, trace.tokens) > 0.99
-    _says(stage, "(0.74)", "(0.46)", "0.37 to 0.45", "about 0.2 and 0.07")
+    _says(stage, "(0.74)", "(0.46)", "0.37 to 0.45", "about 0.2 and 0.07",
+          "||dL/dx_t|| (View → Colour tokens by)", "stays negative (above 0.99)",
+          "\".\" 118 times and on \"not\" only 15", "\"not\" 14.93 and \"good\" 13.17, "
+          "\"very\" only 1.02", "ranks \"not\" first 209 times")
     layer, tokens = trace.layer(0), trace.tokens
     inputs, forgets = layer.gates["i"].mean(axis=1), layer.gates["f"].mean(axis=1)
     step = tokens.index("not")
@@ -520,9 +523,13 @@ def test_sentiment_lesson_numbers_hold_and_where_its_reading_does_not() -> None:
     deleted = {word: _negative(model, [t for t in tokens if t != word])
                for word in ("very", "not", "good")}
     assert deleted["very"] > 0.99 and deleted["not"] < 0.01 and deleted["good"] < 0.05
+    occluded = model.attribute(list(tokens), "occlusion", score="log-odds")
+    assert [f"{occluded.scores[tokens.index(word)]:.2f}" for word in ("not", "good", "very")
+            ] == ["14.93", "13.17", "1.02"]
+    assert occluded.tokens[int(np.argmax(occluded.scores))] == "not"
     negated = [words for words in _task_texts("sentiment", 400, 3) if " not " in words]
     assert len(negated) == 210
-    tops = []
+    tops, occlusion_tops = [], []
     for text in negated:
         other = model.trace(text)
         gates = other.layer(0).gates
@@ -530,4 +537,7 @@ def test_sentiment_lesson_numbers_hold_and_where_its_reading_does_not() -> None:
         assert gates["i"].mean(axis=1).argmax() == gates["f"].mean(axis=1).argmin() == position
         assert other.grads is not None
         tops.append(other.tokens[int(other.grads.norms()["x"].argmax())])
+        scores = model.attribute(text, "occlusion", score="log-odds").scores
+        occlusion_tops.append(other.tokens[int(scores.argmax())])
     assert (tops.count("."), tops.count("not"), tops.count("very")) == (118, 15, 10)
+    assert occlusion_tops.count("not") == 209
