@@ -219,3 +219,38 @@ def test_the_windows_integrated_gradients_of_the_sentiment_lstm_need_1024_steps(
     assert (f"{rough.completeness_gap:.2f}", f"{change:.2f}") == ("1.98", "10.95")
     shown = strip_attribution(sentiment, tokens, "integrated-gradients", ClassCrossEntropy())
     assert shown.steps == 1024 and f"{abs(shown.completeness_gap):.0e}" == "3e-06"
+
+
+#: The products of lesson 03's last part, beyond the cereal (what, meal).
+FADING_PRODUCTS = (("bag of granola", "breakfast"), ("jar of peanut butter", "snack"),
+                   ("pack of coffee", "morning"), ("tin of soup", "lunch"),
+                   ("bottle of shampoo", "shower"), ("set of headphones", "commute"))
+
+
+def test_lesson_03_on_real_text_the_rnn_forgets_bad_news_that_came_first() -> None:
+    """Claim (a) on the reviews models (03-short-memory, last part): the same words are
+    read as negative by the RNN only when they come near the end, and the lesson's
+    'four of six, not all' is measured on the six other products."""
+    stage = next(lesson for lesson in load_lessons()
+                 if lesson.name == "03-short-memory").stages[-1]
+    assert stage.source.key == "reviews-rnn" and stage.sentence == swapped(CEREAL)
+    assert stage.compare == ("reviews-rnn", "reviews-lstm", "reviews-gru")
+    far = [positive(cell, swapped(CEREAL)) for cell in ("rnn", "lstm", "gru")]
+    assert [f"{value:.3f}" for value in far[1:]] == ["0.002", "0.002"]
+    assert f"{far[0]:.2f}" == "0.64"
+    tokens = model("rnn").tokenize(swapped(CEREAL)).tokens
+    assert len(tokens) - tokens.index("terrible") == 32
+    assert f"{positive('rnn', swapped(f'{FIRST} Amazing! {LAST}')):.2f}" == "0.01"
+    stays, shown = 0, {}
+    for what, meal in FADING_PRODUCTS:
+        first = FIRST.replace("box of cereal", what).replace("breakfast", meal)
+        bad_first = positive("rnn", swapped(CEREAL.replace("box of cereal", what)
+                                            .replace("breakfast", meal)))
+        bad_last = positive("rnn", swapped(f"{first} Amazing! {LAST}"))
+        assert bad_last < bad_first  # nearer the end, more negative: every time
+        stays += bad_first > 0.5
+        shown[what.split()[-1]] = f"{bad_first:.2f}"
+    assert stays == 4 and (shown["shampoo"], shown["headphones"]) == ("0.45", "0.01")
+    says(stage, "P(positive) 0.002", "The RNN says positive, 0.64", "32 tokens before the end",
+         "the last 15 tokens: the RNN says 0.01", "positive for four of them, not all "
+         "(shampoo 0.45, headphones 0.01)")
