@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from rnnstudio.errors import RnnStudioError
@@ -81,8 +82,12 @@ def test_next_part_opens_the_second_stage(qtbot, window) -> None:  # type: ignor
     gain = next(lesson for lesson in LESSONS if lesson.name == "04-vanishing")
     _open(qtbot, window, gain)
     panel = window.lesson_panel
+    question = gain.stages[0].question
+    assert question is not None and not panel.next_button.isEnabled()  # predict first
+    window.session.answer_question(question.answer)
     assert panel.next_button.isEnabled() and not panel.previous_button.isEnabled()
     first = window.gradients.norms["dL/dh"]
+    assert int(np.argmin(first)) == 0  # the question's answer: the first word
     with qtbot.waitSignal(window.session.trace_changed, timeout=10_000):
         panel.next_button.click()
     window.session.wait()
