@@ -6,7 +6,8 @@ The issue that asks for lessons asks for them to be looked at, at a lecture proj
     xvfb-run -a -s "-screen 0 1280x720x24" python packaging/lesson_screens.py 1280x720 OUT
     xvfb-run -a -s "-screen 0 1600x1000x24" python packaging/lesson_screens.py 1600x1000 OUT
 
-Writes ``OUT/<screen>-<lesson>-<part>.png`` (the whole X screen) and prints one line per
+Writes ``OUT/<screen>-<lesson>-<part>.png`` (the whole X screen; a part that asks a
+question also ``...-answered.png``, after the right answer) and prints one line per
 picture with what the lesson panel shows, so a reader can check text against picture.
 Settings go to a temporary folder: the pictures neither depend on nor change the user's.
 """
@@ -14,27 +15,17 @@ Settings go to a temporary folder: the pictures neither depend on nor change the
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication
-from screens import shoot
-from screenshots import Session, Settings, settle, start
+from screens import open_on_screen, shoot
+from screenshots import settle
 
 from rnnstudio.view.lessons import load_lessons
 
 
 def main(screen_name: str, out_dir: Path, only: list[str]) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope,
-                      tempfile.mkdtemp(prefix="rnnstudio-lesson-screens-"))
-    app = QApplication(sys.argv[:1])
-    session = Session()
-    window = start(session, Settings())
-    window.setGeometry(app.primaryScreen().availableGeometry())
-    window.show()
-    settle(app, 1.5)
+    app, session, window = open_on_screen()
     for lesson in load_lessons():
         if only and lesson.name not in only:
             continue
@@ -43,8 +34,13 @@ def main(screen_name: str, out_dir: Path, only: list[str]) -> int:
             session.open_lesson(lesson, stage)
             session.wait()
             settle(app, 1.5)
-            shoot(app, out_dir / f"{screen_name}-{lesson.name}-{stage + 1}.png")
+            name = f"{screen_name}-{lesson.name}-{stage + 1}"
+            shoot(app, out_dir / f"{name}.png")
             print(f"  {lesson.title} / part {stage + 1}: {lesson.stages[stage].title}")
+            question = lesson.stages[stage].question
+            if question is not None:  # and as it looks once the student has answered
+                session.answer_question(question.answer)
+                shoot(app, out_dir / f"{name}-answered.png")
     window.close()
     session.shutdown()
     return 0

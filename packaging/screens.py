@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QApplication
 
 # The docs' screenshot script (beside this one) puts the repository on sys.path and
 # knows how to wait for the window.
-from screenshots import Session, Settings, settle, start, train_briefly
+from screenshots import MainWindow, Session, Settings, settle, start, train_briefly
 
 #: The lesson shown: the LSTM's gates, the one a first lecture on LSTMs opens.
 LESSON = "07-lstm-highway"
@@ -41,8 +41,9 @@ def shoot(app: QApplication, path: Path) -> None:
           f"scale {screen.devicePixelRatio():g}")
 
 
-def main(screen_name: str, out_dir: Path) -> int:
-    out_dir.mkdir(parents=True, exist_ok=True)
+def open_on_screen() -> tuple[QApplication, Session, MainWindow]:
+    """The app as a first start shows it, covering the screen's available area, with its
+    settings in a temporary folder."""
     QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope,
                       tempfile.mkdtemp(prefix="rnnstudio-screens-"))
     app = QApplication(sys.argv[:1])
@@ -51,6 +52,12 @@ def main(screen_name: str, out_dir: Path) -> int:
     window.setGeometry(app.primaryScreen().availableGeometry())
     window.show()
     settle(app, 1.5)
+    return app, session, window
+
+
+def main(screen_name: str, out_dir: Path) -> int:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    app, session, window = open_on_screen()
     shoot(app, out_dir / f"{screen_name}-default.png")
     window.named_actions[f"lesson_{LESSON}"].trigger()
     settle(app, 1.5)

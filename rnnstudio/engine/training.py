@@ -411,17 +411,6 @@ def divergence_story(error: TrainingDiverged) -> str:
         story += (f"; gradient norm {record.grad_norms[0]:.2g} at step 1, "
                   f"{last_norm[1]:.2g} at step {last_norm[0]}")
     return story + "."
-    if error.what == "training loss":
-        name, size = record.largest_weight
-        story += f", because the weights had grown huge ({name} reached {size:.2g})"
-    last_loss = record.last_finite(record.losses)
-    last_norm = record.last_finite(record.grad_norms)
-    if last_loss is not None:
-        story += f". The last finite loss was {last_loss[1]:.3g} (step {last_loss[0]})"
-    if last_norm is not None:
-        story += (f"; the gradient norm had grown from {record.grad_norms[0]:.2g} at step 1 "
-                  f"to {last_norm[1]:.2g} at step {last_norm[0]}")
-    return story + "."
 
 
 def evaluate(
