@@ -42,6 +42,9 @@ _LESSON_COLUMN_SHARE = 0.3
 #: 1280 x 720 (the gradients carry an alarm line, a loss row and a two-row legend; at
 #: 0.42 their data area was 15 px in 04-vanishing).
 _PLOTS_BELOW = {"training": _TRAINING_SHARE, "unit": 0.4, "gradients": 0.52}
+#: The gradients' share beside a gated cell's heatmaps (3 to 6 rows): at 0.52 an LSTM's
+#: six rows were 14 px each at 1280 x 720; the gradients keep 80 px without an alarm line.
+_GRADIENTS_BESIDE_GATES = 0.49
 #: The right column's share of the window's width when a lesson puts Compare there: the
 #: most that leaves the heatmaps their minimum (389 px) beside a lesson's column at 1280.
 _COMPARE_BESIDE_SHARE = 0.37
@@ -63,6 +66,9 @@ class WindowLayout:
         self.window = window
         #: The dock under the heatmaps a lesson's stage shows in front.
         self.front_plot = "gradients"
+        #: Whether the next trace (the lesson part's model) sizes the plots below again.
+        self._resize_on_trace = False
+        window.session.trace_changed.connect(self._on_trace)
 
     # --- building ---------------------------------------------------------------------
 
@@ -128,7 +134,7 @@ class WindowLayout:
         # With its explanation open (screens >= 900 px) the gradient plot was 50 px; a
         # lesson's plots under the heatmaps (gradients, unit inspector) had 25 px at
         # 1280 x 720 (04-vanishing, seen).
-        below = _PLOTS_BELOW[self.front_plot] if lesson else (
+        below = self._plots_share() if lesson else (
             0.42 if window.gradients.explain_button.isChecked() else 0.32)
         window.resizeDocks([docks["gradients"]], [round(height * below)],
                            Qt.Orientation.Vertical)
@@ -143,6 +149,23 @@ class WindowLayout:
         window.resizeDocks([docks["input"], docks["model"], docks["unit"]],
                            [round(column * share) for share in (0.3, 0.3, 0.4)],
                            Qt.Orientation.Vertical)
+
+    def _plots_share(self) -> float:
+        """The front plot's share of the height below the heatmaps in a lesson."""
+        view = self.window.session.view
+        if (self.front_plot == "gradients" and view is not None
+                and len(view.layer.heatmaps) > 2):
+            return _GRADIENTS_BESIDE_GATES
+        return _PLOTS_BELOW[self.front_plot]
+
+    def _on_trace(self) -> None:
+        """Once per lesson part, with its model's trace: the heatmaps' count is known."""
+        window = self.window
+        if self._resize_on_trace and window.docks["lessons"].isVisible():
+            self._resize_on_trace = False
+            window.resizeDocks([window.docks[self.front_plot]],
+                               [round(window.height() * self._plots_share())],
+                               Qt.Orientation.Vertical)
 
     def _bars_height(self) -> int:
         """Height of the menu, tool and status bars: what the dock columns do not get."""
@@ -246,6 +269,7 @@ class WindowLayout:
         stage = lesson.stages[session.lesson_stage]
         named = (*(("training",) if stage.training else ()), *stage.panels)
         self.front_plot = next((key for key in named if key in _PLOTS_BELOW), "gradients")
+        self._resize_on_trace = True
         self.size_docks()
         for key in named:
             if key == "compare":
