@@ -166,6 +166,7 @@ class WindowLayout:
             window.resizeDocks([window.docks[self.front_plot]],
                                [round(window.height() * self._plots_share())],
                                Qt.Orientation.Vertical)
+            QCoreApplication.sendPostedEvents(window, QEvent.Type.LayoutRequest)
 
     def _bars_height(self) -> int:
         """Height of the menu, tool and status bars: what the dock columns do not get."""
@@ -277,6 +278,9 @@ class WindowLayout:
             elif key in window.docks:
                 self.show_panel(key)
         window.docks[self.front_plot].raise_()
+        # Laid out now: half-applied, the layout saveState wrote did not come back byte
+        # for byte after presentation mode.
+        QCoreApplication.sendPostedEvents(window, QEvent.Type.LayoutRequest)
 
     def _gather_plots_below(self) -> None:
         """The unit inspector tabbed with the gradients, under the heatmaps."""
