@@ -139,6 +139,8 @@ class MainWindow(QMainWindow):
         input_layout.setContentsMargins(0, 0, 0, 0)
         input_layout.addWidget(self.text_input)
         choice_row = QHBoxLayout()
+        # The text box's 4 px margins: at 0 the label's first letter was cut by the window.
+        choice_row.setContentsMargins(4, 0, 4, 0)
         choice_row.addWidget(QLabel("colour tokens by"))
         self.attribution_box = QComboBox()
         for choice, text in STRIP_LABELS.items():

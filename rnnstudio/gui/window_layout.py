@@ -36,6 +36,15 @@ _TRAINING_SHARE = 0.45
 #: The left column's share of the window's width with a lesson open (about 45
 #: characters a line at 1280 x 720).
 _LESSON_COLUMN_SHARE = 0.3
+#: The docks under the heatmaps in a lesson, tabbed, the one a stage names first in
+#: front; split, or in the left column beside the lesson, each had 10-50 px of data.
+#: Their share of the window's height when in front: data areas of at least 80 px at
+#: 1280 x 720 (the gradients carry an alarm line, a loss row and a two-row legend; at
+#: 0.42 their data area was 15 px in 04-vanishing).
+_PLOTS_BELOW = {"training": _TRAINING_SHARE, "unit": 0.4, "gradients": 0.52}
+#: The gradients' share beside a gated cell's heatmaps (3 to 6 rows): at 0.52 an LSTM's
+#: six rows were 14 px each at 1280 x 720; the gradients keep 80 px without an alarm line.
+_GRADIENTS_BESIDE_GATES = 0.49
 #: The right column's share of the window's width when a lesson puts Compare there: the
 #: most that leaves the heatmaps their minimum (389 px) beside a lesson's column at 1280.
 _COMPARE_BESIDE_SHARE = 0.37
@@ -55,6 +64,11 @@ class WindowLayout:
 
     def __init__(self, window: MainWindow) -> None:
         self.window = window
+        #: The dock under the heatmaps a lesson's stage shows in front.
+        self.front_plot = "gradients"
+        #: Whether the next trace (the lesson part's model) sizes the plots below again.
+        self._resize_on_trace = False
+        window.session.trace_changed.connect(self._on_trace)
 
     # --- building ---------------------------------------------------------------------
 
@@ -110,7 +124,7 @@ class WindowLayout:
         """Side columns and the gradients in proportion to the window: fixed sizes made
         for 1600 x 1000 left the heatmaps 230 px and the gradient plot 30 px on a 720p
         projector. This step keeps its 320 px; an open lesson widens the left column
-        and takes its middle (about 45 characters a line, 9 lines at 1280 x 720)."""
+        (about 45 characters a line at 1280 x 720) and has all of it below Input."""
         window, docks = self.window, self.window.docks
         width, height = window.width(), window.height()
         lesson = docks["lessons"].isVisible()
@@ -118,26 +132,41 @@ class WindowLayout:
                            [round(width * (_LESSON_COLUMN_SHARE if lesson else 0.24)),
                             max(320, round(width * 0.28))], Qt.Orientation.Horizontal)
         # With its explanation open (screens >= 900 px) the gradient plot was 50 px; a
-        # lesson about gradients left it 25 px at 1280 x 720 (04-vanishing, seen).
-        explained = window.gradients.explain_button.isChecked() or self._lesson_names(
-            "gradients")
-        window.resizeDocks([docks["gradients"]], [round(height * (0.42 if explained
-                                                                  else 0.32))],
+        # lesson's plots under the heatmaps (gradients, unit inspector) had 25 px at
+        # 1280 x 720 (04-vanishing, seen).
+        below = self._plots_share() if lesson else (
+            0.42 if window.gradients.explain_button.isChecked() else 0.32)
+        window.resizeDocks([docks["gradients"]], [round(height * below)],
                            Qt.Orientation.Vertical)
+        column = height - self._bars_height()
+        if lesson:  # Input as tall as its (compact) content, the lesson the rest
+            wanted = docks["input"].sizeHint().height()
+            window.resizeDocks([docks["input"], docks["lessons"]],
+                               [wanted, column - wanted], Qt.Orientation.Vertical)
+            return
         # Shares of the column (what menus, toolbars and status bar leave); Input gets
         # at least its minimum (215 px), the unit inspector's plot 120 px at 1280 x 720.
-        column = height - self._bars_height()
-        middle = docks["lessons"] if lesson else docks["model"]
-        shares = (0.3, 0.4, 0.3) if lesson else (0.3, 0.3, 0.4)
-        window.resizeDocks([docks["input"], middle, docks["unit"]],
-                           [round(column * share) for share in shares],
+        window.resizeDocks([docks["input"], docks["model"], docks["unit"]],
+                           [round(column * share) for share in (0.3, 0.3, 0.4)],
                            Qt.Orientation.Vertical)
 
-    def _lesson_names(self, panel: str) -> bool:
-        """Whether the open lesson's current part names ``panel``."""
-        session = self.window.session
-        lesson = session.lesson if self.window.docks["lessons"].isVisible() else None
-        return lesson is not None and panel in lesson.stages[session.lesson_stage].panels
+    def _plots_share(self) -> float:
+        """The front plot's share of the height below the heatmaps in a lesson."""
+        view = self.window.session.view
+        if (self.front_plot == "gradients" and view is not None
+                and len(view.layer.heatmaps) > 2):
+            return _GRADIENTS_BESIDE_GATES
+        return _PLOTS_BELOW[self.front_plot]
+
+    def _on_trace(self) -> None:
+        """Once per lesson part, with its model's trace: the heatmaps' count is known."""
+        window = self.window
+        if self._resize_on_trace and window.docks["lessons"].isVisible():
+            self._resize_on_trace = False
+            window.resizeDocks([window.docks[self.front_plot]],
+                               [round(window.height() * self._plots_share())],
+                               Qt.Orientation.Vertical)
+            QCoreApplication.sendPostedEvents(window, QEvent.Type.LayoutRequest)
 
     def _bars_height(self) -> int:
         """Height of the menu, tool and status bars: what the dock columns do not get."""
@@ -224,18 +253,48 @@ class WindowLayout:
 
     def open_lesson_panels(self) -> None:
         """Open the lesson's text and the panels its stage names (unknown names: ignored,
-        a lesson file test checks them)."""
-        session = self.window.session
+        a lesson file test checks them).
+
+        The lesson is what the student reads: it has the left column below a compact
+        Input, Model tabbed behind it; the unit inspector goes under the heatmaps,
+        tabbed with the gradients (and Training), the plot the stage names in front. At
+        1280 x 720 the lesson showed 4 lines and the unit inspector 10 px of data."""
+        window = self.window
+        session = window.session
         lesson = session.lesson
         if lesson is None:
             return
         self.show_panel("lessons")
+        window.text_input.set_compact(True)
+        self._gather_plots_below()
         stage = lesson.stages[session.lesson_stage]
-        for key in (*stage.panels, *(("training",) if stage.training else ())):
+        named = (*(("training",) if stage.training else ()), *stage.panels)
+        self.front_plot = next((key for key in named if key in _PLOTS_BELOW), "gradients")
+        self._resize_on_trace = True
+        self.size_docks()
+        for key in named:
             if key == "compare":
                 self.show_compare_beside()
-            elif key in self.window.docks:
+            elif key in window.docks:
                 self.show_panel(key)
+        window.docks[self.front_plot].raise_()
+        # Laid out now: half-applied, the layout saveState wrote did not come back byte
+        # for byte after presentation mode.
+        QCoreApplication.sendPostedEvents(window, QEvent.Type.LayoutRequest)
+
+    def _gather_plots_below(self) -> None:
+        """The unit inspector tabbed with the gradients, under the heatmaps."""
+        window = self.window
+        gradients, unit = window.docks["gradients"], window.docks["unit"]
+        if gradients.isFloating() or window.dockWidgetArea(
+                gradients) != _AREA.BottomDockWidgetArea:
+            gradients.setFloating(False)
+            window.addDockWidget(_AREA.BottomDockWidgetArea, gradients)
+        gradients.show()
+        if unit not in window.tabifiedDockWidgets(gradients):
+            unit.setFloating(False)
+            window.tabifyDockWidget(gradients, unit)
+        unit.show()
 
     def show_compare_beside(self) -> None:
         """Compare in the right column, tabbed with This step and widened to
@@ -264,6 +323,9 @@ class WindowLayout:
         and Compare closed (the Lessons menu or a new stage reopens the lesson). Showing
         every dock before restoring grew the window to 1520 x 1380 at 1280 x 720."""
         window = self.window
+        window.text_input.set_compact(False)
+        # Out of the gradients' tab group, where a lesson put it.
+        window.addDockWidget(_AREA.LeftDockWidgetArea, window.docks["unit"])
         for key in ("lessons", "training", "compare"):
             dock = window.docks[key]
             if key in _FIRST_PLACE:  # out of its partner's tab group

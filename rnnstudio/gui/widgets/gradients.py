@@ -137,6 +137,9 @@ class GradientPanel(QWidget):
         top.addWidget(QLabel("Loss"))
         top.addWidget(self.loss_box, 1)
         self.loss_label = QLabel()
+        # Wrapped: on one line "cross-entropy of the tag “literal” for “under” (step 3)"
+        # made the panel 628 px wide and the window 1290 px on a 1280 px screen.
+        self.loss_label.setWordWrap(True)
         top.addWidget(self.loss_label, 1)
         top.addWidget(self.jacobian_button)
         # What each curve means, shown on demand: on a 720p screen the explanation was

@@ -14,6 +14,11 @@ from ..session import Session
 DEBOUNCE_MS = 200
 
 
+#: The box's height limit (px) outside a lesson: about four lines.
+_FULL_HEIGHT = 84
+#: Lines the box keeps in a lesson, whatever its text (one more to type in).
+_LESSON_LINES = 2
+
 #: How the tokenizer kinds read in the window.
 _TOKENIZERS = {"word": "words", "char": "characters"}
 
@@ -30,7 +35,8 @@ class TextInput(QWidget):
         self.editor.installEventFilter(self)  # Esc leaves the box
         self.editor.setToolTip("The text the cell reads; it recomputes as you type. "
                                "Esc leaves the box, so the arrow keys step again")
-        self.editor.setMaximumHeight(84)
+        self.editor.setMaximumHeight(_FULL_HEIGHT)
+        self.compact = False
         self.samples = QComboBox()
         self.samples.addItem("Sample sentences…")
         self.samples.addItems(sample_sentences())
@@ -52,6 +58,9 @@ class TextInput(QWidget):
         layout.addWidget(self.samples)
         layout.addWidget(self.tokenizer_label)
         self.editor.textChanged.connect(self.debounce.start)
+        # Lines change with the text and with the dock's width (wrapping).
+        self.editor.document().documentLayout().documentSizeChanged.connect(
+            lambda _size: self._fit_height())
         session.text_changed.connect(self._on_session_text)
         session.trace_changed.connect(self._describe)
         self._on_session_text(session.text)
@@ -75,6 +84,25 @@ class TextInput(QWidget):
                 self.editor.clearFocus()
                 return True
         return super().eventFilter(watched, event)
+
+    def set_compact(self, compact: bool) -> None:
+        """In a lesson (``compact``) the box is as tall as its text and the sample list
+        is hidden: the text is the lesson's, and at 1280 x 720 the box's 84 px and the
+        list were the lesson text's missing lines."""
+        self.compact = compact
+        self.samples.setVisible(not compact)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        if not self.compact:
+            self.editor.setMaximumHeight(_FULL_HEIGHT)
+            return
+        line = self.editor.fontMetrics().lineSpacing()
+        lines = max(_LESSON_LINES, round(self.editor.document().size().height()))
+        # Frame, document margins and a little slack: exactly the lines' height showed
+        # a scroll bar beside two lines (seen under Xvfb).
+        frame = 2 * (self.editor.frameWidth() + round(self.editor.document().documentMargin()))
+        self.editor.setMaximumHeight(min(_FULL_HEIGHT, lines * line + frame + 4))
 
     def commit(self) -> None:
         """Send the box's text to the session now (the debounce timer calls this)."""

@@ -33,7 +33,9 @@ class UnitInspector(QWidget):
         self.plot.setLabel("bottom", "step (token read)")
         # A zero line, not a grid: the axis grid cost 14 ms per repaint at T = 200.
         self.zero_line = pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#bbb"))
-        self.plot.getAxis("left").setWidth(48)
+        # Wide enough for "6e+07" beside the axis title (02-squashing's ReLU at gain 6:
+        # at 48 px the labels ran over "value").
+        self.plot.getAxis("left").setWidth(60)
         self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.getViewBox().setMouseEnabled(x=True, y=False)
         self.legend = legend_under(self.plot)  # under the plot, never over h and c
