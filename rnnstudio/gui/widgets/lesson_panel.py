@@ -138,7 +138,11 @@ class LessonPanel(QWidget):
         answers.setContentsMargins(0, 0, 0, 0)
         answers.addWidget(QLabel("Your answer:"))
         self.choice_buttons = [ChoiceButton(letter) for letter in ascii_uppercase[:5]]
+        # A letter each, not a style's 80 px default: five of those made the row 421 px
+        # wide, wider than the lesson column at 1280 x 720, and pushed the window off it.
+        letter_width = self.fontMetrics().horizontalAdvance("W") * 3
         for index, button in enumerate(self.choice_buttons):
+            button.setFixedWidth(letter_width)
             button.setToolTip(f"Answer {ascii_uppercase[index]} to the lesson's question "
                               f"(key {index + 1} or {ascii_uppercase[index]})")
             button.clicked.connect(lambda *_, index=index: session.answer_question(index))
