@@ -272,7 +272,9 @@ class WindowLayout:
         self.front_plot = next((key for key in named if key in _PLOTS_BELOW), "gradients")
         self._resize_on_trace = True
         self.size_docks()
-        for key in named:
+        # Last named first: docks that share a column end as tabs with the first-named
+        # in front (03-short-memory named Compare, then This step, and showed This step).
+        for key in reversed(named):
             if key == "compare":
                 self.show_compare_beside()
             elif key in window.docks:

@@ -62,3 +62,15 @@ def test_every_lesson_part_is_legible(qtbot, window, monkeypatch, screen: str,  
     where = QRect(label.mapTo(window, label.rect().topLeft()), label.size())
     assert window.rect().contains(where), where
     assert label.fontMetrics().horizontalAdvance(label.text()) <= label.width()
+
+
+def test_the_first_named_of_two_docks_in_one_column_is_in_front(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    """03-short-memory names Compare, then This step: both go in the right column, and
+    the student must see Compare, which the lesson is about."""
+    lesson = LESSONS["03-short-memory"]
+    assert lesson.stages[0].panels[:2] == ("compare", "step")
+    wait_for_trace(qtbot, window.session, lambda: window.session.open_lesson(lesson, 0))
+    qtbot.wait(50)
+    compare, step = window.docks["compare"], window.docks["step"]
+    assert step in window.tabifiedDockWidgets(compare)
+    assert not compare.visibleRegion().isEmpty() and step.visibleRegion().isEmpty()
