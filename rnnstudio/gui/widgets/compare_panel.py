@@ -272,10 +272,13 @@ class ComparePanel(QWidget):
 
     def _show_answers(self, step: int) -> None:
         """Titles and the answers line: a tagger's tag follows the cursor. A title is set
-        only when it changes (each setTitle lays the plot out again)."""
+        only when it changes (each setTitle lays the plot out again). With an answer the
+        title names the model by its short label: "Recall across a gap (RNN): answers
+        “omelette” (p = 0.50)" ran past a 475 px Compare beside a lesson at 1280 x 720,
+        and the plot clipped it and its colour bar."""
         for row, model in zip(self.rows, self.models, strict=False):
             answer = answer_text(model, step)
-            title = model.title if answer is None else f"{model.title}: {answer}"
+            title = model.title if answer is None else f"{model.label}: {answer}"
             if self._titles.get(model.key) != title:
                 self._titles[model.key] = title
                 row.set_title(title)
