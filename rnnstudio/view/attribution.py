@@ -18,8 +18,9 @@ trace's ||dL/dx_t|| stays the class loss's gradient, as the window's other panel
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,9 +29,13 @@ from ..engine.losses import ClassCrossEntropy, Loss, TagCrossEntropy
 from ..engine.model import Model
 from ..engine.tokenizers import Tokens
 from ..io.session_file import STRIP_ATTRIBUTIONS
+from .gradients import GRADIENT_EXPLANATIONS
 
-__all__ = ["STRIP_ATTRIBUTIONS", "STRIP_LABELS", "Shading", "chip_tint", "shading_of",
-           "strip_attribution", "strip_score"]
+if TYPE_CHECKING:
+    from .trace_view import TraceView
+
+__all__ = ["STRIP_ATTRIBUTIONS", "STRIP_LABELS", "Shading", "chip_tint", "current_shading",
+           "shading_of", "strip_attribution", "strip_score", "token_line"]
 
 #: The switch's words for each choice of :data:`STRIP_ATTRIBUTIONS`.
 STRIP_LABELS = {
@@ -93,6 +98,29 @@ def attribution_shading(result: Attribution) -> Shading:
     if result.completeness_gap is not None:
         caption += f"; {result.steps} steps, completeness gap {result.completeness_gap:.1g}"
     return shading_of(result.scores, result.signed, STRIP_LABELS[result.method], caption)
+
+
+def current_shading(view: TraceView | None, choice: str,
+                    result: Attribution | None) -> Shading | None:
+    """What the window shows for the strip's ``choice`` on ``view``: ||dL/dx_t|| from the
+    trace, or the attribution job's ``result`` once it is there for this choice (None
+    while it runs, and with the colouring off). The strip and This step both read it,
+    so the chips and the readout line never disagree."""
+    norms = None if view is None else view.layer.gradients.norms.get("dL/dx")
+    if choice == "dL/dx" and norms is not None:
+        # ||dL/dx_t|| is the same for every layer: the shown curve's norms are it
+        return shading_of(norms, False, STRIP_LABELS[choice], GRADIENT_EXPLANATIONS["dL/dx"])
+    if result is not None and view is not None and result.method == choice:
+        return attribution_shading(result)
+    return None
+
+
+def token_line(shading: Shading, tokens: Sequence[str], step: int) -> str:
+    """This step's line on the token at ``step``: "“amazing”: occlusion +1.03 (raises s;
+    0.27 of the largest)"; empty where the shading does not reach ``step``."""
+    if not 0 <= step < min(len(tokens), shading.values.size):
+        return ""
+    return f"“{tokens[step]}”: {shading.describe(step)}"
 
 
 def chip_tint(level: float, signed: bool) -> tuple[int, int, int, int] | None:

@@ -123,3 +123,25 @@ def test_the_window_saves_the_shown_attribution(qtbot, window, tmp_path):  # typ
     data = json.loads(target.read_text("utf-8"))
     assert data["scores"] == session.attribution_job.result.scores.tolist()
     assert data["tokens"] == list(session.trace.tokens)
+
+
+def test_this_step_says_the_cursors_token_score_as_the_strip_colours_it(  # type: ignore[no-untyped-def]
+        qtbot, session, strip) -> None:
+    """The readout, besides the strip: the token at the cursor, its signed score and
+    what it does to s; off, and while a computed method runs, it is hidden."""
+    from rnnstudio.gui.widgets.step_view import StepView
+
+    view = StepView(session)
+    qtbot.addWidget(view)
+    view.show()
+    assert view.attribution.isHidden()  # the colouring is off
+    choose(qtbot, session, "occlusion")
+    result = session.attribution_job.result
+    for step in (0, int(np.argmax(result.scores))):
+        session.set_cursor(step)
+        line = view.attribution.text()
+        assert line.startswith(f"“{result.tokens[step]}”: occlusion")
+        assert f"{result.scores[step]:+.3g}" in line and not view.attribution.isHidden()
+    assert result.definition in view.attribution.toolTip()
+    session.set_attribution("off")
+    assert view.attribution.isHidden()

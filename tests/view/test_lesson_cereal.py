@@ -254,3 +254,15 @@ def test_lesson_03_on_real_text_the_rnn_forgets_bad_news_that_came_first() -> No
     says(stage, "P(positive) 0.002", "The RNN says positive, 0.64", "32 tokens before the end",
          "the last 15 tokens: the RNN says 0.01", "positive for four of them, not all "
          "(shampoo 0.45, headphones 0.01)")
+
+
+def test_this_steps_line_on_amazing_is_the_one_docs_gui_quotes() -> None:
+    from pathlib import Path
+
+    from rnnstudio.view.attribution import attribution_shading, token_line
+
+    result = occlusion("lstm", CEREAL)
+    line = token_line(attribution_shading(result), result.tokens, 0)
+    assert line == "“amazing”: occlusion (word → <unk>) +1.03 (raises s; 0.27 of the largest)"
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "gui.md").read_text("utf-8")
+    assert f'"{line}"' in docs

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...errors import RnnStudioError
+from ...view.attribution import current_shading, token_line
 from ...view.colours import NONFINITE_RGB
 from ...view.equations import unit_equations
 from ...view.heatmaps import QUANTITY_DESCRIPTIONS, StepBars, step_bars
@@ -180,6 +181,12 @@ class StepView(QWidget):
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.readout.setContentsMargins(2, 0, 2, 4)  # apart from the first bar chart's title
         self.readout.hide()
+        # The token strip's colouring, for the token at the cursor, in words and numbers.
+        self.attribution = QLabel()
+        self.attribution.setWordWrap(True)
+        self.attribution.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.attribution.setContentsMargins(2, 0, 2, 4)
+        self.attribution.hide()
         self.graphics = _BarsView()
         self.graphics.ci.setSpacing(0)
         self.graphics.scene().sigMouseClicked.connect(self._on_clicked)
@@ -209,10 +216,14 @@ class StepView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.readout)
+        layout.addWidget(self.attribution)
         layout.addWidget(splitter, 1)
         session.trace_changed.connect(self._on_view_changed)
         session.layer_changed.connect(self._on_view_changed)
         session.cursor_changed.connect(self.refresh)
+        session.cursor_changed.connect(self._show_attribution)
+        session.options_changed.connect(self._show_attribution)
+        session.attribution_job.changed.connect(self._show_attribution)
         session.unit_changed.connect(self._on_unit_changed)
         session.options_changed.connect(self.refresh)  # the colour scale sets bar ranges
         if session.view is not None:
@@ -237,6 +248,7 @@ class StepView(QWidget):
         if no_verdict:
             self.readout.setText(NO_VERDICT)
         self.refresh()
+        self._show_attribution()
 
     def refresh(self, *_: Any) -> None:
         """Show the head's answer, the bars at the session's cursor and the selected
@@ -258,6 +270,18 @@ class StepView(QWidget):
             answer = step_readout(view.trace, step)
             self.readout.setText("" if answer is None else answer.line(rich=True))
         self._show_equations()
+
+    def _show_attribution(self, *_: Any) -> None:
+        """The strip's colouring at the cursor's token (what the chip's tooltip says),
+        hidden while the colouring is off or its job still runs."""
+        view = self.session.view
+        shading = current_shading(view, self.session.options.attribution,
+                                  self.session.attribution_job.result)
+        line = "" if shading is None or view is None else token_line(
+            shading, view.trace.tokens, self.session.cursor)
+        self.attribution.setText(line)
+        self.attribution.setToolTip("" if shading is None else shading.caption)
+        self.attribution.setVisible(bool(line))
 
     def _on_unit_changed(self, unit: int) -> None:
         for row in self.rows.values():

@@ -21,15 +21,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QScrollArea, QWidget
 
-from ...view.attribution import (
-    DARK_LEVEL,
-    STRIP_LABELS,
-    Shading,
-    attribution_shading,
-    chip_tint,
-    shading_of,
-)
-from ...view.gradients import GRADIENT_EXPLANATIONS
+from ...view.attribution import DARK_LEVEL, Shading, chip_tint, current_shading
 from ...view.readout import shown_token, step_readout
 from ..session import Session
 from ..theme import CURSOR_COLOR, tag_colors
@@ -205,16 +197,8 @@ class TokenStrip(QScrollArea):
     def _show_shading(self) -> None:
         """The chosen colouring, if it is there for the shown trace (a computed method
         arrives later through the attribution job); the tooltip says what it explains."""
-        view, choice = self.session.view, self.session.options.attribution
-        result = self.session.attribution_job.result
-        self.shading = None
-        norms = None if view is None else view.layer.gradients.norms.get("dL/dx")
-        if choice == "dL/dx" and norms is not None:
-            # ||dL/dx_t|| is the same for every layer: the shown curve's norms are it
-            self.shading = shading_of(norms, False, STRIP_LABELS[choice],
-                                      GRADIENT_EXPLANATIONS["dL/dx"])
-        elif result is not None and view is not None and result.method == choice:
-            self.shading = attribution_shading(result)
+        self.shading = current_shading(self.session.view, self.session.options.attribution,
+                                       self.session.attribution_job.result)
         self.setToolTip("" if self.shading is None else self.shading.caption)
         self.canvas.update()
 
