@@ -22,10 +22,17 @@ FADING = ("this", "gave", "all", "should")
 KEYWORDS = ("amazing", "perfectly", "balanced", "definitely", "buying")
 FIRST, LAST = ("This box of cereal gave me a perfectly balanced breakfast, as all things "
                "should be."), "I only ate half of it but will definitely be buying again!"
+#: Other products for the review (what, meal).
+SWAPS = (("bag of granola", "breakfast"), ("jar of peanut butter", "snack"),
+         ("pack of coffee", "morning"), ("tin of soup", "lunch"))
+
+
+def with_product(text: str, what: str, meal: str) -> str:
+    return text.replace("box of cereal", what).replace("breakfast", meal)
+
+
 #: The review with its product swapped or its sentences reordered.
-PRODUCTS = [CEREAL.replace("box of cereal", what).replace("breakfast", meal)
-            for what, meal in (("bag of granola", "breakfast"), ("jar of peanut butter",
-                               "snack"), ("pack of coffee", "morning"), ("tin of soup", "lunch"))]
+PRODUCTS = [with_product(CEREAL, *swap) for swap in SWAPS]
 REORDERED = [f"{LAST} {FIRST} Amazing!", f"{FIRST} Amazing! {LAST}", f"Amazing! {LAST} {FIRST}"]
 VARIANTS = [CEREAL, *PRODUCTS, *REORDERED]
 STAGES = next(lesson for lesson in load_lessons() if lesson.name == "11-cereal-review").stages
@@ -222,9 +229,7 @@ def test_the_windows_integrated_gradients_of_the_sentiment_lstm_need_1024_steps(
 
 
 #: The products of lesson 03's last part, beyond the cereal (what, meal).
-FADING_PRODUCTS = (("bag of granola", "breakfast"), ("jar of peanut butter", "snack"),
-                   ("pack of coffee", "morning"), ("tin of soup", "lunch"),
-                   ("bottle of shampoo", "shower"), ("set of headphones", "commute"))
+FADING_PRODUCTS = (*SWAPS, ("bottle of shampoo", "shower"), ("set of headphones", "commute"))
 
 
 def test_lesson_03_on_real_text_the_rnn_forgets_bad_news_that_came_first() -> None:
@@ -243,10 +248,8 @@ def test_lesson_03_on_real_text_the_rnn_forgets_bad_news_that_came_first() -> No
     assert f"{positive('rnn', swapped(f'{FIRST} Amazing! {LAST}')):.2f}" == "0.01"
     stays, shown = 0, {}
     for what, meal in FADING_PRODUCTS:
-        first = FIRST.replace("box of cereal", what).replace("breakfast", meal)
-        bad_first = positive("rnn", swapped(CEREAL.replace("box of cereal", what)
-                                            .replace("breakfast", meal)))
-        bad_last = positive("rnn", swapped(f"{first} Amazing! {LAST}"))
+        bad_first = positive("rnn", swapped(with_product(CEREAL, what, meal)))
+        bad_last = positive("rnn", swapped(f"{with_product(FIRST, what, meal)} Amazing! {LAST}"))
         assert bad_last < bad_first  # nearer the end, more negative: every time
         stays += bad_first > 0.5
         shown[what.split()[-1]] = f"{bad_first:.2f}"
