@@ -40,6 +40,7 @@ from .tokenizers import HashedEmbedding, Tokenizer, Tokens
 
 if TYPE_CHECKING:
     from .attribution import Attribution
+    from .generation import Generation, WrittenToken
     from .stepper import Stepper
     from .trace import Trace
 
@@ -381,6 +382,20 @@ class Model:
         from .stepper import Stepper
 
         return Stepper(self, h0, c0)
+
+    def generate(
+        self, prompt: str, length: int = 100, temperature: float = 1.0,
+        top_k: int | None = None, seed: int | None = None,
+        on_token: Callable[[WrittenToken], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> Generation:
+        """Write ``length`` tokens after ``prompt`` (a next-token model only): sampled at
+        ``temperature`` (0: greedy argmax) from the ``top_k`` most likely (None: all),
+        deterministic for a ``seed``; ``on_token`` sees each token as it is written. See
+        :func:`rnnstudio.engine.generation.generate`."""
+        from .generation import generate
+
+        return generate(self, prompt, length, temperature, top_k, seed, on_token, should_stop)
 
     def summary(self) -> str:
         rec, cfg = self.config.recurrent, self.config
