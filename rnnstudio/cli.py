@@ -1,5 +1,5 @@
-"""The ``rnnstudio`` command: ``trace``, ``attribute``, ``info``, ``convert``, ``plot``,
-``train``, ``models``, ``completion``; no sub-command = the GUI.
+"""The ``rnnstudio`` command: ``trace``, ``attribute``, ``generate``, ``info``, ``convert``,
+``plot``, ``train``, ``models``, ``completion``; no sub-command = the GUI.
 
 Errors follow one contract (:mod:`rnnstudio.cli_errors`): bad input is one line
 ``rnnstudio: error: ...`` on stderr and exit status 2, never a traceback; a bug is one
@@ -42,7 +42,8 @@ if TYPE_CHECKING:
 __all__ = ["add_model_file_options", "build_parser", "key_map", "main", "model_file_flags",
            "model_file_overrides"]
 
-COMMANDS = ("trace", "attribute", "info", "convert", "plot", "train", "models", "completion")
+COMMANDS = ("trace", "attribute", "generate", "info", "convert", "plot", "train", "models",
+            "completion")
 _OWN_FLAGS = ("-h", "--help", "--version", "--completion")
 _RANDOM_ONLY = ("seed", "gain")
 
@@ -126,6 +127,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_options(attribute, random=False)
     attribute.set_defaults(handler=cmd_attribute)
 
+    from .cli_generate import GENERATE_FLAGS, GENERATE_HELP, add_generate_arguments
+
+    generate = commands.add_parser("generate", help=GENERATE_HELP,
+                                   description=GENERATE_HELP + " (docs/api.md, Generation)")
+    add_generate_arguments(generate)
+    _add_config_options(generate, random=False)
+    generate.set_defaults(handler=cmd_generate)
+
     info = commands.add_parser("info", help="describe a model file",
                                description="Print a model's configuration and sizes.")
     info.add_argument("model", metavar="MODEL")
@@ -173,8 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
                                      description=COMPLETION_HELP)
     completion.add_argument("shell", choices=SHELLS)
     completion.set_defaults(handler=lambda options: print_completion(options.shell))
-    for command in (trace, attribute, info, convert, plot, train, models, completion):
+    for command in (trace, attribute, generate, info, convert, plot, train, models, completion):
         command.set_defaults(flags=flag_names(command))
+    generate.set_defaults(flags={**flag_names(generate), **GENERATE_FLAGS})
     train.set_defaults(flags={**flag_names(train), **task_option_flags()})
     return parser
 
@@ -343,6 +353,14 @@ def cmd_attribute(options: argparse.Namespace) -> int:
     text = read_text(options)
     model, origin = _model(options)
     return run_attribute(options, model, origin, text)
+
+
+def cmd_generate(options: argparse.Namespace) -> int:
+    from .cli_generate import check_out, run_generate
+
+    check_out(options.out)  # before the work, not after it
+    model, _origin = _model(options)
+    return run_generate(options, model)
 
 
 def trace_summary(trace: Any, origin: str) -> list[str]:

@@ -41,6 +41,10 @@ if TYPE_CHECKING:
 END_SPELLINGS = ("<eos>", "</s>", "[SEP]", "<|endoftext|>")
 #: Why the writing ended.
 STOP_REASONS = ("length", "end token", "stopped")
+#: The highest temperature: at T = 1000 logits spread over +-100 (far more than a trained
+#: model's) still differ by at most e^0.2 in weight, so a higher T changes nothing a
+#: reader could see; the bound only keeps "--temperature 1e308" a message.
+MAX_TEMPERATURE = 1000.0
 #: Models that can write, as the error for any other model names them.
 WRITERS = "a model with a next-token head (task next-token, e.g. the shipped charlm-rnn, " \
           "charlm-lstm and charlm-gru)"
@@ -67,7 +71,8 @@ def check_options(model: Model, length: int, temperature: float = 1.0,
     length = check_whole("length", length, 1, model.config.max_tokens(),
                          "the prompt and the tokens written are traced together")
     temperature = check_number("temperature", temperature,
-                               "use 0 for greedy, 1 for the model's own distribution", low=0)
+                               "use 0 for greedy, 1 for the model's own distribution",
+                               low=0, high=MAX_TEMPERATURE)
     if top_k is not None:
         top_k = check_whole("top_k", top_k, 1, model.config.head_size,
                             "give at most the vocabulary's size, or none for every token")
@@ -133,6 +138,9 @@ class Writer:
     def __init__(self, model: Model, prompt: str, options: GenerationOptions) -> None:
         self.model, self.options = model, options
         tokenizer = model.tokenizer
+        if isinstance(prompt, str) and not tokenizer.split(prompt):
+            raise ConfigError("prompt is empty: give at least one token for the model to "
+                              "continue", argument="prompt")
         prompt_tokens = model.tokenize(prompt).tokens
         if len(prompt_tokens) + options.length > model.config.max_tokens():
             raise ConfigError(f"length {options.length} and the prompt's "
