@@ -291,6 +291,10 @@ def _install_models_menu(window: MainWindow, actions: WindowActions) -> None:
     menu.addAction(_action(window, actions, "train", "&Train a model…",
                            lambda: window.show_panel("training"), "Ctrl+T",
                            "Train a model on a generated task while you watch"))
+    menu.addAction(_action(window, actions, "write", "&Write with the model…",
+                           lambda: window.show_panel("write"), "Ctrl+G",
+                           "A language model continues the text token by token while "
+                           "every panel shows the cell writing"))
     menu.addAction(_action(window, actions, "compare", "&Compare RNN, LSTM and GRU…",
                            lambda: window.show_panel("compare"), "Ctrl+K",
                            "The sentence read by the three cells trained on one task"))

@@ -57,6 +57,7 @@ from .widgets.token_strip import TokenStrip
 from .widgets.training_panel import TrainingPanel
 from .widgets.transport import Transport
 from .widgets.unit_inspector import UnitInspector
+from .widgets.write_panel import WritePanel
 from .window_dialogs import WindowDialogs
 from .window_layout import WindowLayout
 
@@ -92,6 +93,7 @@ class MainWindow(QMainWindow):
         self.lesson_panel = LessonPanel(session)
         session.library.load_shipped()
         self.training = TrainingPanel(session)
+        self.write_panel = WritePanel(session)
         self.panels: dict[str, Any] = {"heatmaps": self.heatmaps, "gradients": self.gradients,
                                        "this step": self.step_view,
                                        "unit inspector": self.unit_inspector,

@@ -55,6 +55,7 @@ from ..view.tracing import (
 )
 from .attribution_job import AttributionJob
 from .compare_set import CompareSet
+from .generation_job import WritingJob
 from .jobs import JobResult, JobRunner, Work
 from .lesson_library import LessonLibrary
 from .model_opening import DetailsNeeded, Opened, open_and_trace
@@ -166,6 +167,7 @@ class Session(QObject):
         self.compare = CompareSet(self)
         self.training = TrainingJob(self)
         self.attribution_job = AttributionJob(self)
+        self.writing = WritingJob(self)
 
     # --- what to read -----------------------------------------------------------------
 
@@ -249,6 +251,18 @@ class Session(QObject):
                                None, model)
         loss = model.default_loss() if model is not None else None
         self._commit(TraceOutcome(request, model, trace, loss, 0.0))
+
+    def show_written(self, trace: Trace, text: str, loss: Loss | None = None) -> None:
+        """Show the trace of ``text`` as the model writes it (:attr:`writing`): a
+        forward trace while writing (the loss in force, no gradients), then the full one
+        with ``loss``; the cursor on the newest token."""
+        if self.model is None:
+            return
+        self._runner.cancel()  # a trace of the text before writing must not land after
+        self._set_busy(False)
+        loss = self.loss if loss is None else loss
+        request = TraceRequest(self.source, text, loss, self.model, Placement(step=-1))
+        self._commit(TraceOutcome(request, self.model, trace, loss, trace.seconds))
 
     def first_trace(self, source: ModelSource, text: str,
                     placement: Placement | None = None, loss: Loss | None = None,
@@ -483,7 +497,7 @@ class Session(QObject):
         """Stop playback, cancel work and wait for every worker thread (on quit)."""
         self.playback.stop()
         for runner in (self._runner, self.compare.runner, self.training.runner,
-                       self.attribution_job.runner):
+                       self.attribution_job.runner, self.writing.runner):
             runner.shutdown()
         self._saver.shutdown()  # a trace being saved is finished, not cut short
 

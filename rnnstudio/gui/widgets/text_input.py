@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QTextCursor
 from PySide6.QtWidgets import QComboBox, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from ...view.resources import sample_sentences
@@ -57,7 +59,11 @@ class TextInput(QWidget):
         layout.addWidget(self.editor)
         layout.addWidget(self.samples)
         layout.addWidget(self.tokenizer_label)
-        self.editor.textChanged.connect(self.debounce.start)
+        #: Set while the box shows the session's text (not the user's edit).
+        self._echoing = False
+        #: Whether the session's next append joins the last one's undo step (Write).
+        self._joining = False
+        self.editor.textChanged.connect(self._on_edited)
         # Lines change with the text and with the dock's width (wrapping).
         self.editor.document().documentLayout().documentSizeChanged.connect(
             lambda _size: self._fit_height())
@@ -115,11 +121,42 @@ class TextInput(QWidget):
             self.commit()
         self.samples.setCurrentIndex(0)
 
+    def _on_edited(self) -> None:
+        if not self._echoing:  # the user's edit: trace after the pause
+            self._joining = False
+            self.debounce.start()
+
     def _on_session_text(self, text: str) -> None:
-        if text != self.editor.toPlainText():
-            self.editor.blockSignals(True)
-            self.editor.setPlainText(text)
-            self.editor.blockSignals(False)
+        current = self.editor.toPlainText()
+        if text == current:
+            return
+        kept = len(os.path.commonprefix([current, text]))
+        self._echoing = True
+        try:
+            if kept and not current[kept:].strip():
+                self._append(kept, text[kept:])
+            else:
+                self.editor.setPlainText(text)  # a new text: a new undo history
+                self._joining = False
+        finally:
+            self._echoing = False
+
+    def _append(self, kept: int, added: str) -> None:
+        """Text the model wrote after the first ``kept`` characters (Write), as an edit
+        of the box: every append since the user's last edit is one undo step, so
+        Edit › Undo gives back the text from before the writing."""
+        cursor = QTextCursor(self.editor.document())
+        cursor.setPosition(kept)
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        if self._joining:
+            cursor.joinPreviousEditBlock()
+        else:
+            cursor.beginEditBlock()
+        cursor.insertText(added)
+        cursor.endEditBlock()
+        self._joining = True
+        bar = self.editor.verticalScrollBar()
+        bar.setValue(bar.maximum())  # the newest words in view
 
     def _describe(self) -> None:
         trace = self.session.trace
