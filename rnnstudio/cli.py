@@ -325,14 +325,23 @@ def _loss(text: str) -> Loss | str | None:
         raise ConfigError(f"--loss {shown(text)}: {exc}") from None
 
 
-def cmd_trace(options: argparse.Namespace) -> int:
+def check_trace_out(out: str) -> Path:
+    """``--out`` of ``trace`` and ``generate``: a trace file that can be written, checked
+    before the work, not after it."""
     from .io.atomic import check_writable
-    from .io.trace_export import TRACE_EXTENSIONS, save_trace
+    from .io.trace_export import TRACE_EXTENSIONS
 
-    out = Path(options.out)
-    if out.suffix.lower() not in TRACE_EXTENSIONS:
-        raise ConfigError(f"--out {out}: unknown trace extension; use .npz, .csv or .json")
-    check_writable(out)  # before the work, not after it
+    path = Path(out)
+    if path.suffix.lower() not in TRACE_EXTENSIONS:
+        raise ConfigError(f"--out {path}: unknown trace extension; use .npz, .csv or .json")
+    check_writable(path)
+    return path
+
+
+def cmd_trace(options: argparse.Namespace) -> int:
+    from .io.trace_export import save_trace
+
+    out = check_trace_out(options.out)
     loss = _loss(options.loss)
     text = read_text(options)
     model, origin = _model(options)
@@ -356,9 +365,10 @@ def cmd_attribute(options: argparse.Namespace) -> int:
 
 
 def cmd_generate(options: argparse.Namespace) -> int:
-    from .cli_generate import check_out, run_generate
+    from .cli_generate import run_generate
 
-    check_out(options.out)  # before the work, not after it
+    if options.out is not None:
+        check_trace_out(options.out)
     model, _origin = _model(options)
     return run_generate(options, model)
 

@@ -12,11 +12,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 from typing import Any, TextIO
 
 from .engine.generation import Generation
-from .errors import ConfigError
 from .terminal import printable
 
 GENERATE_HELP = "write with a language model: continue a prompt token by token"
@@ -46,18 +44,6 @@ def add_generate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="FILE",
                         help="also write the trace of prompt and continuation: .npz, .csv "
                         "or .json (docs/formats.md)")
-
-
-def check_out(out: str | None) -> None:
-    """``--out``: a trace file that can be written (checked before any work)."""
-    if out is None:
-        return
-    from .io.atomic import check_writable
-    from .io.trace_export import TRACE_EXTENSIONS
-
-    if Path(out).suffix.lower() not in TRACE_EXTENSIONS:
-        raise ConfigError(f"--out {out}: unknown trace extension; use .npz, .csv or .json")
-    check_writable(out)
 
 
 def run_generate(options: argparse.Namespace, model: Any) -> int:

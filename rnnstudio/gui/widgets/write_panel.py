@@ -109,6 +109,9 @@ class WritePanel(QWidget):
 
     def _refresh(self) -> None:
         running, can_write = self.job.running, self.job.can_write()
+        model = self.session.model
+        if can_write and model is not None:  # k up to the vocabulary's size
+            self.top_k.setMaximum(model.config.head_size)
         self.button.setText("Stop" if running else "Write")
         self.button.setEnabled(running or can_write)
         for box in (self.length, self.temperature, self.top_k, self.seed, self.pace):
