@@ -46,8 +46,8 @@ STOP_REASONS = ("length", "end token", "stopped")
 #: reader could see; the bound only keeps "--temperature 1e308" a message.
 MAX_TEMPERATURE = 1000.0
 #: Models that can write, as the error for any other model names them.
-WRITERS = "a model with a next-token head (task next-token, e.g. the shipped charlm-rnn, " \
-          "charlm-lstm and charlm-gru)"
+WRITERS = ("a model with a next-token head (task next-token, e.g. the shipped charlm-rnn, "
+           "charlm-lstm and charlm-gru)")
 
 
 @dataclass(frozen=True)
