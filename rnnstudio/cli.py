@@ -114,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="precision of the gradients (default float64: float32 underflows)")
     trace.add_argument("--no-jacobian", action="store_true",
                        help="skip ||dh_T/dh_t|| (faster for large hidden sizes)")
+    from .cli_decompose import add_decompose_argument
+
+    add_decompose_argument(trace)
     _add_config_options(trace, random=True)
     trace.set_defaults(handler=cmd_trace)
 
@@ -316,8 +319,9 @@ def _loss(text: str) -> Loss | str | None:
 
 
 def cmd_trace(options: argparse.Namespace) -> int:
+    from .cli_decompose import decomposed_file_arrays, decomposition_line
     from .io.atomic import check_writable
-    from .io.trace_export import TRACE_EXTENSIONS, save_trace
+    from .io.trace_export import TRACE_EXTENSIONS, write_trace_arrays
 
     out = Path(options.out)
     if out.suffix.lower() not in TRACE_EXTENSIONS:
@@ -329,9 +333,12 @@ def cmd_trace(options: argparse.Namespace) -> int:
     trace = model.trace(text, loss=model.default_loss() if loss == "default" else loss,
                         grad_dtype=options.grad_dtype,
                         jacobian=not options.no_jacobian)
-    save_trace(trace, out)
+    arrays = decomposed_file_arrays(model, trace, options.decompose)
+    write_trace_arrays(arrays, out)
     for line in trace_summary(trace, origin):
         print(line)
+    if options.decompose:
+        print(decomposition_line(arrays))
     print(f"wrote: {printable(str(out))}")
     return 0
 
