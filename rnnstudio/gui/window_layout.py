@@ -29,9 +29,11 @@ _AREA = Qt.DockWidgetArea
 #: and short: tabbed with Model its curves were below the fold on every screen, the
 #: user pressed Start and saw no curve.
 _FIRST_PLACE = {"lessons": ("model", _AREA.LeftDockWidgetArea),
-                "training": ("gradients", _AREA.BottomDockWidgetArea)}
-#: The bottom area's share of the window's height with Training open: its plots' data
-#: areas at least 120 px tall at 1280 x 720 (128 and 145 px measured under Xvfb).
+                "training": ("gradients", _AREA.BottomDockWidgetArea),
+                "paths": ("gradients", _AREA.BottomDockWidgetArea)}
+#: The bottom area's share of the window's height with Training (or Gradient paths,
+#: two plots too) open: its plots' data areas at least 120 px tall at 1280 x 720 (128
+#: and 145 px measured under Xvfb).
 _TRAINING_SHARE = 0.45
 #: The left column's share of the window's width with a lesson open (about 45
 #: characters a line at 1280 x 720).
@@ -113,6 +115,8 @@ class WindowLayout:
         # No outer scroll area: the panel scrolls its form itself and keeps its plots
         # in view, whatever the dock's shape.
         self._dock("training", "Training", window.training, area.BottomDockWidgetArea).hide()
+        self._dock("paths", "Gradient paths", window.gradient_paths,
+                   area.BottomDockWidgetArea).hide()
         transport_bar = QToolBar("Transport", window)
         transport_bar.setObjectName("transport_toolbar")
         transport_bar.addWidget(window.transport)
@@ -223,7 +227,7 @@ class WindowLayout:
         dock.raise_()
         if placing and key == "lessons":
             self.size_docks()
-        if (placing and key == "training" and not dock.isFloating()
+        if (placing and key in ("training", "paths") and not dock.isFloating()
                 and window.dockWidgetArea(dock) == _AREA.BottomDockWidgetArea):
             # Resized within the window: the window itself does not grow.
             window.resizeDocks([dock], [round(window.height() * _TRAINING_SHARE)],

@@ -155,8 +155,10 @@ def _rnn_view(trace: Trace, found: Decomposition) -> PathsView:
         notes.append(f"the Jacobians are computed up to {FULL_MAX_UNITS} units; this layer "
                      "has more")
     elif np.isnan(bottom_curves[BOUND_MIN]).any():
-        notes.append("a smallest singular value is exactly 0 (a unit whose ReLU is off): the "
-                     "lower bound is 0 from there back, a gap on the log axis")
+        why = ("a unit whose ReLU is off" if trace.config.recurrent.nonlinearity == "relu"
+               else "a tanh unit at exactly ±1, where its slope 1 − h² is 0")
+        notes.append(f"a smallest singular value is exactly 0 ({why}): the lower bound is 0 "
+                     "from there back, a gap on the log axis")
     explanation = (
         "Each step multiplies the gradient by the step Jacobian dh_t/dh_t−1 = "
         "diag(act′) W_hh; it stretches a direction by at most its largest and at least its "
