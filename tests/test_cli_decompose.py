@@ -45,3 +45,29 @@ def test_without_the_flag_no_decomposition_is_written(tmp_path: Path) -> None:
     out = tmp_path / "t.npz"
     assert main(["trace", "--text", TEXT, "--out", str(out), "--hidden", "3"]) == 0
     assert not [key for key in read_trace_arrays(out) if key.startswith("decomposition.")]
+
+
+def test_decomposition_keys_parse_and_hostile_ones_are_refused_or_ignored(tmp_path: Path) -> None:
+    from rnnstudio.engine.trace_keys import (
+        DECOMPOSITION,
+        LayerKey,
+        decomposition_key,
+        layer_key,
+        parse_layer_key,
+    )
+
+    key = decomposition_key(1, "bwd", "log10_bound_max")
+    assert parse_layer_key(key) == LayerKey(DECOMPOSITION, 1, "bwd", "log10_bound_max")
+    assert layer_key(parse_layer_key(key)) == key
+    for hostile in ("decomposition.l01.fwd.x", "decomposition.l0.fwd.", "decomposition.l0.up.x",
+                    "decomposition.l0.fwd.Log10", "decomposition.l0.fwd." + "x" * 41,
+                    "decomposition.l" + "9" * 10 + ".fwd.x", "decomposition.l0.fwd.x.y"):
+        assert parse_layer_key(hostile) is None, hostile
+    assert parse_layer_key("l0.fwd.h") == LayerKey("state", 0, "fwd", "h")  # unchanged
+    out = tmp_path / "t.npz"
+    assert main(["trace", "--text", TEXT, "--out", str(out), "--hidden", "3"]) == 0
+    arrays = dict(np.load(out, allow_pickle=False))
+    arrays["decomposition.l7.fwd.log10_retention"] = np.zeros((2, 2))  # no such layer
+    arrays["decomposition.l0.fwd.log10_full_norm"] = np.zeros(999)  # wrong shape
+    np.savez(tmp_path / "odd.npz", **arrays)
+    assert load_trace(tmp_path / "odd.npz").tokens == TEXT.split()  # derived keys: skipped
