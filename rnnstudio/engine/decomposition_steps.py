@@ -202,6 +202,18 @@ def gru_step_jacobian(
     return jacobian
 
 
+def extreme_singular_values(matrix: np.ndarray) -> np.ndarray:
+    """The largest and smallest singular value of a square ``matrix``; the smallest is
+    0 when it is below what the SVD can resolve, n * eps * largest. (A ReLU unit that
+    is off makes a zero row, so exactly 0, yet LAPACK returned 1e-66 or 1e-20 for it:
+    noise that would be drawn as a number.)"""
+    values = np.linalg.svd(matrix, compute_uv=False)
+    largest, smallest = float(values[0]), float(values[-1])
+    if smallest < len(matrix) * np.finfo(np.float64).eps * largest:
+        smallest = 0.0
+    return np.array([largest, smallest])
+
+
 def carried_full_paths(
     steps: LayerSteps, step_jacobian: Callable[[LayerSteps, int], np.ndarray],
     spectral: bool, after_step: AfterStep | None = None,
@@ -215,8 +227,7 @@ def carried_full_paths(
         recorder.record(s, carried)
         jacobian = step_jacobian(steps, s)
         if recorder.step_sv is not None:
-            values = np.linalg.svd(jacobian, compute_uv=False)
-            recorder.step_sv[s] = log10_of(values[[0, -1]])
+            recorder.step_sv[s] = log10_of(extreme_singular_values(jacobian))
         carried = carried @ jacobian
         recorder.renormalize(carried)
     return recorder.result()

@@ -134,8 +134,8 @@ def _gated_view(trace: Trace, found: Decomposition) -> PathsView:
     return PathsView(
         cell=found.cell, title=f"gradient paths · layer {found.layer} {found.direction}",
         explanation=explanation, anchor=anchor,
-        top_title=f"memory retention ∏ {gate} (log colour, units × steps)",
-        bottom_title=f"how much of d{state}_T/d{state}_t reaches step t (log)",
+        top_title=f"memory retention ∏ {gate}, units × steps",
+        bottom_title=f"‖d{state}_T/d{state}_t‖, every path and the gate path alone",
         image=image, levels=(low, 0.0), bottom=curves,
         bottom_range=decade_span(list(curves.values())), note="; ".join(notes))
 
@@ -155,10 +155,10 @@ def _rnn_view(trace: Trace, found: Decomposition) -> PathsView:
         notes.append(f"the Jacobians are computed up to {FULL_MAX_UNITS} units; this layer "
                      "has more")
     elif np.isnan(bottom_curves[BOUND_MIN]).any():
-        why = ("a unit whose ReLU is off" if trace.config.recurrent.nonlinearity == "relu"
-               else "a tanh unit at exactly ±1, where its slope 1 − h² is 0")
-        notes.append(f"a smallest singular value is exactly 0 ({why}): the lower bound is 0 "
-                     "from there back, a gap on the log axis")
+        why = ("a ReLU unit that is off" if trace.config.recurrent.nonlinearity == "relu"
+               else "a tanh unit at exactly ±1, where 1 − h² is 0")
+        notes.append(f"a step's smallest singular value is 0 ({why}, or below what the SVD "
+                     "resolves): the lower bound is 0 from there back, a gap on the log axis")
     explanation = (
         "Each step multiplies the gradient by the step Jacobian dh_t/dh_t−1 = "
         "diag(act′) W_hh; it stretches a direction by at most its largest and at least its "
@@ -168,8 +168,8 @@ def _rnn_view(trace: Trace, found: Decomposition) -> PathsView:
     return PathsView(
         cell=found.cell, title=f"gradient paths · layer {found.layer} {found.direction}",
         explanation=explanation, anchor=anchor,
-        top_title="singular values of each step's Jacobian (log)",
-        bottom_title="their products from T back, and the actual ‖dh_T/dh_t‖₂ (log)",
+        top_title="each step's singular values",
+        bottom_title="their products from T back and the actual ‖dh_T/dh_t‖₂",
         top=top_curves, bottom=bottom_curves,
         top_range=decade_span(list(top_curves.values())),
         bottom_range=decade_span(list(bottom_curves.values())), note="; ".join(notes))

@@ -159,11 +159,18 @@ def test_rnn_singular_values_bounds_and_spectral_norm(nonlinearity, gain, direct
     result = decompose(model, trace, 0, direction)
     jacobians = _rnn_step_jacobians(model, trace, direction)
     values = [np.linalg.svd(j, compute_uv=False) for j in jacobians]
+    unresolved = [v[-1] < 6 * np.finfo(float).eps * v[0] for v in values]  # 0 then
+    for jacobian, zero in zip(jacobians, unresolved, strict=True):
+        assert zero or not (jacobian == 0).all(axis=1).any()  # a zero row: never resolved
     with np.errstate(divide="ignore"):
         np.testing.assert_allclose(_reading(result.log10_step_sv_max, direction),
                                    [np.log10(v[0]) for v in values], rtol=1e-10)
         np.testing.assert_allclose(_reading(result.log10_step_sv_min, direction),
-                                   [np.log10(v[-1]) for v in values], rtol=1e-8)
+                                   [-np.inf if u else np.log10(v[-1])
+                                    for v, u in zip(values, unresolved, strict=True)],
+                                   rtol=1e-8)
+    if nonlinearity == "relu":  # a unit that is off: a zero row, exactly 0
+        assert np.isneginf(result.log10_step_sv_min).any()
     last = len(jacobians) - 1
     product = np.eye(6)
     spectral = _reading(result.log10_full_spectral, direction)

@@ -50,7 +50,7 @@ def test_an_exploding_rnn_is_drawn_above_one_and_a_zero_is_a_gap():
     zero = np.isneginf(found.log10_step_sv_min)
     assert np.array_equal(np.isnan(view.top[paths.STEP_MIN]), zero)
     if np.isneginf(found.log10_bound_min).any():
-        assert "exactly 0" in view.note
+        assert "lower bound is 0" in view.note
     line = paths.describe_paths_step(trace, view, found, 0, 0)
     assert f"‖dh_T/dh_t‖₂ = {10 ** found.log10_full_spectral[0]:.3g}" in line
 

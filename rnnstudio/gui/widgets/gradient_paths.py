@@ -88,8 +88,7 @@ class GradientPathsPanel(QWidget):
         for plot in (self.top, self.bottom):
             plot.getAxis("left").setWidth(56)
             plot.getViewBox().setMouseEnabled(x=True, y=False)
-            plot.showGrid(x=False, y=True, alpha=0.25)
-        self.top.getAxis("bottom").setStyle(showValues=False)
+        self.top.hideAxis("bottom")  # the plot below names the steps
         self.image = pg.ImageItem(axisOrder="row-major")
         self.top.addItem(self.image)
         self.colour_bar = pg.ColorBarItem(values=(-1.0, 0.0), colorMap=_RETENTION_MAP,
@@ -154,14 +153,16 @@ class GradientPathsPanel(QWidget):
             return
         view = paths_view(trace, found)
         self.view = view
-        self.title.setText(f"<b>{escape(view.title)}</b> · top: {escape(view.top_title)}"
-                           f" · bottom: {escape(view.bottom_title)}"
-                           + (f"<br><i>{escape(view.note)}</i>" if view.note else ""))
+        self.title.setText(f"<b>{escape(view.title)}</b> (log scales) · top: "
+                           f"{escape(view.top_title)} · bottom: {escape(view.bottom_title)}")
         self.explanation.setText(view.explanation)
         self.token_axis.set_tokens(trace.tokens)
         self._draw_top(view, trace.steps)
         self._draw_curves(self.bottom, view.bottom, view.bottom_range)
-        self.legend.setText(" ".join(_legend_entry(name) for name in {**view.top, **view.bottom}))
+        # The note under the plots, with the legend: above them its two lines left the
+        # plots of an RNN at 1280 x 720 too short for their decade labels.
+        entries = " ".join(_legend_entry(name) for name in {**view.top, **view.bottom})
+        self.legend.setText(entries + (f"<br><i>{escape(view.note)}</i>" if view.note else ""))
         self.top.setXRange(-0.5, trace.steps - 0.5, padding=0)
         self._on_cursor(self.session.cursor)
 
@@ -213,7 +214,9 @@ class GradientPathsPanel(QWidget):
                                           connect="finite", pen=_pen(name))
         if curves:
             low, high = decades
-            plot.setYRange(low, high, padding=0.02)
+            # No axis grid: with one, pyqtgraph drops a label that overhangs the axis, and
+            # at 1280 x 720 those were the edge decades, often the only two.
+            plot.setYRange(low, high, padding=0.05)
             _decade_axis(plot.getAxis("left"), low, high)
             plot.setLabel("left", "")
 
