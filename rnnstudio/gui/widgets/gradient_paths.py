@@ -113,6 +113,7 @@ class GradientPathsPanel(QWidget):
         self.explain_button = QToolButton()
         self.explain_button.setText("What does this show?")
         self.explain_button.setCheckable(True)
+        self.explain_button.setToolTip("Show or hide what the two plots mean")
         self.explain_button.toggled.connect(self.explanation.setVisible)
         self.explanation.hide()
         top_row = QHBoxLayout()
