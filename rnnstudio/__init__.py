@@ -24,6 +24,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     from .engine.attribution import Attribution
     from .engine.config import RecurrentConfig
+    from .engine.decomposition import Decomposition
     from .engine.model import Model, ModelConfig, random_model
     from .engine.trace import Trace
     from .engine.trace_compare import allclose
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 #: Public name -> module that defines it.
 _EXPORTS = {
     "Attribution": "rnnstudio.engine.attribution",
+    "Decomposition": "rnnstudio.engine.decomposition",
     "Model": "rnnstudio.engine.model",
     "ModelConfig": "rnnstudio.engine.model",
     "random_model": "rnnstudio.engine.model",
@@ -51,8 +53,8 @@ _EXPORTS = {
 }
 
 __all__ = [
-    "Attribution", "Model", "ModelConfig", "RecurrentConfig", "Trace", "__version__",
-    "allclose", "errors", "from_keras", "from_torch", "load_model", "load_trace",
+    "Attribution", "Decomposition", "Model", "ModelConfig", "RecurrentConfig", "Trace",
+    "__version__", "allclose", "errors", "from_keras", "from_torch", "load_model", "load_trace",
     "random_model", "save_model", "save_trace",
 ]
 

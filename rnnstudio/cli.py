@@ -115,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="precision of the gradients (default float64: float32 underflows)")
     trace.add_argument("--no-jacobian", action="store_true",
                        help="skip ||dh_T/dh_t|| (faster for large hidden sizes)")
+    from .cli_decompose import add_decompose_argument
+
+    add_decompose_argument(trace)
     _add_config_options(trace, random=True)
     trace.set_defaults(handler=cmd_trace)
 
@@ -339,7 +342,8 @@ def check_trace_out(out: str) -> Path:
 
 
 def cmd_trace(options: argparse.Namespace) -> int:
-    from .io.trace_export import save_trace
+    from .cli_decompose import decomposed_file_arrays, decomposition_line
+    from .io.trace_export import write_trace_arrays
 
     out = check_trace_out(options.out)
     loss = _loss(options.loss)
@@ -348,9 +352,12 @@ def cmd_trace(options: argparse.Namespace) -> int:
     trace = model.trace(text, loss=model.default_loss() if loss == "default" else loss,
                         grad_dtype=options.grad_dtype,
                         jacobian=not options.no_jacobian)
-    save_trace(trace, out)
+    arrays = decomposed_file_arrays(model, trace, options.decompose)
+    write_trace_arrays(arrays, out)
     for line in trace_summary(trace, origin):
         print(line)
+    if options.decompose:
+        print(decomposition_line(arrays))
     print(f"wrote: {printable(str(out))}")
     return 0
 

@@ -40,6 +40,7 @@ from .tokenizers import HashedEmbedding, Tokenizer, Tokens
 
 if TYPE_CHECKING:
     from .attribution import Attribution
+    from .decomposition import Decomposition
     from .generation import Generation, WrittenToken
     from .stepper import Stepper
     from .trace import Trace
@@ -376,6 +377,21 @@ class Model:
             cache = self.stack.forward(trace.x[:, None, :], self.dtype, initial_h, initial_c,
                                        should_stop)
             return self.stack.jacobian_norms(cache, dtype, should_stop, on_progress)
+
+    def decompose(
+        self, trace: Trace, layer: int = 0, direction: str = "fwd", full: bool = True,
+        should_stop: Callable[[], bool] | None = None,
+        on_step: Callable[[int], None] | None = None,
+    ) -> Decomposition:
+        """The gradient decomposed through the gates for one layer and direction of a
+        trace this model made: LSTM prod f beside the full dc_T/dc_t, GRU prod z beside
+        dh_T/dh_t, RNN step-Jacobian singular values and their products beside
+        ||dh_T/dh_t||_2, as log10 arrays in forward time (see
+        :func:`rnnstudio.engine.decomposition.decompose`; ``decompose_all`` does every
+        layer and direction)."""
+        from .decomposition import decompose
+
+        return decompose(self, trace, layer, direction, full, should_stop, on_step)
 
     def stepper(self, h0: np.ndarray | None = None, c0: np.ndarray | None = None) -> Stepper:
         """Feed tokens one at a time (unidirectional models only)."""

@@ -5,8 +5,10 @@ value``, the one place that decides the rows of the CSV export and of
 One row per step and unit of every per-step quantity, in ``trace.arrays()`` order:
 ``l0.fwd.h`` gives ``0,fwd,t,token,h,unit,value``; ``grad.l0.fwd.h`` gives quantity
 ``grad.h``; ``jacobian.l0.fwd`` (||dh_T/dh_t||, one number per step) gives quantity
-``jacobian`` with an empty ``unit``. Quantities of no layer (``x``, ``grad.x``,
-``logits``) have empty ``layer`` and ``direction`` and their key as quantity.
+``jacobian`` with an empty ``unit``; ``decomposition.l0.fwd.log10_retention`` gives
+``decomposition.log10_retention`` (one-per-step ones also with an empty ``unit``).
+Quantities of no layer (``x``, ``grad.x``, ``logits``) have empty ``layer`` and
+``direction`` and their key as quantity.
 ``tokens``, ``token_ids``, the initial states ``h0``/``c0`` and ``meta`` are not rows.
 The keys are spelled and taken apart by :mod:`.trace_keys`.
 """
@@ -21,6 +23,7 @@ import numpy as np
 
 from .trace_keys import (
     C0,
+    DECOMPOSITION,
     GRAD,
     H0,
     JACOBIAN,
@@ -41,7 +44,7 @@ __all__ = ["LONG_COLUMNS", "join_key", "long_blocks", "split_key", "trace_datafr
 LONG_COLUMNS = ("layer", "direction", "step", "token", "quantity", "unit", "value")
 _NOT_ROWS = (TOKENS, TOKEN_IDS, H0, C0, META)
 #: The ``quantity`` column's prefix per kind of layer key (a Jacobian's is its kind).
-_PREFIX = {STATE: "", GRAD: "grad."}
+_PREFIX = {STATE: "", GRAD: "grad.", DECOMPOSITION: "decomposition."}
 
 
 def long_blocks(
@@ -70,9 +73,10 @@ def join_key(layer: str, direction: str, quantity: str) -> str:
         return quantity
     if quantity == JACOBIAN:
         return layer_key(LayerKey(JACOBIAN, int(layer), direction))
-    kind = GRAD if quantity.startswith(_PREFIX[GRAD]) else STATE
+    kind = next((kind for kind in (GRAD, DECOMPOSITION) if quantity.startswith(_PREFIX[kind])),
+                STATE)
     return layer_key(LayerKey(kind, int(layer), direction,
-                              quantity.removeprefix(_PREFIX[GRAD])))
+                              quantity.removeprefix(_PREFIX[kind])))
 
 
 def trace_dataframe(trace: Trace) -> Any:

@@ -187,8 +187,8 @@ def _group_layer_keys(arrays: Mapping[str, np.ndarray], rec: RecurrentConfig) ->
     grouped: Grouped = {STATE: {}, GRAD: {}, JACOBIAN: {}}
     for key in arrays:
         parts = parse_layer_key(key)
-        if parts is None:
-            continue  # tokens, x, ... and keys a later version may add
+        if parts is None or parts.kind not in grouped:
+            continue  # tokens, x, decomposition.* (derived), keys a later version may add
         if parts.layer >= rec.num_layers or parts.direction not in rec.directions:
             sides = "both directions" if rec.bidirectional else "forward only"
             raise ExportError(f"{key}: the model in meta has {rec.num_layers} layer(s), "

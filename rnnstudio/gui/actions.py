@@ -138,8 +138,9 @@ def install_actions(window: MainWindow) -> WindowActions:
     window.session.library.changed.connect(lambda: fill_lessons_menu(window, actions))
 
     view_menu = window.menuBar().addMenu("&View")
-    for dock in window.docks.values():
-        view_menu.addAction(dock.toggleViewAction())
+    for key, dock in window.docks.items():
+        view_menu.addAction(_gradient_paths_toggle(window, actions) if key == "paths"
+                            else dock.toggleViewAction())
     view_menu.addSeparator()
     _install_token_colours(window, view_menu.addMenu("&Colour tokens by"), actions)
     view_menu.addAction(add("reset_layout", "&Reset layout", window.reset_layout,
@@ -165,6 +166,25 @@ def install_actions(window: MainWindow) -> WindowActions:
     window.addToolBar(toolbar)
     _install_plot_menus(window, actions)
     return actions
+
+
+def _gradient_paths_toggle(window: MainWindow, actions: WindowActions) -> QAction:
+    """View › Gradient paths: shown through ``show_panel``, so the first time it is
+    tabbed with the gradients (a dock's own toggle would split the bottom area)."""
+    dock = window.docks["paths"]
+
+    def toggle() -> None:
+        if dock.isHidden():
+            window.show_panel("paths")
+        else:
+            dock.hide()
+
+    action = _action(window, actions, "gradient_paths", "Gradient &paths", toggle,
+                     tip="How much of the gradient flows along the forget (update) gates, "
+                     "or the step Jacobians' singular values of an RNN")
+    action.setCheckable(True)
+    dock.visibilityChanged.connect(lambda *_: action.setChecked(not dock.isHidden()))
+    return action
 
 
 def _install_presentation(window: MainWindow, view_menu: QMenu,

@@ -46,6 +46,7 @@ from .session import Session
 from .session_files import restore, snapshot
 from .settings import Settings
 from .widgets.compare_panel import ComparePanel
+from .widgets.gradient_paths import GradientPathsPanel
 from .widgets.gradients import GradientPanel
 from .widgets.heatmaps import HeatmapPanel
 from .widgets.lesson_panel import LessonPanel
@@ -94,6 +95,7 @@ class MainWindow(QMainWindow):
         session.library.load_shipped()
         self.training = TrainingPanel(session)
         self.write_panel = WritePanel(session)
+        self.gradient_paths = GradientPathsPanel(session)
         self.panels: dict[str, Any] = {"heatmaps": self.heatmaps, "gradients": self.gradients,
                                        "this step": self.step_view,
                                        "unit inspector": self.unit_inspector,

@@ -55,6 +55,7 @@ from ..view.tracing import (
 )
 from .attribution_job import AttributionJob
 from .compare_set import CompareSet
+from .decomposition_job import DecompositionJob
 from .generation_job import WritingJob
 from .jobs import JobResult, JobRunner, Work
 from .lesson_library import LessonLibrary
@@ -168,6 +169,7 @@ class Session(QObject):
         self.training = TrainingJob(self)
         self.attribution_job = AttributionJob(self)
         self.writing = WritingJob(self)
+        self.decomposition_job = DecompositionJob(self)
 
     # --- what to read -----------------------------------------------------------------
 
@@ -497,7 +499,8 @@ class Session(QObject):
         """Stop playback, cancel work and wait for every worker thread (on quit)."""
         self.playback.stop()
         for runner in (self._runner, self.compare.runner, self.training.runner,
-                       self.attribution_job.runner, self.writing.runner):
+                       self.attribution_job.runner, self.writing.runner,
+                       self.decomposition_job.runner):
             runner.shutdown()
         self._saver.shutdown()  # a trace being saved is finished, not cut short
 

@@ -30,9 +30,11 @@ _AREA = Qt.DockWidgetArea
 #: user pressed Start and saw no curve.
 _FIRST_PLACE = {"lessons": ("model", _AREA.LeftDockWidgetArea),
                 "training": ("gradients", _AREA.BottomDockWidgetArea),
-                "write": ("gradients", _AREA.BottomDockWidgetArea)}
-#: The bottom area's share of the window's height with Training open: its plots' data
-#: areas at least 120 px tall at 1280 x 720 (128 and 145 px measured under Xvfb).
+                "write": ("gradients", _AREA.BottomDockWidgetArea),
+                "paths": ("gradients", _AREA.BottomDockWidgetArea)}
+#: The bottom area's share of the window's height with Training (or Gradient paths,
+#: two plots too) open: its plots' data areas at least 120 px tall at 1280 x 720 (128
+#: and 145 px measured under Xvfb).
 _TRAINING_SHARE = 0.45
 #: The left column's share of the window's width with a lesson open (about 45
 #: characters a line at 1280 x 720).
@@ -115,6 +117,8 @@ class WindowLayout:
         # in view, whatever the dock's shape.
         self._dock("training", "Training", window.training, area.BottomDockWidgetArea).hide()
         self._dock("write", "Write", window.write_panel, area.BottomDockWidgetArea).hide()
+        self._dock("paths", "Gradient paths", window.gradient_paths,
+                   area.BottomDockWidgetArea).hide()
         transport_bar = QToolBar("Transport", window)
         transport_bar.setObjectName("transport_toolbar")
         transport_bar.addWidget(window.transport)
@@ -225,7 +229,7 @@ class WindowLayout:
         dock.raise_()
         if placing and key == "lessons":
             self.size_docks()
-        if (placing and key == "training" and not dock.isFloating()
+        if (placing and key in ("training", "paths") and not dock.isFloating()
                 and window.dockWidgetArea(dock) == _AREA.BottomDockWidgetArea):
             # Resized within the window: the window itself does not grow.
             window.resizeDocks([dock], [round(window.height() * _TRAINING_SHARE)],
@@ -323,14 +327,15 @@ class WindowLayout:
     # --- reset ------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """The layout of a first start, fitted to the current screen: Lesson, Training
-        and Compare closed (the Lessons menu or a new stage reopens the lesson). Showing
-        every dock before restoring grew the window to 1520 x 1380 at 1280 x 720."""
+        """The layout of a first start, fitted to the current screen: Compare and every
+        dock hidden at start (Lesson, Training, ...) closed (the Lessons menu or a new
+        stage reopens the lesson). Showing every dock before restoring grew the window
+        to 1520 x 1380 at 1280 x 720."""
         window = self.window
         window.text_input.set_compact(False)
         # Out of the gradients' tab group, where a lesson put it.
         window.addDockWidget(_AREA.LeftDockWidgetArea, window.docks["unit"])
-        for key in ("lessons", "training", "compare", "write"):
+        for key in ("compare", *_FIRST_PLACE):
             dock = window.docks[key]
             if key in _FIRST_PLACE:  # out of its partner's tab group
                 window.addDockWidget(_FIRST_PLACE[key][1], dock)
