@@ -42,7 +42,8 @@ if TYPE_CHECKING:
 __all__ = ["add_model_file_options", "build_parser", "key_map", "main", "model_file_flags",
            "model_file_overrides"]
 
-COMMANDS = ("trace", "attribute", "info", "convert", "plot", "train", "models", "completion")
+COMMANDS = ("trace", "attribute", "stats", "info", "convert", "plot", "train", "models",
+            "completion")
 _OWN_FLAGS = ("-h", "--help", "--version", "--completion")
 _RANDOM_ONLY = ("seed", "gain")
 
@@ -126,6 +127,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_options(attribute, random=False)
     attribute.set_defaults(handler=cmd_attribute)
 
+    from .cli_stats import STATS_HELP, add_stats_arguments
+
+    stats = commands.add_parser("stats", help=STATS_HELP,
+                                description=STATS_HELP + " (docs/api.md, Saturation)")
+    add_stats_arguments(stats)
+    _add_text_options(stats)
+    _add_config_options(stats, random=False)
+    stats.set_defaults(handler=cmd_stats)
+
     info = commands.add_parser("info", help="describe a model file",
                                description="Print a model's configuration and sizes.")
     info.add_argument("model", metavar="MODEL")
@@ -173,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      description=COMPLETION_HELP)
     completion.add_argument("shell", choices=SHELLS)
     completion.set_defaults(handler=lambda options: print_completion(options.shell))
-    for command in (trace, attribute, info, convert, plot, train, models, completion):
+    for command in (trace, attribute, stats, info, convert, plot, train, models, completion):
         command.set_defaults(flags=flag_names(command))
     train.set_defaults(flags={**flag_names(train), **task_option_flags()})
     return parser
@@ -343,6 +353,16 @@ def cmd_attribute(options: argparse.Namespace) -> int:
     text = read_text(options)
     model, origin = _model(options)
     return run_attribute(options, model, origin, text)
+
+
+def cmd_stats(options: argparse.Namespace) -> int:
+    from .cli_stats import run_stats, stats_texts
+    from .engine.saturation import check_thresholds
+
+    check_thresholds(options.left, options.right)  # before the file and the model
+    texts, source = stats_texts(options)
+    model, origin = _model(options)
+    return run_stats(options, model, origin, texts, source)
 
 
 def trace_summary(trace: Any, origin: str) -> list[str]:

@@ -68,9 +68,15 @@ def check_thresholds(left: Any, right: Any) -> tuple[float, float]:
     fix = "use e.g. left 0.1 and right 0.9 (the paper's)"
     left = check_number("left", left, fix, low=0.0, high=1.0)
     right = check_number("right", right, fix, low=0.0, high=1.0)
-    if not 0.0 < left < right < 1.0:
-        raise ConfigError(f"the thresholds must satisfy 0 < left < right < 1, got left "
-                          f"{left:g} and right {right:g}; {fix}", argument="left")
+    if left == 0.0:
+        raise ConfigError(f"left must be above 0 (a gate is never below 0); {fix}",
+                          argument="left")
+    if right == 1.0:
+        raise ConfigError(f"right must be below 1 (a gate is never above 1); {fix}",
+                          argument="right")
+    if not left < right:
+        raise ConfigError(f"left {left:g} must be below right {right:g}; {fix}",
+                          argument="left")
     return left, right
 
 
@@ -119,6 +125,14 @@ class Saturation:
     def means(self, key: SaturationKey) -> tuple[float, float]:
         """The gate's mean left and right fractions over its units."""
         return float(self.left_fraction(key).mean()), float(self.right_fraction(key).mean())
+
+    def top_units(self, key: SaturationKey, side: str, count: int) -> list[tuple[int, float]]:
+        """The ``count`` units of ``key``'s gate most often saturated on ``side``
+        (``"left"`` or ``"right"``) as (unit, fraction), most first (ties: lower unit
+        first); units never saturated there are left out."""
+        fractions = self.left_fraction(key) if side == "left" else self.right_fraction(key)
+        order = np.argsort(-fractions, kind="stable")[:count]
+        return [(int(unit), float(fractions[unit])) for unit in order if fractions[unit] > 0]
 
     def definition(self) -> str:
         """One line: what left- and right-saturated mean for this cell."""

@@ -50,7 +50,7 @@ class _CountingReader(io.RawIOBase):
 
 def read_paragraphs(
     source: str | Path | IO[bytes],
-    limit: int = MAX_STATS_FILE_BYTES,
+    limit: int | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     name: str | None = None,
 ) -> Iterator[str]:
@@ -58,8 +58,9 @@ def read_paragraphs(
     ``sys.stdin.buffer``), one string each, without their final newline; blank lines
     separate them and are not yielded. ``on_progress(bytes_read, total_bytes)`` follows
     each paragraph (``total_bytes`` 0 when the size is unknown). A file over ``limit``
-    bytes, unreadable or not UTF-8 is a :class:`TextError` naming it (``name``, the
-    path, or ``"standard input"``)."""
+    bytes (default ``MAX_STATS_FILE_BYTES``), unreadable or not UTF-8 is a
+    :class:`TextError` naming it (``name``, the path, or ``"standard input"``)."""
+    limit = MAX_STATS_FILE_BYTES if limit is None else limit
     if isinstance(source, (str, Path)):
         path = Path(source)
         label = name or str(path)

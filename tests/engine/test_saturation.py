@@ -123,12 +123,15 @@ def test_an_rnn_counts_its_hidden_state_on_the_gates_scale() -> None:
 
 
 @pytest.mark.parametrize(("left", "right", "named"), [
-    (0.9, 0.1, "0 < left < right < 1"), (0.5, 0.5, "left < right"), (0.0, 0.9, "left <"),
-    (0.1, 1.0, "right < 1"), (float("nan"), 0.9, "left must be"),
-    (0.1, "0.9", "right must be"), (True, 0.9, "left must be"), (-0.1, 0.9, "left must be")])
+    (0.9, 0.1, "left 0.9 must be below right 0.1"), (0.5, 0.5, "left 0.5 must be below"),
+    (0.0, 0.9, "left must be above 0"), (0.1, 1.0, "right must be below 1"),
+    (float("nan"), 0.9, "left must be a finite number from 0 to 1"),
+    (0.1, "0.9", "right must be a finite"), (True, 0.9, "left must be a finite"),
+    (-0.1, 0.9, "left must be a finite")])
 def test_thresholds_are_checked(left, right, named) -> None:
-    with pytest.raises(ConfigError, match=named.replace("<", ".*<").replace("(", r"\(")):
+    with pytest.raises(ConfigError, match=named) as refused:
         check_thresholds(left, right)
+    assert refused.value.argument == named.split()[0]
     assert check_thresholds(0.2, 0.8) == (0.2, 0.8)
 
 
@@ -156,3 +159,14 @@ def test_the_result_is_frozen_and_json_safe() -> None:
     assert forget["left_fraction"] == result.left_fraction((0, "fwd", "f")).tolist()
     assert forget["mean_right_fraction"] == result.means((0, "fwd", "f"))[1]
     assert data["steps"] == len(random_model("lstm", 5).tokenizer.split(TEXT))
+
+
+def test_top_units_are_the_most_saturated_first() -> None:
+    result = trace_saturation(random_model("gru", 24, gain=3.0, seed=5).trace(TEXT, loss=None))
+    key = (0, "fwd", "z")
+    fractions = result.right_fraction(key)
+    top = result.top_units(key, "right", 4)
+    assert [fraction for _, fraction in top] == sorted(fractions, reverse=True)[:len(top)]
+    assert all(fractions[unit] == fraction > 0 for unit, fraction in top)
+    assert len(result.top_units(key, "left", 100)) == np.count_nonzero(
+        result.left_fraction(key))
