@@ -138,8 +138,13 @@ def install_actions(window: MainWindow) -> WindowActions:
     window.session.library.changed.connect(lambda: fill_lessons_menu(window, actions))
 
     view_menu = window.menuBar().addMenu("&View")
-    for dock in window.docks.values():
-        view_menu.addAction(dock.toggleViewAction())
+    for key, dock in window.docks.items():
+        if key != "saturation":  # its own action below: tabbed with the gradients
+            view_menu.addAction(dock.toggleViewAction())
+    view_menu.addAction(add("saturation", "&Saturation statistics",
+                            lambda: window.show_panel("saturation"),
+                            tip="How often each gate is nearly shut or nearly open, one dot "
+                            "per unit (Karpathy et al. 2015)"))
     view_menu.addSeparator()
     _install_token_colours(window, view_menu.addMenu("&Colour tokens by"), actions)
     view_menu.addAction(add("reset_layout", "&Reset layout", window.reset_layout,

@@ -59,6 +59,7 @@ from .jobs import JobResult, JobRunner, Work
 from .lesson_library import LessonLibrary
 from .model_opening import DetailsNeeded, Opened, open_and_trace
 from .playback import Playback
+from .saturation_job import SaturationJob
 from .training_job import TrainingJob
 
 #: ||dh_T/dh_t|| starts by itself when estimated below this; longer runs wait for a click,
@@ -166,6 +167,7 @@ class Session(QObject):
         self.compare = CompareSet(self)
         self.training = TrainingJob(self)
         self.attribution_job = AttributionJob(self)
+        self.saturation = SaturationJob(self)
 
     # --- what to read -----------------------------------------------------------------
 
@@ -483,7 +485,7 @@ class Session(QObject):
         """Stop playback, cancel work and wait for every worker thread (on quit)."""
         self.playback.stop()
         for runner in (self._runner, self.compare.runner, self.training.runner,
-                       self.attribution_job.runner):
+                       self.attribution_job.runner, self.saturation.runner):
             runner.shutdown()
         self._saver.shutdown()  # a trace being saved is finished, not cut short
 
