@@ -93,3 +93,17 @@ def test_bad_input_is_one_line_and_exit_2(capsys, charlm, tmp_path, monkeypatch)
         assert (code, out) == (2, ""), args
         assert len(err.strip().splitlines()) == 1 and message in err, err
         assert "Traceback" not in err
+
+
+def test_the_numbers_docs_api_quotes(charlm) -> None:
+    """docs/api.md's example: charlm-lstm on one sentence."""
+    result = saturation(load_model(charlm), "the cat sat on the mat. a bird ran to the park.")
+    mean_left, mean_right = result.means((0, "fwd", "i"))
+    top = [(unit, round(fraction, 3)) for unit, fraction
+           in result.top_units((0, "fwd", "f"), "left", 3)]
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "api.md").read_text()
+    assert result.steps == 47 and "result.steps                                   # 47" in docs
+    assert (f"{mean_left:.4f}", f"{mean_right:.3f}") == ("0.0124", "0.800")
+    assert "# (0.0124, 0.800): mean left, mean right" in docs
+    assert top == [(23, 0.404), (27, 0.340), (10, 0.319)]
+    assert "# [(23, 0.404), (27, 0.340), (10, 0.319)]" in docs

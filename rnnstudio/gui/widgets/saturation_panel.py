@@ -129,7 +129,8 @@ class SaturationPanel(QWidget):
         self.text_button.setVisible(bool(job.path) and not running)
         self.file_button.setEnabled(session.model is not None and not running)
         result, why, source = self._counts()
-        self.source_label.setText(f"counting {Path(job.path).name}…" if running else source)
+        self.source_label.setText(f"counting {Path(job.path).name}… (meanwhile: {source})"
+                                  if running else source)
         self.source_label.setToolTip(job.path or source)
         if result is None:
             self._draw(None)
