@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -119,22 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
     trace.set_defaults(handler=cmd_trace)
 
     from .cli_attribute import ATTRIBUTE_HELP, add_attribute_arguments
-
-    attribute = commands.add_parser("attribute", help=ATTRIBUTE_HELP,
-                                    description=ATTRIBUTE_HELP + " (docs/api.md, Attribution)")
-    add_attribute_arguments(attribute)
-    _add_text_options(attribute)
-    _add_config_options(attribute, random=False)
-    attribute.set_defaults(handler=cmd_attribute)
-
     from .cli_stats import STATS_HELP, add_stats_arguments
 
-    stats = commands.add_parser("stats", help=STATS_HELP,
-                                description=STATS_HELP + " (docs/api.md, Saturation)")
-    add_stats_arguments(stats)
-    _add_text_options(stats)
-    _add_config_options(stats, random=False)
-    stats.set_defaults(handler=cmd_stats)
+    attribute = _text_command(commands, "attribute", ATTRIBUTE_HELP, "Attribution",
+                              add_attribute_arguments, cmd_attribute)
+    stats = _text_command(commands, "stats", STATS_HELP, "Saturation", add_stats_arguments,
+                          cmd_stats)
 
     info = commands.add_parser("info", help="describe a model file",
                                description="Print a model's configuration and sizes.")
@@ -187,6 +177,20 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(flags=flag_names(command))
     train.set_defaults(flags={**flag_names(train), **task_option_flags()})
     return parser
+
+
+def _text_command(commands: Any, name: str, help_text: str, section: str,
+                  add_arguments: Callable[[argparse.ArgumentParser], None],
+                  handler: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
+    """A command that reads a model file and a text (``attribute``, ``stats``): its own
+    arguments, then the text and model-file options; ``section`` of docs/api.md."""
+    command = commands.add_parser(name, help=help_text,
+                                  description=f"{help_text} (docs/api.md, {section})")
+    add_arguments(command)
+    _add_text_options(command)
+    _add_config_options(command, random=False)
+    command.set_defaults(handler=handler)
+    return command
 
 
 def _add_text_options(parser: argparse.ArgumentParser) -> None:
