@@ -71,6 +71,7 @@ class SaturationPanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setTextVisible(False)
         self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop counting the text file; the shown text's dots stay")
         self.cancel_button.clicked.connect(self.job.clear)
         self.plot_widget = pg.PlotWidget()
         self.plot = self.plot_widget.getPlotItem()
