@@ -26,10 +26,12 @@ if TYPE_CHECKING:
     from .engine.config import RecurrentConfig
     from .engine.decomposition import Decomposition
     from .engine.model import Model, ModelConfig, random_model
+    from .engine.saturation import Saturation, saturation, trace_saturation
     from .engine.trace import Trace
     from .engine.trace_compare import allclose
     from .io.keras_model import from_keras
     from .io.model_files import load_model, save_model
+    from .io.text_stream import read_paragraphs
     from .io.torch_module import from_torch
     from .io.trace_export import save_trace
     from .io.trace_read import load_trace
@@ -43,6 +45,10 @@ _EXPORTS = {
     "random_model": "rnnstudio.engine.model",
     "RecurrentConfig": "rnnstudio.engine.config",
     "Trace": "rnnstudio.engine.trace",
+    "Saturation": "rnnstudio.engine.saturation",
+    "saturation": "rnnstudio.engine.saturation",
+    "trace_saturation": "rnnstudio.engine.saturation",
+    "read_paragraphs": "rnnstudio.io.text_stream",
     "allclose": "rnnstudio.engine.trace_compare",
     "load_model": "rnnstudio.io.model_files",
     "save_model": "rnnstudio.io.model_files",
@@ -53,9 +59,10 @@ _EXPORTS = {
 }
 
 __all__ = [
-    "Attribution", "Decomposition", "Model", "ModelConfig", "RecurrentConfig", "Trace",
-    "__version__", "allclose", "errors", "from_keras", "from_torch", "load_model", "load_trace",
-    "random_model", "save_model", "save_trace",
+    "Attribution", "Decomposition", "Model", "ModelConfig", "RecurrentConfig", "Saturation",
+    "Trace", "__version__", "allclose", "errors", "from_keras", "from_torch", "load_model",
+    "load_trace", "random_model", "read_paragraphs", "save_model", "save_trace",
+    "saturation", "trace_saturation",
 ]
 
 

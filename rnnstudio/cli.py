@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,8 +42,8 @@ if TYPE_CHECKING:
 __all__ = ["add_model_file_options", "build_parser", "key_map", "main", "model_file_flags",
            "model_file_overrides"]
 
-COMMANDS = ("trace", "attribute", "generate", "info", "convert", "plot", "train", "models",
-            "completion")
+COMMANDS = ("trace", "attribute", "generate", "stats", "info", "convert", "plot", "train",
+            "models", "completion")
 _OWN_FLAGS = ("-h", "--help", "--version", "--completion")
 _RANDOM_ONLY = ("seed", "gain")
 
@@ -122,13 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
     trace.set_defaults(handler=cmd_trace)
 
     from .cli_attribute import ATTRIBUTE_HELP, add_attribute_arguments
+    from .cli_stats import STATS_HELP, add_stats_arguments
 
-    attribute = commands.add_parser("attribute", help=ATTRIBUTE_HELP,
-                                    description=ATTRIBUTE_HELP + " (docs/api.md, Attribution)")
-    add_attribute_arguments(attribute)
-    _add_text_options(attribute)
-    _add_config_options(attribute, random=False)
-    attribute.set_defaults(handler=cmd_attribute)
+    attribute = _text_command(commands, "attribute", ATTRIBUTE_HELP, "Attribution",
+                              add_attribute_arguments, cmd_attribute)
+    stats = _text_command(commands, "stats", STATS_HELP, "Saturation", add_stats_arguments,
+                          cmd_stats)
 
     from .cli_generate import GENERATE_FLAGS, GENERATE_HELP, add_generate_arguments
 
@@ -185,11 +184,26 @@ def build_parser() -> argparse.ArgumentParser:
                                      description=COMPLETION_HELP)
     completion.add_argument("shell", choices=SHELLS)
     completion.set_defaults(handler=lambda options: print_completion(options.shell))
-    for command in (trace, attribute, generate, info, convert, plot, train, models, completion):
+    for command in (trace, attribute, generate, stats, info, convert, plot, train, models,
+                    completion):
         command.set_defaults(flags=flag_names(command))
     generate.set_defaults(flags={**flag_names(generate), **GENERATE_FLAGS})
     train.set_defaults(flags={**flag_names(train), **task_option_flags()})
     return parser
+
+
+def _text_command(commands: Any, name: str, help_text: str, section: str,
+                  add_arguments: Callable[[argparse.ArgumentParser], None],
+                  handler: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
+    """A command that reads a model file and a text (``attribute``, ``stats``): its own
+    arguments, then the text and model-file options; ``section`` of docs/api.md."""
+    command = commands.add_parser(name, help=help_text,
+                                  description=f"{help_text} (docs/api.md, {section})")
+    add_arguments(command)
+    _add_text_options(command)
+    _add_config_options(command, random=False)
+    command.set_defaults(handler=handler)
+    return command
 
 
 def _add_text_options(parser: argparse.ArgumentParser) -> None:
@@ -378,6 +392,16 @@ def cmd_generate(options: argparse.Namespace) -> int:
         check_trace_out(options.out)
     model, _origin = _model(options)
     return run_generate(options, model)
+
+
+def cmd_stats(options: argparse.Namespace) -> int:
+    from .cli_stats import run_stats, stats_texts
+    from .engine.saturation import check_thresholds
+
+    check_thresholds(options.left, options.right)  # before the file and the model
+    texts, source = stats_texts(options)
+    model, origin = _model(options)
+    return run_stats(options, model, origin, texts, source)
 
 
 def trace_summary(trace: Any, origin: str) -> list[str]:

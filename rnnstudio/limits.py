@@ -74,6 +74,10 @@ MAX_TEXT_CHARS = 1_000_000
 #: Bytes of a ``--text-file`` (UTF-8 needs at most 4 bytes a character); reading stops
 #: there, so ``--text-file /dev/zero`` ends with a message instead of filling memory.
 MAX_TEXT_FILE_BYTES = 4 * MAX_TEXT_CHARS
+#: Bytes of a text file counted by ``rnnstudio stats`` and the Saturation dock. It is
+#: streamed a paragraph at a time (memory stays bounded), so the limit bounds time: the
+#: char LSTM read 44,000 tokens a second here, so 100 MB of text is about 40 minutes.
+MAX_STATS_FILE_BYTES = 100_000_000
 #: Values a trace records (tokens x the per-token width: x, h, c, gates, logits; see
 #: ``ModelConfig.values_per_token``). A trace took 22 to 42 bytes of peak memory per
 #: recorded value (LSTM 256 x 5,000 tokens: 186 MB, RNN 512: 108 MB), so the limit is

@@ -139,7 +139,7 @@ def install_actions(window: MainWindow) -> WindowActions:
 
     view_menu = window.menuBar().addMenu("&View")
     for key, dock in window.docks.items():
-        view_menu.addAction(_gradient_paths_toggle(window, actions) if key == "paths"
+        view_menu.addAction(_tabbed_toggle(window, actions, key) if key in _TABBED_PANELS
                             else dock.toggleViewAction())
     view_menu.addSeparator()
     _install_token_colours(window, view_menu.addMenu("&Colour tokens by"), actions)
@@ -168,20 +168,31 @@ def install_actions(window: MainWindow) -> WindowActions:
     return actions
 
 
-def _gradient_paths_toggle(window: MainWindow, actions: WindowActions) -> QAction:
-    """View › Gradient paths: shown through ``show_panel``, so the first time it is
-    tabbed with the gradients (a dock's own toggle would split the bottom area)."""
-    dock = window.docks["paths"]
+#: Docks the View menu shows through ``show_panel``, so the first time each is tabbed
+#: with the gradients (a dock's own toggle would split the bottom area): key -> action
+#: name, menu text, shortcut, tip.
+_TABBED_PANELS: dict[str, tuple[str, str, str | None, str]] = {
+    "paths": ("gradient_paths", "Gradient &paths", None,
+              "How much of the gradient flows along the forget (update) gates, or the step "
+              "Jacobians' singular values of an RNN"),
+    "saturation": ("saturation", "&Saturation statistics", None,
+                   "How often each gate is nearly shut or nearly open, one dot per unit "
+                   "(Karpathy et al. 2015)"),
+}
+
+
+def _tabbed_toggle(window: MainWindow, actions: WindowActions, key: str) -> QAction:
+    """View › (a dock of ``_TABBED_PANELS``): checked while the dock shows."""
+    name, text, shortcut, tip = _TABBED_PANELS[key]
+    dock = window.docks[key]
 
     def toggle() -> None:
         if dock.isHidden():
-            window.show_panel("paths")
+            window.show_panel(key)
         else:
             dock.hide()
 
-    action = _action(window, actions, "gradient_paths", "Gradient &paths", toggle,
-                     tip="How much of the gradient flows along the forget (update) gates, "
-                     "or the step Jacobians' singular values of an RNN")
+    action = _action(window, actions, name, text, toggle, shortcut, tip)
     action.setCheckable(True)
     dock.visibilityChanged.connect(lambda *_: action.setChecked(not dock.isHidden()))
     return action

@@ -52,6 +52,7 @@ from .widgets.heatmaps import HeatmapPanel
 from .widgets.lesson_panel import LessonPanel
 from .widgets.message_bar import MessageBar
 from .widgets.model_panel import ModelPanel
+from .widgets.saturation_panel import SaturationPanel
 from .widgets.step_view import StepView
 from .widgets.text_input import TextInput
 from .widgets.token_strip import TokenStrip
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
         self.training = TrainingPanel(session)
         self.write_panel = WritePanel(session)
         self.gradient_paths = GradientPathsPanel(session)
+        self.saturation = SaturationPanel(session)
         self.panels: dict[str, Any] = {"heatmaps": self.heatmaps, "gradients": self.gradients,
                                        "this step": self.step_view,
                                        "unit inspector": self.unit_inspector,

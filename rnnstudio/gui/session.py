@@ -61,6 +61,7 @@ from .jobs import JobResult, JobRunner, Work
 from .lesson_library import LessonLibrary
 from .model_opening import DetailsNeeded, Opened, open_and_trace
 from .playback import Playback
+from .saturation_job import SaturationJob
 from .training_job import TrainingJob
 
 #: ||dh_T/dh_t|| starts by itself when estimated below this; longer runs wait for a click,
@@ -170,6 +171,7 @@ class Session(QObject):
         self.attribution_job = AttributionJob(self)
         self.writing = WritingJob(self)
         self.decomposition_job = DecompositionJob(self)
+        self.saturation = SaturationJob(self)
 
     # --- what to read -----------------------------------------------------------------
 
@@ -500,7 +502,7 @@ class Session(QObject):
         self.playback.stop()
         for runner in (self._runner, self.compare.runner, self.training.runner,
                        self.attribution_job.runner, self.writing.runner,
-                       self.decomposition_job.runner):
+                       self.decomposition_job.runner, self.saturation.runner):
             runner.shutdown()
         self._saver.shutdown()  # a trace being saved is finished, not cut short
 

@@ -31,11 +31,14 @@ _AREA = Qt.DockWidgetArea
 _FIRST_PLACE = {"lessons": ("model", _AREA.LeftDockWidgetArea),
                 "training": ("gradients", _AREA.BottomDockWidgetArea),
                 "write": ("gradients", _AREA.BottomDockWidgetArea),
-                "paths": ("gradients", _AREA.BottomDockWidgetArea)}
-#: The bottom area's share of the window's height with Training (or Gradient paths,
-#: two plots too) open: its plots' data areas at least 120 px tall at 1280 x 720 (128
-#: and 145 px measured under Xvfb).
+                "paths": ("gradients", _AREA.BottomDockWidgetArea),
+                "saturation": ("gradients", _AREA.BottomDockWidgetArea)}
+#: The bottom area's share of the window's height with Training (or another dock of two
+#: plots or a plot and its words) open: its plots' data areas at least 120 px tall at
+#: 1280 x 720 (128 and 145 px measured under Xvfb).
 _TRAINING_SHARE = 0.45
+#: The docks given that share when first shown.
+_TALL_AT_FIRST = ("training", "paths", "saturation")
 #: The left column's share of the window's width with a lesson open (about 45
 #: characters a line at 1280 x 720).
 _LESSON_COLUMN_SHARE = 0.3
@@ -118,6 +121,8 @@ class WindowLayout:
         self._dock("training", "Training", window.training, area.BottomDockWidgetArea).hide()
         self._dock("write", "Write", window.write_panel, area.BottomDockWidgetArea).hide()
         self._dock("paths", "Gradient paths", window.gradient_paths,
+                   area.BottomDockWidgetArea).hide()
+        self._dock("saturation", "Saturation", window.saturation,
                    area.BottomDockWidgetArea).hide()
         transport_bar = QToolBar("Transport", window)
         transport_bar.setObjectName("transport_toolbar")
@@ -229,9 +234,10 @@ class WindowLayout:
         dock.raise_()
         if placing and key == "lessons":
             self.size_docks()
-        if (placing and key in ("training", "paths") and not dock.isFloating()
+        if (placing and key in _TALL_AT_FIRST and not dock.isFloating()
                 and window.dockWidgetArea(dock) == _AREA.BottomDockWidgetArea):
-            # Resized within the window: the window itself does not grow.
+            # Resized within the window: the window itself does not grow. The saturation
+            # scatter too: at the gradients' 0.32 its data area was 34 px at 1280 x 720.
             window.resizeDocks([dock], [round(window.height() * _TRAINING_SHARE)],
                                Qt.Orientation.Vertical)
         self.keep_on_screen()
