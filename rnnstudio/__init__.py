@@ -27,8 +27,10 @@ if TYPE_CHECKING:
     from .engine.model import Model, ModelConfig, random_model
     from .engine.trace import Trace
     from .engine.trace_compare import allclose
+    from .engine.trajectory import PcaBasis, fit_pca
     from .io.keras_model import from_keras
     from .io.model_files import load_model, save_model
+    from .io.pca_basis import load_basis, save_basis
     from .io.torch_module import from_torch
     from .io.trace_export import save_trace
     from .io.trace_read import load_trace
@@ -42,6 +44,10 @@ _EXPORTS = {
     "RecurrentConfig": "rnnstudio.engine.config",
     "Trace": "rnnstudio.engine.trace",
     "allclose": "rnnstudio.engine.trace_compare",
+    "PcaBasis": "rnnstudio.engine.trajectory",
+    "fit_pca": "rnnstudio.engine.trajectory",
+    "load_basis": "rnnstudio.io.pca_basis",
+    "save_basis": "rnnstudio.io.pca_basis",
     "load_model": "rnnstudio.io.model_files",
     "save_model": "rnnstudio.io.model_files",
     "save_trace": "rnnstudio.io.trace_export",
@@ -51,9 +57,10 @@ _EXPORTS = {
 }
 
 __all__ = [
-    "Attribution", "Model", "ModelConfig", "RecurrentConfig", "Trace", "__version__",
-    "allclose", "errors", "from_keras", "from_torch", "load_model", "load_trace",
-    "random_model", "save_model", "save_trace",
+    "Attribution", "Model", "ModelConfig", "PcaBasis", "RecurrentConfig", "Trace",
+    "__version__", "allclose", "errors", "fit_pca", "from_keras", "from_torch",
+    "load_basis", "load_model", "load_trace", "random_model", "save_basis", "save_model",
+    "save_trace",
 ]
 
 
