@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QMenu, QStyle, QToolBar
+from PySide6.QtWidgets import QDockWidget, QMenu, QStyle, QToolBar
 
 from ..errors import RnnStudioError
 from ..models_index import shipped_models
@@ -138,8 +138,11 @@ def install_actions(window: MainWindow) -> WindowActions:
     window.session.library.changed.connect(lambda: fill_lessons_menu(window, actions))
 
     view_menu = window.menuBar().addMenu("&View")
-    for dock in window.docks.values():
-        view_menu.addAction(dock.toggleViewAction())
+    for key, dock in window.docks.items():
+        if key == "trajectory":  # placed beside the gradients when first shown
+            view_menu.addAction(_trajectory_action(window, actions, dock))
+        else:
+            view_menu.addAction(dock.toggleViewAction())
     view_menu.addSeparator()
     _install_token_colours(window, view_menu.addMenu("&Colour tokens by"), actions)
     view_menu.addAction(add("reset_layout", "&Reset layout", window.reset_layout,
@@ -165,6 +168,19 @@ def install_actions(window: MainWindow) -> WindowActions:
     window.addToolBar(toolbar)
     _install_plot_menus(window, actions)
     return actions
+
+
+def _trajectory_action(window: MainWindow, actions: WindowActions,
+                       dock: QDockWidget) -> QAction:
+    """View > Trajectory: shows the dock where it belongs (tabbed with the gradients the
+    first time; the dock's own toggle would leave it split under them), or hides it."""
+    action = _action(window, actions, "trajectory", "&Trajectory",
+                     lambda: window.show_panel("trajectory") if action.isChecked()
+                     else dock.hide(), "Ctrl+Shift+J",
+                     "The hidden state's path through its principal components (PCA)")
+    action.setCheckable(True)
+    dock.visibilityChanged.connect(lambda _: action.setChecked(not dock.isHidden()))
+    return action
 
 
 def _install_presentation(window: MainWindow, view_menu: QMenu,

@@ -55,6 +55,7 @@ from .widgets.step_view import StepView
 from .widgets.text_input import TextInput
 from .widgets.token_strip import TokenStrip
 from .widgets.training_panel import TrainingPanel
+from .widgets.trajectory import TrajectoryPanel
 from .widgets.transport import Transport
 from .widgets.unit_inspector import UnitInspector
 from .window_dialogs import WindowDialogs
@@ -92,6 +93,7 @@ class MainWindow(QMainWindow):
         self.lesson_panel = LessonPanel(session)
         session.library.load_shipped()
         self.training = TrainingPanel(session)
+        self.trajectory = TrajectoryPanel(session)
         self.panels: dict[str, Any] = {"heatmaps": self.heatmaps, "gradients": self.gradients,
                                        "this step": self.step_view,
                                        "unit inspector": self.unit_inspector,

@@ -60,6 +60,7 @@ from .lesson_library import LessonLibrary
 from .model_opening import DetailsNeeded, Opened, open_and_trace
 from .playback import Playback
 from .training_job import TrainingJob
+from .trajectory_job import TrajectoryJob
 
 #: ||dh_T/dh_t|| starts by itself when estimated below this; longer runs wait for a click,
 #: so the worker never keeps the CPU busy for long without being asked.
@@ -166,6 +167,7 @@ class Session(QObject):
         self.compare = CompareSet(self)
         self.training = TrainingJob(self)
         self.attribution_job = AttributionJob(self)
+        self.trajectory = TrajectoryJob(self)
 
     # --- what to read -----------------------------------------------------------------
 
@@ -483,7 +485,7 @@ class Session(QObject):
         """Stop playback, cancel work and wait for every worker thread (on quit)."""
         self.playback.stop()
         for runner in (self._runner, self.compare.runner, self.training.runner,
-                       self.attribution_job.runner):
+                       self.attribution_job.runner, self.trajectory.runner):
             runner.shutdown()
         self._saver.shutdown()  # a trace being saved is finished, not cut short
 

@@ -67,7 +67,7 @@ def fit_description(basis: PcaBasis) -> str:
     """What the basis was fitted on, and on which states, as the dock says it."""
     where = "this text" if basis.fitted_on == THIS_TEXT else basis.fitted_on
     tokens = f"{basis.tokens} token{'s' if basis.tokens != 1 else ''}"
-    text = f"PCA of {basis.where} fit on {where}, {tokens}"
+    text = f"PCA of {basis.where}, fit on {where} ({tokens})"
     if basis.degenerate:
         text += (": every state is the same point (zero variance), so every token sits "
                  "at the origin")
@@ -142,7 +142,7 @@ def trajectory_figure(main: Trajectory, shown: tuple[int, ...],
 
     caption = f"{fit_description(basis)} · {label_rule(len(main.tokens))}"
     if overlay is not None:
-        caption += f" · second text: {len(overlay.tokens)} tokens in the same basis"
+        caption += f" · second text ({len(overlay.tokens)} tokens) in the same basis"
     flat = axes is None  # in 3-D the projected axes carry the names, not the frame
     return TrajectoryFigure(plot(main), None if overlay is None else plot(overlay),
                             names[0] if flat else "", names[1] if flat else "", axes,

@@ -38,7 +38,8 @@ def test_axis_labels_state_the_variance_share() -> None:
     assert axis_label(basis, 2) == "PC3 (0% of variance)"
     flat = fit_pca(np.ones((3, 2)), 2)
     assert "zero variance" in fit_description(flat)
-    assert fit_description(flat).startswith("PCA of h of layer 0 (fwd) fit on this text, 3 tokens")
+    assert fit_description(flat).startswith(
+        "PCA of h of layer 0 (fwd), fit on this text (3 tokens)")
 
 
 def test_the_flat_3d_view_is_the_2d_picture() -> None:
@@ -68,10 +69,25 @@ def test_figure_points_are_the_chosen_components() -> None:
     np.testing.assert_allclose(figure.overlay.xy,
                                ((second - basis.mean) @ basis.components.T)[:, [2, 0]])
     assert figure.x_label.startswith("PC3 (") and figure.y_label.startswith("PC1 (")
-    assert "second text: 3 tokens" in figure.caption
+    assert "second text (3 tokens)" in figure.caption
     tilted = trajectory_figure(result.main, (0, 1, 2), view=(30.0, 20.0))
     np.testing.assert_allclose(tilted.main.xy, orthographic(projected[:, :3], 30.0, 20.0))
     assert tilted.x_label == "" and tilted.axis_names[2].startswith("PC3")
+
+
+@pytest.mark.parametrize("text", ["(()(()))((()))", "(()(()))((()))(((())))", "((((()))))",
+                                  "()()(())((()))", "(((()))(()))"])
+def test_the_shipped_brackets_lstm_follows_the_depth_along_pc1(text: str) -> None:
+    """What docs/gui.md says of the brackets LSTM's trajectory, on texts of five shapes."""
+    from rnnstudio import load_model
+    from rnnstudio.models_index import shipped_models
+
+    path = next(entry.path for entry in shipped_models() if entry.key == "brackets-lstm")
+    trace = load_model(path).trace(text, loss=None)
+    depth = np.cumsum([1 if char == "(" else -1 for char in text])
+    for quantity in ("h", "c"):
+        first = trace.trajectory(quantity=quantity).points[:, 0]
+        assert abs(np.corrcoef(depth, first)[0, 1]) > 0.8
 
 
 def test_fit_on_a_text_file_reads_each_line(tmp_path: Path) -> None:
@@ -87,7 +103,7 @@ def test_fit_on_a_text_file_reads_each_line(tmp_path: Path) -> None:
     expected = fit_pca(states, 6)
     np.testing.assert_allclose(result.main.basis.components, expected.components)
     assert result.main.basis.tokens == 7 and progress == [(1, 2), (2, 2)]
-    assert fit_description(result.main.basis).endswith("fit on corpus.txt, 7 tokens")
+    assert fit_description(result.main.basis).endswith("fit on corpus.txt (7 tokens)")
     (tmp_path / "blank.txt").write_text("\n  \n")
     with pytest.raises(TextError, match="no text to fit on"):
         compute_trajectories(TrajectoryRequest(trace, model, fit_file=tmp_path / "blank.txt"))
