@@ -1,5 +1,5 @@
 """The ``rnnstudio`` command: ``trace``, ``attribute``, ``info``, ``convert``, ``plot``,
-``train``, ``models``, ``completion``; no sub-command = the GUI.
+``train``, ``models``, ``completion``, ``trajectory``; no sub-command = the GUI.
 
 Errors follow one contract (:mod:`rnnstudio.cli_errors`): bad input is one line
 ``rnnstudio: error: ...`` on stderr and exit status 2, never a traceback; a bug is one
@@ -42,7 +42,8 @@ if TYPE_CHECKING:
 __all__ = ["add_model_file_options", "build_parser", "key_map", "main", "model_file_flags",
            "model_file_overrides"]
 
-COMMANDS = ("trace", "attribute", "info", "convert", "plot", "train", "models", "completion")
+COMMANDS = ("trace", "attribute", "info", "convert", "plot", "train", "models", "completion",
+            "trajectory")
 _OWN_FLAGS = ("-h", "--help", "--version", "--completion")
 _RANDOM_ONLY = ("seed", "gain")
 
@@ -126,6 +127,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_options(attribute, random=False)
     attribute.set_defaults(handler=cmd_attribute)
 
+    from .cli_trajectory import TRAJECTORY_HELP, add_trajectory_arguments
+
+    trajectory = commands.add_parser("trajectory", help=TRAJECTORY_HELP,
+                                     description=TRAJECTORY_HELP + " (docs/api.md)")
+    add_trajectory_arguments(trajectory)
+    _add_text_options(trajectory)
+    _add_config_options(trajectory, random=False)
+    trajectory.set_defaults(handler=cmd_trajectory)
+
     info = commands.add_parser("info", help="describe a model file",
                                description="Print a model's configuration and sizes.")
     info.add_argument("model", metavar="MODEL")
@@ -173,7 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      description=COMPLETION_HELP)
     completion.add_argument("shell", choices=SHELLS)
     completion.set_defaults(handler=lambda options: print_completion(options.shell))
-    for command in (trace, attribute, info, convert, plot, train, models, completion):
+    for command in (trace, attribute, info, convert, plot, train, models, completion,
+                    trajectory):
         command.set_defaults(flags=flag_names(command))
     train.set_defaults(flags={**flag_names(train), **task_option_flags()})
     return parser
@@ -343,6 +354,15 @@ def cmd_attribute(options: argparse.Namespace) -> int:
     text = read_text(options)
     model, origin = _model(options)
     return run_attribute(options, model, origin, text)
+
+
+def cmd_trajectory(options: argparse.Namespace) -> int:
+    from .cli_trajectory import check_out, run_trajectory
+
+    check_out(options.out)
+    text = read_text(options)
+    model, origin = _model(options)
+    return run_trajectory(options, model, origin, text)
 
 
 def trace_summary(trace: Any, origin: str) -> list[str]:

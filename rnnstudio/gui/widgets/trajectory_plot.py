@@ -17,7 +17,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QFont
 
 from ...view.trajectory import TrajectoryFigure, TrajectoryPlot
-from ..theme import CURSOR_COLOR, text_color
+from ..theme import CURSOR_COLOR, is_dark, text_color
 
 #: Colour groups of the path's segments (ramp steps the eye can tell apart).
 _RAMP_GROUPS = 24
@@ -26,6 +26,12 @@ OVERLAY_COLOR = "#D55E00"
 _LABEL_POINT_SIZE = 9
 #: The path's line: under its points and labels, which carry the reading.
 _LINE_ALPHA = 150
+
+
+def _backing(alpha: int) -> pg.QtGui.QBrush:
+    """A label's faint backing in the theme's background colour."""
+    shade = 0 if is_dark() else 255
+    return pg.mkBrush(shade, shade, shade, alpha)
 
 
 def _segments(xy: np.ndarray, groups: int) -> list[tuple[np.ndarray, np.ndarray, int]]:
@@ -57,7 +63,7 @@ class TrajectoryPlot2D:
         self.cursor_point = pg.ScatterPlotItem(size=17, brush=None,
                                                pen=pg.mkPen(CURSOR_COLOR, width=2.5))
         self.cursor_label = pg.TextItem(color=CURSOR_COLOR, anchor=(0.5, 1.25),
-                                        fill=pg.mkBrush(255, 255, 255, 215))
+                                        fill=_backing(215))
         font = QFont()
         font.setPointSize(_LABEL_POINT_SIZE + 1)
         font.setBold(True)
@@ -119,8 +125,9 @@ class TrajectoryPlot2D:
         font = QFont()
         font.setPointSize(_LABEL_POINT_SIZE)
         for step in path.labelled:
+            # A faint backing: over a char LM's tangle of lines a bare label was lost.
             label = pg.TextItem(path.tokens[step], color=colour or text_color(),
-                                anchor=(-0.15, 0.5))
+                                anchor=(-0.2, 0.5), fill=_backing(140))
             label.setFont(font)
             label.setZValue(6)  # over the points: a label under its neighbour's dot was lost
             label.setPos(float(path.xy[step, 0]), float(path.xy[step, 1]))
