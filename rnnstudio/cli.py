@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -119,22 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
     trace.set_defaults(handler=cmd_trace)
 
     from .cli_attribute import ATTRIBUTE_HELP, add_attribute_arguments
-
-    attribute = commands.add_parser("attribute", help=ATTRIBUTE_HELP,
-                                    description=ATTRIBUTE_HELP + " (docs/api.md, Attribution)")
-    add_attribute_arguments(attribute)
-    _add_text_options(attribute)
-    _add_config_options(attribute, random=False)
-    attribute.set_defaults(handler=cmd_attribute)
-
     from .cli_trajectory import TRAJECTORY_HELP, add_trajectory_arguments
 
-    trajectory = commands.add_parser("trajectory", help=TRAJECTORY_HELP,
-                                     description=TRAJECTORY_HELP + " (docs/api.md)")
-    add_trajectory_arguments(trajectory)
-    _add_text_options(trajectory)
-    _add_config_options(trajectory, random=False)
-    trajectory.set_defaults(handler=cmd_trajectory)
+    attribute = _text_command(commands, "attribute", ATTRIBUTE_HELP, "Attribution",
+                              add_attribute_arguments, cmd_attribute)
+    trajectory = _text_command(commands, "trajectory", TRAJECTORY_HELP, "State trajectories",
+                               add_trajectory_arguments, cmd_trajectory)
 
     info = commands.add_parser("info", help="describe a model file",
                                description="Print a model's configuration and sizes.")
@@ -347,22 +337,39 @@ def cmd_trace(options: argparse.Namespace) -> int:
     return 0
 
 
+def _text_command(commands: Any, name: str, help_text: str, section: str,
+                  add_arguments: Callable[[argparse.ArgumentParser], None],
+                  handler: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
+    """A sub-command that reads one text with a model file (``attribute``, ``trajectory``):
+    its own arguments, then the text and model-file options ``trace`` has."""
+    command = commands.add_parser(name, help=help_text,
+                                  description=f"{help_text} (docs/api.md, {section})")
+    add_arguments(command)
+    _add_text_options(command)
+    _add_config_options(command, random=False)
+    command.set_defaults(handler=handler)
+    return command
+
+
+def _run_text_command(options: argparse.Namespace, check_out: Callable[[str | None], None],
+                      run: Callable[[argparse.Namespace, Any, str, str], int]) -> int:
+    """``--out`` checked before the work, then the text and the model read, then ``run``."""
+    check_out(options.out)
+    text = read_text(options)
+    model, origin = _model(options)
+    return run(options, model, origin, text)
+
+
 def cmd_attribute(options: argparse.Namespace) -> int:
     from .cli_attribute import check_out, run_attribute
 
-    check_out(options.out)  # before the work, not after it
-    text = read_text(options)
-    model, origin = _model(options)
-    return run_attribute(options, model, origin, text)
+    return _run_text_command(options, check_out, run_attribute)
 
 
 def cmd_trajectory(options: argparse.Namespace) -> int:
     from .cli_trajectory import check_out, run_trajectory
 
-    check_out(options.out)
-    text = read_text(options)
-    model, origin = _model(options)
-    return run_trajectory(options, model, origin, text)
+    return _run_text_command(options, check_out, run_trajectory)
 
 
 def trace_summary(trace: Any, origin: str) -> list[str]:

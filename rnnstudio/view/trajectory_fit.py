@@ -9,6 +9,7 @@ is; a line longer than the model's limit is refused with its line number.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,17 @@ FITTED_COMPONENTS = 6
 
 StopCheck = Callable[[], bool]
 Progress = Callable[[int, int], None]
+#: Each model's fingerprint, hashed once (its weights do not change once loaded; hashing a
+#: 100-million-weight model's 400 MB on every request would take seconds).
+_fingerprints: weakref.WeakKeyDictionary[Model, str] = weakref.WeakKeyDictionary()
+
+
+def fingerprint_of(model: Model) -> str:
+    """:func:`model_fingerprint` of ``model``'s weights, remembered per model."""
+    known = _fingerprints.get(model)
+    if known is None:
+        known = _fingerprints[model] = model_fingerprint(model.params)
+    return known
 
 
 @dataclass(frozen=True)
@@ -66,7 +78,7 @@ def compute_trajectories(request: TrajectoryRequest, should_stop: StopCheck | No
     where = (request.quantity, request.layer, request.direction)
     states = trace_states(trace, *where)
     components = min(FITTED_COMPONENTS, states.shape[1])
-    fingerprint = model_fingerprint(model.params) if model is not None else ""
+    fingerprint = fingerprint_of(model) if model is not None else ""
     if request.fit_file is None:
         basis = fit_pca(states, components, quantity=where[0], layer=where[1],
                         direction=where[2], fingerprint=fingerprint)
@@ -102,7 +114,7 @@ def basis_from_text_file(model: Model, path: Path, quantity: str = "h", layer: i
         if on_progress is not None:
             on_progress(done + 1, len(lines))
     return fit_pca(states, components, quantity=quantity, layer=layer, direction=direction,
-                   fitted_on=path.name, fingerprint=model_fingerprint(model.params))
+                   fitted_on=path.name, fingerprint=fingerprint_of(model))
 
 
 def text_file_lines(path: Path) -> list[tuple[int, str]]:
