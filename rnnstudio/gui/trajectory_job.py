@@ -100,8 +100,11 @@ class TrajectoryJob(QObject):
     def _on_finished(self, result: JobResult) -> None:
         if result.error is not None:
             self.error = result.error
-            self.changed.emit()
             self.session.error_raised.emit(result.error)
+            if self.fit_file is not None:  # said once (it names the file), not every edit
+                self.fit_file = None
+                self.request()
+            self.changed.emit()
             return
         done: TrajectoryResult = result.value
         wanted = self.current_request()

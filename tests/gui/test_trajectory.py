@@ -111,3 +111,20 @@ def test_the_dock_opens_tabbed_with_the_gradients(qtbot, window) -> None:  # typ
     assert window.session.trajectory.result.main.points.shape == (6, 6)
     action.trigger()
     assert dock.isHidden() and not action.isChecked()
+
+
+def test_a_file_that_cannot_be_fitted_on_is_said_once(qtbot, session, panel, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "blank.txt").write_text("\n\n", encoding="utf-8")
+    with qtbot.waitSignal(session.error_raised, timeout=10_000) as raised:
+        session.trajectory.set_fit_file(tmp_path / "blank.txt")
+    assert "blank.txt: no text to fit on" in raised.args[0]
+    assert session.trajectory.fit_file is None and panel.fit_box.currentIndex() == 0
+    session.trajectory.wait()
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("(())\n()()\n", encoding="utf-8")
+    with qtbot.waitSignal(session.trajectory.changed, timeout=10_000,
+                          check_params_cb=lambda: session.trajectory.result is not None
+                          and session.trajectory.result.request.fit_file == corpus):
+        session.trajectory.set_fit_file(corpus)
+    assert "fit on corpus.txt (8 tokens)" in panel.caption.text()
+    assert panel.fit_box.currentIndex() == 1

@@ -215,6 +215,7 @@ class TrajectoryPanel(QWidget):
 
     def redraw(self) -> None:
         """Draw the job's result with the chosen components and view."""
+        self.fit_box.setCurrentIndex(0 if self.job.fit_file is None else 1)
         result = self.job.result
         if result is None:
             self.plotter.draw(None, 0)
