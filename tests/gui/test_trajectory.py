@@ -66,6 +66,7 @@ def test_clicking_a_point_moves_the_cursor_and_the_ring_follows(qtbot, session, 
     x, y = panel.plotter.cursor_point.getData()
     np.testing.assert_allclose([x[0], y[0]], xy[3])
     assert panel.plotter.cursor_label.textItem.toPlainText() == "( (3)"
+    assert panel.plotter.describe_point(*xy[3], 3).startswith("“(”, step 3: (")
 
 
 def test_a_second_text_is_drawn_in_the_same_basis(qtbot, session, panel) -> None:  # type: ignore[no-untyped-def]

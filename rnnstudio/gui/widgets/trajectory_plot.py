@@ -55,7 +55,8 @@ class TrajectoryPlot2D:
         self.plot = plot
         self.figure: TrajectoryFigure | None = None
         self._items: list[pg.GraphicsObject] = []
-        self.points = pg.ScatterPlotItem(size=9, pen=pg.mkPen("w", width=0.8), hoverable=True)
+        self.points = pg.ScatterPlotItem(size=9, pen=pg.mkPen("w", width=0.8), hoverable=True,
+                                         tip=self.describe_point)
         self.points.sigClicked.connect(
             lambda _item, spots, *_: on_click(int(spots[0].index())) if len(spots) else None)
         self.overlay_points = pg.ScatterPlotItem(size=8, symbol="t", brush=None,
@@ -99,6 +100,15 @@ class TrajectoryPlot2D:
             self._axes(figure)
         self.show_cursor(cursor)
         self.plot.getViewBox().autoRange(padding=0.08)
+
+    def describe_point(self, x: float, y: float, data: object) -> str:
+        """The hovered point's token, step and coordinates (click: the cursor goes there)."""
+        figure = self.figure
+        if figure is None or not isinstance(data, (int, np.integer)) \
+                or not 0 <= data < len(figure.main.tokens):
+            return ""
+        return (f"“{figure.main.tokens[data]}”, step {data}: ({x:.3g}, {y:.3g})\n"
+                "click to move the cursor here")
 
     def show_cursor(self, step: int) -> None:
         """Ring and name the point of step ``step`` (nothing else is redrawn)."""
