@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -252,6 +252,13 @@ class TrajectoryPanel(QWidget):
         """(T, 2) what the main scatter holds (tests compare it with the view)."""
         x, y = self.plotter.points.getData()
         return np.stack([x, y], axis=1)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt API)
+        """A new palette (View › Theme): labels and backings in the new colours. Deferred:
+        the window's scheme (``theme.is_dark``) is set just after the palette."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            QTimer.singleShot(0, self, self.redraw)
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
         super().showEvent(event)

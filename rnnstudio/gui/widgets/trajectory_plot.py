@@ -29,9 +29,11 @@ _LINE_ALPHA = 150
 
 
 def _backing(alpha: int) -> pg.QtGui.QBrush:
-    """A label's faint backing in the theme's background colour."""
-    shade = 0 if is_dark() else 255
-    return pg.mkBrush(shade, shade, shade, alpha)
+    """A label's faint backing in the theme's background colour (a dark plot is grey,
+    not black: at the light theme's opacity the backings stood out as black boxes)."""
+    if is_dark():
+        return pg.mkBrush(40, 40, 40, alpha // 2)
+    return pg.mkBrush(255, 255, 255, alpha)
 
 
 def _segments(xy: np.ndarray, groups: int) -> list[tuple[np.ndarray, np.ndarray, int]]:
@@ -81,6 +83,7 @@ class TrajectoryPlot2D:
             self.plot.removeItem(item)
         self._items = []
         self.figure = figure
+        self.cursor_label.fill = _backing(215)  # the theme may have changed since
         if figure is None:
             self.points.setData([], [])
             self.overlay_points.setData([], [])
