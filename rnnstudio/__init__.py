@@ -29,8 +29,10 @@ if TYPE_CHECKING:
     from .engine.saturation import Saturation, saturation, trace_saturation
     from .engine.trace import Trace
     from .engine.trace_compare import allclose
+    from .engine.trajectory import PcaBasis, fit_pca
     from .io.keras_model import from_keras
     from .io.model_files import load_model, save_model
+    from .io.pca_basis import load_basis, save_basis
     from .io.text_stream import read_paragraphs
     from .io.torch_module import from_torch
     from .io.trace_export import save_trace
@@ -50,6 +52,10 @@ _EXPORTS = {
     "trace_saturation": "rnnstudio.engine.saturation",
     "read_paragraphs": "rnnstudio.io.text_stream",
     "allclose": "rnnstudio.engine.trace_compare",
+    "PcaBasis": "rnnstudio.engine.trajectory",
+    "fit_pca": "rnnstudio.engine.trajectory",
+    "load_basis": "rnnstudio.io.pca_basis",
+    "save_basis": "rnnstudio.io.pca_basis",
     "load_model": "rnnstudio.io.model_files",
     "save_model": "rnnstudio.io.model_files",
     "save_trace": "rnnstudio.io.trace_export",
@@ -59,10 +65,11 @@ _EXPORTS = {
 }
 
 __all__ = [
-    "Attribution", "Decomposition", "Model", "ModelConfig", "RecurrentConfig", "Saturation",
-    "Trace", "__version__", "allclose", "errors", "from_keras", "from_torch", "load_model",
-    "load_trace", "random_model", "read_paragraphs", "save_model", "save_trace",
-    "saturation", "trace_saturation",
+    "Attribution", "Decomposition", "Model", "ModelConfig", "PcaBasis", "RecurrentConfig",
+    "Saturation", "Trace", "__version__", "allclose", "errors", "fit_pca", "from_keras",
+    "from_torch", "load_basis", "load_model", "load_trace", "random_model",
+    "read_paragraphs", "save_basis", "save_model", "save_trace", "saturation",
+    "trace_saturation",
 ]
 
 

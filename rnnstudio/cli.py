@@ -1,5 +1,6 @@
-"""The ``rnnstudio`` command: ``trace``, ``attribute``, ``generate``, ``info``, ``convert``,
-``plot``, ``train``, ``models``, ``completion``; no sub-command = the GUI.
+"""The ``rnnstudio`` command: ``trace``, ``attribute``, ``generate``, ``stats``, ``info``,
+``convert``, ``plot``, ``train``, ``models``, ``completion``, ``trajectory``; no
+sub-command = the GUI.
 
 Errors follow one contract (:mod:`rnnstudio.cli_errors`): bad input is one line
 ``rnnstudio: error: ...`` on stderr and exit status 2, never a traceback; a bug is one
@@ -43,7 +44,7 @@ __all__ = ["add_model_file_options", "build_parser", "key_map", "main", "model_f
            "model_file_overrides"]
 
 COMMANDS = ("trace", "attribute", "generate", "stats", "info", "convert", "plot", "train",
-            "models", "completion")
+            "models", "completion", "trajectory")
 _OWN_FLAGS = ("-h", "--help", "--version", "--completion")
 _RANDOM_ONLY = ("seed", "gain")
 
@@ -123,11 +124,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .cli_attribute import ATTRIBUTE_HELP, add_attribute_arguments
     from .cli_stats import STATS_HELP, add_stats_arguments
+    from .cli_trajectory import TRAJECTORY_HELP, add_trajectory_arguments
 
     attribute = _text_command(commands, "attribute", ATTRIBUTE_HELP, "Attribution",
                               add_attribute_arguments, cmd_attribute)
     stats = _text_command(commands, "stats", STATS_HELP, "Saturation", add_stats_arguments,
                           cmd_stats)
+    trajectory = _text_command(commands, "trajectory", TRAJECTORY_HELP, "State trajectories",
+                               add_trajectory_arguments, cmd_trajectory)
 
     from .cli_generate import GENERATE_FLAGS, GENERATE_HELP, add_generate_arguments
 
@@ -185,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     completion.add_argument("shell", choices=SHELLS)
     completion.set_defaults(handler=lambda options: print_completion(options.shell))
     for command in (trace, attribute, generate, stats, info, convert, plot, train, models,
-                    completion):
+                    completion, trajectory):
         command.set_defaults(flags=flag_names(command))
     generate.set_defaults(flags={**flag_names(generate), **GENERATE_FLAGS})
     train.set_defaults(flags={**flag_names(train), **task_option_flags()})
@@ -195,7 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _text_command(commands: Any, name: str, help_text: str, section: str,
                   add_arguments: Callable[[argparse.ArgumentParser], None],
                   handler: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
-    """A command that reads a model file and a text (``attribute``, ``stats``): its own
+    """A command that reads a model file and a text (``attribute``, ``stats``,
+    ``trajectory``): its own
     arguments, then the text and model-file options; ``section`` of docs/api.md."""
     command = commands.add_parser(name, help=help_text,
                                   description=f"{help_text} (docs/api.md, {section})")
@@ -376,13 +381,25 @@ def cmd_trace(options: argparse.Namespace) -> int:
     return 0
 
 
+def _run_text_command(options: argparse.Namespace, check_out: Callable[[str | None], None],
+                      run: Callable[[argparse.Namespace, Any, str, str], int]) -> int:
+    """``--out`` checked before the work, then the text and the model read, then ``run``."""
+    check_out(options.out)
+    text = read_text(options)
+    model, origin = _model(options)
+    return run(options, model, origin, text)
+
+
 def cmd_attribute(options: argparse.Namespace) -> int:
     from .cli_attribute import check_out, run_attribute
 
-    check_out(options.out)  # before the work, not after it
-    text = read_text(options)
-    model, origin = _model(options)
-    return run_attribute(options, model, origin, text)
+    return _run_text_command(options, check_out, run_attribute)
+
+
+def cmd_trajectory(options: argparse.Namespace) -> int:
+    from .cli_trajectory import check_out, run_trajectory
+
+    return _run_text_command(options, check_out, run_trajectory)
 
 
 def cmd_generate(options: argparse.Namespace) -> int:

@@ -54,7 +54,7 @@ def test_the_bash_script_holds_every_command_flag_and_model() -> None:
     script = _script("bash")
     assert script == _script("bash", "completion", "bash")  # both spellings
     assert set(COMMANDS) == {"trace", "attribute", "generate", "stats", "info", "convert",
-                             "plot", "train", "models", "completion"}
+                             "plot", "train", "models", "completion", "trajectory"}
     for word in [*COMMANDS, *_flags_of("trace"), *MODELS]:
         assert word in script, word
     trace = next(entry for entry in command_words(build_parser()) if entry.name == "trace")
@@ -67,7 +67,7 @@ def test_bash_completes_commands_flags_values_and_models(tmp_path: Path) -> None
     script.write_text(_script("bash"), encoding="utf-8")
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert _complete(script, ["rnnstudio", "tr"], empty) == ["trace", "train"]
+    assert _complete(script, ["rnnstudio", "tr"], empty) == ["trace", "trajectory", "train"]
     assert _complete(script, ["rnnstudio", "trace", "--gr"], empty) == ["--grad-dtype"]
     assert _complete(script, ["rnnstudio", "trace", "--cell", ""], empty) == [
         "rnn", "lstm", "gru"]

@@ -35,6 +35,7 @@ from .trace_keys import (
 
 if TYPE_CHECKING:
     from .model import ModelConfig
+    from .trajectory import PcaBasis, Trajectory
 
 Key = tuple[int, str]
 TRACE_FORMAT = "rnnstudio-trace"
@@ -215,6 +216,19 @@ class Trace:
         from ..notebook_plot import plot_trace
 
         return plot_trace(self, panel, ax, **options)
+
+    def trajectory(self, quantity: str | None = None, layer: int | None = None,
+                   direction: str | None = None, components: int = 2,
+                   basis: PcaBasis | None = None) -> Trajectory:
+        """The path of h (or ``quantity="c"``, LSTM) of ``layer``/``direction`` through its
+        principal components: ``.points`` (T, components), ``.basis`` (a
+        :class:`~.trajectory.PcaBasis` fitted on this text's states, centred, by SVD).
+        With ``basis`` (fitted on another text, or read with ``load_basis``), the points
+        are ``(states - basis.mean) @ basis.components.T`` in that basis instead. See
+        :mod:`.trajectory` (defaults: h, layer 0, fwd)."""
+        from .trajectory import trace_trajectory
+
+        return trace_trajectory(self, quantity, layer, direction, components, basis)
 
     def to_dataframe(self) -> Any:
         """The long-format rows of the CSV export as a ``pandas.DataFrame``: columns

@@ -178,6 +178,8 @@ _TABBED_PANELS: dict[str, tuple[str, str, str | None, str]] = {
     "saturation": ("saturation", "&Saturation statistics", None,
                    "How often each gate is nearly shut or nearly open, one dot per unit "
                    "(Karpathy et al. 2015)"),
+    "trajectory": ("trajectory", "&Trajectory", "Ctrl+Shift+J",
+                   "The hidden state's path through its principal components (PCA)"),
 }
 
 

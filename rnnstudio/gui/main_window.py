@@ -57,6 +57,7 @@ from .widgets.step_view import StepView
 from .widgets.text_input import TextInput
 from .widgets.token_strip import TokenStrip
 from .widgets.training_panel import TrainingPanel
+from .widgets.trajectory import TrajectoryPanel
 from .widgets.transport import Transport
 from .widgets.unit_inspector import UnitInspector
 from .widgets.write_panel import WritePanel
@@ -98,6 +99,7 @@ class MainWindow(QMainWindow):
         self.write_panel = WritePanel(session)
         self.gradient_paths = GradientPathsPanel(session)
         self.saturation = SaturationPanel(session)
+        self.trajectory = TrajectoryPanel(session)
         self.panels: dict[str, Any] = {"heatmaps": self.heatmaps, "gradients": self.gradients,
                                        "this step": self.step_view,
                                        "unit inspector": self.unit_inspector,

@@ -63,6 +63,7 @@ from .model_opening import DetailsNeeded, Opened, open_and_trace
 from .playback import Playback
 from .saturation_job import SaturationJob
 from .training_job import TrainingJob
+from .trajectory_job import TrajectoryJob
 
 #: ||dh_T/dh_t|| starts by itself when estimated below this; longer runs wait for a click,
 #: so the worker never keeps the CPU busy for long without being asked.
@@ -172,6 +173,7 @@ class Session(QObject):
         self.writing = WritingJob(self)
         self.decomposition_job = DecompositionJob(self)
         self.saturation = SaturationJob(self)
+        self.trajectory = TrajectoryJob(self)
 
     # --- what to read -----------------------------------------------------------------
 
@@ -502,7 +504,8 @@ class Session(QObject):
         self.playback.stop()
         for runner in (self._runner, self.compare.runner, self.training.runner,
                        self.attribution_job.runner, self.writing.runner,
-                       self.decomposition_job.runner, self.saturation.runner):
+                       self.decomposition_job.runner, self.saturation.runner,
+                       self.trajectory.runner):
             runner.shutdown()
         self._saver.shutdown()  # a trace being saved is finished, not cut short
 
