@@ -200,8 +200,8 @@ def _text_command(commands: Any, name: str, help_text: str, section: str,
                   add_arguments: Callable[[argparse.ArgumentParser], None],
                   handler: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
     """A command that reads a model file and a text (``attribute``, ``stats``,
-    ``trajectory``): its own
-    arguments, then the text and model-file options; ``section`` of docs/api.md."""
+    ``trajectory``): its own arguments, then the text and model-file options;
+    ``section`` of docs/api.md."""
     command = commands.add_parser(name, help=help_text,
                                   description=f"{help_text} (docs/api.md, {section})")
     add_arguments(command)
