@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .engine.attribution import Attribution
     from .engine.config import RecurrentConfig
     from .engine.decomposition import Decomposition
+    from .engine.interventions import Intervention, parse_intervention
     from .engine.model import Model, ModelConfig, random_model
     from .engine.saturation import Saturation, saturation, trace_saturation
     from .engine.trace import Trace
@@ -46,6 +47,8 @@ _EXPORTS = {
     "ModelConfig": "rnnstudio.engine.model",
     "random_model": "rnnstudio.engine.model",
     "RecurrentConfig": "rnnstudio.engine.config",
+    "Intervention": "rnnstudio.engine.interventions",
+    "parse_intervention": "rnnstudio.engine.interventions",
     "Trace": "rnnstudio.engine.trace",
     "Saturation": "rnnstudio.engine.saturation",
     "saturation": "rnnstudio.engine.saturation",
@@ -65,10 +68,10 @@ _EXPORTS = {
 }
 
 __all__ = [
-    "Attribution", "Decomposition", "Model", "ModelConfig", "PcaBasis", "RecurrentConfig",
-    "Saturation", "Trace", "__version__", "allclose", "errors", "fit_pca", "from_keras",
-    "from_torch", "load_basis", "load_model", "load_trace", "random_model",
-    "read_paragraphs", "save_basis", "save_model", "save_trace", "saturation",
+    "Attribution", "Decomposition", "Intervention", "Model", "ModelConfig", "PcaBasis",
+    "RecurrentConfig", "Saturation", "Trace", "__version__", "allclose", "errors", "fit_pca",
+    "from_keras", "from_torch", "load_basis", "load_model", "load_trace", "parse_intervention",
+    "random_model", "read_paragraphs", "save_basis", "save_model", "save_trace", "saturation",
     "trace_saturation",
 ]
 

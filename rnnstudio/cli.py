@@ -119,6 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_decompose import add_decompose_argument
 
     add_decompose_argument(trace)
+    trace.add_argument("--intervene", action="append", default=[], metavar="SPEC",
+                       help="set (=) or scale (*) a gate, c or h and replay the text with "
+                       "it, BPTT included (repeatable), e.g. f=1@l0.fwd:units=3,7:steps=5- "
+                       "or h*0@l0.fwd:units=12; grammar in docs/formats.md")
     _add_config_options(trace, random=True)
     trace.set_defaults(handler=cmd_trace)
 
@@ -347,6 +351,17 @@ def _loss(text: str) -> Loss | str | None:
         raise ConfigError(f"--loss {shown(text)}: {exc}") from None
 
 
+def _interventions(specs: Sequence[str]) -> list[Any]:
+    """``--intervene`` specs parsed before any work (checked against the model once it
+    is read); a bad one is one line naming the flag and the spec."""
+    from .engine.interventions import parse_intervention
+
+    try:
+        return [parse_intervention(spec) for spec in specs]
+    except ConfigError as exc:
+        raise ConfigError(f"--intervene: {exc}") from None
+
+
 def check_trace_out(out: str) -> Path:
     """``--out`` of ``trace`` and ``generate``: a trace file that can be written, checked
     before the work, not after it."""
@@ -366,11 +381,16 @@ def cmd_trace(options: argparse.Namespace) -> int:
 
     out = check_trace_out(options.out)
     loss = _loss(options.loss)
+    edits = _interventions(options.intervene)
     text = read_text(options)
     model, origin = _model(options)
+    try:
+        edits = model.check_interventions(edits)
+    except ConfigError as exc:
+        raise ConfigError(f"--intervene: {exc}") from None
     trace = model.trace(text, loss=model.default_loss() if loss == "default" else loss,
                         grad_dtype=options.grad_dtype,
-                        jacobian=not options.no_jacobian)
+                        jacobian=not options.no_jacobian, interventions=edits)
     arrays = decomposed_file_arrays(model, trace, options.decompose)
     write_trace_arrays(arrays, out)
     for line in trace_summary(trace, origin):
@@ -435,6 +455,9 @@ def trace_summary(trace: Any, origin: str) -> list[str]:
         lines.append(f"loss: {trace.grads.loss_name} = {trace.grads.loss_value:.6g}")
     else:
         lines.append("loss: none (no gradients)")
+    edits = getattr(trace, "interventions", ())
+    if edits:
+        lines.append(f"interventions: {'; '.join(edit.spec() for edit in edits)}")
     if trace.nonfinite is not None:
         lines.append(f"warning: {trace.nonfinite.message()}")
     grad_nonfinite = getattr(trace.grads, "nonfinite", None)

@@ -175,7 +175,10 @@ def decompose(
     model : the model that made ``trace`` (its weights give the full Jacobians).
     trace : any trace of ``model`` (with or without gradients).
     layer, direction : which recurrence; a layer number as ``Trace.layer`` takes it.
-    full : also the full Jacobians (skipped above :data:`FULL_MAX_UNITS` units).
+    full : also the full Jacobians (skipped above :data:`FULL_MAX_UNITS` units, and for
+        an edited trace: its per-step Jacobians would have to drop what a clamped
+        quantity passes no gradient to, which these do not, so they would be wrong; the
+        retention reads the edited gates and stays).
     should_stop : asked after every step; raises ``Cancelled`` when it says so.
     on_step : ``on_step(done)`` after each step of the full pass.
 
@@ -196,7 +199,8 @@ def decompose(
         retention = sums_after(log10_of(steps.gates[gate]))
         found["log10_retention"] = retention
         found["log10_retention_norm"] = _log10_norm_of_diagonals(retention)
-    if full and max(rec.hidden_size, rec.output_size) <= FULL_MAX_UNITS and trace.steps:
+    if (full and max(rec.hidden_size, rec.output_size) <= FULL_MAX_UNITS and trace.steps
+            and not trace.interventions):
         def after_step(done: int) -> None:
             check_stop(should_stop, done, every_step=True)
             if on_step is not None:

@@ -14,6 +14,11 @@ t+1, zero at the last step; g_t the direct gradient of the loss on h_t)::
     dW_ih  += da x_t^T,   dW_hh += da h_{t-1}^T,   db_ih += da,   db_hh += da
     dx_t    = W_ih^T da
 
+With an intervention on h (:mod:`.edited`; K_h its local derivative, 0 where set, the
+constant where scaled, 1 elsewhere; h*_t the value made, before the edit)::
+
+    da      = dh * K_h * (1 - h*_t^2)         relu: dh * K_h * [h*_t > 0]
+
 Fast path: both biases are folded into the input projection and the pre-activation
 buffer becomes h in place, so a forward step is three NumPy calls; the parameter sums
 are one matrix product each after the loop. :func:`textbook_step` is the forward step
@@ -26,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .edits import LayerEdits, keeps, scaled_by
 from .layer import (
     BackwardLoop,
     LayerGrads,
@@ -47,6 +53,8 @@ class RnnCache:
     x: np.ndarray
     h0: np.ndarray
     hidden: np.ndarray  # (T, B, H)
+    edits: LayerEdits | None = None  # the interventions this pass ran with
+    raw_hidden: np.ndarray | None = None  # with edits: h as made, before them
 
     def record(self) -> dict[str, np.ndarray]:
         return {"h": self.hidden}
@@ -84,11 +92,16 @@ class RnnLayer:
         return RnnCache(x, h0, hidden)
 
     def _slopes(self, cache: RnnCache) -> np.ndarray:
-        """d act / d a of every step from the cached output (T, B, H): 1 - h^2 or [h > 0]."""
-        hidden = cache.hidden.astype(self.rows.weight_hh.dtype, copy=False)
+        """d act / d a of every step from the cached output (T, B, H): 1 - h^2 or [h > 0],
+        times an edit's local derivative (:mod:`.edits`; from h as made, before it)."""
+        dtype = self.rows.weight_hh.dtype
+        made = cache.hidden if cache.raw_hidden is None else cache.raw_hidden
+        hidden = made.astype(dtype, copy=False)
         if self.nonlinearity == "relu":
-            return (hidden > 0).astype(hidden.dtype)
-        return 1.0 - hidden**2
+            slope = (hidden > 0).astype(hidden.dtype)
+        else:
+            slope = 1.0 - hidden**2
+        return scaled_by(slope, *keeps(cache.edits, ("h",), self.hidden_size, dtype))
 
     def backward(
         self,

@@ -121,8 +121,8 @@ def _gated_view(trace: Trace, found: Decomposition) -> PathsView:
         notes.append("some gate was exactly 0: from there back the retention is exactly 0, "
                      "drawn in the lowest colour")
     if found.log10_full_norm is None:
-        notes.append(f"the full Jacobian is computed up to {FULL_MAX_UNITS} units; this layer "
-                     "has more, so only the retention is shown")
+        notes.append(_why_no_full(trace, "the full Jacobian is", "so only the retention "
+                                  "is shown"))
     gate, state = ("f", "c") if lstm else ("z", "h")
     explanation = (
         f"Memory retention ∏ {gate}: the part of d{state}_T/d{state}_t carried by the "
@@ -140,6 +140,14 @@ def _gated_view(trace: Trace, found: Decomposition) -> PathsView:
         bottom_range=decade_span(list(curves.values())), note="; ".join(notes))
 
 
+def _why_no_full(trace: Trace, what: str, outcome: str) -> str:
+    """Why the full Jacobians are missing: an edited trace, or too many units."""
+    if trace.interventions:
+        return (f"{what} not computed for an edited trace (the step Jacobians do not drop "
+                f"what a clamped quantity passes no gradient to), {outcome}")
+    return f"{what} computed up to {FULL_MAX_UNITS} units; this layer has more, {outcome}"
+
+
 def _rnn_view(trace: Trace, found: Decomposition) -> PathsView:
     """RNN: step singular values above their products and the actual norm."""
     anchor, reading = _where_anchor(trace, found.direction)
@@ -152,8 +160,7 @@ def _rnn_view(trace: Trace, found: Decomposition) -> PathsView:
     bottom_curves = {name: values for name, values in bottom.items() if values is not None}
     notes = []
     if not bottom_curves:
-        notes.append(f"the Jacobians are computed up to {FULL_MAX_UNITS} units; this layer "
-                     "has more")
+        notes.append(_why_no_full(trace, "the Jacobians are", "so none is shown"))
     elif np.isnan(bottom_curves[BOUND_MIN]).any():
         why = ("a ReLU unit that is off" if trace.config.recurrent.nonlinearity == "relu"
                else "a tanh unit at exactly ±1, where 1 − h² is 0")

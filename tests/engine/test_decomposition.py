@@ -245,3 +245,19 @@ def test_lstm_cell_jacobian_against_torch_autograd():
                                rtol=1e-10)
     np.testing.assert_allclose(result.full_diagonal_sign[s] * 10.0 ** result.log10_full_diagonal[s],
                                np.diagonal(jacobian), rtol=1e-9, atol=1e-14)
+
+
+def test_an_edited_trace_gets_the_retention_of_its_edited_gates_and_no_full_jacobian() -> None:
+    """The full Jacobians would ignore the clamp (no gradient through a set quantity),
+    so an edited trace has none; the retention reads the edited f (here 1 from step 3:
+    every unit keeps everything after it, log10 retention exactly 0 from step 2 on)."""
+    model = _model("lstm")
+    trace = model.trace(TEXT, interventions=["f=1:steps=3-"])
+    steps = trace.steps
+    found = decompose(model, trace)
+    assert found.log10_full_norm is None and found.log10_full_diagonal is None
+    assert found.log10_retention is not None
+    assert np.array_equal(found.log10_retention[2:], np.zeros((steps - 2, 6)))
+    assert (found.log10_retention[:2] < 0).all()
+    unedited = decompose(model, model.trace(TEXT))
+    assert unedited.log10_full_norm is not None
