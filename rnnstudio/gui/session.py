@@ -58,6 +58,7 @@ from .compare_set import CompareSet
 from .jobs import JobResult, JobRunner, Work
 from .lesson_library import LessonLibrary
 from .model_opening import DetailsNeeded, Opened, open_and_trace
+from .parity_job import ParityCheck
 from .playback import Playback
 from .training_job import TrainingJob
 
@@ -166,6 +167,7 @@ class Session(QObject):
         self.compare = CompareSet(self)
         self.training = TrainingJob(self)
         self.attribution_job = AttributionJob(self)
+        self.parity = ParityCheck(self)
 
     # --- what to read -----------------------------------------------------------------
 
@@ -483,7 +485,7 @@ class Session(QObject):
         """Stop playback, cancel work and wait for every worker thread (on quit)."""
         self.playback.stop()
         for runner in (self._runner, self.compare.runner, self.training.runner,
-                       self.attribution_job.runner):
+                       self.attribution_job.runner, self.parity.runner):
             runner.shutdown()
         self._saver.shutdown()  # a trace being saved is finished, not cut short
 

@@ -44,6 +44,8 @@ FLOAT64_TOLERANCE = 1e-10
 #: steps of matrix products and tanh/sigmoid gather tens of such roundings.
 FLOAT32_TOLERANCE = 1e-4
 REFERENCES, LIVE = "references", "live"
+#: h, c, then the gates in PyTorch's row order (LSTM i f g o, GRU r z n).
+_STATE_ORDER = "hcifgorzn"
 _KEY = re.compile(r"(?P<grad>grad\.)?l(?P<layer>\d+)\.(?P<direction>fwd|bwd)\.(?P<name>\w)")
 
 
@@ -135,7 +137,7 @@ def _reading_order(key: str) -> tuple[int, str]:
     rank = (3 if key.startswith("grad.") else 2 if key == "loss" else 1 if key == "logits"
             else 0)
     name = key.rsplit(".", 1)[-1]
-    return rank, key[: -len(name)] + {"h": "0", "c": "1"}.get(name, "2" + name)
+    return rank, key[: -len(name)] + str(_STATE_ORDER.find(name))
 
 
 def _gap(found: np.ndarray, expected: np.ndarray) -> float:
