@@ -32,9 +32,10 @@ from .session import Session
 
 INTRO = ("The engine's numbers against PyTorch's own (nn.RNN/LSTM/GRU and autograd, "
          "float64): every state, gate, logit and gradient, step by step. The engine runs "
-         "in float64 (the equations) and as the model is opened (what the window shows).")
-COLUMNS = ("Quantity", "Shape", "Largest |Δ| float64", "Largest |Δ| as opened",
-           "Tolerance float64 / as opened", "")
+         "in float64 (the equations) and as the model is opened (what the window shows). "
+         "A tolerance grows with the quantity's largest value when that is above 1.")
+COLUMNS = ("Quantity", "Shape", "Largest |Δ|\nfloat64", "Largest |Δ|\nas opened",
+           "Tolerance\nfloat64 / opened", "")
 
 
 class ParityDialog(QDialog):
@@ -59,10 +60,10 @@ class ParityDialog(QDialog):
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in range(1, len(COLUMNS)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.verdict = QLabel()
         self.verdict.setObjectName("parity_verdict")
         self.verdict.setWordWrap(True)
@@ -75,11 +76,14 @@ class ParityDialog(QDialog):
         self.live_button.setToolTip("PyTorch reads the current text with the open model "
                                     "and the current loss; the engine is compared with it")
         self.live_button.clicked.connect(session.parity.check_live)
+        self.cancel_button = QPushButton("Cancel check")
+        self.cancel_button.clicked.connect(session.parity.cancel)
         self.live_reason = QLabel()
         self.live_reason.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.addButton(self.references_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.live_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.close)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
@@ -90,6 +94,7 @@ class ParityDialog(QDialog):
         layout.addWidget(buttons)
         self.resize(820, 560)
         session.parity.changed.connect(self.refresh)
+        session.parity.progressed.connect(self._show_progress)
         session.model_changed.connect(self.refresh)
         self.refresh()
 
@@ -103,6 +108,7 @@ class ParityDialog(QDialog):
         self.live_button.setEnabled(torch_ok and has_model and not parity.running)
         self.live_reason.setText("" if torch_ok else NO_TORCH)
         self.live_reason.setVisible(not torch_ok)
+        self.cancel_button.setVisible(bool(parity.running))
         self._show_report(parity.report)
         if parity.running:
             self.verdict.setText("Checking against PyTorch…")
@@ -110,6 +116,10 @@ class ParityDialog(QDialog):
             self.verdict.setText(f"The check could not run: {parity.error}")
         elif parity.report is None:
             self.verdict.setText(self._not_checked())
+
+    def _show_progress(self, done: int, total: int) -> None:
+        if self.session.parity.running and total:
+            self.verdict.setText(f"Checking against PyTorch… step {done:,} of {total:,}")
 
     def _not_checked(self) -> str:
         if self.session.model is None:

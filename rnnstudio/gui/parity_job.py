@@ -38,6 +38,8 @@ class ParityCheck(QObject):
     changed. ``report`` is the last finished check of the open model, or None."""
 
     changed = Signal()
+    #: A running check's progress: steps done, steps in all.
+    progressed = Signal(int, int)
 
     def __init__(self, session: Session) -> None:
         super().__init__(session)
@@ -48,6 +50,7 @@ class ParityCheck(QObject):
         self.running = ""  # "" or what runs: REFERENCES or "live"
         self.runner = JobRunner(self)
         self.runner.finished.connect(self._on_finished)
+        self.runner.progressed.connect(self.progressed)
         session.model_changed.connect(self._on_model_changed)
 
     @property
@@ -89,7 +92,14 @@ class ParityCheck(QObject):
         tokens = Tokens(list(trace.tokens), trace.token_ids, list(trace.unknown))
         title = session.source.title
         self._start("live", model, lambda stop, progress: check_live(
-            model, tokens, loss, title, stop))
+            model, tokens, loss, title, stop, progress))
+
+    def cancel(self) -> None:
+        """Drop the running check (the worker stops at its next step)."""
+        if self.running:
+            self.runner.cancel()
+            self.running = ""
+            self.changed.emit()
 
     def wait(self, timeout_ms: int = -1) -> bool:
         """Block until the worker is idle (tests)."""

@@ -43,13 +43,14 @@ from ..engine.params import layer_suffix
 from ..engine.readout import POOLED_READOUTS
 from ..engine.tokenizers import Tokens
 from ..engine.trace_keys import grad_key, state_key
-from ..errors import ConfigError, RnnStudioError
+from ..errors import Cancelled, ConfigError, RnnStudioError
 
 __all__ = ["NN_AGREEMENT", "torch_available", "torch_values", "torch_version"]
 
 #: How close the step loop must be to ``nn.RNN/LSTM/GRU``'s own forward (float64).
 NN_AGREEMENT = 1e-12
 StopCheck = Callable[[], bool]
+Progress = Callable[[int, int], None]
 
 
 def torch_available() -> bool:
@@ -65,8 +66,11 @@ def torch_version() -> str:
 
 
 def torch_values(model: Model, tokens: Tokens, loss: Loss,
-                 should_stop: StopCheck | None = None) -> dict[str, np.ndarray]:
+                 should_stop: StopCheck | None = None,
+                 on_progress: Progress | None = None) -> dict[str, np.ndarray]:
     """torch's float64 values for ``tokens`` read by ``model`` from zero initial states.
+    ``should_stop`` is asked and ``on_progress(done, total)`` told at every step (of every
+    layer and direction): 2,000 tokens of a 128-unit LSTM take 4 s.
 
     Returns
     -------
@@ -92,7 +96,9 @@ def torch_values(model: Model, tokens: Tokens, loss: Loss,
         wide = Model(replace(cfg, dtype="float64"), model.params, model.source)
         x = torch.tensor(wide.embed(np.asarray(tokens.ids)), requires_grad=True)
     x.retain_grad()
-    output, states = _step_loop(cfg.recurrent, weights, x, should_stop)
+    output, states = _step_loop(cfg.recurrent, weights, x, _step_hook(
+        len(tokens.ids) * cfg.recurrent.num_layers * cfg.recurrent.num_directions,
+        should_stop, on_progress))
     _check_against_nn(cfg.recurrent, model.params, x.detach(), output.detach(), states)
     logits = _logits(model, weights, output)
     objective = _loss(loss, model, output, logits, states, tokens)
@@ -100,7 +106,22 @@ def torch_values(model: Model, tokens: Tokens, loss: Loss,
     return _collect(cfg.recurrent, x, logits, objective, states)
 
 
-def _step_loop(rec: Any, weights: dict, x: Any, should_stop: StopCheck | None) -> tuple:
+def _step_hook(total: int, should_stop: StopCheck | None,
+               on_progress: Progress | None) -> Callable[[], None]:
+    """What the loop calls at each step: stop if asked, report progress."""
+    done = [0]
+
+    def step() -> None:
+        if should_stop is not None and should_stop():
+            raise Cancelled("the PyTorch check was cancelled")
+        done[0] += 1
+        if on_progress is not None:
+            on_progress(done[0], total)
+
+    return step
+
+
+def _step_loop(rec: Any, weights: dict, x: Any, step_hook: Callable[[], None]) -> tuple:
     """The cell loop of the module docstring; states[(layer, dir)] = {name: [tensor]}."""
     import torch
 
@@ -109,7 +130,7 @@ def _step_loop(rec: Any, weights: dict, x: Any, should_stop: StopCheck | None) -
     for layer in range(rec.num_layers):
         outputs = []
         for direction in rec.directions:
-            record = _direction_loop(rec, weights, layer_input, layer, direction, should_stop)
+            record = _direction_loop(rec, weights, layer_input, layer, direction, step_hook)
             states[(layer, direction)] = record
             outputs.append(torch.stack(record["h"]))
         layer_input = torch.cat(outputs, dim=-1)
@@ -117,7 +138,7 @@ def _step_loop(rec: Any, weights: dict, x: Any, should_stop: StopCheck | None) -
 
 
 def _direction_loop(rec: Any, weights: dict, layer_input: Any, layer: int, direction: str,
-                    should_stop: StopCheck | None) -> dict:
+                    step_hook: Callable[[], None]) -> dict:
     import torch
 
     s = layer_suffix(layer, direction)
@@ -129,8 +150,7 @@ def _direction_loop(rec: Any, weights: dict, layer_input: Any, layer: int, direc
     record: dict = {name: [None] * steps for name in ("h", "c", *rec.gates)}
     order = range(steps) if direction == "fwd" else range(steps - 1, -1, -1)
     for t in order:
-        if should_stop is not None and should_stop():
-            raise RnnStudioError("the PyTorch check was cancelled")
+        step_hook()
         gates, h, c = _cell_step(rec, weights, s, layer_input[t], h, c, w_ih, w_hh, b_ih, b_hh)
         h.retain_grad()
         record["h"][t] = h

@@ -28,7 +28,7 @@ from ..engine.config import GATE_DESCRIPTIONS
 from ..engine.losses import Loss, parse_loss
 from ..engine.model import Model
 from ..engine.tokenizers import Tokens
-from ..errors import ConfigError, ModelFileError
+from ..errors import ModelFileError
 from ..io.model_files import load_model
 from ..io.parity_file import ParityReferences, file_sha256, read_references
 from ..io.torch_parity import torch_values, torch_version
@@ -131,13 +131,16 @@ def compare(model: Model, tokens: Tokens, loss: Loss,
     return tuple(rows)
 
 
-def _reading_order(key: str) -> tuple[int, str]:
-    """States (layer by layer, h before c before gates), logits, loss, then gradients:
-    the first failing row is where a difference starts."""
+def _reading_order(key: str) -> tuple[int, int, int, int]:
+    """States (layer by layer, forward first, h before c before gates), logits, loss, then
+    gradients: the first failing row is where a difference starts."""
     rank = (3 if key.startswith("grad.") else 2 if key == "loss" else 1 if key == "logits"
             else 0)
-    name = key.rsplit(".", 1)[-1]
-    return rank, key[: -len(name)] + str(_STATE_ORDER.find(name))
+    match = _KEY.fullmatch(key)
+    if match is None:
+        return rank, -1, 0, 0
+    return (rank, int(match["layer"]), int(match["direction"] == "bwd"),
+            _STATE_ORDER.find(match["name"]))
 
 
 def _gap(found: np.ndarray, expected: np.ndarray) -> float:
@@ -173,12 +176,11 @@ def check_shipped(key: str) -> ParityReport:
 
 
 def check_live(model: Model, tokens: Tokens, loss: Loss, title: str,
-               should_stop: Callable[[], bool] | None = None) -> ParityReport:
+               should_stop: Callable[[], bool] | None = None,
+               on_progress: Callable[[int, int], None] | None = None) -> ParityReport:
     """Recompute ``tokens`` with PyTorch now and compare (needs torch; run it in a
-    worker: the torch loop takes about 1 ms a token and layer)."""
-    if loss is None:
-        raise ConfigError("choose a loss first: the check compares its gradients too")
-    reference = torch_values(model, tokens, loss, should_stop)
+    worker: the torch loop takes about 2 ms a token, layer and direction)."""
+    reference = torch_values(model, tokens, loss, should_stop, on_progress)
     rows = compare(model, tokens, loss, reference)
     shown = " ".join(tokens.tokens)
     return ParityReport(LIVE, title, shown, len(tokens.tokens), loss.name, model.config.dtype,

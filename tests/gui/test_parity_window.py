@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 
-from rnnstudio.errors import ModelFileError
+from rnnstudio.errors import Cancelled, ModelFileError
 from rnnstudio.gui import parity_job
 from rnnstudio.gui.parity_dialog import ParityDialog
 from rnnstudio.gui.parity_job import NO_TORCH, ParityCheck
@@ -134,3 +135,30 @@ def test_a_check_that_cannot_run_says_so(window, qtbot, monkeypatch) -> None:  #
     dialog.references_button.click()
     _settle(window, qtbot)
     assert window.session.parity.report is not None and window.session.parity.report.passed
+
+
+@torch_needed
+def test_a_live_check_can_be_cancelled(window, qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Cancel makes the running check stale: the worker stops, no report is kept."""
+    from rnnstudio.view import parity as parity_view
+
+    started, release = threading.Event(), threading.Event()
+    stopped = []
+
+    def blocked(model, tokens, loss, should_stop=None, on_progress=None):  # type: ignore[no-untyped-def]
+        started.set()
+        release.wait(10)
+        stopped.append(should_stop())
+        raise Cancelled("the PyTorch check was cancelled")
+
+    monkeypatch.setattr(parity_view, "torch_values", blocked)
+    dialog = _open_dialog(window)
+    dialog.live_button.click()
+    assert dialog.cancel_button.isVisible() and not dialog.live_button.isEnabled()
+    qtbot.waitUntil(started.is_set)
+    dialog.cancel_button.click()
+    release.set()
+    _settle(window, qtbot)
+    assert stopped == [True]
+    assert window.session.parity.report is None and window.session.parity.error == ""
+    assert not dialog.cancel_button.isVisible() and dialog.live_button.isEnabled()
