@@ -236,4 +236,7 @@ def badge_text(report: ParityReport | None, source_kind: str) -> str:
         first = report.failures[0]
         return (f"✗ differs from PyTorch on {quantity_words(first.key)} (max diff "
                 f"{first.worst:.0e}), checked {when} on {on_what}")
-    return f"✓ matches PyTorch (max diff {report.largest():.0e}), checked {when} on {on_what}"
+    opened = ("" if report.model_dtype == "float64"
+              else f", {report.largest(True):.0e} ({report.model_dtype} as opened)")
+    return (f"✓ matches PyTorch: max diff {report.largest():.0e} (float64){opened}; "
+            f"checked {when} on {on_what}")

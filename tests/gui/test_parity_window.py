@@ -43,7 +43,8 @@ def test_a_shipped_model_is_checked_when_it_opens(window, qtbot) -> None:  # typ
     _settle(window, qtbot)
     report = window.session.parity.report
     assert report is not None and report.passed and report.kind == "references"
-    assert _badge(window).startswith("✓ matches PyTorch (max diff ")
+    assert _badge(window).startswith("✓ matches PyTorch: max diff ")
+    assert "(float64), " in _badge(window) and "(float32 as opened); " in _badge(window)
     assert _badge(window).endswith(f"checked {report.checked_at:%Y-%m-%d %H:%M} on "
                                    "reference text")
     dialog = _open_dialog(window)

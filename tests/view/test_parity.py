@@ -168,7 +168,8 @@ def _report(passed: bool, kind: str = "references") -> ParityReport:
 
 def test_badge_says_what_was_checked_and_when() -> None:
     assert badge_text(_report(True), "shipped") == (
-        "✓ matches PyTorch (max diff 3e-16), checked 2026-11-30 16:40 on reference text")
+        "✓ matches PyTorch: max diff 3e-16 (float64), 1e-07 (float32 as opened); checked "
+        "2026-11-30 16:40 on reference text")
     assert badge_text(_report(True, "live"), "file").endswith("on current text, live")
     assert badge_text(None, "file") == ("PyTorch parity: not checked (user file); "
                                         "Help › Check against PyTorch")
