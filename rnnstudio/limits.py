@@ -171,6 +171,13 @@ MAX_LESSON_BYTES = 200_000
 MAX_LESSON_FILES = 200
 
 
+# -- Parity references (resources/models/parity, Help > Check against PyTorch) ----------
+
+#: Bytes of one model's PyTorch reference file. The shipped ones are 2 to 30 KB (four
+#: steps, float64); reading stops there, so a wrong file is never parsed whole.
+MAX_PARITY_BYTES = 200_000
+
+
 # -- What the command line prints -----------------------------------------------------
 
 #: Characters shown of one string read from a file (a card entry, a label, a token,

@@ -28,12 +28,14 @@ from typing import Any
 
 from .errors import RnnStudioError
 
-__all__ = ["INDEX_FORMAT", "MAX_COMPARED", "ShippedModel", "check_compare_keys",
+__all__ = ["INDEX_FORMAT", "MAX_COMPARED", "PARITY_FOLDER", "ShippedModel", "check_compare_keys",
            "default_model", "find_model", "models_folder", "shipped_models",
            "shipped_title"]
 
 INDEX_FORMAT = 1
 INDEX_NAME = "index.json"
+#: The folder beside the models that holds their PyTorch reference values.
+PARITY_FOLDER = "parity"
 #: The Compare view shows at most this many models side by side.
 MAX_COMPARED = 4
 
@@ -56,6 +58,10 @@ class ShippedModel:
     size_bytes: int
     default: bool
     path: Traversable
+    #: PyTorch's reference values for this model (``parity/<key>.json`` beside the
+    #: models; ``rnnstudio.io.parity_file`` reads them, Help › Check against PyTorch
+    #: compares); written by packaging/parity_references.py.
+    parity_path: Traversable | None = None
 
     @property
     def key(self) -> str:
@@ -96,7 +102,8 @@ def shipped_models(folder: Traversable | None = None) -> list[ShippedModel]:
                     parameters=int(model.get("parameters", 0)),
                     size_bytes=int(model.get("bytes", 0)),
                     default=(default.get("task"), default.get("cell")) == (task, cell),
-                    path=folder / model["file"]))
+                    path=folder / model["file"],
+                    parity_path=folder / PARITY_FOLDER / f"{task}-{cell}.json"))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise RnnStudioError(
             f"{folder / INDEX_NAME}: malformed model index ({exc!r}); rebuild it with "

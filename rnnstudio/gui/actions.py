@@ -154,6 +154,9 @@ def install_actions(window: MainWindow) -> WindowActions:
         "shortcuts", "&Keyboard shortcuts",
         lambda: show_shortcuts(shortcuts_from_actions(actions.by_name.values()), window),
         "Ctrl+?", tip="Every keyboard shortcut of the window"))
+    help_menu.addAction(add(
+        "check_pytorch", "Check against &PyTorch…", window.dialogs.show_parity,
+        tip="Compare the engine's states, gates and gradients with PyTorch's for this model"))
     about = add("about", "&About RNN Studio", lambda: show_about(window),
                 tip="Version of RNN Studio and of the libraries it runs on")
     about.setMenuRole(QAction.MenuRole.AboutRole)

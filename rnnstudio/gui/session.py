@@ -60,6 +60,7 @@ from .generation_job import WritingJob
 from .jobs import JobResult, JobRunner, Work
 from .lesson_library import LessonLibrary
 from .model_opening import DetailsNeeded, Opened, open_and_trace
+from .parity_job import ParityCheck
 from .playback import Playback
 from .saturation_job import SaturationJob
 from .training_job import TrainingJob
@@ -174,6 +175,7 @@ class Session(QObject):
         self.decomposition_job = DecompositionJob(self)
         self.saturation = SaturationJob(self)
         self.trajectory = TrajectoryJob(self)
+        self.parity = ParityCheck(self)
 
     # --- what to read -----------------------------------------------------------------
 
@@ -505,7 +507,7 @@ class Session(QObject):
         for runner in (self._runner, self.compare.runner, self.training.runner,
                        self.attribution_job.runner, self.writing.runner,
                        self.decomposition_job.runner, self.saturation.runner,
-                       self.trajectory.runner):
+                       self.trajectory.runner, self.parity.runner):
             runner.shutdown()
         self._saver.shutdown()  # a trace being saved is finished, not cut short
 

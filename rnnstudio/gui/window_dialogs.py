@@ -16,6 +16,7 @@ from ..errors import RnnStudioError
 from ..io.sidecar_write import DetailsApplied, model_facts
 from ..limits import MAX_PNG_WIDTH, MIN_PNG_WIDTH
 from .model_details_dialog import ModelDetailsDialog, applied_message
+from .parity_dialog import ParityDialog
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -32,6 +33,17 @@ class WindowDialogs:
         self.window = window
         #: The open Model details dialog (tests fill it), None when closed.
         self.details_dialog: ModelDetailsDialog | None = None
+        #: Help › Check against PyTorch (made once, non-modal: it follows the open model).
+        self.parity_dialog: ParityDialog | None = None
+
+    def show_parity(self) -> ParityDialog:
+        """Help › Check against PyTorch: show (or raise) the parity dialog."""
+        if self.parity_dialog is None:
+            self.parity_dialog = ParityDialog(self.window.session, self.window)
+        self.parity_dialog.show()
+        self.parity_dialog.raise_()
+        self.parity_dialog.activateWindow()
+        return self.parity_dialog
 
     def _start_folder(self) -> str:
         recent = self.window.settings.recent_files

@@ -175,6 +175,11 @@ class ModelPanel(QWidget):
         self.reading = ModelReading(session)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
+        # What was checked against PyTorch for this model, and when (never a claim about
+        # another model: session.parity keeps a report only for the model it checked).
+        self.parity_badge = QLabel()
+        self.parity_badge.setObjectName("parity_badge")
+        self.parity_badge.setWordWrap(True)
         self.card = QLabel()
         self.card.setWordWrap(True)
         self.card.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -207,6 +212,7 @@ class ModelPanel(QWidget):
         # 1280x720 the dock shows about 150 px, and below the pickers this was hidden),
         # then where to open another, then the random one.
         layout.addWidget(self.summary)
+        layout.addWidget(self.parity_badge)
         layout.addWidget(self.reading)
         layout.addLayout(sources)
         layout.addWidget(self.card)
@@ -214,8 +220,10 @@ class ModelPanel(QWidget):
         layout.addStretch(1)
         self.show_spec(session.random_spec)
         session.model_changed.connect(self._on_model_changed)
+        session.parity.changed.connect(self._show_parity)
         if session.trace is not None:
             self._on_model_changed()
+        self._show_parity()
 
     @staticmethod
     def _spin(low: int, high: int, tip: str) -> QSpinBox:
@@ -296,3 +304,8 @@ class ModelPanel(QWidget):
                                    bidirectional=recurrent.bidirectional))
         self.summary.setText(model_summary(session))
         self.summary.setToolTip(str(session.source.path or ""))
+
+    def _show_parity(self) -> None:
+        parity = self.session.parity
+        self.parity_badge.setText(parity.badge())
+        self.parity_badge.setToolTip(parity.error or parity.verdict())
