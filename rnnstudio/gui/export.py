@@ -213,7 +213,7 @@ def export_painted(session: Session, panel: str, path: str | Path, width: int) -
     write_drawing(path, size, image, vector, content.title)
 
 
-def _scene_source(item: Any) -> tuple[Any, QRectF]:
+def scene_source(item: Any) -> tuple[Any, QRectF]:
     """The scene an exportable item is on and the part of it to draw."""
     if isinstance(item, QGraphicsScene):
         return item, item.views()[0].viewRect()  # type: ignore[attr-defined] # pyqtgraph
@@ -230,7 +230,7 @@ def export_scene(item: Any, path: str | Path, width: int,
         write_bytes_atomic(path, (svg if title is None else titled_svg(svg, title))
                            .encode("utf-8"))
         return
-    scene, source = _scene_source(item)
+    scene, source = scene_source(item)
     lines = () if title is None else title_lines(title, width)
     scale = width / max(source.width(), 1.0)
     top = lines[-1].rect.bottom() + 8 if lines else 0.0
