@@ -71,6 +71,7 @@ class AnimationDialog(QDialog):
         size = QHBoxLayout()
         for widget in (self.width_box, QLabel("×"), self.height_box, QLabel("pixels")):
             size.addWidget(widget)
+        size.addStretch(1)
         file_row = QHBoxLayout()
         file_row.addWidget(self.file, 1)
         file_row.addWidget(browse)
@@ -117,8 +118,9 @@ class AnimationDialog(QDialog):
             spec, problem = None, str(error)
         if spec is not None and problem is None:
             frames = spec.frame_count(self.steps)
+            loops = ", looping" if self.path().suffix.lower() == ".gif" else ""
             self.summary.setText(f"{frames} frames ({self.steps} tokens × {spec.substeps}), "
-                                 f"{frames / spec.fps:.1f} s, looping in a GIF")
+                                 f"{frames / spec.fps:.1f} s{loops}")
         else:
             self.summary.setText(f"<span style='color:#b00020'>{problem}</span>")
         self.export_button.setEnabled(problem is None)
@@ -148,7 +150,9 @@ def start_animation_export(window: MainWindow, spec: AnimationSpec,
     progress.setMinimumDuration(0)
     progress.setAutoReset(False)
     progress.canceled.connect(export.cancel)
-    export.progressed.connect(lambda done, total: progress.setValue(done))
+    # A window-modal progress dialog processes events inside setValue, so a later report
+    # (or the end) can arrive while an earlier one is being shown: none after the end.
+    export.progressed.connect(lambda done, total: export.running and progress.setValue(done))
 
     def finished(written: str) -> None:
         progress.reset()
@@ -156,12 +160,14 @@ def start_animation_export(window: MainWindow, spec: AnimationSpec,
 
     def failed(message: str) -> None:
         progress.reset()
-        if not progress.wasCanceled():
-            window.show_error(f"{Path(path).name}: {message}")
+        window.show_error(f"{Path(path).name}: {message}")
 
     export.finished.connect(finished)
     export.failed.connect(failed)
-    export.cancelled.connect(lambda: window.statusBar().showMessage(
-        "Animation export cancelled; nothing was written", 8000))
+    def cancelled() -> None:
+        progress.reset()
+        window.statusBar().showMessage("Animation export cancelled; nothing was written", 8000)
+
+    export.cancelled.connect(cancelled)
     export.start()
     return export

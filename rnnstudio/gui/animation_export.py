@@ -43,7 +43,7 @@ class AnimationExport(QObject):
     """One export of ``spec`` to ``path`` from ``session``; :meth:`start` it.
 
     Signals: ``progressed(frames_encoded, total)``; ``finished(path)`` once the file is
-    in place; ``failed(message)`` on an error or a cancel (``cancelled`` too then).
+    in place; ``failed(message)`` on an error; ``cancelled`` after :meth:`cancel`.
     """
 
     progressed = Signal(int, int)
@@ -97,8 +97,7 @@ class AnimationExport(QObject):
     def cancel(self) -> None:
         """Stop drawing and encoding; nothing is written."""
         if self.running:
-            self._stop("the animation export was cancelled; nothing was written")
-            self.cancelled.emit()
+            self._stop(None)
 
     def _queued_frames(self, stop: Callable[[], bool]) -> Iterator[np.ndarray]:
         """The worker's side of the queue, until the end mark or a cancel."""
@@ -160,13 +159,16 @@ class AnimationExport(QObject):
         else:
             self.finished.emit(str(result.value))
 
-    def _stop(self, message: str) -> None:
-        """Stop drawing and make the encoder stop; say ``message``."""
+    def _stop(self, message: str | None) -> None:
+        """Stop drawing and make the encoder stop; say ``message`` (None: cancelled)."""
         self.running = False
         self._timer.stop()
         self.runner.cancel()
         self._release()
-        self.failed.emit(message)
+        if message is None:
+            self.cancelled.emit()
+        else:
+            self.failed.emit(message)
 
     def _release(self) -> None:
         """Put the session's cursor back and free the hidden panel (once)."""

@@ -4,7 +4,7 @@ atomically: a cancelled or failed export leaves no file, and an old one as it wa
 Both encoders are well-kept libraries of the optional ``video`` extra
 (``pip install "rnnstudio[video]"``), imported only when an animation is written:
 
-* GIF: Pillow, looping forever, each frame shown ``1/fps`` s (GIF counts in hundredths).
+* GIF: Pillow, looping forever, at ``fps`` to the hundredth of a second GIF counts in.
   Every frame is mapped, undithered, onto one adaptive palette of the first and last
   frames (the text unread and wholly read): the heatmaps' colours keep their index from
   frame to frame, so Pillow stores only the rectangle that changed (the cursor's columns
@@ -29,6 +29,7 @@ from typing import IO, Any
 import numpy as np
 
 from ..errors import Cancelled, ExportError
+from ..limits import MAX_ANIMATION_FRAMES
 from .atomic import check_writable, write_atomic, write_atomic_path
 
 #: What each format needs, by suffix: (modules, the line that says how to get them).
@@ -95,13 +96,21 @@ def _gif_frames(frames: Iterator[np.ndarray],
     return mapped(first), (mapped(frame) for frame in frames)
 
 
+def gif_delays(fps: float, count: int = MAX_ANIMATION_FRAMES) -> list[int]:
+    """Each frame's delay in ms, in the GIF's hundredths of a second, so that frame k
+    starts at k/fps to the nearest hundredth: 8 fps alternates 120 and 130 ms (a fixed
+    120 would play at 8.3 fps)."""
+    starts = [round(100 * index / fps) for index in range(count + 1)]
+    return [10 * (end - start) for start, end in zip(starts, starts[1:], strict=False)]
+
+
 def write_gif(stream: IO[bytes], frames: Iterable[np.ndarray], fps: float,
               palette_from: np.ndarray | None = None) -> None:
-    """Frames as a GIF that loops forever, each ``1/fps`` s (in whole milliseconds), on
-    the palette of the first frame and ``palette_from`` (H, W', 3), e.g. the last one."""
+    """Frames as a GIF that loops forever at ``fps`` (:func:`gif_delays`), on the palette
+    of the first frame and ``palette_from`` (H, W', 3), e.g. the last one."""
     first, rest = _gif_frames(iter(frames), palette_from)
     first.save(stream, format="GIF", save_all=True, append_images=rest, loop=0,
-               duration=round(1000 / fps), optimize=False)
+               duration=gif_delays(fps), optimize=False)
 
 
 def write_mp4(path: Path, frames: Iterable[np.ndarray], fps: float) -> None:

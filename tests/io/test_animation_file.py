@@ -11,7 +11,7 @@ import pytest
 
 from rnnstudio.errors import Cancelled, ExportError
 from rnnstudio.io import animation_file
-from rnnstudio.io.animation_file import missing_encoder, save_animation
+from rnnstudio.io.animation_file import gif_delays, missing_encoder, save_animation
 
 Image = pytest.importorskip("PIL.Image")
 
@@ -49,6 +49,12 @@ def test_gif_frame_duration_follows_the_rate(tmp_path: Path) -> None:
     path = save_animation(tmp_path / "a.gif", _frames(3), fps=12.5)
     with Image.open(path) as gif:
         assert gif.info["duration"] == 80
+
+
+def test_gif_delays_keep_the_rate_to_the_hundredth() -> None:
+    assert gif_delays(4, 3) == [250, 250, 250]
+    assert gif_delays(3, 6) == [330, 340, 330, 330, 340, 330]  # 1 s every 3 frames
+    assert sum(gif_delays(7, 70)) == 10_000
 
 
 def test_progress_is_reported_per_frame(tmp_path: Path) -> None:
