@@ -29,7 +29,7 @@ from ..errors import ExportError
 from ..view.animation import AnimationSpec, substep_frames
 from . import export
 from .figure import paint_figure, paint_title
-from .figure_layout import FigureContent, FigureLayout, layout_figure, title_lines
+from .figure_layout import MARGIN, FigureContent, FigureLayout, layout_figure, title_lines
 
 if TYPE_CHECKING:
     from .session import Session
@@ -114,7 +114,8 @@ class FrameRenderer:
         leaves."""
         if self.spec.panel == "strip":
             canvas = self.widget.canvas  # type: ignore[union-attr]
-            canvas.relayout(round(self.page_width))
+            canvas.setAutoFillBackground(False)  # its scroll area's grey: not on a slide
+            canvas.relayout(round(self.page_width - 2 * MARGIN))
             return float(canvas.height())
         title = export.figure_title_of(self.session, self._title_name())
         return self.page_height - self._title_bottom(title)
@@ -144,6 +145,17 @@ class FrameRenderer:
             painter.end()
         return rgb_array(image)
 
+    @property
+    def title_rows(self) -> int:
+        """The frame's pixel rows down to the bottom of its title (which names the step:
+        a dissolve switches it at once rather than blending two step numbers)."""
+        if self.spec.panel in export.PAINTED_PANELS or self.spec.panel == "strip":
+            _, layout, scale, _, _ = self._placement()
+            bottom = (layout.title[-1].rect.bottom() + 2) * scale
+        else:
+            bottom = self._title_bottom(export.figure_title_of(self.session, self.spec.panel))
+        return min(self.spec.height, round(bottom * self.zoom))
+
     def _paint_widget(self, painter: QPainter) -> None:
         """The title, then the panel's plot (This step: its readout line above its bars);
         not the panel's buttons and hints."""
@@ -154,10 +166,12 @@ class FrameRenderer:
         top = self._title_bottom(title)
         readout = getattr(widget, "readout", None)
         if isinstance(readout, QWidget):
-            readout.render(painter, QPoint(0, round(top)), renderFlags=_CHILDREN_ONLY)
+            readout.render(painter, QPoint(round(MARGIN), round(top)),
+                           renderFlags=_CHILDREN_ONLY)
             top += readout.height()
         scene, source = export.scene_source(export.plot_items_of(widget))
-        scene.render(painter, QRectF(0, top, self.page_width, self.page_height - top), source)
+        scene.render(painter, QRectF(MARGIN, top, self.page_width - 2 * MARGIN,
+                                     self.page_height - top - MARGIN / 2), source)
 
     def _placement(self) -> tuple[FigureContent, FigureLayout, float, float, float]:
         """The painted figure now: its content, its layout fitted to the page (under the
@@ -197,7 +211,7 @@ class FrameRenderer:
         paint_figure(painter, content, layout, vector=False)
         painter.restore()
         self.widget.canvas.render(  # type: ignore[attr-defined]
-            painter, QPoint(0, round(title_bottom)), renderFlags=_CHILDREN_ONLY)
+            painter, QPoint(round(MARGIN / 2), round(title_bottom)), renderFlags=_CHILDREN_ONLY)
         painter.translate(0, strip / scale)
         painter.setClipRect(QRectF(0, title_bottom, layout.width, layout.height))
         paint_figure(painter, content, layout, vector=False)
@@ -217,5 +231,5 @@ def animation_frames(renderer: FrameRenderer, substeps: int) -> Iterator[np.ndar
     previous = None
     for step in range(renderer.steps):
         current = renderer.render(step)
-        yield from substep_frames(previous, current, substeps)
+        yield from substep_frames(previous, current, substeps, renderer.title_rows)
         previous = current

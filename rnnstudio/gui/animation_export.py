@@ -130,7 +130,7 @@ class AnimationExport(QObject):
                     return
                 current = renderer.render(self._next_step)
                 self._waiting.extend(substep_frames(self._previous, current,
-                                                    self.spec.substeps))
+                                                    self.spec.substeps, renderer.title_rows))
                 self._previous, self._next_step = current, self._next_step + 1
         except RnnStudioError as error:
             self._stop(str(error))

@@ -5,8 +5,9 @@ shows which step; and the dissolve between two steps.
 A frame per token shows the panel with the cursor on that token. With ``substeps`` k > 1
 each token takes k frames that dissolve from the previous token's picture into its own
 (the new column fades in, the cursor line moves across), eased so the motion starts and
-ends gently; the first token dissolves in from white, so every frame differs from the one
-before it (a GIF writer would merge two equal frames into one). Pixels are blended, not
+ends gently; the title, which names the step, switches at once; the first token dissolves
+in from white, so every frame differs from the one before it (a GIF writer would merge
+two equal frames into one). Pixels are blended, not
 redrawn: k sub-steps cost one drawing per token.
 
 Qt-free: the window's export and ``rnnstudio animate`` check their options here, and the
@@ -138,10 +139,12 @@ def eased(fraction: float) -> float:
     return fraction * fraction * (3.0 - 2.0 * fraction)
 
 
-def substep_frames(previous: np.ndarray | None, current: np.ndarray,
-                   substeps: int) -> Iterator[np.ndarray]:
+def substep_frames(previous: np.ndarray | None, current: np.ndarray, substeps: int,
+                   title_rows: int = 0) -> Iterator[np.ndarray]:
     """The ``substeps`` frames of one token: (H, W, 3) uint8 pictures dissolving from
-    ``previous`` (None: white) into ``current``, the last one ``current`` itself."""
+    ``previous`` (None: white) into ``current``, the last one ``current`` itself. The
+    top ``title_rows`` rows are ``current``'s from the first frame on: a dissolving title
+    showed two step numbers over each other."""
     if substeps == 1:
         yield current
         return
@@ -149,5 +152,7 @@ def substep_frames(previous: np.ndarray | None, current: np.ndarray,
     end = current.astype(np.float32)
     for index in range(1, substeps):
         weight = eased(index / substeps)
-        yield np.rint(start + (end - start) * weight).astype(np.uint8)
+        frame = np.rint(start + (end - start) * weight).astype(np.uint8)
+        frame[:title_rows] = current[:title_rows]
+        yield frame
     yield current

@@ -79,6 +79,11 @@ def test_animate_writes_a_gif_with_a_frame_per_token_and_substep(tmp_path: Path,
     # 8 fps in hundredths of a second: 0.12 and 0.13 s in turn, 14 frames in 1.75 s
     assert set(delays) == {120, 130} and sum(delays) == 1750
     assert all(np.any(a != b) for a, b in zip(pictures, pictures[1:], strict=False))
+    # a token's dissolve frame already has the token's title (one step number, not two)
+    for token in range(1, 7):
+        dissolving, settled = pictures[2 * token], pictures[2 * token + 1]
+        np.testing.assert_array_equal(dissolving[:50], settled[:50])
+        assert np.any(dissolving[50:] != settled[50:])
     assert [name for name in os.listdir(tmp_path) if name.endswith(".tmp")] == []
 
 

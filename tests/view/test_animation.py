@@ -97,3 +97,12 @@ def test_the_first_token_fades_in_from_white_so_no_two_frames_are_equal() -> Non
     levels = [int(frame[0, 0, 0]) for frame in frames]
     assert levels == [round(255 * (1 - eased(1 / 3))), round(255 * (1 - eased(2 / 3))), 0]
     assert len(set(levels)) == 3
+
+
+def test_the_title_rows_switch_at_once() -> None:
+    previous = np.zeros((4, 2, 3), np.uint8)
+    current = np.full((4, 2, 3), 100, np.uint8)
+    for frame in substep_frames(previous, current, 3, title_rows=1):
+        assert (frame[:1] == 100).all()  # the new step's title from the first frame
+    middle = list(substep_frames(previous, current, 3, title_rows=1))[0]
+    assert (middle[1:] == round(100 * eased(1 / 3))).all()
