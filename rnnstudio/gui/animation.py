@@ -12,7 +12,10 @@ panels are the window's widgets, built once, hidden, and drawn at each step.
 
 Widgets are drawn on the GUI thread, so this module only draws; the window runs it a few
 frames per timer tick (:mod:`.animation_export`) and ``rnnstudio animate`` in a loop.
-The renderer moves the session's cursor and puts it back on :meth:`FrameRenderer.close`.
+The heatmaps, the figure and the strip are drawn at any step without moving the
+session's cursor (the window's panels do not repaint for every frame: a frame took 180 ms
+in the window when they did); the widget panels follow the session's cursor, which the
+renderer moves and puts back on :meth:`FrameRenderer.close`.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ if TYPE_CHECKING:
 
 #: Room between the token strip and the heatmaps under it, in page pixels.
 _STRIP_GAP = 6.0
+#: A painted figure at one step: content, layout, scale, left offset, strip height.
+_Placement = tuple[FigureContent, FigureLayout, float, float, float]
 
 
 def _widget_panel(session: Session, panel: str) -> QWidget:
@@ -80,8 +85,9 @@ class FrameRenderer:
     Parameters
     ----------
     session
-        A session showing a trace; its cursor is moved while drawing and put back by
-        :meth:`close`.
+        A session showing a trace. The painted panels and the strip are drawn at each
+        step without touching it; the widget panels follow its cursor, which is moved
+        while drawing and put back by :meth:`close`.
     spec
         The checked animation request (panel, frame size, text zoom).
     """
@@ -93,7 +99,10 @@ class FrameRenderer:
         self.zoom = spec.text_zoom
         self.page_width = spec.width / self.zoom
         self.page_height = spec.height / self.zoom
-        self._cursor = session.cursor
+        self._cursor = self._step = session.cursor
+        self.painted = spec.panel in (*export.PAINTED_PANELS, "strip")
+        #: The figure laid out for a step, kept while that step is drawn.
+        self._placed: tuple[int, _Placement] | None = None
         session.playback.stop()
         self.widget: QWidget | None = None
         if spec.panel not in export.PAINTED_PANELS:
@@ -125,11 +134,14 @@ class FrameRenderer:
 
     def render(self, step: int) -> np.ndarray:
         """The frame with the cursor on ``step``: (height, width, 3) uint8."""
-        session = self.session
-        session.set_cursor(step)
-        if session.cursor != step:  # an open lesson's unanswered question holds it
-            raise ExportError(f"the cursor cannot reach step {step}: answer the lesson's "
-                              "question first, or close the lesson")
+        self._step = step
+        if self.spec.panel == "strip":
+            self.widget.current_step = step  # type: ignore[union-attr]
+        elif not self.painted:
+            self.session.set_cursor(step)
+            if self.session.cursor != step:  # an open lesson's question holds it
+                raise ExportError(f"the cursor cannot reach step {step}: answer the "
+                                  "lesson's question first, or close the lesson")
         image = QImage(self.spec.width, self.spec.height, QImage.Format.Format_RGB32)
         image.fill(QColor("white"))
         painter = QPainter(image)
@@ -137,7 +149,7 @@ class FrameRenderer:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
             painter.scale(self.zoom, self.zoom)
-            if self.spec.panel in export.PAINTED_PANELS or self.spec.panel == "strip":
+            if self.painted:
                 self._paint_heatmaps(painter)
             else:
                 self._paint_widget(painter)
@@ -149,8 +161,8 @@ class FrameRenderer:
     def title_rows(self) -> int:
         """The frame's pixel rows down to the bottom of its title (which names the step:
         a dissolve switches it at once rather than blending two step numbers)."""
-        if self.spec.panel in export.PAINTED_PANELS or self.spec.panel == "strip":
-            _, layout, scale, _, _ = self._placement()
+        if self.painted:
+            _, layout, scale, _, _ = self._placement(self._step)
             bottom = (layout.title[-1].rect.bottom() + 2) * scale
         else:
             bottom = self._title_bottom(export.figure_title_of(self.session, self.spec.panel))
@@ -173,23 +185,27 @@ class FrameRenderer:
         scene.render(painter, QRectF(MARGIN, top, self.page_width - 2 * MARGIN,
                                      self.page_height - top - MARGIN / 2), source)
 
-    def _placement(self) -> tuple[FigureContent, FigureLayout, float, float, float]:
-        """The painted figure now: its content, its layout fitted to the page (under the
-        strip, if any), the scale that makes it fit, its left offset and the strip's
-        height, in page pixels."""
-        content = export.figure_content(self.session, self._title_name())
+    def _placement(self, step: int) -> _Placement:
+        """The painted figure at ``step``: its content, its layout fitted to the page
+        (under the strip, if any), the scale that makes it fit, its left offset and the
+        strip's height, in page pixels."""
+        if self._placed is not None and self._placed[0] == step:
+            return self._placed[1]
+        content = export.figure_content(self.session, self._title_name(), step)
         strip = 0.0 if self.widget is None else (
             self.widget.canvas.height() + _STRIP_GAP)  # type: ignore[attr-defined]
         layout = layout_figure(content, round(self.page_width), self.page_height - strip)
         scale = min(1.0, self.page_width / layout.width,
                     (self.page_height - strip) / layout.height)
-        return content, layout, scale, (self.page_width - layout.width * scale) / 2, strip
+        placed = content, layout, scale, (self.page_width - layout.width * scale) / 2, strip
+        self._placed = step, placed
+        return placed
 
     def step_column(self, step: int, row: int = 0) -> QRectF:
         """Where heatmap ``row``'s cells of ``step`` are on a frame, in frame pixels
         (the painted panels): a cursor move from one step to the next changes only these
         columns and the title."""
-        _, layout, scale, left, strip = self._placement()
+        _, layout, scale, left, strip = self._placement(step)
         cells = layout.cells[row]
         x = layout.step_x(step) - layout.step_width / 2
         zoom = self.zoom
@@ -199,7 +215,7 @@ class FrameRenderer:
     def _paint_heatmaps(self, painter: QPainter) -> None:
         """The painted figure fitted to the page; for "strip", the chips go between its
         title and its heatmaps."""
-        content, layout, scale, left, strip = self._placement()
+        content, layout, scale, left, strip = self._placement(self._step)
         painter.translate(left, 0)
         painter.scale(scale, scale)
         if self.widget is None:
@@ -222,7 +238,8 @@ class FrameRenderer:
             self.widget.close()
             self.widget.deleteLater()
             self.widget = None
-        self.session.set_cursor(self._cursor)
+        if not self.painted:
+            self.session.set_cursor(self._cursor)
 
 
 def animation_frames(renderer: FrameRenderer, substeps: int) -> Iterator[np.ndarray]:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QProgressDialog,
+    QProgressBar,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -133,6 +133,26 @@ class AnimationDialog(QDialog):
             self.file.setText(path)
 
 
+class ExportProgress(QDialog):
+    """Window-modal: what is being written, a bar of frames encoded, Cancel. Not a
+    QProgressDialog: its setValue runs the event loop when modal, so frames were drawn
+    inside it and progress arrived out of order."""
+
+    def __init__(self, name: str, total: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export animation")
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, total)
+        self.bar.setFormat(f"%v of {total} frames")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"Drawing and encoding {name}…"))
+        layout.addWidget(self.bar)
+        layout.addWidget(buttons)
+
+
 def start_animation_export(window: MainWindow, spec: AnimationSpec,
                            path: str | Path) -> AnimationExport | None:
     """Export ``spec`` of the window's session to ``path`` behind a window-modal progress
@@ -143,31 +163,25 @@ def start_animation_export(window: MainWindow, spec: AnimationSpec,
     except RnnStudioError as error:
         window.show_error(str(error))
         return None
-    progress = QProgressDialog(f"Drawing and encoding {Path(path).name}…", "Cancel", 0,
-                               export.total, window)
-    progress.setWindowTitle("Export animation")
-    progress.setWindowModality(Qt.WindowModality.WindowModal)
-    progress.setMinimumDuration(0)
-    progress.setAutoReset(False)
-    progress.canceled.connect(export.cancel)
-    # A window-modal progress dialog processes events inside setValue, so a later report
-    # (or the end) can arrive while an earlier one is being shown: none after the end.
-    export.progressed.connect(lambda done, total: export.running and progress.setValue(done))
+    progress = ExportProgress(Path(path).name, export.total, window)
+    progress.rejected.connect(export.cancel)  # Cancel, Esc or closing it
+    export.progressed.connect(lambda done, total: progress.bar.setValue(done))
 
     def finished(written: str) -> None:
-        progress.reset()
+        progress.accept()
         window.statusBar().showMessage(f"Saved the animation to {written}", 8000)
 
     def failed(message: str) -> None:
-        progress.reset()
+        progress.accept()
         window.show_error(f"{Path(path).name}: {message}")
+
+    def cancelled() -> None:
+        progress.accept()
+        window.statusBar().showMessage("Animation export cancelled; nothing was written", 8000)
 
     export.finished.connect(finished)
     export.failed.connect(failed)
-    def cancelled() -> None:
-        progress.reset()
-        window.statusBar().showMessage("Animation export cancelled; nothing was written", 8000)
-
     export.cancelled.connect(cancelled)
+    progress.open()
     export.start()
     return export

@@ -1,13 +1,16 @@
-"""File > Export animation in the window: frames drawn on the GUI thread a few at a time,
-encoded in a worker, with progress and cancel; the window never freezes.
+"""File > Export animation in the window: frames drawn on the GUI thread a token at a
+time, dissolved and encoded in a worker, with progress and cancel; the window never
+freezes.
 
-Qt widgets can only be drawn on the GUI thread, so a zero-delay timer draws frames until
-:data:`TICK_SECONDS` have passed, then lets the event loop run (a 1280 x 720 frame takes
-20 to 120 ms, so the window repaints and the Cancel button answers between ticks). The
-frames go through a bounded queue to the encoder, a plain function of
-``(should_stop, on_progress)`` run by a :class:`.jobs.JobRunner`: Pillow or ffmpeg work
-there while the next frames are drawn. The queue holds at most :data:`QUEUED_FRAMES`
-frames (a 1280 x 720 frame is 2.8 MB), and drawing waits while it is full.
+Qt widgets can only be drawn on the GUI thread, so a zero-delay timer draws one token
+per tick, then lets the event loop run: a 1280 x 720 figure frame takes about 60 ms here
+(2 shared cores), so the window repaints and Cancel answers within that. Each token's
+picture goes through a bounded queue to the encoder, a plain function of
+``(should_stop, on_progress)`` run by a :class:`.jobs.JobRunner`: the sub-step dissolve
+(NumPy) and Pillow or ffmpeg work there while the next token is drawn (blending three
+sub-steps on the GUI thread held it for 100 ms more a token). The queue holds at most
+:data:`QUEUED_TOKENS` tokens (a 1280 x 720 picture is 2.8 MB); drawing waits while it
+is full.
 
 Cancel (or a new trace arriving mid-export) stops the timer and makes the worker's
 ``should_stop()`` true; the encoder then raises ``Cancelled`` inside the atomic writer,
@@ -17,7 +20,6 @@ which removes its temporary file: no partial animation is left, an old one is ke
 from __future__ import annotations
 
 import queue
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,9 +36,11 @@ from .jobs import JobResult, JobRunner, bug_message
 if TYPE_CHECKING:
     from .session import Session
 
-TICK_SECONDS = 0.05
-QUEUED_FRAMES = 16
-_END = None  # after the last frame
+QUEUED_TOKENS = 8
+_END = None  # after the last token
+#: A drawn token for the worker: the previous token's picture, this one's, and the rows
+#: of its title (:func:`.substep_frames`).
+_Token = tuple[np.ndarray | None, np.ndarray, int]
 
 
 class AnimationExport(QObject):
@@ -61,8 +65,8 @@ class AnimationExport(QObject):
         self.runner = JobRunner(self)
         self.runner.finished.connect(self._on_encoded)
         self.runner.progressed.connect(self.progressed)
-        self._frames: queue.Queue[np.ndarray | None] = queue.Queue(QUEUED_FRAMES)
-        self._waiting: list[np.ndarray | None] = []  # drawn, not yet queued
+        self._tokens: queue.Queue[_Token | None] = queue.Queue(QUEUED_TOKENS)
+        self._waiting: list[_Token | None] = []  # drawn, not yet queued
         self._previous: np.ndarray | None = None
         self._next_step = 0
         self._timer = QTimer(self)
@@ -100,38 +104,36 @@ class AnimationExport(QObject):
             self._stop(None)
 
     def _queued_frames(self, stop: Callable[[], bool]) -> Iterator[np.ndarray]:
-        """The worker's side of the queue, until the end mark or a cancel."""
+        """The worker's side of the queue: every token's sub-step frames, until the end
+        mark or a cancel."""
+        substeps = self.spec.substeps
         while True:
             try:
-                frame = self._frames.get(timeout=0.05)
+                token = self._tokens.get(timeout=0.05)
             except queue.Empty:
                 if stop():
                     raise Cancelled("the animation export was cancelled") from None
                 continue
-            if frame is _END:
+            if token is _END:
                 return
-            yield frame
+            yield from substep_frames(*token[:2], substeps, token[2])
 
     def _tick(self) -> None:
-        """Draw and queue frames for up to :data:`TICK_SECONDS`, never waiting on a full
-        queue."""
-        started = time.perf_counter()
+        """Draw one token's frames and queue them, never waiting on a full queue."""
         renderer = self.renderer
         assert renderer is not None
         try:
-            while time.perf_counter() - started < TICK_SECONDS:
-                if not self._drain():
-                    return  # the queue is full: the encoder catches up meanwhile
-                if self._next_step == renderer.steps:
-                    self._waiting.append(_END)
-                    self._drain()
-                    self._timer.stop()
-                    self._release()
-                    return
-                current = renderer.render(self._next_step)
-                self._waiting.extend(substep_frames(self._previous, current,
-                                                    self.spec.substeps, renderer.title_rows))
-                self._previous, self._next_step = current, self._next_step + 1
+            if not self._drain():
+                return  # the queue is full: the encoder catches up meanwhile
+            if self._next_step == renderer.steps:  # every token and the end are queued
+                self._timer.stop()
+                self._release()
+                return
+            current = renderer.render(self._next_step)
+            self._waiting.append((self._previous, current, renderer.title_rows))
+            self._previous, self._next_step = current, self._next_step + 1
+            if self._next_step == renderer.steps:
+                self._waiting.append(_END)
         except RnnStudioError as error:
             self._stop(str(error))
         except Exception as error:  # a bug: said as one and logged, the window carries on
@@ -141,7 +143,7 @@ class AnimationExport(QObject):
         """Move drawn frames into the queue; False while some still wait for room."""
         while self._waiting:
             try:
-                self._frames.put_nowait(self._waiting[0])
+                self._tokens.put_nowait(self._waiting[0])
             except queue.Full:
                 return False
             self._waiting.pop(0)

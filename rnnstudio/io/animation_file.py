@@ -123,7 +123,9 @@ def write_mp4(path: Path, frames: Iterable[np.ndarray], fps: float) -> None:
     writer = imageio_ffmpeg.write_frames(
         str(path), (width, height), fps=fps, codec="libx264", pix_fmt_in="rgb24",
         pix_fmt_out="yuv420p", macro_block_size=2, ffmpeg_log_level="error",
-        output_params=["-f", "mp4", "-movflags", "+faststart"])
+        # One encoder thread: x264's default of 1.5 a core took the GUI thread's core
+        # too while the window drew the next frames.
+        output_params=["-f", "mp4", "-movflags", "+faststart", "-threads", "1"])
     writer.send(None)  # start ffmpeg
     try:
         writer.send(np.ascontiguousarray(first))
