@@ -169,3 +169,35 @@ def test_the_dialog_refuses_what_cannot_be_written(qtbot, tmp_path) -> None:  # 
     dialog.substeps.setValue(3)
     assert dialog.export_button.isEnabled()
     assert dialog.spec() == check_animation(tmp_path / "a.gif", "figure", 1280, 720, 4, 3)
+
+
+def test_a_full_queue_at_the_end_still_finishes(qtbot, window, tmp_path,
+                                                monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from rnnstudio.gui import animation_export
+
+    monkeypatch.setattr(animation_export, "QUEUED_TOKENS", 1)  # drawing waits on the encoder
+    out = tmp_path / "talk.gif"
+    export = start_animation_export(window, check_animation(out, "heatmaps", 640, 360, 4, 2),
+                                    out)
+    assert export is not None
+    with qtbot.waitSignal(export.finished, timeout=60_000):
+        pass
+    export.wait()
+    with Image.open(out) as gif:
+        assert gif.n_frames == 2 * window.session.step_count
+
+
+def test_a_new_trace_during_the_export_stops_it_without_a_file(qtbot, window,
+                                                               tmp_path) -> None:  # type: ignore[no-untyped-def]
+    session = window.session
+    out = tmp_path / "talk.gif"
+    export = start_animation_export(window, check_animation(out, "figure", 640, 360, 4, 3),
+                                    out)
+    assert export is not None
+    with qtbot.waitSignal(export.failed, timeout=5000) as failed:
+        session.show_trace(session.trace, "another trace")  # committed at once
+    export.wait()
+    assert "changed during the animation export" in failed.args[0]
+    assert not out.exists()
+    assert [name for name in os.listdir(tmp_path) if name.endswith(".tmp")] == []
+    assert "talk.gif" in window.message_bar.text
