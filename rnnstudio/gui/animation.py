@@ -181,7 +181,10 @@ class FrameRenderer:
             readout.render(painter, QPoint(round(MARGIN), round(top)),
                            renderFlags=_CHILDREN_ONLY)
             top += readout.height()
-        scene, source = export.scene_source(export.plot_items_of(widget))
+        # This step's bar charts: their whole layout (its view showed the last axis cut)
+        graphics = getattr(widget, "graphics", None)
+        item = graphics.ci if graphics is not None else export.plot_items_of(widget)
+        scene, source = export.scene_source(item)
         scene.render(painter, QRectF(MARGIN, top, self.page_width - 2 * MARGIN,
                                      self.page_height - top - MARGIN / 2), source)
 
