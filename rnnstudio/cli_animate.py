@@ -15,8 +15,6 @@ Qt is imported only when the command runs.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from pathlib import Path
 
 from .io.animation_file import check_animation_file
@@ -74,40 +72,20 @@ def run_animate(args: argparse.Namespace) -> int:
     """Handler of ``rnnstudio animate``: writes the animation, prints one line, returns 0.
     Bad input raises ``RnnStudioError`` (exit status 2, one line)."""
     spec = checked_spec(args)
-    os.environ["QT_QPA_PLATFORM"] = "offscreen"  # no window, also on a desktop
-    from PySide6.QtWidgets import QApplication
-
     from .gui.animation import FrameRenderer, animation_frames
-    from .gui.desktop.qt_logging import qt_messages_logged
-    from .gui.plot_cli import _fill
-    from .gui.session import Session
+    from .gui.plot_cli import headless_session
     from .io.animation_file import save_animation
     from .view.animation import check_frames
 
-    with qt_messages_logged():
-        if QApplication.instance() is None:
-            QApplication([sys.argv[0]])  # kept alive by Qt until the process ends
-        session = Session()
-        errors: list[str] = []
-        session.error_raised.connect(errors.append)
+    with headless_session(args) as session:
+        frames = check_frames(spec, session.step_count, Path(args.out).suffix)
+        renderer = FrameRenderer(session, spec)
         try:
-            try:
-                _fill(args, session)
-            except Exception as error:
-                if errors:  # the session said why: say it instead of "see above"
-                    raise type(error)("; ".join(errors)) from error
-                raise
-            frames = check_frames(spec, session.step_count, Path(args.out).suffix)
-            session.complete_gradients()
-            renderer = FrameRenderer(session, spec)
-            try:
-                last = renderer.render(session.step_count - 1)  # every colour, for a GIF
-                path = save_animation(args.out, animation_frames(renderer, spec.substeps),
-                                      spec.fps, palette_from=last)
-            finally:
-                renderer.close()
+            last = renderer.render(session.step_count - 1)  # every colour, for a GIF
+            path = save_animation(args.out, animation_frames(renderer, spec.substeps),
+                                  spec.fps, palette_from=last)
         finally:
-            session.shutdown()
+            renderer.close()
     size = path.stat().st_size
     print(f"wrote {path} ({frames} frames of {spec.width}x{spec.height} at {spec.fps:g} fps, "
           f"{size / 1e6:.1f} MB)")

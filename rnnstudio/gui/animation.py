@@ -107,7 +107,9 @@ class FrameRenderer:
         self.widget: QWidget | None = None
         if spec.panel not in export.PAINTED_PANELS:
             self.widget = _widget_panel(session, spec.panel)
-            self.widget.resize(round(self.page_width), round(self._widget_height()))
+            # The strip keeps the figure's margins: its chips wrap at the title's width.
+            width = self.page_width - (2 * MARGIN if spec.panel == "strip" else 0)
+            self.widget.resize(round(width), round(self._widget_height()))
             self.widget.show()
             _settle(self.widget)
 

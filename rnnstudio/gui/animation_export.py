@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
 from ..errors import Cancelled, RnnStudioError
 from ..io.animation_file import check_animation_file, save_animation
@@ -74,6 +74,10 @@ class AnimationExport(QObject):
         self._timer.timeout.connect(self._tick)
         self.running = False
         self._watching = False
+        # Quitting mid-export cancels it: the worker would otherwise wait for frames.
+        application = QCoreApplication.instance()
+        if application is not None:
+            application.aboutToQuit.connect(self.cancel)
 
     def start(self) -> None:
         """Draw the last step (every colour the GIF's palette needs), start the encoder

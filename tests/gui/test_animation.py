@@ -119,6 +119,7 @@ def test_animate_without_the_video_extra_says_what_to_install(tmp_path, capsys,
 def test_the_window_exports_with_progress_and_puts_the_cursor_back(qtbot, window,
                                                                    tmp_path) -> None:  # type: ignore[no-untyped-def]
     session = window.session
+    assert window.named_actions["export_animation"].text() == "&Animation (GIF / MP4)…"
     session.set_cursor(2)
     steps = session.step_count
     seen: list[int] = []
