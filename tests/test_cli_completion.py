@@ -53,8 +53,8 @@ def _complete(script: Path, words: list[str], folder: Path) -> list[str]:
 def test_the_bash_script_holds_every_command_flag_and_model() -> None:
     script = _script("bash")
     assert script == _script("bash", "completion", "bash")  # both spellings
-    assert set(COMMANDS) == {"trace", "attribute", "info", "convert", "plot", "train", "models",
-                             "completion"}
+    assert set(COMMANDS) == {"trace", "attribute", "info", "convert", "plot", "animate", "train",
+                             "models", "completion"}
     for word in [*COMMANDS, *_flags_of("trace"), *MODELS]:
         assert word in script, word
     trace = next(entry for entry in command_words(build_parser()) if entry.name == "trace")
