@@ -1,6 +1,6 @@
 """The ``rnnstudio`` command: ``trace``, ``attribute``, ``generate``, ``stats``, ``info``,
-``convert``, ``plot``, ``train``, ``models``, ``completion``, ``trajectory``; no
-sub-command = the GUI.
+``convert``, ``plot``, ``animate``, ``train``, ``models``, ``completion``, ``trajectory``;
+no sub-command = the GUI.
 
 Errors follow one contract (:mod:`rnnstudio.cli_errors`): bad input is one line
 ``rnnstudio: error: ...`` on stderr and exit status 2, never a traceback; a bug is one
@@ -43,8 +43,8 @@ if TYPE_CHECKING:
 __all__ = ["add_model_file_options", "build_parser", "key_map", "main", "model_file_flags",
            "model_file_overrides"]
 
-COMMANDS = ("trace", "attribute", "generate", "stats", "info", "convert", "plot", "train",
-            "models", "completion", "trajectory")
+COMMANDS = ("trace", "attribute", "generate", "stats", "info", "convert", "plot", "animate",
+            "train", "models", "completion", "trajectory")
 _OWN_FLAGS = ("-h", "--help", "--version", "--completion")
 _RANDOM_ONLY = ("seed", "gain")
 
@@ -170,6 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
     plot = commands.add_parser("plot", help=PLOT_HELP, description=PLOT_HELP)
     add_plot_arguments(plot)
     plot.set_defaults(handler=run_plot)  # checks --width and --height before any drawing
+    from .cli_animate import ANIMATE_HELP, add_animate_arguments, run_animate
+
+    animate = commands.add_parser("animate", help=ANIMATE_HELP, description=ANIMATE_HELP)
+    add_animate_arguments(animate)
+    animate.set_defaults(handler=run_animate)  # checks every option before reading
 
     from .cli_train import (
         MODELS_HELP,
@@ -192,8 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      description=COMPLETION_HELP)
     completion.add_argument("shell", choices=SHELLS)
     completion.set_defaults(handler=lambda options: print_completion(options.shell))
-    for command in (trace, attribute, generate, stats, info, convert, plot, train, models,
-                    completion, trajectory):
+    for command in (trace, attribute, generate, stats, info, convert, plot, animate, train,
+                    models, completion, trajectory):
         command.set_defaults(flags=flag_names(command))
     generate.set_defaults(flags={**flag_names(generate), **GENERATE_FLAGS})
     train.set_defaults(flags={**flag_names(train), **task_option_flags()})

@@ -137,6 +137,21 @@ FIGURE_LAYOUT_WIDTHS = (600, 2000)
 #: peak RSS, 120 MB of which Qt's own; ``--height 100000000`` asked for terabytes.
 MAX_FIGURE_PIXELS = 40_000_000
 
+# -- Animations (``rnnstudio animate``, File > Export animation) ----------------------
+
+#: Frame sizes in pixels: from a thumbnail to 4K.
+ANIMATION_WIDTHS, ANIMATION_HEIGHTS = (320, 3840), (180, 2160)
+#: Frames a second. A GIF stores delays in hundredths of a second and browsers play a
+#: delay under 0.02 s as 0.1 s, so a GIF stops at 50.
+ANIMATION_FPS, MAX_GIF_FPS = (0.5, 60.0), 50.0
+#: Frames per token: 1 (a cut) to a dissolve of 12.
+MAX_SUBSTEPS = 12
+#: Frames of one animation: rendering takes about 30 ms a frame at 1280 x 720.
+MAX_ANIMATION_FRAMES = 3000
+#: Pillow keeps every GIF frame until it writes (a byte a pixel): 1280 x 720 x 650
+#: frames is about 600 MB. MP4 frames stream to ffmpeg and are not counted.
+MAX_GIF_PIXELS = 600_000_000
+
 
 def figure_pixels(width: int, height: int) -> int:
     """Pixels of a ``width``-pixel figure of a panel laid out ``height`` pixels tall."""

@@ -101,6 +101,10 @@ def install_actions(window: MainWindow) -> WindowActions:
                 partial(window.dialogs.choose_figure_path, panel, kind),
                 tip=f"Save the {title.lower()} as {kind.upper()}, titled with the model, "
                     "text, step, layer and loss"))
+    export_menu.addAction(add("export_animation", "&Animation (GIF / MP4)…",
+                              window.dialogs.choose_animation,
+                              tip="Save the cursor stepping through the text, a frame per "
+                                  "token, as a GIF or MP4 for slides"))
     export_menu.addSeparator()
     export_menu.addAction(add("export_window", "Whole &window as PNG…",
                               window.dialogs.choose_window_path, "Ctrl+Shift+P",

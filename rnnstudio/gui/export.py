@@ -179,29 +179,35 @@ def _check_pixels(width: int, height: int) -> None:
                           f"{MAX_FIGURE_PIXELS:,}: use a smaller width or height")
 
 
-def figure_title_of(session: Session, panel: str) -> tuple[str, str]:
-    """The two title lines of ``panel`` as the session shows it now."""
+def figure_title_of(session: Session, panel: str,
+                    cursor: int | None = None) -> tuple[str, str]:
+    """The two title lines of ``panel`` as the session shows it now (at step ``cursor``
+    instead of the session's: an animation's frame)."""
     if session.trace is None:
         raise ExportError("there is no trace to draw yet: read a text first")
     # Without a model the trace came from a file, and the session's source still names
     # the model shown before it: say what the trace's own config says instead.
     model = session.source.title if session.model is not None else architecture(
         session.trace)
-    context = figure_context(session.trace, model, session.text, session.cursor,
+    step = session.cursor if cursor is None else cursor
+    context = figure_context(session.trace, model, session.text, step,
                              session.layer, session.direction, session.unit)
     return figure_title(context, panel)
 
 
-def figure_content(session: Session, panel: str = "heatmaps") -> FigureContent:
-    """What the painted ``panel`` ("heatmaps", or "figure": with the gradients) shows."""
-    title = figure_title_of(session, panel)
+def figure_content(session: Session, panel: str = "heatmaps",
+                   cursor: int | None = None) -> FigureContent:
+    """What the painted ``panel`` ("heatmaps", or "figure": with the gradients) shows,
+    with the cursor at the session's step or at ``cursor``."""
+    title = figure_title_of(session, panel, cursor)
     view = session.view
     assert view is not None
     gradients = view.layer.gradients if panel == "figure" else None
     mode = session.options.colour_scale  # the colour scale the window shows
     heatmaps = tuple(replace(data, scale=data.scale_for(mode)) for data in view.layer.heatmaps)
     return FigureContent(title, heatmaps, tuple(view.trace.tokens), gradients,
-                         session.cursor, view.layer.reads_backward)
+                         session.cursor if cursor is None else cursor,
+                         view.layer.reads_backward)
 
 
 def export_painted(session: Session, panel: str, path: str | Path, width: int) -> None:
@@ -213,7 +219,7 @@ def export_painted(session: Session, panel: str, path: str | Path, width: int) -
     write_drawing(path, size, image, vector, content.title)
 
 
-def _scene_source(item: Any) -> tuple[Any, QRectF]:
+def scene_source(item: Any) -> tuple[Any, QRectF]:
     """The scene an exportable item is on and the part of it to draw."""
     if isinstance(item, QGraphicsScene):
         return item, item.views()[0].viewRect()  # type: ignore[attr-defined] # pyqtgraph
@@ -230,7 +236,7 @@ def export_scene(item: Any, path: str | Path, width: int,
         write_bytes_atomic(path, (svg if title is None else titled_svg(svg, title))
                            .encode("utf-8"))
         return
-    scene, source = _scene_source(item)
+    scene, source = scene_source(item)
     lines = () if title is None else title_lines(title, width)
     scale = width / max(source.width(), 1.0)
     top = lines[-1].rect.bottom() + 8 if lines else 0.0

@@ -33,6 +33,9 @@ MIN_LAYOUT_WIDTH = 480
 #: A heatmap row is this many pixels per unit tall, within these bounds.
 UNIT_PIXELS, ROW_HEIGHTS = 5.0, (40.0, 140.0)
 ROW_GAP, BAR_WIDTH, GRADIENT_HEIGHT = 8.0, 12.0, 170.0
+#: A row fitted to a frame's height keeps at least this many pixels (its two unit
+#: labels, 0 and the last, then still fit beside it).
+MIN_FITTED_ROW = 16.0
 TIME_AXIS_TITLE = "step (token read)"
 #: Token labels are cut after this many characters (the window's axis: ten), so a figure
 #: names whole words where the window, short of room, abbreviates them.
@@ -209,9 +212,23 @@ def title_lines(title: tuple[str, str], width: float) -> tuple[TitleLine, ...]:
     return tuple(result)
 
 
-def layout_figure(content: FigureContent, width: int) -> FigureLayout:
+def layout_figure(content: FigureContent, width: int,
+                  height: float | None = None) -> FigureLayout:
     """Lay ``content`` out for a figure ``width`` pixels wide (at least
-    :data:`MIN_LAYOUT_WIDTH`: narrower figures are this layout scaled down)."""
+    :data:`MIN_LAYOUT_WIDTH`: narrower figures are this layout scaled down); with a
+    ``height`` (an animation's frame), the heatmap rows and the gradient plot shrink,
+    down to :data:`MIN_FITTED_ROW` px, so that the figure fits it with its text at size."""
+    natural = _layout(content, width, 1.0)
+    if height is None or natural.height <= height:
+        return natural
+    rows = sum(rect.height() for rect in natural.cells) + (
+        natural.plot.height() if natural.plot is not None else 0.0)
+    room = rows - (natural.height - height)
+    return _layout(content, width, max(room, 0.0) / max(rows, 1.0))
+
+
+def _layout(content: FigureContent, width: int, row_scale: float) -> FigureLayout:
+    """The layout with every row and the gradient plot ``row_scale`` times their height."""
     width = max(width, MIN_LAYOUT_WIDTH)
     line = metrics(figure_font()).height()
     title = title_lines(content.title, width)
@@ -219,14 +236,15 @@ def layout_figure(content: FigureContent, width: int) -> FigureLayout:
     top = title[-1].rect.bottom() + 2 * ROW_GAP
     cells, bars = [], []
     for data in content.heatmaps:
-        height = round(_row_height(data))
+        height = round(max(_row_height(data) * row_scale, MIN_FITTED_ROW))
         cells.append(QRectF(left, round(top), right - left, height))
         bars.append(QRectF(right + 6, round(top), BAR_WIDTH, height))
         top = round(top) + height + ROW_GAP
     plot = None
     if content.gradients is not None:
-        plot = QRectF(left, top, right - left, GRADIENT_HEIGHT)
-        top += GRADIENT_HEIGHT + ROW_GAP
+        plot_height = round(max(GRADIENT_HEIGHT * row_scale, 3 * MIN_FITTED_ROW))
+        plot = QRectF(left, top, right - left, plot_height)
+        top += plot_height + ROW_GAP
     steps = len(content.tokens)
     tokens = plan_tokens(content.tokens, left, (right - left) / max(steps, 1), top - 2)
     top = max((rect.bottom() for rect in tokens.rects), default=top) + 4

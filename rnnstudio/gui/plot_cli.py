@@ -20,6 +20,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -123,13 +125,14 @@ def _place(session: Session, placement: Placement) -> None:
         session.select_unit(placement.unit)
 
 
-def render(args: argparse.Namespace) -> Path:
-    """Draw the chosen panel and write ``args.out``; returns the path."""
+@contextmanager
+def headless_session(args: argparse.Namespace) -> Iterator[Session]:
+    """A session showing ``args.source`` (as :func:`_fill` reads it) with every gradient
+    curve computed, on an offscreen Qt; shut down when the block ends. ``plot`` and
+    ``animate`` draw from it."""
     os.environ["QT_QPA_PLATFORM"] = "offscreen"  # no window, also on a desktop
-    check_figure_size(args.width, args.height, ("--width", "--height"))  # before reading
     from PySide6.QtWidgets import QApplication
 
-    from . import export
     from .desktop.qt_logging import qt_messages_logged
     from .session import Session
 
@@ -147,9 +150,18 @@ def render(args: argparse.Namespace) -> Path:
                     raise type(error)("; ".join(errors)) from error
                 raise
             session.complete_gradients()
-            export.render_panel(session, args.panel, args.out, args.width, args.height)
+            yield session
         finally:
             session.shutdown()
+
+
+def render(args: argparse.Namespace) -> Path:
+    """Draw the chosen panel and write ``args.out``; returns the path."""
+    check_figure_size(args.width, args.height, ("--width", "--height"))  # before reading
+    from . import export
+
+    with headless_session(args) as session:
+        export.render_panel(session, args.panel, args.out, args.width, args.height)
     return Path(args.out)
 
 

@@ -15,6 +15,8 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog
 from ..errors import RnnStudioError
 from ..io.sidecar_write import DetailsApplied, model_facts
 from ..limits import MAX_PNG_WIDTH, MIN_PNG_WIDTH
+from .animation_dialog import AnimationDialog, start_animation_export
+from .animation_export import AnimationExport
 from .model_details_dialog import ModelDetailsDialog, applied_message
 from .parity_dialog import ParityDialog
 
@@ -35,6 +37,8 @@ class WindowDialogs:
         self.details_dialog: ModelDetailsDialog | None = None
         #: Help › Check against PyTorch (made once, non-modal: it follows the open model).
         self.parity_dialog: ParityDialog | None = None
+        #: The latest animation export (it runs on after its dialog closes).
+        self.animation_export: AnimationExport | None = None
 
     def show_parity(self) -> ParityDialog:
         """Help › Check against PyTorch: show (or raise) the parity dialog."""
@@ -134,6 +138,18 @@ class WindowDialogs:
         if kind in ("png", "pdf") and width is None:
             return
         self.window.export_panel(panel, path, width)
+
+    def choose_animation(self) -> None:
+        """File › Export › Animation…: the panel, size, rate and file, then the export
+        behind a progress dialog with Cancel."""
+        session = self.window.session
+        if session.trace is None:
+            self.window.show_error("There is no text to animate yet: read a sentence first.")
+            return
+        dialog = AnimationDialog(session.step_count, Path(self._start_folder()), self.window)
+        if dialog.exec() == AnimationDialog.DialogCode.Accepted:
+            self.animation_export = start_animation_export(self.window, dialog.spec(),
+                                                           dialog.path())
 
     def choose_window_path(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self.window, "Save window as PNG",

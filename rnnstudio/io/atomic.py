@@ -18,7 +18,8 @@ from ..errors import ExportError
 
 _O_BINARY = getattr(os, "O_BINARY", 0)  # Windows would translate line ends otherwise
 
-__all__ = ["check_writable", "write_atomic", "write_bytes_atomic", "write_text_atomic"]
+__all__ = ["check_writable", "write_atomic", "write_atomic_path", "write_bytes_atomic",
+           "write_text_atomic"]
 
 
 def check_writable(path: str | os.PathLike[str]) -> Path:
@@ -53,6 +54,39 @@ def write_atomic(
     A new file gets the permissions a plain ``open(path, "wb")`` would give (0666 minus
     the umask, applied by the OS); a replaced file keeps its permissions.
     """
+
+    def write(handle: int, temp_name: str) -> None:
+        with os.fdopen(handle, "wb") as stream:
+            writer(stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+
+    return _replace_atomically(path, write)
+
+
+def write_atomic_path(
+    path: str | os.PathLike[str], write_to: Callable[[Path], None]
+) -> Path:
+    """Call ``write_to(temporary_path)``, then move that file onto ``path``: for writers
+    that want a file name rather than a stream (ffmpeg writes an MP4 itself, seeking
+    back to its index). The temporary name ends in ``.tmp``, not in ``path``'s suffix."""
+
+    def write(handle: int, temp_name: str) -> None:
+        os.close(handle)
+        write_to(Path(temp_name))
+        written = os.open(temp_name, os.O_WRONLY | _O_BINARY)
+        try:
+            os.fsync(written)
+        finally:
+            os.close(written)
+
+    return _replace_atomically(path, write)
+
+
+def _replace_atomically(path: str | os.PathLike[str],
+                        write: Callable[[int, str], None]) -> Path:
+    """Create a temporary file beside ``path``, ``write(handle, its_name)``, then rename
+    it onto ``path``; on any failure remove it and leave ``path`` as it was."""
     target = check_writable(path)
     temp_name = str(target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp"))
     try:
@@ -60,10 +94,7 @@ def write_atomic(
     except OSError as exc:
         raise ExportError(f"cannot write {target}: {exc.strerror or exc}") from exc
     try:
-        with os.fdopen(handle, "wb") as stream:
-            writer(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
+        write(handle, temp_name)
         _keep_mode(target, temp_name)
         os.replace(temp_name, target)
     except BaseException as exc:
