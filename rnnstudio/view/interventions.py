@@ -199,7 +199,7 @@ def cursor_note(edits: Sequence[Intervention], edited: Trace, original: Trace, l
                 direction: str, step: int, unit: int) -> str:
     """What This step says under edits: which of the cursor unit's quantities are edited
     at ``step``, and each quantity's edited value beside the original one, e.g.
-    ``edited here: f · unit 17: h 0.412 (was 0.380) · c 1.203 (was 0.954) · f 1.000 (was 0.731)``."""
+    ``edited here: f · unit 17: h 0.412 (was 0.380) · f 1.000 (was 0.731)``."""
     if not 0 <= step < edited.steps:
         return ""
     here = sorted({edit.quantity for edit in edits if edit.covers(step)
