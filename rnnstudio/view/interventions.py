@@ -214,3 +214,34 @@ def cursor_note(edits: Sequence[Intervention], edited: Trace, original: Trace, l
                           f"(was {float(before[name][step, unit]):.3f})")
     lead = f"edited here: {', '.join(here)}" if here else "not edited here"
     return f"{lead} · unit {unit}: " + " · ".join(values)
+
+
+@dataclass(frozen=True)
+class EditState:
+    """The session's edits: all of them, whether they are on, and, while some are on,
+    the unedited trace of the same text and the diff of the shown layer and direction."""
+
+    interventions: Edits = ()
+    enabled: bool = True
+    original: Trace | None = None
+    diff: TraceDiff | None = None
+
+    @property
+    def active(self) -> Edits:
+        """The edits the shown trace was read with."""
+        return self.interventions if self.enabled else ()
+
+
+def edit_state(edits: Edits, enabled: bool, trace: Trace, original: Trace | None,
+               layer: int, direction: str) -> EditState:
+    """The state after a trace arrived (``original`` None: it was read without edits)."""
+    if original is None or not enabled or not edits:
+        return EditState(edits, enabled)
+    return EditState(edits, enabled, original,
+                     trace_diff(trace, original, edits, layer, direction))
+
+
+def shown_at(state: EditState, trace: Trace, layer: int, direction: str) -> EditState:
+    """The same state with the diff of another layer or direction."""
+    return edit_state(state.interventions, state.enabled, trace, state.original, layer,
+                      direction)
