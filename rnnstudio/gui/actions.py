@@ -142,6 +142,9 @@ def install_actions(window: MainWindow) -> WindowActions:
         view_menu.addAction(dock.toggleViewAction())
     view_menu.addSeparator()
     _install_token_colours(window, view_menu.addMenu("&Colour tokens by"), actions)
+    view_menu.addAction(add("interventions", "&Interventions…",
+                            lambda: window.show_panel("interventions"), "Ctrl+Shift+I",
+                            "Clamp, scale or zero a gate, c or h and see what changes"))
     view_menu.addAction(add("reset_layout", "&Reset layout", window.reset_layout,
                             tip="Put every dock back where it started"))
     view_menu.addSeparator()

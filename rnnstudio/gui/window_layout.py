@@ -29,7 +29,8 @@ _AREA = Qt.DockWidgetArea
 #: and short: tabbed with Model its curves were below the fold on every screen, the
 #: user pressed Start and saw no curve.
 _FIRST_PLACE = {"lessons": ("model", _AREA.LeftDockWidgetArea),
-                "training": ("gradients", _AREA.BottomDockWidgetArea)}
+                "training": ("gradients", _AREA.BottomDockWidgetArea),
+                "interventions": ("gradients", _AREA.BottomDockWidgetArea)}
 #: The bottom area's share of the window's height with Training open: its plots' data
 #: areas at least 120 px tall at 1280 x 720 (128 and 145 px measured under Xvfb).
 _TRAINING_SHARE = 0.45
@@ -113,6 +114,9 @@ class WindowLayout:
         # No outer scroll area: the panel scrolls its form itself and keeps its plots
         # in view, whatever the dock's shape.
         self._dock("training", "Training", window.training, area.BottomDockWidgetArea).hide()
+        # The edits' form and their diff: wide and short, like Training.
+        self._dock("interventions", "Interventions", window.interventions,
+                   area.BottomDockWidgetArea).hide()
         transport_bar = QToolBar("Transport", window)
         transport_bar.setObjectName("transport_toolbar")
         transport_bar.addWidget(window.transport)
@@ -223,7 +227,7 @@ class WindowLayout:
         dock.raise_()
         if placing and key == "lessons":
             self.size_docks()
-        if (placing and key == "training" and not dock.isFloating()
+        if (placing and key in ("training", "interventions") and not dock.isFloating()
                 and window.dockWidgetArea(dock) == _AREA.BottomDockWidgetArea):
             # Resized within the window: the window itself does not grow.
             window.resizeDocks([dock], [round(window.height() * _TRAINING_SHARE)],
@@ -328,7 +332,7 @@ class WindowLayout:
         window.text_input.set_compact(False)
         # Out of the gradients' tab group, where a lesson put it.
         window.addDockWidget(_AREA.LeftDockWidgetArea, window.docks["unit"])
-        for key in ("lessons", "training", "compare"):
+        for key in ("lessons", "training", "interventions", "compare"):
             dock = window.docks[key]
             if key in _FIRST_PLACE:  # out of its partner's tab group
                 window.addDockWidget(_FIRST_PLACE[key][1], dock)

@@ -16,12 +16,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine.config import GATES
-from ..engine.interventions import Intervention, check_interventions
+from ..engine.interventions import (
+    SPEC_HELP,
+    Intervention,
+    check_interventions,
+    parse_intervention,
+)
 from ..engine.model import ModelConfig
 from ..engine.trace import Trace, row_norms
+from ..errors import RnnStudioError
 from .colours import ColourScale, nice_ceiling, spread
 from .heatmaps import QUANTITY_TITLES, SIGNED_COLORMAP, HeatmapData, quantity_names
 from .readout import head_task, softmax
+
+__all__ = ["SPEC_HELP", "EditState", "TraceDiff", "checked_spec", "diff_summary",
+           "edit_state", "edited_blocks", "edited_mask", "intervention_words", "trace_diff"]
 
 Edits = tuple[Intervention, ...]
 #: (first step, first unit, step count, unit count): one outlined block of edited cells.
@@ -40,6 +49,18 @@ def check_for_model(edits: Iterable[Intervention], config: ModelConfig) -> Edits
     return check_interventions(edits, recurrent.cell, recurrent.num_layers,
                                recurrent.bidirectional, recurrent.hidden_size,
                                recurrent.output_size)
+
+
+def checked_spec(spec: str, config: ModelConfig | None) -> tuple[Intervention | None, str]:
+    """The edit a typed spec makes and what it does in words, or None and what is wrong
+    (the grammar's or the model's one-line message): the dock's form validates here."""
+    try:
+        edit = parse_intervention(spec)
+        if config is not None:
+            check_for_model([edit], config)
+    except RnnStudioError as error:
+        return None, str(error)
+    return edit, intervention_words(edit)
 
 
 def _units_words(units: tuple[int, ...] | None) -> str:
@@ -245,3 +266,35 @@ def shown_at(state: EditState, trace: Trace, layer: int, direction: str) -> Edit
     """The same state with the diff of another layer or direction."""
     return edit_state(state.interventions, state.enabled, trace, state.original, layer,
                       direction)
+
+
+def step_runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """The True entries of a (T,) mask as (first step, count) runs (shaded bands)."""
+    return _runs(int(step) for step in np.flatnonzero(mask))
+
+
+def diff_summary(diff: TraceDiff, tokens: Sequence[str]) -> str:
+    """The diff in one line: where h (and c) moved most, and where the answer changed,
+    e.g. ``largest ||Δh|| 0.84 at step 9 “good” · ||Δc|| 2.10 at step 9 · the top
+    choice changes at 3 steps (first at step 5)``."""
+    moved = bool(np.any(diff.hidden) or (diff.cell is not None and np.any(diff.cell)))
+    parts = [] if moved else [f"no change of h{' or c' if diff.cell is not None else ''} "
+                              f"in layer {diff.layer} {diff.direction}"]
+    for name, norms in (("h", diff.hidden), ("c", diff.cell)) if moved else ():
+        if norms is not None and norms.size:
+            step = int(np.nanargmax(norms)) if np.isfinite(norms).any() else 0
+            parts.append(f"{'largest ' if not parts else ''}||Δ{name}|| "
+                         f"{float(norms[step]):.3g} at step {step} “{tokens[step]}”")
+    if diff.readout is not None:
+        flips = np.flatnonzero(diff.readout.flipped)
+        parts.append(f"the top choice changes at {len(flips)} step(s) (first at step "
+                     f"{flips[0]})" if flips.size else "the top choice never changes")
+    return " · ".join(parts)
+
+
+def unit_edit(quantity: str, layer: int, direction: str, unit: int, start: int = 0,
+              value: float = 0.0) -> Intervention:
+    """A heatmap cell's quick edit: ``quantity`` of one unit clamped to ``value`` (rounded
+    to three decimals, as the form shows it) from ``start`` on."""
+    return Intervention(quantity, "set", round(float(value), 3), layer, direction,
+                        (int(unit),), int(start))

@@ -137,3 +137,17 @@ def test_this_step_shows_the_original_value_beside_the_edited_one() -> None:
     assert f"f {after.gates['f'][3, 2]:.3f} (was {before.gates['f'][3, 2]:.3f})" in note
     assert cursor_note(edits, edited, original, 0, "fwd", 3, 1).startswith("not edited")
     assert cursor_note(edits, edited, original, 0, "fwd", 0, 2).startswith("not edited")
+
+
+def test_the_summary_names_the_largest_change_and_the_flips() -> None:
+    from rnnstudio.view.interventions import diff_summary, step_runs
+
+    _, edited, original = _two_traces()
+    diff = trace_diff(edited, original, (), 0, "fwd")
+    direct = np.linalg.norm(edited.layer(0).h - original.layer(0).h, axis=1)
+    step = int(direct.argmax())
+    assert diff_summary(diff, edited.tokens).startswith(
+        f"largest ||Δh|| {direct[step]:.3g} at step {step} “{edited.tokens[step]}” · ||Δc||")
+    same = trace_diff(edited, edited, (), 0, "fwd")
+    assert diff_summary(same, edited.tokens) == "no change of h or c in layer 0 fwd"
+    assert step_runs(np.array([0, 1, 1, 0, 1, 1, 1], dtype=bool)) == [(1, 2), (4, 3)]
