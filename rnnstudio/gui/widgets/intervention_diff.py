@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from ...view.interventions import TraceDiff, diff_summary, step_runs
 from ..session import Session
-from ..theme import SERIES_COLORS, configure_pyqtgraph, cursor_pen
+from ..theme import SERIES_COLORS, configure_pyqtgraph, cursor_pen, legend_brush
 from .hover import hover_label
 from .token_axis import TokenAxis
 
@@ -33,13 +33,14 @@ class DiffPlot(QWidget):
         self.summary.setWordWrap(True)
         self.graphics = pg.GraphicsLayoutWidget()
         self.norms = self.graphics.addPlot(row=0, col=0)
-        self.norms.setLabel("left", "‖edited − original‖")
-        self.norms.addLegend(offset=(4, 2), labelTextSize="8pt")
+        # Short axis titles: two plots share about 200 px at 1280 x 720, and the long
+        # "‖edited − original‖" ran into the plot below (seen under Xvfb).
+        self.norms.setLabel("left", "‖Δ‖")
         self.norms.hideAxis("bottom")
         self.token_axis = TokenAxis("bottom", may_rotate=False)
         self.readout = self.graphics.addPlot(row=1, col=0,
                                              axisItems={"bottom": self.token_axis})
-        self.readout.setLabel("left", "Δ p(top)")
+        self.readout.setLabel("left", "Δp")
         self.readout.setLabel("bottom", "step (token read)")
         self.readout.setXLink(self.norms)
         for plot in (self.norms, self.readout):
@@ -47,11 +48,18 @@ class DiffPlot(QWidget):
             plot.getViewBox().setMouseEnabled(x=True, y=False)
             plot.hideButtons()
         self.readout.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#999")))
-        self.curves = {name: self.norms.plot(pen=pg.mkPen(SERIES_COLORS[name], width=2),
-                                             name=f"‖Δ{name}‖") for name in ("h", "c")}
+        self.curves = {name: self.norms.plot(pen=pg.mkPen(SERIES_COLORS[name], width=2))
+                       for name in ("h", "c")}
         self.readout_curve = self.readout.plot(pen=pg.mkPen(SERIES_COLORS["i"], width=2))
         self.flips = self.readout.plot(pen=None, symbol="x", symbolSize=9,
                                        symbolPen=pg.mkPen(_FLIP_COLOR, width=1.5))
+        # Beside the plots, never over the curves.
+        self.legend = pg.LegendItem(labelTextSize="8pt", brush=legend_brush())
+        self.graphics.addItem(self.legend, row=0, col=1, rowspan=2)
+        for name, curve in self.curves.items():
+            self.legend.addItem(curve, f"‖Δ{name}‖")
+        self.legend.addItem(self.readout_curve, "Δp(top)")
+        self.legend.addItem(self.flips, "top flips")
         self.cursors = [pg.InfiniteLine(angle=90, movable=False, pen=cursor_pen())
                         for _ in range(2)]
         for plot, line in zip((self.norms, self.readout), self.cursors, strict=True):
@@ -100,8 +108,8 @@ class DiffPlot(QWidget):
         self.norms.setXRange(-0.5, len(steps) - 0.5, padding=0)
         self.token_axis.set_tokens(trace.tokens)
         self.summary.setText(f"Layer {diff.layer} {diff.direction}: "
-                             f"{diff_summary(diff, trace.tokens)} (edited steps shaded"
-                             f"{'; ×: the top choice changed' if change is not None else ''})")
+                             f"{diff_summary(diff, trace.tokens)} (edited steps shaded; Δp: "
+                             "change of the probability of the original's top choice)")
         self._on_cursor(self.session.cursor)
 
     def _on_cursor(self, step: int) -> None:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QListWidget,
     QPushButton,
-    QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -66,15 +65,15 @@ class InterventionsPanel(QWidget):
         column.addLayout(buttons)
         column.addWidget(self.form)
         self.diff_plot = DiffPlot(session)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(editor)
-        splitter.addWidget(self.diff_plot)
-        splitter.setStretchFactor(0, 0)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([520, 700])
+        # Tabs, not side by side: the bottom dock is about 630 x 300 px at 1280 x 720,
+        # and beside the form the diff plot was 70 px wide (seen under Xvfb).
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(editor, "Edits")
+        self.tabs.addTab(self.diff_plot, "Diff: edited − original")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(splitter)
+        layout.addWidget(self.tabs)
         self.add_button.clicked.connect(self._add)
         self.update_button.clicked.connect(self._replace)
         self.remove_button.clicked.connect(self._remove)
@@ -88,7 +87,7 @@ class InterventionsPanel(QWidget):
         session.interventions_changed.connect(self.refresh)
         session.trace_changed.connect(self.refresh)
         session.options_changed.connect(self.refresh)
-        session.intervention_proposed.connect(self.form.show_edit)
+        session.intervention_proposed.connect(self._on_proposed)
         self._on_model_changed()
 
     @property
@@ -114,6 +113,7 @@ class InterventionsPanel(QWidget):
         self.enabled_box.setEnabled(bool(state.interventions))
         self.delta_box.setChecked(self.session.options.delta)
         self.delta_box.setEnabled(state.diff is not None)
+        self.tabs.setTabText(0, f"Edits ({len(lines)})" if lines else "Edits")
         self._enable_buttons()
 
     def _enable_buttons(self) -> None:
@@ -123,6 +123,10 @@ class InterventionsPanel(QWidget):
         self.update_button.setEnabled(ready and selected)
         self.remove_button.setEnabled(selected)
         self.clear_button.setEnabled(bool(self.edits))
+
+    def _on_proposed(self, edit: Intervention) -> None:
+        self.tabs.setCurrentIndex(0)
+        self.form.show_edit(edit)
 
     def _on_selected(self, row: int) -> None:
         if 0 <= row < len(self.edits):
