@@ -56,6 +56,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .edits import LayerEdits, keeps, scaled_by
 from .layer import (
     BackwardLoop,
     LayerGrads,
@@ -87,6 +88,8 @@ class GruCache:
     gates: np.ndarray  # (T, B, 3H) r, z, n after nonlinearities
     hidden_candidate: np.ndarray  # W_hn h_{t-1} + b_hn; r * h_{t-1} when reset before
     hidden: np.ndarray
+    edits: LayerEdits | None = None  # the interventions this pass ran with
+    raw_gates: np.ndarray | None = None  # with edits: the gates as made, before them
 
     def record(self) -> dict[str, np.ndarray]:
         size = self.hidden.shape[-1]
@@ -120,6 +123,15 @@ class _GruBackward(ABC):
         h0 = cache.h0.astype(dtype, copy=False)
         h_prev = np.concatenate([h0[None], cache.hidden[:-1].astype(dtype, copy=False)])
         return gates[..., :size], gates[..., size : 2 * size], gates[..., 2 * size :], h_prev
+
+    def _made_steps(self, cache: GruCache) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
+        """r, z, n as made, before any edit (their derivatives), and the edits' local
+        derivatives of r, z, n and h (None where not edited): see :mod:`.edits`."""
+        dtype, size = self.rows.weight_hh.dtype, self.hidden_size
+        made = (cache.gates if cache.raw_gates is None else cache.raw_gates).astype(
+            dtype, copy=False)
+        return ([made[..., j * size : (j + 1) * size] for j in range(3)],
+                keeps(cache.edits, ("r", "z", "n", "h"), size, dtype))
 
     @abstractmethod
     def _local_derivatives(self, cache: GruCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -236,15 +248,17 @@ class GruLayer(_GruBackward):
         [da_r, da_z, da_n] / dh for the input rows, [da_r, da_z, dhn] / dh for the
         recurrent rows; and z (T, B, H)."""
         r, z, n, h_prev = self._cached_steps(cache)
+        (made_r, made_z, made_n), (keep_r, keep_z, keep_n, keep_h) = self._made_steps(cache)
         hidden_candidate = cache.hidden_candidate.astype(r.dtype, copy=False)
-        through_n = (1.0 - z) * (1.0 - n * n)
+        through_n = scaled_by((1.0 - z) * (1.0 - made_n * made_n), keep_n, keep_h)
         coef_input = np.empty(r.shape[:2] + (3, self.hidden_size), dtype=r.dtype)
-        coef_input[:, :, 0] = through_n * hidden_candidate * r * (1.0 - r)
-        coef_input[:, :, 1] = (h_prev - n) * z * (1.0 - z)
+        coef_input[:, :, 0] = scaled_by(through_n * hidden_candidate * made_r * (1.0 - made_r),
+                                        keep_r)
+        coef_input[:, :, 1] = scaled_by((h_prev - n) * made_z * (1.0 - made_z), keep_z, keep_h)
         coef_input[:, :, 2] = through_n
         coef_recurrent = coef_input.copy()
         coef_recurrent[:, :, 2] *= r
-        return coef_input, coef_recurrent, z
+        return coef_input, coef_recurrent, scaled_by(z, keep_h)
 
     def _row_gradients(self, loop: BackwardLoop) -> tuple[np.ndarray, np.ndarray]:
         return loop.per_step(3 * self.hidden_size), loop.per_step(3 * self.hidden_size)
@@ -316,11 +330,12 @@ class GruResetBeforeLayer(_GruBackward):
         """For all steps (T, B, 3, H): what multiplies drh in da_r, dh in da_z and dh in
         da_n (h_{t-1} r (1 - r), (h_{t-1} - n) z (1 - z), (1 - z)(1 - n^2)); r and z."""
         r, z, n, h_prev = self._cached_steps(cache)
+        (made_r, made_z, made_n), (keep_r, keep_z, keep_n, keep_h) = self._made_steps(cache)
         coef = np.empty(r.shape[:2] + (3, self.hidden_size), dtype=r.dtype)
-        coef[:, :, 0] = h_prev * r * (1.0 - r)
-        coef[:, :, 1] = (h_prev - n) * z * (1.0 - z)
-        coef[:, :, 2] = (1.0 - z) * (1.0 - n * n)
-        return coef, r, z
+        coef[:, :, 0] = scaled_by(h_prev * made_r * (1.0 - made_r), keep_r)
+        coef[:, :, 1] = scaled_by((h_prev - n) * made_z * (1.0 - made_z), keep_z, keep_h)
+        coef[:, :, 2] = scaled_by((1.0 - z) * (1.0 - made_n * made_n), keep_n, keep_h)
+        return coef, r, scaled_by(z, keep_h)
 
     def _row_gradients(self, loop: BackwardLoop) -> tuple[np.ndarray, np.ndarray]:
         rows = loop.per_step(3 * self.hidden_size)  # equal: b_hn is added as it is

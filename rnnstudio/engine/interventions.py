@@ -45,8 +45,8 @@ import numpy as np
 from ..errors import ConfigError, shown
 from .config import GATES
 
-__all__ = ["OPERATIONS", "SPEC_HELP", "Intervention", "check_interventions",
-           "parse_intervention"]
+__all__ = ["OPERATIONS", "SPEC_HELP", "Intervention", "as_interventions",
+           "check_interventions", "parse_intervention"]
 
 #: ``=`` sets, ``*`` scales.
 OPERATIONS = {"=": "set", "*": "scale"}
@@ -221,6 +221,20 @@ def parse_intervention(spec: str) -> Intervention:
         layer=int(match["layer"] or 0), direction=match["direction"] or "fwd",
         units=None if match["units"] is None else _parse_units(spec, match["units"]),
         start=start, stop=stop)
+
+
+def as_interventions(
+    items: Intervention | str | Iterable[Intervention | str],
+) -> tuple[Intervention, ...]:
+    """Interventions from objects and specs alike (one, or any iterable of them); a spec
+    is parsed (:func:`parse_intervention`), anything else is a ConfigError."""
+    if isinstance(items, (str, Intervention)):
+        items = (items,)
+    if not isinstance(items, Iterable):
+        raise ConfigError(f"interventions must be a list of Intervention objects or specs, "
+                          f"got {shown(items)}")
+    return tuple(parse_intervention(item) if isinstance(item, str) else item
+                 for item in items)
 
 
 def check_interventions(interventions: Iterable[Intervention], cell: str, num_layers: int,

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .edits import LayerEdits
 from .layer import (
     BackwardLoop,
     LayerGrads,
@@ -62,6 +63,8 @@ from .layer import (
 from .params import LayerWeights
 
 GATE_NAMES = ("i", "f", "g", "o")
+#: The gates in the loop's internal row order (sigmoids first).
+INTERNAL_ORDER = ("i", "f", "o", "g")
 
 
 @dataclass
@@ -76,6 +79,8 @@ class LstmCache:
     tanh_cell: np.ndarray  # tanh(c_t)
     hidden: np.ndarray  # h_t
     unprojected: np.ndarray  # o * tanh(c_t); the same array as hidden without proj_size
+    edits: LayerEdits | None = None  # the interventions this pass ran with
+    raw_gates: np.ndarray | None = None  # with edits: the gates as made, before them
 
     def record(self) -> dict[str, np.ndarray]:
         """Named views: ``h``, ``c`` and the gates under PyTorch's letters."""
@@ -93,6 +98,26 @@ class _LocalDerivatives:
     coef: np.ndarray  # (T, B, 4, H): g i(1-i), c_prev f(1-f), tanh(c) o(1-o), i(1-g^2)
     through_h: np.ndarray  # (T, B, H): o (1 - tanh(c)^2), dc = dm * through_h + ...
     forget: np.ndarray  # (T, B, H): f, dc_next = dc * f
+    keep_hidden: np.ndarray | None = None  # (T, 1, H_out): an edit of h's dh_made / dh
+
+
+def _edited(local: _LocalDerivatives, edits: LayerEdits, size: int,
+            output_size: int) -> _LocalDerivatives:
+    """The factors of the edited computation: the gradient reaching what made an edited
+    quantity is ``keep`` times its own (see :mod:`.edits`). A gate's keep scales its
+    coefficient; c's scales those dc multiplies (i, f, g) and dc_next; h's scales dh
+    before anything else reads it (:meth:`LstmLayer._step_back`)."""
+    steps, dtype = len(local.coef), local.coef.dtype
+    coef, forget = local.coef, local.forget
+    gates = edits.keep(INTERNAL_ORDER, size, dtype)
+    if gates is not None:
+        coef *= gates.reshape(steps, 1, 4, size)
+    cell = edits.keep(("c",), size, dtype)
+    if cell is not None:
+        coef[:, :, [0, 1, 3]] *= cell[:, :, None, :]
+        forget = forget * cell
+    return _LocalDerivatives(coef, local.through_h, forget,
+                             edits.keep(("h",), output_size, dtype))
 
 
 class LstmLayer:
@@ -173,15 +198,20 @@ class LstmLayer:
         gates = cache.gates.astype(dtype, copy=False)
         i, f = gates[..., :size], gates[..., size : 2 * size]
         o, g = gates[..., 2 * size : 3 * size], gates[..., 3 * size :]
+        made = gates if cache.raw_gates is None else cache.raw_gates.astype(dtype, copy=False)
+        made_i, made_f = made[..., :size], made[..., size : 2 * size]
+        made_o, made_g = made[..., 2 * size : 3 * size], made[..., 3 * size :]
         tanh_cell = cache.tanh_cell.astype(dtype, copy=False)
         c0 = cache.c0.astype(dtype, copy=False)
         c_prev = np.concatenate([c0[None], cache.cell[:-1].astype(dtype, copy=False)])
         coef = np.empty(gates.shape[:2] + (4, size), dtype=dtype)
-        coef[:, :, 0] = g * i * (1.0 - i)
-        coef[:, :, 1] = c_prev * f * (1.0 - f)
-        coef[:, :, 2] = tanh_cell * o * (1.0 - o)
-        coef[:, :, 3] = i * (1.0 - g * g)
-        return _LocalDerivatives(coef, o * (1.0 - tanh_cell * tanh_cell), f)
+        coef[:, :, 0] = g * made_i * (1.0 - made_i)
+        coef[:, :, 1] = c_prev * made_f * (1.0 - made_f)
+        coef[:, :, 2] = tanh_cell * made_o * (1.0 - made_o)
+        coef[:, :, 3] = i * (1.0 - made_g * made_g)
+        local = _LocalDerivatives(coef, o * (1.0 - tanh_cell * tanh_cell), f)
+        return local if cache.edits is None else _edited(local, cache.edits, size,
+                                                          self.output_size)
 
     def _step_back(
         self, local: _LocalDerivatives, t: int, dh: np.ndarray, d_cell: np.ndarray,
@@ -190,6 +220,8 @@ class LstmLayer:
         """The backward equations of step t from the total dh and the dL/dc_t carried
         into it (dc_next + k_t): writes da (B, 4H, internal order) into ``d_gates`` and
         returns (dc, dc_next, dh_next)."""
+        if local.keep_hidden is not None:
+            dh = dh * local.keep_hidden[t]
         dm = dh if self.weight_hr is None else dh @ self.weight_hr
         dc = dm * local.through_h[t]
         dc += d_cell
@@ -244,7 +276,8 @@ class LstmLayer:
         grads.h0, grads.c0 = loop.scaler.final(d_hidden), loop.scaler.final(d_cell)
         if self.weight_hr is not None:
             unprojected = cache.unprojected.astype(grads.hidden.dtype, copy=False)
-            grads.params["weight_hr"] = np.einsum("tbp,tbh->ph", grads.hidden, unprojected)
+            d_made = grads.hidden if local.keep_hidden is None else grads.hidden * local.keep_hidden
+            grads.params["weight_hr"] = np.einsum("tbp,tbh->ph", d_made, unprojected)
         return grads
 
     def jacobian_norms(

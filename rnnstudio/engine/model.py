@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,8 @@ from ..limits import (
 )
 from .attribution import DEFAULT_STEPS
 from .config import RecurrentConfig
+from .edits import LayerEdits, layer_edits
+from .interventions import Intervention, as_interventions, check_interventions
 from .losses import Loss, parse_loss
 from .params import RNN_PREFIX, check_params, init_recurrent, recurrent_shapes
 from .readout import POOLED_READOUTS, check_readout, readout_vector
@@ -319,13 +321,22 @@ class Model:
         c0: np.ndarray | None = None,
         should_stop: Callable[[], bool] | None = None,
         on_progress: Callable[[int, int], None] | None = None,
+        interventions: Sequence[Intervention | str] = (),
     ) -> Trace:
         """Read a text: every state and gate, and (unless ``loss`` is None) gradients of
         the loss through time. ``h0`` (L*D, H_out) and ``c0`` (L*D, H) set initial states.
         ``text`` may be :class:`Tokens` from :meth:`tokenize`, so a caller that needed the
-        token count first does not tokenize twice."""
+        token count first does not tokenize twice.
+
+        ``interventions`` (:class:`~rnnstudio.engine.interventions.Intervention` objects
+        or their specs, e.g. ``"f=1@l0.fwd:units=3,7:steps=5-"``) are checked against the
+        model before anything is computed, then the sequence is computed with them in
+        place and BPTT (and the Jacobian norms) run through the edited computation: a set
+        quantity passes no gradient to what made it, a scaled one passes the constant
+        times it. The trace records them (``trace.interventions``)."""
         from .tracer import run_trace
 
+        edits = self.check_interventions(interventions)
         if isinstance(loss, str):  # a typo fails here, not after the forward pass
             loss = self.default_loss() if loss == "default" else parse_loss(loss)
         elif loss is not None and not callable(getattr(loss, "seeds", None)):
@@ -334,7 +345,18 @@ class Model:
         if len(tokens.tokens) > self.config.max_tokens():
             raise TextError(self._too_long(str(len(tokens.tokens)), self.config.max_tokens()))
         return run_trace(self, tokens, loss, _float_dtype("grad_dtype", grad_dtype), jacobian,
-                         h0, c0, should_stop, on_progress)
+                         h0, c0, should_stop, on_progress, edits)
+
+    def check_interventions(
+        self, interventions: Intervention | str | Iterable[Intervention | str],
+    ) -> tuple[Intervention, ...]:
+        """Interventions (objects or specs) parsed and checked against this model's cell,
+        layers, directions and sizes; a :class:`ConfigError` names the spec at fault and
+        what the model has. What :meth:`trace` does first, for a caller (the window, the
+        command line) that wants to refuse an edit before it starts any work."""
+        rec = self.config.recurrent
+        return check_interventions(as_interventions(interventions), rec.cell, rec.num_layers,
+                                   rec.bidirectional, rec.hidden_size, rec.output_size)
 
     def attribute(
         self,
@@ -368,13 +390,24 @@ class Model:
         ``jacobian=False``: the costly part (O(T H^3)) run as separate work, so a view can
         show states and gradients first. Re-runs the cheap forward pass from ``trace.x``;
         ``on_progress(done, total)`` counts the backward steps over all layers and
-        directions (see :meth:`RecurrentStack.jacobian_norms`)."""
+        directions (see :meth:`RecurrentStack.jacobian_norms`). A trace made with
+        interventions gets the norms of its edited computation."""
         dtype = _float_dtype("grad_dtype", grad_dtype)
         initial_h, initial_c = self.initial_states(trace.h0, trace.c0)
         with np.errstate(all="ignore"):
             cache = self.stack.forward(trace.x[:, None, :], self.dtype, initial_h, initial_c,
-                                       should_stop)
+                                       should_stop, edits=self.layer_edits(
+                                           trace.interventions, trace.steps))
             return self.stack.jacobian_norms(cache, dtype, should_stop, on_progress)
+
+    def layer_edits(
+        self, interventions: Iterable[Intervention], steps: int
+    ) -> dict[tuple[int, str], LayerEdits]:
+        """Checked interventions as the per-step arrays the stack's forward pass reads
+        (:mod:`.edits`), for a text of ``steps`` tokens, in this model's dtype."""
+        rec = self.config.recurrent
+        return layer_edits(interventions, rec.num_layers, rec.directions, rec.hidden_size,
+                           rec.output_size, steps, self.dtype)
 
     def stepper(self, h0: np.ndarray | None = None, c0: np.ndarray | None = None) -> Stepper:
         """Feed tokens one at a time (unidirectional models only)."""

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .edits import LayerEdits, keeps, scaled_by
 from .layer import (
     BackwardLoop,
     LayerGrads,
@@ -47,6 +48,8 @@ class RnnCache:
     x: np.ndarray
     h0: np.ndarray
     hidden: np.ndarray  # (T, B, H)
+    edits: LayerEdits | None = None  # the interventions this pass ran with
+    raw_hidden: np.ndarray | None = None  # with edits: h as made, before them
 
     def record(self) -> dict[str, np.ndarray]:
         return {"h": self.hidden}
@@ -84,11 +87,16 @@ class RnnLayer:
         return RnnCache(x, h0, hidden)
 
     def _slopes(self, cache: RnnCache) -> np.ndarray:
-        """d act / d a of every step from the cached output (T, B, H): 1 - h^2 or [h > 0]."""
-        hidden = cache.hidden.astype(self.rows.weight_hh.dtype, copy=False)
+        """d act / d a of every step from the cached output (T, B, H): 1 - h^2 or [h > 0],
+        times an edit's local derivative (:mod:`.edits`; from h as made, before it)."""
+        dtype = self.rows.weight_hh.dtype
+        made = cache.hidden if cache.raw_hidden is None else cache.raw_hidden
+        hidden = made.astype(dtype, copy=False)
         if self.nonlinearity == "relu":
-            return (hidden > 0).astype(hidden.dtype)
-        return 1.0 - hidden**2
+            slope = (hidden > 0).astype(hidden.dtype)
+        else:
+            slope = 1.0 - hidden**2
+        return scaled_by(slope, *keeps(cache.edits, ("h",), self.hidden_size, dtype))
 
     def backward(
         self,

@@ -7,6 +7,7 @@ stay in each direction's processing order and are flipped only at the boundary.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,8 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from .config import RecurrentConfig
+from .edited import forward_edited
+from .edits import LayerEdits
 from .gru import GruLayer, GruResetBeforeLayer
 from .layer import LayerGrads, ProgressCallback, StepCallback, StopCheck
 from .lstm import LstmLayer
@@ -103,9 +106,13 @@ class RecurrentStack:
         c0: np.ndarray | None = None,
         should_stop: StopCheck | None = None,
         on_progress: ProgressCallback | None = None,
+        edits: Mapping[Key, LayerEdits] | None = None,
     ) -> StackCache:
-        """Run x (T, B, I) through every layer and direction."""
+        """Run x (T, B, I) through every layer and direction; a layer with ``edits``
+        (:func:`~rnnstudio.engine.edits.layer_edits`) runs its edited loop instead
+        (:mod:`.edited`), and its cache carries them into backward and Jacobian passes."""
         dtype = np.dtype(dtype)
+        edits = edits or {}
         layers = self.layers(dtype)
         h_init, c_init = self.initial_states(x.shape[1], dtype, h0, c0)
         caches: dict[Key, Any] = {}
@@ -116,10 +123,13 @@ class RecurrentStack:
             parts = []
             for j, direction in enumerate(directions):
                 index = layer * len(directions) + j
-                cache = layers[layer, direction].forward(
-                    _in_time_order(layer_input, direction), h_init[index], c_init[index],
-                    should_stop,
-                )
+                layer_x = _in_time_order(layer_input, direction)
+                if (layer, direction) in edits:
+                    cache = forward_edited(layers[layer, direction], layer_x, h_init[index],
+                                           c_init[index], edits[layer, direction], should_stop)
+                else:
+                    cache = layers[layer, direction].forward(layer_x, h_init[index],
+                                                             c_init[index], should_stop)
                 caches[layer, direction] = cache
                 parts.append(_in_time_order(cache.hidden, direction))
                 if on_progress is not None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._version import __version__
+from .interventions import Intervention
 from .jsonable import to_jsonable
 from .trace_keys import (
     C0,
@@ -178,6 +179,8 @@ class Trace:
     seconds: float = 0.0
     h0: np.ndarray | None = None  # initial states as given (None: zeros)
     c0: np.ndarray | None = None
+    #: The edits the trace was computed with (``Model.trace(interventions=...)``).
+    interventions: tuple[Intervention, ...] = ()
 
     @property
     def steps(self) -> int:
@@ -280,6 +283,7 @@ class Trace:
             "grad_nonfinite_at": None if grads is None or grads.nonfinite is None
             else asdict(grads.nonfinite),
             "seconds": self.seconds,
+            "interventions": [edit.to_dict() for edit in self.interventions],
         }
 
     def arrays(self) -> dict[str, np.ndarray]:

@@ -3,7 +3,8 @@ tolerance (:func:`allclose`).
 
 Both compare what a trace file keeps (:meth:`Trace.arrays`: tokens, ids, inputs, every
 state, gate, gradient, Jacobian norm, logits, initial state) plus the configuration,
-the unknown positions, the loss and where a value first became non-finite. They leave
+the unknown positions, the loss, the interventions and where a value first became
+non-finite. They leave
 out ``seconds`` (how long the run took) and the weight gradients ``grads.params``, which
 files do not keep, so ``trace == load_trace(save_trace(trace, path))`` holds.
 NaN equals NaN at the same place: a trace that overflowed still equals its copy.
@@ -28,7 +29,8 @@ def _facts(trace: Trace) -> tuple[Any, ...]:
     """What is compared exactly in both functions (everything but the numbers)."""
     grads = trace.grads
     return (trace.config, list(trace.tokens), list(trace.unknown), trace.nonfinite,
-            None if grads is None else (grads.loss_name, grads.nonfinite))
+            None if grads is None else (grads.loss_name, grads.nonfinite),
+            trace.interventions)
 
 
 def _numbers(trace: Trace) -> dict[str, np.ndarray]:

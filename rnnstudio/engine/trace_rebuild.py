@@ -12,7 +12,8 @@ half-valid one. T is the number of tokens, L*D layers times directions:
 * with gradients: ``grad.l{k}.{dir}.h`` (T, H_out), an LSTM's ``.c`` (T, H), ``grad.x``
   (T, I) and the loss in meta; Jacobian norms (T,) for every layer and direction or none;
 * ``x`` (T, I), ``token_ids`` (T,), ``logits`` (T, C) with C the head's rows,
-  ``h0`` (L*D, H_out), ``c0`` (L*D, H).
+  ``h0`` (L*D, H_out), ``c0`` (L*D, H);
+* ``interventions`` in meta, when there, are edits this model can have.
 
 Sizes from meta are only compared, never allocated: a meta claiming 10**9 layers costs a
 comparison. Each failure is one :class:`ExportError` line naming the key or meta field;
@@ -30,6 +31,7 @@ import numpy as np
 
 from ..errors import ConfigError, ExportError
 from .config import RecurrentConfig
+from .interventions import Intervention, check_interventions
 from .model import ModelConfig
 from .tokenizers import Tokenizer
 from .trace import TRACE_FORMAT, TRACE_FORMAT_VERSION, Gradients, Key, LayerTrace, NonFinite, Trace
@@ -94,6 +96,7 @@ def trace_from_arrays(arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any])
         seconds=_number(meta, "seconds", 0.0),
         h0=_optional(arrays, H0, ("L*D", "H_out"), dims),
         c0=_optional(arrays, C0, ("L*D", "H"), dims),
+        interventions=_interventions(meta, config),
     )
 
 
@@ -280,6 +283,21 @@ def _nonfinite(meta: Mapping[str, Any], name: str, message_name: str | None) -> 
         return NonFinite(**values, value=_number(fields, "value", where=where))
     message = meta.get(message_name) if message_name else None
     return NonFinite.from_message(message) if isinstance(message, str) else None
+
+
+def _interventions(meta: Mapping[str, Any], config: ModelConfig) -> tuple[Intervention, ...]:
+    """The edits the trace was computed with, checked against its model; none in files
+    written before interventions existed."""
+    listed = _field(meta, "interventions", (list,), [])
+    rec = config.recurrent
+    try:
+        edits = [Intervention.from_dict(_field({"item": item}, "item", (dict,),
+                                               where="meta 'interventions'"))
+                 for item in listed]
+        return check_interventions(edits, rec.cell, rec.num_layers, rec.bidirectional,
+                                   rec.hidden_size, rec.output_size)
+    except ConfigError as error:
+        raise ExportError(f"meta 'interventions': {error}") from None
 
 
 def _field(mapping: Mapping[str, Any], name: str, kinds: tuple[type, ...],

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .interventions import Intervention
 from .losses import Loss, LossInputs, parse_loss
 from .readout import embedding_backward, head_backward
 from .stack import StackCache
@@ -55,9 +56,11 @@ def run_trace(
     c0: np.ndarray | None,
     should_stop: Callable[[], bool] | None,
     on_progress: Callable[[int, int], None] | None,
+    interventions: tuple[Intervention, ...] = (),
 ) -> Trace:
-    """See :meth:`Model.trace`. Overflow does not fail: the trace is returned with
-    ``nonfinite`` naming where the first NaN or inf appeared."""
+    """See :meth:`Model.trace` (``interventions`` checked already). Overflow does not
+    fail: the trace is returned with ``nonfinite`` naming where the first NaN or inf
+    appeared."""
     started = time.perf_counter()
     rec = model.config.recurrent
     passes = len(model.stack.keys())
@@ -66,7 +69,8 @@ def run_trace(
     initial_h, initial_c = model.initial_states(h0, c0)
     with np.errstate(all="ignore"):  # overflow is reported through `nonfinite`
         cache = model.stack.forward(x[:, None, :], model.dtype, initial_h, initial_c,
-                                    should_stop)
+                                    should_stop, edits=model.layer_edits(
+                                        interventions, len(tokens.ids)))
         _progress(on_progress, passes, total)
         top = cache.outputs[-1]
         logits = model.head(top)
@@ -85,6 +89,7 @@ def run_trace(
             nonfinite=find_nonfinite(forward_arrays, tokens.tokens),
             h0=h0,
             c0=c0,
+            interventions=interventions,
         )
         if loss is not None:
             loss_obj = parse_loss(loss) if isinstance(loss, str) else loss

@@ -46,9 +46,10 @@ def engine_loss(spec: LossSpec):
     return losses.NextTokenCrossEntropy()
 
 
-def trace(model: Model, spec: LossSpec | None, h0=None, c0=None, text: str = TEXT):
-    """``model.trace`` with the loss ``spec`` and optional initial states."""
-    kwargs = {}
+def trace(model: Model, spec: LossSpec | None, h0=None, c0=None, text: str = TEXT,
+          interventions=()):
+    """``model.trace`` with the loss ``spec``, optional initial states and interventions."""
+    kwargs = {"interventions": interventions} if interventions else {}
     if h0 is not None:
         kwargs["h0"] = h0
     if c0 is not None:
@@ -74,19 +75,25 @@ def bare_case(
     dtype: str = "float64",
     text: str = TEXT,
     scale: float = 0.6,
+    interventions=(),
+    edit=None,
 ) -> Case:
     """Random non-zero weights, biases and initial states on a hashed-embedding model.
 
     The reference gets the weights and states exactly as the engine holds them (rounded to
-    ``dtype``), in float64.
+    ``dtype``), in float64; the engine traces with ``interventions`` and the reference
+    computes with ``edit`` (the same edits, see ``reference.run``).
     """
     params = rounded(random_params(cfg, seed, scale=scale), dtype)
     h0, c0 = initial_states(cfg, seed + 1) if states else zero_states(cfg)
     h0, c0 = rounded(h0, dtype), rounded(c0, dtype)
     model = bare_model(cfg, params, dtype)
-    traced = trace(model, spec, h0 if states else None, c0 if states else None, text)
+    traced = trace(model, spec, h0 if states else None, c0 if states else None, text,
+                   interventions)
     x = np.asarray(traced.x, dtype=np.float64)
     problem = Problem(cfg, params, x, h0, c0, spec, np.asarray(traced.token_ids))
+    if edit is not None:
+        problem.edit = edit
     return Case(model, traced, problem)
 
 

@@ -10,6 +10,9 @@ Perturbation hooks: ``h_delta[(k, d)]`` (B, T, H_out) is added to h_t right afte
 computed (so it reaches the next step, the next layer and the loss), ``c_delta[(k, d)]``
 (B, T, H) is added to c_t before h_t is computed from it. Differentiating the loss with
 respect to these deltas at zero gives the total derivatives dL/dh_t and dL/dc_t.
+
+Interventions: ``edit(key, t, name, value)`` returns the value the rest of the
+computation reads instead of a gate, c or h as made (before the deltas are added).
 """
 
 from __future__ import annotations
@@ -22,6 +25,11 @@ import numpy as np
 from rnnstudio.engine.config import RecurrentConfig
 
 Key = tuple[int, str]
+Edit = Callable[[Key, int, str, np.ndarray], np.ndarray]
+
+
+def no_edit(key: Key, t: int, name: str, value: np.ndarray) -> np.ndarray:
+    return value
 
 
 def sigmoid(a: np.ndarray) -> np.ndarray:
@@ -106,34 +114,37 @@ def cell_step(
     h: np.ndarray,
     c: np.ndarray | None,
     c_delta: np.ndarray,
+    edit: Callable[[str, np.ndarray], np.ndarray] = lambda name, value: value,
 ) -> tuple[np.ndarray, np.ndarray | None, dict[str, np.ndarray]]:
-    """One step of one direction of one layer: (h', c', gates)."""
+    """One step of one direction of one layer: (h', c', gates); ``edit(name, value)``
+    replaces each quantity where it is made."""
     H = cfg.hidden_size
     gi = matvec(p["w_ih"], x) + p["b_ih"]  # W_i* x + b_i*
     gh = matvec(p["w_hh"], h) + p["b_hh"]  # W_h* h + b_h*
     if cfg.cell == "rnn":
         pre = gi + gh
         h_new = np.tanh(pre) if cfg.nonlinearity == "tanh" else np.maximum(pre, 0.0)
-        return h_new, None, {}
+        return edit("h", h_new), None, {}
     if cfg.cell == "lstm":
-        i = sigmoid(gi[..., 0:H] + gh[..., 0:H])
-        f = sigmoid(gi[..., H : 2 * H] + gh[..., H : 2 * H])
-        g = np.tanh(gi[..., 2 * H : 3 * H] + gh[..., 2 * H : 3 * H])
-        o = sigmoid(gi[..., 3 * H :] + gh[..., 3 * H :])
-        c_new = f * c + i * g + c_delta
+        i = edit("i", sigmoid(gi[..., 0:H] + gh[..., 0:H]))
+        f = edit("f", sigmoid(gi[..., H : 2 * H] + gh[..., H : 2 * H]))
+        g = edit("g", np.tanh(gi[..., 2 * H : 3 * H] + gh[..., 2 * H : 3 * H]))
+        o = edit("o", sigmoid(gi[..., 3 * H :] + gh[..., 3 * H :]))
+        c_new = edit("c", f * c + i * g) + c_delta
         h_new = o * np.tanh(c_new)
         if p["w_hr"] is not None:
             h_new = matvec(p["w_hr"], h_new)  # h_t = W_hr (o * tanh c_t)
-        return h_new, c_new, {"i": i, "f": f, "g": g, "o": o}
-    r = sigmoid(gi[..., 0:H] + gh[..., 0:H])
-    z = sigmoid(gi[..., H : 2 * H] + gh[..., H : 2 * H])
+        return edit("h", h_new), c_new, {"i": i, "f": f, "g": g, "o": o}
+    r = edit("r", sigmoid(gi[..., 0:H] + gh[..., 0:H]))
+    z = edit("z", sigmoid(gi[..., H : 2 * H] + gh[..., H : 2 * H]))
     if cfg.reset_after:
         n = np.tanh(gi[..., 2 * H :] + r * gh[..., 2 * H :])
     else:  # Keras reset_after=False, ONNX linear_before_reset=0: W_hn (r * h) + b_hn
         b_hn = p["b_hh"][..., 2 * H :] if cfg.bias else 0.0
         n = np.tanh(gi[..., 2 * H :] + matvec(p["w_hh"][..., 2 * H :, :], r * h) + b_hn)
+    n = edit("n", n)
     h_new = (1.0 - z) * n + z * h
-    return h_new, None, {"r": r, "z": z, "n": n}
+    return edit("h", h_new), None, {"r": r, "z": z, "n": n}
 
 
 def run(
@@ -144,6 +155,7 @@ def run(
     c0: np.ndarray | None = None,
     h_delta: Mapping[Key, np.ndarray] | None = None,
     c_delta: Mapping[Key, np.ndarray] | None = None,
+    edit: Edit = no_edit,
 ) -> Result:
     """Forward pass. ``x`` (B, T, I); ``h0`` (B, L*D, H_out); ``c0`` (B, L*D, H).
 
@@ -169,7 +181,8 @@ def run(
             gate_rows: list = [None] * steps
             for t in order:
                 dc = c_delta[key][:, t] if key in c_delta else 0.0
-                h, c, g = cell_step(cfg, p, layer_input[:, t], h, c, dc)
+                h, c, g = cell_step(cfg, p, layer_input[:, t], h, c, dc,
+                                    lambda name, value, key=key, t=t: edit(key, t, name, value))
                 if key in h_delta:
                     h = h + h_delta[key][:, t]
                 h_rows[t], c_rows[t], gate_rows[t] = h, c, g
@@ -252,6 +265,7 @@ class Problem:
     c0: np.ndarray | None  # (L*D, H)
     loss: LossSpec
     ids: np.ndarray | None = None  # (T,) token ids
+    edit: Edit = no_edit  # interventions (see ``run``)
 
     def forward(self, **overrides: np.ndarray) -> Result:
         """Batched forward; ``overrides`` replace a param (by name), x, h0, c0 or deltas.
@@ -269,7 +283,7 @@ class Problem:
             x = self.x[None]
         h0 = overrides.get("h0", self.h0[None])
         c0 = overrides.get("c0", None if self.c0 is None else self.c0[None])
-        return run(self.cfg, params, x, h0, c0, h_delta, c_delta)
+        return run(self.cfg, params, x, h0, c0, h_delta, c_delta, self.edit)
 
     def loss_batch(self, **overrides: np.ndarray) -> np.ndarray:
         return loss_of(self.loss, self.forward(**overrides), self.cfg, self.ids)
