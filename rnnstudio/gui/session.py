@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from ..engine.interventions import Intervention, parse_intervention
+from ..engine.interventions import Intervention
 from ..engine.losses import Loss, Probe
 from ..engine.model import Model
 from ..engine.trace import Trace
@@ -35,7 +35,7 @@ from ..limits import check_choice
 from ..view.attribution import STRIP_ATTRIBUTIONS
 from ..view.colours import SCALE_MODES
 from ..view.costs import JacobianClock
-from ..view.interventions import EditState, check_for_model, edit_state, shown_at
+from ..view.interventions import EditState, edit_state, shown_at
 from ..view.lessons import Lesson, Question
 from ..view.losses import LossEntry, Where
 from ..view.position import (
@@ -306,8 +306,7 @@ class Session(QObject):
             self.error_raised.emit("Open a model before editing its computation.")
             return
         try:
-            edits = check_for_model([parse_intervention(edit) if isinstance(edit, str)
-                                     else edit for edit in interventions], self.model.config)
+            edits = self.model.check_interventions(interventions)
         except RnnStudioError as error:
             self.error_raised.emit(f"Cannot apply the edits: {error}")
             self.interventions_changed.emit()  # the dock shows the edits in force again

@@ -16,13 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine.config import GATES
-from ..engine.interventions import (
-    SPEC_HELP,
-    Intervention,
-    check_interventions,
-    parse_intervention,
-)
-from ..engine.model import ModelConfig
+from ..engine.interventions import SPEC_HELP, Intervention, parse_intervention
+from ..engine.model import Model
 from ..engine.trace import Trace, row_norms
 from ..errors import RnnStudioError
 from .colours import ColourScale, nice_ceiling, spread
@@ -43,21 +38,13 @@ def quantity_choices(cell: str) -> tuple[str, ...]:
                  if name in ("h", "c") or name in GATES[cell])
 
 
-def check_for_model(edits: Iterable[Intervention], config: ModelConfig) -> Edits:
-    """``edits`` checked against the model's shape (a ConfigError naming the spec)."""
-    recurrent = config.recurrent
-    return check_interventions(edits, recurrent.cell, recurrent.num_layers,
-                               recurrent.bidirectional, recurrent.hidden_size,
-                               recurrent.output_size)
-
-
-def checked_spec(spec: str, config: ModelConfig | None) -> tuple[Intervention | None, str]:
+def checked_spec(spec: str, model: Model | None) -> tuple[Intervention | None, str]:
     """The edit a typed spec makes and what it does in words, or None and what is wrong
     (the grammar's or the model's one-line message): the dock's form validates here."""
     try:
         edit = parse_intervention(spec)
-        if config is not None:
-            check_for_model([edit], config)
+        if model is not None:
+            model.check_interventions([edit])
     except RnnStudioError as error:
         return None, str(error)
     return edit, intervention_words(edit)

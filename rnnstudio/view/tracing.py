@@ -95,8 +95,7 @@ def compute_trace(request: TraceRequest, should_stop: StopCheck | None = None,
 
     def read(edits: tuple[Intervention, ...]) -> Trace:
         return model.trace(tokens, loss=loss, jacobian=False, should_stop=should_stop,
-                           on_progress=on_progress,
-                           **({"interventions": edits} if edits else {}))
+                           on_progress=on_progress, interventions=edits)
 
     edits = request.active_edits
     if not edits:

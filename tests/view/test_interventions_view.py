@@ -7,10 +7,9 @@ import pytest
 
 from rnnstudio.engine.interventions import Intervention, parse_intervention
 from rnnstudio.engine.model import random_model
-from rnnstudio.errors import ConfigError
 from rnnstudio.io.model_source import ModelSource
 from rnnstudio.view.interventions import (
-    check_for_model,
+    checked_spec,
     cursor_note,
     edited_blocks,
     edited_mask,
@@ -116,15 +115,19 @@ def test_the_marked_cells_are_the_edits_units_times_steps() -> None:
     np.testing.assert_array_equal(edited_steps(edits, 9), np.ones(9, dtype=bool))
 
 
-def test_edits_are_checked_against_the_model() -> None:
+def test_the_form_checks_a_spec_against_the_model_in_words() -> None:
     model = random_model("gru", hidden_size=4)
     assert quantity_choices("lstm") == ("h", "c", "i", "f", "g", "o")
     assert quantity_choices("gru") == ("h", "r", "z", "n")
     assert quantity_choices("rnn") == ("h",)
-    with pytest.raises(ConfigError, match="has no 'f'"):
-        check_for_model([parse_intervention("f=1")], model.config)
-    with pytest.raises(ConfigError, match="unit 9"):
-        check_for_model([Intervention("z", "set", 1.0, units=(9,))], model.config)
+    edit, words = checked_spec("z=1:units=3:steps=2-", model)
+    assert edit == Intervention("z", "set", 1.0, units=(3,), start=2)
+    assert words == "z clamped to 1.00 on unit 3 from step 2 (layer 0 fwd)"
+    assert checked_spec("f=1", model)[0] is None and "has no 'f'" in checked_spec("f=1",
+                                                                                 model)[1]
+    assert "unit 9" in checked_spec("z=1:units=9", model)[1]
+    assert "is not a spec" in checked_spec("z=", None)[1]
+    assert checked_spec("q=1", None)[0] is not None  # without a model: the grammar only
 
 
 def test_this_step_shows_the_original_value_beside_the_edited_one() -> None:

@@ -26,7 +26,7 @@ from ...view.interventions import SPEC_HELP, checked_spec, quantity_choices
 
 if TYPE_CHECKING:
     from ...engine.interventions import Intervention
-    from ...engine.model import ModelConfig
+    from ...engine.model import Model
 
 _OPERATIONS = {"set": "clamp to (=)", "scale": "scale by (×)"}
 #: A message about what is wrong: the cursor's red reads on light and dark themes.
@@ -40,7 +40,7 @@ class InterventionForm(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.config: ModelConfig | None = None
+        self.model: Model | None = None
         self.edit: Intervention | None = None
         self.quantity = QComboBox()
         self.quantity.setToolTip("What to edit: h, c (LSTM) or a gate of the cell")
@@ -89,9 +89,10 @@ class InterventionForm(QWidget):
             line.textEdited.connect(self._on_fields_changed)
         self.spec.textEdited.connect(self._on_spec_typed)
 
-    def set_model(self, config: ModelConfig | None) -> None:
+    def set_model(self, model: Model | None) -> None:
         """Offer what the open model has (its quantities, layers and directions)."""
-        self.config = config
+        self.model = model
+        config = model.config if model is not None else None
         quantities = quantity_choices(config.recurrent.cell) if config is not None else ("h",)
         if tuple(self.quantity.itemText(k) for k in range(self.quantity.count())) != quantities:
             self.quantity.blockSignals(True)
@@ -144,7 +145,7 @@ class InterventionForm(QWidget):
 
     def _check(self) -> Intervention | None:
         """Parse and check the spec; say what is wrong, or what the edit does, in words."""
-        self.edit, words = checked_spec(self.spec.text(), self.config)
+        self.edit, words = checked_spec(self.spec.text(), self.model)
         self.message.setText(words)
         self.message.setStyleSheet("" if self.edit is not None else _INVALID_STYLE)
         self.edit_changed.emit(self.edit)

@@ -95,8 +95,7 @@ class InterventionsPanel(QWidget):
         return self.session.edits.interventions
 
     def _on_model_changed(self) -> None:
-        model = self.session.model
-        self.form.set_model(None if model is None else model.config)
+        self.form.set_model(self.session.model)
         self.refresh()
 
     def refresh(self) -> None:
