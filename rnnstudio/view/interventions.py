@@ -285,3 +285,19 @@ def unit_edit(quantity: str, layer: int, direction: str, unit: int, start: int =
     to three decimals, as the form shows it) from ``start`` on."""
     return Intervention(quantity, "set", round(float(value), 3), layer, direction,
                         (int(unit),), int(start))
+
+
+def equation_caveat(edits: Sequence[Intervention], layer: int, direction: str, step: int,
+                    unit: int) -> str:
+    """What the unit's equations must say when an edit acts on it at ``step``: they are
+    the cell's own arithmetic (from the edited previous state), not the edited values."""
+    here = [edit for edit in edits if edit.covers(step)
+            and (edit.layer, edit.direction) == (layer, direction)
+            and (edit.units is None or unit in edit.units)]
+    if not here:
+        return ""
+    words = ", ".join(f"{edit.quantity} {'set to' if edit.op == 'set' else 'scaled by'} "
+                      f"{edit.value:.2f}" for edit in here)
+    return (f"Edited at this step: {words}. The lines below are the cell's arithmetic "
+            "before the edit (from the edited previous state); the bars, the heatmaps and "
+            "the next step use the edited values.")

@@ -184,7 +184,9 @@ def test_this_step_says_when_the_step_is_edited(qtbot, session) -> None:  # type
     before = session.edits.original.layer(0).gates["f"][START + 1, 2]
     assert view.edit_note.text().startswith("edited here: f, i · unit 2: ")
     assert f"f 1.000 (was {before:.3f})" in view.edit_note.text()
+    assert "Edited at this step: f set to 1.00, i set to 0.00" in view.equations.text()
     session.set_cursor(1)
     assert view.edit_note.text().startswith("not edited here")
+    assert "Edited at this step" not in view.equations.text()
     assert edited_blocks(session.edits.active, "f", 0, "fwd", 8, session.step_count) == [
         (START, 0, session.step_count - START, 8)]

@@ -154,3 +154,15 @@ def test_the_summary_names_the_largest_change_and_the_flips() -> None:
     same = trace_diff(edited, edited, (), 0, "fwd")
     assert diff_summary(same, edited.tokens) == "no change of h or c in layer 0 fwd"
     assert step_runs(np.array([0, 1, 1, 0, 1, 1, 1], dtype=bool)) == [(1, 2), (4, 3)]
+
+
+def test_the_equations_say_when_they_are_the_unedited_arithmetic() -> None:
+    from rnnstudio.view.interventions import equation_caveat
+
+    edits = (parse_intervention("f=1@l0.fwd:units=3:steps=5-"),
+             parse_intervention("h*0.5@l0.fwd:steps=6"))
+    assert equation_caveat(edits, 0, "fwd", 6, 3).startswith(
+        "Edited at this step: f set to 1.00, h scaled by 0.50. The lines below")
+    assert equation_caveat(edits, 0, "fwd", 5, 4) == ""
+    assert equation_caveat(edits, 0, "fwd", 4, 3) == ""
+    assert equation_caveat(edits, 1, "fwd", 6, 3) == ""

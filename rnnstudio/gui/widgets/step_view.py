@@ -30,7 +30,7 @@ from ...view.attribution import current_shading, token_line
 from ...view.colours import NONFINITE_RGB
 from ...view.equations import unit_equations
 from ...view.heatmaps import QUANTITY_DESCRIPTIONS, StepBars, step_bars
-from ...view.interventions import cursor_note
+from ...view.interventions import cursor_note, equation_caveat
 from ...view.model_reading import NO_VERDICT, recurrent_part_only
 from ...view.readout import step_readout
 from ..session import Session
@@ -337,6 +337,10 @@ class StepView(QWidget):
         token = session.trace.tokens[session.cursor]
         header = (f"<b>Unit {session.unit}</b> at step {session.cursor} "
                   f"(“{escape(token)}”), layer {session.layer} {session.direction}:")
+        caveat = equation_caveat(session.edits.active, session.layer, session.direction,
+                                 session.cursor, session.unit)
+        if caveat:
+            header += f"<br><i>{escape(caveat)}</i>"
         body = "\n".join(f"{line.symbolic}\n    {line.numbers}" for line in lines)
         # pre-wrap: a line longer than the dock wraps instead of hiding its result.
         self.equations.setText(f"{header}<pre style='margin:4px 0; white-space:pre-wrap'>"
