@@ -20,7 +20,7 @@ from ..engine.interventions import SPEC_HELP, Intervention, parse_intervention
 from ..engine.model import Model
 from ..engine.trace import Trace, row_norms
 from ..errors import RnnStudioError
-from .colours import ColourScale, nice_ceiling, spread
+from .colours import ColourScale, count_nonfinite, nice_ceiling
 from .heatmaps import QUANTITY_TITLES, SIGNED_COLORMAP, HeatmapData, quantity_names
 from .readout import head_task, softmax
 
@@ -178,10 +178,14 @@ def delta_heatmap(name: str, edited: np.ndarray, original: np.ndarray) -> Heatma
     untouched quantity reads as untouched, not as noise stretched to the full scale)."""
     delta = np.ascontiguousarray((np.asarray(edited, np.float64)
                                   - np.asarray(original, np.float64)).T, dtype=np.float32)
-    found = spread(delta)
-    bound = nice_ceiling(found.largest) if found.largest > 0 else 1e-6
+    # Only the largest |Δ| sets the levels: ``spread``'s percentile for a symmetric-log
+    # threshold took 4 of the 5 ms per quantity (T = 200, H = 256).
+    nonfinite = count_nonfinite(delta)
+    finite = delta[np.isfinite(delta)] if nonfinite else delta
+    largest = float(np.abs(finite).max()) if finite.size else 0.0
+    bound = nice_ceiling(largest) if largest > 0 else 1e-6
     scale = ColourScale((-bound, bound), SIGNED_COLORMAP)
-    return HeatmapData(name, f"Δ{QUANTITY_TITLES[name]}", delta, scale, found.nonfinite)
+    return HeatmapData(name, f"Δ{QUANTITY_TITLES[name]}", delta, scale, nonfinite)
 
 
 def trace_diff(edited: Trace, original: Trace, edits: Sequence[Intervention], layer: int,
