@@ -47,6 +47,8 @@ class InterventionForm(QWidget):
         self.operation = QComboBox()
         for op, label in _OPERATIONS.items():
             self.operation.addItem(label, op)
+        self.operation.setToolTip("Clamp: the quantity is set to the value (no gradient "
+                                  "reaches what made it); scale: multiplied by it")
         self.value = QDoubleSpinBox()
         self.value.setRange(-1e6, 1e6)
         self.value.setDecimals(3)
@@ -60,8 +62,10 @@ class InterventionForm(QWidget):
         self.steps.setToolTip("Steps: empty for all, 5 (one step), 5-9 (inclusive), 5- (to "
                               "the end) or -9")
         self.layer = QSpinBox()
+        self.layer.setToolTip("Which layer of the stack to edit")
         self.direction = QComboBox()
         self.direction.addItems(["fwd", "bwd"])
+        self.direction.setToolTip("Forward or backward direction (bidirectional models)")
         self.spec = QLineEdit()
         self.spec.setToolTip(f"The edit as a spec (rnnstudio trace --intervene): {SPEC_HELP}")
         self.message = QLabel()

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QPushButton,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -71,6 +72,8 @@ class InterventionsPanel(QWidget):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(editor, "Edits")
         self.tabs.addTab(self.diff_plot, "Diff: edited − original")
+        for button in self.tabs.tabBar().findChildren(QToolButton):  # its scroll arrows
+            button.setToolTip("Show the other tab")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.tabs)
