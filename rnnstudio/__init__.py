@@ -24,6 +24,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     from .engine.attribution import Attribution
     from .engine.config import RecurrentConfig
+    from .engine.interventions import Intervention, parse_intervention
     from .engine.model import Model, ModelConfig, random_model
     from .engine.trace import Trace
     from .engine.trace_compare import allclose
@@ -40,6 +41,8 @@ _EXPORTS = {
     "ModelConfig": "rnnstudio.engine.model",
     "random_model": "rnnstudio.engine.model",
     "RecurrentConfig": "rnnstudio.engine.config",
+    "Intervention": "rnnstudio.engine.interventions",
+    "parse_intervention": "rnnstudio.engine.interventions",
     "Trace": "rnnstudio.engine.trace",
     "allclose": "rnnstudio.engine.trace_compare",
     "load_model": "rnnstudio.io.model_files",
@@ -51,9 +54,9 @@ _EXPORTS = {
 }
 
 __all__ = [
-    "Attribution", "Model", "ModelConfig", "RecurrentConfig", "Trace", "__version__",
-    "allclose", "errors", "from_keras", "from_torch", "load_model", "load_trace",
-    "random_model", "save_model", "save_trace",
+    "Attribution", "Intervention", "Model", "ModelConfig", "RecurrentConfig", "Trace",
+    "__version__", "allclose", "errors", "from_keras", "from_torch", "load_model",
+    "load_trace", "parse_intervention", "random_model", "save_model", "save_trace",
 ]
 
 

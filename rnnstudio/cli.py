@@ -114,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="precision of the gradients (default float64: float32 underflows)")
     trace.add_argument("--no-jacobian", action="store_true",
                        help="skip ||dh_T/dh_t|| (faster for large hidden sizes)")
+    trace.add_argument("--intervene", action="append", default=[], metavar="SPEC",
+                       help="set (=) or scale (*) a gate, c or h and replay the text with "
+                       "it, BPTT included (repeatable), e.g. f=1@l0.fwd:units=3,7:steps=5- "
+                       "or h*0@l0.fwd:units=12; grammar in docs/formats.md")
     _add_config_options(trace, random=True)
     trace.set_defaults(handler=cmd_trace)
 
@@ -315,6 +319,17 @@ def _loss(text: str) -> Loss | str | None:
         raise ConfigError(f"--loss {shown(text)}: {exc}") from None
 
 
+def _interventions(specs: Sequence[str]) -> list[Any]:
+    """``--intervene`` specs parsed before any work (checked against the model once it
+    is read); a bad one is one line naming the flag and the spec."""
+    from .engine.interventions import parse_intervention
+
+    try:
+        return [parse_intervention(spec) for spec in specs]
+    except ConfigError as exc:
+        raise ConfigError(f"--intervene: {exc}") from None
+
+
 def cmd_trace(options: argparse.Namespace) -> int:
     from .io.atomic import check_writable
     from .io.trace_export import TRACE_EXTENSIONS, save_trace
@@ -324,11 +339,16 @@ def cmd_trace(options: argparse.Namespace) -> int:
         raise ConfigError(f"--out {out}: unknown trace extension; use .npz, .csv or .json")
     check_writable(out)  # before the work, not after it
     loss = _loss(options.loss)
+    edits = _interventions(options.intervene)
     text = read_text(options)
     model, origin = _model(options)
+    try:
+        edits = model.check_interventions(edits)
+    except ConfigError as exc:
+        raise ConfigError(f"--intervene: {exc}") from None
     trace = model.trace(text, loss=model.default_loss() if loss == "default" else loss,
                         grad_dtype=options.grad_dtype,
-                        jacobian=not options.no_jacobian)
+                        jacobian=not options.no_jacobian, interventions=edits)
     save_trace(trace, out)
     for line in trace_summary(trace, origin):
         print(line)
@@ -359,6 +379,9 @@ def trace_summary(trace: Any, origin: str) -> list[str]:
         lines.append(f"loss: {trace.grads.loss_name} = {trace.grads.loss_value:.6g}")
     else:
         lines.append("loss: none (no gradients)")
+    edits = getattr(trace, "interventions", ())
+    if edits:
+        lines.append(f"interventions: {'; '.join(edit.spec() for edit in edits)}")
     if trace.nonfinite is not None:
         lines.append(f"warning: {trace.nonfinite.message()}")
     grad_nonfinite = getattr(trace.grads, "nonfinite", None)

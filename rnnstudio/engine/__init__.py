@@ -6,6 +6,7 @@ Knows nothing of files or Qt. See ``docs/api.md``.
 from __future__ import annotations
 
 from .config import GATE_DESCRIPTIONS, GATES, RecurrentConfig
+from .interventions import Intervention, parse_intervention
 from .losses import ClassCrossEntropy, LastOutputSum, NextTokenCrossEntropy, Probe, parse_loss
 from .model import MAX_TOKENS, Model, ModelConfig, random_model
 from .stepper import Stepper, StepRecord
@@ -14,7 +15,8 @@ from .trace import Gradients, LayerTrace, NonFinite, Trace
 
 __all__ = [
     "GATES", "GATE_DESCRIPTIONS", "MAX_TOKENS", "UNK", "ClassCrossEntropy", "Gradients",
-    "LastOutputSum", "LayerTrace", "Model", "ModelConfig", "NextTokenCrossEntropy",
-    "NonFinite", "Probe", "RecurrentConfig", "StepRecord", "Stepper", "Tokenizer", "Tokens",
-    "Trace", "parse_loss", "random_model",
+    "Intervention", "LastOutputSum", "LayerTrace", "Model", "ModelConfig",
+    "NextTokenCrossEntropy", "NonFinite", "Probe", "RecurrentConfig", "StepRecord",
+    "Stepper", "Tokenizer", "Tokens", "Trace", "parse_intervention", "parse_loss",
+    "random_model",
 ]

@@ -38,13 +38,15 @@ def shown_tokens(tokens: list[str]) -> str:
 
 
 def trace_facts(trace: Trace) -> list[tuple[str, str]]:
-    """(name, value) rows: cell, layers, dtype, tokens, loss."""
+    """(name, value) rows: cell, layers, dtype, tokens, loss (, interventions)."""
     config = trace.config
     grads = trace.grads
     loss = "none" if grads is None else f"{grads.loss_name} = {grads.loss_value:.6g}"
     facts = [("cell", config.recurrent.kind), ("layers", stack_text(config.recurrent)),
              ("dtype", config.dtype),
              ("tokens", f"{trace.steps} {shown_tokens(trace.tokens)}"), ("loss", loss)]
+    if trace.interventions:  # an edited trace must not read as the model's own
+        facts.append(("interventions", "; ".join(edit.spec() for edit in trace.interventions)))
     if trace.nonfinite is not None:
         facts.append(("non-finite", f"step {trace.nonfinite.step}, layer "
                                     f"{trace.nonfinite.layer} {trace.nonfinite.quantity}"))
@@ -68,8 +70,10 @@ def model_facts(model: Model) -> list[tuple[str, str]]:
 def trace_repr(trace: Trace) -> str:
     """One line: ``<Trace LSTM, 1 layer x 32, float32; 200 tokens [...]; loss ...>``."""
     facts = dict(trace_facts(trace))
+    edited = len(trace.interventions)
     return (f"<Trace {facts['cell']}, {facts['layers']}, {facts['dtype']}; "
-            f"{trace.steps} tokens {shown_tokens(trace.tokens)}; loss {facts['loss']}>")
+            f"{trace.steps} tokens {shown_tokens(trace.tokens)}; loss {facts['loss']}"
+            + (f"; {edited} intervention{'s' * (edited > 1)}" if edited else "") + ">")
 
 
 def model_repr(model: Model) -> str:

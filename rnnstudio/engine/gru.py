@@ -22,6 +22,12 @@ t+1, zero at the last step; g_t the direct gradient of the loss on h_t; hn = W_h
     dW_hh  += [da_r; da_z; dhn] h_{t-1}^T,  db_hh += [da_r; da_z; dhn]
     dx_t    = W_ih^T [da_r; da_z; da_n]
 
+With interventions (:mod:`.edited`; K_q the local derivative of q's edit, 0 where set,
+the constant where scaled, 1 elsewhere; r*, z*, n* the gates as made, before their edits):
+dh is multiplied by K_h before anything reads it (so dh_next's ``dh * z`` becomes
+``dh * K_h * z``), and each gate's derivative by its K (``da_n = dh K_h (1 - z) K_n
+(1 - n*^2)``, ``da_z = dh K_h (h_{t-1} - n) K_z z* (1 - z*)``, ``da_r = ... K_r r* (1 - r*)``).
+
 Reset before (``reset_after=False``: Keras ``GRU(reset_after=False)``, ONNX ``GRU``
 with ``linear_before_reset=0``; PyTorch cannot express it). Only the candidate changes::
 

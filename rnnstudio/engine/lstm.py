@@ -28,6 +28,15 @@ da_* = dL/d(W_i* x + b_i* + W_h* h + b_h*))::
     dW_hr  += dh m_t^T
     dx_t    = W_ih^T da
 
+With interventions (:mod:`.edited`), K_q is the local derivative of q's edit (0 where
+set, the constant where scaled, 1 elsewhere) and i*, f*, g*, o* the gates as made, before
+their edits; the gates without a star are the edited ones the step used::
+
+    dh      = (g_t + dh_next) * K_h                 what reaches what made h
+    da_i    = dc * K_c * g * K_i * i* (1 - i*)      and likewise f, g with K_f, K_g
+    da_o    = dm * tanh(c_t) * K_o * o* (1 - o*)
+    dc_next = dc * K_c * f
+
 Shapes are time-major: x (T, B, I), h (T, B, H_out), c and gates (T, B, H).
 :func:`textbook_step` is the forward step written exactly as above, and the tests hold
 the fast path below to it.

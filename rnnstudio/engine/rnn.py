@@ -14,6 +14,11 @@ t+1, zero at the last step; g_t the direct gradient of the loss on h_t)::
     dW_ih  += da x_t^T,   dW_hh += da h_{t-1}^T,   db_ih += da,   db_hh += da
     dx_t    = W_ih^T da
 
+With an intervention on h (:mod:`.edited`; K_h its local derivative, 0 where set, the
+constant where scaled, 1 elsewhere; h*_t the value made, before the edit)::
+
+    da      = dh * K_h * (1 - h*_t^2)         relu: dh * K_h * [h*_t > 0]
+
 Fast path: both biases are folded into the input projection and the pre-activation
 buffer becomes h in place, so a forward step is three NumPy calls; the parameter sums
 are one matrix product each after the loop. :func:`textbook_step` is the forward step

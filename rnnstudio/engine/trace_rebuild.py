@@ -290,10 +290,12 @@ def _interventions(meta: Mapping[str, Any], config: ModelConfig) -> tuple[Interv
     written before interventions existed."""
     listed = _field(meta, "interventions", (list,), [])
     rec = config.recurrent
+    for item in listed:
+        if not isinstance(item, dict):
+            raise ExportError(f"meta 'interventions' holds {_shown(item)}, not an object "
+                              "with quantity, op and value")
     try:
-        edits = [Intervention.from_dict(_field({"item": item}, "item", (dict,),
-                                               where="meta 'interventions'"))
-                 for item in listed]
+        edits = [Intervention.from_dict(item) for item in listed]
         return check_interventions(edits, rec.cell, rec.num_layers, rec.bidirectional,
                                    rec.hidden_size, rec.output_size)
     except ConfigError as error:
