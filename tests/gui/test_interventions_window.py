@@ -190,3 +190,20 @@ def test_this_step_says_when_the_step_is_edited(qtbot, session) -> None:  # type
     assert "Edited at this step" not in view.equations.text()
     assert edited_blocks(session.edits.active, "f", 0, "fwd", 8, session.step_count) == [
         (START, 0, session.step_count - START, 8)]
+
+
+def test_the_dock_is_hidden_at_start_and_joins_the_gradients(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    dock, gradients = window.docks["interventions"], window.docks["gradients"]
+    assert dock.isHidden() and dock.objectName() == "dock_interventions"
+    action = window.named_actions.by_name["interventions"]
+    assert action.shortcut().toString() == "Ctrl+Shift+I"
+    action.trigger()
+    assert dock.isVisible() and dock in window.tabifiedDockWidgets(gradients)
+    dock.hide()
+    session = window.session
+    window.heatmaps._hovered = ("c", 2, 4)
+    with qtbot.waitSignal(session.intervention_proposed, timeout=1000):
+        window.heatmaps.propose_clamp()
+    assert dock.isVisible() and window.interventions.tabs.currentIndex() == 0
+    assert window.interventions.form.spec.text().startswith("c=")
+    assert window.interventions.form.spec.text().endswith("@l0.fwd:units=4:steps=2-")
