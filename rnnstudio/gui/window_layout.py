@@ -114,8 +114,9 @@ class WindowLayout:
         # No outer scroll area: the panel scrolls its form itself and keeps its plots
         # in view, whatever the dock's shape.
         self._dock("training", "Training", window.training, area.BottomDockWidgetArea).hide()
-        # The edits' form and their diff: wide and short, like Training.
-        self._dock("interventions", "Interventions", window.interventions,
+        # The edits' form and their diff: wide and short, like Training. In a scroll
+        # area: the form's minimum size, hidden, changed the layout presentation restores.
+        self._dock("interventions", "Interventions", _scrolling(window.interventions),
                    area.BottomDockWidgetArea).hide()
         transport_bar = QToolBar("Transport", window)
         transport_bar.setObjectName("transport_toolbar")
