@@ -17,7 +17,9 @@ The edit acts where the quantity is made, inside the step, so everything downstr
 reads the edited value: with f = 1 and i = 0 on every unit from step s, ``c_t`` equals
 ``c_{s-1}`` bit for bit for every t >= s; a zeroed unit of h is 0 where zeroed, the
 next step's recurrence and the next layer both read 0. Steps are token positions in
-forward time (a backward direction's step t is still token t).
+forward time (a backward direction's step t is still token t); steps beyond a text are
+ignored (an edit from step 50 does nothing to 20 tokens), so an edit outlives a shorter
+text. Several edits of one quantity apply in the order given (scale then set is a set).
 
 The spec (``rnnstudio trace --intervene SPEC``; :func:`parse_intervention`)::
 

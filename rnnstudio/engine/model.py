@@ -355,8 +355,15 @@ class Model:
         what the model has. What :meth:`trace` does first, for a caller (the window, the
         command line) that wants to refuse an edit before it starts any work."""
         rec = self.config.recurrent
-        return check_interventions(as_interventions(interventions), rec.cell, rec.num_layers,
-                                   rec.bidirectional, rec.hidden_size, rec.output_size)
+        checked = check_interventions(as_interventions(interventions), rec.cell,
+                                      rec.num_layers, rec.bidirectional, rec.hidden_size,
+                                      rec.output_size)
+        largest = float(np.finfo(self.dtype).max)
+        for edit in checked:
+            if abs(edit.value) > largest:
+                raise ConfigError(f"intervention {edit.spec()}: {edit.value:g} is beyond "
+                                  f"this {self.dtype} model's range (+-{largest:.3g})")
+        return checked
 
     def attribute(
         self,

@@ -146,6 +146,7 @@ def test_edits_compose_in_order_and_steps_beyond_the_text_do_nothing() -> None:
     (["f=1@l2"], "has 2 layer"), (["z=1"], "this LSTM has no 'z'"),
     (["h=0:units=16"], "unit 16 is beyond h's 16 units"), (["f~1"], "is not a spec"),
     ([3], "must be Intervention objects or specs"),
+    (["g=1e39"], "beyond this float32 model's range"),
 ])
 def test_bad_interventions_are_refused_before_any_work(edits: list, words: str) -> None:
     calls = []
