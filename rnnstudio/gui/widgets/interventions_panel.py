@@ -93,6 +93,12 @@ class InterventionsPanel(QWidget):
         session.intervention_proposed.connect(self._on_proposed)
         self._on_model_changed()
 
+    def heightForWidth(self, _width: int) -> int:  # noqa: N802 (Qt API)
+        """No preferred height for a width: in the dock's scroll area the form's wrapped
+        message made the panel its full preferred height (566 px in a 282 px dock at
+        1280 x 720), and the form fell below the fold."""
+        return -1
+
     @property
     def edits(self) -> tuple[Intervention, ...]:
         return self.session.edits.interventions
