@@ -187,6 +187,8 @@ _TABBED_PANELS: dict[str, tuple[str, str, str | None, str]] = {
                    "(Karpathy et al. 2015)"),
     "trajectory": ("trajectory", "&Trajectory", "Ctrl+Shift+J",
                    "The hidden state's path through its principal components (PCA)"),
+    "interventions": ("interventions", "&Interventions", "Ctrl+Shift+I",
+                      "Clamp, scale or zero a gate, c or h and see what changes"),
 }
 
 

@@ -49,6 +49,7 @@ from .widgets.compare_panel import ComparePanel
 from .widgets.gradient_paths import GradientPathsPanel
 from .widgets.gradients import GradientPanel
 from .widgets.heatmaps import HeatmapPanel
+from .widgets.interventions_panel import InterventionsPanel
 from .widgets.lesson_panel import LessonPanel
 from .widgets.message_bar import MessageBar
 from .widgets.model_panel import ModelPanel
@@ -100,6 +101,7 @@ class MainWindow(QMainWindow):
         self.gradient_paths = GradientPathsPanel(session)
         self.saturation = SaturationPanel(session)
         self.trajectory = TrajectoryPanel(session)
+        self.interventions = InterventionsPanel(session)
         self.panels: dict[str, Any] = {"heatmaps": self.heatmaps, "gradients": self.gradients,
                                        "this step": self.step_view,
                                        "unit inspector": self.unit_inspector,
@@ -128,6 +130,7 @@ class MainWindow(QMainWindow):
         session.busy_changed.connect(self._on_busy)
         session.lesson_changed.connect(self.dock_layout.open_lesson_panels)
         session.options_changed.connect(self._on_options_changed)
+        session.intervention_proposed.connect(lambda _edit: self.show_panel("interventions"))
         session.saved.connect(lambda path: self.statusBar().showMessage(
             f"Saved the trace to {path}", 8000))
         self.model_panel.open_requested.connect(self.dialogs.choose_file_to_open)

@@ -14,7 +14,7 @@ user's text is kept whatever happens.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from ..engine.interventions import Intervention
 from ..engine.losses import Loss, Probe
 from ..engine.model import Model
 from ..engine.trace import Trace
@@ -34,6 +35,7 @@ from ..limits import check_choice
 from ..view.attribution import STRIP_ATTRIBUTIONS
 from ..view.colours import SCALE_MODES
 from ..view.costs import JacobianClock
+from ..view.interventions import EditState, edit_state, shown_at
 from ..view.lessons import Lesson, Question
 from ..view.losses import LossEntry, Where
 from ..view.position import (
@@ -84,6 +86,8 @@ class ViewOptions:
     #: What colours the tokens: one of :data:`~rnnstudio.view.attribution.STRIP_ATTRIBUTIONS`.
     attribution: str = "off"
     colour_scale: str = "auto"
+    #: With edits on, the heatmaps show edited − original instead of values.
+    delta: bool = False
 
     @property
     def saliency(self) -> bool:
@@ -121,6 +125,10 @@ class Session(QObject):
     #: The trace was saved (the path), from the save worker.
     saved = Signal(str)
     lesson_changed = Signal()
+    #: The edits or their switch changed (``edits`` is new; a trace_changed follows).
+    interventions_changed = Signal()
+    #: A heatmap proposed an edit for the Interventions dock's form to finish.
+    intervention_proposed = Signal(object)
     #: The open stage's question was answered (``lesson_answers`` holds the choice).
     question_answered = Signal()
     #: A model file that cannot open without what only its user knows (its vocabulary,
@@ -149,6 +157,8 @@ class Session(QObject):
         self.unit = 0
         self.loss: Loss | None = None
         self.options = ViewOptions()
+        #: The interventions, whether they are on, the unedited trace and the diff.
+        self.edits = EditState()
         self.busy = False
         #: What the shown trace cost in the worker (forward + BPTT), in seconds.
         self.compute_seconds = 0.0
@@ -190,17 +200,21 @@ class Session(QObject):
                 self.error_raised.emit("This trace was opened without its model: open the "
                                        "model (File › Open) to read new text.")
             return
-        self._submit(TraceRequest(self.source, text, self.loss, self.model))
+        self._submit(self._edited_request(text, self.loss))
 
     def open_source(self, source: ModelSource, text: str | None = None,
                     loss: Loss | None = None, placement: Placement | None = None,
-                    model: Model | None = None) -> None:
+                    model: Model | None = None,
+                    interventions: tuple[Intervention, ...] = (),
+                    edits_on: bool = True) -> None:
         """Switch to the model from ``source`` (loaded in the worker unless given); it
         becomes current only once its trace succeeded. A shipped model reads its task's
-        sample sentence unless ``text`` is given; a new model starts with its own loss."""
+        sample sentence unless ``text`` is given; a new model starts with its own loss
+        and no edits unless ``interventions`` are given (a restored session's)."""
         if text is None:
             text = source.sample_text() or self.text
-        self._submit(TraceRequest(source, text, loss, model, placement))
+        self._submit(TraceRequest(source, text, loss, model, placement, interventions,
+                                  edits_on))
 
     def open_shipped_model(self, key: str, text: str | None = None) -> None:
         self.open_source(ModelSource.shipped(key), text)
@@ -274,12 +288,15 @@ class Session(QObject):
 
     def first_trace(self, source: ModelSource, text: str,
                     placement: Placement | None = None, loss: Loss | None = None,
-                    model: Model | None = None) -> bool:
+                    model: Model | None = None,
+                    interventions: tuple[Intervention, ...] = (),
+                    edits_on: bool = True) -> bool:
         """Read ``text`` on this thread (start-up and headless plots only), so the first
         painted frame already shows a trace. On failure: a message, the text kept, and
         False (the caller decides what to show instead)."""
         try:
-            opened = open_and_trace(TraceRequest(source, text, loss, model, placement))
+            opened = open_and_trace(TraceRequest(source, text, loss, model, placement,
+                                                 interventions, edits_on))
             if isinstance(opened, DetailsNeeded):
                 raise RnnStudioError(opened.message)
         except RnnStudioError as error:
@@ -297,7 +314,44 @@ class Session(QObject):
         """Recompute the gradients for ``loss``; it becomes current once that succeeded."""
         if loss == self.loss or self.model is None:
             return
-        self._submit(TraceRequest(self.source, self.text, loss, self.model))
+        self._submit(self._edited_request(self.text, loss))
+
+    # --- interventions ----------------------------------------------------------------
+
+    def set_interventions(self, interventions: Sequence[Intervention | str],
+                          enabled: bool = True) -> None:
+        """Read the text again with these edits (specs or objects), or without them when
+        not ``enabled``; they become current once that succeeded. Edits the model cannot
+        take (a gate it lacks, a unit beyond its width) are one error line, and the
+        shown trace stays."""
+        if self.model is None:
+            self.error_raised.emit("Open a model before editing its computation.")
+            return
+        try:
+            edits = self.model.check_interventions(interventions)
+        except RnnStudioError as error:
+            self.error_raised.emit(f"Cannot apply the edits: {error}")
+            self.interventions_changed.emit()  # the dock shows the edits in force again
+            return
+        if (edits, enabled) != (self.edits.interventions, self.edits.enabled):
+            self._submit(self._edited_request(self.text, self.loss, edits, enabled))
+
+    def propose_intervention(self, edit: Intervention) -> None:
+        """Offer ``edit`` to the Interventions dock's form (a heatmap's context menu)."""
+        self.intervention_proposed.emit(edit)
+
+    def _edited_request(self, text: str, loss: Loss | None,
+                        edits: tuple[Intervention, ...] | None = None,
+                        enabled: bool | None = None) -> TraceRequest:
+        """A request for the open model with the edits in force (or those given), and
+        the unedited trace kept when it read the same text with the same loss."""
+        state = self.edits
+        original = state.original if state.active else self.trace
+        if text != self.text or loss != self.loss:
+            original = None
+        return TraceRequest(self.source, text, loss, self.model, None,
+                            state.interventions if edits is None else edits,
+                            state.enabled if enabled is None else enabled, original)
 
     def choose_loss(self, entry: LossEntry) -> None:
         """A Loss box entry, made at the cursor, unit, layer and direction shown now."""
@@ -342,6 +396,8 @@ class Session(QObject):
         self.layer, self.direction = layer, direction
         self.unit = clamp(self.unit, self.unit_count)
         self.view = with_layer(self.view, layer, direction)
+        if self.trace is not None:
+            self.edits = shown_at(self.edits, self.trace, layer, direction)
         self.layer_changed.emit()
         if self.unit != old_unit:
             self.unit_changed.emit(self.unit)
@@ -366,6 +422,10 @@ class Session(QObject):
         methods arrive through :attr:`attribution_job`."""
         self.set_options(replace(self.options, attribution=check_choice(
             "attribution", choice, STRIP_ATTRIBUTIONS)))
+
+    def set_delta_shown(self, shown: bool) -> None:
+        """Heatmaps of edited − original (while edits are on) instead of values."""
+        self.set_options(replace(self.options, delta=bool(shown)))
 
     def set_colour_scale(self, mode: str) -> None:
         """Colour scale of the unsquashed heatmaps (c, ReLU h): "auto", "linear", "symlog"."""
@@ -563,6 +623,8 @@ class Session(QObject):
         new_model = outcome.model is not self.model
         new_text = request.text != self.text
         new_loss = outcome.loss != self.loss
+        new_edits = (request.interventions, request.edits_on) != (
+            self.edits.interventions, self.edits.enabled)
         old = Position(self.cursor, self.layer, self.direction, self.unit)
         self.model, self.trace, self.loss = outcome.model, trace, outcome.loss
         if new_model:
@@ -572,6 +634,8 @@ class Session(QObject):
         self.cursor, self.layer, self.direction, self.unit = (
             now.cursor, now.layer, now.direction, now.unit)
         self.view = trace_view(trace, self.layer, self.direction)
+        self.edits = edit_state(request.interventions, request.edits_on, trace,
+                                outcome.original, self.layer, self.direction)
         self.compute_seconds = outcome.seconds
         self.status = status_line(trace, self.source.title, outcome.seconds)
         self._schedule_jacobian()
@@ -582,5 +646,7 @@ class Session(QObject):
             self.compare.request()
         if new_loss:
             self.loss_changed.emit()
+        if new_edits:
+            self.interventions_changed.emit()
         self.trace_changed.emit()  # with its cursor and unit: no second signal for them
         self.status_changed.emit(self.status)

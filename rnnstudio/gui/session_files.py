@@ -24,13 +24,14 @@ def snapshot(session: Session, docks: str | None = None) -> SessionFile:
         colour_scale=session.options.colour_scale,
         playback_speed=session.playback.speed,
         lesson=None if lesson is None else (lesson.name, session.lesson_stage),
-        compare=session.compare.keys, docks=docks)
+        compare=session.compare.keys, docks=docks,
+        interventions=session.edits.interventions, interventions_on=session.edits.enabled)
 
 
 def restore(session: Session, state: SessionFile, lessons: list[Lesson],
             synchronous: bool = False) -> bool:
     """Reopen ``state``: options, Compare set, the lesson's text, then the model reading
-    the text with the loss, cursor, layer, direction and unit it had. ``synchronous``
+    the text with the loss, edits, cursor, layer, direction and unit it had. ``synchronous``
     traces on this thread (start-up, headless plots) and returns whether that worked;
     otherwise the worker reports through the session's signals. A lesson this release
     does not ship is left out (the rest opens)."""
@@ -52,7 +53,8 @@ def restore(session: Session, state: SessionFile, lessons: list[Lesson],
     loss = None if state.loss is None else parse_loss(state.loss)
     placement = Placement(step=state.cursor, layer=state.layer, direction=state.direction,
                           unit=state.unit)
+    edits = (state.interventions, state.interventions_on)
     if synchronous:
-        return session.first_trace(state.model, state.text, placement, loss)
-    session.open_source(state.model, state.text, loss, placement)
+        return session.first_trace(state.model, state.text, placement, loss, None, *edits)
+    session.open_source(state.model, state.text, loss, placement, None, *edits)
     return True

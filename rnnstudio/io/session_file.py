@@ -27,8 +27,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from ..engine.config import GATES
+from ..engine.interventions import OPERATIONS, Intervention, parse_intervention
 from ..engine.losses import parse_loss
 from ..errors import ExportError, RnnStudioError, SessionFileError
+from ..limits import MAX_HIDDEN_SIZE
 from ..models_index import MAX_COMPARED
 from .atomic import write_text_atomic
 from .json_values import Checker, read_json_file, show
@@ -56,6 +59,12 @@ MAX_LOSS_CHARS = 200
 MAX_NAME_CHARS = 200
 MAX_DOCKS_CHARS = 1_000_000
 MIN_SPEED, MAX_SPEED = 0.5, 60.0
+#: Edits a session keeps: more than a hand makes, few enough to list in the dock.
+MAX_INTERVENTIONS = 256
+#: The fields of one edit in a session file (``Intervention.to_dict``).
+_EDIT_FIELDS = ("quantity", "op", "value", "layer", "direction", "units", "start", "stop")
+#: h, c and every cell's gates (the model checks which of them it has).
+_QUANTITIES = ("h", "c", *sorted({gate for gates in GATES.values() for gate in gates}))
 #: Linux's PATH_MAX: a longer model path is no path.
 MAX_PATH_CHARS = 4096
 _SNIFF_BYTES = 4096
@@ -86,7 +95,9 @@ class SessionFile:
     :data:`COLOUR_SCALES`), ``loss`` the engine's loss string form (None: the
     model's own task loss), ``lesson`` a lesson name and part index, ``compare`` 0-4
     shipped keys (empty: the default set), ``docks`` Qt's ``saveState`` as base64,
-    ``extra`` the unknown keys of a newer writer (read-only, written back as read).
+    ``interventions`` the edits (at most :data:`MAX_INTERVENTIONS`) and
+    ``interventions_on`` whether the trace replays them, ``extra`` the unknown keys of
+    a newer writer (read-only, written back as read).
     """
 
     model: ModelSource
@@ -103,6 +114,8 @@ class SessionFile:
     lesson: tuple[str, int] | None = None
     compare: tuple[str, ...] = ()
     docks: str | None = None
+    interventions: tuple[Intervention, ...] = ()
+    interventions_on: bool = True
     extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
@@ -125,6 +138,8 @@ class SessionFile:
             "lesson": None if self.lesson is None else _lesson(check, self.lesson),
             "compare": _compare(check, self.compare),
             "docks": None if self.docks is None else _docks(check, self.docks),
+            "interventions": _interventions(check, self.interventions),
+            "interventions_on": check.flag("interventions_on", self.interventions_on),
             "extra": _extra(check, self.extra),
         }
         for name, value in values.items():
@@ -153,6 +168,39 @@ def _compare(check: Checker, keys: Any) -> tuple[str, ...]:
         check.fail("compare", f"a list of 0 to {MAX_COMPARED} shipped model names", keys)
     return tuple(check.pattern("compare", key, SHIPPED_KEY, "shipped model names")
                  for key in keys)
+
+
+def _interventions(check: Checker, edits: Any) -> tuple[Intervention, ...]:
+    if not isinstance(edits, tuple) or len(edits) > MAX_INTERVENTIONS or not all(
+            isinstance(edit, Intervention) for edit in edits):
+        check.fail("interventions", f"a list of at most {MAX_INTERVENTIONS} edits", edits)
+    return edits
+
+
+def _edit_from_json(check: Checker, index: int, value: Any) -> Intervention:
+    """One edit of the file: its spec (``"f=1@l0.fwd:steps=5-"``) or its fields, each
+    checked for its JSON type (``Intervention`` checks what the values mean)."""
+    key = f"interventions[{index}]"
+    if isinstance(value, str):
+        return parse_intervention(check.text(key, value, MAX_LOSS_CHARS, empty=False))
+    if not isinstance(value, dict) or not set(value) <= set(_EDIT_FIELDS) or not {
+            "quantity", "op", "value"} <= set(value):
+        check.fail(key, "a spec or an object with quantity, op, value (and layer, "
+                   "direction, units, start, stop)", value)
+    units, stop = value.get("units"), value.get("stop")
+    if units is not None and (not isinstance(units, list) or len(units) > MAX_HIDDEN_SIZE):
+        check.fail(f"{key}.units", "null (every unit) or a list of unit numbers", units)
+    return Intervention(
+        quantity=check.choice(f"{key}.quantity", value["quantity"], _QUANTITIES),
+        op=check.choice(f"{key}.op", value["op"], tuple(OPERATIONS.values())),
+        value=check.number(f"{key}.value", value["value"]),
+        layer=check.whole(f"{key}.layer", value.get("layer", 0), 0, MAX_INDEX),
+        direction=check.choice(f"{key}.direction", value.get("direction", "fwd"),
+                               ("fwd", "bwd")),
+        units=None if units is None else tuple(
+            check.whole(f"{key}.units", unit, 0, MAX_INDEX) for unit in units),
+        start=check.whole(f"{key}.start", value.get("start", 0), 0, MAX_INDEX),
+        stop=None if stop is None else check.whole(f"{key}.stop", stop, 1, MAX_INDEX))
 
 
 def _docks(check: Checker, docks: Any) -> str:
@@ -247,6 +295,13 @@ def session_from_dict(data: Any, base_dir: Path | None = None,
             check.fail("compare", f"a list of 0 to {MAX_COMPARED} shipped model names",
                        data["compare"])
         values["compare"] = tuple(data["compare"])
+    if "interventions" in data:
+        edits = data["interventions"]
+        if not isinstance(edits, list) or len(edits) > MAX_INTERVENTIONS:
+            check.fail("interventions", f"a list of at most {MAX_INTERVENTIONS} edits", edits)
+        with _naming(where):
+            values["interventions"] = tuple(_edit_from_json(check, index, edit)
+                                            for index, edit in enumerate(edits))
     extra = {key: value for key, value in data.items()
              if key not in (*_FIELD_NAMES, "format", "version")}
     with _naming(where):
@@ -262,6 +317,7 @@ def session_to_dict(session: SessionFile, base_dir: Path | None = None) -> dict[
     if session.lesson is not None:
         data["lesson"] = {"name": session.lesson[0], "part": session.lesson[1]}
     data["compare"] = list(session.compare)
+    data["interventions"] = [edit.to_dict() for edit in session.interventions]
     data.update(session.extra)
     return data
 

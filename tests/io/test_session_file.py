@@ -113,14 +113,14 @@ def test_an_in_memory_model_cannot_be_saved(tmp_path: Path) -> None:
 
 
 def test_unknown_keys_are_kept_and_written_back(tmp_path: Path) -> None:
-    newer = {**MINIMAL, "interventions": [{"unit": 3, "clamp": 0.5}], "theme": "dark"}
+    newer = {**MINIMAL, "pinned_units": [{"unit": 3, "colour": "red"}], "theme": "dark"}
     path = _write(tmp_path / "s.rnnstudio", newer)
     session = load_session(path)
-    assert dict(session.extra) == {"interventions": [{"unit": 3, "clamp": 0.5}],
+    assert dict(session.extra) == {"pinned_units": [{"unit": 3, "colour": "red"}],
                                    "theme": "dark"}
     save_session(session, path)
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert data["interventions"] == newer["interventions"] and data["theme"] == "dark"
+    assert data["pinned_units"] == newer["pinned_units"] and data["theme"] == "dark"
     assert load_session(path) == session
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph import functions as fn
-from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QFont, QFontMetricsF, QImage, QPixmap
 from PySide6.QtWidgets import QGraphicsRectItem
 
@@ -176,6 +176,11 @@ class HeatmapRow:
         #: The (room, shape, bar ticks) the tick labels were last fitted to.
         self._ticks_fitted: tuple[str, tuple[int, int], tuple[tuple[float, str], ...]] | None = None
         self._title = ""
+        #: Outlines of edited cells (Interventions): a white and a dashed black frame,
+        #: so they read on every colour map.
+        self.edit_marks: list[QGraphicsRectItem] = []
+        #: (first step, first unit, steps, units) of each outlined block.
+        self.marked: list[tuple[int, int, int, int]] = []
 
     def show(self, data: HeatmapData, mode: str = "auto") -> None:
         """Put new values in, coloured by ``data.scale_for(mode)``, never autoscaled."""
@@ -233,6 +238,22 @@ class HeatmapRow:
             self.dim.setRect(QRectF(-0.5, -0.5, max(step, 0), units))
         else:
             self.dim.setRect(QRectF(step + 0.5, -0.5, max(steps - step - 1, 0), units))
+
+    def mark_cells(self, blocks: list[tuple[int, int, int, int]]) -> None:
+        """Outline each (first step, first unit, steps, units) block of edited cells."""
+        if blocks == self.marked:
+            return
+        for item in self.edit_marks:
+            self.plot.removeItem(item)
+        self.edit_marks, self.marked = [], list(blocks)
+        for step, unit, steps, units in blocks:
+            for colour, width, style in (((255, 255, 255), 3, Qt.PenStyle.SolidLine),
+                                         ((0, 0, 0), 1.5, Qt.PenStyle.DashLine)):
+                item = QGraphicsRectItem(QRectF(step - 0.5, unit - 0.5, steps, units))
+                item.setPen(pg.mkPen(colour, width=width, style=style, cosmetic=True))
+                item.setZValue(6)  # above the dimmed future, under the cursor
+                self.plot.addItem(item)
+                self.edit_marks.append(item)
 
     def set_title(self, title: str) -> None:
         self.plot.setTitle(title, size="9pt")

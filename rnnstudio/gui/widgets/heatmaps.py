@@ -6,8 +6,9 @@ from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtGui import QAction, QFont, QFontMetrics
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -16,6 +17,8 @@ from PySide6.QtWidgets import (
 )
 
 from ...view.colours import SCALE_MODES
+from ...view.heatmaps import HeatmapData
+from ...view.interventions import edited_blocks, unit_edit
 from ..session import Session
 from ..theme import configure_pyqtgraph
 from .heatmap_row import HeatmapRow, share_x_range
@@ -61,6 +64,10 @@ class HeatmapPanel(QWidget):
             "Colour scale of values no squashing function bounds (c, a ReLU RNN's h): "
             "auto is symmetric-log when they span more than three decades; "
             "inf/NaN cells are magenta")
+        self.delta_box = QCheckBox("Δ")
+        self.delta_box.setToolTip("Show edited − original (Interventions) instead of the "
+                                  "values; edited cells are outlined")
+        self.delta_box.clicked.connect(lambda on: session.set_delta_shown(bool(on)))
         self._hover_hint = "Hover a heatmap for token, step, unit and value"
         self.hover_label = hover_label(self._hover_hint)
         self._hovered: tuple[str, int, int] | None = None
@@ -73,6 +80,7 @@ class HeatmapPanel(QWidget):
         bar.addWidget(self.direction_box)
         bar.addWidget(QLabel("Colours"))
         bar.addWidget(self.scale_box)
+        bar.addWidget(self.delta_box)
         bar.addSpacing(12)
         bar.addWidget(self.hover_label, 1)
         layout = QVBoxLayout(self)
@@ -90,6 +98,8 @@ class HeatmapPanel(QWidget):
         session.layer_changed.connect(self.refresh)
         session.cursor_changed.connect(self._on_cursor_changed)
         session.options_changed.connect(self.refresh)
+        self.clamp_action, self.zero_action = self._edit_actions()
+        self._name_edit_actions()
         if session.view is not None:
             self._on_trace_changed()
 
@@ -117,7 +127,7 @@ class HeatmapPanel(QWidget):
             return
         self.layer_box.setCurrentIndex(view.layer.layer)
         self.direction_box.setCurrentText(view.layer.direction)
-        data = view.layer.heatmaps
+        data = self.shown_heatmaps()
         names = tuple(item.name for item in data)
         if names != self._names:
             self._build_rows(len(data))
@@ -126,11 +136,81 @@ class HeatmapPanel(QWidget):
         self.scale_box.setCurrentText(mode)
         for row, item in zip(self.rows, data, strict=True):
             row.show(item, mode)
+        self._mark_edited_cells()
         fit_row_titles(self.rows)
         if self.rows and self.rows[-1].token_axis is not None:
             self.rows[-1].token_axis.set_tokens(view.trace.tokens)
         self._on_cursor_changed(self.session.cursor)
         self._refresh_hover()
+
+    @property
+    def showing_delta(self) -> bool:
+        """Whether the rows show edited − original (asked for, and edits are on)."""
+        return self.session.options.delta and self.session.edits.diff is not None
+
+    def shown_heatmaps(self) -> tuple[HeatmapData, ...]:
+        """The shown layer's heatmaps, or their differences from the original trace."""
+        view, diff = self.session.view, self.session.edits.diff
+        if view is None:
+            return ()
+        if self.showing_delta and diff is not None:
+            return diff.heatmaps
+        return view.layer.heatmaps
+
+    def _mark_edited_cells(self) -> None:
+        session = self.session
+        self.delta_box.setVisible(session.edits.diff is not None)
+        self.delta_box.setChecked(self.showing_delta)
+        for row in self.rows:
+            units, steps = row.data.values.shape if row.data is not None else (0, 0)
+            row.mark_cells(edited_blocks(session.edits.active, row.name, session.layer,
+                                         session.direction, units, steps))
+
+    def _edit_actions(self) -> tuple[QAction, QAction]:
+        """The quick edits of the cell under the mouse: in every row's context menu, and
+        on C (clamp, finished in the Interventions form) and Z (zero) over the heatmaps."""
+        clamp, zero = QAction(self), QAction(self)
+        for action, key in ((clamp, "C"), (zero, "Z")):
+            action.setShortcut(key)
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.addAction(action)
+        clamp.triggered.connect(self.propose_clamp)
+        zero.triggered.connect(self.zero_unit)
+        return clamp, zero
+
+    def _name_edit_actions(self) -> None:
+        """Name the quick edits after the hovered cell ("Zero h of unit 17")."""
+        hovered = self._hovered
+        for action in (self.clamp_action, self.zero_action):
+            action.setEnabled(hovered is not None and self.session.model is not None)
+        name, step, unit = hovered if hovered is not None else ("a quantity", 0, 0)
+        self.clamp_action.setText(f"Clamp {name} of unit {unit} from step {step}…")
+        self.zero_action.setText(f"Zero {name} of unit {unit}")
+
+    def _hovered_value(self) -> float:
+        """The hovered cell's value in the trace (not its Δ)."""
+        view, hovered = self.session.view, self._hovered
+        data = None if view is None or hovered is None else view.layer.heatmap(hovered[0])
+        if data is None or hovered is None:
+            return 0.0
+        return float(data.values[hovered[2], hovered[1]])
+
+    def propose_clamp(self) -> None:
+        """Offer the hovered cell's unit, clamped from its step to its value, to the form."""
+        if self._hovered is not None:
+            name, step, unit = self._hovered
+            session = self.session
+            session.propose_intervention(unit_edit(name, session.layer, session.direction,
+                                                   unit, step, self._hovered_value()))
+
+    def zero_unit(self) -> None:
+        """Add an edit zeroing the hovered unit's quantity at every step."""
+        if self._hovered is not None:
+            name, _step, unit = self._hovered
+            session = self.session
+            edit = unit_edit(name, session.layer, session.direction, unit)
+            if edit not in session.edits.interventions:
+                session.set_interventions((*session.edits.interventions, edit))
 
     def _build_rows(self, count: int) -> None:
         self.graphics.ci.clear()
@@ -138,6 +218,10 @@ class HeatmapPanel(QWidget):
                      for index in range(count)]
         share_x_range([row.plot.getViewBox() for row in self.rows])
         for row in self.rows:
+            menu = row.plot.getViewBox().menu
+            first = menu.actions()[0] if menu.actions() else None
+            menu.insertActions(first, [self.clamp_action, self.zero_action])
+            menu.insertSeparator(first)
             row.cursor.sigPositionChanged.connect(self._on_cursor_dragged)
             row.plot.getViewBox().sigResized.connect(lambda _view: fit_row_titles(self.rows))
             row.plot.getViewBox().sigResized.connect(lambda _view, row=row: row.fit_ticks())
@@ -184,6 +268,7 @@ class HeatmapPanel(QWidget):
         if text is not None:
             self._hovered = (row.name, step, unit)
             self.hover_label.setText(text)
+            self._name_edit_actions()
 
     def _describe_cell(self, name: str, step: int, unit: int) -> str | None:
         view = self.session.view
@@ -191,7 +276,8 @@ class HeatmapPanel(QWidget):
         value = None if row is None else row.value_at(step, unit)
         if view is None or value is None:
             return None
-        return f"step {step} · “{view.trace.tokens[step]}” · unit {unit} · {name} = {value:.4f}"
+        shown = f"Δ{name} (edited − original)" if self.showing_delta else name
+        return f"step {step} · “{view.trace.tokens[step]}” · unit {unit} · {shown} = {value:.4f}"
 
     def _refresh_hover(self) -> None:
         """A new trace under a still mouse: the same cell's new value, or the hint."""

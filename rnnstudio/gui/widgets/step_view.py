@@ -30,6 +30,7 @@ from ...view.attribution import current_shading, token_line
 from ...view.colours import NONFINITE_RGB
 from ...view.equations import unit_equations
 from ...view.heatmaps import QUANTITY_DESCRIPTIONS, StepBars, step_bars
+from ...view.interventions import cursor_note, equation_caveat
 from ...view.model_reading import NO_VERDICT, recurrent_part_only
 from ...view.readout import step_readout
 from ..session import Session
@@ -187,6 +188,15 @@ class StepView(QWidget):
         self.attribution.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.attribution.setContentsMargins(2, 0, 2, 4)
         self.attribution.hide()
+        # With edits on: whether this step is edited, and the original values beside
+        # the edited ones for the selected unit (the bars show the edited trace).
+        self.edit_note = QLabel()
+        self.edit_note.setWordWrap(True)
+        self.edit_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.edit_note.setContentsMargins(2, 0, 2, 4)
+        self.edit_note.setToolTip("Interventions: the bars show the edited trace; "
+                                  "“was” is the same text read without the edits")
+        self.edit_note.hide()
         self.graphics = _BarsView()
         self.graphics.ci.setSpacing(0)
         self.graphics.scene().sigMouseClicked.connect(self._on_clicked)
@@ -217,6 +227,7 @@ class StepView(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.readout)
         layout.addWidget(self.attribution)
+        layout.addWidget(self.edit_note)
         layout.addWidget(splitter, 1)
         session.trace_changed.connect(self._on_view_changed)
         session.layer_changed.connect(self._on_view_changed)
@@ -225,6 +236,9 @@ class StepView(QWidget):
         session.options_changed.connect(self._show_attribution)
         session.attribution_job.changed.connect(self._show_attribution)
         session.unit_changed.connect(self._on_unit_changed)
+        for signal in (session.trace_changed, session.layer_changed, session.cursor_changed,
+                       session.unit_changed):
+            signal.connect(self._show_edit_note)
         session.options_changed.connect(self.refresh)  # the colour scale sets bar ranges
         if session.view is not None:
             self._on_view_changed()
@@ -283,6 +297,15 @@ class StepView(QWidget):
         self.attribution.setToolTip("" if shading is None else shading.caption)
         self.attribution.setVisible(bool(line))
 
+    def _show_edit_note(self, *_: Any) -> None:
+        session, state = self.session, self.session.edits
+        note = ""
+        if state.diff is not None and state.original is not None and session.trace is not None:
+            note = cursor_note(state.active, session.trace, state.original, session.layer,
+                               session.direction, session.cursor, session.unit)
+        self.edit_note.setText(note)
+        self.edit_note.setVisible(bool(note))
+
     def _on_unit_changed(self, unit: int) -> None:
         for row in self.rows.values():
             row.mark(unit)
@@ -314,6 +337,10 @@ class StepView(QWidget):
         token = session.trace.tokens[session.cursor]
         header = (f"<b>Unit {session.unit}</b> at step {session.cursor} "
                   f"(“{escape(token)}”), layer {session.layer} {session.direction}:")
+        caveat = equation_caveat(session.edits.active, session.layer, session.direction,
+                                 session.cursor, session.unit)
+        if caveat:
+            header += f"<br><i>{escape(caveat)}</i>"
         body = "\n".join(f"{line.symbolic}\n    {line.numbers}" for line in lines)
         # pre-wrap: a line longer than the dock wraps instead of hiding its result.
         self.equations.setText(f"{header}<pre style='margin:4px 0; white-space:pre-wrap'>"
