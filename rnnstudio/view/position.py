@@ -62,7 +62,8 @@ def fit_position(trace: Trace, old: Position, follow_end: bool,
 
 
 def status_line(trace: Trace, title: str, seconds: float) -> str:
-    """The status bar after a trace: tokens, model, loss and what it cost."""
+    """The status bar after a trace: tokens, model, loss, what it cost, and its edits
+    (interventions) when it has any."""
     parts = [f"{len(trace.tokens)} tokens", title]
     took = milliseconds(seconds * 1000.0)
     if trace.grads is not None:
@@ -70,6 +71,10 @@ def status_line(trace: Trace, title: str, seconds: float) -> str:
         parts.append(f"forward + BPTT in {took}")
     else:
         parts.append(f"forward in {took}")
+    if trace.interventions:  # a trace file recorded with edits says so too
+        specs = [edit.spec() for edit in trace.interventions]
+        more = f" and {len(specs) - 2} more" if len(specs) > 2 else ""
+        parts.append(f"edited ({', '.join(specs[:2])}{more})")
     if trace.nonfinite is not None:
         parts.append("non-finite values!")
     return " · ".join(parts)
