@@ -9,12 +9,14 @@ one home (the cell module) and the tests hold the fast path to them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import gru, lstm, rnn
-from .layer import StepTerms
+from .interventions import Intervention
+from .layer import StepEdit, StepTerms
 from .params import layer_weights
 
 if TYPE_CHECKING:
@@ -64,7 +66,8 @@ def step_terms(model: Model, trace: Trace, layer: int, direction: str, step: int
     -------
     StepTerms
         The gates' input and recurrent parts and values (H,), c (H,) for the LSTM, m
-        with a projection, and h (H_out,), recomputed by the cell's ``textbook_step``.
+        with a projection, and h (H_out,), recomputed by the cell's ``textbook_step``
+        with the trace's interventions at this step (``StepTerms.edited``).
     """
     recurrent = model.config.recurrent
     if not 0 <= layer < recurrent.num_layers or direction not in recurrent.directions:
@@ -75,9 +78,35 @@ def step_terms(model: Model, trace: Trace, layer: int, direction: str, step: int
     weights = layer_weights(model.params, layer, direction, model.dtype)
     x = layer_input(trace, layer, step)
     h_prev, c_prev = previous_state(model, trace, layer, direction, step)
+    edit = step_edit(trace.interventions, layer, direction, step)
     if recurrent.cell == "lstm":
         assert c_prev is not None
-        return lstm.textbook_step(weights, x, h_prev, c_prev)
+        return lstm.textbook_step(weights, x, h_prev, c_prev, edit)
     if recurrent.cell == "gru":
-        return gru.textbook_step(weights, x, h_prev, recurrent.reset_after)
-    return rnn.textbook_step(weights, x, h_prev, recurrent.nonlinearity)
+        return gru.textbook_step(weights, x, h_prev, recurrent.reset_after, edit)
+    return rnn.textbook_step(weights, x, h_prev, recurrent.nonlinearity, edit)
+
+
+def step_edit(interventions: Sequence[Intervention], layer: int, direction: str,
+              step: int) -> StepEdit | None:
+    """The edits acting on ``layer``/``direction`` at ``step`` as a textbook step's hook
+    (None when none does): each applies in the order given, as the engine's replay
+    applies them, so the explained step is the step the trace recorded."""
+    here = [edit for edit in interventions if edit.covers(step)
+            and (edit.layer, edit.direction) == (layer, direction)]
+    if not here:
+        return None
+
+    def apply(name: str, made: np.ndarray) -> np.ndarray:
+        value = made
+        for edit in here:
+            if edit.quantity == name:
+                value = value.copy() if value is made else value
+                where = edit.unit_index(len(value))
+                if edit.op == "set":
+                    value[where] = edit.value
+                else:
+                    value[where] *= edit.value
+        return value
+
+    return apply

@@ -68,12 +68,14 @@ from .layer import (
     LayerGrads,
     Rows,
     StepCallback,
+    StepEdit,
     StepScale,
     StepTerms,
     StopCheck,
     aligned,
     as_float64,
     check_stop,
+    edited_value,
     gate_parts,
     gate_terms,
     input_grads,
@@ -378,7 +380,8 @@ class GruResetBeforeLayer(_GruBackward):
 
 
 def textbook_step(
-    weights: LayerWeights, x: np.ndarray, h_prev: np.ndarray, reset_after: bool = True
+    weights: LayerWeights, x: np.ndarray, h_prev: np.ndarray, reset_after: bool = True,
+    edit: StepEdit | None = None,
 ) -> StepTerms:
     """One step for one batch row, exactly as the module docstring writes it.
 
@@ -387,6 +390,8 @@ def textbook_step(
     weights : one layer and direction in PyTorch's layout.
     x : (I,) the step's input; h_prev : (H,) the previous hidden state.
     reset_after : PyTorch's candidate (True) or the reset-before form (False).
+    edit : the step's interventions: r, z, n and h pass through it where they are made
+        (``StepTerms.edited``).
 
     Returns
     -------
@@ -397,9 +402,12 @@ def textbook_step(
     x, h_prev = as_float64(x, h_prev)
     from_input, from_hidden = gate_parts(weights, GATE_NAMES, x, h_prev)
     a_r = from_input["r"] + from_hidden["r"]
-    r = sigmoid(a_r)
+    edited: dict[str, np.ndarray] = {}
+    r_made = sigmoid(a_r)
+    r = edited_value(edit, "r", r_made, edited)
     a_z = from_input["z"] + from_hidden["z"]
-    z = sigmoid(a_z)
+    z_made = sigmoid(a_z)
+    z = edited_value(edit, "z", z_made, edited)
     if reset_after:
         a_n = from_input["n"] + r * from_hidden["n"]
     else:
@@ -408,8 +416,11 @@ def textbook_step(
         if weights.bias_hh is not None:
             from_hidden["n"] += weights.bias_hh[2 * size :]
         a_n = from_input["n"] + from_hidden["n"]
-    n = np.tanh(a_n)
-    h = (1.0 - z) * n + z * h_prev
+    n_made = np.tanh(a_n)
+    n = edited_value(edit, "n", n_made, edited)
+    h_made = (1.0 - z) * n + z * h_prev
+    edited_value(edit, "h", h_made, edited)
     pre_activations = {"r": a_r, "z": a_z, "n": a_n}
-    gates = gate_terms(from_input, from_hidden, pre_activations, {"r": r, "z": z, "n": n})
-    return StepTerms(gates, x, h_prev, None, h)
+    gates = gate_terms(from_input, from_hidden, pre_activations,
+                       {"r": r_made, "z": z_made, "n": n_made})
+    return StepTerms(gates, x, h_prev, None, h_made, edited=edited)

@@ -349,6 +349,11 @@ class StepTerms:
     ``hidden_prev`` (H_out,) and ``cell_prev`` (H,) are what the step started from;
     ``cell`` (H,) is c' (LSTM), ``unprojected`` (H,) is m = o * tanh(c') of an LSTM with
     ``proj_size`` (else None) and ``hidden`` (H_out,) is h'.
+
+    With interventions, every value above is what the cell *made* from edited operands,
+    and ``edited`` maps each quantity an edit replaced (a gate letter, ``c``, ``h``) to
+    the value the rest of the step, and the trace, used: the equations can then show
+    the cell's own arithmetic and the edit, and agree with the trace.
     """
 
     gates: dict[str, GateTerms]
@@ -358,6 +363,26 @@ class StepTerms:
     hidden: np.ndarray
     cell: np.ndarray | None = None
     unprojected: np.ndarray | None = None
+    edited: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def final(self, name: str, made: np.ndarray) -> np.ndarray:
+        """Quantity ``name``'s value after any edit (``made`` when not edited)."""
+        return self.edited.get(name, made)
+
+
+#: A textbook step's edit hook: (quantity, made values (H,)) -> the values used.
+StepEdit = Callable[[str, np.ndarray], np.ndarray]
+
+
+def edited_value(edit: StepEdit | None, name: str, made: np.ndarray,
+                 edited: dict[str, np.ndarray]) -> np.ndarray:
+    """``made`` passed through ``edit``; a changed result is recorded in ``edited``."""
+    if edit is None:
+        return made
+    value = edit(name, made)
+    if value is not made:
+        edited[name] = value
+    return value
 
 
 def as_float64(*vectors: np.ndarray) -> tuple[np.ndarray, ...]:

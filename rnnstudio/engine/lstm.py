@@ -59,10 +59,12 @@ from .layer import (
     BackwardLoop,
     LayerGrads,
     StepCallback,
+    StepEdit,
     StepTerms,
     StopCheck,
     as_float64,
     check_stop,
+    edited_value,
     gate_parts,
     gate_terms,
     input_grads,
@@ -313,7 +315,8 @@ class LstmLayer:
 
 
 def textbook_step(
-    weights: LayerWeights, x: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarray
+    weights: LayerWeights, x: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarray,
+    edit: StepEdit | None = None,
 ) -> StepTerms:
     """One step for one batch row, exactly as the module docstring writes it.
 
@@ -321,6 +324,8 @@ def textbook_step(
     ----------
     weights : one layer and direction in PyTorch's layout (``weight_hr`` with proj_size).
     x : (I,) the step's input; h_prev : (H_out,) and c_prev : (H,) the previous states.
+    edit : the step's interventions: each gate, c and h pass through it where they are
+        made, so what follows reads the edited value (``StepTerms.edited``).
 
     Returns
     -------
@@ -331,13 +336,15 @@ def textbook_step(
     x, h_prev, c_prev = as_float64(x, h_prev, c_prev)
     from_input, from_hidden = gate_parts(weights, GATE_NAMES, x, h_prev)
     a = {gate: from_input[gate] + from_hidden[gate] for gate in GATE_NAMES}
-    i = sigmoid(a["i"])
-    f = sigmoid(a["f"])
-    g = np.tanh(a["g"])
-    o = sigmoid(a["o"])
-    c = f * c_prev + i * g
+    made = {"i": sigmoid(a["i"]), "f": sigmoid(a["f"]), "g": np.tanh(a["g"]),
+            "o": sigmoid(a["o"])}
+    edited: dict[str, np.ndarray] = {}
+    i, f, g, o = (edited_value(edit, gate, made[gate], edited) for gate in GATE_NAMES)
+    c_made = f * c_prev + i * g
+    c = edited_value(edit, "c", c_made, edited)
     m = o * np.tanh(c)
-    h = m if weights.weight_hr is None else np.asarray(weights.weight_hr, np.float64) @ m
-    gates = gate_terms(from_input, from_hidden, a, {"i": i, "f": f, "g": g, "o": o})
-    return StepTerms(gates, x, h_prev, c_prev, h, cell=c,
-                     unprojected=None if weights.weight_hr is None else m)
+    h_made = m if weights.weight_hr is None else np.asarray(weights.weight_hr, np.float64) @ m
+    edited_value(edit, "h", h_made, edited)
+    gates = gate_terms(from_input, from_hidden, a, made)
+    return StepTerms(gates, x, h_prev, c_prev, h_made, cell=c_made,
+                     unprojected=None if weights.weight_hr is None else m, edited=edited)

@@ -36,10 +36,12 @@ from .layer import (
     BackwardLoop,
     LayerGrads,
     StepCallback,
+    StepEdit,
     StepTerms,
     StopCheck,
     as_float64,
     check_stop,
+    edited_value,
     gate_parts,
     gate_terms,
     input_grads,
@@ -144,7 +146,8 @@ class RnnLayer:
 
 
 def textbook_step(
-    weights: LayerWeights, x: np.ndarray, h_prev: np.ndarray, nonlinearity: str = "tanh"
+    weights: LayerWeights, x: np.ndarray, h_prev: np.ndarray, nonlinearity: str = "tanh",
+    edit: StepEdit | None = None,
 ) -> StepTerms:
     """One step for one batch row, exactly as the module docstring writes it.
 
@@ -152,6 +155,7 @@ def textbook_step(
     ----------
     weights : one layer and direction in PyTorch's layout.
     x : (I,) the step's input; h_prev : (H,) the previous hidden state.
+    edit : the step's interventions (h passes through it; ``StepTerms.edited``).
     nonlinearity : ``"tanh"`` or ``"relu"``.
 
     Returns
@@ -163,4 +167,7 @@ def textbook_step(
     from_input, from_hidden = gate_parts(weights, ("h",), x, h_prev)
     a = from_input["h"] + from_hidden["h"]
     h = np.maximum(a, 0.0) if nonlinearity == "relu" else np.tanh(a)
-    return StepTerms(gate_terms(from_input, from_hidden, {"h": a}, {"h": h}), x, h_prev, None, h)
+    edited: dict[str, np.ndarray] = {}
+    edited_value(edit, "h", h, edited)
+    return StepTerms(gate_terms(from_input, from_hidden, {"h": a}, {"h": h}), x, h_prev, None, h,
+                     edited=edited)

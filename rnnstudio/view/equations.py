@@ -4,6 +4,8 @@ Every number comes from :func:`rnnstudio.engine.explain.step_terms`, the cell mo
 textbook step fed what the cell really saw (its input, its previous state or the trace's
 initial states); this module only formats, so a user can check the arithmetic:
 ``f = sigmoid(W_if x + b_if + W_hf h + b_hf) = sigmoid(0.52 + 0.85) = sigmoid(1.37) = 0.80``.
+A quantity an intervention replaced ends in ``→ 1.00 (edited)``: the cell's own value,
+then the one the rest of the step and the trace use.
 """
 
 from __future__ import annotations
@@ -56,21 +58,35 @@ def _gate_line(gate: str, terms: GateTerms, unit: int, bias: bool,
                         f"= {function}({numbers}) = {function}({total:.2f}) = {value:.2f}")
 
 
+def _with_edit(line: EquationLine, terms: StepTerms, unit: int) -> EquationLine:
+    """``line`` ending in the cell's own value, then ``→ 1.00 (edited)`` when an
+    intervention replaced it at this unit; its ``value`` is then the edited one, which
+    the lines after it (and the trace) use."""
+    edited = terms.edited.get(line.name)
+    if edited is None or float(edited[unit]) == line.value:
+        return line
+    value = float(edited[unit])
+    return EquationLine(line.name, value, line.symbolic,
+                        f"{line.numbers} → {value:.2f} (edited)")
+
+
 def _lstm_lines(terms: StepTerms, unit: int, bias: bool) -> list[EquationLine]:
-    gates = {gate: _gate_line(gate, terms.gates[gate], unit, bias) for gate in "ifgo"}
+    gates = {gate: _with_edit(_gate_line(gate, terms.gates[gate], unit, bias), terms, unit)
+             for gate in "ifgo"}
     i, f, g, o = (gates[gate].value for gate in "ifgo")
     assert terms.cell is not None and terms.cell_prev is not None
-    cell, cell_prev = float(terms.cell[unit]), float(terms.cell_prev[unit])
+    made, cell_prev = float(terms.cell[unit]), float(terms.cell_prev[unit])
+    cell = _with_edit(EquationLine(
+        "c", made, "c = f * c_prev + i * g",
+        f"= {f:.2f} * {cell_prev:.2f} + {i:.2f} * {g:.2f} = {made:.2f}"), terms, unit)
     projected = terms.unprojected is not None
     shown = float(terms.unprojected[unit] if terms.unprojected is not None
                   else terms.hidden[unit])
     name = "m" if projected else "h"
     note = " (then h = W_hr m mixes all units)" if projected else ""
-    return [*gates.values(),
-            EquationLine("c", cell, "c = f * c_prev + i * g",
-                         f"= {f:.2f} * {cell_prev:.2f} + {i:.2f} * {g:.2f} = {cell:.2f}"),
-            EquationLine(name, shown, f"{name} = o * tanh(c){note}",
-                         f"= {o:.2f} * tanh({cell:.2f}) = {shown:.2f}")]
+    out = EquationLine(name, shown, f"{name} = o * tanh(c){note}",
+                       f"= {o:.2f} * tanh({cell.value:.2f}) = {shown:.2f}")
+    return [*gates.values(), cell, out if projected else _with_edit(out, terms, unit)]
 
 
 def _sum_line(name: str, function: str, inside: str, parts: GateTerms,
@@ -87,19 +103,20 @@ def _sum_line(name: str, function: str, inside: str, parts: GateTerms,
 
 def _gru_lines(terms: StepTerms, unit: int, bias: bool,
                reset_after: bool) -> list[EquationLine]:
-    reset = _gate_line("r", terms.gates["r"], unit, bias)
-    update = _gate_line("z", terms.gates["z"], unit, bias)
+    reset = _with_edit(_gate_line("r", terms.gates["r"], unit, bias), terms, unit)
+    update = _with_edit(_gate_line("z", terms.gates["z"], unit, bias), terms, unit)
     if reset_after:
         candidate = _gate_line("n", terms.gates["n"], unit, bias, reset=reset.value)
     else:
         biases = (" + b_in", " + b_hn") if bias else ("", "")
         candidate = _sum_line("n", "tanh", f"W_in x{biases[0]} + W_hn (r * h){biases[1]}",
                               terms.gates["n"], unit)
+    candidate = _with_edit(candidate, terms, unit)
     z, n = update.value, candidate.value
     h_prev, hidden = float(terms.hidden_prev[unit]), float(terms.hidden[unit])
-    return [reset, update, candidate, EquationLine(
+    return [reset, update, candidate, _with_edit(EquationLine(
         "h", hidden, "h = (1 - z) * n + z * h_prev",
-        f"= (1 - {z:.2f}) * {n:.2f} + {z:.2f} * {h_prev:.2f} = {hidden:.2f}")]
+        f"= (1 - {z:.2f}) * {n:.2f} + {z:.2f} * {h_prev:.2f} = {hidden:.2f}"), terms, unit)]
 
 
 def _rnn_line(terms: StepTerms, unit: int, bias: bool, function: str) -> EquationLine:
@@ -131,4 +148,5 @@ def unit_equations(model: Model, trace: Trace, layer: int, direction: str, step:
         return _lstm_lines(terms, unit, recurrent.bias)
     if recurrent.cell == "gru":
         return _gru_lines(terms, unit, recurrent.bias, recurrent.reset_after)
-    return [_rnn_line(terms, unit, recurrent.bias, recurrent.nonlinearity)]
+    return [_with_edit(_rnn_line(terms, unit, recurrent.bias, recurrent.nonlinearity), terms,
+                       unit)]

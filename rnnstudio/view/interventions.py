@@ -293,8 +293,8 @@ def unit_edit(quantity: str, layer: int, direction: str, unit: int, start: int =
 
 def equation_caveat(edits: Sequence[Intervention], layer: int, direction: str, step: int,
                     unit: int) -> str:
-    """What the unit's equations must say when an edit acts on it at ``step``: they are
-    the cell's own arithmetic (from the edited previous state), not the edited values."""
+    """What the unit's equations say when an edit acts on it at ``step``: each line is
+    the cell's own arithmetic, and an edited line ends in the value the edit put there."""
     here = [edit for edit in edits if edit.covers(step)
             and (edit.layer, edit.direction) == (layer, direction)
             and (edit.units is None or unit in edit.units)]
@@ -302,6 +302,6 @@ def equation_caveat(edits: Sequence[Intervention], layer: int, direction: str, s
         return ""
     words = ", ".join(f"{edit.quantity} {'set to' if edit.op == 'set' else 'scaled by'} "
                       f"{edit.value:.2f}" for edit in here)
-    return (f"Edited at this step: {words}. The lines below are the cell's arithmetic "
-            "before the edit (from the edited previous state); the bars, the heatmaps and "
-            "the next step use the edited values.")
+    return (f"Edited at this step: {words}. Each line is the cell's own arithmetic; an "
+            "edited one ends in \u2192 the value the edit put there, which the lines after "
+            "it, the bars, the heatmaps and the next step use.")

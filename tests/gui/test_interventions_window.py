@@ -185,6 +185,13 @@ def test_this_step_says_when_the_step_is_edited(qtbot, session) -> None:  # type
     assert view.edit_note.text().startswith("edited here: f, i · unit 2: ")
     assert f"f 1.000 (was {before:.3f})" in view.edit_note.text()
     assert "Edited at this step: f set to 1.00, i set to 0.00" in view.equations.text()
+    # The equations are the recorded step: f and i end in their edits, and c adds up
+    # from them to the c the trace holds (c = 1.00 * c_prev + 0.00 * g).
+    c_now = session.trace.layer(0).c[START + 1, 2]
+    c_prev = session.trace.layer(0).c[START, 2]
+    assert "→ 1.00 (edited)" in view.equations.text()
+    assert f"= 1.00 * {c_prev:.2f} + 0.00 * " in view.equations.text()
+    assert f"= {c_now:.2f}" in view.equations.text()
     session.set_cursor(1)
     assert view.edit_note.text().startswith("not edited here")
     assert "Edited at this step" not in view.equations.text()

@@ -110,3 +110,21 @@ def test_the_view_loads_no_qt() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
     assert result.stdout.strip() == ""
+
+
+def test_an_edited_line_ends_in_its_edit_and_the_next_lines_use_it() -> None:
+    """f clamped to 1 and i to 0 on unit 1 from step 2: the f line shows the cell's own
+    sigmoid, then '→ 1.00 (edited)'; the c line multiplies by 1.00 and 0.00 and gives
+    the c the trace holds (c_prev carried bit for bit); other units are untouched."""
+    model = random_model("lstm", input_size=4, hidden_size=3, seed=5, dtype="float64")
+    text = "a b c d e"
+    trace = model.trace(text, interventions=["f=1:units=1:steps=2-", "i=0:units=1:steps=2-"])
+    lines = {line.name: line for line in unit_equations(model, trace, 0, "fwd", 3, 1)}
+    assert lines["f"].numbers.endswith("→ 1.00 (edited)") and lines["f"].value == 1.0
+    assert lines["i"].numbers.endswith("→ 0.00 (edited)") and lines["i"].value == 0.0
+    c_prev = trace.layer(0).c[2, 1]
+    assert f"= 1.00 * {c_prev:.2f} + 0.00 * " in lines["c"].numbers
+    assert lines["c"].value == trace.layer(0).c[3, 1] == c_prev
+    assert lines["h"].value == pytest.approx(trace.layer(0).h[3, 1], abs=1e-12)
+    other = {line.name: line for line in unit_equations(model, trace, 0, "fwd", 3, 0)}
+    assert not any("edited" in line.numbers for line in other.values())

@@ -162,7 +162,7 @@ def test_the_equations_say_when_they_are_the_unedited_arithmetic() -> None:
     edits = (parse_intervention("f=1@l0.fwd:units=3:steps=5-"),
              parse_intervention("h*0.5@l0.fwd:steps=6"))
     assert equation_caveat(edits, 0, "fwd", 6, 3).startswith(
-        "Edited at this step: f set to 1.00, h scaled by 0.50. The lines below")
+        "Edited at this step: f set to 1.00, h scaled by 0.50. Each line is the cell's own")
     assert equation_caveat(edits, 0, "fwd", 5, 4) == ""
     assert equation_caveat(edits, 0, "fwd", 4, 3) == ""
     assert equation_caveat(edits, 1, "fwd", 6, 3) == ""
