@@ -111,3 +111,31 @@ def test_the_write_dock_opens_tabbed_with_the_gradients(writing_window) -> None:
     window = writing_window
     assert window.docks["write"] in window.tabifiedDockWidgets(window.docks["gradients"])
     assert window.docks["write"].isVisible()
+
+
+def test_after_writing_the_panel_lists_each_token_with_its_probability_and_rank(
+        qtbot, writing_window) -> None:  # type: ignore[no-untyped-def]
+    """The list is the generation's own numbers (p = softmax(l / T), rank 1 = the first
+    choice), at the tokens' steps in the text; a click on a row moves the cursor there."""
+    window, session = writing_window, writing_window.session
+    panel = window.write_panel
+    assert panel.written.isHidden()  # nothing written yet
+    panel.length.setValue(12)
+    panel.temperature.setValue(1.5)
+    panel.seed.setValue(3)
+    panel.pace.setCurrentIndex(3)
+    panel.button.click()
+    finish(qtbot, session)
+    generation = session.writing.result
+    assert generation is not None and not panel.written.isHidden()
+    assert panel.written.rowCount() == 12
+    for row in range(12):
+        step, token, p, rank = (panel.written.item(row, column).text() for column in range(4))
+        assert int(step) == len(PROMPT) + row
+        assert token == generation.tokens[row].replace(" ", "␣")
+        assert p == f"{generation.probabilities[row]:.2f}"
+        assert int(rank) == generation.ranks[row] + 1
+    # At temperature 1.5 some token is not the first choice: the list says which.
+    assert any(panel.written.item(row, 3).text() != "1" for row in range(12))
+    panel.written.cellClicked.emit(4, 1)
+    assert session.cursor == len(PROMPT) + 4

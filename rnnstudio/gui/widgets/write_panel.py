@@ -2,12 +2,15 @@
 
 One row of options and one of status, so the dock fits under the heatmaps, tabbed with
 the gradients, at 1280 x 720. The text box, token strip, heatmaps and This step show the
-cell writing; this panel only starts, paces and stops it.
+cell writing; this panel starts, paces and stops it, and afterwards lists what it wrote
+(each token's probability and rank; a click moves the cursor there).
 """
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QDoubleSpinBox,
     QGridLayout,
@@ -15,11 +18,14 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from ...limits import MAX_SEED, MAX_TOKENS
+from ...view.writing import written_rows
 from ..generation_job import WriteRequest
 from ..session import Session
 
@@ -69,6 +75,22 @@ class WritePanel(QWidget):
         self.progress.setFormat("%v / %m tokens")
         self.status = QLabel()
         self.status.setWordWrap(True)
+        self.written = QTableWidget(0, len(_COLUMNS))
+        self.written.setHorizontalHeaderLabels([name for name, _tip in _COLUMNS])
+        for column, (_name, tip) in enumerate(_COLUMNS):
+            header = self.written.horizontalHeaderItem(column)
+            if header is not None:
+                header.setToolTip(tip)
+        self.written.verticalHeader().hide()
+        # Rows a line of text tall: at Qt's default (30 px) the dock showed two at 720p.
+        self.written.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        self.written.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.written.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.written.horizontalHeader().setStretchLastSection(True)
+        self.written.setToolTip("Each written token, how likely the model found it and "
+                                "whether it was its first choice; click a row to put the "
+                                "cursor there")
+        self.written.cellClicked.connect(self._on_row)
         self._lay_out()
         self.job.changed.connect(self._refresh)
         self.job.progressed.connect(self._on_progress)
@@ -88,7 +110,7 @@ class WritePanel(QWidget):
         layout.addLayout(options)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
-        layout.addStretch(1)
+        layout.addWidget(self.written, 1)
 
     def request(self) -> WriteRequest:
         """The writing the boxes describe."""
@@ -118,6 +140,36 @@ class WritePanel(QWidget):
             box.setEnabled(can_write and not running)
         self.progress.setVisible(running)
         self.status.setText(self.job.status if (running or can_write) else _CANNOT)
+        self._fill_written()
+
+    def _fill_written(self) -> None:
+        """The last writing's tokens (none while writing or before any)."""
+        rows = ([] if self.job.running or self.job.result is None
+                else written_rows(self.job.result))
+        self.written.setRowCount(len(rows))
+        for row, written in enumerate(rows):
+            for column, text in enumerate(written.cells()):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, written.step)
+                self.written.setItem(row, column, item)
+        self.written.setVisible(bool(rows))
+        if rows:
+            self.written.resizeColumnsToContents()
+            self.written.scrollToBottom()
+
+    def _on_row(self, row: int, _column: int) -> None:
+        item = self.written.item(row, 0)
+        if item is not None and self.session.trace is not None:
+            step = int(item.data(Qt.ItemDataRole.UserRole))
+            if step < self.session.step_count:  # the text may have been edited since
+                self.session.set_cursor(step)
+
+
+#: The written-tokens table's columns and their header tips.
+_COLUMNS = (("step", "The token's step in the text (where a click puts the cursor)"),
+            ("token", "The written token (␣ a space)"),
+            ("p", "Its probability when drawn: softmax(logits / temperature)"),
+            ("rank", "Its rank among the model's choices: 1 is the most likely token"))
 
 
 def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:
