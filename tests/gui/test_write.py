@@ -72,8 +72,11 @@ def test_undo_gives_back_the_text_from_before_the_writing(qtbot, writing_window)
 
 def test_stop_keeps_what_was_written_with_its_full_trace(qtbot, writing_window) -> None:  # type: ignore[no-untyped-def]
     window, session = writing_window, writing_window.session
-    session.writing.start(WriteRequest(5000, 1.0, None, 0, 100.0))
+    # 5 tokens a second: on a loaded machine a faster writing ended (5000 tokens) before
+    # the test's event loop saw its first frame, and the click then started a new one.
+    session.writing.start(WriteRequest(5000, 1.0, None, 0, 5.0))
     qtbot.waitUntil(lambda: session.trace.steps > len(PROMPT) + 3, timeout=10_000)
+    assert session.writing.running
     window.write_panel.button.click()  # Stop
     finish(qtbot, session)
     generation = session.writing.result
@@ -87,8 +90,9 @@ def test_stop_keeps_what_was_written_with_its_full_trace(qtbot, writing_window) 
 
 def test_typing_while_it_writes_cancels_the_writing(qtbot, writing_window) -> None:  # type: ignore[no-untyped-def]
     session = writing_window.session
-    session.writing.start(WriteRequest(5000, 1.0, None, 0, 50.0))
+    session.writing.start(WriteRequest(5000, 1.0, None, 0, 5.0))
     qtbot.waitUntil(lambda: session.trace.steps > len(PROMPT) + 2, timeout=10_000)
+    assert session.writing.running
     with qtbot.waitSignal(session.trace_changed, timeout=10_000):
         session.set_text("a new sentence")
     finish(qtbot, session)
