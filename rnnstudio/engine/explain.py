@@ -9,13 +9,11 @@ one home (the cell module) and the tests hold the fast path to them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import gru, lstm, rnn
-from .interventions import Intervention
 from .layer import StepEdit, StepTerms
 from .params import layer_weights
 
@@ -78,7 +76,7 @@ def step_terms(model: Model, trace: Trace, layer: int, direction: str, step: int
     weights = layer_weights(model.params, layer, direction, model.dtype)
     x = layer_input(trace, layer, step)
     h_prev, c_prev = previous_state(model, trace, layer, direction, step)
-    edit = step_edit(trace.interventions, layer, direction, step)
+    edit = step_edit(model, trace, layer, direction, step)
     if recurrent.cell == "lstm":
         assert c_prev is not None
         return lstm.textbook_step(weights, x, h_prev, c_prev, edit)
@@ -87,26 +85,25 @@ def step_terms(model: Model, trace: Trace, layer: int, direction: str, step: int
     return rnn.textbook_step(weights, x, h_prev, recurrent.nonlinearity, edit)
 
 
-def step_edit(interventions: Sequence[Intervention], layer: int, direction: str,
+def step_edit(model: Model, trace: Trace, layer: int, direction: str,
               step: int) -> StepEdit | None:
-    """The edits acting on ``layer``/``direction`` at ``step`` as a textbook step's hook
-    (None when none does): each applies in the order given, as the engine's replay
-    applies them, so the explained step is the step the trace recorded."""
-    here = [edit for edit in interventions if edit.covers(step)
-            and (edit.layer, edit.direction) == (layer, direction)]
-    if not here:
+    """The trace's edits of ``layer``/``direction`` at ``step`` as a textbook step's hook
+    (None when none acts there). They are the engine's own per-step edits
+    (:meth:`Model.layer_edits`, in the model's dtype and composed in the order given),
+    so the explained step is the step the trace recorded."""
+    if not trace.interventions:
         return None
+    edits = model.layer_edits(trace.interventions, trace.steps).get((layer, direction))
+    if edits is None:
+        return None
+    at = step if direction == "fwd" else trace.steps - 1 - step  # its processing order
 
     def apply(name: str, made: np.ndarray) -> np.ndarray:
-        value = made
-        for edit in here:
-            if edit.quantity == name:
-                value = value.copy() if value is made else value
-                where = edit.unit_index(len(value))
-                if edit.op == "set":
-                    value[where] = edit.value
-                else:
-                    value[where] *= edit.value
-        return value
+        edit = edits.quantities.get(name)
+        if edit is None or not edit.active[at]:
+            return made
+        value = made[None].copy()  # (1, n): one batch row, edited in place
+        edit.apply(at, value)
+        return value[0]
 
     return apply
