@@ -23,13 +23,13 @@ highest (or lowest), exact, equal values in corpus order; NaN values are never l
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import ConfigError, TextError, shown
+from ..errors import Cancelled, ConfigError, TextError, shown
 from ..limits import MAX_TOP_K, check_number, check_whole
 from .corpus_source import CorpusSource
 from .saturation import Saturation, trace_saturation
@@ -101,6 +101,19 @@ def check_query(source: CorpusSource, quantity: str, layer: int, direction: str,
     return checked
 
 
+def _chunks(count: int, size: int, should_stop: Callable[[], bool] | None,
+            on_progress: Callable[[int, int], None] | None) -> Iterator[tuple[int, int]]:
+    """(start, stop) of each chunk of ``size`` tokens of ``count``; asks ``should_stop``
+    before each and reports progress after each."""
+    size = check_whole("chunk_tokens", size, 1, 2**62, "give e.g. 1048576")
+    for start in range(0, count, size):
+        if should_stop is not None and should_stop():
+            raise Cancelled("corpus query cancelled")
+        yield start, min(start + size, count)
+        if on_progress is not None:
+            on_progress(min(start + size, count), count)
+
+
 def _chunk_runs(on: np.ndarray, floor_values: np.ndarray, doc_start: np.ndarray,
                 offset: int, min_length: int) -> tuple[np.ndarray, ...]:
     """(starts, stops, floors) of the runs of ``on`` inside one chunk, split where a
@@ -134,13 +147,17 @@ def _joined_runs(starts: np.ndarray, stops: np.ndarray, floors: np.ndarray,
 
 def find_spans(source: CorpusSource, quantity: str, layer: int, direction: str,
                units: Sequence[int], threshold: float, min_length: int = 1,
-               limit: int | None = None, chunk_tokens: int = CHUNK_TOKENS) -> list[Span]:
+               limit: int | None = None, chunk_tokens: int = CHUNK_TOKENS,
+               should_stop: Callable[[], bool] | None = None,
+               on_progress: Callable[[int, int], None] | None = None) -> list[Span]:
     """Every maximal span of at least ``min_length`` tokens inside one document where
     each of ``units`` is ``>= threshold``, ranked (see the module docstring: longer
     first, then higher floor, then earlier in the corpus); the first ``limit`` of them
     (all when None).
 
-    Values are read ``chunk_tokens`` at a time: (len(units), chunk) float32 blocks.
+    Values are read ``chunk_tokens`` at a time: (len(units), chunk) float32 blocks;
+    ``should_stop()`` is asked before each (True: :class:`Cancelled`) and
+    ``on_progress(tokens read, token count)`` told after each.
     """
     units = check_query(source, quantity, layer, direction, units)
     threshold = check_number("threshold", threshold, "give e.g. 0.5")
@@ -149,8 +166,7 @@ def find_spans(source: CorpusSource, quantity: str, layer: int, direction: str,
         limit = check_whole("limit", limit, 1, 2**62, "give e.g. 100, or no limit")
     doc_starts = np.asarray(source.doc_starts, dtype=np.int64)
     pieces = []
-    for offset in range(0, source.token_count, chunk_tokens):
-        stop = min(offset + chunk_tokens, source.token_count)
+    for offset, stop in _chunks(source.token_count, chunk_tokens, should_stop, on_progress):
         values = source.values(quantity, layer, direction, units, offset, stop)
         lowest = values.min(axis=0)
         doc_start = np.zeros(stop - offset, dtype=bool)
@@ -187,15 +203,18 @@ def _best(keys: np.ndarray, positions: np.ndarray, k: int) -> tuple[np.ndarray, 
 
 def top_activations(source: CorpusSource, quantity: str, layer: int, direction: str,
                     unit: int, k: int = 20, lowest: bool = False,
-                    chunk_tokens: int = CHUNK_TOKENS) -> list[Activation]:
+                    chunk_tokens: int = CHUNK_TOKENS,
+                    should_stop: Callable[[], bool] | None = None,
+                    on_progress: Callable[[int, int], None] | None = None,
+                    ) -> list[Activation]:
     """The ``k`` tokens of the corpus where ``unit`` is highest (``lowest``: lowest),
     highest first (lowest first), equal values in corpus order; exact: each chunk keeps
-    its own best k (a partition), and the best of those are the corpus's."""
+    its own best k (a partition), and the best of those are the corpus's.
+    ``should_stop`` and ``on_progress`` as in :func:`find_spans`."""
     (unit,) = check_query(source, quantity, layer, direction, [unit])
     k = check_whole("k", k, 1, MAX_TOP_K, "give e.g. 20")
     keys, positions = np.empty(0, np.float32), np.empty(0, np.int64)
-    for offset in range(0, source.token_count, chunk_tokens):
-        stop = min(offset + chunk_tokens, source.token_count)
+    for offset, stop in _chunks(source.token_count, chunk_tokens, should_stop, on_progress):
         values = source.values(quantity, layer, direction, [unit], offset, stop)[0]
         chunk_keys = values if lowest else -values
         finite = np.flatnonzero(~np.isnan(chunk_keys))

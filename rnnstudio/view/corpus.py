@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..engine.corpus_query import RANKING, Activation, Span
+from ..engine.corpus_query_brush import BRUSH_AFTER, BRUSH_BEFORE, BRUSH_THRESHOLD, brush_rule
 from ..engine.corpus_query_context import CONTEXT_AFTER, CONTEXT_BEFORE, Context, context
 from ..engine.corpus_source import CorpusSource
 from ..engine.saturation import GATE_NAMES
 
-__all__ = ["ResultRow", "activation_rows", "describe_corpus", "fingerprint_line",
+__all__ = ["BRUSH_AFTER", "BRUSH_BEFORE", "BRUSH_THRESHOLD", "RANKING", "CorpusSource",
+           "ResultRow", "brush_rule", "activation_rows", "describe_corpus", "fingerprint_line",
            "model_matches", "saturation_line", "search_rule", "span_rows", "top_rule"]
 
 

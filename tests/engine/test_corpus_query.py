@@ -20,7 +20,7 @@ from rnnstudio.engine.model import Model, random_model
 from rnnstudio.engine.saturation import trace_saturation
 from rnnstudio.engine.tokenizers import Tokenizer
 from rnnstudio.engine.trajectory import model_fingerprint
-from rnnstudio.errors import ConfigError
+from rnnstudio.errors import Cancelled, ConfigError
 from rnnstudio.io.model_files import load_model
 from rnnstudio.models_index import find_model
 
@@ -202,3 +202,14 @@ def test_bad_search_settings_are_refused(keywords, argument) -> None:
     assert caught.value.argument == argument
     with pytest.raises(ConfigError, match="k must be"):
         top_activations(corpus, "h", 0, "fwd", 1, k=0)
+
+
+def test_queries_report_progress_and_stop_when_asked() -> None:
+    corpus = ArrayCorpus.from_texts(_random("gru"), WORD_TEXTS)
+    seen: list[tuple[int, int]] = []
+    find_spans(corpus, "h", 0, "fwd", [0], 0.0, chunk_tokens=10,
+               on_progress=lambda done, total: seen.append((done, total)))
+    total = corpus.token_count
+    assert seen == [(min(stop, total), total) for stop in range(10, total + 10, 10)]
+    with pytest.raises(Cancelled):
+        top_activations(corpus, "h", 0, "fwd", 0, should_stop=lambda: True)
