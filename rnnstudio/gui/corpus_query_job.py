@@ -25,6 +25,8 @@ from ..engine.corpus_query_brush import brush_units
 from ..engine.corpus_source import CorpusSource
 from ..engine.trajectory import model_fingerprint
 from ..view.corpus import (
+    PANEL_AFTER,
+    PANEL_BEFORE,
     ResultRow,
     activation_rows,
     model_matches,
@@ -130,7 +132,8 @@ class CorpusQueries(QObject):
                                threshold, min_length, limit, should_stop=stop,
                                on_progress=progress)
             return SearchResult(search_rule(units, threshold, min_length), where,
-                                span_rows(source, spans))
+                                span_rows(source, spans, PANEL_BEFORE,
+                                                              PANEL_AFTER))
 
         self._start(SEARCH, work)
 
@@ -149,8 +152,9 @@ class CorpusQueries(QObject):
                                      unit, k, lowest, should_stop=stop,
                                      on_progress=halves(half))
                      for half, lowest in enumerate((False, True))]
-            return TopResult(unit, where, activation_rows(source, found[0]),
-                             activation_rows(source, found[1]),
+            return TopResult(unit, where,
+                             activation_rows(source, found[0], PANEL_BEFORE, PANEL_AFTER),
+                             activation_rows(source, found[1], PANEL_BEFORE, PANEL_AFTER),
                              saturation_line(source, where.quantity, where.layer,
                                              where.direction, unit))
 

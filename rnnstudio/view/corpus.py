@@ -18,9 +18,16 @@ from ..engine.corpus_query_context import CONTEXT_AFTER, CONTEXT_BEFORE, Context
 from ..engine.corpus_source import CorpusSource
 from ..engine.saturation import GATE_NAMES
 
-__all__ = ["BRUSH_AFTER", "BRUSH_BEFORE", "BRUSH_THRESHOLD", "RANKING", "CorpusSource",
+__all__ = ["BRUSH_AFTER", "BRUSH_BEFORE", "BRUSH_THRESHOLD", "PANEL_AFTER", "PANEL_BEFORE",
+           "RANKING", "CorpusSource",
            "ResultRow", "brush_rule", "activation_rows", "describe_corpus", "fingerprint_line",
            "model_matches", "saturation_line", "search_rule", "span_rows", "top_rule"]
+
+
+#: Context tokens in the Corpus dock's tables (the CLI shows 30 before and 10 after): at
+#: 1280 x 720 the context column is about 250 px, and 30 characters before the hit pushed
+#: the hit itself out of it (seen under Xvfb).
+PANEL_BEFORE, PANEL_AFTER = 12, 6
 
 
 @dataclass(frozen=True)

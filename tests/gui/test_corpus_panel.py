@@ -14,7 +14,7 @@ from rnnstudio.engine.corpus_query import ArrayCorpus, find_spans, top_activatio
 from rnnstudio.engine.corpus_query_brush import brush_units
 from rnnstudio.engine.model import random_model
 from rnnstudio.gui.widgets.corpus_panel import CorpusPanel
-from rnnstudio.view.corpus import activation_rows, span_rows
+from rnnstudio.view.corpus import PANEL_AFTER, PANEL_BEFORE, activation_rows, span_rows
 
 TEXTS = ("the cat sat on the mat and the dog sat too", "a dog barked at the moon",
          "quiet now", "the moon rose over the quiet town and the cat slept")
@@ -57,16 +57,19 @@ def test_the_header_says_what_is_open_and_by_which_model(panel) -> None:
 def test_search_shows_the_spans_ranked_with_context(qtbot, panel) -> None:
     _search(qtbot, panel, "1, 4", 0.0)
     corpus = panel.session.corpus
-    expected = span_rows(corpus, find_spans(corpus, "h", 0, "fwd", [1, 4], 0.0, limit=200))
+    expected = span_rows(corpus, find_spans(corpus, "h", 0, "fwd", [1, 4], 0.0, limit=200),
+                         PANEL_BEFORE, PANEL_AFTER)
     assert len(expected) >= 2 and panel.search_table.rows == expected
     table = panel.search_table
     assert [table.horizontalHeaderItem(c).text() for c in range(6)] == [
-        "#", "Doc", "Tokens", "Length", "Floor", "Context"]
+        "#", "Doc", "Tokens", "Len", "Floor", "Context"]
     first = expected[0]
     assert table.item(0, 1).text() == str(first.document)
     assert table.item(0, 4).text() == f"{first.score:.4f}"
     assert table.item(0, 5).text() == first.context.marked("«", "»")
     assert panel.search_rule.text().startswith(f"{len(expected)} span(s) of h of layer 0 fwd")
+    assert panel.search_rule.toolTip().startswith("spans of at least 1 token(s) inside one "
+                                                  "document where units 1, 4 are all >= 0")
 
 
 def test_top_lists_highest_and_lowest_with_saturation(qtbot, panel) -> None:
@@ -81,10 +84,11 @@ def test_top_lists_highest_and_lowest_with_saturation(qtbot, panel) -> None:
     corpus = panel.session.corpus
     for table, lowest in ((panel.highest_table, False), (panel.lowest_table, True)):
         assert table.rows == activation_rows(corpus, top_activations(
-            corpus, "f", 0, "fwd", 3, 5, lowest))
+            corpus, "f", 0, "fwd", 3, 5, lowest), PANEL_BEFORE, PANEL_AFTER)
     fraction = corpus.saturation.left_fraction((0, "fwd", "f"))[3]
     assert f"left-saturated {fraction:.3f}" in panel.saturation_label.text()
-    assert panel.lowest_label.text().startswith("Lowest: the tokens where unit 3 is lowest")
+    assert panel.lowest_label.text() == "Lowest: unit 3 of f of layer 0 fwd"
+    assert panel.lowest_label.toolTip().startswith("the tokens where unit 3 is lowest")
 
 
 def test_bad_units_are_said_before_any_search(panel) -> None:
@@ -113,7 +117,7 @@ def test_a_brushed_span_fills_the_units_by_lstmvis_s_rule(qtbot, panel) -> None:
     session.corpus_queries.set_brush(4, 2)  # either order
     assert session.corpus_queries.brushed == (2, 4)
     assert "selected tokens 2–3" in panel.brush_label.text()
-    assert "units >= -0.1 at every brushed token" in panel.brush_label.text()
+    assert "units >= -0.1 at every brushed token" in panel.brush_label.toolTip()
     panel.brush_button.click()
     hidden = session.trace.layers[0, "fwd"].h
     expected = brush_units(hidden, 2, 4, -0.1, 0, 0)

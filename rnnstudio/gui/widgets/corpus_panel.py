@@ -12,16 +12,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -44,6 +48,9 @@ from .corpus_results import PlaceBox, ResultTable, wrapped_label
 
 #: Spans listed at most by default: a table of thousands is scrolled, not read.
 DEFAULT_LIMIT = 200
+#: The form column's width: its fields stay legible (the brush rule's spin boxes were
+#: squashed to 40 px in a shared row at 1280 x 720, seen under Xvfb).
+_FORM_WIDTH = 250
 _THRESHOLD_RANGE = 1e6
 
 
@@ -92,8 +99,12 @@ class CorpusPanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setTextVisible(False)
         self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the running query; the results shown stay")
         self.cancel_button.clicked.connect(self.queries.cancel)
         self.tabs = QTabWidget()
+        self.tabs.setUsesScrollButtons(False)  # two tabs: they always fit
+        for arrow in self.tabs.tabBar().findChildren(QToolButton):  # Qt's, kept hidden
+            arrow.setToolTip("Scroll the tabs")
         self.tabs.addTab(self._search_tab(), "Search")
         self.tabs.addTab(self._top_tab(), "Top activations")
         top = QHBoxLayout()
@@ -106,6 +117,7 @@ class CorpusPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.message)
         layout.addWidget(self.tabs, 1)
+        self.message.hide()
         self.queries.changed.connect(self._on_corpus)
         self.queries.results_changed.connect(self._on_results)
         self.queries.progressed.connect(self._on_progress)
@@ -122,18 +134,30 @@ class CorpusPanel(QWidget):
         self.units_edit.setPlaceholderText("e.g. 3,17")
         self.units_edit.setToolTip("Units that must all be on together")
         self.threshold_box = _number_box(0.5)
+        self.threshold_box.setToolTip("A unit is on at a token when its value is >= this")
         self.search_place = PlaceBox()
+        self.search_place.setToolTip("Which stored values to search: quantity, layer and "
+                                     "direction")
         self.min_length_box = _count_box(1, 1, 1_000_000)
+        self.min_length_box.setToolTip("The shortest span listed, in tokens")
         self.limit_box = _count_box(DEFAULT_LIMIT, 1, 100_000)
+        self.limit_box.setToolTip("List this many spans, the best ranked first")
         self.search_button = QPushButton("Search")
+        self.search_button.setToolTip("Find every span of the corpus where all the units "
+                                      "are on together")
         self.search_button.clicked.connect(self.search)
         self.brush_button = QPushButton("Units from selection")
         self.brush_button.setToolTip("Shift+click or drag on the tokens above to select a "
                                      "span; the units on over it and off around it fill in")
         self.brush_button.clicked.connect(self.units_from_selection)
         self.brush_threshold = _number_box(BRUSH_THRESHOLD)
+        self.brush_threshold.setToolTip("The rule's threshold: on at >= this (LSTMVis: 0.3)")
         self.brush_before = _count_box(BRUSH_BEFORE, 0, 1000)
+        self.brush_before.setToolTip("Tokens just before the span where a unit must be off "
+                                     "(LSTMVis: 1)")
         self.brush_after = _count_box(BRUSH_AFTER, 0, 1000)
+        self.brush_after.setToolTip("Tokens just after the span where a unit must be off "
+                                    "(LSTMVis: 0)")
         for box in (self.brush_threshold, self.brush_before, self.brush_after):
             box.valueChanged.connect(self._on_brush)
         self.brush_label = wrapped_label()
@@ -144,13 +168,10 @@ class CorpusPanel(QWidget):
         form.addRow("Min length", self.min_length_box)
         form.addRow("Show first", self.limit_box)
         form.addRow(self.search_button)
-        brush = QHBoxLayout()
-        for text, box in (("on ≥", self.brush_threshold), ("off before", self.brush_before),
-                          ("after", self.brush_after)):
-            brush.addWidget(wrapped_label(text))
-            brush.addWidget(box)
         form.addRow(self.brush_button)
-        form.addRow(brush)
+        form.addRow("Rule: on ≥", self.brush_threshold)
+        form.addRow("Off before", self.brush_before)
+        form.addRow("Off after", self.brush_after)
         form.addRow(self.brush_label)
         self.search_rule = wrapped_label(f"Ranked {RANKING}.")
         self.search_table = ResultTable("Floor", True, self.open_row)
@@ -158,9 +179,14 @@ class CorpusPanel(QWidget):
 
     def _top_tab(self) -> QWidget:
         self.top_place = PlaceBox()
+        self.top_place.setToolTip("Which stored values: quantity, layer and direction")
         self.unit_box = _count_box(0, 0, 0)
+        self.unit_box.setToolTip("The unit (follows the unit selected in the main view)")
         self.k_box = _count_box(20, 1, 10_000)
+        self.k_box.setToolTip("How many tokens each table lists")
         self.top_button = QPushButton("List")
+        self.top_button.setToolTip("The tokens of the corpus where the unit is highest and "
+                                   "lowest")
         self.top_button.clicked.connect(self.top)
         self.saturation_label = wrapped_label()
         form = QFormLayout()
@@ -173,24 +199,35 @@ class CorpusPanel(QWidget):
         self.highest_table = ResultTable("Value", False, self.open_row)
         self.lowest_table = ResultTable("Value", False, self.open_row)
         self.highest_label, self.lowest_label = wrapped_label(), wrapped_label()
-        tables = QHBoxLayout()
-        for label, table in ((self.highest_label, self.highest_table),
-                             (self.lowest_label, self.lowest_table)):
-            column = QVBoxLayout()
+        # One table at a time, each the full width: side by side at 1280 x 720 their
+        # context columns were scrolled out of view (seen under Xvfb).
+        self.top_tables = QTabWidget()
+        self.top_tables.setUsesScrollButtons(False)
+        for title, label, table in (("Highest", self.highest_label, self.highest_table),
+                                    ("Lowest", self.lowest_label, self.lowest_table)):
+            page = QWidget()
+            column = QVBoxLayout(page)
+            column.setContentsMargins(2, 2, 2, 2)
             column.addWidget(label)
             column.addWidget(table, 1)
-            tables.addLayout(column, 1)
-        holder = QWidget()
-        holder.setLayout(tables)
-        tables.setContentsMargins(0, 0, 0, 0)
-        return self._tab(form, [holder])
+            self.top_tables.addTab(page, title)
+        for arrow in self.top_tables.tabBar().findChildren(QToolButton):
+            arrow.setToolTip("Scroll the tabs")
+        return self._tab(form, [self.top_tables])
 
     @staticmethod
     def _tab(form: QFormLayout, right: list[QWidget]) -> QWidget:
         """The form on the left (fixed width), results on the right (the rest)."""
-        left = QWidget()
-        left.setLayout(form)
-        left.setMaximumWidth(330)
+        inner = QWidget()
+        inner.setLayout(form)
+        # A fixed column that scrolls: at 1280 x 720 the dock is about 600 x 300 px, and
+        # the results (their context) need the width more than the form does.
+        left = QScrollArea()
+        left.setWidget(inner)
+        left.setWidgetResizable(True)
+        left.setFrameShape(QFrame.Shape.NoFrame)
+        left.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        left.setFixedWidth(_FORM_WIDTH)
         column = QVBoxLayout()
         for widget in right:  # the last (the results) takes the height
             column.addWidget(widget, 1 if widget is right[-1] else 0)
@@ -216,7 +253,7 @@ class CorpusPanel(QWidget):
         try:
             source = self.opener(path)
         except RnnStudioError as error:
-            self.message.setText(str(error))
+            self.say(str(error))
             return
         self.session.open_corpus(source, path.name)
 
@@ -234,23 +271,23 @@ class CorpusPanel(QWidget):
             if len(set(units)) != len(units):
                 raise ValueError("Units: name each unit once")
         except ValueError as error:
-            self.message.setText(str(error))
+            self.say(str(error))
             return
-        self.message.setText("")
+        self.say("")
         self.queries.search(Where(*place), units, self.threshold_box.value(),
                             self.min_length_box.value(), self.limit_box.value())
 
     def top(self) -> None:
         place = self.top_place.place()
         if place is not None:
-            self.message.setText("")
+            self.say("")
             self.queries.top(Where(*place), self.unit_box.value(), self.k_box.value())
 
     def units_from_selection(self) -> None:
         """LSTMVis's rule over the brushed span of the shown trace, into the Units box."""
         place = self.search_place.place()
         if self.queries.brushed is None or place is None:
-            self.message.setText("Select a span first: shift+click or drag on the tokens "
+            self.say("Select a span first: shift+click or drag on the tokens "
                                  "above the heatmaps.")
             return
         units = self.queries.units_from_brush(Where(*place), self.brush_threshold.value(),
@@ -258,13 +295,17 @@ class CorpusPanel(QWidget):
                                               self.brush_after.value())
         self.units_edit.setText(",".join(map(str, units)))
         self.threshold_box.setValue(self.brush_threshold.value())
-        self.message.setText(f"{len(units)} unit(s) selected by the rule" if units else
+        self.say(f"{len(units)} unit(s) selected by the rule" if units else
                              "No unit is on over the whole span and off around it: try a "
                              "lower threshold, a shorter span or fewer 'off' tokens.")
 
     def open_row(self, row: ResultRow) -> None:
-        refused = self.queries.show_hit(row.document, row.position)
-        self.message.setText(refused)
+        self.say(self.queries.show_hit(row.document, row.position))
+
+    def say(self, text: str) -> None:
+        """One message above the tabs (hidden when empty: the dock is short)."""
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
 
     # --- observing ----------------------------------------------------------------------
 
@@ -296,7 +337,8 @@ class CorpusPanel(QWidget):
                           self.brush_after.value())
         where = ("no span selected (shift+click or drag on the tokens)" if span is None
                  else f"selected tokens {span[0]}–{span[1] - 1}")
-        self.brush_label.setText(f"Rule: {rule}; {where}.")
+        self.brush_label.setText(f"{where}; LSTMVis's rule (hover for it).")
+        self.brush_label.setToolTip(f"The rule: {rule}")
 
     def _on_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(total, 1))
@@ -307,18 +349,21 @@ class CorpusPanel(QWidget):
         self.progress.setVisible(running)
         self.cancel_button.setVisible(running)
         if self.queries.error:
-            self.message.setText(self.queries.error)
+            self.say(self.queries.error)
         found = self.queries.search_result
         if found is not None:
-            self.search_rule.setText(f"{len(found.rows):,} span(s) of {found.where}: "
-                                     f"{found.rule}. Click a row to open it.")
+            self.search_rule.setText(f"{len(found.rows):,} span(s) of {found.where}; ranked "
+                                     "longer, then higher floor, then earlier. Click a row "
+                                     "to open it.")
+            self.search_rule.setToolTip(found.rule)
             self.search_table.show_rows(found.rows)
         listed = self.queries.top_result
         if listed is not None:
             for label, table, rows, lowest in (
                     (self.highest_label, self.highest_table, listed.highest, False),
                     (self.lowest_label, self.lowest_table, listed.lowest, True)):
-                label.setText(f"{'Lowest' if lowest else 'Highest'}: "
-                              f"{top_rule(listed.unit, lowest)} ({listed.where})")
+                label.setText(f"{'Lowest' if lowest else 'Highest'}: unit {listed.unit} of "
+                              f"{listed.where}")
+                label.setToolTip(top_rule(listed.unit, lowest))
                 table.show_rows(rows)
             self.saturation_label.setText(listed.saturation or "")

@@ -39,7 +39,7 @@ class ResultTable(QTableWidget):
     def __init__(self, score_name: str, span: bool,
                  on_open: Callable[[ResultRow], None]) -> None:
         where = "Tokens" if span else "Token"
-        headers = ["#", "Doc", where, *(["Length"] if span else []), score_name, "Context"]
+        headers = ["#", "Doc", where, *(["Len"] if span else []), score_name, "Context"]
         super().__init__(0, len(headers))
         self.span, self.on_open = span, on_open
         self.rows: list[ResultRow] = []
@@ -72,7 +72,9 @@ class ResultTable(QTableWidget):
                 if column < len(cells) - 1:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight
                                           | Qt.AlignmentFlag.AlignVCenter)
-                else:
+                else:  # read from the left, as text is
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignLeft
+                                          | Qt.AlignmentFlag.AlignVCenter)
                     item.setToolTip(text)
                 self.setItem(index, column, item)
 
