@@ -44,7 +44,8 @@ from ...view.corpus import (
 )
 from ..corpus_query_job import Where
 from ..session import Session
-from .corpus_results import PlaceBox, ResultTable, wrapped_label
+from .corpus_results import PlaceBox, ResultTable
+from .hover import wrapped_label
 
 #: Spans listed at most by default: a table of thousands is scrolled, not read.
 DEFAULT_LIMIT = 200

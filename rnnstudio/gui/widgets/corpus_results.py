@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHeaderView,
-    QLabel,
     QTableWidget,
     QTableWidgetItem,
 )
@@ -22,14 +21,6 @@ from ...view.corpus import CorpusSource, ResultRow
 #: How the hit is marked inside its context: guillemets, so a corpus of brackets
 #: (brackets-lstm) cannot confuse the mark with the text.
 MARKS = ("«", "»")
-
-
-def wrapped_label(text: str = "") -> QLabel:
-    """A label that wraps its words, selectable (numbers are copied into notes)."""
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    return label
 
 
 class ResultTable(QTableWidget):
