@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ready, wait_for_trace
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QCoreApplication, QPoint, Qt
 
 from rnnstudio.engine.corpus_query import ArrayCorpus, find_spans, top_activations
 from rnnstudio.engine.corpus_query_brush import brush_units
@@ -52,6 +52,7 @@ def test_the_header_says_what_is_open_and_by_which_model(panel) -> None:
                                    f"(fingerprint {panel.session.corpus.fingerprint})")
     assert [panel.search_place.itemText(i) for i in range(2)] == [
         "h · layer 0 fwd", "f · layer 0 fwd"]
+    assert not panel.progress.isVisibleTo(panel) and not panel.cancel_button.isVisibleTo(panel)
 
 
 def test_search_shows_the_spans_ranked_with_context(qtbot, panel) -> None:
@@ -160,3 +161,15 @@ def test_the_dock_opens_hidden_and_tabbed_with_the_gradients(window) -> None:
     assert dock in window.tabifiedDockWidgets(window.docks["gradients"])
     window.reset_layout()
     assert dock.isHidden()
+
+
+def test_cancel_drops_the_running_query(qtbot, panel) -> None:
+    queries = panel.queries
+    panel.units_edit.setText("0")
+    panel.search_button.click()
+    assert queries.running and panel.cancel_button.isVisibleTo(panel)
+    panel.cancel_button.click()
+    queries.runner.wait()
+    QCoreApplication.processEvents()  # the stale result, queued to this thread: dropped
+    assert (queries.running, queries.search_result) == ("", None)
+    assert not panel.cancel_button.isVisibleTo(panel)

@@ -127,6 +127,7 @@ class CorpusPanel(QWidget):
         session.unit_changed.connect(self._follow_unit)
         self._on_corpus()
         self._on_brush()
+        self._on_results()  # no query yet: no progress bar, no Cancel
 
     # --- building -----------------------------------------------------------------------
 
