@@ -90,6 +90,10 @@ MAX_ATTRIBUTION_STEPS = 10_000
 #: tokens, IG ``steps`` + 2): the sentiment LSTM read 80,000 tokens a second here
 #: (occlusion of 1,000 tokens: 12.5 s), so about a minute; occlusion up to 2,235 tokens.
 MAX_ATTRIBUTION_READS = 5_000_000
+#: Tokens a corpus top-activations query lists per side (``corpus top --k``, the Corpus
+#: dock's Top tab): each chunk keeps its best k, so k bounds the merge, and a table
+#: of 10,000 contexts is more than anyone reads.
+MAX_TOP_K = 10_000
 
 # -- Training (``rnnstudio train``, ``TrainConfig``, ``make_task``) -------------------
 

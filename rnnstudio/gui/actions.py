@@ -189,6 +189,8 @@ _TABBED_PANELS: dict[str, tuple[str, str, str | None, str]] = {
                    "The hidden state's path through its principal components (PCA)"),
     "interventions": ("interventions", "&Interventions", "Ctrl+Shift+I",
                       "Clamp, scale or zero a gate, c or h and see what changes"),
+    "corpus": ("corpus", "&Corpus", None,
+               "Search a corpus index for where units fire; a unit's top-activating tokens"),
 }
 
 

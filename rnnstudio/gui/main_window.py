@@ -46,6 +46,7 @@ from .session import Session
 from .session_files import restore, snapshot
 from .settings import Settings
 from .widgets.compare_panel import ComparePanel
+from .widgets.corpus_panel import CorpusPanel
 from .widgets.gradient_paths import GradientPathsPanel
 from .widgets.gradients import GradientPanel
 from .widgets.heatmaps import HeatmapPanel
@@ -102,6 +103,8 @@ class MainWindow(QMainWindow):
         self.saturation = SaturationPanel(session)
         self.trajectory = TrajectoryPanel(session)
         self.interventions = InterventionsPanel(session)
+        # The corpus index reader (rnnstudio.io.corpus_file.open_corpus) is wired here.
+        self.corpus_panel = CorpusPanel(session, opener=None)
         self.panels: dict[str, Any] = {"heatmaps": self.heatmaps, "gradients": self.gradients,
                                        "this step": self.step_view,
                                        "unit inspector": self.unit_inspector,

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from ..engine.corpus_source import CorpusSource
 from ..engine.interventions import Intervention
 from ..engine.losses import Loss, Probe
 from ..engine.model import Model
@@ -57,6 +58,7 @@ from ..view.tracing import (
 )
 from .attribution_job import AttributionJob
 from .compare_set import CompareSet
+from .corpus_query_job import CorpusQueries
 from .decomposition_job import DecompositionJob
 from .generation_job import WritingJob
 from .jobs import JobResult, JobRunner, Work
@@ -135,6 +137,10 @@ class Session(QObject):
     #: an RNN's nonlinearity): the path and the reader's message. The previous model
     #: stays; the window asks (Model details) and opens it again.
     details_needed = Signal(str, str)
+    #: A corpus was opened (``corpus``, ``corpus_queries`` hold it).
+    corpus_changed = Signal()
+    #: Text to put in the text box as an edit the user can undo (a corpus document).
+    text_proposed = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -186,8 +192,26 @@ class Session(QObject):
         self.saturation = SaturationJob(self)
         self.trajectory = TrajectoryJob(self)
         self.parity = ParityCheck(self)
+        self.corpus_queries = CorpusQueries(self)
+        self.corpus_queries.changed.connect(self.corpus_changed)
 
     # --- what to read -----------------------------------------------------------------
+
+    @property
+    def corpus(self) -> CorpusSource | None:
+        """The open corpus index (the Corpus dock's), None before one is opened."""
+        return self.corpus_queries.source
+
+    def open_corpus(self, source: CorpusSource, name: str) -> None:
+        """Show ``source`` (called ``name``) in the Corpus dock."""
+        self.corpus_queries.open(source, name)
+
+    def propose_text(self, text: str) -> None:
+        """Put ``text`` in the text box as an undoable edit (the box then reads it); with
+        no box listening, read it directly."""
+        self.text_proposed.emit(text)
+        if self.text != text:
+            self.set_text(text)
 
     def set_text(self, text: str) -> None:
         """Keep ``text`` (whatever happens to its trace) and read it with the model."""
@@ -567,7 +591,8 @@ class Session(QObject):
         for runner in (self._runner, self.compare.runner, self.training.runner,
                        self.attribution_job.runner, self.writing.runner,
                        self.decomposition_job.runner, self.saturation.runner,
-                       self.trajectory.runner, self.parity.runner):
+                       self.trajectory.runner, self.parity.runner,
+                       self.corpus_queries.runner):
             runner.shutdown()
         self._saver.shutdown()  # a trace being saved is finished, not cut short
 

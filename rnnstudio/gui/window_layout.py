@@ -34,13 +34,15 @@ _FIRST_PLACE = {"lessons": ("model", _AREA.LeftDockWidgetArea),
                 "paths": ("gradients", _AREA.BottomDockWidgetArea),
                 "saturation": ("gradients", _AREA.BottomDockWidgetArea),
                 "trajectory": ("gradients", _AREA.BottomDockWidgetArea),
-                "interventions": ("gradients", _AREA.BottomDockWidgetArea)}
+                "interventions": ("gradients", _AREA.BottomDockWidgetArea),
+                "corpus": ("gradients", _AREA.BottomDockWidgetArea)}
 #: The bottom area's share of the window's height with Training (or another dock of two
 #: plots or a plot and its words) open: its plots' data areas at least 120 px tall at
 #: 1280 x 720 (128 and 145 px measured under Xvfb).
 _TRAINING_SHARE = 0.45
 #: The docks given that share when first shown.
-_TALL_AT_FIRST = ("training", "paths", "saturation", "trajectory", "interventions")
+_TALL_AT_FIRST = ("training", "paths", "saturation", "trajectory", "interventions",
+                  "corpus")
 #: The left column's share of the window's width with a lesson open (about 45
 #: characters a line at 1280 x 720).
 _LESSON_COLUMN_SHARE = 0.3
@@ -132,6 +134,7 @@ class WindowLayout:
         # area: the form's minimum size, hidden, changed the layout presentation restores.
         self._dock("interventions", "Interventions", _scrolling(window.interventions),
                    area.BottomDockWidgetArea).hide()
+        self._dock("corpus", "Corpus", window.corpus_panel, area.BottomDockWidgetArea).hide()
         transport_bar = QToolBar("Transport", window)
         transport_bar.setObjectName("transport_toolbar")
         transport_bar.addWidget(window.transport)

@@ -1,4 +1,5 @@
-"""Hover read-outs for time plots: the step under the mouse, described in a label."""
+"""Hover read-outs for time plots: the step under the mouse, described in a label; and
+the wrapping, selectable label panels write their words in."""
 
 from __future__ import annotations
 
@@ -7,6 +8,14 @@ from collections.abc import Callable
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy
+
+
+def wrapped_label(text: str = "") -> QLabel:
+    """A label that wraps its words, selectable (numbers are copied into notes)."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
 
 
 def hover_label(hint: str) -> QLabel:

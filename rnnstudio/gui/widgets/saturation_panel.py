@@ -17,7 +17,6 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
-    QLabel,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -31,6 +30,7 @@ from ...view.saturation import (
     text_saturation,
 )
 from ..session import Session
+from .hover import wrapped_label
 
 if TYPE_CHECKING:
     from ...engine.saturation import Saturation
@@ -39,14 +39,6 @@ from ..theme import SERIES_COLORS, configure_pyqtgraph, text_color
 #: Dot opacity (of 255): a pile of dots on one spot reads darker than a single one.
 _DOT_ALPHA = 140
 _DOT_SIZE = 9
-
-
-def _wrapped_label(text: str = "") -> QLabel:
-    """A label that wraps its words, selectable (numbers are copied into notes)."""
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    return label
 
 
 class SaturationPanel(QWidget):
@@ -60,7 +52,7 @@ class SaturationPanel(QWidget):
         self.job = session.saturation
         self.scatter: SaturationScatter | None = None
         self.scatters: dict[str, pg.ScatterPlotItem] = {}
-        self.source_label = _wrapped_label()
+        self.source_label = wrapped_label()
         self.file_button = QPushButton("Text file…")
         self.file_button.setToolTip("Count over every paragraph of a UTF-8 text file with "
                                     "the shown model (each paragraph from the zero state)")
@@ -86,9 +78,9 @@ class SaturationPanel(QWidget):
         self.ring = pg.ScatterPlotItem(size=_DOT_SIZE + 8, brush=None,
                                        pen=pg.mkPen(text_color(), width=2))
         self.plot.addItem(self.ring)
-        self.legend = _wrapped_label()
-        self.caption = _wrapped_label()
-        self.hover_label = _wrapped_label(
+        self.legend = wrapped_label()
+        self.caption = wrapped_label()
+        self.hover_label = wrapped_label(
             "Hover a dot for its unit; click it to select the unit")
         # The words beside the plot, not under it: the dock is wide and short under the
         # heatmaps (602 x 177 px at 1280 x 720 before it was enlarged), and a scatter of

@@ -68,6 +68,7 @@ class TextInput(QWidget):
         self.editor.document().documentLayout().documentSizeChanged.connect(
             lambda _size: self._fit_height())
         session.text_changed.connect(self._on_session_text)
+        session.text_proposed.connect(self._on_proposed)
         session.trace_changed.connect(self._describe)
         self._on_session_text(session.text)
         self._describe()
@@ -140,6 +141,16 @@ class TextInput(QWidget):
                 self._joining = False
         finally:
             self._echoing = False
+
+    def _on_proposed(self, text: str) -> None:
+        """Replace the box's text as one edit (a corpus document opened from the Corpus
+        dock): Edit › Undo gives the previous text back. Then read it at once."""
+        cursor = QTextCursor(self.editor.document())
+        cursor.select(QTextCursor.SelectionType.Document)
+        cursor.beginEditBlock()
+        cursor.insertText(text)
+        cursor.endEditBlock()
+        self.commit()
 
     def _append(self, kept: int, added: str) -> None:
         """Text the model wrote after the first ``kept`` characters (Write), as an edit

@@ -1,5 +1,6 @@
 """One chip per token: the current step highlighted, unknown tokens flagged, a tagger's
-predicted tags underlined, click to jump.
+predicted tags underlined, click to jump; shift+click or a drag brushes a span of tokens
+(shaded in the highlight colour) for the Corpus dock.
 
 Chips are painted, not widgets: a 2000-token text would otherwise create 2000 buttons
 and take seconds to lay out.
@@ -39,6 +40,8 @@ class _ChipCanvas(QWidget):
         super().__init__()
         self.strip = strip
         self.chip_rects: list[QRect] = []
+        #: The chip the mouse went down on (a drag from it brushes a span).
+        self.pressed: int | None = None
         self.setMouseTracking(True)
 
     def legend_font(self) -> QFont:
@@ -85,6 +88,10 @@ class _ChipCanvas(QWidget):
                                                           shading.signed)
             if tint is not None:
                 fill = QColor(*tint)
+            brushed = strip.session.corpus_queries.brushed
+            if brushed is not None and brushed[0] <= index < brushed[1]:
+                fill = palette.highlight().color()
+                fill.setAlpha(90)
             painter.setBrush(fill)
             current = index == strip.current_step
             border = QColor(CURSOR_COLOR) if current else palette.mid().color()
@@ -136,13 +143,26 @@ class _ChipCanvas(QWidget):
             painter.drawText(x, baseline, f"no line: {', '.join(unmarked)}")
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt API)
+        """A click moves the cursor; shift+click brushes the tokens from the cursor to
+        the clicked one (the Corpus dock's "Units from selection")."""
         index = self.chip_at(int(event.position().x()), int(event.position().y()))
-        if index is not None:
-            self.strip.session.set_cursor(index)
+        self.pressed = index
+        if index is None:
+            return
+        session = self.strip.session
+        if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            session.corpus_queries.set_brush(session.cursor, index + 1)
+        else:
+            session.set_cursor(index)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt API)
+        """A drag from one chip to another brushes the tokens between them."""
         index = self.chip_at(int(event.position().x()), int(event.position().y()))
         self.setToolTip("" if index is None else self.strip.tooltip(index))
+        if (event.buttons() & Qt.MouseButton.LeftButton and index is not None
+                and self.pressed is not None and index != self.pressed):
+            low, high = sorted((self.pressed, index))
+            self.strip.session.corpus_queries.set_brush(low, high + 1)
 
 
 class TokenStrip(QScrollArea):
@@ -167,6 +187,7 @@ class TokenStrip(QScrollArea):
         self.setMinimumHeight(_MIN_HEIGHT)
         session.trace_changed.connect(self._on_trace_changed)
         session.cursor_changed.connect(self._on_cursor_changed)
+        session.corpus_queries.brush_changed.connect(self.canvas.update)
         session.options_changed.connect(self._show_shading)
         session.attribution_job.changed.connect(self._show_shading)
         if session.view is not None:
