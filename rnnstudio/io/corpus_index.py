@@ -78,7 +78,9 @@ def index_corpus(
     unfinished index of the same model, settings and sources is continued after its last
     finished shard; one of another model, settings or sources is refused (``restart``
     replaces it). ``should_stop()`` is asked between batches: a stop keeps the finished
-    shards and returns a report with ``complete`` False. ``title`` names the model in
+    shards and returns a report with ``complete`` False. ``on_progress(tokens, bytes_read,
+    total_bytes)`` is called once before the first batch (tokens already indexed) and
+    after every batch. ``title`` names the model in
     the manifest (a path or a shipped name).
     """
     settings = (settings or CorpusSettings()).checked(model)
@@ -90,24 +92,28 @@ def index_corpus(
     if manifest["complete"]:
         return _report(folder, manifest, resumed)
     total_bytes = sum(file.size for file in files)
-    bytes_read = [0]
+    bytes_read, tokens_done = [0], [manifest["tokens"]]
 
     def read_bytes(count: int) -> None:
         bytes_read[0] = count
 
+    def batch_done(tokens: int) -> None:
+        tokens_done[0] += tokens
+        if on_progress is not None:
+            on_progress(tokens_done[0], bytes_read[0], total_bytes)
+
+    batch_done(0)
     stream = documents(files, model.tokenizer, settings.max_doc_tokens, read_bytes)
     for _skipped in zip(range(manifest["documents"]), stream, strict=False):
         pass  # the finished shards' documents, read again only to find where to go on
     for shard_docs in _shards(stream, settings.shard_tokens, manifest["tokens"]):
-        shard = _run_shard(model, shard_docs, settings, should_stop)
+        shard = _run_shard(model, shard_docs, settings, should_stop, batch_done)
         if shard is None:
             return _report(folder, manifest, resumed)
         data, counted = shard
         write_shard(folder, len(manifest["shards"]), data)
         _add_shard(manifest, data, counted)
         write_manifest(folder, manifest)
-        if on_progress is not None:
-            on_progress(manifest["tokens"], bytes_read[0], total_bytes)
         if should_stop is not None and should_stop():
             return _report(folder, manifest, resumed)
     manifest["complete"] = True
@@ -167,10 +173,11 @@ def _shards(stream: Iterator[Document], shard_tokens: int,
 
 
 def _run_shard(model: Model, docs: list[Document], settings: CorpusSettings,
-               should_stop: Callable[[], bool] | None
+               should_stop: Callable[[], bool] | None, batch_done: Callable[[int], None]
                ) -> tuple[ShardData, Saturation | None] | None:
     """One shard's values (float16, unit-major, document order) and saturation counts;
-    None when ``should_stop()`` says so between batches."""
+    None when ``should_stop()`` says so between batches. ``batch_done(tokens)`` follows
+    each batch."""
     ids = [model.tokenizer.encode(doc.tokens).ids for doc in docs]
     lengths = np.array([len(part) for part in ids], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)])
@@ -193,6 +200,7 @@ def _run_shard(model: Model, docs: list[Document], settings: CorpusSettings,
         batch_counts = _saturation(model, record)
         if batch_counts is not None:
             counted = batch_counts if counted is None else counted.merged(batch_counts)
+        batch_done(int(lengths[batch].sum()))
     data = ShardData(np.concatenate(ids), lengths, [doc.text for doc in docs], values)
     return data, counted
 
