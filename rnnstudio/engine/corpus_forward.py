@@ -70,10 +70,12 @@ def batch_forward(
     lengths: np.ndarray,
     dtype: np.dtype,
     should_stop: StopCheck | None = None,
+    names: Sequence[str] | None = None,
 ) -> BatchRecord:
     """Run right-padded documents ``inputs`` (T, B, I) of ``lengths`` (B,) through every
-    layer and direction from the zero state (module docstring). Returns every recorded
-    quantity (h, c, gates) in forward time."""
+    layer and direction from the zero state (module docstring). Returns the recorded
+    quantities ``names`` (default every one: h, c, gates) in forward time; h is always
+    there (the next layer reads it). Fewer names save the reverse direction's copies."""
     cfg = stack.config
     layers = stack.layers(dtype)
     steps, batch = inputs.shape[:2]
@@ -89,7 +91,8 @@ def batch_forward(
             forward_x = layer_input if direction == "fwd" else layer_input[reverse, columns]
             cache = layers[layer, direction].forward(forward_x, h_init[0], c_init[0],
                                                      should_stop)
-            record = cache.record()
+            record = {name: values for name, values in cache.record().items()
+                      if names is None or name == "h" or name in names}
             if direction == "bwd":
                 record = {name: values[reverse, columns] for name, values in record.items()}
             arrays[layer, direction] = record

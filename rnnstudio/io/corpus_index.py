@@ -183,24 +183,28 @@ def _run_shard(model: Model, docs: list[Document], settings: CorpusSettings,
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     stored = settings.quantities.split(",")
     units = unit_counts(model)
-    values = {(layer, direction, name): np.empty((units[name], int(offsets[-1])),
-                                                 STORAGE_DTYPE)
-              for layer, direction in model.stack.layers(model.dtype) for name in stored}
+    # token-major while filling (a document is a block of rows), unit-major when written
+    by_token = {(layer, direction, name): np.empty((int(offsets[-1]), units[name]),
+                                                   STORAGE_DTYPE)
+                for layer, direction in model.stack.layers(model.dtype) for name in stored}
     counted: Saturation | None = None
+    needed = {*stored, *_counted_gates(model)}
     for batch in _batches(lengths, settings.batch_size, model.config.values_per_token()):
         if should_stop is not None and should_stop():
             return None
         inputs = padded_batch([model.embed(ids[doc]) for doc in batch], model.dtype)
         with np.errstate(all="ignore"):  # float16 overflow is stored as inf, documented
-            record = batch_forward(model.stack, inputs, lengths[batch], model.dtype)
-            for (layer, direction, name), into in values.items():
+            record = batch_forward(model.stack, inputs, lengths[batch], model.dtype,
+                                   names=sorted(needed))
+            for (layer, direction, name), into in by_token.items():
                 recorded = record.arrays[layer, direction][name]
                 for column, doc in enumerate(batch):
-                    into[:, offsets[doc]:offsets[doc + 1]] = recorded[:lengths[doc], column].T
+                    into[offsets[doc]:offsets[doc + 1]] = recorded[:lengths[doc], column]
         batch_counts = _saturation(model, record)
         if batch_counts is not None:
             counted = batch_counts if counted is None else counted.merged(batch_counts)
         batch_done(int(lengths[batch].sum()))
+    values = {key: np.ascontiguousarray(array.T) for key, array in by_token.items()}
     data = ShardData(np.concatenate(ids), lengths, [doc.text for doc in docs], values)
     return data, counted
 
@@ -219,13 +223,20 @@ def _batches(lengths: np.ndarray, batch_size: int, width: int) -> Iterator[np.nd
         start = stop
 
 
-def _saturation(model: Model, record: BatchRecord) -> Saturation | None:
-    """The batch's saturation counts over real tokens (None for a ReLU RNN, which has
-    no saturating range)."""
+def _counted_gates(model: Model) -> tuple[str, ...]:
+    """The quantities saturation counts read; none for a ReLU RNN (no saturating range)."""
     rec = model.config.recurrent
     if rec.cell == "rnn" and rec.nonlinearity != "tanh":
+        return ()
+    return saturated_gates(rec.cell, rec.nonlinearity)
+
+
+def _saturation(model: Model, record: BatchRecord) -> Saturation | None:
+    """The batch's saturation counts over real tokens (None for a ReLU RNN)."""
+    rec = model.config.recurrent
+    gates = _counted_gates(model)
+    if not gates:
         return None
-    gates = saturated_gates(rec.cell, rec.nonlinearity)
     mask = record.mask()
     left_counts, right_counts = {}, {}
     for layer, direction in model.stack.layers(model.dtype):

@@ -99,10 +99,12 @@ def test_a_char_model_joins_tokens_with_nothing(tmp_path: Path) -> None:
 def test_an_interrupted_index_resumes_to_the_same_bytes(tmp_path: Path) -> None:
     source, model = _corpus(tmp_path), _model()
     fresh = index_corpus(model, source, tmp_path / "fresh.rscorpus", SMALL)
-    finished = []
+    progress: list[int] = []
     stopped = index_corpus(model, source, tmp_path / "resumed.rscorpus", SMALL,
-                           on_progress=lambda tokens, done, total: finished.append(tokens),
-                           should_stop=lambda: len(finished) >= 2)
+                           on_progress=lambda tokens, done, total: progress.append(tokens),
+                           should_stop=lambda: (tmp_path / "resumed.rscorpus"
+                                                / "shard-00001").exists())
+    assert progress[0] == 0 and progress == sorted(progress) and len(progress) > 2
     assert not stopped.complete and stopped.shards == 2 < fresh.shards
     (tmp_path / "resumed.rscorpus" / "shard-00002").mkdir()  # a half-written shard
     resumed = index_corpus(model, source, tmp_path / "resumed.rscorpus", SMALL)
