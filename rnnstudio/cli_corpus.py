@@ -23,6 +23,7 @@ from .io.corpus_settings import (
     DEFAULT_DOC_TOKENS,
     DEFAULT_SHARD_TOKENS,
     STATE_RULE,
+    default_out,
 )
 from .terminal import printable
 
@@ -67,15 +68,6 @@ def add_corpus_commands(corpus: argparse.ArgumentParser,
     info.add_argument("--json", action="store_true", help="print the manifest's facts as JSON")
     info.set_defaults(handler=run_corpus_info)
     return group
-
-
-def default_out(text_file: str) -> str:
-    """``books/`` -> ``books.rscorpus``; ``a.txt`` -> ``a.rscorpus``."""
-    from pathlib import Path
-
-    path = Path(text_file.rstrip("/\\") or ".")
-    return str(path.with_suffix(".rscorpus") if path.suffix else
-               path.with_name(path.name + ".rscorpus"))
 
 
 def run_corpus_index(options: argparse.Namespace, model: Any, origin: str) -> int:

@@ -57,6 +57,7 @@ from ..view.tracing import (
 )
 from .attribution_job import AttributionJob
 from .compare_set import CompareSet
+from .corpus_index_job import CorpusIndexJob
 from .decomposition_job import DecompositionJob
 from .generation_job import WritingJob
 from .jobs import JobResult, JobRunner, Work
@@ -186,6 +187,7 @@ class Session(QObject):
         self.saturation = SaturationJob(self)
         self.trajectory = TrajectoryJob(self)
         self.parity = ParityCheck(self)
+        self.corpus_index = CorpusIndexJob(self)
 
     # --- what to read -----------------------------------------------------------------
 
@@ -567,7 +569,7 @@ class Session(QObject):
         for runner in (self._runner, self.compare.runner, self.training.runner,
                        self.attribution_job.runner, self.writing.runner,
                        self.decomposition_job.runner, self.saturation.runner,
-                       self.trajectory.runner, self.parity.runner):
+                       self.trajectory.runner, self.parity.runner, self.corpus_index.runner):
             runner.shutdown()
         self._saver.shutdown()  # a trace being saved is finished, not cut short
 

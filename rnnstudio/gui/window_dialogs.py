@@ -17,6 +17,7 @@ from ..io.sidecar_write import DetailsApplied, model_facts
 from ..limits import MAX_PNG_WIDTH, MIN_PNG_WIDTH
 from .animation_dialog import AnimationDialog, start_animation_export
 from .animation_export import AnimationExport
+from .corpus_index_dialog import CorpusIndexDialog
 from .model_details_dialog import ModelDetailsDialog, applied_message
 from .parity_dialog import ParityDialog
 
@@ -37,6 +38,8 @@ class WindowDialogs:
         self.details_dialog: ModelDetailsDialog | None = None
         #: Help › Check against PyTorch (made once, non-modal: it follows the open model).
         self.parity_dialog: ParityDialog | None = None
+        #: Models › Index a corpus… (made once; its ``indexed(path)`` opens the corpus).
+        self.corpus_index_dialog: CorpusIndexDialog | None = None
         #: The latest animation export (it runs on after its dialog closes).
         self.animation_export: AnimationExport | None = None
 
@@ -48,6 +51,15 @@ class WindowDialogs:
         self.parity_dialog.raise_()
         self.parity_dialog.activateWindow()
         return self.parity_dialog
+
+    def show_corpus_index(self) -> CorpusIndexDialog:
+        """Models › Index a corpus…: show (or raise) the corpus index dialog."""
+        if self.corpus_index_dialog is None:
+            self.corpus_index_dialog = CorpusIndexDialog(self.window.session, self.window)
+        self.corpus_index_dialog.show()
+        self.corpus_index_dialog.raise_()
+        self.corpus_index_dialog.activateWindow()
+        return self.corpus_index_dialog
 
     def _start_folder(self) -> str:
         recent = self.window.settings.recent_files

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,8 +32,9 @@ from .corpus_file import FORMAT, STORAGE_DTYPE, VERSION, CorpusFileError
 if TYPE_CHECKING:
     from ..engine.model import Model
 
-__all__ = ["DEFAULT_DOC_TOKENS", "DEFAULT_SHARD_TOKENS", "STATE_RULE", "CorpusSettings",
-           "check_continuable", "manifest_header", "stored_quantities"]
+__all__ = ["DEFAULT_BATCH_SIZE", "DEFAULT_DOC_TOKENS", "DEFAULT_SHARD_TOKENS", "STATE_RULE",
+           "CorpusSettings", "check_continuable", "default_out", "manifest_header",
+           "stored_quantities", "unit_counts"]
 
 #: Tokens of a document before a paragraph is cut at sentence ends: a long paragraph of a
 #: novel is 300-600 words; 2,000 keeps padding and a batch's memory small.
@@ -74,6 +76,14 @@ class CorpusSettings:
                               f"at most {MAX_SHARD_BYTES // per_token:,} or store fewer "
                               "quantities", argument="shard_tokens")
         return CorpusSettings(",".join(stored), docs, shard, batch)
+
+
+def default_out(source: str) -> str:
+    """Where an index of ``source`` goes by default, beside it: ``books/`` ->
+    ``books.rscorpus``, ``a.txt`` -> ``a.rscorpus``."""
+    path = Path(source.rstrip("/\\") or ".")
+    return str(path.with_suffix(".rscorpus") if path.suffix else
+               path.with_name(path.name + ".rscorpus"))
 
 
 def stored_quantities(model: Model, spec: str) -> tuple[str, ...]:

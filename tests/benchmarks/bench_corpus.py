@@ -1,0 +1,117 @@
+"""Corpus indexing throughput and memory, against PyTorch's batched forward (a script).
+
+    PYTHONPATH=. python tests/benchmarks/bench_corpus.py [--tokens 1000000] [--skip-torch]
+
+Generates a text of about ``--tokens`` tokens (seeded sentences of common words, in
+paragraphs of 2 to 12 sentences, streamed to a temporary file) for each model: the
+shipped ``charlm-lstm`` (characters, H = 48) and a random word-level LSTM with H = 256
+(input 64). RNN Studio's figure is the whole ``index_corpus`` run storing h: reading and
+cutting documents, tokenizing, embedding, the batched forward, float16 conversion,
+saturation counts and writing the shards. PyTorch's figure is ``nn.LSTM`` (same weights)
+over the same padded batches of the same input vectors (``torch.no_grad``), which records
+nothing and writes nothing. Both run on one thread (``torch.set_num_threads(1)``, NumPy's
+BLAS held to one). RSS is the process's high-water mark after indexing (before torch is
+imported), from ``resource.getrusage``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+
+from rnnstudio.engine.model import Model, random_model  # noqa: E402
+from rnnstudio.io.corpus_documents import documents, list_sources  # noqa: E402
+from rnnstudio.io.corpus_index import _batches, _shards, index_corpus  # noqa: E402
+from rnnstudio.io.corpus_settings import CorpusSettings  # noqa: E402
+from rnnstudio.io.model_files import read_model  # noqa: E402
+
+WORDS = ("the cat sat on mat a dog ran far away and then it was not good at all she "
+         "cannot eat nuts so stayed home keys to cabinet are table movie feeling under "
+         "weather i we you they saw big small old new red blue house tree river").split()
+
+
+def write_text(path: Path, tokens: int, chars_per_token: float, seed: int = 0) -> None:
+    """About ``tokens`` tokens of seeded sentences, written a paragraph at a time."""
+    rng = np.random.default_rng(seed)
+    written = 0.0
+    with open(path, "w", encoding="utf-8") as stream:
+        while written < tokens:
+            sentences = [" ".join(rng.choice(WORDS, size=rng.integers(4, 16))).capitalize()
+                         + "." for _ in range(rng.integers(2, 13))]
+            paragraph = " ".join(sentences)
+            stream.write(paragraph + "\n\n")
+            written += len(paragraph) / chars_per_token
+
+
+def torch_seconds(model: Model, text: Path, settings: CorpusSettings) -> float:
+    """nn.LSTM with the model's weights over the index's padded batches (no recording)."""
+    import torch
+
+    torch.set_num_threads(1)
+    rec = model.config.recurrent
+    lstm = torch.nn.LSTM(rec.input_size, rec.hidden_size, rec.num_layers)
+    with torch.no_grad():
+        for name, value in lstm.named_parameters():
+            value.copy_(torch.from_numpy(np.array(model.params[f"rnn.{name}"])))
+    batches = []
+    stream = documents(list_sources(text), model.tokenizer, settings.max_doc_tokens)
+    for shard in _shards(stream, settings.shard_tokens, 0):
+        vectors = [model.embed(model.tokenizer.encode(doc.tokens).ids) for doc in shard]
+        lengths = np.array([len(v) for v in vectors])
+        for batch in _batches(lengths, settings.batch_size, model.config.values_per_token()):
+            padded = np.zeros((lengths[batch].max(), len(batch), rec.input_size), np.float32)
+            for column, doc in enumerate(batch):
+                padded[: lengths[doc], column] = vectors[doc]
+            batches.append(torch.from_numpy(padded))
+    started = time.perf_counter()
+    with torch.no_grad():
+        for padded in batches:
+            lstm(padded)
+    return time.perf_counter() - started
+
+
+def run(name: str, model: Model, tokens: int, chars_per_token: float,
+        skip_torch: bool) -> None:
+    settings = CorpusSettings("h")
+    with tempfile.TemporaryDirectory() as folder:
+        text = Path(folder) / "corpus.txt"
+        write_text(text, tokens, chars_per_token)
+        started = time.perf_counter()
+        report = index_corpus(model, text, Path(folder) / "c.rscorpus", settings)
+        seconds = time.perf_counter() - started
+        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rate = report.tokens / seconds
+        line = (f"{name:<22} {report.tokens:>11,} tokens {seconds:8.1f} s "
+                f"{rate:>10,.0f} tok/s  RSS high-water {rss_mb:,.0f} MB")
+        if not skip_torch:
+            torch_rate = report.tokens / torch_seconds(model, text, settings)
+            line += f"  torch {torch_rate:>10,.0f} tok/s  ratio {rate / torch_rate:.2f}x"
+        print(line, flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tokens", type=int, default=1_000_000)
+    parser.add_argument("--skip-torch", action="store_true")
+    parser.add_argument("--only", choices=("charlm", "h256"))
+    options = parser.parse_args()
+    root = Path(__file__).resolve().parents[2]
+    if options.only != "h256":
+        charlm = read_model(root / "resources" / "models" / "charlm-lstm.safetensors").model
+        run("charlm-lstm (H 48)", charlm, options.tokens, 1.0, options.skip_torch)
+    if options.only != "charlm":
+        big = random_model("lstm", hidden_size=256, input_size=64, seed=0)
+        run("random LSTM (H 256)", big, options.tokens, 4.6, options.skip_torch)
+
+
+if __name__ == "__main__":
+    main()
