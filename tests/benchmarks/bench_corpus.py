@@ -11,7 +11,8 @@ saturation counts and writing the shards. PyTorch's figure is ``nn.LSTM`` (same 
 over the same padded batches of the same input vectors (``torch.no_grad``), which records
 nothing and writes nothing. Both run on one thread (``torch.set_num_threads(1)``, NumPy's
 BLAS held to one). RSS is the process's high-water mark after indexing (before torch is
-imported), from ``resource.getrusage``.
+imported), from ``resource.getrusage``; then the time to read 2 units of h over the whole
+index (``CorpusIndex.values``, what a search reads; the files are in the page cache).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import numpy as np  # noqa: E402
 from rnnstudio.engine.model import Model, random_model  # noqa: E402
 from rnnstudio.io.corpus_documents import documents, list_sources  # noqa: E402
 from rnnstudio.io.corpus_index import _batches, _shards, index_corpus  # noqa: E402
+from rnnstudio.io.corpus_reader import open_corpus  # noqa: E402
 from rnnstudio.io.corpus_settings import CorpusSettings  # noqa: E402
 from rnnstudio.io.model_files import read_model  # noqa: E402
 
@@ -90,8 +92,13 @@ def run(name: str, model: Model, tokens: int, chars_per_token: float,
         seconds = time.perf_counter() - started
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         rate = report.tokens / seconds
+        corpus = open_corpus(Path(folder) / "c.rscorpus")
+        started = time.perf_counter()
+        two_units = corpus.values("h", 0, "fwd", [3, 17])
+        read = time.perf_counter() - started
         line = (f"{name:<22} {report.tokens:>11,} tokens {seconds:8.1f} s "
-                f"{rate:>10,.0f} tok/s  RSS high-water {rss_mb:,.0f} MB")
+                f"{rate:>10,.0f} tok/s  RSS high-water {rss_mb:,.0f} MB  "
+                f"2 units x {two_units.shape[1]:,} tokens read in {read:.2f} s")
         if not skip_torch:
             torch_rate = report.tokens / torch_seconds(model, text, settings)
             line += f"  torch {torch_rate:>10,.0f} tok/s  ratio {rate / torch_rate:.2f}x"
