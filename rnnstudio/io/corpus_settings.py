@@ -62,8 +62,10 @@ class CorpusSettings:
     def checked(self, model: Model) -> CorpusSettings:
         """The settings with sizes checked against the limits and this model (the
         buffered shard's bytes included); a :class:`ConfigError` names the setting."""
-        docs = check_whole("max_doc_tokens", self.max_doc_tokens, 1, MAX_DOC_TOKENS,
-                           "documents are cut at sentence ends to this many tokens")
+        longest = min(MAX_DOC_TOKENS, model.config.max_tokens())  # one trace of the model
+        docs = check_whole("max_doc_tokens", self.max_doc_tokens, 1, longest,
+                           "documents are cut at sentence ends to this many tokens, at most "
+                           "what one trace of this model reads")
         shard = check_whole("shard_tokens", self.shard_tokens, docs, MAX_SHARD_TOKENS,
                             "a shard holds whole documents, so at least max_doc_tokens")
         batch = check_whole("batch_size", self.batch_size, 1, MAX_CORPUS_BATCH,

@@ -81,28 +81,22 @@ def torch_seconds(model: Model, text: Path, settings: CorpusSettings) -> float:
     return time.perf_counter() - started
 
 
-def run(name: str, model: Model, tokens: int, chars_per_token: float,
-        skip_torch: bool) -> None:
+def index_run(name: str, model: Model, text: Path, folder: Path) -> tuple[str, int, float]:
+    """Index ``text``; the report line (rate, RSS high-water so far, a 2-unit read),
+    the tokens and the seconds."""
     settings = CorpusSettings("h")
-    with tempfile.TemporaryDirectory() as folder:
-        text = Path(folder) / "corpus.txt"
-        write_text(text, tokens, chars_per_token)
-        started = time.perf_counter()
-        report = index_corpus(model, text, Path(folder) / "c.rscorpus", settings)
-        seconds = time.perf_counter() - started
-        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        rate = report.tokens / seconds
-        corpus = open_corpus(Path(folder) / "c.rscorpus")
-        started = time.perf_counter()
-        two_units = corpus.values("h", 0, "fwd", [3, 17])
-        read = time.perf_counter() - started
-        line = (f"{name:<22} {report.tokens:>11,} tokens {seconds:8.1f} s "
-                f"{rate:>10,.0f} tok/s  RSS high-water {rss_mb:,.0f} MB  "
-                f"2 units x {two_units.shape[1]:,} tokens read in {read:.2f} s")
-        if not skip_torch:
-            torch_rate = report.tokens / torch_seconds(model, text, settings)
-            line += f"  torch {torch_rate:>10,.0f} tok/s  ratio {rate / torch_rate:.2f}x"
-        print(line, flush=True)
+    started = time.perf_counter()
+    report = index_corpus(model, text, folder / "c.rscorpus", settings)
+    seconds = time.perf_counter() - started
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    corpus = open_corpus(folder / "c.rscorpus")
+    started = time.perf_counter()
+    two_units = corpus.values("h", 0, "fwd", [3, 17])
+    read = time.perf_counter() - started
+    line = (f"{name:<22} {report.tokens:>11,} tokens {seconds:8.1f} s "
+            f"{report.tokens / seconds:>10,.0f} tok/s  RSS high-water {rss_mb:,.0f} MB  "
+            f"2 units x {two_units.shape[1]:,} tokens read in {read:.2f} s")
+    return line, report.tokens, seconds
 
 
 def main() -> None:
@@ -112,12 +106,28 @@ def main() -> None:
     parser.add_argument("--only", choices=("charlm", "h256"))
     options = parser.parse_args()
     root = Path(__file__).resolve().parents[2]
+    models = []
     if options.only != "h256":
         charlm = read_model(root / "resources" / "models" / "charlm-lstm.safetensors").model
-        run("charlm-lstm (H 48)", charlm, options.tokens, 1.0, options.skip_torch)
+        models.append(("charlm-lstm (H 48)", charlm, 1.0))
     if options.only != "charlm":
-        big = random_model("lstm", hidden_size=256, input_size=64, seed=0)
-        run("random LSTM (H 256)", big, options.tokens, 4.6, options.skip_torch)
+        models.append(("random LSTM (H 256)", random_model("lstm", hidden_size=256,
+                                                           input_size=64, seed=0), 4.6))
+    with tempfile.TemporaryDirectory() as temporary:
+        runs = []
+        for number, (name, model, chars_per_token) in enumerate(models):
+            folder = Path(temporary) / str(number)
+            folder.mkdir()
+            write_text(folder / "corpus.txt", options.tokens, chars_per_token)
+            line, tokens, seconds = index_run(name, model, folder / "corpus.txt", folder)
+            print(line, flush=True)  # RSS before torch is imported
+            runs.append((name, model, folder, tokens, seconds))
+        for name, model, folder, tokens, seconds in [] if options.skip_torch else runs:
+            torch_rate = tokens / torch_seconds(model, folder / "corpus.txt",
+                                                CorpusSettings("h"))
+            print(f"{name:<22} torch nn.LSTM {torch_rate:>10,.0f} tok/s; RNN Studio "
+                  f"{tokens / seconds:,.0f} tok/s = {tokens / seconds / torch_rate:.2f}x",
+                  flush=True)
 
 
 if __name__ == "__main__":

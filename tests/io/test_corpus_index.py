@@ -16,7 +16,7 @@ from rnnstudio.engine.tokenizers import Tokenizer
 from rnnstudio.errors import ConfigError, RnnStudioError, TextError
 from rnnstudio.io.corpus_file import CorpusFileError
 from rnnstudio.io.corpus_index import index_corpus
-from rnnstudio.io.corpus_reader import CorpusIndex, open_corpus
+from rnnstudio.io.corpus_reader import open_corpus
 from rnnstudio.io.corpus_settings import CorpusSettings
 
 SMALL = CorpusSettings("all", max_doc_tokens=20, shard_tokens=40, batch_size=3)
@@ -152,6 +152,12 @@ def test_settings_and_sources_are_checked_before_reading(tmp_path: Path) -> None
     source = _corpus(tmp_path)
     with pytest.raises(ConfigError, match="shard_tokens must be a whole number from 20"):
         index_corpus(_model(), source, tmp_path / "c.rscorpus", CorpusSettings("h", 20, 10))
+    wide = random_model("lstm", hidden_size=512, input_size=4, num_layers=2,
+                        bidirectional=True)
+    longest = wide.config.max_tokens()  # what one trace of it reads
+    assert longest < 3000
+    with pytest.raises(ConfigError, match=f"max_doc_tokens must be .* from 1 to {longest:,}"):
+        index_corpus(wide, source, tmp_path / "c.rscorpus", CorpusSettings("h", 3000))
     with pytest.raises(ConfigError, match="quantities 'h,x'"):
         index_corpus(_model(), source, tmp_path / "c.rscorpus", CorpusSettings("h,x"))
     with pytest.raises(ConfigError, match="buffers .* bytes"):
@@ -170,8 +176,3 @@ def test_settings_and_sources_are_checked_before_reading(tmp_path: Path) -> None
     with pytest.raises(RnnStudioError, match="not a corpus index"):
         index_corpus(_model(), source / "a.txt", tmp_path / "other", SMALL)
 
-
-def test_the_index_reader_is_a_corpus_source() -> None:
-    assert isinstance(CorpusIndex.token_count, property)
-    for name in ("values", "document_text", "document_tokens", "unit_count"):
-        assert callable(getattr(CorpusIndex, name))
