@@ -178,7 +178,7 @@ def _run_shard(model: Model, docs: list[Document], settings: CorpusSettings,
     """One shard's values (float16, unit-major, document order) and saturation counts;
     None when ``should_stop()`` says so between batches. ``batch_done(tokens)`` follows
     each batch."""
-    ids = [model.tokenizer.encode(doc.tokens).ids for doc in docs]
+    ids, vectors = _encoded(model, docs)
     lengths = np.array([len(part) for part in ids], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     stored = settings.quantities.split(",")
@@ -192,7 +192,7 @@ def _run_shard(model: Model, docs: list[Document], settings: CorpusSettings,
     for batch in _batches(lengths, settings.batch_size, model.config.values_per_token()):
         if should_stop is not None and should_stop():
             return None
-        inputs = padded_batch([model.embed(ids[doc]) for doc in batch], model.dtype)
+        inputs = padded_batch([vectors[doc] for doc in batch], model.dtype)
         with np.errstate(all="ignore"):  # float16 overflow is stored as inf, documented
             record = batch_forward(model.stack, inputs, lengths[batch], model.dtype,
                                    names=sorted(needed))
@@ -207,6 +207,19 @@ def _run_shard(model: Model, docs: list[Document], settings: CorpusSettings,
     values = {key: _unit_major(array) for key, array in by_token.items()}
     data = ShardData(np.concatenate(ids), lengths, [doc.text for doc in docs], values)
     return data, counted
+
+
+def _encoded(model: Model, docs: list[Document]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Each document's token ids and input vectors, every distinct token of the shard
+    encoded and embedded once (an open vocabulary hashes a token in about 3 us and
+    builds its vector in Python; a corpus repeats its words)."""
+    distinct = list(dict.fromkeys(token for doc in docs for token in doc.tokens))
+    distinct_ids = model.tokenizer.encode(distinct).ids
+    table = model.embed(distinct_ids)
+    position = {token: row for row, token in enumerate(distinct)}
+    rows = [np.array([position[token] for token in doc.tokens], dtype=np.int64)
+            for doc in docs]
+    return [distinct_ids[row] for row in rows], [table[row] for row in rows]
 
 
 def _unit_major(by_token: np.ndarray, block: int = 1024) -> np.ndarray:

@@ -9,9 +9,11 @@ shipped ``charlm-lstm`` (characters, H = 48) and a random word-level LSTM with H
 cutting documents, tokenizing, embedding, the batched forward, float16 conversion,
 saturation counts and writing the shards. PyTorch's figure is ``nn.LSTM`` (same weights)
 over the same padded batches of the same input vectors (``torch.no_grad``), which records
-nothing and writes nothing. Both run on one thread (``torch.set_num_threads(1)``, NumPy's
-BLAS held to one). RSS is the process's high-water mark after indexing (before torch is
-imported), from ``resource.getrusage``; then the time to read 2 units of h over the whole
+nothing and writes nothing; the engine's batched forward alone over those batches is
+timed too, so the rest of the index's time (reading, tokenizing, float16, files) shows.
+Both run on one thread (``torch.set_num_threads(1)``, NumPy's BLAS held to one). RSS is
+the process's high-water mark after indexing (before torch is imported), from
+``resource.getrusage``; then the time to read 2 units of h over the whole
 index (``CorpusIndex.values``, what a search reads; the files are in the page cache).
 """
 
@@ -29,6 +31,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
+from rnnstudio.engine.corpus_forward import batch_forward, padded_batch  # noqa: E402
 from rnnstudio.engine.model import Model, random_model  # noqa: E402
 from rnnstudio.io.corpus_documents import documents, list_sources  # noqa: E402
 from rnnstudio.io.corpus_index import _batches, _shards, index_corpus  # noqa: E402
@@ -54,8 +57,30 @@ def write_text(path: Path, tokens: int, chars_per_token: float, seed: int = 0) -
             written += len(paragraph) / chars_per_token
 
 
-def torch_seconds(model: Model, text: Path, settings: CorpusSettings) -> float:
-    """nn.LSTM with the model's weights over the index's padded batches (no recording)."""
+def padded_batches(model: Model, text: Path, settings: CorpusSettings
+                   ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The index's batches of ``text``: (padded input vectors (T, B, I), lengths (B,))."""
+    batches = []
+    stream = documents(list_sources(text), model.tokenizer, settings.max_doc_tokens)
+    for shard in _shards(stream, settings.shard_tokens, 0):
+        vectors = [model.embed(model.tokenizer.encode(doc.tokens).ids) for doc in shard]
+        lengths = np.array([len(v) for v in vectors])
+        for batch in _batches(lengths, settings.batch_size, model.config.values_per_token()):
+            batches.append((padded_batch([vectors[doc] for doc in batch], model.dtype),
+                            lengths[batch]))
+    return batches
+
+
+def forward_seconds(model: Model, batches: list[tuple[np.ndarray, np.ndarray]]) -> float:
+    """The engine's batched forward alone (what the index adds to it is the rest)."""
+    started = time.perf_counter()
+    for inputs, lengths in batches:
+        batch_forward(model.stack, inputs, lengths, model.dtype, names=("h",))
+    return time.perf_counter() - started
+
+
+def torch_seconds(model: Model, batches: list[tuple[np.ndarray, np.ndarray]]) -> float:
+    """nn.LSTM with the model's weights over the same padded batches (no recording)."""
     import torch
 
     torch.set_num_threads(1)
@@ -64,19 +89,10 @@ def torch_seconds(model: Model, text: Path, settings: CorpusSettings) -> float:
     with torch.no_grad():
         for name, value in lstm.named_parameters():
             value.copy_(torch.from_numpy(np.array(model.params[f"rnn.{name}"])))
-    batches = []
-    stream = documents(list_sources(text), model.tokenizer, settings.max_doc_tokens)
-    for shard in _shards(stream, settings.shard_tokens, 0):
-        vectors = [model.embed(model.tokenizer.encode(doc.tokens).ids) for doc in shard]
-        lengths = np.array([len(v) for v in vectors])
-        for batch in _batches(lengths, settings.batch_size, model.config.values_per_token()):
-            padded = np.zeros((lengths[batch].max(), len(batch), rec.input_size), np.float32)
-            for column, doc in enumerate(batch):
-                padded[: lengths[doc], column] = vectors[doc]
-            batches.append(torch.from_numpy(padded))
+    tensors = [torch.from_numpy(inputs) for inputs, _lengths in batches]
     started = time.perf_counter()
     with torch.no_grad():
-        for padded in batches:
+        for padded in tensors:
             lstm(padded)
     return time.perf_counter() - started
 
@@ -123,11 +139,13 @@ def main() -> None:
             print(line, flush=True)  # RSS before torch is imported
             runs.append((name, model, folder, tokens, seconds))
         for name, model, folder, tokens, seconds in [] if options.skip_torch else runs:
-            torch_rate = tokens / torch_seconds(model, folder / "corpus.txt",
-                                                CorpusSettings("h"))
-            print(f"{name:<22} torch nn.LSTM {torch_rate:>10,.0f} tok/s; RNN Studio "
-                  f"{tokens / seconds:,.0f} tok/s = {tokens / seconds / torch_rate:.2f}x",
-                  flush=True)
+            batches = padded_batches(model, folder / "corpus.txt", CorpusSettings("h"))
+            forward_rate = tokens / forward_seconds(model, batches)
+            torch_rate = tokens / torch_seconds(model, batches)
+            print(f"{name:<22} torch nn.LSTM {torch_rate:>10,.0f} tok/s; RNN Studio index "
+                  f"{tokens / seconds:,.0f} tok/s = {tokens / seconds / torch_rate:.2f}x, "
+                  f"its forward alone {forward_rate:,.0f} tok/s = "
+                  f"{forward_rate / torch_rate:.2f}x", flush=True)
 
 
 if __name__ == "__main__":
