@@ -80,8 +80,8 @@ def index_corpus(
     replaces it). ``should_stop()`` is asked between batches: a stop keeps the finished
     shards and returns a report with ``complete`` False. ``on_progress(tokens, bytes_read,
     total_bytes)`` is called once before the first batch (tokens already indexed) and
-    after every batch. ``title`` names the model in
-    the manifest (a path or a shipped name).
+    after every batch. ``title`` names the model in the manifest (a path or a shipped
+    name).
     """
     settings = (settings or CorpusSettings()).checked(model)
     files = list_sources(source)
