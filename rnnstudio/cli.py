@@ -1,6 +1,6 @@
 """The ``rnnstudio`` command: ``trace``, ``attribute``, ``generate``, ``stats``, ``info``,
-``convert``, ``plot``, ``animate``, ``train``, ``models``, ``completion``, ``trajectory``;
-no sub-command = the GUI.
+``convert``, ``plot``, ``animate``, ``train``, ``models``, ``completion``, ``trajectory``,
+``corpus``; no sub-command = the GUI.
 
 Errors follow one contract (:mod:`rnnstudio.cli_errors`): bad input is one line
 ``rnnstudio: error: ...`` on stderr and exit status 2, never a traceback; a bug is one
@@ -44,7 +44,7 @@ __all__ = ["add_model_file_options", "build_parser", "key_map", "main", "model_f
            "model_file_overrides"]
 
 COMMANDS = ("trace", "attribute", "generate", "stats", "info", "convert", "plot", "animate",
-            "train", "models", "completion", "trajectory")
+            "train", "models", "completion", "trajectory", "corpus")
 _OWN_FLAGS = ("-h", "--help", "--version", "--completion")
 _RANDOM_ONLY = ("seed", "gain")
 
@@ -197,8 +197,13 @@ def build_parser() -> argparse.ArgumentParser:
                                      description=COMPLETION_HELP)
     completion.add_argument("shell", choices=SHELLS)
     completion.set_defaults(handler=lambda options: print_completion(options.shell))
+    from .cli_corpus import CORPUS_HELP, add_corpus_commands
+
+    corpus = commands.add_parser("corpus", help=CORPUS_HELP, description=CORPUS_HELP)
+    corpus_commands = add_corpus_commands(
+        corpus, lambda command: _add_config_options(command, random=False), cmd_corpus_index)
     for command in (trace, attribute, generate, stats, info, convert, plot, animate, train,
-                    models, completion, trajectory):
+                    models, completion, trajectory, *corpus_commands.choices.values()):
         command.set_defaults(flags=flag_names(command))
     generate.set_defaults(flags={**flag_names(generate), **GENERATE_FLAGS})
     train.set_defaults(flags={**flag_names(train), **task_option_flags()})
@@ -444,6 +449,13 @@ def cmd_stats(options: argparse.Namespace) -> int:
     texts, source = stats_texts(options)
     model, origin = _model(options)
     return run_stats(options, model, origin, texts, source)
+
+
+def cmd_corpus_index(options: argparse.Namespace) -> int:
+    from .cli_corpus import run_corpus_index
+
+    model, origin = _model(options)
+    return run_corpus_index(options, model, origin)
 
 
 def trace_summary(trace: Any, origin: str) -> list[str]:

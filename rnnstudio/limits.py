@@ -95,6 +95,33 @@ MAX_ATTRIBUTION_READS = 5_000_000
 #: of 10,000 contexts is more than anyone reads.
 MAX_TOP_K = 10_000
 
+# -- Corpus index (``rnnstudio corpus index``, :func:`rnnstudio.io.corpus_index.index_corpus`)
+
+#: Tokens of one corpus index. At H = 256 and h only, a token takes 512 bytes of float16
+#: per layer and direction, so 100 M tokens are 51 GB on disk; memory stays at one shard.
+MAX_CORPUS_TOKENS = 100_000_000
+#: Bytes of the source text files together (checked from their sizes before reading).
+MAX_CORPUS_BYTES = 10_000_000_000
+#: Files of a source folder (listed and sized before any is read).
+MAX_CORPUS_FILES = 100_000
+#: Tokens of one document (``--max-doc-tokens``); a longer paragraph is split at sentence
+#: ends. At most what one trace reads, so every document can be opened in the window.
+MAX_DOC_TOKENS = MAX_TOKENS
+#: Tokens of one shard (``--shard-tokens``): whole documents up to this many. A shard is
+#: buffered in memory until it is written, so this bounds the index's memory.
+MAX_SHARD_TOKENS = 1_000_000
+#: Bytes of float16 values one shard buffers (tokens x stored units x 2): a shard larger
+#: than this is refused before reading; lower ``--shard-tokens`` or store fewer quantities.
+MAX_SHARD_BYTES = 256_000_000
+#: Documents run together through the batched forward (``--batch-size``).
+MAX_CORPUS_BATCH = 1024
+#: Values one batch of the corpus forward records (documents x longest x per-token
+#: width of every layer, float32): 16 M values are 64 MB; a batch stops growing there.
+MAX_CORPUS_BATCH_VALUES = 16_000_000
+#: Bytes of a corpus ``manifest.json`` (it holds the tokenizer's vocabulary, every source
+#: file and every shard: a 1 M-word vocabulary and 100,000 files take about 20 MB).
+MAX_CORPUS_MANIFEST_BYTES = 64_000_000
+
 # -- Training (``rnnstudio train``, ``TrainConfig``, ``make_task``) -------------------
 
 #: Updates of a run. A default run (LSTM 32 on recall) took 26 ms a step on the busy

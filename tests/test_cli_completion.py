@@ -54,7 +54,8 @@ def test_the_bash_script_holds_every_command_flag_and_model() -> None:
     script = _script("bash")
     assert script == _script("bash", "completion", "bash")  # both spellings
     assert set(COMMANDS) == {"trace", "attribute", "generate", "stats", "info", "convert",
-                             "plot", "animate", "train", "models", "completion", "trajectory"}
+                             "plot", "animate", "train", "models", "completion", "trajectory",
+                             "corpus"}
     for word in [*COMMANDS, *_flags_of("trace"), *MODELS]:
         assert word in script, word
     trace = next(entry for entry in command_words(build_parser()) if entry.name == "trace")

@@ -177,6 +177,19 @@ class Saturation:
                 "definition": self.definition(), "steps": self.steps, "texts": self.texts,
                 "gates": gates}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Saturation:
+        """The counts :meth:`to_dict` wrote (a corpus manifest keeps them); fractions and
+        means are recomputed from the counts, never read."""
+        gates = data["gates"]
+        keys = [(int(gate["layer"]), str(gate["direction"]), str(gate["gate"]))
+                for gate in gates]
+        paired = list(zip(keys, gates, strict=True))
+        return cls(str(data["cell"]), float(data["left"]), float(data["right"]),
+                   int(data["steps"]), int(data["texts"]),
+                   {key: _read_only(gate["left_count"]) for key, gate in paired},
+                   {key: _read_only(gate["right_count"]) for key, gate in paired})
+
 
 def trace_saturation(trace: Trace, left: float = DEFAULT_LEFT,
                      right: float = DEFAULT_RIGHT) -> Saturation:

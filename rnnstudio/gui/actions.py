@@ -339,6 +339,10 @@ def _install_models_menu(window: MainWindow, actions: WindowActions) -> None:
                            lambda: window.show_panel("write"), "Ctrl+G",
                            "A language model continues the text token by token while "
                            "every panel shows the cell writing"))
+    menu.addAction(_action(window, actions, "index_corpus", "&Index a corpus…",
+                           window.dialogs.show_corpus_index,
+                           tip="Read a text file or folder with the open model and store "
+                           "every token's state for searching"))
     menu.addAction(_action(window, actions, "compare", "&Compare RNN, LSTM and GRU…",
                            lambda: window.show_panel("compare"), "Ctrl+K",
                            "The sentence read by the three cells trained on one task"))

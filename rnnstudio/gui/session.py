@@ -58,6 +58,7 @@ from ..view.tracing import (
 )
 from .attribution_job import AttributionJob
 from .compare_set import CompareSet
+from .corpus_index_job import CorpusIndexJob
 from .corpus_query_job import CorpusQueries
 from .decomposition_job import DecompositionJob
 from .generation_job import WritingJob
@@ -192,6 +193,7 @@ class Session(QObject):
         self.saturation = SaturationJob(self)
         self.trajectory = TrajectoryJob(self)
         self.parity = ParityCheck(self)
+        self.corpus_index = CorpusIndexJob(self)
         self.corpus_queries = CorpusQueries(self)
         self.corpus_queries.changed.connect(self.corpus_changed)
 
@@ -592,7 +594,7 @@ class Session(QObject):
                        self.attribution_job.runner, self.writing.runner,
                        self.decomposition_job.runner, self.saturation.runner,
                        self.trajectory.runner, self.parity.runner,
-                       self.corpus_queries.runner):
+                       self.corpus_index.runner, self.corpus_queries.runner):
             runner.shutdown()
         self._saver.shutdown()  # a trace being saved is finished, not cut short
 

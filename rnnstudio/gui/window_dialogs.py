@@ -7,16 +7,17 @@ Only these methods ask the user anything; the window methods they call (``open_f
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QInputDialog
+from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog
 
 from ..errors import RnnStudioError
 from ..io.sidecar_write import DetailsApplied, model_facts
 from ..limits import MAX_PNG_WIDTH, MIN_PNG_WIDTH
 from .animation_dialog import AnimationDialog, start_animation_export
 from .animation_export import AnimationExport
+from .corpus_index_dialog import CorpusIndexDialog
 from .model_details_dialog import ModelDetailsDialog, applied_message
 from .parity_dialog import ParityDialog
 
@@ -37,6 +38,8 @@ class WindowDialogs:
         self.details_dialog: ModelDetailsDialog | None = None
         #: Help › Check against PyTorch (made once, non-modal: it follows the open model).
         self.parity_dialog: ParityDialog | None = None
+        #: Models › Index a corpus… (made once; its ``indexed(path)`` opens the corpus).
+        self.corpus_index_dialog: CorpusIndexDialog | None = None
         #: The latest animation export (it runs on after its dialog closes).
         self.animation_export: AnimationExport | None = None
 
@@ -44,10 +47,13 @@ class WindowDialogs:
         """Help › Check against PyTorch: show (or raise) the parity dialog."""
         if self.parity_dialog is None:
             self.parity_dialog = ParityDialog(self.window.session, self.window)
-        self.parity_dialog.show()
-        self.parity_dialog.raise_()
-        self.parity_dialog.activateWindow()
-        return self.parity_dialog
+        return _present(self.parity_dialog)
+
+    def show_corpus_index(self) -> CorpusIndexDialog:
+        """Models › Index a corpus…: show (or raise) the corpus index dialog."""
+        if self.corpus_index_dialog is None:
+            self.corpus_index_dialog = CorpusIndexDialog(self.window.session, self.window)
+        return _present(self.corpus_index_dialog)
 
     def _start_folder(self) -> str:
         recent = self.window.settings.recent_files
@@ -172,3 +178,14 @@ class WindowDialogs:
             "NumPy archive (*.npz);;CSV, long format (*.csv);;JSON (*.json)")
         if path:
             self.window.export_trace(path)
+
+
+_Shown = TypeVar("_Shown", bound=QDialog)
+
+
+def _present(dialog: _Shown) -> _Shown:
+    """Show a non-modal dialog made once, in front and focused."""
+    dialog.show()
+    dialog.raise_()
+    dialog.activateWindow()
+    return dialog

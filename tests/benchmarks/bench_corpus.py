@@ -1,0 +1,152 @@
+"""Corpus indexing throughput and memory, against PyTorch's batched forward (a script).
+
+    PYTHONPATH=. python tests/benchmarks/bench_corpus.py [--tokens 1000000] [--skip-torch]
+
+Generates a text of about ``--tokens`` tokens (seeded sentences of common words, in
+paragraphs of 2 to 12 sentences, streamed to a temporary file) for each model: the
+shipped ``charlm-lstm`` (characters, H = 48) and a random word-level LSTM with H = 256
+(input 64). RNN Studio's figure is the whole ``index_corpus`` run storing h: reading and
+cutting documents, tokenizing, embedding, the batched forward, float16 conversion,
+saturation counts and writing the shards. PyTorch's figure is ``nn.LSTM`` (same weights)
+over the same padded batches of the same input vectors (``torch.no_grad``), which records
+nothing and writes nothing; the engine's batched forward alone over those batches is
+timed too, so the rest of the index's time (reading, tokenizing, float16, files) shows.
+Both run on one thread (``torch.set_num_threads(1)``, NumPy's BLAS held to one). RSS is
+the process's high-water mark after indexing (before torch is imported), from
+``resource.getrusage``; then the time to read 2 units of h over the whole
+index (``CorpusIndex.values``, what a search reads; the files are in the page cache).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+
+from rnnstudio.engine.corpus_forward import batch_forward, padded_batch  # noqa: E402
+from rnnstudio.engine.model import Model, random_model  # noqa: E402
+from rnnstudio.io.corpus_documents import documents, list_sources  # noqa: E402
+from rnnstudio.io.corpus_index import _batches, _shards, index_corpus  # noqa: E402
+from rnnstudio.io.corpus_reader import open_corpus  # noqa: E402
+from rnnstudio.io.corpus_settings import CorpusSettings  # noqa: E402
+from rnnstudio.io.model_files import read_model  # noqa: E402
+
+WORDS = ("the cat sat on mat a dog ran far away and then it was not good at all she "
+         "cannot eat nuts so stayed home keys to cabinet are table movie feeling under "
+         "weather i we you they saw big small old new red blue house tree river").split()
+
+
+def write_text(path: Path, tokens: int, chars_per_token: float, seed: int = 0) -> None:
+    """About ``tokens`` tokens of seeded sentences, written a paragraph at a time."""
+    rng = np.random.default_rng(seed)
+    written = 0.0
+    with open(path, "w", encoding="utf-8") as stream:
+        while written < tokens:
+            sentences = [" ".join(rng.choice(WORDS, size=rng.integers(4, 16))).capitalize()
+                         + "." for _ in range(rng.integers(2, 13))]
+            paragraph = " ".join(sentences)
+            stream.write(paragraph + "\n\n")
+            written += len(paragraph) / chars_per_token
+
+
+def padded_batches(model: Model, text: Path, settings: CorpusSettings
+                   ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The index's batches of ``text``: (padded input vectors (T, B, I), lengths (B,))."""
+    batches = []
+    stream = documents(list_sources(text), model.tokenizer, settings.max_doc_tokens)
+    for shard in _shards(stream, settings.shard_tokens, 0):
+        vectors = [model.embed(model.tokenizer.encode(doc.tokens).ids) for doc in shard]
+        lengths = np.array([len(v) for v in vectors])
+        for batch in _batches(lengths, settings.batch_size, model.config.values_per_token()):
+            batches.append((padded_batch([vectors[doc] for doc in batch], model.dtype),
+                            lengths[batch]))
+    return batches
+
+
+def forward_seconds(model: Model, batches: list[tuple[np.ndarray, np.ndarray]]) -> float:
+    """The engine's batched forward alone (what the index adds to it is the rest)."""
+    started = time.perf_counter()
+    for inputs, lengths in batches:
+        batch_forward(model.stack, inputs, lengths, model.dtype, names=("h",))
+    return time.perf_counter() - started
+
+
+def torch_seconds(model: Model, batches: list[tuple[np.ndarray, np.ndarray]]) -> float:
+    """nn.LSTM with the model's weights over the same padded batches (no recording)."""
+    import torch
+
+    torch.set_num_threads(1)
+    rec = model.config.recurrent
+    lstm = torch.nn.LSTM(rec.input_size, rec.hidden_size, rec.num_layers)
+    with torch.no_grad():
+        for name, value in lstm.named_parameters():
+            value.copy_(torch.from_numpy(np.array(model.params[f"rnn.{name}"])))
+    tensors = [torch.from_numpy(inputs) for inputs, _lengths in batches]
+    started = time.perf_counter()
+    with torch.no_grad():
+        for padded in tensors:
+            lstm(padded)
+    return time.perf_counter() - started
+
+
+def index_run(name: str, model: Model, text: Path, folder: Path) -> tuple[str, int, float]:
+    """Index ``text``; the report line (rate, RSS high-water so far, a 2-unit read),
+    the tokens and the seconds."""
+    settings = CorpusSettings("h")
+    started = time.perf_counter()
+    report = index_corpus(model, text, folder / "c.rscorpus", settings)
+    seconds = time.perf_counter() - started
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    corpus = open_corpus(folder / "c.rscorpus")
+    started = time.perf_counter()
+    two_units = corpus.values("h", 0, "fwd", [3, 17])
+    read = time.perf_counter() - started
+    line = (f"{name:<22} {report.tokens:>11,} tokens {seconds:8.1f} s "
+            f"{report.tokens / seconds:>10,.0f} tok/s  RSS high-water {rss_mb:,.0f} MB  "
+            f"2 units x {two_units.shape[1]:,} tokens read in {read:.2f} s")
+    return line, report.tokens, seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tokens", type=int, default=1_000_000)
+    parser.add_argument("--skip-torch", action="store_true")
+    parser.add_argument("--only", choices=("charlm", "h256"))
+    options = parser.parse_args()
+    root = Path(__file__).resolve().parents[2]
+    models = []
+    if options.only != "h256":
+        charlm = read_model(root / "resources" / "models" / "charlm-lstm.safetensors").model
+        models.append(("charlm-lstm (H 48)", charlm, 1.0))
+    if options.only != "charlm":
+        models.append(("random LSTM (H 256)", random_model("lstm", hidden_size=256,
+                                                           input_size=64, seed=0), 4.6))
+    with tempfile.TemporaryDirectory() as temporary:
+        runs = []
+        for number, (name, model, chars_per_token) in enumerate(models):
+            folder = Path(temporary) / str(number)
+            folder.mkdir()
+            write_text(folder / "corpus.txt", options.tokens, chars_per_token)
+            line, tokens, seconds = index_run(name, model, folder / "corpus.txt", folder)
+            print(line, flush=True)  # RSS before torch is imported
+            runs.append((name, model, folder, tokens, seconds))
+        for name, model, folder, tokens, seconds in [] if options.skip_torch else runs:
+            batches = padded_batches(model, folder / "corpus.txt", CorpusSettings("h"))
+            forward_rate = tokens / forward_seconds(model, batches)
+            torch_rate = tokens / torch_seconds(model, batches)
+            print(f"{name:<22} torch nn.LSTM {torch_rate:>10,.0f} tok/s; RNN Studio index "
+                  f"{tokens / seconds:,.0f} tok/s = {tokens / seconds / torch_rate:.2f}x, "
+                  f"its forward alone {forward_rate:,.0f} tok/s = "
+                  f"{forward_rate / torch_rate:.2f}x", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+"""A corpus index stores, per token, what ``model.trace`` of each document gives; it
+resumes to the same bytes; it refuses other models, settings, sources and bad files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rnnstudio.engine.corpus_source import CorpusSource
+from rnnstudio.engine.model import Model, random_model
+from rnnstudio.engine.saturation import trace_saturation
+from rnnstudio.engine.tokenizers import Tokenizer
+from rnnstudio.errors import ConfigError, RnnStudioError, TextError
+from rnnstudio.io.corpus_file import CorpusFileError
+from rnnstudio.io.corpus_index import index_corpus
+from rnnstudio.io.corpus_reader import open_corpus
+from rnnstudio.io.corpus_settings import CorpusSettings
+
+SMALL = CorpusSettings("all", max_doc_tokens=20, shard_tokens=40, batch_size=3)
+
+
+def _corpus(folder: Path) -> Path:
+    """Two files and a hidden one: paragraphs of 1 to 90 words, one cut into sentences."""
+    source = folder / "texts"
+    (source / "sub").mkdir(parents=True)
+    (source / "a.txt").write_text("The cat sat. The dog ran far away.\n\nA second one.\n\n"
+                                  "Short.\n", "utf-8")
+    (source / "sub" / "b.txt").write_text("Another file with its words. " * 18 + "\n", "utf-8")
+    (source / ".hidden.txt").write_text("never read\n", "utf-8")
+    return source
+
+
+def _model(cell: str = "lstm", seed: int = 0) -> Model:
+    return random_model(cell, hidden_size=8, input_size=4, num_layers=2, bidirectional=True,
+                        seed=seed)
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(folder)): path.read_bytes()
+            for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_every_stored_value_is_the_trace_of_its_document(tmp_path: Path, cell: str) -> None:
+    model = _model(cell)
+    report = index_corpus(model, _corpus(tmp_path), tmp_path / "c.rscorpus", SMALL)
+    corpus: CorpusSource = open_corpus(tmp_path / "c.rscorpus")
+    assert (report.complete, report.documents, report.tokens) == (
+        True, len(corpus.doc_starts) - 1, corpus.token_count)
+    texts = [corpus.document_text(doc) for doc in range(report.documents)]
+    assert texts[:3] == ["The cat sat. The dog ran far away.", "A second one.", "Short."]
+    assert not any("never read" in text for text in texts)
+    assert max(np.diff(corpus.doc_starts)) <= 20 and report.shards > 2
+    counted = None
+    for doc, text in enumerate(texts):
+        trace = model.trace(text, loss=None, jacobian=False)
+        start, stop = corpus.doc_starts[doc], corpus.doc_starts[doc + 1]
+        assert corpus.document_tokens(doc) == trace.tokens and stop - start == trace.steps
+        for (layer, direction), recorded in trace.layers.items():
+            for name, expected in recorded.quantities().items():
+                units = list(range(expected.shape[1]))[::-1]
+                got = corpus.values(name, layer, direction, units, int(start), int(stop))
+                np.testing.assert_allclose(got, expected[:, units].T, rtol=2**-10, atol=1e-6)
+        if cell != "rnn" or model.config.recurrent.nonlinearity == "tanh":
+            one = trace_saturation(trace)
+            counted = one if counted is None else counted.merged(one)
+    assert corpus.saturation is not None and counted is not None
+    assert corpus.saturation.to_dict() == counted.to_dict()
+
+
+def test_values_across_shards_are_the_shards_side_by_side(tmp_path: Path) -> None:
+    index_corpus(_model(), _corpus(tmp_path), tmp_path / "c.rscorpus", SMALL)
+    corpus = open_corpus(tmp_path / "c.rscorpus")
+    whole = corpus.values("c", 1, "bwd", [0, 7, 3])
+    assert whole.shape == (3, corpus.token_count) and whole.dtype == np.float32
+    np.testing.assert_array_equal(corpus.values("c", 1, "bwd", [7], 13, 97), whole[1:2, 13:97])
+    assert corpus.values("h", 0, "fwd", [1], 5, 5).shape == (1, 0)
+    assert corpus.unit_count("h") == 8 and corpus.joiner == " "
+    assert corpus.fingerprint == corpus.manifest["model"]["fingerprint"]
+    with pytest.raises(KeyError, match="not stored"):
+        corpus.values("z", 0, "fwd", [0])
+
+
+def test_a_char_model_joins_tokens_with_nothing(tmp_path: Path) -> None:
+    model = random_model("gru", hidden_size=4, input_size=3,
+                         tokenizer=Tokenizer(kind="char", lowercase=False))
+    index_corpus(model, _corpus(tmp_path) / "a.txt", tmp_path / "c.rscorpus",
+                 CorpusSettings("h", max_doc_tokens=10, shard_tokens=10))
+    corpus = open_corpus(tmp_path / "c.rscorpus")
+    assert corpus.joiner == "" and corpus.quantities == ("h",)
+    assert all(len(corpus.document_tokens(d)) <= 10 for d in range(len(corpus.doc_starts) - 1))
+    # "The cat sat." is 12 characters: cut between words, then at the sentence end
+    assert [corpus.document_text(d) for d in range(3)] == ["The cat", "sat.", "The dog"]
+
+
+def test_an_interrupted_index_resumes_to_the_same_bytes(tmp_path: Path) -> None:
+    source, model = _corpus(tmp_path), _model()
+    fresh = index_corpus(model, source, tmp_path / "fresh.rscorpus", SMALL)
+    progress: list[int] = []
+    stopped = index_corpus(model, source, tmp_path / "resumed.rscorpus", SMALL,
+                           on_progress=lambda tokens, done, total: progress.append(tokens),
+                           should_stop=lambda: (tmp_path / "resumed.rscorpus"
+                                                / "shard-00001").exists())
+    assert progress[0] == 0 and progress == sorted(progress) and len(progress) > 2
+    assert not stopped.complete and stopped.shards == 2 < fresh.shards
+    (tmp_path / "resumed.rscorpus" / "shard-00002").mkdir()  # a half-written shard
+    resumed = index_corpus(model, source, tmp_path / "resumed.rscorpus", SMALL)
+    assert resumed.complete and resumed.resumed_shards == 2
+    assert _files(tmp_path / "fresh.rscorpus") == _files(tmp_path / "resumed.rscorpus")
+    again = index_corpus(model, source, tmp_path / "resumed.rscorpus", SMALL)
+    assert again.complete and again.resumed_shards == fresh.shards
+
+
+def test_another_model_settings_or_sources_are_refused_until_restart(tmp_path: Path) -> None:
+    source, out = _corpus(tmp_path), tmp_path / "c.rscorpus"
+    index_corpus(_model(), source, out, SMALL)
+    with pytest.raises(CorpusFileError, match="another model.*--restart"):
+        index_corpus(_model(seed=1), source, out, SMALL)
+    with pytest.raises(CorpusFileError, match="shard_tokens 40, not 60"):
+        index_corpus(_model(), source, out, CorpusSettings("all", 20, 60, 3))
+    (source / "a.txt").write_text("Changed.\n", "utf-8")
+    with pytest.raises(CorpusFileError, match=r"a\.txt differs"):
+        index_corpus(_model(), source, out, SMALL)
+    report = index_corpus(_model(seed=1), source, out, SMALL, restart=True)
+    assert report.complete and open_corpus(out).document_text(0) == "Changed."
+
+
+def test_bad_corpus_files_are_one_line_naming_the_file(tmp_path: Path) -> None:
+    out = tmp_path / "c.rscorpus"
+    index_corpus(_model(), _corpus(tmp_path), out, SMALL)
+    values = out / "shard-00001" / "l1.bwd.g.npy"
+    values.write_bytes(values.read_bytes()[:-3])
+    with pytest.raises(CorpusFileError, match=r"l1\.bwd\.g\.npy: .* \(truncated\)"):
+        open_corpus(out)
+    values.unlink()
+    with pytest.raises(CorpusFileError, match=r"l1\.bwd\.g\.npy: missing"):
+        open_corpus(out)
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    (out / "manifest.json").write_text(json.dumps({**manifest, "version": 99}), "utf-8")
+    with pytest.raises(CorpusFileError, match="version 99.*--restart"):
+        open_corpus(out)
+    with pytest.raises(CorpusFileError, match="no such corpus folder"):
+        open_corpus(tmp_path / "none.rscorpus")
+    for error in (CorpusFileError("x"),):
+        assert isinstance(error, RnnStudioError)
+
+
+def test_settings_and_sources_are_checked_before_reading(tmp_path: Path) -> None:
+    source = _corpus(tmp_path)
+    with pytest.raises(ConfigError, match="shard_tokens must be a whole number from 20"):
+        index_corpus(_model(), source, tmp_path / "c.rscorpus", CorpusSettings("h", 20, 10))
+    wide = random_model("lstm", hidden_size=512, input_size=4, num_layers=2,
+                        bidirectional=True)
+    longest = wide.config.max_tokens()  # what one trace of it reads
+    assert longest < 3000
+    with pytest.raises(ConfigError, match=f"max_doc_tokens must be .* from 1 to {longest:,}"):
+        index_corpus(wide, source, tmp_path / "c.rscorpus", CorpusSettings("h", 3000))
+    with pytest.raises(ConfigError, match="quantities 'h,x'"):
+        index_corpus(_model(), source, tmp_path / "c.rscorpus", CorpusSettings("h,x"))
+    with pytest.raises(ConfigError, match="buffers .* bytes"):
+        big = random_model("lstm", hidden_size=256, input_size=4, num_layers=2,
+                           bidirectional=True)
+        index_corpus(big, source, tmp_path / "c.rscorpus",
+                     CorpusSettings("all", shard_tokens=1_000_000))
+    assert not (tmp_path / "c.rscorpus").exists()
+    (source / "bad.txt").write_bytes(b"caf\xe9\n")
+    with pytest.raises(TextError, match=r"bad\.txt: not UTF-8"):
+        index_corpus(_model(), source, tmp_path / "c.rscorpus", SMALL)
+    with pytest.raises(TextError, match="no such file or folder"):
+        index_corpus(_model(), tmp_path / "missing", tmp_path / "d.rscorpus", SMALL)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "x").write_text("x")
+    with pytest.raises(RnnStudioError, match="not a corpus index"):
+        index_corpus(_model(), source / "a.txt", tmp_path / "other", SMALL)
+
