@@ -1,6 +1,6 @@
-"""``rnnstudio corpus``: index a text file or folder with a model (``corpus index``) and
-describe an index (``corpus info``); the queries (``search``, ``top``) are added to the
-same sub-command group by :func:`add_corpus_commands`'s caller.
+"""``rnnstudio corpus``: index a text file or folder with a model (``corpus index``),
+describe an index (``corpus info``) and query it (``corpus search``, ``corpus top``, whose
+flags and output live in :mod:`.cli_corpus_query`).
 
 ``corpus index`` prints a progress line on stderr (tokens, tokens/s, ETA from the bytes
 read) and stops cleanly on Ctrl+C after the batch it is in: the finished shards are kept,
@@ -18,6 +18,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .cli_corpus_query import (
+    SEARCH_HELP,
+    TOP_HELP,
+    add_search_arguments,
+    add_top_arguments,
+    run_search,
+    run_top,
+)
 from .io.corpus_settings import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_DOC_TOKENS,
@@ -26,6 +34,7 @@ from .io.corpus_settings import (
     default_out,
 )
 from .terminal import printable
+from .view.corpus import counted
 
 __all__ = ["CORPUS_HELP", "add_corpus_commands", "run_corpus_index", "run_corpus_info"]
 
@@ -40,8 +49,8 @@ INTERRUPTED = 130
 def add_corpus_commands(corpus: argparse.ArgumentParser,
                         model_options: Callable[[argparse.ArgumentParser], None],
                         index_handler: Callable[[argparse.Namespace], int]) -> Any:
-    """``index`` and ``info`` under ``corpus``; returns the sub-command group so the
-    queries can be added to it. ``model_options`` adds cli.py's model-file options."""
+    """``index``, ``info``, ``search`` and ``top`` under ``corpus``; returns the
+    sub-command group. ``model_options`` adds cli.py's model-file options."""
     group = corpus.add_subparsers(dest="corpus_command", metavar="SUBCOMMAND", required=True)
     index = group.add_parser("index", help=INDEX_HELP, description=INDEX_HELP)
     index.add_argument("model", metavar="MODEL", help="model file or shipped model name")
@@ -67,7 +76,20 @@ def add_corpus_commands(corpus: argparse.ArgumentParser,
     info.add_argument("corpus", metavar="NAME.rscorpus", help="a corpus index folder")
     info.add_argument("--json", action="store_true", help="print the manifest's facts as JSON")
     info.set_defaults(handler=run_corpus_info)
+    search = group.add_parser("search", help=SEARCH_HELP, description=SEARCH_HELP)
+    add_search_arguments(search)
+    search.set_defaults(handler=lambda options: run_search(options, _opened(options)))
+    top = group.add_parser("top", help=TOP_HELP, description=TOP_HELP)
+    add_top_arguments(top)
+    top.set_defaults(handler=lambda options: run_top(options, _opened(options)))
     return group
+
+
+def _opened(options: argparse.Namespace) -> Any:
+    """The index named by ``options.corpus`` (a bad folder is a one-line error)."""
+    from .io.corpus_reader import open_corpus
+
+    return open_corpus(options.corpus)
 
 
 def run_corpus_index(options: argparse.Namespace, model: Any, origin: str) -> int:
@@ -87,12 +109,12 @@ def run_corpus_index(options: argparse.Namespace, model: Any, origin: str) -> in
     print(f"model: {origin}")
     print(f"state: {STATE_RULE}")
     if report.resumed_shards and report.complete:
-        print(f"continued after {report.resumed_shards} finished shard(s)")
+        print(f"continued after {counted(report.resumed_shards, 'finished shard')}")
     print(f"{'wrote' if report.complete else 'kept'}: {printable(str(report.path))} "
-          f"({report.documents:,} documents, {report.tokens:,} tokens, "
-          f"{report.shards} shard(s))")
+          f"({counted(report.documents, 'document')}, {counted(report.tokens, 'token')}, "
+          f"{counted(report.shards, 'shard')})")
     if not report.complete:
-        print(f"stopped after {report.shards} shard(s); run the same command to resume",
+        print(f"stopped after {counted(report.shards, 'shard')}; run the same command to resume",
               file=sys.stderr)
         return INTERRUPTED
     return 0

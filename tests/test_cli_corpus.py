@@ -97,3 +97,79 @@ def test_info_of_a_missing_or_foreign_index_is_one_line(tmp_path: Path) -> None:
     run_cli("corpus", "index", "charlm-lstm", "--text-file", str(book))
     assert_refused(run_cli("corpus", "index", "charlm-gru", "--text-file", str(book)),
                    "another model", "--restart")
+
+
+def _runs(on: np.ndarray) -> list[tuple[int, int]]:
+    """Maximal runs of True in ``on``, scanned one token at a time (the brute force)."""
+    runs, start = [], None
+    for position, value in enumerate([*on, False]):
+        if value and start is None:
+            start = position
+        elif not value and start is not None:
+            runs.append((start, position))
+            start = None
+    return runs
+
+
+@pytest.mark.parametrize("book", [BOOK, "\n\n".join(
+    f"Somewhere {'((' * (i % 4)}a riddle{'))' * (i % 4)}, said the {i}th owl; none knew."
+    for i in range(25))])
+def test_search_and_top_on_an_index_equal_a_scan_of_each_documents_trace(
+        tmp_path: Path, book: str) -> None:
+    """End to end: ``corpus index`` then ``corpus search`` / ``corpus top`` against a plain
+    Python scan of ``model.trace`` of every document, rounded to float16 as stored."""
+    path = tmp_path / "book.txt"
+    path.write_text(book, "utf-8")
+    index = run_cli("corpus", "index", "charlm-lstm", "--text-file", str(path),
+                    "--shard-tokens", "2000", "--max-doc-tokens", "100", "--quantities", "h,f")
+    assert index.returncode == 0, index.stderr
+    corpus = open_corpus(tmp_path / "book.rscorpus")
+    model = read_model("resources/models/charlm-lstm.safetensors").model
+    traces = [model.trace(corpus.document_text(d), loss=None, jacobian=False).layers[0, "fwd"]
+              for d in range(len(corpus.doc_starts) - 1)]
+    stored = [layer.h.astype(np.float16).astype(np.float32) for layer in traces]
+    every = np.concatenate(stored)
+    units = [int(u) for u in np.argsort(-(every > 0.3).mean(axis=0))[:2]]
+    expected = []
+    for document, values in enumerate(stored):
+        floor = values[:, units].min(axis=1)
+        expected += [(-(stop - start), -float(floor[start:stop].min()),
+                      int(corpus.doc_starts[document]) + start, document, start, stop - start)
+                     for start, stop in _runs(floor >= 0.3)]
+    expected.sort()
+    assert len(expected) >= 10
+    found = run_cli("corpus", "search", str(tmp_path / "book.rscorpus"), "--units",
+                    ",".join(map(str, units)), "--threshold", "0.3", "--json")
+    assert found.returncode == 0, found.stderr
+    spans = json.loads(found.stdout)["spans"]
+    assert [(s["document"], s["position"], s["length"]) for s in spans] == [
+        (document, start, length) for *_, document, start, length in expected]
+    assert [s["score"] for s in spans] == pytest.approx([-e[1] for e in expected])
+    for span in spans[:5]:
+        tokens = corpus.document_tokens(span["document"])
+        assert span["context"]["hit"] == "".join(
+            tokens[span["position"]:span["position"] + span["length"]])
+    forget = np.concatenate([layer.quantities()["f"] for layer in traces])
+    for flags, order in (([], np.lexsort((np.arange(len(forget)), -forget[:, units[0]]))),
+                         (["--lowest"], np.lexsort((np.arange(len(forget)), forget[:, units[0]])))):
+        top = run_cli("corpus", "top", str(tmp_path / "book.rscorpus"), "--unit",
+                      str(units[0]), "--quantity", "f", "--k", "15", "--json", *flags)
+        assert top.returncode == 0, top.stderr
+        listed = json.loads(top.stdout)
+        positions = [t["corpus_position"] for t in listed["tokens"]]
+        # float16 storage may swap near-equal neighbours: same values, same tokens
+        np.testing.assert_allclose(forget[positions, units[0]], forget[order[:15], units[0]],
+                                   rtol=2**-10)
+        # counted in float32 while indexing: the trace's own fractions, exactly
+        left, right = (forget[:, units[0]] < 0.1).mean(), (forget[:, units[0]] > 0.9).mean()
+        assert f"left-saturated {left:.3f}, right-saturated {right:.3f}" in listed["saturation"]
+
+
+def test_search_of_a_missing_index_or_a_bad_unit_is_one_line(tmp_path: Path) -> None:
+    assert_refused(run_cli("corpus", "search", str(tmp_path / "none.rscorpus"), "--units",
+                           "1", "--threshold", "0.5"), "no such corpus folder")
+    run_cli("corpus", "index", "charlm-lstm", "--text-file", str(_book(tmp_path)))
+    assert_refused(run_cli("corpus", "top", str(tmp_path / "book.rscorpus"), "--unit", "48"),
+                   "--unit", "48")
+    assert_refused(run_cli("corpus", "search", str(tmp_path / "book.rscorpus"), "--units",
+                           "1", "--threshold", "0.5", "--quantity", "c"), "--quantity")

@@ -43,7 +43,7 @@ def test_search_json_equals_find_spans(corpus, capsys) -> None:
     assert [(row["document"], row["position"], row["length"], row["score"])
             for row in printed["spans"]] == [
         (span.document, span.start, span.length, span.score) for span in spans]
-    assert printed["rule"].startswith("spans of at least 1 token(s)")
+    assert printed["rule"].startswith("spans of at least 1 token")
 
 
 def test_search_table_lists_the_spans_with_context(corpus, capsys) -> None:
@@ -52,7 +52,7 @@ def test_search_table_lists_the_spans_with_context(corpus, capsys) -> None:
     assert run_search(options, corpus) == 0
     lines = capsys.readouterr().out.splitlines()
     spans = find_spans(corpus, "h", 0, "fwd", [2], 0.0, min_length=2, limit=2)
-    assert lines[0] == "tiny.rscorpus: 3 document(s), 17 tokens"
+    assert lines[0] == "tiny.rscorpus: 3 documents, 17 tokens"
     assert lines[-len(spans) - 1].startswith(" rank  document")
     for line, span in zip(lines[-len(spans):], spans, strict=True):
         assert line.split()[:4] == ["1" if span is spans[0] else "2", str(span.document),

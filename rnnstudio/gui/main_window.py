@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from ..errors import RnnStudioError
 from ..io import load_trace
 from ..io.attribution_export import save_attribution
+from ..io.corpus_reader import open_corpus
 from ..io.name_map import KeyMap
 from ..io.session_file import SessionFile, is_session_file, load_session, save_session
 from ..io.sniff import is_trace_file
@@ -103,8 +104,7 @@ class MainWindow(QMainWindow):
         self.saturation = SaturationPanel(session)
         self.trajectory = TrajectoryPanel(session)
         self.interventions = InterventionsPanel(session)
-        # The corpus index reader (rnnstudio.io.corpus_file.open_corpus) is wired here.
-        self.corpus_panel = CorpusPanel(session, opener=None)
+        self.corpus_panel = CorpusPanel(session, opener=open_corpus)
         self.panels: dict[str, Any] = {"heatmaps": self.heatmaps, "gradients": self.gradients,
                                        "this step": self.step_view,
                                        "unit inspector": self.unit_inspector,

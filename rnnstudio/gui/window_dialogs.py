@@ -53,7 +53,13 @@ class WindowDialogs:
         """Models › Index a corpus…: show (or raise) the corpus index dialog."""
         if self.corpus_index_dialog is None:
             self.corpus_index_dialog = CorpusIndexDialog(self.window.session, self.window)
+            self.corpus_index_dialog.indexed.connect(self._open_indexed)
         return _present(self.corpus_index_dialog)
+
+    def _open_indexed(self, path: str) -> None:
+        """A finished index opens in the Corpus dock, ready to search."""
+        self.window.corpus_panel.open_path(Path(path))
+        self.window.show_panel("corpus")
 
     def _start_folder(self) -> str:
         recent = self.window.settings.recent_files

@@ -21,7 +21,7 @@ from ..engine.saturation import GATE_NAMES
 __all__ = ["BRUSH_AFTER", "BRUSH_BEFORE", "BRUSH_THRESHOLD", "PANEL_AFTER", "PANEL_BEFORE",
            "RANKING", "CorpusSource",
            "ResultRow", "brush_rule", "activation_rows", "describe_corpus", "fingerprint_line",
-           "model_matches", "saturation_line", "search_rule", "span_rows", "top_rule"]
+           "counted", "model_matches", "saturation_line", "search_rule", "span_rows", "top_rule"]
 
 
 #: Context tokens in the Corpus dock's tables (the CLI shows 30 before and 10 after): at
@@ -94,11 +94,17 @@ def activation_rows(source: CorpusSource, hits: Sequence[Activation],
             for rank, hit in enumerate(hits, start=1)]
 
 
+def counted(count: int, noun: str) -> str:
+    """``1 span``, ``3 spans``, ``12,000 tokens``: a count and its noun, in the number
+    it needs (nouns here take an s)."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
 def search_rule(units: Sequence[int], threshold: float, min_length: int) -> str:
     """The search and its ranking in words."""
     named = ", ".join(map(str, units))
     which = f"unit {named} is" if len(units) == 1 else f"units {named} are all"
-    return (f"spans of at least {min_length} token(s) inside one document where {which} "
+    return (f"spans of at least {counted(min_length, 'token')} inside one document where {which} "
             f">= {threshold:g}; ranked {RANKING}")
 
 
@@ -129,8 +135,9 @@ def describe_corpus(source: CorpusSource, name: str,
     documents = len(source.doc_starts) - 1
     keys = ", ".join(f"{layer} {direction}" for layer, direction in source.keys)
     stored = ", ".join(source.quantities)
-    return [f"{name}: {documents:,} document(s), {source.token_count:,} tokens",
-            f"stores {stored} of layer/direction {keys}",
+    layers = "layer" if len(source.keys) == 1 else "layers"
+    return [f"{name}: {counted(documents, 'document')}, {counted(source.token_count, 'token')}",
+            f"stores {stored} of {layers} {keys}",
             fingerprint_line(source, model_fingerprint)]
 
 

@@ -81,3 +81,25 @@ def test_the_models_menu_opens_the_dialog(qtbot, window) -> None:
     shown = window.dialogs.corpus_index_dialog
     assert isinstance(shown, CorpusIndexDialog) and shown.isVisible()
     shown.close()
+
+
+def test_a_finished_index_opens_in_the_corpus_dock(qtbot, window, tmp_path) -> None:
+    """Models › Index a corpus… then the Corpus dock: the index the dialog wrote is the
+    one the dock searches, from the window's own reader."""
+    ready(window.session, "the cat sat", hidden_size=6)
+    source = tmp_path / "book.txt"
+    source.write_text(TEXT, "utf-8")
+    window.named_actions["index_corpus"].trigger()
+    shown = window.dialogs.corpus_index_dialog
+    shown.source_edit.setText(str(source))
+    shown.out_edit.setText(str(tmp_path / "book.rscorpus"))
+    with qtbot.waitSignal(shown.indexed, timeout=20_000):
+        shown.index_button.click()
+    shown.job.wait()
+    corpus = window.session.corpus
+    assert corpus is not None and corpus.token_count == open_corpus(
+        tmp_path / "book.rscorpus").token_count
+    assert corpus.document_text(3) == TEXT.split("\n\n")[3]
+    assert window.docks["corpus"].isVisible()
+    assert "40 documents" in window.corpus_panel.header.text()
+    shown.close()

@@ -47,8 +47,8 @@ def _search(qtbot, panel: CorpusPanel, units: str, threshold: float) -> None:  #
 
 def test_the_header_says_what_is_open_and_by_which_model(panel) -> None:
     tokens = panel.session.corpus.token_count
-    assert panel.header.text() == (f"tiny.rscorpus: 4 document(s), {tokens} tokens · stores "
-                                   "h, f of layer/direction 0 fwd · made with the open model "
+    assert panel.header.text() == (f"tiny.rscorpus: 4 documents, {tokens} tokens · stores "
+                                   "h, f of layer 0 fwd · made with the open model "
                                    f"(fingerprint {panel.session.corpus.fingerprint})")
     assert [panel.search_place.itemText(i) for i in range(2)] == [
         "h · layer 0 fwd", "f · layer 0 fwd"]
@@ -68,8 +68,8 @@ def test_search_shows_the_spans_ranked_with_context(qtbot, panel) -> None:
     assert table.item(0, 1).text() == str(first.document)
     assert table.item(0, 4).text() == f"{first.score:.4f}"
     assert table.item(0, 5).text() == first.context.marked("«", "»")
-    assert panel.search_rule.text().startswith(f"{len(expected)} span(s) of h of layer 0 fwd")
-    assert panel.search_rule.toolTip().startswith("spans of at least 1 token(s) inside one "
+    assert panel.search_rule.text().startswith(f"{len(expected)} spans of h of layer 0 fwd")
+    assert panel.search_rule.toolTip().startswith("spans of at least 1 token inside one "
                                                   "document where units 1, 4 are all >= 0")
 
 

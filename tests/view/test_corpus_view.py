@@ -62,11 +62,11 @@ def test_description_and_fingerprint() -> None:
     corpus, model = _corpus()
     own = model_fingerprint(model.params)
     lines = describe_corpus(corpus, "tiny.rscorpus", own)
-    assert lines[0] == "tiny.rscorpus: 3 document(s), 17 tokens"
-    assert lines[1] == "stores h, f of layer/direction 0 fwd"
+    assert lines[0] == "tiny.rscorpus: 3 documents, 17 tokens"
+    assert lines[1] == "stores h, f of layer 0 fwd"
     assert "made with the open model" in lines[2] and model_matches(corpus, own)
     other = model_fingerprint(random_model("lstm", 6, seed=3).params)
     assert not model_matches(corpus, other) and not model_matches(corpus, None)
     assert "another model" in fingerprint_line(corpus, other)
-    assert search_rule([3], 0.5, 2).startswith("spans of at least 2 token(s) inside one "
+    assert search_rule([3], 0.5, 2).startswith("spans of at least 2 tokens inside one "
                                                "document where unit 3 is >= 0.5; ranked longer")

@@ -4,7 +4,8 @@ the units from a brushed span (LSTMVis's rule), and list a unit's top-activating
 The header says which corpus is open and whether the open model made it. Queries run in
 the session's :class:`~rnnstudio.gui.corpus_query_job.CorpusQueries` worker; a click on a
 result opens its document in the main view (refused for another model's corpus). The
-corpus is opened through the injected ``opener`` (the index reader).
+corpus is read through the injected ``opener`` (the window passes the index reader,
+:func:`rnnstudio.io.corpus_reader.open_corpus`; tests pass an in-memory corpus).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from ...view.corpus import (
     CorpusSource,
     ResultRow,
     brush_rule,
+    counted,
     describe_corpus,
     top_rule,
 )
@@ -82,20 +84,18 @@ def parse_units(text: str) -> list[int]:
 
 
 class CorpusPanel(QWidget):
-    """The dock's widget; ``opener(path)`` reads a corpus index (None: no reader)."""
+    """The dock's widget; ``opener(path)`` reads a corpus index."""
 
-    def __init__(self, session: Session,
-                 opener: Callable[[Path], CorpusSource] | None = None,
+    def __init__(self, session: Session, opener: Callable[[Path], CorpusSource],
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session, self.opener = session, opener
         self.queries = session.corpus_queries
-        self.header = wrapped_label("No corpus open: index a text with "
-                                    "`rnnstudio corpus index`, then open it here.")
+        self.header = wrapped_label("No corpus open: index a text with Models › Index a "
+                                    "corpus… (or `rnnstudio corpus index`), or open one here.")
         self.open_button = QPushButton("Open corpus…")
         self.open_button.setToolTip("Open a corpus index (.rscorpus) made with a model")
         self.open_button.clicked.connect(self.choose_file)
-        self.open_button.setEnabled(opener is not None)
         self.message = wrapped_label()
         self.progress = QProgressBar()
         self.progress.setTextVisible(False)
@@ -243,15 +243,13 @@ class CorpusPanel(QWidget):
     # --- actions ------------------------------------------------------------------------
 
     def choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open corpus index", "",
-                                              "Corpus index (*.rscorpus);;All files (*)")
+        # An index is a folder (NAME.rscorpus), so a file chooser could not pick it.
+        path = QFileDialog.getExistingDirectory(self, "Open a corpus index (a .rscorpus folder)")
         if path:
             self.open_path(Path(path))
 
     def open_path(self, path: Path) -> None:
         """Read ``path`` with the opener and show it; a bad file is a message."""
-        if self.opener is None:
-            return
         try:
             source = self.opener(path)
         except RnnStudioError as error:
@@ -297,7 +295,7 @@ class CorpusPanel(QWidget):
                                               self.brush_after.value())
         self.units_edit.setText(",".join(map(str, units)))
         self.threshold_box.setValue(self.brush_threshold.value())
-        self.say(f"{len(units)} unit(s) selected by the rule" if units else
+        self.say(f"{counted(len(units), 'unit')} selected by the rule" if units else
                              "No unit is on over the whole span and off around it: try a "
                              "lower threshold, a shorter span or fewer 'off' tokens.")
 
@@ -354,9 +352,8 @@ class CorpusPanel(QWidget):
             self.say(self.queries.error)
         found = self.queries.search_result
         if found is not None:
-            self.search_rule.setText(f"{len(found.rows):,} span(s) of {found.where}; ranked "
-                                     "longer, then higher floor, then earlier. Click a row "
-                                     "to open it.")
+            self.search_rule.setText(f"{counted(len(found.rows), 'span')} of {found.where}; "
+                                     f"ranked {RANKING}. Click a row to open it.")
             self.search_rule.setToolTip(found.rule)
             self.search_table.show_rows(found.rows)
         listed = self.queries.top_result
