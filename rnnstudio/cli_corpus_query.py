@@ -18,7 +18,7 @@ import json
 from collections.abc import Sequence
 
 from .cli_errors import for_command_line, print_error
-from .engine.corpus_query import check_query, find_spans, top_activations
+from .engine.corpus_query import check_query, search_spans, top_activations
 from .engine.corpus_source import CorpusSource
 from .errors import ConfigError, shown
 from .limits import MAX_TOP_K, check_number, check_whole
@@ -97,12 +97,12 @@ def run_search(args: argparse.Namespace, source: CorpusSource) -> int:
     except ConfigError as error:
         print_error(for_command_line(error, _SEARCH_FLAGS))
         return 2
-    spans = find_spans(source, args.quantity, args.layer,
-                       args.direction, units, threshold, min_length, args.limit)
-    rows = span_rows(source, spans)
+    found = search_spans(source, args.quantity, args.layer,
+                         args.direction, units, threshold, min_length, args.limit)
+    rows = span_rows(source, found.spans)
     rule = search_rule(units, threshold, min_length)
     what = f"{args.quantity} of layer {args.layer} {args.direction}"
-    _print(args, source, rule, what, rows, "floor", "spans")
+    _print(args, source, rule, what, rows, "floor", "spans", total=found.total)
     return 0
 
 
@@ -128,20 +128,27 @@ def run_top(args: argparse.Namespace, source: CorpusSource) -> int:
 
 def _print(args: argparse.Namespace, source: CorpusSource, rule: str, what: str,
            rows: Sequence[ResultRow], score_name: str, key: str,
-           saturated: str | None = None) -> None:
-    """The rows as JSON or as a table under the corpus description and the rule."""
+           saturated: str | None = None, total: int | None = None) -> None:
+    """The rows as JSON or as a table under the corpus description and the rule;
+    ``total``: how many there are in all when ``rows`` may be the first of them."""
     described = describe_corpus(source, str(args.corpus))
     if args.json:
-        payload = {"corpus": str(args.corpus), "description": described, "values": what,
-                   "rule": rule, key: [row.to_dict() for row in rows]}
+        payload: dict[str, object] = {
+            "corpus": str(args.corpus), "description": described, "values": what,
+            "rule": rule, key: [row.to_dict() for row in rows]}
         if saturated is not None:
             payload["saturation"] = saturated
+        if total is not None:
+            payload["total"] = total
         print(json.dumps(payload, indent=2, ensure_ascii=False))
         return
     lines = [*described, f"values: {what}", f"rule: {rule}"]
     if saturated is not None:
         lines.append(f"saturation: {saturated}")
-    lines.append(f"{len(rows):,} {key}" + (":" if rows else ""))
+    count = f"{len(rows):,} {key}"
+    if total is not None and total > len(rows):
+        count = f"the first {len(rows):,} of {total:,} {key}"
+    lines.append(count + (":" if rows else ""))
     if rows:
         lines.append(f"{'rank':>5}  {'document':>8}  {'position':>8}  {'length':>6}  "
                      f"{score_name:>8}  context ([...] marks the {key[:-1]})")

@@ -53,6 +53,8 @@ def test_search_table_lists_the_spans_with_context(corpus, capsys) -> None:
     lines = capsys.readouterr().out.splitlines()
     spans = find_spans(corpus, "h", 0, "fwd", [2], 0.0, min_length=2, limit=2)
     assert lines[0] == "tiny.rscorpus: 3 documents, 17 tokens"
+    total = len(find_spans(corpus, "h", 0, "fwd", [2], 0.0, min_length=2))
+    assert total > 2 and f"the first 2 of {total} spans:" in lines
     assert lines[-len(spans) - 1].startswith(" rank  document")
     for line, span in zip(lines[-len(spans):], spans, strict=True):
         assert line.split()[:4] == ["1" if span is spans[0] else "2", str(span.document),

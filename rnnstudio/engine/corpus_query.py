@@ -39,8 +39,8 @@ if TYPE_CHECKING:
     from .model import Model
     from .trace import Trace
 
-__all__ = ["CHUNK_TOKENS", "RANKING", "Activation", "ArrayCorpus", "Span", "check_query",
-           "find_spans", "top_activations"]
+__all__ = ["CHUNK_TOKENS", "RANKING", "Activation", "ArrayCorpus", "Span", "SpanSearch",
+           "check_query", "find_spans", "search_spans", "top_activations"]
 
 #: Tokens read at once: a (2, 1M) float32 block is 8 MB, and numpy's per-call overhead
 #: is negligible at that size (10M tokens, 2 units: 0.2 s, tests/benchmarks).
@@ -145,11 +145,30 @@ def _joined_runs(starts: np.ndarray, stops: np.ndarray, floors: np.ndarray,
     return starts[heads], stops[tails], np.minimum.reduceat(floors, heads)
 
 
+@dataclass(frozen=True)
+class SpanSearch:
+    """The first spans of a search and how many there are in all (``total``), so a
+    list cut at ``limit`` can say "the first 200 of 208,598"."""
+
+    spans: list[Span]
+    total: int
+
+
 def find_spans(source: CorpusSource, quantity: str, layer: int, direction: str,
                units: Sequence[int], threshold: float, min_length: int = 1,
                limit: int | None = None, chunk_tokens: int = CHUNK_TOKENS,
                should_stop: Callable[[], bool] | None = None,
                on_progress: Callable[[int, int], None] | None = None) -> list[Span]:
+    """The spans of :func:`search_spans` (its arguments), without their count."""
+    return search_spans(source, quantity, layer, direction, units, threshold, min_length,
+                        limit, chunk_tokens, should_stop, on_progress).spans
+
+
+def search_spans(source: CorpusSource, quantity: str, layer: int, direction: str,
+                 units: Sequence[int], threshold: float, min_length: int = 1,
+                 limit: int | None = None, chunk_tokens: int = CHUNK_TOKENS,
+                 should_stop: Callable[[], bool] | None = None,
+                 on_progress: Callable[[int, int], None] | None = None) -> SpanSearch:
     """Every maximal span of at least ``min_length`` tokens inside one document where
     each of ``units`` is ``>= threshold``, ranked (see the module docstring: longer
     first, then higher floor, then earlier in the corpus); the first ``limit`` of them
@@ -175,7 +194,7 @@ def find_spans(source: CorpusSource, quantity: str, layer: int, direction: str,
         pieces.append(_chunk_runs(lowest >= threshold, lowest, doc_start, offset,
                                   min_length))
     if not pieces:
-        return []
+        return SpanSearch([], 0)
     runs = [np.concatenate([piece[part] for piece in pieces]) for part in range(3)]
     starts, stops, floors = _joined_runs(runs[0], runs[1], runs[2], doc_starts)
     lengths = stops - starts
@@ -183,10 +202,12 @@ def find_spans(source: CorpusSource, quantity: str, layer: int, direction: str,
     starts, lengths, floors = starts[keep], lengths[keep], floors[keep]
     order = np.lexsort((starts, -floors, -lengths))[:limit]
     documents = np.searchsorted(doc_starts, starts[order], side="right") - 1
-    return [Span(int(doc), int(first - doc_starts[doc]), int(first - doc_starts[doc] + size),
-                 int(first), int(size), float(floor))
-            for doc, first, size, floor in zip(documents, starts[order], lengths[order],
-                                               floors[order], strict=True)]
+    return SpanSearch([Span(int(doc), int(first - doc_starts[doc]),
+                            int(first - doc_starts[doc] + size), int(first), int(size),
+                            float(floor))
+                       for doc, first, size, floor in zip(documents, starts[order],
+                                                          lengths[order], floors[order],
+                                                          strict=True)], len(starts))
 
 
 def _best(keys: np.ndarray, positions: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from ..engine.corpus_query import find_spans, top_activations
+from ..engine.corpus_query import search_spans, top_activations
 from ..engine.corpus_query_brush import brush_units
 from ..engine.corpus_source import CorpusSource
 from ..engine.trajectory import model_fingerprint
@@ -60,6 +60,8 @@ class SearchResult:
     rule: str
     where: Where
     rows: list[ResultRow]
+    #: Spans found in all (``rows`` holds the first of them).
+    total: int
 
 
 @dataclass(frozen=True)
@@ -128,12 +130,12 @@ class CorpusQueries(QObject):
 
         def work(stop: Callable[[], bool], progress: Callable[[int, int], None]
                  ) -> SearchResult:
-            spans = find_spans(source, where.quantity, where.layer, where.direction, units,
-                               threshold, min_length, limit, should_stop=stop,
-                               on_progress=progress)
+            found = search_spans(source, where.quantity, where.layer, where.direction,
+                                 units, threshold, min_length, limit, should_stop=stop,
+                                 on_progress=progress)
             return SearchResult(search_rule(units, threshold, min_length), where,
-                                span_rows(source, spans, PANEL_BEFORE,
-                                                              PANEL_AFTER))
+                                span_rows(source, found.spans, PANEL_BEFORE, PANEL_AFTER),
+                                found.total)
 
         self._start(SEARCH, work)
 

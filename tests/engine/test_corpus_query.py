@@ -14,6 +14,7 @@ from rnnstudio.engine.corpus_query import (
     Span,
     check_query,
     find_spans,
+    search_spans,
     top_activations,
 )
 from rnnstudio.engine.model import Model, random_model
@@ -92,6 +93,9 @@ def test_spans_equal_a_scan_of_each_documents_trace(case) -> None:
     longer = [span for span in expected if span.length >= 2]
     assert find_spans(corpus, quantity, layer, direction, units, threshold, min_length=2,
                       limit=3, chunk_tokens=2) == longer[:3]
+    cut = search_spans(corpus, quantity, layer, direction, units, threshold, min_length=2,
+                       limit=2, chunk_tokens=3)
+    assert (cut.spans, cut.total) == (longer[:2], len(longer))
 
 
 def test_spans_never_cross_documents() -> None:

@@ -69,6 +69,11 @@ def test_search_shows_the_spans_ranked_with_context(qtbot, panel) -> None:
     assert table.item(0, 4).text() == f"{first.score:.4f}"
     assert table.item(0, 5).text() == first.context.marked("«", "»")
     assert panel.search_rule.text().startswith(f"{len(expected)} spans of h of layer 0 fwd")
+    panel.limit_box.setValue(1)
+    _search(qtbot, panel, "1, 4", 0.0)
+    assert panel.search_table.rows == expected[:1]
+    assert panel.search_rule.text().startswith(
+        f"The first 1 of {len(expected)} spans of h of layer 0 fwd")
     assert panel.search_rule.toolTip().startswith("spans of at least 1 token inside one "
                                                   "document where units 1, 4 are all >= 0")
 

@@ -352,8 +352,11 @@ class CorpusPanel(QWidget):
             self.say(self.queries.error)
         found = self.queries.search_result
         if found is not None:
-            self.search_rule.setText(f"{counted(len(found.rows), 'span')} of {found.where}; "
-                                     f"ranked {RANKING}. Click a row to open it.")
+            shown = counted(found.total, "span")
+            if len(found.rows) < found.total:
+                shown = f"The first {len(found.rows):,} of {shown}"
+            self.search_rule.setText(f"{shown} of {found.where}; ranked {RANKING}. "
+                                     "Click a row to open it.")
             self.search_rule.setToolTip(found.rule)
             self.search_table.show_rows(found.rows)
         listed = self.queries.top_result
