@@ -143,34 +143,41 @@ class _StopOnInterrupt:
 
 class _ProgressLine:
     """``on_progress`` printing tokens, tokens/s and the ETA (from bytes) on stderr, at
-    most twice a second; the rate counts this run's tokens only (a resumed run's first
-    call gives the tokens already indexed)."""
+    most twice a second, and the last state at the end (so the final line is never a
+    stale one); the rate counts this run's tokens only (a resumed run's first call gives
+    the tokens already indexed)."""
 
     def __init__(self) -> None:
         self.started = time.perf_counter()
         self.first_tokens: int | None = None
         self.tty = sys.stderr.isatty()
         self.last_shown = -1.0
+        self.line, self.shown = "", ""
 
     def __call__(self, tokens: int, bytes_read: int, total_bytes: int) -> None:
         now = time.perf_counter()
         if self.first_tokens is None:
             self.first_tokens, self.started = tokens, now
             return
-        if now - self.last_shown < 0.5:
-            return
         elapsed = max(now - self.started, 1e-9)
         fraction = bytes_read / total_bytes if total_bytes else 1.0
         eta = elapsed * (1 - fraction) / fraction if fraction > 0 else 0.0
-        line = (f"indexed {tokens:,} tokens ({100 * fraction:.0f}% of the text), "
-                f"{(tokens - self.first_tokens) / elapsed:,.0f} tokens/s, "
-                f"ETA {_duration(eta)}")
-        print(f"\r{line}" if self.tty else line, end="" if self.tty else "\n",
+        self.line = (f"indexed {tokens:,} tokens ({100 * fraction:.0f}% of the text), "
+                     f"{(tokens - self.first_tokens) / elapsed:,.0f} tokens/s, "
+                     f"ETA {_duration(eta)}")
+        if now - self.last_shown >= 0.5:
+            self._show()
+            self.last_shown = now
+
+    def _show(self) -> None:
+        print(f"\r{self.line}" if self.tty else self.line, end="" if self.tty else "\n",
               file=sys.stderr, flush=True)
-        self.last_shown = now
+        self.shown = self.line
 
     def finish(self) -> None:
-        if self.tty and self.last_shown >= 0:
+        if self.line != self.shown:
+            self._show()
+        if self.tty and self.shown:
             print(file=sys.stderr)
 
 
@@ -204,6 +211,7 @@ def info_lines(corpus: Any) -> list[str]:
 
     manifest, settings = corpus.manifest, corpus.manifest["settings"]
     keys = ", ".join(f"{layer} {direction}" for layer, direction in corpus.keys)
+    layers = "layer" if len(corpus.keys) == 1 else "layers"
     lines = [f"corpus: {printable(str(corpus.folder))}"
              f"{'' if manifest['complete'] else ' (unfinished: run the same index command)'}",
              f"documents: {corpus.document_count:,}, tokens: {corpus.token_count:,}, "
@@ -211,7 +219,7 @@ def info_lines(corpus: Any) -> list[str]:
              f"model: {printable(manifest['model']['title'])} "
              f"(fingerprint {manifest['model']['fingerprint']})",
              f"  {manifest['model']['summary']}",
-             f"stored: {', '.join(corpus.quantities)} of layers {keys}, "
+             f"stored: {', '.join(corpus.quantities)} of {layers} {keys}, "
              f"{settings['storage_dtype']}",
              f"state: {settings['state']}",
              f"documents of at most {settings['max_doc_tokens']:,} tokens; shards of at "

@@ -46,7 +46,7 @@ def test_index_writes_the_corpus_and_info_describes_it(tmp_path: Path) -> None:
         60, corpus.token_count, True)
     assert facts["settings"]["quantities"] == ["h", "c"]
     table = run_cli("corpus", "info", str(tmp_path / "book.rscorpus")).stdout
-    assert "stored: h, c of layers 0 fwd, float16" in table and "forget gate f" in table
+    assert "stored: h, c of layer 0 fwd, float16" in table and "forget gate f" in table
 
 
 def test_ctrl_c_stops_after_a_batch_and_the_same_command_resumes(
@@ -173,3 +173,13 @@ def test_search_of_a_missing_index_or_a_bad_unit_is_one_line(tmp_path: Path) -> 
                    "--unit", "48")
     assert_refused(run_cli("corpus", "search", str(tmp_path / "book.rscorpus"), "--units",
                            "1", "--threshold", "0.5", "--quantity", "c"), "--quantity")
+
+
+def test_the_last_progress_line_is_the_whole_text(tmp_path: Path) -> None:
+    result = run_cli("corpus", "index", "charlm-lstm", "--text-file", str(_book(tmp_path)),
+                     "--shard-tokens", "2000", "--max-doc-tokens", "100")
+    assert result.returncode == 0, result.stderr
+    tokens = open_corpus(tmp_path / "book.rscorpus").token_count
+    lines = [line for line in result.stderr.splitlines() if line.startswith("indexed")]
+    assert lines[-1].startswith(f"indexed {tokens:,} tokens (100% of the text)")
+    assert all("100%" not in line for line in lines[:-1])

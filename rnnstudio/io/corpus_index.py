@@ -45,7 +45,10 @@ if TYPE_CHECKING:
 
 __all__ = ["IndexReport", "index_corpus"]
 
-#: ``on_progress(tokens_done, bytes_read, total_bytes)``.
+#: ``on_progress(tokens_done, bytes_done, total_bytes)``: ``bytes_done`` is the bytes read
+#: so far times the share of the tokens read that are indexed. A shard's documents are
+#: read before any of them runs, so the bytes read alone run up to a shard ahead (a
+#: 5,000-token text read "100%" when a quarter of it was indexed).
 IndexProgress = Callable[[int, int, int], None]
 
 
@@ -78,10 +81,10 @@ def index_corpus(
     unfinished index of the same model, settings and sources is continued after its last
     finished shard; one of another model, settings or sources is refused (``restart``
     replaces it). ``should_stop()`` is asked between batches: a stop keeps the finished
-    shards and returns a report with ``complete`` False. ``on_progress(tokens, bytes_read,
-    total_bytes)`` is called once before the first batch (tokens already indexed) and
-    after every batch. ``title`` names the model in the manifest (a path or a shipped
-    name).
+    shards and returns a report with ``complete`` False. ``on_progress(tokens, bytes_done,
+    total_bytes)`` (:data:`IndexProgress`) is called once before the first batch (tokens
+    already indexed) and after every batch. ``title`` names the model in the manifest
+    (a path or a shipped name).
     """
     settings = (settings or CorpusSettings()).checked(model)
     files = list_sources(source)
@@ -92,7 +95,8 @@ def index_corpus(
     if manifest["complete"]:
         return _report(folder, manifest, resumed)
     total_bytes = sum(file.size for file in files)
-    bytes_read, tokens_done = [0], [manifest["tokens"]]
+    bytes_read, tokens_read, tokens_done = [0], [0], [manifest["tokens"]]
+    bytes_done = [0]  # never reported smaller: the file is read 8 KB at a time
 
     def read_bytes(count: int) -> None:
         bytes_read[0] = count
@@ -100,10 +104,17 @@ def index_corpus(
     def batch_done(tokens: int) -> None:
         tokens_done[0] += tokens
         if on_progress is not None:
-            on_progress(tokens_done[0], bytes_read[0], total_bytes)
+            share = tokens_done[0] / tokens_read[0] if tokens_read[0] else 0.0
+            bytes_done[0] = max(bytes_done[0], round(bytes_read[0] * share))
+            on_progress(tokens_done[0], bytes_done[0], total_bytes)
+
+    def counting(stream: Iterator[Document]) -> Iterator[Document]:
+        for document in stream:
+            tokens_read[0] += len(document.tokens)
+            yield document
 
     batch_done(0)
-    stream = documents(files, model.tokenizer, settings.max_doc_tokens, read_bytes)
+    stream = counting(documents(files, model.tokenizer, settings.max_doc_tokens, read_bytes))
     for _skipped in zip(range(manifest["documents"]), stream, strict=False):
         pass  # the finished shards' documents, read again only to find where to go on
     for shard_docs in _shards(stream, settings.shard_tokens, manifest["tokens"]):

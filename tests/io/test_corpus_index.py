@@ -176,3 +176,26 @@ def test_settings_and_sources_are_checked_before_reading(tmp_path: Path) -> None
     with pytest.raises(RnnStudioError, match="not a corpus index"):
         index_corpus(_model(), source / "a.txt", tmp_path / "other", SMALL)
 
+
+
+def test_progress_follows_the_tokens_indexed_not_the_bytes_read_ahead(tmp_path: Path) -> None:
+    """A shard's documents are read before they run: the bytes reported are those of the
+    indexed tokens, so the share of bytes tracks the share of tokens (it ran a shard,
+    here a fifth of the text, ahead before: "100%" with a quarter indexed). Bytes are
+    counted as the file is read, 8 KB at a time: the tolerance is that grain."""
+    text = tmp_path / "book.txt"
+    text.write_text("\n\n".join(f"The dog {i} ran far away from the farm." for i in range(2000)),
+                    "utf-8")
+    calls: list[tuple[int, int, int]] = []
+    report = index_corpus(_model(), text, tmp_path / "c.rscorpus",
+                          CorpusSettings("h", max_doc_tokens=20, shard_tokens=4000),
+                          on_progress=lambda *call: calls.append(call))
+    assert report.shards >= 5 and len(calls) > report.shards
+    size = text.stat().st_size
+    assert {total for *_, total in calls} == {size}
+    assert calls[0][:2] == (0, 0) and calls[-1][:2] == (report.tokens, size)
+    grain = 8192 / size + 0.01
+    assert 4000 / report.tokens > 0.18 and grain < 0.11
+    for tokens, done, _ in calls:
+        assert abs(done / size - tokens / report.tokens) < grain
+    assert [done for _, done, _ in calls] == sorted(done for _, done, _ in calls)
