@@ -24,6 +24,8 @@ from ._version import __version__
 if TYPE_CHECKING:
     from .engine.attribution import Attribution
     from .engine.config import RecurrentConfig
+    from .engine.corpus_query import ArrayCorpus, find_spans, search_spans, top_activations
+    from .engine.corpus_query_brush import brush_units
     from .engine.decomposition import Decomposition
     from .engine.interventions import Intervention, parse_intervention
     from .engine.model import Model, ModelConfig, random_model
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
     from .engine.trace import Trace
     from .engine.trace_compare import allclose
     from .engine.trajectory import PcaBasis, fit_pca
+    from .io.corpus_index import index_corpus
+    from .io.corpus_reader import open_corpus
     from .io.keras_model import from_keras
     from .io.model_files import load_model, save_model
     from .io.pca_basis import load_basis, save_basis
@@ -54,6 +58,13 @@ _EXPORTS = {
     "saturation": "rnnstudio.engine.saturation",
     "trace_saturation": "rnnstudio.engine.saturation",
     "read_paragraphs": "rnnstudio.io.text_stream",
+    "ArrayCorpus": "rnnstudio.engine.corpus_query",
+    "find_spans": "rnnstudio.engine.corpus_query",
+    "search_spans": "rnnstudio.engine.corpus_query",
+    "top_activations": "rnnstudio.engine.corpus_query",
+    "brush_units": "rnnstudio.engine.corpus_query_brush",
+    "index_corpus": "rnnstudio.io.corpus_index",
+    "open_corpus": "rnnstudio.io.corpus_reader",
     "allclose": "rnnstudio.engine.trace_compare",
     "PcaBasis": "rnnstudio.engine.trajectory",
     "fit_pca": "rnnstudio.engine.trajectory",
@@ -68,11 +79,12 @@ _EXPORTS = {
 }
 
 __all__ = [
-    "Attribution", "Decomposition", "Intervention", "Model", "ModelConfig", "PcaBasis",
-    "RecurrentConfig", "Saturation", "Trace", "__version__", "allclose", "errors", "fit_pca",
-    "from_keras", "from_torch", "load_basis", "load_model", "load_trace", "parse_intervention",
-    "random_model", "read_paragraphs", "save_basis", "save_model", "save_trace", "saturation",
-    "trace_saturation",
+    "ArrayCorpus", "Attribution", "Decomposition", "Intervention", "Model", "ModelConfig",
+    "PcaBasis", "RecurrentConfig", "Saturation", "Trace", "__version__", "allclose",
+    "brush_units", "errors", "find_spans", "fit_pca", "from_keras", "from_torch",
+    "index_corpus", "load_basis", "load_model", "load_trace", "open_corpus",
+    "parse_intervention", "random_model", "read_paragraphs", "save_basis", "save_model",
+    "save_trace", "saturation", "search_spans", "top_activations", "trace_saturation",
 ]
 
 

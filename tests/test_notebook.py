@@ -106,3 +106,28 @@ def test_the_model_html_is_an_escaped_table_of_its_facts():
     assert "<th style='text-align:left'>task</th>" in text
     assert f"<td style='text-align:left'>{model.num_parameters:,}</td>" in text
     assert text.count("<tr>") == 7
+
+
+def test_a_corpus_from_the_top_level_names_answers_as_the_traces_do(tmp_path):
+    """What a notebook types: rs.index_corpus, rs.open_corpus, rs.search_spans,
+    rs.top_activations, rs.brush_units; the index answers as an in-memory corpus of
+    the same documents (rs.ArrayCorpus, exact model.trace values) does, within float16."""
+    model = rs.random_model("gru", hidden_size=6, num_layers=2, bidirectional=True, seed=3)
+    texts = [f"the {w} dog ran after the {w} cat" for w in ("red", "old", "big", "shy")]
+    source = tmp_path / "four.txt"
+    source.write_text("\n\n".join(texts), "utf-8")
+    rs.index_corpus(model, source, tmp_path / "four.rscorpus")
+    on_disk = rs.open_corpus(tmp_path / "four.rscorpus")
+    exact = rs.ArrayCorpus.from_texts(model, texts)
+    assert on_disk.doc_starts.tolist() == exact.doc_starts.tolist()
+    np.testing.assert_allclose(on_disk.values("h", 1, "bwd", range(6)),
+                               exact.values("h", 1, "bwd", range(6)), rtol=2**-10, atol=1e-4)
+    top = rs.top_activations(on_disk, "h", 1, "bwd", 2, k=5)
+    best = rs.top_activations(exact, "h", 1, "bwd", 2, k=5)
+    np.testing.assert_allclose([a.value for a in top], [a.value for a in best], rtol=2**-10)
+    trace = model.trace(texts[0], loss=None, jacobian=False)
+    units = rs.brush_units(trace.layers[0, "fwd"].h, 2, 4, threshold=0.0, before=0)
+    assert 0 < len(units) < 6
+    assert units == [u for u in range(6) if (trace.layers[0, "fwd"].h[2:4, u] >= 0).all()]
+    found = rs.search_spans(exact, "h", 0, "fwd", units, 0.0, limit=1)
+    assert found.total >= len(found.spans) == 1
