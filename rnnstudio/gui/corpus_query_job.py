@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
@@ -87,6 +88,8 @@ class CorpusQueries(QObject):
         self.session = session
         self.source: CorpusSource | None = None
         self.name = ""
+        #: The index folder the source was read from (None: an in-memory corpus).
+        self.path: Path | None = None
         self.search_result: SearchResult | None = None
         self.top_result: TopResult | None = None
         self.error = ""
@@ -102,10 +105,10 @@ class CorpusQueries(QObject):
 
     # --- the corpus -------------------------------------------------------------------
 
-    def open(self, source: CorpusSource, name: str) -> None:
-        """Show ``source`` (its results start empty)."""
+    def open(self, source: CorpusSource, name: str, path: Path | None = None) -> None:
+        """Show ``source`` (its results start empty), read from the folder ``path``."""
         self.runner.cancel()
-        self.source, self.name = source, name
+        self.source, self.name, self.path = source, name, path
         self.search_result = self.top_result = None
         self.error, self.running = "", ""
         self.changed.emit()

@@ -204,9 +204,10 @@ class Session(QObject):
         """The open corpus index (the Corpus dock's), None before one is opened."""
         return self.corpus_queries.source
 
-    def open_corpus(self, source: CorpusSource, name: str) -> None:
-        """Show ``source`` (called ``name``) in the Corpus dock."""
-        self.corpus_queries.open(source, name)
+    def open_corpus(self, source: CorpusSource, name: str, path: Path | None = None) -> None:
+        """Show ``source`` (called ``name``, read from the folder ``path``, which
+        session files keep) in the Corpus dock."""
+        self.corpus_queries.open(source, name, path)
 
     def propose_text(self, text: str) -> None:
         """Put ``text`` in the text box as an undoable edit (the box then reads it); with

@@ -6,7 +6,11 @@ the file's fields and back, through the session's own setters.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..engine.losses import parse_loss
+from ..errors import RnnStudioError
+from ..io.corpus_reader import open_corpus
 from ..io.session_file import SessionFile
 from ..view.lessons import Lesson
 from ..view.tracing import Placement
@@ -25,7 +29,8 @@ def snapshot(session: Session, docks: str | None = None) -> SessionFile:
         playback_speed=session.playback.speed,
         lesson=None if lesson is None else (lesson.name, session.lesson_stage),
         compare=session.compare.keys, docks=docks,
-        interventions=session.edits.interventions, interventions_on=session.edits.enabled)
+        interventions=session.edits.interventions, interventions_on=session.edits.enabled,
+        corpus=session.corpus_queries.path)
 
 
 def restore(session: Session, state: SessionFile, lessons: list[Lesson],
@@ -34,7 +39,8 @@ def restore(session: Session, state: SessionFile, lessons: list[Lesson],
     the text with the loss, edits, cursor, layer, direction and unit it had. ``synchronous``
     traces on this thread (start-up, headless plots) and returns whether that worked;
     otherwise the worker reports through the session's signals. A lesson this release
-    does not ship is left out (the rest opens)."""
+    does not ship is left out (the rest opens), and so is a corpus that cannot be read
+    (the session says why)."""
     if state.attribution is None:  # a file from before the choice: the old switch
         session.set_saliency_shown(state.saliency)
     else:
@@ -45,6 +51,8 @@ def restore(session: Session, state: SessionFile, lessons: list[Lesson],
         session.compare.set_keys(state.compare)
     if state.model.spec is not None:
         session.random_spec = state.model.spec
+    if state.corpus is not None:
+        _open_corpus(session, state.corpus)
     if state.lesson is not None:
         name, stage = state.lesson
         lesson = next((item for item in lessons if item.name == name), None)
@@ -58,3 +66,13 @@ def restore(session: Session, state: SessionFile, lessons: list[Lesson],
         return session.first_trace(state.model, state.text, placement, loss, None, *edits)
     session.open_source(state.model, state.text, loss, placement, None, *edits)
     return True
+
+
+def _open_corpus(session: Session, folder: Path) -> None:
+    """The session's corpus in the Corpus dock, or the reason it cannot be."""
+    try:
+        source = open_corpus(folder)
+    except RnnStudioError as error:
+        session.error_raised.emit(f"The session's corpus was not opened: {error}")
+        return
+    session.open_corpus(source, folder.name, folder)

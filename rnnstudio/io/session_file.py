@@ -96,8 +96,10 @@ class SessionFile:
     model's own task loss), ``lesson`` a lesson name and part index, ``compare`` 0-4
     shipped keys (empty: the default set), ``docks`` Qt's ``saveState`` as base64,
     ``interventions`` the edits (at most :data:`MAX_INTERVENTIONS`) and
-    ``interventions_on`` whether the trace replays them, ``extra`` the unknown keys of
-    a newer writer (read-only, written back as read).
+    ``interventions_on`` whether the trace replays them, ``corpus`` the corpus index
+    folder open in the Corpus dock (None: none; like a model file, a folder that has
+    gone is reported when it is opened, not here), ``extra`` the unknown keys of a newer
+    writer (read-only, written back as read).
     """
 
     model: ModelSource
@@ -116,6 +118,7 @@ class SessionFile:
     docks: str | None = None
     interventions: tuple[Intervention, ...] = ()
     interventions_on: bool = True
+    corpus: Path | None = None
     extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
@@ -140,6 +143,7 @@ class SessionFile:
             "docks": None if self.docks is None else _docks(check, self.docks),
             "interventions": _interventions(check, self.interventions),
             "interventions_on": check.flag("interventions_on", self.interventions_on),
+            "corpus": None if self.corpus is None else _corpus(check, self.corpus),
             "extra": _extra(check, self.extra),
         }
         for name, value in values.items():
@@ -168,6 +172,13 @@ def _compare(check: Checker, keys: Any) -> tuple[str, ...]:
         check.fail("compare", f"a list of 0 to {MAX_COMPARED} shipped model names", keys)
     return tuple(check.pattern("compare", key, SHIPPED_KEY, "shipped model names")
                  for key in keys)
+
+
+def _corpus(check: Checker, folder: Any) -> Path:
+    if not isinstance(folder, Path):
+        check.fail("corpus", "null or the path of a corpus index folder", folder)
+    check.text("corpus", str(folder), MAX_PATH_CHARS, empty=False)
+    return folder
 
 
 def _interventions(check: Checker, edits: Any) -> tuple[Intervention, ...]:
@@ -302,6 +313,9 @@ def session_from_dict(data: Any, base_dir: Path | None = None,
         with _naming(where):
             values["interventions"] = tuple(_edit_from_json(check, index, edit)
                                             for index, edit in enumerate(edits))
+    if data.get("corpus") is not None:
+        text = check.text("corpus", data["corpus"], MAX_PATH_CHARS, empty=False)
+        values["corpus"] = Path(base_dir or ".") / text
     extra = {key: value for key, value in data.items()
              if key not in (*_FIELD_NAMES, "format", "version")}
     with _naming(where):
@@ -318,6 +332,8 @@ def session_to_dict(session: SessionFile, base_dir: Path | None = None) -> dict[
         data["lesson"] = {"name": session.lesson[0], "part": session.lesson[1]}
     data["compare"] = list(session.compare)
     data["interventions"] = [edit.to_dict() for edit in session.interventions]
+    data["corpus"] = (None if session.corpus is None
+                      else _portable_path(session.corpus, base_dir))
     data.update(session.extra)
     return data
 

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import last_session, wait_for_trace
+from conftest import last_session, ready, wait_for_trace
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
@@ -193,3 +193,30 @@ def test_the_colour_scale_is_kept_with_the_session(session) -> None:  # type: ig
     assert session.options.colour_scale == "symlog"
     with pytest.raises(SessionFileError, match="colour_scale"):
         SessionFile(model=state.model, text="a", colour_scale="log")
+
+
+def test_the_open_corpus_is_kept_with_the_session(session, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A corpus index open in the dock comes back with the session (relative to the
+    session file); one that has gone is said and the rest opens."""
+    from rnnstudio.gui.session_files import restore, snapshot
+    from rnnstudio.io.corpus_index import index_corpus
+    from rnnstudio.io.corpus_reader import open_corpus
+    from rnnstudio.io.session_file import load_session, save_session
+
+    ready(session, "the cat sat", hidden_size=4)
+    book = tmp_path / "book.txt"
+    book.write_text("The cat sat.\n\nThe dog ran far.", "utf-8")
+    folder = tmp_path / "book.rscorpus"
+    index_corpus(session.model, book, folder)
+    session.open_corpus(open_corpus(folder), folder.name, folder)
+    save_session(snapshot(session), tmp_path / "s.rnnstudio")
+    assert '"corpus": "book.rscorpus"' in (tmp_path / "s.rnnstudio").read_text("utf-8")
+    session.corpus_queries.open(open_corpus(folder), "other", None)
+    restore(session, load_session(tmp_path / "s.rnnstudio"), [], synchronous=True)
+    assert session.corpus_queries.path == folder and session.corpus.token_count == 9
+    errors: list[str] = []
+    session.error_raised.connect(errors.append)
+    (folder / "manifest.json").unlink()
+    restore(session, load_session(tmp_path / "s.rnnstudio"), [], synchronous=True)
+    assert len(errors) == 1 and errors[0].startswith("The session's corpus was not opened: ")
+    assert "book.rscorpus" in errors[0] and session.text == "the cat sat"

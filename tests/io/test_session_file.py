@@ -287,3 +287,17 @@ def test_older_versions_migrate_step_by_step(tmp_path: Path,
     assert (session.text, session.unit, dict(session.extra)) == ("a b", 5, {})
     save_session(session, path)
     assert json.loads(path.read_text(encoding="utf-8"))["version"] == 2
+
+
+def test_the_corpus_folder_is_relative_inside_and_checked(tmp_path: Path) -> None:
+    base = {"format": "rnnstudio-session", "version": 1, "model": "sentiment-lstm",
+            "text": "good"}
+    state = session_from_dict({**base, "corpus": "books/b.rscorpus"}, tmp_path)
+    assert state.corpus == tmp_path / "books" / "b.rscorpus"
+    assert session_to_dict(state, tmp_path)["corpus"] == "books/b.rscorpus"
+    assert session_to_dict(state, tmp_path / "elsewhere")["corpus"] == str(state.corpus)
+    assert session_from_dict(base).corpus is None
+    assert session_to_dict(session_from_dict({**base, "corpus": None}))["corpus"] is None
+    for bad in (3, "", ["a"]):
+        with pytest.raises(SessionFileError, match="corpus"):
+            session_from_dict({**base, "corpus": bad})

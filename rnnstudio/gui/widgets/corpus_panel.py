@@ -255,7 +255,7 @@ class CorpusPanel(QWidget):
         except RnnStudioError as error:
             self.say(str(error))
             return
-        self.session.open_corpus(source, path.name)
+        self.session.open_corpus(source, path.name, path)
 
     def search(self) -> None:
         place, source = self.search_place.place(), self.queries.source
