@@ -26,16 +26,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .gru import GATE_NAMES as GRU_GATES
 from .gru import GruLayer, GruResetBeforeLayer
 from .layer import Rows, StopCheck, check_stop
 from .lstm import INTERNAL_ORDER, LstmLayer
 from .rnn import RnnLayer
 
 __all__ = ["forward_record"]
-
-#: The GRU's gates, in its rows' (and this module's) order.
-GRU_ORDER = ("r", "z", "n")
-
 
 def _gate_major(weight_t: np.ndarray, gates: int) -> np.ndarray:
     """(in, G*H) transposed rows -> (G, in, H) contiguous, one matrix per gate."""
@@ -149,7 +146,7 @@ def _gru(layer: GruLayer | GruResetBeforeLayer, x: np.ndarray,
         _gru_new_state(h_prev, z, n, hidden[t])
         h_prev = hidden[t]
         check_stop(should_stop, t)
-    named = dict(zip(GRU_ORDER, gates.reshape(3, steps, batch, size), strict=True))
+    named = dict(zip(GRU_GATES, gates.reshape(3, steps, batch, size), strict=True))
     return {"h": hidden, **named}
 
 
