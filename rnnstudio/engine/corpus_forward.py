@@ -1,8 +1,9 @@
 """Many documents through the recurrent stack at once: one GEMM per step over the batch.
 
 A batch of B documents of lengths ``n_b`` is right-padded to T = max n_b and runs through
-the same layer objects :meth:`RecurrentStack.forward` uses (``layer.forward(x (T, B, I),
-h0, c0)``), every document from the zero state. Right padding never changes a real
+the weights of the layer objects :meth:`RecurrentStack.forward` uses, by the forward-only
+gate-major steps of :mod:`.corpus_cells` (``forward_record(layer, x (T, B, I))``), every
+document from the zero state. Right padding never changes a real
 token of the forward direction (step t reads only steps before it). The reverse direction
 reads each document reversed *within its own length*::
 
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .corpus_cells import forward_record
 from .layer import StopCheck
 from .stack import Key, RecurrentStack
 
@@ -82,16 +84,14 @@ def batch_forward(
     lengths = np.asarray(lengths, dtype=np.int64)
     columns = np.arange(batch)[None, :]
     reverse = reversal_index(lengths, steps) if cfg.bidirectional else None
-    h_init, c_init = stack.initial_states(batch, dtype, None, None)
     arrays: dict[Key, dict[str, np.ndarray]] = {}
     layer_input = inputs.astype(dtype, copy=False)
     for layer in range(cfg.num_layers):
         parts = []
         for direction in cfg.directions:
             forward_x = layer_input if direction == "fwd" else layer_input[reverse, columns]
-            cache = layers[layer, direction].forward(forward_x, h_init[0], c_init[0],
-                                                     should_stop)
-            record = {name: values for name, values in cache.record().items()
+            recorded = forward_record(layers[layer, direction], forward_x, should_stop)
+            record = {name: values for name, values in recorded.items()
                       if names is None or name == "h" or name in names}
             if direction == "bwd":
                 record = {name: values[reverse, columns] for name, values in record.items()}

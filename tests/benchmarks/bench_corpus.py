@@ -15,6 +15,8 @@ Both run on one thread (``torch.set_num_threads(1)``, NumPy's BLAS held to one).
 the process's high-water mark after indexing (before torch is imported), from
 ``resource.getrusage``; then the time to read 2 units of h over the whole
 index (``CorpusIndex.values``, what a search reads; the files are in the page cache).
+Last, per model, the floor: microseconds a step at B = 64 of NumPy's recurrent GEMM alone
+against the engine's whole forward-only step and torch's whole step.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import os
 import resource
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -31,6 +34,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
+from rnnstudio.engine.corpus_cells import forward_record  # noqa: E402
 from rnnstudio.engine.corpus_forward import batch_forward, padded_batch  # noqa: E402
 from rnnstudio.engine.model import Model, random_model  # noqa: E402
 from rnnstudio.io.corpus_documents import documents, list_sources  # noqa: E402
@@ -97,6 +101,40 @@ def torch_seconds(model: Model, batches: list[tuple[np.ndarray, np.ndarray]]) ->
     return time.perf_counter() - started
 
 
+def step_floor(model: Model, batch: int = 64, steps: int = 100) -> str:
+    """Microseconds a step at ``batch`` documents of ``steps`` random input vectors (best
+    of 5): the recurrent GEMM alone (h @ W_hh^T, what no NumPy step can skip), the
+    engine's forward-only layer step (:func:`forward_record`) and torch's whole step."""
+    import torch
+
+    rec = model.config.recurrent
+    layer = model.stack.layers(model.dtype)[0, "fwd"]
+    x = np.random.default_rng(0).standard_normal((steps, batch, rec.input_size))
+    x = x.astype(model.dtype)
+    h = np.ones((batch, rec.hidden_size), dtype=model.dtype)
+    product = np.empty((batch, 4 * rec.hidden_size), dtype=model.dtype)
+    lstm = torch.nn.LSTM(rec.input_size, rec.hidden_size)
+    padded = torch.from_numpy(x)
+
+    def gemms() -> None:
+        for _ in range(steps):
+            np.dot(h, layer.rows.weight_hh_t, out=product)
+
+    def best(run: Callable[[], object]) -> float:
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - started)
+        return min(times) / steps * 1e6
+
+    with torch.no_grad():
+        torch_step = best(lambda: lstm(padded))
+    return (f"per step at B = {batch}: NumPy recurrent GEMM alone {best(gemms):.0f} us, "
+            f"RNN Studio's forward step {best(lambda: forward_record(layer, x)):.0f} us, "
+            f"torch nn.LSTM step {torch_step:.0f} us")
+
+
 def index_run(name: str, model: Model, text: Path, folder: Path) -> tuple[str, int, float]:
     """Index ``text``; the report line (rate, RSS high-water so far, a 2-unit read),
     the tokens and the seconds."""
@@ -146,6 +184,7 @@ def main() -> None:
                   f"{tokens / seconds:,.0f} tok/s = {tokens / seconds / torch_rate:.2f}x, "
                   f"its forward alone {forward_rate:,.0f} tok/s = "
                   f"{forward_rate / torch_rate:.2f}x", flush=True)
+            print(f"{name:<22} {step_floor(model)}", flush=True)
 
 
 if __name__ == "__main__":

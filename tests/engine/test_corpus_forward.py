@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rnnstudio.engine.corpus_cells import forward_record
 from rnnstudio.engine.corpus_forward import batch_forward, padded_batch, reversal_index
 from rnnstudio.engine.model import Model, random_model
 
@@ -70,3 +71,24 @@ def test_padding_rows_are_the_only_ones_the_mask_leaves_out() -> None:
                            np.array([2, 5]), model.dtype)
     assert record.mask().T.tolist() == [[True, True, False, False, False], [True] * 5]
     assert record.document((0, "fwd"), "c", 0).shape == (2, 4)
+
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("bias", [True, False])
+def test_the_forward_only_steps_record_what_the_layer_forward_records(
+        case: str, bias: bool) -> None:
+    """Every quantity of every cell through :func:`forward_record` equals the layer's own
+    forward (float64, a batch of 5 random sequences), each array (T, B, n) C-contiguous."""
+    model = random_model(hidden_size=6, input_size=4, bias=bias, seed=7, dtype="float64",
+                         **CASES[case])
+    layer = model.stack.layers(model.dtype)[0, "fwd"]
+    x = np.random.default_rng(0).standard_normal((9, 5, 4))
+    h0 = np.zeros((5, layer.output_size))
+    c0 = np.zeros((5, layer.hidden_size))
+    expected = layer.forward(x, h0, c0).record()
+    got = forward_record(layer, x)
+    assert sorted(got) == sorted(expected)
+    for name, values in expected.items():
+        assert got[name].shape == values.shape and got[name].flags.c_contiguous, name
+        np.testing.assert_allclose(got[name], values, rtol=0, atol=1e-12, err_msg=name)
