@@ -10,8 +10,9 @@ Studio's figure includes tokenising the batch (its trainer does that; about 9% o
 LSTM step at H = 64), PyTorch gets tensors of ids. RNN Studio runs float32 through
 ``training.batch_loss``; PyTorch runs ``nn.Embedding`` + ``nn.RNN/LSTM/GRU`` +
 ``nn.Linear`` with ``torch.optim.Adam`` on the CPU with ``torch.set_num_threads(1)``;
-NumPy's BLAS is also held to one thread. Each figure is the median over ``--repeats``
-timings of ``--steps`` steps after a warm-up.
+NumPy's BLAS is also held to one thread. The two sides take turns (ours, torch, ours, ...),
+``--repeats`` timings of ``--steps`` steps each after a warm-up; steps/s are medians and
+the ratio is the median of each turn's ratio (above 1: RNN Studio is faster).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from rnnstudio.engine.training import (  # noqa: E402
     initial_params,
     model_config_for,
 )
+from rnnstudio.engine.workspace import Workspace  # noqa: E402
 
 try:
     import torch
@@ -60,11 +62,12 @@ def numpy_steps(cell: str, hidden: int, batches: list[Batch]) -> Callable[[int],
     model_config = model_config_for(config, make_task("recall"))
     params = initial_params(model_config, np.random.default_rng(0), config.forget_bias)
     optimizer = Adam(config.learning_rate)
+    workspace = Workspace()
 
     def run(steps: int) -> None:
         for step in range(steps):
             batch = batches[step % len(batches)]
-            _, _, grads, _ = batch_loss(model_config, params, batch, backward=True)
+            _, _, grads, _ = batch_loss(model_config, params, batch, True, workspace=workspace)
             clip_by_norm(grads, 1.0)
             optimizer.update(params, grads)
 
@@ -99,21 +102,27 @@ def torch_steps(cell: str, hidden: int, batches: list[Batch]) -> Callable[[int],
     return run
 
 
-def sequences_per_second(run: Callable[[int], None], steps: int, repeats: int) -> float:
-    run(3)  # warm-up: allocations, Adam moments, lazy kernels
-    times = []
+def seconds_in_turns(runs: list[Callable[[int], None]], steps: int,
+                     repeats: int) -> list[list[float]]:
+    """Seconds of ``steps`` steps of each run, ``repeats`` times, the runs taking turns so
+    that a slow spell of the shared machine falls on all of them."""
+    for run in runs:
+        run(3)  # warm-up: allocations, Adam moments, lazy kernels
+    times: list[list[float]] = [[] for _ in runs]
     for _ in range(repeats):
-        started = time.perf_counter()
-        run(steps)
-        times.append(time.perf_counter() - started)
-    return steps * BATCH / statistics.median(times)
+        for run, spent in zip(runs, times, strict=True):
+            started = time.perf_counter()
+            run(steps)
+            spent.append(time.perf_counter() - started)
+    return times
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--hidden", type=int, nargs="+", default=[64, 128])
+    parser.add_argument("--cells", nargs="+", choices=CELLS, default=list(CELLS))
     args = parser.parse_args(argv)
     if torch is not None:
         torch.set_num_threads(1)
@@ -121,18 +130,20 @@ def main(argv: list[str] | None = None) -> int:
     versions = f"NumPy {np.__version__}" + (f", torch {torch.__version__}" if torch else "")
     print(f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, "
           f"{versions}; batch {BATCH}, {len(batches[0].tokens[0])} tokens, one thread\n")
-    print("| cell | H | RNN Studio (seq/s) | PyTorch (seq/s) | PyTorch / RNN Studio |")
+    print("| cell | H | RNN Studio (steps/s) | PyTorch (steps/s) | RNN Studio / PyTorch |")
     print("|---|---|---|---|---|")
-    for cell in CELLS:
+    for cell in args.cells:
         for hidden in args.hidden:
-            ours = sequences_per_second(numpy_steps(cell, hidden, batches), args.steps,
-                                        args.repeats)
-            if torch is None:
-                theirs, ratio = "n/a", "n/a"
-            else:
-                rate = sequences_per_second(torch_steps(cell, hidden, batches), args.steps,
-                                            args.repeats)
-                theirs, ratio = f"{rate:,.0f}", f"{rate / ours:.2f}"
+            runs = [numpy_steps(cell, hidden, batches)]
+            if torch is not None:
+                runs.append(torch_steps(cell, hidden, batches))
+            times = seconds_in_turns(runs, args.steps, args.repeats)
+            ours = args.steps / statistics.median(times[0])
+            theirs, ratio = "n/a", "n/a"
+            if torch is not None:
+                theirs = f"{args.steps / statistics.median(times[1]):,.0f}"
+                # The median of each turn's ratio: both sides of a turn saw the same load.
+                ratio = f"{statistics.median(t / o for o, t in zip(*times, strict=True)):.2f}x"
             print(f"| {cell.upper()} | {hidden} | {ours:,.0f} | {theirs} | {ratio} |", flush=True)
     return 0
 
