@@ -67,6 +67,12 @@ class TrainingCache:
     record: np.ndarray
     hidden: np.ndarray
 
+    @property
+    def cell(self) -> np.ndarray:
+        """c_t of every step, (T, B, H) (a view: step t + 1's ``c_prev`` block)."""
+        size = self.hidden.shape[-1]
+        return self.record[1:, CELL_PREV * size : (CELL_PREV + 1) * size].transpose(0, 2, 1)
+
     def block(self, first: int, stop: int | None = None) -> np.ndarray:
         """Blocks ``first`` up to ``stop`` (default: ``first`` alone) of every step, (T, n H, B)."""
         size = self.hidden.shape[-1]
