@@ -25,13 +25,15 @@ Why a second LSTM layer: :class:`.lstm.LstmLayer` serves the tracer, batch-major
 (B, 4H) rows with every step's gradient in float64's range (``StepScale``) and
 interventions; a training step needs none of that, and at batch 32 its strided gate
 columns made an element-wise call cost twice a contiguous one. Here every array is
-feature-major, (4H, B) a step: each gate is one contiguous (H, B) block, ``W_hh h`` is
-one (4H, H) x (H, B) product written straight into the step's record, and the rows are
+feature-major, (4H, B) a step: each gate is one contiguous (H, B) block; a step's
+pre-activations are one product ``[W_hh W_ih b] [h_{t-1}; x_t; 1]`` written straight into
+its record (no input projection kept for all steps, no addition), and the rows are
 kept in the order o, i, f, g so that the three sigmoids are one block (one ``tanh`` over
 all 4H rows, sigmoid(a) = 0.5 tanh(a / 2) + 0.5 with the sigmoid rows pre-scaled by 0.5,
 exact in binary) and i, f, g, whose derivatives all multiply dc, are another (one call).
-The local derivatives are formed for all steps at once before the loop; the parameter
-gradients with one matrix product each after it. No projection, no edits: the tracer's
+The local derivatives are formed for all steps at once before the loop; after it, one
+matrix product of da with the same operands ``[h_{t-1}; x_t; 1]`` gives dW_hh, dW_ih and
+the bias gradient. No projection, no edits: the tracer's
 layer handles those. ``tests/engine/test_lstm_training.py`` holds this layer to
 :class:`.lstm.LstmLayer` and to central differences.
 """
@@ -42,24 +44,26 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .layer import LayerGrads, StopCheck, aligned, check_stop
+from .layer import LayerGrads, StopCheck, check_stop
 from .params import LayerWeights
 from .workspace import Workspace
 
-#: The (H, B) blocks of one step's record, in order: the gates after their nonlinearities,
-#: c_{t-1}, the two products i g and f c_{t-1}, tanh(c_t) and h_t. Step t + 1's ``c_prev``
-#: block holds c_t: with c_{t-1} beside g, one multiply ``[i f] * [g c_prev]`` gives both
-#: products, and the backward reads every local derivative in two calls from them
+#: The (H, B) blocks of row t of the record, in order: step t's gates after their
+#: nonlinearities, c_{t-1}, the two products i g and f c_{t-1}, tanh(c_t), then the step's
+#: operand: h_{t-1}, and x_t (I rows) and a row of ones after it. Step t writes c_t and
+#: h_t into row t + 1: with c_{t-1} beside g, one multiply ``[i f] * [g c_prev]`` gives
+#: both products, and the backward reads every local derivative in two calls from them
 #: (``_local_derivatives``).
-BLOCKS = ("o", "i", "f", "g", "c_prev", "ig", "fc", "tanh_c", "h")
+BLOCKS = ("o", "i", "f", "g", "c_prev", "ig", "fc", "tanh_c", "h_prev")
 (OUT_GATE, IN_GATE, FORGET, CANDIDATE, CELL_PREV, IN_CANDIDATE, FORGET_CELL, TANH_CELL,
- HIDDEN) = range(len(BLOCKS))
+ HIDDEN_PREV) = range(len(BLOCKS))
 
 
 @dataclass
 class TrainingCache:
-    """The forward record: ``record`` (T + 1, 9H, B) holds the :data:`BLOCKS` of each
-    step (the last row only c_T); ``hidden`` (T, B, H) is a view of it."""
+    """The forward record: ``record`` (T + 1, 9H + I + 1, B) holds the :data:`BLOCKS` of
+    each step, then x_t and ones (the last row only c_T and h_T); ``hidden`` (T, B, H)
+    is a view of it."""
 
     x: np.ndarray  # (T, B, I)
     h0: np.ndarray  # (B, H)
@@ -69,15 +73,26 @@ class TrainingCache:
 
     @property
     def cell(self) -> np.ndarray:
-        """c_t of every step, (T, B, H) (a view: step t + 1's ``c_prev`` block)."""
-        size = self.hidden.shape[-1]
-        return self.record[1:, CELL_PREV * size : (CELL_PREV + 1) * size].transpose(0, 2, 1)
+        """c_t of every step, (T, B, H) (a view: row t + 1's ``c_prev`` block)."""
+        return self._next_rows(CELL_PREV).transpose(0, 2, 1)
 
     def block(self, first: int, stop: int | None = None) -> np.ndarray:
         """Blocks ``first`` up to ``stop`` (default: ``first`` alone) of every step, (T, n H, B)."""
         size = self.hidden.shape[-1]
         stop = first + 1 if stop is None else stop
         return self.record[:-1, first * size : stop * size]
+
+    def hidden_rows(self) -> np.ndarray:
+        """h_t of every step, feature-major (T, H, B)."""
+        return self._next_rows(HIDDEN_PREV)
+
+    def operands(self) -> np.ndarray:
+        """Each step's operand ``[h_{t-1}; x_t; 1]``, (T, H + I + 1, B)."""
+        return self.record[:-1, HIDDEN_PREV * self.hidden.shape[-1] :]
+
+    def _next_rows(self, block: int) -> np.ndarray:
+        size = self.hidden.shape[-1]
+        return self.record[1:, block * size : (block + 1) * size]
 
 
 class LstmTrainingLayer:
@@ -97,57 +112,54 @@ class LstmTrainingLayer:
             raise ValueError("the training LSTM layer has no projection; use LstmLayer")
         size = weights.weight_hh.shape[0] // 4
         self.hidden_size = self.output_size = size
+        self.input_size = weights.weight_ih.shape[1]
         # PyTorch rows i, f, g, o -> o, i, f, g; to_pytorch undoes it.
         self.order = np.r_[3 * size : 4 * size, 0 : 3 * size]
         self.to_pytorch = np.argsort(self.order)
+        self.has_bias = weights.bias_ih is not None and weights.bias_hh is not None
+        columns = [weights.weight_hh, weights.weight_ih]
+        if weights.bias_ih is not None and weights.bias_hh is not None:
+            columns.append((weights.bias_ih + weights.bias_hh)[:, None])
         half = np.ones((4 * size, 1), dtype=weights.weight_hh.dtype)
         half[: 3 * size] = 0.5
+        #: [W_hh W_ih b], sigmoid rows halved: a step's pre-activations in one product.
+        self.weight_step = np.concatenate(columns, axis=1)[self.order] * half
         self.weight_ih = np.ascontiguousarray(weights.weight_ih[self.order])
-        self.weight_ih_half = self.weight_ih * half
-        self.weight_hh_half = aligned(weights.weight_hh[self.order] * half)
-        self.weight_hh_t = aligned(weights.weight_hh[self.order].T)
-        self.bias: np.ndarray | None = None
-        if weights.bias_ih is not None and weights.bias_hh is not None:
-            self.bias = (weights.bias_ih + weights.bias_hh)[self.order][:, None] * half
+        self.weight_hh_t = np.ascontiguousarray(weights.weight_hh[self.order].T)
 
     def forward(self, x: np.ndarray, h0: np.ndarray, c0: np.ndarray,
                 should_stop: StopCheck | None = None) -> TrainingCache:
-        """Run the recurrence over x (T, B, I) from h0, c0 (B, H); nine NumPy calls a step."""
-        steps, batch, _ = x.shape
-        size, dtype = self.hidden_size, self.weight_hh_half.dtype
-        space = self.workspace
-        inputs = space.array("inputs", (steps, 4 * size, batch), dtype)
-        np.matmul(self.weight_ih_half, np.ascontiguousarray(x.transpose(0, 2, 1), dtype),
-                  out=inputs)
-        if self.bias is not None:
-            inputs += self.bias
-        record = space.array("record", (steps + 1, len(BLOCKS) * size, batch), dtype)
-        blocks = record.reshape(steps + 1, len(BLOCKS), size, batch)
-        blocks[0, CELL_PREV] = c0.T
+        """Run the recurrence over x (T, B, I) from h0, c0 (B, H); eight NumPy calls a step."""
+        steps, batch, inputs = x.shape
+        size, dtype = self.hidden_size, self.weight_step.dtype
+        operand = slice(HIDDEN_PREV * size, None)
+        width = operand.start + size + inputs + self.has_bias
+        record = self.workspace.array("record", (steps + 1, width, batch), dtype)
+        record[:-1, operand.start + size : operand.start + size + inputs] = x.transpose(0, 2, 1)
+        if self.has_bias:
+            record[:, width - 1] = 1.0
+        blocks = record[:, : len(BLOCKS) * size].reshape(steps + 1, len(BLOCKS), size, batch)
+        blocks[0, CELL_PREV], blocks[0, HIDDEN_PREV] = c0.T, h0.T
         half = np.array(0.5, dtype=dtype)
-        hidden = h0.T.astype(dtype)
         # [i f] * [g c_prev] = [i g, f c_prev]: both products in one call.
         in_forget = slice(IN_GATE * size, CANDIDATE * size)
         candidate_cell = slice(CANDIDATE * size, IN_CANDIDATE * size)
         products = slice(IN_CANDIDATE * size, TANH_CELL * size)
         matmul, add, multiply, tanh = np.matmul, np.add, np.multiply, np.tanh
         for t in range(steps):
-            row = record[t]
+            row, block, following = record[t], blocks[t], blocks[t + 1]
             pre, sigmoids = row[: 4 * size], row[: 3 * size]
-            matmul(self.weight_hh_half, hidden, out=pre)
-            add(pre, inputs[t], out=pre)
+            matmul(self.weight_step, row[operand], out=pre)
             tanh(pre, out=pre)
             multiply(sigmoids, half, out=sigmoids)
             add(sigmoids, half, out=sigmoids)
             multiply(row[in_forget], row[candidate_cell], out=row[products])
-            cell = blocks[t + 1, CELL_PREV]
-            add(blocks[t, IN_CANDIDATE], blocks[t, FORGET_CELL], out=cell)
-            tanh(cell, out=blocks[t, TANH_CELL])
-            hidden = blocks[t, HIDDEN]
-            multiply(blocks[t, OUT_GATE], blocks[t, TANH_CELL], out=hidden)
+            add(block[IN_CANDIDATE], block[FORGET_CELL], out=following[CELL_PREV])
+            tanh(following[CELL_PREV], out=block[TANH_CELL])
+            multiply(block[OUT_GATE], block[TANH_CELL], out=following[HIDDEN_PREV])
             check_stop(should_stop, t)
         return TrainingCache(x, h0, c0, record,
-                             record[:-1, HIDDEN * size :].transpose(0, 2, 1))
+                             record[1:, operand.start : operand.start + size].transpose(0, 2, 1))
 
     def _local_derivatives(self, cache: TrainingCache) -> tuple[np.ndarray, np.ndarray]:
         """For all steps at once: ``coef`` (T, 4H, B), what dh (row block o) and dc
@@ -163,7 +175,8 @@ class LstmTrainingLayer:
         """
         size, dtype = self.hidden_size, cache.record.dtype
         steps, batch = cache.hidden.shape[:2]
-        hidden, out_gate, in_gate = cache.block(HIDDEN), cache.block(OUT_GATE), cache.block(IN_GATE)
+        hidden, out_gate = cache.hidden_rows(), cache.block(OUT_GATE)
+        in_gate = cache.block(IN_GATE)
         products = cache.block(IN_CANDIDATE, TANH_CELL)
         coef = self.workspace.array("coef", (steps, 4 * size, batch), dtype)
         through_h = self.workspace.array("through_h", (steps, size, batch), dtype)
@@ -223,27 +236,23 @@ class LstmTrainingLayer:
         return grads
 
     def _input_grads(self, cache: TrainingCache, d_rows: np.ndarray) -> LayerGrads:
-        """dL/dx_t and the parameter gradients over all steps at once: one product gives
-        dW_ih and dW_hh together (da against [x_t, h_{t-1}]), one dL/dx, one the biases
-        (a product with ones: 3x faster than ``sum`` over rows of this shape)."""
+        """dL/dx_t and the parameter gradients over all steps at once: one product of da
+        with the steps' operands ``[h_{t-1}; x_t; 1]`` gives dW_hh, dW_ih and the bias
+        gradient together, one more gives dL/dx."""
         steps, rows, batch = d_rows.shape
-        dtype, inputs, space = d_rows.dtype, cache.x.shape[-1], self.workspace
+        dtype, size, space = d_rows.dtype, self.hidden_size, self.workspace
         flat_rows = space.array("flat_rows", (rows, steps, batch), dtype)
         flat_rows[...] = d_rows.transpose(1, 0, 2)
         flat_rows = flat_rows.reshape(rows, steps * batch)
-        operands = space.array("operands", (steps, batch, inputs + self.hidden_size), dtype)
-        operands[..., :inputs] = cache.x
-        operands[0, :, inputs:] = cache.h0
-        operands[1:, :, inputs:] = cache.hidden[:-1]
-        weights = flat_rows @ operands.reshape(steps * batch, -1)
-        params = {"weight_ih": weights[self.to_pytorch, :inputs],
-                  "weight_hh": weights[self.to_pytorch, inputs:]}
-        if self.bias is not None:
-            ones = space.array("ones", (steps * batch,), dtype)
-            ones[...] = 1.0
-            bias = (flat_rows @ ones)[self.to_pytorch]
-            params["bias_ih"], params["bias_hh"] = bias, bias.copy()
-        d_x = (self.weight_ih.T @ flat_rows).reshape(inputs, steps, batch).transpose(1, 2, 0)
+        step_operands = cache.operands()
+        operands = space.array("operands", (steps, batch, step_operands.shape[1]), dtype)
+        operands[...] = step_operands.transpose(0, 2, 1)
+        weights = (flat_rows @ operands.reshape(steps * batch, -1))[self.to_pytorch]
+        params = {"weight_ih": np.ascontiguousarray(weights[:, size : size + self.input_size]),
+                  "weight_hh": np.ascontiguousarray(weights[:, :size])}
+        if self.has_bias:
+            params["bias_ih"], params["bias_hh"] = weights[:, -1], weights[:, -1].copy()
+        d_x = (self.weight_ih.T @ flat_rows).reshape(-1, steps, batch).transpose(1, 2, 0)
         return LayerGrads(hidden=np.empty(0), x=d_x, params=params)
 
 

@@ -50,9 +50,11 @@ def _copied(grads: LayerGrads) -> dict[str, np.ndarray]:
     return {name: np.array(value) for name, value in arrays.items()}
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_equals_the_tracer_layer_in_float64(seed: int) -> None:
+@pytest.mark.parametrize(("seed", "bias"), [(0, True), (1, True), (2, False)])
+def test_equals_the_tracer_layer_in_float64(seed: int, bias: bool) -> None:
     weights, x, h0, c0, grad_h, grad_c = _problem(seed)
+    if not bias:
+        weights = LayerWeights(weights.weight_ih, weights.weight_hh, None, None, None)
     hidden, cell, grads = _run(LstmTrainingLayer(weights), x, h0, c0, grad_h, grad_c)
     ref_hidden, ref_cell, ref_grads = _run(LstmLayer(weights), x, h0, c0, grad_h, grad_c)
     np.testing.assert_allclose(hidden, ref_hidden, rtol=0, atol=1e-13)
