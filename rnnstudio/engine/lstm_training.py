@@ -53,7 +53,7 @@ from .workspace import Workspace
 #: operand: h_{t-1}, and x_t (I rows) and a row of ones after it. Step t writes c_t and
 #: h_t into row t + 1: with c_{t-1} beside g, one multiply ``[i f] * [g c_prev]`` gives
 #: both products, and the backward reads every local derivative in two calls from them
-#: (``_local_derivatives``).
+#: (``_derivatives``).
 BLOCKS = ("o", "i", "f", "g", "c_prev", "ig", "fc", "tanh_c", "h_prev")
 (OUT_GATE, IN_GATE, FORGET, CANDIDATE, CELL_PREV, IN_CANDIDATE, FORGET_CELL, TANH_CELL,
  HIDDEN_PREV) = range(len(BLOCKS))
@@ -70,6 +70,8 @@ class TrainingCache:
     c0: np.ndarray  # (B, H)
     record: np.ndarray
     hidden: np.ndarray
+    coef: np.ndarray  # (T, 4H, B): what dh (block o) and dc (i, f, g) multiply to give da
+    through_h: np.ndarray  # (T, H, B): o (1 - tanh(c)^2), what dh gives dc
 
     @property
     def cell(self) -> np.ndarray:
@@ -81,10 +83,6 @@ class TrainingCache:
         size = self.hidden.shape[-1]
         stop = first + 1 if stop is None else stop
         return self.record[:-1, first * size : stop * size]
-
-    def hidden_rows(self) -> np.ndarray:
-        """h_t of every step, feature-major (T, H, B)."""
-        return self._next_rows(HIDDEN_PREV)
 
     def operands(self) -> np.ndarray:
         """Each step's operand ``[h_{t-1}; x_t; 1]``, (T, H + I + 1, B)."""
@@ -124,22 +122,26 @@ class LstmTrainingLayer:
         half[: 3 * size] = 0.5
         #: [W_hh W_ih b], sigmoid rows halved: a step's pre-activations in one product.
         self.weight_step = np.concatenate(columns, axis=1)[self.order] * half
-        self.weight_ih = np.ascontiguousarray(weights.weight_ih[self.order])
-        self.weight_hh_t = np.ascontiguousarray(weights.weight_hh[self.order].T)
+        #: [W_hh W_ih]^T: one product a step gives dh_{t-1} and dx_t from da.
+        self.weight_back = np.ascontiguousarray(
+            np.concatenate([weights.weight_hh, weights.weight_ih], axis=1)[self.order].T)
 
     def forward(self, x: np.ndarray, h0: np.ndarray, c0: np.ndarray,
                 should_stop: StopCheck | None = None) -> TrainingCache:
-        """Run the recurrence over x (T, B, I) from h0, c0 (B, H); eight NumPy calls a step."""
+        """Run the recurrence over x (T, B, I) from h0, c0 (B, H): eight NumPy calls a
+        step, and eight more for the step's local derivatives (:meth:`_derivatives`)."""
         steps, batch, inputs = x.shape
-        size, dtype = self.hidden_size, self.weight_step.dtype
+        size, dtype, space = self.hidden_size, self.weight_step.dtype, self.workspace
         operand = slice(HIDDEN_PREV * size, None)
         width = operand.start + size + inputs + self.has_bias
-        record = self.workspace.array("record", (steps + 1, width, batch), dtype)
+        record = space.array("record", (steps + 1, width, batch), dtype)
         record[:-1, operand.start + size : operand.start + size + inputs] = x.transpose(0, 2, 1)
         if self.has_bias:
             record[:, width - 1] = 1.0
         blocks = record[:, : len(BLOCKS) * size].reshape(steps + 1, len(BLOCKS), size, batch)
         blocks[0, CELL_PREV], blocks[0, HIDDEN_PREV] = c0.T, h0.T
+        coef = space.array("coef", (steps, 4 * size, batch), dtype)
+        through_h = space.array("through_h", (steps, size, batch), dtype)
         half = np.array(0.5, dtype=dtype)
         # [i f] * [g c_prev] = [i g, f c_prev]: both products in one call.
         in_forget = slice(IN_GATE * size, CANDIDATE * size)
@@ -157,15 +159,18 @@ class LstmTrainingLayer:
             add(block[IN_CANDIDATE], block[FORGET_CELL], out=following[CELL_PREV])
             tanh(following[CELL_PREV], out=block[TANH_CELL])
             multiply(block[OUT_GATE], block[TANH_CELL], out=following[HIDDEN_PREV])
+            self._derivatives(row, following[HIDDEN_PREV], coef[t], through_h[t])
             check_stop(should_stop, t)
         return TrainingCache(x, h0, c0, record,
-                             record[1:, operand.start : operand.start + size].transpose(0, 2, 1))
+                             record[1:, operand.start : operand.start + size].transpose(0, 2, 1),
+                             coef, through_h)
 
-    def _local_derivatives(self, cache: TrainingCache) -> tuple[np.ndarray, np.ndarray]:
-        """For all steps at once: ``coef`` (T, 4H, B), what dh (row block o) and dc
-        (blocks i, f, g) multiply to give da, and ``through_h`` (T, H, B), o (1 - tanh(c)^2).
-
-        Each in two calls, from the products the forward kept (h = o tanh(c))::
+    def _derivatives(self, row: np.ndarray, hidden: np.ndarray, coef: np.ndarray,
+                     through_h: np.ndarray) -> None:
+        """One step's local derivatives while its record row is in cache: ``coef``
+        (4H, B), what dh (row block o) and dc (blocks i, f, g) multiply to give da, and
+        ``through_h`` (H, B), o (1 - tanh(c)^2). Each in two calls, from the products the
+        step kept (h = o tanh(c))::
 
             tanh(c) o (1 - o) = h - h o
             g i (1 - i)       = ig - ig i
@@ -173,22 +178,17 @@ class LstmTrainingLayer:
             i (1 - g^2)       = i - ig g
             o (1 - tanh(c)^2) = o - h tanh(c)
         """
-        size, dtype = self.hidden_size, cache.record.dtype
-        steps, batch = cache.hidden.shape[:2]
-        hidden, out_gate = cache.hidden_rows(), cache.block(OUT_GATE)
-        in_gate = cache.block(IN_GATE)
-        products = cache.block(IN_CANDIDATE, TANH_CELL)
-        coef = self.workspace.array("coef", (steps, 4 * size, batch), dtype)
-        through_h = self.workspace.array("through_h", (steps, size, batch), dtype)
+        size = self.hidden_size
+        out_gate, in_gate = row[:size], row[IN_GATE * size : FORGET * size]
+        products = row[IN_CANDIDATE * size : TANH_CELL * size]
         for first, second, factor, out in (
-            (hidden, hidden, out_gate, coef[:, :size]),
-            (products, products, cache.block(IN_GATE, CANDIDATE), coef[:, size : 3 * size]),
-            (in_gate, cache.block(IN_CANDIDATE), cache.block(CANDIDATE), coef[:, 3 * size :]),
-            (out_gate, hidden, cache.block(TANH_CELL), through_h),
+            (hidden, hidden, out_gate, coef[:size]),
+            (products, products, row[IN_GATE * size : CANDIDATE * size], coef[size : 3 * size]),
+            (in_gate, products[:size], row[CANDIDATE * size : CELL_PREV * size], coef[3 * size :]),
+            (out_gate, hidden, row[TANH_CELL * size : HIDDEN_PREV * size], through_h),
         ):
             np.multiply(second, factor, out=out)
             np.subtract(first, out, out=out)  # first - second * factor
-        return coef, through_h
 
     def backward(self, cache: TrainingCache, grad_hidden: np.ndarray | None,
                  grad_cell: np.ndarray | None = None, should_stop: StopCheck | None = None,
@@ -200,23 +200,24 @@ class LstmTrainingLayer:
         gradients stay in the weights' dtype."""
         if scaled:
             raise ValueError("the training LSTM layer has no StepScale; use LstmLayer")
-        coef, through_h = self._local_derivatives(cache)
+        coef, through_h = cache.coef, cache.through_h
         steps, _, batch = coef.shape
         size, dtype = self.hidden_size, coef.dtype
         direct_h = _direct(grad_hidden, steps, dtype)
         direct_c = _direct(grad_cell, steps, dtype)
         space = self.workspace
-        total_hidden = space.array("total_hidden", (steps + 1, size, batch), dtype)  # [0]: dh_0
+        # Row t: [dL/dh_{t-1}; dL/dx_t] (the rows of W_hh^T da_t and W_ih^T da_t); row T: zero dh.
+        back = space.array("back", (steps + 1, size + self.input_size, batch), dtype)
         total_cell = space.array("total_cell", (steps, size, batch), dtype)
         d_rows = space.array("d_rows", (steps, 4 * size, batch), dtype)
         d_cell = space.array("d_cell", (size, batch), dtype)
-        total_hidden[steps], d_cell[...] = 0.0, 0.0
+        back[steps, :size], d_cell[...] = 0.0, 0.0
         forget = cache.block(FORGET)
         by_gate = coef.reshape(steps, 4, size, batch)[:, 1:]  # i, f, g: what dc multiplies
         d_by_gate = d_rows.reshape(steps, 4, size, batch)[:, 1:]
         add, multiply, matmul = np.add, np.multiply, np.matmul
         for t in range(steps - 1, -1, -1):
-            dh, dc = total_hidden[t + 1], total_cell[t]
+            dh, dc = back[t + 1, :size], total_cell[t]
             into_hidden, into_cell = direct_h[t], direct_c[t]
             if into_hidden is not None:
                 add(dh, into_hidden, out=dh)
@@ -227,18 +228,18 @@ class LstmTrainingLayer:
             multiply(dc, by_gate[t], out=d_by_gate[t])
             multiply(dh, coef[t, :size], out=d_rows[t, :size])
             multiply(dc, forget[t], out=d_cell)
-            matmul(self.weight_hh_t, d_rows[t], out=total_hidden[t])
+            matmul(self.weight_back, d_rows[t], out=back[t])
             check_stop(should_stop, steps - 1 - t)
-        grads = self._input_grads(cache, d_rows)
-        grads.hidden = total_hidden[1:].transpose(0, 2, 1)
-        grads.cell = total_cell.transpose(0, 2, 1)
-        grads.h0, grads.c0 = total_hidden[0].T.copy(), d_cell.T.copy()
+        grads = LayerGrads(hidden=back[1:, :size].transpose(0, 2, 1),
+                           cell=total_cell.transpose(0, 2, 1),
+                           x=back[:-1, size:].transpose(0, 2, 1),
+                           h0=back[0, :size].T.copy(), c0=d_cell.T.copy())
+        grads.params = self._param_grads(cache, d_rows)
         return grads
 
-    def _input_grads(self, cache: TrainingCache, d_rows: np.ndarray) -> LayerGrads:
-        """dL/dx_t and the parameter gradients over all steps at once: one product of da
-        with the steps' operands ``[h_{t-1}; x_t; 1]`` gives dW_hh, dW_ih and the bias
-        gradient together, one more gives dL/dx."""
+    def _param_grads(self, cache: TrainingCache, d_rows: np.ndarray) -> dict[str, np.ndarray]:
+        """The parameter gradients over all steps at once: one product of da with the
+        steps' operands ``[h_{t-1}; x_t; 1]`` gives dW_hh, dW_ih and the bias together."""
         steps, rows, batch = d_rows.shape
         dtype, size, space = d_rows.dtype, self.hidden_size, self.workspace
         flat_rows = space.array("flat_rows", (rows, steps, batch), dtype)
@@ -252,8 +253,7 @@ class LstmTrainingLayer:
                   "weight_hh": np.ascontiguousarray(weights[:, :size])}
         if self.has_bias:
             params["bias_ih"], params["bias_hh"] = weights[:, -1], weights[:, -1].copy()
-        d_x = (self.weight_ih.T @ flat_rows).reshape(-1, steps, batch).transpose(1, 2, 0)
-        return LayerGrads(hidden=np.empty(0), x=d_x, params=params)
+        return params
 
 
 def _direct(grad: np.ndarray | None, steps: int, dtype: np.dtype) -> list[np.ndarray | None]:

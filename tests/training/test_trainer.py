@@ -8,6 +8,7 @@ import pytest
 
 from rnnstudio.engine.tasks import Batch, make_task, span_starts
 from rnnstudio.engine.training import (
+    Adam,
     TrainConfig,
     batch_loss,
     clip_by_norm,
@@ -131,3 +132,30 @@ def test_only_a_bidirectional_tagger_tags_the_ambiguous_word() -> None:
         assert evaluate(model, task, 512, 5, 32) > (0.97 if bidirectional else 0.8)
     assert at_starts[True] > 0.97
     assert 0.35 < at_starts[False] < 0.65
+
+
+def test_adam_updates_every_parameter_as_the_textbook_does() -> None:
+    """Three updates of parameters of two dtypes against Adam written per parameter, the
+    way the trainer did before the flat moments: bit for bit."""
+    rng = np.random.default_rng(4)
+    params = {"a": rng.normal(size=(3, 4)).astype(np.float32),
+              "b": rng.normal(size=5).astype(np.float32), "c": rng.normal(size=(2, 2))}
+    expected = {name: value.copy() for name, value in params.items()}
+    moments = {name: (np.zeros_like(value), np.zeros_like(value))
+               for name, value in params.items()}
+    optimizer = Adam(0.01)
+    for count in range(1, 4):
+        grads = {name: rng.normal(size=value.shape).astype(value.dtype)
+                 for name, value in params.items()}
+        optimizer.update(params, grads)
+        for name, grad in grads.items():
+            first, second = moments[name]
+            first = 0.9 * first + 0.1 * grad
+            second = 0.999 * second + 0.001 * grad * grad
+            moments[name] = (first, second)
+            corrected = first / (1 - 0.9**count)
+            scale = np.sqrt(second / (1 - 0.999**count)) + 1e-8
+            expected[name] -= 0.01 * corrected / scale
+    for name, value in params.items():
+        assert value.dtype == expected[name].dtype
+        np.testing.assert_array_equal(value, expected[name], err_msg=name)
