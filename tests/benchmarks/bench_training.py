@@ -1,18 +1,21 @@
-"""Training throughput, sequences per second, against PyTorch in the same run (a script).
+"""Training throughput, steps per second, against PyTorch in the same run (a script).
 
-    PYTHONPATH=. python tests/benchmarks/bench_training.py [--steps 30] [--repeats 3]
+    PYTHONPATH=. python tests/benchmarks/bench_training.py [--steps 30] [--repeats 5]
+        [--hidden 64 128] [--cells rnn lstm gru] [--floor]
 
 One training step = forward, backward through time, global-norm clipping at 1.0 and an
 Adam update, on a batch of 32 recall sequences with gap 20 (31 tokens, vocabulary 58,
 embedding 16, 4 classes read at the last step). Both sides get the same pre-generated
 batches, so the figures compare the learning machinery, not the data generator; RNN
-Studio's figure includes tokenising the batch (its trainer does that; about 9% of an
-LSTM step at H = 64), PyTorch gets tensors of ids. RNN Studio runs float32 through
-``training.batch_loss``; PyTorch runs ``nn.Embedding`` + ``nn.RNN/LSTM/GRU`` +
+Studio's figure includes tokenising the batch (its trainer does that; about 5% of an
+LSTM step at H = 64), PyTorch gets tensors of ids; RNN Studio's trainer reuses its
+arrays from step to step (one ``Workspace``, as ``training.train`` does). RNN Studio
+runs float32 through ``training.batch_loss``; PyTorch runs ``nn.Embedding`` + ``nn.RNN/LSTM/GRU`` +
 ``nn.Linear`` with ``torch.optim.Adam`` on the CPU with ``torch.set_num_threads(1)``;
 NumPy's BLAS is also held to one thread. The two sides take turns (ours, torch, ours, ...),
 ``--repeats`` timings of ``--steps`` steps each after a warm-up; steps/s are medians and
 the ratio is the median of each turn's ratio (above 1: RNN Studio is faster).
+``--floor`` adds the time of an LSTM step's matrix products alone, NumPy's and torch's.
 """
 
 from __future__ import annotations
@@ -117,12 +120,38 @@ def seconds_in_turns(runs: list[Callable[[int], None]], steps: int,
     return times
 
 
+def gemm_floor(hidden: int, steps: int = 31, repeats: int = 20) -> tuple[float, float]:
+    """Milliseconds of the matrix products of one LSTM training step alone, NumPy's BLAS
+    and torch's (best of ``repeats``): the trainer's ``steps`` products
+    [W_hh W_ih b] [h; x; 1] forward and [W_hh W_ih]^T da backward, and the one dW
+    product over all steps (embedding 16). No NumPy trainer can beat the first figure."""
+    rng = np.random.default_rng(0)
+    rows, width = 4 * hidden, hidden + 17
+    shapes = ([((rows, width), (width, BATCH))] * steps
+              + [((width - 1, rows), (rows, BATCH))] * steps)
+    shapes.append(((rows, steps * BATCH), (steps * BATCH, width)))
+    pairs = [(rng.random(a, dtype=np.float32), rng.random(b, dtype=np.float32)) for a, b in shapes]
+    tensors = [(torch.from_numpy(a), torch.from_numpy(b)) for a, b in pairs] if torch else []
+    best = []
+    for operands, product in ((pairs, np.matmul), (tensors, torch.matmul if torch else None)):
+        times = []
+        for _ in range(repeats if operands else 0):
+            started = time.perf_counter()
+            for a, b in operands:
+                product(a, b)
+            times.append(time.perf_counter() - started)
+        best.append(min(times) * 1e3 if times else float("nan"))
+    return best[0], best[1]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--hidden", type=int, nargs="+", default=[64, 128])
     parser.add_argument("--cells", nargs="+", choices=CELLS, default=list(CELLS))
+    parser.add_argument("--floor", action="store_true",
+                        help="also time an LSTM step's matrix products alone")
     args = parser.parse_args(argv)
     if torch is not None:
         torch.set_num_threads(1)
@@ -145,6 +174,11 @@ def main(argv: list[str] | None = None) -> int:
                 # The median of each turn's ratio: both sides of a turn saw the same load.
                 ratio = f"{statistics.median(t / o for o, t in zip(*times, strict=True)):.2f}x"
             print(f"| {cell.upper()} | {hidden} | {ours:,.0f} | {theirs} | {ratio} |", flush=True)
+    if args.floor:
+        print("\n| H | LSTM step's products, NumPy (ms) | the same in torch (ms) |\n|---|---|---|")
+        for hidden in args.hidden:
+            numpy_ms, torch_ms = gemm_floor(hidden)
+            print(f"| {hidden} | {numpy_ms:.2f} | {torch_ms:.2f} |", flush=True)
     return 0
 
 
