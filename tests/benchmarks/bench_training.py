@@ -32,12 +32,11 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
+from rnnstudio.engine.optimizers import Adam, clip_by_norm  # noqa: E402
 from rnnstudio.engine.tasks import Batch, make_task  # noqa: E402
 from rnnstudio.engine.training import (  # noqa: E402
-    Adam,
     TrainConfig,
     batch_loss,
-    clip_by_norm,
     initial_params,
     model_config_for,
 )

@@ -8,12 +8,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rnnstudio.engine.optimizers import Adam, clip_by_norm
 from rnnstudio.engine.tasks import make_task
 from rnnstudio.engine.training import (
-    Adam,
     TrainConfig,
     batch_loss,
-    clip_by_norm,
     initial_params,
     model_config_for,
 )
