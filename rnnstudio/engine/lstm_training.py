@@ -42,6 +42,7 @@ differences.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,19 +96,17 @@ class LstmTrainingLayer:
         self.hidden_size = self.output_size = size
         self.input_size = weights.weight_ih.shape[1]
         # PyTorch rows i, f, g, o -> o, i, f, g; to_pytorch undoes it.
-        self.order = np.r_[3 * size : 4 * size, 0 : 3 * size]
-        self.to_pytorch = np.argsort(self.order)
+        self.order, self.to_pytorch, half = _row_order(size, weights.weight_hh.dtype)
         self.has_bias = weights.bias_ih is not None and weights.bias_hh is not None
         columns = [weights.weight_hh, weights.weight_ih]
         if weights.bias_ih is not None and weights.bias_hh is not None:
             columns.append((weights.bias_ih + weights.bias_hh)[:, None])
-        half = np.ones((4 * size, 1), dtype=weights.weight_hh.dtype)
-        half[: 3 * size] = 0.5
+        rows = np.concatenate(columns, axis=1)[self.order]
         #: [W_hh W_ih b], sigmoid rows halved: a step's pre-activations in one product.
-        self.weight_step = np.concatenate(columns, axis=1)[self.order] * half
-        #: [W_hh W_ih]^T: one product a step gives dh_{t-1} and dx_t from da.
-        self.weight_back = np.ascontiguousarray(
-            np.concatenate([weights.weight_hh, weights.weight_ih], axis=1)[self.order].T)
+        self.weight_step = rows * half
+        #: [W_hh W_ih]^T: one product a step gives dh_{t-1} and dx_t from da (a
+        #: transposed view: BLAS reads it as fast as a copy).
+        self.weight_back = rows[:, : size + self.input_size].T
 
     def forward(self, x: np.ndarray, h0: np.ndarray, c0: np.ndarray,
                 should_stop: StopCheck | None = None) -> TrainingCache:
@@ -232,6 +231,19 @@ class LstmTrainingLayer:
         if self.has_bias:
             params["bias_ih"], params["bias_hh"] = weights[:, -1], weights[:, -1].copy()
         return params
+
+
+@functools.lru_cache(maxsize=16)
+def _row_order(size: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Internal row order (o, i, f, g from PyTorch's i, f, g, o), its inverse, and the
+    (4H, 1) column halving the sigmoid rows; made once per size (read-only)."""
+    order = np.r_[3 * size : 4 * size, 0 : 3 * size]
+    half = np.ones((4 * size, 1), dtype=dtype)
+    half[: 3 * size] = 0.5
+    made = (order, np.argsort(order), half)
+    for array in made:
+        array.flags.writeable = False
+    return made
 
 
 def _direct(grad: np.ndarray | None, steps: int, dtype: np.dtype) -> list[np.ndarray | None]:

@@ -209,12 +209,14 @@ def model_config_for(config: TrainConfig, task: Task) -> ModelConfig:
 def batch_loss(
     model_config: ModelConfig, params: dict[str, np.ndarray], batch: Batch, backward: bool,
     focus: np.ndarray | None = None, workspace: Workspace | None = None,
+    grad_norms: bool = True,
 ) -> tuple[float, float, dict[str, np.ndarray], np.ndarray]:
     """Mean cross-entropy, accuracy, parameter gradients (if ``backward``) and the
-    per-step mean ||dL/dh_t|| of the top forward layer for one batch. ``focus`` (T, B)
-    limits a tagger's accuracy to some words (e.g. the ambiguous ones). A run passes
-    one ``workspace`` to every step so that the step reuses its arrays (README,
-    Performance)."""
+    per-step mean ||dL/dh_t|| (T,) of the top forward layer for one batch. ``focus``
+    (T, B) limits a tagger's accuracy to some words (e.g. the ambiguous ones). A run
+    passes one ``workspace`` to every step so that the step reuses its arrays, and
+    ``grad_norms=False`` for the steps whose norms only a report would show (an empty
+    array then; 2% of an LSTM step at H = 64; README, Performance)."""
     if model_config.readout not in ("last-step", "per-step"):
         raise ConfigError(f"training reads the head at each step; the {model_config.readout} "
                           "readout is not trained here, use last-step or per-step",
@@ -251,6 +253,8 @@ def batch_loss(
     assert stack_grads.x is not None
     grads["embedding.weight"] = embedding_backward(params["embedding.weight"].shape, ids,
                                                    stack_grads.x)
+    if not grad_norms:
+        return loss, accuracy, grads, np.zeros(0)
     hidden = stack_grads.hidden[rec.num_layers - 1, "fwd"]
     norms = np.sqrt(np.einsum("tbh,tbh->tb", hidden, hidden)).mean(axis=1)
     return loss, accuracy, grads, norms
@@ -305,7 +309,7 @@ def train(
             fraction = step / (config.curriculum * config.steps) if config.curriculum else 1.0
             batch = task.at_difficulty(fraction).sample(rng, config.batch_size)
             loss, _, grads, _ = batch_loss(model_config, params, batch, True,
-                                           workspace=workspace)
+                                           workspace=workspace, grad_norms=False)
             losses.append(loss)
             norms.append(clip_by_norm(grads, config.clip_norm) if math.isfinite(loss)
                          else math.nan)

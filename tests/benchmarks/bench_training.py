@@ -69,7 +69,8 @@ def numpy_steps(cell: str, hidden: int, batches: list[Batch]) -> Callable[[int],
     def run(steps: int) -> None:
         for step in range(steps):
             batch = batches[step % len(batches)]
-            _, _, grads, _ = batch_loss(model_config, params, batch, True, workspace=workspace)
+            _, _, grads, _ = batch_loss(model_config, params, batch, True,
+                                        workspace=workspace, grad_norms=False)
             clip_by_norm(grads, 1.0)
             optimizer.update(params, grads)
 

@@ -158,3 +158,16 @@ def test_adam_updates_every_parameter_as_the_textbook_does() -> None:
     for name, value in params.items():
         assert value.dtype == expected[name].dtype
         np.testing.assert_array_equal(value, expected[name], err_msg=name)
+
+
+def test_training_steps_may_leave_out_the_gradient_norms() -> None:
+    """``grad_norms=False`` changes nothing but the norms: same loss, same gradients."""
+    task, model_config, params = _setup("lstm", "recall")
+    batch = task.sample(np.random.default_rng(6), 4)
+    loss, accuracy, grads, norms = batch_loss(model_config, params, batch, True)
+    loss_b, accuracy_b, grads_b, norms_b = batch_loss(model_config, params, batch, True,
+                                                      grad_norms=False)
+    assert (loss_b, accuracy_b) == (loss, accuracy)
+    assert norms.shape == (len(batch.tokens[0]),) and norms.min() > 0 and norms_b.size == 0
+    for name, value in grads.items():
+        np.testing.assert_array_equal(grads_b[name], value, err_msg=name)
