@@ -20,8 +20,10 @@ from .edits import LayerEdits
 from .gru import GruLayer, GruResetBeforeLayer
 from .layer import LayerGrads, ProgressCallback, StepCallback, StopCheck
 from .lstm import LstmLayer
+from .lstm_training import LstmTrainingLayer
 from .params import RNN_PREFIX, layer_suffix, layer_weights
 from .rnn import RnnLayer
+from .workspace import Workspace
 
 Key = tuple[int, str]  # (layer, direction)
 
@@ -62,11 +64,20 @@ class StackGrads:
 
 
 class RecurrentStack:
-    """The recurrent part of a model; layers are prepared once per dtype and reused."""
+    """The recurrent part of a model; layers are prepared once per dtype and reused.
 
-    def __init__(self, config: RecurrentConfig, params: dict[str, np.ndarray]) -> None:
+    ``training``: an LSTM without projection runs :class:`LstmTrainingLayer`, the
+    trainer's layer (same gradients, no per-step scale, no edits, about twice as fast at
+    batch 32) with its arrays in ``workspace``, one part per layer and direction; its
+    caches have no ``record()``, so such a stack traces nothing.
+    """
+
+    def __init__(self, config: RecurrentConfig, params: dict[str, np.ndarray],
+                 training: bool = False, workspace: Workspace | None = None) -> None:
         self.config = config
         self._params = params
+        self._training = training and config.cell == "lstm" and not config.proj_size
+        self._workspace = Workspace() if workspace is None else workspace
         self._layers: dict[np.dtype, dict[Key, Any]] = {}
 
     def keys(self) -> list[Key]:
@@ -78,7 +89,10 @@ class RecurrentStack:
             built: dict[Key, Any] = {}
             for layer, direction in self.keys():
                 weights = layer_weights(self._params, layer, direction, dtype)
-                if self.config.cell == "lstm":
+                if self._training:
+                    built[layer, direction] = LstmTrainingLayer(
+                        weights, self._workspace.part((layer, direction)))
+                elif self.config.cell == "lstm":
                     built[layer, direction] = LstmLayer(weights)
                 elif self.config.cell == "gru":
                     gru_kind = GruLayer if self.config.reset_after else GruResetBeforeLayer

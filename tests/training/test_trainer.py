@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rnnstudio.engine.optimizers import Adam, clip_by_norm
 from rnnstudio.engine.tasks import Batch, make_task, span_starts
 from rnnstudio.engine.training import (
     TrainConfig,
     batch_loss,
-    clip_by_norm,
     evaluate,
     initial_params,
     model_config_for,
@@ -131,3 +131,43 @@ def test_only_a_bidirectional_tagger_tags_the_ambiguous_word() -> None:
         assert evaluate(model, task, 512, 5, 32) > (0.97 if bidirectional else 0.8)
     assert at_starts[True] > 0.97
     assert 0.35 < at_starts[False] < 0.65
+
+
+def test_adam_updates_every_parameter_as_the_textbook_does() -> None:
+    """Three updates of parameters of two dtypes against Adam written per parameter, the
+    way the trainer did before the flat moments: bit for bit."""
+    rng = np.random.default_rng(4)
+    params = {"a": rng.normal(size=(3, 4)).astype(np.float32),
+              "b": rng.normal(size=5).astype(np.float32), "c": rng.normal(size=(2, 2))}
+    expected = {name: value.copy() for name, value in params.items()}
+    moments = {name: (np.zeros_like(value), np.zeros_like(value))
+               for name, value in params.items()}
+    optimizer = Adam(0.01)
+    for count in range(1, 4):
+        grads = {name: rng.normal(size=value.shape).astype(value.dtype)
+                 for name, value in params.items()}
+        optimizer.update(params, grads)
+        for name, grad in grads.items():
+            first, second = moments[name]
+            first = 0.9 * first + 0.1 * grad
+            second = 0.999 * second + 0.001 * grad * grad
+            moments[name] = (first, second)
+            corrected = first / (1 - 0.9**count)
+            scale = np.sqrt(second / (1 - 0.999**count)) + 1e-8
+            expected[name] -= 0.01 * corrected / scale
+    for name, value in params.items():
+        assert value.dtype == expected[name].dtype
+        np.testing.assert_array_equal(value, expected[name], err_msg=name)
+
+
+def test_training_steps_may_leave_out_the_gradient_norms() -> None:
+    """``grad_norms=False`` changes nothing but the norms: same loss, same gradients."""
+    task, model_config, params = _setup("lstm", "recall")
+    batch = task.sample(np.random.default_rng(6), 4)
+    loss, accuracy, grads, norms = batch_loss(model_config, params, batch, True)
+    loss_b, accuracy_b, grads_b, norms_b = batch_loss(model_config, params, batch, True,
+                                                      grad_norms=False)
+    assert (loss_b, accuracy_b) == (loss, accuracy)
+    assert norms.shape == (len(batch.tokens[0]),) and norms.min() > 0 and norms_b.size == 0
+    for name, value in grads.items():
+        np.testing.assert_array_equal(grads_b[name], value, err_msg=name)
