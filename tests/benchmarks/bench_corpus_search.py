@@ -103,7 +103,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, help="a real index to time instead")
     options = parser.parse_args()
     if options.corpus is not None:
-        from rnnstudio.io.corpus_file import open_corpus  # type: ignore[import-not-found]
+        from rnnstudio.io.corpus_reader import open_corpus
 
         run(open_corpus(options.corpus), SEARCHED)
         return
