@@ -32,7 +32,7 @@ import numpy as np
 from ..errors import Cancelled, ConfigError, TextError, shown
 from ..limits import MAX_TOP_K, check_number, check_whole
 from .corpus_source import CorpusSource
-from .saturation import Saturation, trace_saturation
+from .saturation import Saturation, countable_gates, trace_saturation
 from .trajectory import model_fingerprint
 
 if TYPE_CHECKING:
@@ -283,13 +283,13 @@ class ArrayCorpus:
                     values[name, layer, direction] = _stacked(traces, name, layer, direction)
         counted = [trace for trace in traces if trace is not None]
         saturation = None
-        if counted and not (rec.cell == "rnn" and rec.nonlinearity != "tanh"):
+        if counted and countable_gates(rec.cell, rec.nonlinearity):
             saturation = trace_saturation(counted[0])
             for trace in counted[1:]:
                 saturation = saturation.merged(trace_saturation(trace))
         tokens = [trace.tokens if trace is not None else [] for trace in traces]
         return cls(texts, tokens, values, model_fingerprint(model.params),
-                   "" if model.tokenizer.kind == "char" else " ", saturation)
+                   model.tokenizer.joiner, saturation)
 
     @property
     def token_count(self) -> int:

@@ -45,8 +45,8 @@ if TYPE_CHECKING:
     from .trace import Trace
 
 __all__ = ["DEFAULT_LEFT", "DEFAULT_RIGHT", "GATE_NAMES", "PIECE_TOKENS", "Saturation",
-           "SaturationKey", "check_thresholds", "saturated_gates", "saturation",
-           "trace_saturation"]
+           "SaturationKey", "check_thresholds", "countable_gates", "gate_bounds",
+           "saturated_gates", "saturation", "trace_saturation"]
 
 DEFAULT_LEFT = 0.1
 DEFAULT_RIGHT = 0.9
@@ -80,14 +80,28 @@ def check_thresholds(left: Any, right: Any) -> tuple[float, float]:
     return left, right
 
 
-def saturated_gates(cell: str, nonlinearity: str = "tanh") -> tuple[str, ...]:
-    """The quantities counted for ``cell``: ``("i", "f", "o")``, ``("r", "z")`` or
-    ``("h",)`` (tanh RNN); a ReLU RNN gets a :class:`ConfigError` saying why."""
+def countable_gates(cell: str, nonlinearity: str = "tanh") -> tuple[str, ...]:
+    """The quantities counted for ``cell``: ``("i", "f", "o")``, ``("r", "z")``,
+    ``("h",)`` (tanh RNN), or none (a ReLU RNN: its state has no saturating range)."""
     if cell == "rnn" and nonlinearity != "tanh":
+        return ()
+    return _GATES_BY_CELL[cell]
+
+
+def gate_bounds(gate: str, left: float, right: float) -> tuple[float, float]:
+    """The values a gate is saturated below and above: ``left`` and ``right`` on a
+    gate's (0, 1), mapped to (-1, 1) for a tanh RNN's h (module docstring)."""
+    return (2 * left - 1, 2 * right - 1) if gate == "h" else (left, right)
+
+
+def saturated_gates(cell: str, nonlinearity: str = "tanh") -> tuple[str, ...]:
+    """:func:`countable_gates`, and a :class:`ConfigError` saying why for a ReLU RNN."""
+    gates = countable_gates(cell, nonlinearity)
+    if not gates:
         raise ConfigError("a ReLU RNN has no gates and its state has no saturating range "
                           "(relu is unbounded above): saturation statistics need an LSTM, "
                           "a GRU or a tanh RNN", argument="model")
-    return _GATES_BY_CELL[cell]
+    return gates
 
 
 def _read_only(values: np.ndarray) -> np.ndarray:
@@ -206,7 +220,7 @@ def trace_saturation(trace: Trace, left: float = DEFAULT_LEFT,
             recorded = trace.layers[layer, direction]
             for gate in gates:
                 values = recorded.quantities()[gate]
-                low, high = (2 * left - 1, 2 * right - 1) if gate == "h" else (left, right)
+                low, high = gate_bounds(gate, left, right)
                 left_counts[layer, direction, gate] = _read_only((values < low).sum(axis=0))
                 right_counts[layer, direction, gate] = _read_only((values > high).sum(axis=0))
     return Saturation(rec.cell, left, right, trace.steps, 1, left_counts, right_counts)

@@ -114,6 +114,12 @@ class Tokenizer:
     def open(self) -> bool:
         return self.vocabulary is None
 
+    @property
+    def joiner(self) -> str:
+        """What goes between tokens shown as text: nothing between characters, a space
+        between words (a corpus's context lines, its manifest)."""
+        return "" if self.kind == "char" else " "
+
     def split(self, text: str) -> list[str]:
         """Text to tokens by the rule in the module docstring."""
         text = _CONTROL.sub(" ", text)

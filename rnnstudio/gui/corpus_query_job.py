@@ -24,7 +24,6 @@ from PySide6.QtCore import QObject, Signal
 from ..engine.corpus_query import search_spans, top_activations
 from ..engine.corpus_query_brush import brush_units
 from ..engine.corpus_source import CorpusSource
-from ..engine.trajectory import model_fingerprint
 from ..view.corpus import (
     PANEL_AFTER,
     PANEL_BEFORE,
@@ -35,6 +34,7 @@ from ..view.corpus import (
     search_rule,
     span_rows,
 )
+from ..view.trajectory_fit import fingerprint_of
 from .jobs import JobResult, JobRunner, Work
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ class CorpusQueries(QObject):
 
     def model_fingerprint(self) -> str | None:
         model = self.session.model
-        return None if model is None else model_fingerprint(model.params)
+        return None if model is None else fingerprint_of(model)
 
     def made_with_open_model(self) -> bool:
         return self.source is not None and model_matches(self.source,

@@ -25,7 +25,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..engine.corpus_forward import BatchRecord, batch_forward, padded_batch
-from ..engine.saturation import DEFAULT_LEFT, DEFAULT_RIGHT, Saturation, saturated_gates
+from ..engine.saturation import (
+    DEFAULT_LEFT,
+    DEFAULT_RIGHT,
+    Saturation,
+    countable_gates,
+    gate_bounds,
+)
 from ..errors import ExportError, TextError
 from ..limits import MAX_CORPUS_BATCH_VALUES, MAX_CORPUS_TOKENS
 from .corpus_documents import Document, documents, list_sources
@@ -199,7 +205,8 @@ def _run_shard(model: Model, docs: list[Document], settings: CorpusSettings,
                                                    STORAGE_DTYPE)
                 for layer, direction in model.stack.layers(model.dtype) for name in stored}
     counted: Saturation | None = None
-    needed = {*stored, *_counted_gates(model)}
+    rec = model.config.recurrent
+    needed = {*stored, *countable_gates(rec.cell, rec.nonlinearity)}
     for batch in _batches(lengths, settings.batch_size, model.config.values_per_token()):
         if should_stop is not None and should_stop():
             return None
@@ -256,18 +263,10 @@ def _batches(lengths: np.ndarray, batch_size: int, width: int) -> Iterator[np.nd
         start = stop
 
 
-def _counted_gates(model: Model) -> tuple[str, ...]:
-    """The quantities saturation counts read; none for a ReLU RNN (no saturating range)."""
-    rec = model.config.recurrent
-    if rec.cell == "rnn" and rec.nonlinearity != "tanh":
-        return ()
-    return saturated_gates(rec.cell, rec.nonlinearity)
-
-
 def _saturation(model: Model, record: BatchRecord) -> Saturation | None:
     """The batch's saturation counts over real tokens (None for a ReLU RNN)."""
     rec = model.config.recurrent
-    gates = _counted_gates(model)
+    gates = countable_gates(rec.cell, rec.nonlinearity)
     if not gates:
         return None
     # Every row of a (T * B, H) array is counted, then the padding rows' counts taken
@@ -279,8 +278,7 @@ def _saturation(model: Model, record: BatchRecord) -> Saturation | None:
             values = record.arrays[layer, direction][gate]
             every_row = values.reshape(-1, values.shape[-1])
             padding = every_row[padding_rows]
-            low, high = ((2 * DEFAULT_LEFT - 1, 2 * DEFAULT_RIGHT - 1) if gate == "h"
-                         else (DEFAULT_LEFT, DEFAULT_RIGHT))
+            low, high = gate_bounds(gate, DEFAULT_LEFT, DEFAULT_RIGHT)
             left_counts[layer, direction, gate] = (_column_counts(every_row < low)
                                                    - _column_counts(padding < low))
             right_counts[layer, direction, gate] = (_column_counts(every_row > high)
