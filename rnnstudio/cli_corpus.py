@@ -34,7 +34,7 @@ from .io.corpus_settings import (
     default_out,
 )
 from .terminal import printable
-from .view.corpus import counted
+from .view.corpus import counted, stored_values
 
 __all__ = ["CORPUS_HELP", "add_corpus_commands", "run_corpus_index", "run_corpus_info"]
 
@@ -210,8 +210,6 @@ def info_lines(corpus: Any) -> list[str]:
     from .cli_stats import result_lines
 
     manifest, settings = corpus.manifest, corpus.manifest["settings"]
-    keys = ", ".join(f"{layer} {direction}" for layer, direction in corpus.keys)
-    layers = "layer" if len(corpus.keys) == 1 else "layers"
     lines = [f"corpus: {printable(str(corpus.folder))}"
              f"{'' if manifest['complete'] else ' (unfinished: run the same index command)'}",
              f"documents: {corpus.document_count:,}, tokens: {corpus.token_count:,}, "
@@ -219,8 +217,7 @@ def info_lines(corpus: Any) -> list[str]:
              f"model: {printable(manifest['model']['title'])} "
              f"(fingerprint {manifest['model']['fingerprint']})",
              f"  {manifest['model']['summary']}",
-             f"stored: {', '.join(corpus.quantities)} of {layers} {keys}, "
-             f"{settings['storage_dtype']}",
+             f"stored: {stored_values(corpus)}, {settings['storage_dtype']}",
              f"state: {settings['state']}",
              f"documents of at most {settings['max_doc_tokens']:,} tokens; shards of at "
              f"most {settings['shard_tokens']:,}"]

@@ -21,7 +21,8 @@ from ..engine.saturation import GATE_NAMES
 __all__ = ["BRUSH_AFTER", "BRUSH_BEFORE", "BRUSH_THRESHOLD", "PANEL_AFTER", "PANEL_BEFORE",
            "RANKING", "CorpusSource",
            "ResultRow", "brush_rule", "activation_rows", "describe_corpus", "fingerprint_line",
-           "counted", "model_matches", "saturation_line", "search_rule", "span_rows", "top_rule"]
+           "counted", "model_matches", "saturation_line", "search_rule", "span_rows",
+           "stored_values", "top_rule"]
 
 
 #: Context tokens in the Corpus dock's tables (the CLI shows 30 before and 10 after): at
@@ -133,24 +134,28 @@ def describe_corpus(source: CorpusSource, name: str,
                     model_fingerprint: str | None = None) -> list[str]:
     """Lines: the corpus's name, size, what it stores, and which model made it."""
     documents = len(source.doc_starts) - 1
-    keys = ", ".join(f"{layer} {direction}" for layer, direction in source.keys)
-    stored = ", ".join(source.quantities)
-    layers = "layer" if len(source.keys) == 1 else "layers"
     return [f"{name}: {counted(documents, 'document')}, {counted(source.token_count, 'token')}",
-            f"stores {stored} of {layers} {keys}",
+            f"stores {stored_values(source)}",
             fingerprint_line(source, model_fingerprint)]
+
+
+def stored_values(source: CorpusSource) -> str:
+    """``h, c of layer 0 fwd``: the quantities stored and the layers they are stored for."""
+    keys = ", ".join(f"{layer} {direction}" for layer, direction in source.keys)
+    layers = "layer" if len(source.keys) == 1 else "layers"
+    return f"{', '.join(source.quantities)} of {layers} {keys}"
 
 
 def saturation_line(source: CorpusSource, quantity: str, layer: int, direction: str,
                     unit: int) -> str | None:
     """The unit's corpus-wide saturation fractions, when the corpus counted them for this
     quantity (gates, or h of a tanh RNN); else None."""
-    counted = source.saturation
+    counts = source.saturation
     key = (layer, direction, quantity)
-    if counted is None or key not in counted.keys:
+    if counts is None or key not in counts.keys:
         return None
-    left = float(counted.left_fraction(key)[unit])
-    right = float(counted.right_fraction(key)[unit])
-    return (f"{GATE_NAMES[quantity]}, unit {unit} over the corpus ({counted.steps:,} tokens): "
+    left = float(counts.left_fraction(key)[unit])
+    right = float(counts.right_fraction(key)[unit])
+    return (f"{GATE_NAMES[quantity]}, unit {unit} over the corpus ({counts.steps:,} tokens): "
             f"left-saturated {left:.3f}, right-saturated {right:.3f} "
-            f"({counted.definition()})")
+            f"({counts.definition()})")
