@@ -52,12 +52,13 @@ from .params import LayerWeights
 from .workspace import Workspace
 
 #: The (H, B) blocks of the step's scratch row (one for all steps, so it stays in cache):
-#: the gates after their nonlinearities, c_{t-1}, the two products i g and f c_{t-1} and
-#: tanh(c_t). With c_{t-1} beside g, one multiply ``[i f] * [g c_prev]`` gives both
-#: products; c_t then replaces c_{t-1}.
-BLOCKS = ("o", "i", "f", "g", "c_prev", "ig", "fc", "tanh_c")
-(OUT_GATE, IN_GATE, FORGET, CANDIDATE, CELL_PREV, IN_CANDIDATE, FORGET_CELL,
- TANH_CELL) = range(len(BLOCKS))
+#: tanh(c_t), the gates after their nonlinearities, c_{t-1} and the two products i g and
+#: f c_{t-1}. With c_{t-1} beside g, one multiply ``[i f] * [g c_prev]`` gives both
+#: products (c_t then replaces c_{t-1}); with tanh(c_t) beside o, one multiply
+#: ``h * [tanh(c) o]`` starts two local derivatives.
+BLOCKS = ("tanh_c", "o", "i", "f", "g", "c_prev", "ig", "fc")
+(TANH_CELL, OUT_GATE, IN_GATE, FORGET, CANDIDATE, CELL_PREV, IN_CANDIDATE,
+ FORGET_CELL) = range(len(BLOCKS))
 #: The (H, B) blocks of a step's row of ``coef``: what dh multiplies (dc's part, then
 #: da_o's), what dc multiplies (da_i, da_f, da_g), and f (dc_next = dc f).
 COEF_BLOCKS = ("through_h", "o", "i", "f", "g", "forget")
@@ -111,7 +112,7 @@ class LstmTrainingLayer:
     def forward(self, x: np.ndarray, h0: np.ndarray, c0: np.ndarray,
                 should_stop: StopCheck | None = None) -> TrainingCache:
         """Run the recurrence over x (T, B, I) from h0, c0 (B, H): eight NumPy calls a
-        step, and nine more for the step's local derivatives (:meth:`_derivatives`)."""
+        step, and eight more for the step's local derivatives (:data:`COEF_BLOCKS`)."""
         steps, batch, inputs = x.shape
         size, dtype, space = self.hidden_size, self.weight_step.dtype, self.workspace
         operands = space.array("operands", (steps + 1, size + inputs + self.has_bias, batch),
@@ -124,49 +125,45 @@ class LstmTrainingLayer:
         blocks = row.reshape(len(BLOCKS), size, batch)
         blocks[CELL_PREV] = c0.T
         coef = space.array("coef", (steps, len(COEF_BLOCKS) * size, batch), dtype)
-        pre, sigmoids = row[: 4 * size], row[: 3 * size]
-        in_forget, candidate_cell = row[size : 3 * size], row[3 * size : 5 * size]
-        products, cell = row[5 * size : 7 * size], blocks[CELL_PREV]
+        by_block = coef.reshape(steps, len(COEF_BLOCKS), size, batch)
+        # Views made before the loop (a slice costs about what a small call does).
+        pre, sigmoids = row[size : 5 * size], row[size : 4 * size]
+        in_forget, candidate_cell = row[2 * size : 4 * size], row[4 * size : 6 * size]
+        products, cell, tanh_out = row[6 * size :], blocks[CELL_PREV], blocks[:2]
+        tanh_cell, out_gate, in_gate = blocks[TANH_CELL], blocks[OUT_GATE], blocks[IN_GATE]
+        forget, candidate = blocks[FORGET], blocks[CANDIDATE]
+        in_candidate, forget_cell = blocks[IN_CANDIDATE], blocks[FORGET_CELL]
+        hidden, through = operands[:, :size], by_block[:, :2]
+        through_h, through_o = by_block[:, 0], by_block[:, 1]
+        in_forget_coef = coef[:, 2 * size : 4 * size]
+        candidate_coef, forget_copy = by_block[:, 4], by_block[:, 5]
         half = np.array(0.5, dtype=dtype)
         matmul, add, multiply, tanh = np.matmul, np.add, np.multiply, np.tanh
+        subtract, copyto = np.subtract, np.copyto
         for t in range(steps):
-            hidden = operands[t + 1, :size]
+            h = hidden[t + 1]
             matmul(self.weight_step, operands[t], out=pre)
             tanh(pre, out=pre)
             multiply(sigmoids, half, out=sigmoids)
             add(sigmoids, half, out=sigmoids)
             multiply(in_forget, candidate_cell, out=products)  # [i g, f c_prev]
-            add(blocks[IN_CANDIDATE], blocks[FORGET_CELL], out=cell)  # c_t replaces c_{t-1}
-            tanh(cell, out=blocks[TANH_CELL])
-            multiply(blocks[OUT_GATE], blocks[TANH_CELL], out=hidden)
-            self._derivatives(blocks, hidden, coef[t])
+            add(in_candidate, forget_cell, out=cell)  # c_t replaces c_{t-1}
+            tanh(cell, out=tanh_cell)
+            multiply(out_gate, tanh_cell, out=h)
+            # The local derivatives while the row is in cache (:data:`COEF_BLOCKS`), each
+            # first - second * factor from the products the step kept (h = o tanh(c)):
+            multiply(h, tanh_out, out=through[t])  # [h tanh(c), h o]
+            subtract(out_gate, through_h[t], out=through_h[t])  # o (1 - tanh(c)^2)
+            subtract(h, through_o[t], out=through_o[t])  # tanh(c) o (1 - o)
+            # g i (1 - i) = ig - ig i,  c_prev f (1 - f) = fc - fc f
+            multiply(products, in_forget, out=in_forget_coef[t])
+            subtract(products, in_forget_coef[t], out=in_forget_coef[t])
+            multiply(in_candidate, candidate, out=candidate_coef[t])  # i (1 - g^2) = i - ig g
+            subtract(in_gate, candidate_coef[t], out=candidate_coef[t])
+            copyto(forget_copy[t], forget)
             check_stop(should_stop, t)
         return TrainingCache(x, h0, c0, operands, coef,
                              operands[1:, :size].transpose(0, 2, 1))
-
-    def _derivatives(self, blocks: np.ndarray, hidden: np.ndarray, coef: np.ndarray) -> None:
-        """One step's local derivatives while its row is in cache, into ``coef`` (6H, B),
-        the :data:`COEF_BLOCKS`, each in two calls from the products the step kept
-        (h = o tanh(c)), and f copied::
-
-            o (1 - tanh(c)^2) = o - h tanh(c)
-            tanh(c) o (1 - o) = h - h o
-            g i (1 - i)       = ig - ig i
-            c_prev f (1 - f)  = fc - fc f
-            i (1 - g^2)       = i - ig g
-        """
-        size = self.hidden_size
-        products = blocks[IN_CANDIDATE : TANH_CELL]
-        by_block = coef.reshape(len(COEF_BLOCKS), size, -1)
-        for first, second, factor, out in (
-            (blocks[OUT_GATE], hidden, blocks[TANH_CELL], by_block[0]),
-            (hidden, hidden, blocks[OUT_GATE], by_block[1]),
-            (products, products, blocks[IN_GATE : CANDIDATE], by_block[2:4]),
-            (blocks[IN_GATE], blocks[IN_CANDIDATE], blocks[CANDIDATE], by_block[4]),
-        ):
-            np.multiply(second, factor, out=out)
-            np.subtract(first, out, out=out)  # first - second * factor
-        np.copyto(by_block[5], blocks[FORGET])
 
     def backward(self, cache: TrainingCache, grad_hidden: np.ndarray | None,
                  grad_cell: np.ndarray | None = None, should_stop: StopCheck | None = None,
@@ -193,19 +190,25 @@ class LstmTrainingLayer:
         back[steps, :size], d_cell[...] = 0.0, 0.0
         by_block = coef.reshape(steps, len(COEF_BLOCKS), size, batch)
         d_by_block = d_rows.reshape(steps, 5, size, batch)
+        # Per step, views made before the loop (a slice costs as much as a small call).
+        d_hidden, d_through = back[:, :size], d_by_block[:, 0]
+        through_o, d_through_o = by_block[:, :2], d_by_block[:, :2]
+        gates_ifg, d_ifg = by_block[:, 2:5], d_by_block[:, 2:]
+        forget = by_block[:, 5]
+        d_gates = d_rows[:, size:]
         add, multiply, matmul = np.add, np.multiply, np.matmul
         for t in range(steps - 1, -1, -1):
-            dh, dc = back[t + 1, :size], total_cell[t]
+            dh, dc = d_hidden[t + 1], total_cell[t]
             into_hidden, into_cell = direct_h[t], direct_c[t]
             if into_hidden is not None:
                 add(dh, into_hidden, out=dh)
-            multiply(dh, by_block[t, :2], out=d_by_block[t, :2])  # [dh through_h, da_o]
-            add(d_by_block[t, 0], d_cell, out=dc)
+            multiply(dh, through_o[t], out=d_through_o[t])  # [dh through_h, da_o]
+            add(d_through[t], d_cell, out=dc)
             if into_cell is not None:
                 add(dc, into_cell, out=dc)
-            multiply(dc, by_block[t, 2:5], out=d_by_block[t, 2:])  # da_i, da_f, da_g
-            multiply(dc, by_block[t, 5], out=d_cell)
-            matmul(self.weight_back, d_rows[t, size:], out=back[t])  # [dh_{t-1}; dx_t]
+            multiply(dc, gates_ifg[t], out=d_ifg[t])  # da_i, da_f, da_g
+            multiply(dc, forget[t], out=d_cell)
+            matmul(self.weight_back, d_gates[t], out=back[t])  # [dh_{t-1}; dx_t]
             check_stop(should_stop, steps - 1 - t)
         grads = LayerGrads(hidden=back[1:, :size].transpose(0, 2, 1),
                            cell=total_cell.transpose(0, 2, 1),

@@ -65,6 +65,21 @@ def test_closed_vocabulary_maps_unknown_tokens_to_unk_and_reports_positions():
     assert tokens.unknown == [2, 4, 5]
 
 
+@pytest.mark.parametrize("vocabulary", [VOCABULARY, None], ids=["closed", "hashed"])
+def test_id_array_gives_encodes_ids_from_any_iterable(vocabulary):
+    """The trainer's one-pass lookup: the same ids as encode, unknowns to <unk> (or each
+    token's hash), from a generator, with and without the count."""
+    tokenizer = Tokenizer("word", vocabulary)
+    tokens = tokenizer.split("The dog ate the rug . the the")
+    expected = tokenizer.encode(tokens).ids
+    assert len(set(expected.tolist())) >= 3  # unknowns and repeats both present
+    for count in (len(tokens), -1):
+        ids = tokenizer.id_array(iter(tokens), count)
+        assert ids.dtype == np.int64
+        np.testing.assert_array_equal(ids, expected)
+    assert tokenizer.id_array([], 0).shape == (0,)
+
+
 def test_model_and_trace_report_unknown_positions(vocab_model):
     tokens = vocab_model.tokenize(TEXT_WITH_UNKNOWN)
     unknown_positions = [
