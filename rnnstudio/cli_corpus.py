@@ -68,6 +68,9 @@ def add_corpus_commands(corpus: argparse.ArgumentParser,
                        f"{DEFAULT_DOC_TOKENS})")
     index.add_argument("--shard-tokens", type=int, default=DEFAULT_SHARD_TOKENS, metavar="N",
                        help=f"tokens per shard file (default {DEFAULT_SHARD_TOKENS:,})")
+    index.add_argument("--jobs", type=int, default=None, metavar="N",
+                       help="shards indexed at once, each in its own thread (default: the "
+                       "cores, at most 4); the files written do not depend on it")
     index.add_argument("--restart", action="store_true",
                        help="replace an existing index at --out instead of continuing it")
     model_options(index)
@@ -104,7 +107,7 @@ def run_corpus_index(options: argparse.Namespace, model: Any, origin: str) -> in
     progress = _ProgressLine()
     with stop:
         report = index_corpus(model, options.text_file, out, settings, progress,
-                              stop, options.restart, origin)
+                              stop, options.restart, origin, options.jobs)
     progress.finish()
     print(f"model: {origin}")
     print(f"state: {STATE_RULE}")

@@ -115,6 +115,8 @@ MAX_SHARD_TOKENS = 1_000_000
 MAX_SHARD_BYTES = 256_000_000
 #: Documents run together through the batched forward (``--batch-size``).
 MAX_CORPUS_BATCH = 1024
+#: Shards indexed at once (``--jobs``), each in its own thread with its own shard buffer.
+MAX_CORPUS_JOBS = 16
 #: Values one batch of the corpus forward records (documents x longest x per-token
 #: width of every layer, float32): 16 M values are 64 MB; a batch stops growing there.
 MAX_CORPUS_BATCH_VALUES = 16_000_000

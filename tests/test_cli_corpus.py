@@ -61,7 +61,7 @@ def test_ctrl_c_stops_after_a_batch_and_the_same_command_resumes(
 
     monkeypatch.setattr(cli_corpus._ProgressLine, "__call__", interrupt)
     argv = ["corpus", "index", "charlm-lstm", "--text-file", str(book), "--shard-tokens",
-            "300", "--max-doc-tokens", "100", "--batch-size", "4",
+            "300", "--max-doc-tokens", "100", "--batch-size", "4", "--jobs", "1",
             "--out", str(tmp_path / "b.rscorpus")]
     assert main(argv) == cli_corpus.INTERRUPTED
     err = capsys.readouterr().err
@@ -80,6 +80,7 @@ def test_ctrl_c_stops_after_a_batch_and_the_same_command_resumes(
     (["--shard-tokens", "10"], ["--shard-tokens", "2,000"]),
     (["--quantities", "q"], ["--quantities", "h, c, i, f, g, o"]),
     (["--max-doc-tokens", "x"], ["--max-doc-tokens"]),
+    (["--jobs", "0"], ["--jobs", "1 to 16"]),
 ])
 def test_bad_flags_are_one_line_and_exit_2(tmp_path: Path, flags: list[str],
                                            words: list[str]) -> None:

@@ -1,4 +1,4 @@
-"""Forward-only steps of every cell for the corpus index: gate-major, contiguous blocks.
+"""Forward-only steps of every cell for the corpus index: packed, gate-major, contiguous.
 
 The equations are the cell modules' own (:mod:`.lstm`, :mod:`.gru`, :mod:`.rnn`, whose
 docstrings carry them), computed from the same prepared rows (``layer.rows``: internal
@@ -9,20 +9,25 @@ foldable biases folded)::
            h' = o * tanh(c')      (with proj_size: h' = W_hr (o * tanh(c')))
     GRU    r, z = sigmoid(.)      n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
            h' = (h - n) * z + n   (reset before: n = tanh(W_in x + W_hn (r * h) + b_n))
-    RNN    h' = act(W_ih x + W_hh h + b)   (the layer's own forward: already contiguous)
+    RNN    h' = act(W_ih x + W_hh h + b)
 
-What differs from the layers' ``forward`` is only the layout, for speed with a batch. There,
-a step works in one scratch row ``[i f o g | c | tanh c | h]`` of width ~7H per document,
-so every elementwise call at B > 1 runs over strided (B, H) blocks (B = 64, H = 256: a
-step 820 us against torch's 326 us). Here the input projection of all steps is one GEMM
-per gate into a gate-major buffer (G, T*B, H), so gate k of step t is the contiguous
-(B, H) block ``gates[k, t*B:(t+1)*B]``; the recurrent product is one stacked matmul into
-a (G, B, H) buffer; h and c go to their own (T, B, H) arrays. The buffer becomes the
-gates after their nonlinearities in place, so the recorded gates cost no copy: gate k
-over all steps is ``gates[k].reshape(T, B, H)``. Nothing is kept for a backward pass.
+What differs from the layers' ``forward`` is only the layout, for speed with a batch.
+The input is packed (:class:`.packing.Packing`): step t is rows ``starts[t] :
+starts[t + 1]`` of (N, I), the documents still running, so no step computes padding and
+the previous state of step t is the first k_t rows of step t - 1's block. The input
+projection of all tokens is one GEMM per gate into a gate-major buffer (G, N, H), so gate
+k of step t is the contiguous (k_t, H) block ``gates[k, start:stop]`` (the layers' own
+scratch rows ``[i f o g | c | tanh c | h]`` made every element-wise call at B > 1 run over
+strided blocks: B = 64, H = 256, a step took 820 us against torch's 326 us); the
+recurrent product is one stacked matmul; h and c go to their own (N, H) arrays. The
+buffer becomes the gates after their nonlinearities in place, so the recorded gates cost
+no copy. Nothing is kept for a backward pass.
 """
 
 from __future__ import annotations
+
+import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -41,58 +46,78 @@ def _gate_major(weight_t: np.ndarray, gates: int) -> np.ndarray:
 
 
 def _projected(rows: Rows, x: np.ndarray, gates: int) -> np.ndarray:
-    """W_ih x_t + b (the folded biases) of every step, gate-major (G, T*B, H): one GEMM a
-    gate, the bias a last row of the weights times a column of ones (no pass of its own
-    over the result: 98 -> 80 us a step of 64 tokens, I = 64, H = 256)."""
-    steps, batch, width = x.shape
+    """W_ih x + b (the folded biases) of every packed token, gate-major (G, N, H): one
+    GEMM a gate, the bias a last row of the weights times a column of ones (no pass of its
+    own over the result: 98 -> 80 us a step of 64 tokens, I = 64, H = 256)."""
+    count, width = x.shape
     weight_t = rows.weight_ih_t
     if rows.bias is None:
-        flat = np.ascontiguousarray(x, dtype=weight_t.dtype).reshape(-1, width)
+        flat = np.ascontiguousarray(x, dtype=weight_t.dtype)
         return np.matmul(flat, _gate_major(weight_t, gates))
-    flat = np.empty((steps * batch, width + 1), dtype=weight_t.dtype)
-    flat[:, :width] = x.reshape(-1, width)
+    flat = np.empty((count, width + 1), dtype=weight_t.dtype)
+    flat[:, :width] = x
     flat[:, width] = 1.0
     return np.matmul(flat, _gate_major(np.vstack([weight_t, rows.bias]), gates))
 
 
-def _lstm(layer: LstmLayer, x: np.ndarray, should_stop: StopCheck | None
-          ) -> dict[str, np.ndarray]:
-    steps, batch, _ = x.shape
+class _Scratch:
+    """Per-step scratch arrays for steps of any number of running documents: the first
+    k rows of each (..., B, H) buffer as one contiguous block, made once per k (a step
+    making its views costs more than its element-wise work at H = 48)."""
+
+    def __init__(self, batch: int, dtype: np.dtype, *shapes: tuple[int, ...]) -> None:
+        self._buffers = [(np.empty(math.prod(shape) * batch, dtype), shape)
+                         for shape in shapes]
+        self._views: dict[int, list[np.ndarray]] = {}
+
+    def __call__(self, running: int) -> list[np.ndarray]:
+        views = self._views.get(running)
+        if views is None:
+            views = [buffer[: math.prod(shape) * running].reshape(
+                *shape[:-1], running, shape[-1]) for buffer, shape in self._buffers]
+            self._views[running] = views
+        return views
+
+
+def _lstm(layer: LstmLayer, x: np.ndarray, starts: list[int],
+          should_stop: StopCheck | None) -> dict[str, np.ndarray]:
+    count, batch = len(x), starts[1]
     size, dtype = layer.hidden_size, layer.rows.weight_hh_t.dtype
     gates = _projected(layer.rows, x, 4)  # internal order i, f, o, g
     w_hh = _gate_major(layer.rows.weight_hh_t, 4)
     w_hr = None if layer.weight_hr is None else np.ascontiguousarray(layer.weight_hr.T)
-    hidden = np.empty((steps, batch, layer.output_size), dtype=dtype)
-    cell = np.empty((steps, batch, size), dtype=dtype)
-    recurrent = np.empty((4, batch, size), dtype=dtype)
-    in_candidate = np.empty((batch, size), dtype=dtype)
-    tanh_cell = np.empty((batch, size), dtype=dtype)
-    unprojected = np.empty((batch, size), dtype=dtype)  # o * tanh(c') with proj_size
+    hidden = np.empty((count, layer.output_size), dtype=dtype)
+    cell = np.empty((count, size), dtype=dtype)
+    # the recurrent product, i * g, tanh(c') and (with proj_size) o * tanh(c')
+    scratch = _Scratch(batch, dtype, (4, size), (size,), (size,), (size,))
     h_prev = np.zeros((batch, layer.output_size), dtype=dtype)
     c_prev = np.zeros((batch, size), dtype=dtype)
     half = dtype.type(0.5)
     add, multiply, tanh, matmul = np.add, np.multiply, np.tanh, np.matmul
-    for t in range(steps):
-        step = gates[:, t * batch : (t + 1) * batch]
+    for t in range(len(starts) - 1):
+        start, stop = starts[t], starts[t + 1]
+        running = stop - start
+        step = gates[:, start:stop]
         sigmoids, (i, f, o, g) = step[:3], step
-        matmul(h_prev, w_hh, out=recurrent)
+        recurrent, product, tanh_c, unprojected = scratch(running)
+        matmul(h_prev[:running], w_hh, out=recurrent)
         add(step, recurrent, out=step)
         tanh(step, out=step)
         multiply(sigmoids, half, out=sigmoids)
         add(sigmoids, half, out=sigmoids)
-        c, h = cell[t], hidden[t]
-        multiply(i, g, out=in_candidate)
-        multiply(f, c_prev, out=c)
-        add(in_candidate, c, out=c)
-        tanh(c, out=tanh_cell)
+        c, h = cell[start:stop], hidden[start:stop]
+        multiply(i, g, out=product)
+        multiply(f, c_prev[:running], out=c)
+        add(product, c, out=c)
+        tanh(c, out=tanh_c)
         if w_hr is None:
-            multiply(o, tanh_cell, out=h)
+            multiply(o, tanh_c, out=h)
         else:
-            multiply(o, tanh_cell, out=unprojected)
+            multiply(o, tanh_c, out=unprojected)
             matmul(unprojected, w_hr, out=h)
         h_prev, c_prev = h, c
         check_stop(should_stop, t)
-    named = dict(zip(INTERNAL_ORDER, gates.reshape(4, steps, batch, size), strict=True))
+    named = dict(zip(INTERNAL_ORDER, gates, strict=True))
     return {"h": hidden, "c": cell, **{name: named[name] for name in ("i", "f", "g", "o")}}
 
 
@@ -112,61 +137,83 @@ def _gru_new_state(h_prev: np.ndarray, z: np.ndarray, n: np.ndarray, h: np.ndarr
     np.add(h, n, out=h)
 
 
-def _gru(layer: GruLayer | GruResetBeforeLayer, x: np.ndarray,
+def _gru(layer: GruLayer | GruResetBeforeLayer, x: np.ndarray, starts: list[int],
          should_stop: StopCheck | None) -> dict[str, np.ndarray]:
-    steps, batch, _ = x.shape
+    count, batch = len(x), starts[1]
     size, dtype = layer.hidden_size, layer.rows.weight_hh_t.dtype
     reset_after = isinstance(layer, GruLayer)
     gates = _projected(layer.rows, x, 3)
     w_hh = _gate_major(layer.rows.weight_hh_t, 3)
     w_rz, w_n = w_hh[:2], w_hh[2]
     bias_hn = layer.bias_hn if isinstance(layer, GruLayer) else None
-    hidden = np.empty((steps, batch, size), dtype=dtype)
-    recurrent = np.empty((3, batch, size), dtype=dtype)
-    recurrent_rz, recurrent_n = recurrent[:2], recurrent[2]
-    product = np.empty((batch, size), dtype=dtype)
+    hidden = np.empty((count, size), dtype=dtype)
+    scratch = _Scratch(batch, dtype, (3, size), (size,))  # recurrent products, r * (.)
     h_prev = np.zeros((batch, size), dtype=dtype)
     half = dtype.type(0.5)
-    for t in range(steps):
-        step = gates[:, t * batch : (t + 1) * batch]
+    for t in range(len(starts) - 1):
+        start, stop = starts[t], starts[t + 1]
+        running = stop - start
+        step, h_running = gates[:, start:stop], h_prev[:running]
         r, z, n = step
+        recurrent, product = scratch(running)
+        recurrent_rz, recurrent_n = recurrent[:2], recurrent[2]
         if reset_after:
-            np.matmul(h_prev, w_hh, out=recurrent)
+            np.matmul(h_running, w_hh, out=recurrent)
             _gru_gates(step, recurrent_rz, half)
             if bias_hn is not None:
                 np.add(recurrent_n, bias_hn, out=recurrent_n)
             np.multiply(r, recurrent_n, out=product)
         else:
-            np.matmul(h_prev, w_rz, out=recurrent_rz)
+            np.matmul(h_running, w_rz, out=recurrent_rz)
             _gru_gates(step, recurrent_rz, half)
-            np.multiply(r, h_prev, out=recurrent_n)
+            np.multiply(r, h_running, out=recurrent_n)
             np.matmul(recurrent_n, w_n, out=product)
         np.add(n, product, out=n)
         np.tanh(n, out=n)
-        _gru_new_state(h_prev, z, n, hidden[t])
-        h_prev = hidden[t]
+        _gru_new_state(h_running, z, n, hidden[start:stop])
+        h_prev = hidden[start:stop]
         check_stop(should_stop, t)
-    named = dict(zip(GRU_GATES, gates.reshape(3, steps, batch, size), strict=True))
-    return {"h": hidden, **named}
+    return {"h": hidden, **dict(zip(GRU_GATES, gates, strict=True))}
+
+
+def _rnn(layer: RnnLayer, x: np.ndarray, starts: list[int],
+         should_stop: StopCheck | None) -> dict[str, np.ndarray]:
+    batch, dtype = starts[1], layer.rows.weight_hh_t.dtype
+    hidden = _projected(layer.rows, x, 1)[0]
+    scratch = _Scratch(batch, dtype, (layer.hidden_size,))
+    relu = layer.nonlinearity == "relu"
+    h_prev = np.zeros((batch, layer.hidden_size), dtype=dtype)
+    for t in range(len(starts) - 1):
+        start, stop = starts[t], starts[t + 1]
+        h, (recurrent,) = hidden[start:stop], scratch(stop - start)
+        np.matmul(h_prev[: stop - start], layer.rows.weight_hh_t, out=recurrent)
+        np.add(h, recurrent, out=h)
+        if relu:
+            np.maximum(h, 0.0, out=h)
+        else:
+            np.tanh(h, out=h)
+        h_prev = h
+        check_stop(should_stop, t)
+    return {"h": hidden}
 
 
 def forward_record(layer: LstmLayer | GruLayer | GruResetBeforeLayer | RnnLayer,
-                   x: np.ndarray, should_stop: StopCheck | None = None
-                   ) -> dict[str, np.ndarray]:
-    """Run one layer and direction over ``x`` (T, B, I) from the zero state, forward only.
+                   x: np.ndarray, starts: Sequence[int] | np.ndarray,
+                   should_stop: StopCheck | None = None) -> dict[str, np.ndarray]:
+    """Run one layer and direction over packed ``x`` (N, I), step t rows ``starts[t] :
+    starts[t + 1]`` (:class:`.packing.Packing`), every document from the zero state,
+    forward only.
 
     Returns
     -------
     dict
-        ``h`` (T, B, H_out) and, for an LSTM, ``c`` and ``i f g o``, for a GRU
-        ``r z n`` (T, B, H) each, in processing order, as :meth:`record` of the layer's
-        cache names them; each array is C-contiguous (a gate is a reshaped block of one
-        gate-major buffer).
+        ``h`` (N, H_out) and, for an LSTM, ``c`` and ``i f g o``, for a GRU ``r z n``
+        (N, H) each, packed as ``x``, as :meth:`record` of the layer's cache names them;
+        each array is C-contiguous (a gate is one block of a gate-major buffer).
     """
+    bounds = [int(row) for row in starts]
     if isinstance(layer, LstmLayer):
-        return _lstm(layer, x, should_stop)
+        return _lstm(layer, x, bounds, should_stop)
     if isinstance(layer, GruLayer | GruResetBeforeLayer):
-        return _gru(layer, x, should_stop)
-    batch = x.shape[1]
-    h0 = np.zeros((batch, layer.output_size), dtype=layer.rows.weight_hh_t.dtype)
-    return layer.forward(x, h0, None, should_stop).record()
+        return _gru(layer, x, bounds, should_stop)
+    return _rnn(layer, x, bounds, should_stop)

@@ -2,29 +2,36 @@
 ``.rscorpus`` folder (:mod:`.corpus_file`), resumable after any interruption.
 
 A shard is consecutive whole documents of at most ``shard_tokens`` tokens. Its documents
-run through :func:`~rnnstudio.engine.corpus_forward.batch_forward` sorted by length (so
-padding is small), each from the zero state; the values go to float16, unit-major, and
+run through :func:`~rnnstudio.engine.corpus_forward.batch_forward` in batches of similar
+length (packed, so no step computes padding, and a step's GEMM stays wide for longer),
+each from the zero state; the values go to float16, unit-major, and
 the shard is written and listed in the manifest before the next one is read. Memory is
 one shard's buffers and one batch's record, whatever the corpus size. Because a shard's
 batches depend only on its own documents, continuing after shard k writes the same bytes
 an uninterrupted run writes.
 
 Saturation counts (:mod:`rnnstudio.engine.saturation`) are taken from each batch's gates
-in the model's dtype (before float16 rounding), padding excluded, each document a text.
+in the model's dtype (before float16 rounding), each document a text.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import queue
 import shutil
+import threading
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..engine.corpus_forward import BatchRecord, batch_forward, padded_batch
+from ..blas_threads import one_blas_thread
+from ..engine.corpus_forward import BatchRecord, batch_forward
 from ..engine.saturation import (
     DEFAULT_LEFT,
     DEFAULT_RIGHT,
@@ -33,7 +40,7 @@ from ..engine.saturation import (
     gate_bounds,
 )
 from ..errors import ExportError, TextError
-from ..limits import MAX_CORPUS_BATCH_VALUES, MAX_CORPUS_TOKENS
+from ..limits import MAX_CORPUS_BATCH_VALUES, MAX_CORPUS_JOBS, MAX_CORPUS_TOKENS, check_whole
 from .corpus_documents import Document, documents, list_sources
 from .corpus_file import (
     MANIFEST,
@@ -49,12 +56,12 @@ from .corpus_settings import CorpusSettings, check_continuable, manifest_header,
 if TYPE_CHECKING:
     from ..engine.model import Model
 
-__all__ = ["IndexReport", "index_corpus"]
+__all__ = ["IndexReport", "default_jobs", "index_corpus"]
 
 #: ``on_progress(tokens_done, bytes_done, total_bytes)``: ``bytes_done`` is the bytes read
-#: so far times the share of the tokens read that are indexed. A shard's documents are
-#: read before any of them runs, so the bytes read alone run up to a shard ahead (a
-#: 5,000-token text read "100%" when a quarter of it was indexed).
+#: so far times the share of the tokens read that are indexed. Shards are read before
+#: they run, so the bytes read alone run ahead (a 5,000-token text read "100%" when a
+#: quarter of it was indexed).
 IndexProgress = Callable[[int, int, int], None]
 
 
@@ -80,6 +87,7 @@ def index_corpus(
     should_stop: Callable[[], bool] | None = None,
     restart: bool = False,
     title: str = "model",
+    jobs: int | None = None,
 ) -> IndexReport:
     """Index the text file or folder ``source`` with ``model`` into the folder ``out``.
 
@@ -89,10 +97,13 @@ def index_corpus(
     replaces it). ``should_stop()`` is asked between batches: a stop keeps the finished
     shards and returns a report with ``complete`` False. ``on_progress(tokens, bytes_done,
     total_bytes)`` (:data:`IndexProgress`) is called once before the first batch (tokens
-    already indexed) and after every batch. ``title`` names the model in the manifest
-    (a path or a shipped name).
+    already indexed) and after every batch, on the calling thread. ``title`` names the
+    model in the manifest (a path or a shipped name). ``jobs`` shards run at once, each in
+    its own thread (default :func:`default_jobs`); the bytes written do not depend on it.
     """
     settings = (settings or CorpusSettings()).checked(model)
+    jobs = check_whole("jobs", default_jobs() if jobs is None else jobs, 1, MAX_CORPUS_JOBS,
+                       "e.g. the number of cores; each job buffers one shard")
     files = list_sources(source)
     folder = Path(out)
     header = manifest_header(model, title, settings, files)
@@ -100,42 +111,100 @@ def index_corpus(
     resumed = len(manifest["shards"])
     if manifest["complete"]:
         return _report(folder, manifest, resumed)
-    total_bytes = sum(file.size for file in files)
-    bytes_read, tokens_read, tokens_done = [0], [0], [manifest["tokens"]]
-    bytes_done = [0]  # never reported smaller: the file is read 8 KB at a time
-
-    def read_bytes(count: int) -> None:
-        bytes_read[0] = count
-
-    def batch_done(tokens: int) -> None:
-        tokens_done[0] += tokens
-        if on_progress is not None:
-            share = tokens_done[0] / tokens_read[0] if tokens_read[0] else 0.0
-            bytes_done[0] = max(bytes_done[0], round(bytes_read[0] * share))
-            on_progress(tokens_done[0], bytes_done[0], total_bytes)
-
-    def counting(stream: Iterator[Document]) -> Iterator[Document]:
-        for document in stream:
-            tokens_read[0] += len(document.tokens)
-            yield document
-
-    batch_done(0)
-    stream = counting(documents(files, model.tokenizer, settings.max_doc_tokens, read_bytes))
+    progress = _Progress(on_progress, sum(file.size for file in files), manifest["tokens"])
+    stream = progress.counting(documents(files, model.tokenizer, settings.max_doc_tokens,
+                                         progress.read_bytes))
     for _skipped in zip(range(manifest["documents"]), stream, strict=False):
         pass  # the finished shards' documents, read again only to find where to go on
-    for shard_docs in _shards(stream, settings.shard_tokens, manifest["tokens"]):
-        shard = _run_shard(model, shard_docs, settings, should_stop, batch_done)
+    halt = threading.Event()
+
+    def stopping() -> bool:
+        return halt.is_set() or (should_stop is not None and should_stop())
+
+    def commit_oldest(pending: deque[Future[_ShardResult | None]]) -> bool:
+        """List the oldest pending shard (False when it stopped, or a stop was asked)."""
+        shard = progress.wait(pending.popleft())
         if shard is None:
-            return _report(folder, manifest, resumed)
-        data, counted = shard
-        write_shard(folder, len(manifest["shards"]), data)
-        _add_shard(manifest, data, counted)
+            return False
+        _add_shard(manifest, *shard)
         write_manifest(folder, manifest)
-        if should_stop is not None and should_stop():
-            return _report(folder, manifest, resumed)
+        return not (should_stop is not None and should_stop())
+
+    # Shards run in ``jobs`` threads (NumPy's GEMMs and element-wise loops release the
+    # GIL) and are listed in order by this thread, which reads the next shard meanwhile.
+    pending: deque[Future[_ShardResult | None]] = deque()
+    with one_blas_thread(), ThreadPoolExecutor(jobs, "rnnstudio-index") as pool:
+        try:
+            shards = _shards(stream, settings.shard_tokens, manifest["tokens"])
+            for number, shard_docs in enumerate(shards, start=len(manifest["shards"])):
+                pending.append(pool.submit(_index_shard, model, folder, number, shard_docs,
+                                           settings, stopping, progress.batch_done))
+                while len(pending) > jobs:  # one shard read ahead of the running ones
+                    if not commit_oldest(pending):
+                        return _report(folder, manifest, resumed)
+            while pending:
+                if not commit_oldest(pending):
+                    return _report(folder, manifest, resumed)
+        finally:
+            halt.set()  # a shard still running stops at its next batch, unlisted
+            for future in pending:
+                future.cancel()
     manifest["complete"] = True
     write_manifest(folder, manifest)
     return _report(folder, manifest, resumed)
+
+
+def default_jobs() -> int:
+    """Threads for indexing when not given: the cores this process may use, at most 4."""
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    return max(1, min(4, len(usable) if usable else os.cpu_count() or 1))
+
+
+class _Progress:
+    """Tokens indexed against bytes read, for ``on_progress`` (:data:`IndexProgress`)
+    on the calling thread: the reader (that thread) counts bytes and tokens read; the
+    shard threads post each finished batch's tokens to a queue, which :meth:`wait` drains
+    and reports while it waits for a shard."""
+
+    def __init__(self, on_progress: IndexProgress | None, total_bytes: int,
+                 tokens_before: int) -> None:
+        self.on_progress, self.total_bytes = on_progress, total_bytes
+        self.bytes_read, self.tokens_read, self.tokens_done = 0, 0, tokens_before
+        self.bytes_done = 0
+        self.finished_batches: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._report()
+
+    def read_bytes(self, count: int) -> None:
+        self.bytes_read = count
+
+    def counting(self, stream: Iterator[Document]) -> Iterator[Document]:
+        for document in stream:
+            self.tokens_read += len(document.tokens)
+            yield document
+
+    def batch_done(self, tokens: int) -> None:
+        """Called by a shard's thread after each batch."""
+        self.finished_batches.put(tokens)
+
+    def wait(self, future: Future[_ShardResult | None]) -> _ShardResult | None:
+        """``future``'s result, reporting every batch that finishes meanwhile."""
+        while True:
+            finished = future.done()
+            while not self.finished_batches.empty():
+                self.tokens_done += self.finished_batches.get()
+                self._report()
+            if finished:
+                return future.result()
+            with contextlib.suppress(queue.Empty):
+                self.tokens_done += self.finished_batches.get(timeout=0.05)
+                self._report()
+
+    def _report(self) -> None:
+        if self.on_progress is None:
+            return
+        share = self.tokens_done / self.tokens_read if self.tokens_read else 0.0
+        self.bytes_done = max(self.bytes_done, round(self.bytes_read * share))
+        self.on_progress(self.tokens_done, self.bytes_done, self.total_bytes)
 
 
 def _report(folder: Path, manifest: dict[str, Any], resumed: int) -> IndexReport:
@@ -189,9 +258,24 @@ def _shards(stream: Iterator[Document], shard_tokens: int,
         yield group
 
 
+#: A written shard: its data (for the manifest's counts) and its saturation counts.
+_ShardResult = tuple["ShardData", "Saturation | None"]
+
+
+def _index_shard(model: Model, folder: Path, number: int, docs: list[Document],
+                 settings: CorpusSettings, should_stop: Callable[[], bool],
+                 batch_done: Callable[[int], None]) -> _ShardResult | None:
+    """Run shard ``number`` and write it (unlisted until the manifest lists it); None,
+    and nothing written, when ``should_stop()`` says so between batches."""
+    shard = _run_shard(model, docs, settings, should_stop, batch_done)
+    if shard is not None:
+        write_shard(folder, number, shard[0])
+    return shard
+
+
 def _run_shard(model: Model, docs: list[Document], settings: CorpusSettings,
                should_stop: Callable[[], bool] | None, batch_done: Callable[[int], None]
-               ) -> tuple[ShardData, Saturation | None] | None:
+               ) -> _ShardResult | None:
     """One shard's values (float16, unit-major, document order) and saturation counts;
     None when ``should_stop()`` says so between batches. ``batch_done(tokens)`` follows
     each batch."""
@@ -210,14 +294,14 @@ def _run_shard(model: Model, docs: list[Document], settings: CorpusSettings,
     for batch in _batches(lengths, settings.batch_size, model.config.values_per_token()):
         if should_stop is not None and should_stop():
             return None
-        inputs = padded_batch([vectors[doc] for doc in batch], model.dtype)
         with np.errstate(all="ignore"):  # float16 overflow is stored as inf, documented
-            record = batch_forward(model.stack, inputs, lengths[batch], model.dtype,
+            record = batch_forward(model.stack, [vectors[doc] for doc in batch], model.dtype,
                                    names=sorted(needed))
+            # each packed row's row in the shard, where a document is a block of rows
+            rows = np.concatenate([np.arange(offsets[doc], offsets[doc + 1])
+                                   for doc in batch])[record.packing.source]
             for (layer, direction, name), into in by_token.items():
-                recorded = record.arrays[layer, direction][name]
-                for column, doc in enumerate(batch):
-                    into[offsets[doc]:offsets[doc + 1]] = recorded[:lengths[doc], column]
+                into[rows] = record.arrays[layer, direction][name]
         batch_counts = _saturation(model, record)
         if batch_counts is not None:
             counted = batch_counts if counted is None else counted.merged(batch_counts)
@@ -251,7 +335,7 @@ def _unit_major(by_token: np.ndarray, block: int = 1024) -> np.ndarray:
 
 def _batches(lengths: np.ndarray, batch_size: int, width: int) -> Iterator[np.ndarray]:
     """Document indices by length, longest first, in groups of at most ``batch_size``
-    whose padded record (count x longest x ``width``) stays within
+    whose record (at most count x longest x ``width`` values) stays within
     ``MAX_CORPUS_BATCH_VALUES``; a stable sort, so the same shard gives the same batches."""
     order = np.argsort(-lengths, kind="stable")
     start = 0
@@ -264,27 +348,21 @@ def _batches(lengths: np.ndarray, batch_size: int, width: int) -> Iterator[np.nd
 
 
 def _saturation(model: Model, record: BatchRecord) -> Saturation | None:
-    """The batch's saturation counts over real tokens (None for a ReLU RNN)."""
+    """The batch's saturation counts (None for a ReLU RNN); a packed batch has no
+    padding to leave out."""
     rec = model.config.recurrent
     gates = countable_gates(rec.cell, rec.nonlinearity)
     if not gates:
         return None
-    # Every row of a (T * B, H) array is counted, then the padding rows' counts taken
-    # off: no gather of the real rows (the padding of a length-sorted batch is small).
-    padding_rows = np.flatnonzero(~record.mask())
     left_counts, right_counts = {}, {}
     for layer, direction in model.stack.layers(model.dtype):
         for gate in gates:
-            values = record.arrays[layer, direction][gate]
-            every_row = values.reshape(-1, values.shape[-1])
-            padding = every_row[padding_rows]
+            values = record.arrays[layer, direction][gate]  # (N, H), real tokens only
             low, high = gate_bounds(gate, DEFAULT_LEFT, DEFAULT_RIGHT)
-            left_counts[layer, direction, gate] = (_column_counts(every_row < low)
-                                                   - _column_counts(padding < low))
-            right_counts[layer, direction, gate] = (_column_counts(every_row > high)
-                                                    - _column_counts(padding > high))
-    return Saturation(rec.cell, DEFAULT_LEFT, DEFAULT_RIGHT, int(record.lengths.sum()),
-                      len(record.lengths), left_counts, right_counts)
+            left_counts[layer, direction, gate] = _column_counts(values < low)
+            right_counts[layer, direction, gate] = _column_counts(values > high)
+    return Saturation(rec.cell, DEFAULT_LEFT, DEFAULT_RIGHT, record.packing.tokens,
+                      len(record.packing.order), left_counts, right_counts)
 
 
 def _column_counts(flags: np.ndarray) -> np.ndarray:

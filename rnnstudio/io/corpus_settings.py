@@ -37,7 +37,7 @@ __all__ = ["DEFAULT_BATCH_SIZE", "DEFAULT_DOC_TOKENS", "DEFAULT_SHARD_TOKENS", "
            "stored_quantities", "unit_counts"]
 
 #: Tokens of a document before a paragraph is cut at sentence ends: a long paragraph of a
-#: novel is 300-600 words; 2,000 keeps padding and a batch's memory small.
+#: novel is 300-600 words; 2,000 keeps a batch's memory small.
 DEFAULT_DOC_TOKENS = 2000
 #: Tokens of a shard: 65,536 x 256 units x 2 bytes = 32 MB of h per layer and direction.
 DEFAULT_SHARD_TOKENS = 65_536

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from rnnstudio.engine.corpus_cells import forward_record
-from rnnstudio.engine.corpus_forward import batch_forward, padded_batch, reversal_index
+from rnnstudio.engine.corpus_forward import batch_forward
 from rnnstudio.engine.model import Model, random_model
+from rnnstudio.engine.packing import Packing
 
 WORDS = ("the", "cat", "sat", "on", "a", "mat", "and", "dog", "ran", "far")
 CASES = {
@@ -29,9 +30,7 @@ def _documents(count: int, seed: int) -> list[str]:
 
 def _check_batch(model: Model, documents: list[str], tolerance: float) -> None:
     vectors = [model.embed(model.tokenize(text).ids) for text in documents]
-    lengths = np.array([len(v) for v in vectors])
-    record = batch_forward(model.stack, padded_batch(vectors, model.dtype), lengths,
-                           model.dtype)
+    record = batch_forward(model.stack, vectors, model.dtype)
     for column, text in enumerate(documents):
         trace = model.trace(text, loss=None, jacobian=False)
         for key, layer_trace in trace.layers.items():
@@ -58,20 +57,40 @@ def test_a_float64_model_agrees_to_1e_12(cell: str) -> None:
     _check_batch(model, _documents(50, seed=2), tolerance=1e-12)
 
 
-def test_the_reversal_index_reverses_each_document_within_its_length() -> None:
-    index = reversal_index(np.array([3, 1, 4]), 4)
-    assert index.T.tolist() == [[2, 1, 0, 3], [0, 1, 2, 3], [3, 2, 1, 0]]
-    assert (np.take_along_axis(index, index, axis=0) == np.arange(4)[:, None]).all()
+def test_a_packing_lays_steps_out_longest_first_with_no_padding() -> None:
+    """Lengths 3, 1, 4: packed order 2, 0, 1; steps of 3, 2, 2, 1 documents."""
+    packing = Packing.of([3, 1, 4])
+    assert packing.order.tolist() == [2, 0, 1]
+    assert packing.lengths.tolist() == [4, 3, 1]
+    assert packing.starts.tolist() == [0, 3, 5, 7, 8]
+    assert packing.tokens == 8
+    # documents concatenated in the caller's order: rows 0-2, 3, 4-7
+    assert packing.source.tolist() == [4, 0, 3, 5, 1, 6, 2, 7]
+    assert [packing.rows(doc).tolist() for doc in range(3)] == [[1, 4, 6], [2], [0, 3, 5, 7]]
+    documents = [np.arange(3) + 10, np.array([20]), np.arange(4) + 30]
+    packed = packing.pack(documents)
+    for doc, values in enumerate(documents):
+        assert packed[packing.rows(doc)].tolist() == values.tolist()
+        # the reverse direction reads each document backwards within its own length
+        assert packed[packing.reversal[packing.rows(doc)]].tolist() == values[::-1].tolist()
+    assert (packing.reversal[packing.reversal] == np.arange(8)).all()
 
 
-def test_padding_rows_are_the_only_ones_the_mask_leaves_out() -> None:
+@pytest.mark.parametrize("lengths", [[0, 2], [], [[1, 2]]])
+def test_a_packing_refuses_empty_documents_and_batches(lengths: list) -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        Packing.of(lengths)
+
+
+def test_a_batch_records_no_padding() -> None:
     model = random_model("lstm", hidden_size=4, input_size=3, seed=0)
     vectors = [np.ones((2, 3), np.float32), np.ones((5, 3), np.float32)]
-    record = batch_forward(model.stack, padded_batch(vectors, model.dtype),
-                           np.array([2, 5]), model.dtype)
-    assert record.mask().T.tolist() == [[True, True, False, False, False], [True] * 5]
+    record = batch_forward(model.stack, vectors, model.dtype)
+    assert record.arrays[0, "fwd"]["h"].shape == (7, 4)
     assert record.document((0, "fwd"), "c", 0).shape == (2, 4)
-
+    # two documents of the same tokens: the shorter one's values are the longer one's start
+    np.testing.assert_array_equal(record.document((0, "fwd"), "h", 0),
+                                  record.document((0, "fwd"), "h", 1)[:2])
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -79,7 +98,8 @@ def test_padding_rows_are_the_only_ones_the_mask_leaves_out() -> None:
 def test_the_forward_only_steps_record_what_the_layer_forward_records(
         case: str, bias: bool) -> None:
     """Every quantity of every cell through :func:`forward_record` equals the layer's own
-    forward (float64, a batch of 5 random sequences), each array (T, B, n) C-contiguous."""
+    forward (float64, a batch of 5 random sequences of one length, packed step by step),
+    each array (T * B, n) C-contiguous."""
     model = random_model(hidden_size=6, input_size=4, bias=bias, seed=7, dtype="float64",
                          **CASES[case])
     layer = model.stack.layers(model.dtype)[0, "fwd"]
@@ -87,8 +107,9 @@ def test_the_forward_only_steps_record_what_the_layer_forward_records(
     h0 = np.zeros((5, layer.output_size))
     c0 = np.zeros((5, layer.hidden_size))
     expected = layer.forward(x, h0, c0).record()
-    got = forward_record(layer, x)
+    got = forward_record(layer, x.reshape(45, 4), np.arange(0, 46, 5))
     assert sorted(got) == sorted(expected)
     for name, values in expected.items():
-        assert got[name].shape == values.shape and got[name].flags.c_contiguous, name
-        np.testing.assert_allclose(got[name], values, rtol=0, atol=1e-12, err_msg=name)
+        assert got[name].shape == (45, values.shape[-1]) and got[name].flags.c_contiguous
+        np.testing.assert_allclose(got[name], values.reshape(45, -1), rtol=0, atol=1e-12,
+                                   err_msg=name)

@@ -103,7 +103,7 @@ def test_an_interrupted_index_resumes_to_the_same_bytes(tmp_path: Path) -> None:
     stopped = index_corpus(model, source, tmp_path / "resumed.rscorpus", SMALL,
                            on_progress=lambda tokens, done, total: progress.append(tokens),
                            should_stop=lambda: (tmp_path / "resumed.rscorpus"
-                                                / "shard-00001").exists())
+                                                / "shard-00001").exists(), jobs=1)
     assert progress[0] == 0 and progress == sorted(progress) and len(progress) > 2
     assert not stopped.complete and stopped.shards == 2 < fresh.shards
     (tmp_path / "resumed.rscorpus" / "shard-00002").mkdir()  # a half-written shard
@@ -112,6 +112,52 @@ def test_an_interrupted_index_resumes_to_the_same_bytes(tmp_path: Path) -> None:
     assert _files(tmp_path / "fresh.rscorpus") == _files(tmp_path / "resumed.rscorpus")
     again = index_corpus(model, source, tmp_path / "resumed.rscorpus", SMALL)
     assert again.complete and again.resumed_shards == fresh.shards
+
+
+def _book(folder: Path) -> Path:
+    """40 paragraphs of 3 to 30 words: 16 shards of SMALL."""
+    words = "the cat sat on a mat and then the dog ran far away".split()
+    text = "\n\n".join(" ".join(words[k % 7:] * (1 + k % 3)) + "." for k in range(40))
+    (folder / "book.txt").write_text(text, "utf-8")
+    return folder / "book.txt"
+
+
+def test_the_files_written_do_not_depend_on_the_jobs(tmp_path: Path) -> None:
+    book, model = _book(tmp_path), _model()
+    one = index_corpus(model, book, tmp_path / "one.rscorpus", SMALL, jobs=1)
+    three = index_corpus(model, book, tmp_path / "three.rscorpus", SMALL, jobs=3)
+    assert one.shards == three.shards >= 10 and three.complete
+    assert _files(tmp_path / "one.rscorpus") == _files(tmp_path / "three.rscorpus")
+
+
+def test_a_stop_with_several_jobs_lists_only_whole_shards_in_order_and_resumes(
+        tmp_path: Path) -> None:
+    """Shards finish out of order in threads; the manifest lists a prefix of them, a
+    later shard written before the stop is unlisted and redone, and the same call
+    continues to the bytes of a run that was never stopped."""
+    book, model = _book(tmp_path), _model()
+    fresh = index_corpus(model, book, tmp_path / "fresh.rscorpus", SMALL, jobs=1)
+    out = tmp_path / "resumed.rscorpus"
+    calls: list[tuple[int, int, int]] = []
+    stopped = index_corpus(model, book, out, SMALL, on_progress=lambda *call: calls.append(
+        call), should_stop=lambda: (out / "shard-00004").exists(), jobs=3)
+    assert not stopped.complete and stopped.shards < fresh.shards
+    listed = open_corpus(out).manifest["shards"]
+    assert len(listed) == stopped.shards
+    assert all((out / f"shard-{k:05d}").is_dir() for k in range(stopped.shards))
+    assert [tokens for tokens, *_ in calls] == sorted(tokens for tokens, *_ in calls)
+    resumed = index_corpus(model, book, out, SMALL, jobs=2)
+    assert resumed.complete and resumed.resumed_shards == stopped.shards
+    assert _files(tmp_path / "fresh.rscorpus") == _files(out)
+
+
+@pytest.mark.parametrize("jobs", [0, 17, 2.0, True])
+def test_jobs_out_of_range_are_refused_before_anything_is_written(
+        tmp_path: Path, jobs: object) -> None:
+    with pytest.raises(ConfigError, match="jobs must be a whole number from 1 to 16"):
+        index_corpus(_model(), _book(tmp_path), tmp_path / "c.rscorpus", SMALL,
+                     jobs=jobs)  # type: ignore[arg-type]
+    assert not (tmp_path / "c.rscorpus").exists()
 
 
 def test_another_model_settings_or_sources_are_refused_until_restart(tmp_path: Path) -> None:
