@@ -37,7 +37,7 @@ from .layer import Rows, StopCheck, check_stop
 from .lstm import INTERNAL_ORDER, LstmLayer
 from .rnn import RnnLayer
 
-__all__ = ["forward_record"]
+__all__ = ["CorpusLayer", "forward_projected", "forward_record", "project"]
 
 def _gate_major(weight_t: np.ndarray, gates: int) -> np.ndarray:
     """(in, G*H) transposed rows -> (G, in, H) contiguous, one matrix per gate."""
@@ -79,11 +79,10 @@ class _Scratch:
         return views
 
 
-def _lstm(layer: LstmLayer, x: np.ndarray, starts: list[int],
+def _lstm(layer: LstmLayer, gates: np.ndarray, starts: list[int],
           should_stop: StopCheck | None) -> dict[str, np.ndarray]:
-    count, batch = len(x), starts[1]
+    count, batch = gates.shape[1], starts[1]  # gates: internal order i, f, o, g
     size, dtype = layer.hidden_size, layer.rows.weight_hh_t.dtype
-    gates = _projected(layer.rows, x, 4)  # internal order i, f, o, g
     w_hh = _gate_major(layer.rows.weight_hh_t, 4)
     w_hr = None if layer.weight_hr is None else np.ascontiguousarray(layer.weight_hr.T)
     hidden = np.empty((count, layer.output_size), dtype=dtype)
@@ -137,12 +136,11 @@ def _gru_new_state(h_prev: np.ndarray, z: np.ndarray, n: np.ndarray, h: np.ndarr
     np.add(h, n, out=h)
 
 
-def _gru(layer: GruLayer | GruResetBeforeLayer, x: np.ndarray, starts: list[int],
+def _gru(layer: GruLayer | GruResetBeforeLayer, gates: np.ndarray, starts: list[int],
          should_stop: StopCheck | None) -> dict[str, np.ndarray]:
-    count, batch = len(x), starts[1]
+    count, batch = gates.shape[1], starts[1]
     size, dtype = layer.hidden_size, layer.rows.weight_hh_t.dtype
     reset_after = isinstance(layer, GruLayer)
-    gates = _projected(layer.rows, x, 3)
     w_hh = _gate_major(layer.rows.weight_hh_t, 3)
     w_rz, w_n = w_hh[:2], w_hh[2]
     bias_hn = layer.bias_hn if isinstance(layer, GruLayer) else None
@@ -176,10 +174,9 @@ def _gru(layer: GruLayer | GruResetBeforeLayer, x: np.ndarray, starts: list[int]
     return {"h": hidden, **dict(zip(GRU_GATES, gates, strict=True))}
 
 
-def _rnn(layer: RnnLayer, x: np.ndarray, starts: list[int],
+def _rnn(layer: RnnLayer, gates: np.ndarray, starts: list[int],
          should_stop: StopCheck | None) -> dict[str, np.ndarray]:
-    batch, dtype = starts[1], layer.rows.weight_hh_t.dtype
-    hidden = _projected(layer.rows, x, 1)[0]
+    batch, dtype, hidden = starts[1], layer.rows.weight_hh_t.dtype, gates[0]
     scratch = _Scratch(batch, dtype, (layer.hidden_size,))
     relu = layer.nonlinearity == "relu"
     h_prev = np.zeros((batch, layer.hidden_size), dtype=dtype)
@@ -197,8 +194,32 @@ def _rnn(layer: RnnLayer, x: np.ndarray, starts: list[int],
     return {"h": hidden}
 
 
-def forward_record(layer: LstmLayer | GruLayer | GruResetBeforeLayer | RnnLayer,
-                   x: np.ndarray, starts: Sequence[int] | np.ndarray,
+#: A layer the corpus forward runs.
+CorpusLayer = LstmLayer | GruLayer | GruResetBeforeLayer | RnnLayer
+
+
+def project(layer: CorpusLayer, x: np.ndarray) -> np.ndarray:
+    """The input projection W_ih x + b of every row of ``x`` (N, I), gate-major (G, N, H):
+    what :func:`forward_projected` starts from (rows of distinct tokens can be projected
+    once and gathered per token)."""
+    gates = 4 if isinstance(layer, LstmLayer) else 3 if isinstance(
+        layer, GruLayer | GruResetBeforeLayer) else 1
+    return _projected(layer.rows, x, gates)
+
+
+def forward_projected(layer: CorpusLayer, gates: np.ndarray, starts: Sequence[int] | np.ndarray,
+                      should_stop: StopCheck | None = None) -> dict[str, np.ndarray]:
+    """:func:`forward_record` from the input projection ``gates`` (G, N, H) of
+    :func:`project`, which the steps overwrite (they become the recorded gates)."""
+    bounds = [int(row) for row in starts]
+    if isinstance(layer, LstmLayer):
+        return _lstm(layer, gates, bounds, should_stop)
+    if isinstance(layer, GruLayer | GruResetBeforeLayer):
+        return _gru(layer, gates, bounds, should_stop)
+    return _rnn(layer, gates, bounds, should_stop)
+
+
+def forward_record(layer: CorpusLayer, x: np.ndarray, starts: Sequence[int] | np.ndarray,
                    should_stop: StopCheck | None = None) -> dict[str, np.ndarray]:
     """Run one layer and direction over packed ``x`` (N, I), step t rows ``starts[t] :
     starts[t + 1]`` (:class:`.packing.Packing`), every document from the zero state,
@@ -211,9 +232,4 @@ def forward_record(layer: LstmLayer | GruLayer | GruResetBeforeLayer | RnnLayer,
         (N, H) each, packed as ``x``, as :meth:`record` of the layer's cache names them;
         each array is C-contiguous (a gate is one block of a gate-major buffer).
     """
-    bounds = [int(row) for row in starts]
-    if isinstance(layer, LstmLayer):
-        return _lstm(layer, x, bounds, should_stop)
-    if isinstance(layer, GruLayer | GruResetBeforeLayer):
-        return _gru(layer, x, bounds, should_stop)
-    return _rnn(layer, x, bounds, should_stop)
+    return forward_projected(layer, project(layer, x), starts, should_stop)

@@ -17,6 +17,7 @@ in the model's dtype (before float16 rounding), each document a text.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import queue
 import shutil
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..blas_threads import one_blas_thread
-from ..engine.corpus_forward import BatchRecord, batch_forward
+from ..engine.corpus_forward import BatchRecord, TokenTable, batch_forward
 from ..engine.saturation import (
     DEFAULT_LEFT,
     DEFAULT_RIGHT,
@@ -279,8 +280,8 @@ def _run_shard(model: Model, docs: list[Document], settings: CorpusSettings,
     """One shard's values (float16, unit-major, document order) and saturation counts;
     None when ``should_stop()`` says so between batches. ``batch_done(tokens)`` follows
     each batch."""
-    ids, vectors = _encoded(model, docs)
-    lengths = np.array([len(part) for part in ids], dtype=np.int64)
+    distinct_ids, vectors, rows = _encoded(model, docs)
+    lengths = np.array([len(part) for part in rows], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     stored = settings.quantities.split(",")
     units = unit_counts(model)
@@ -291,37 +292,44 @@ def _run_shard(model: Model, docs: list[Document], settings: CorpusSettings,
     counted: Saturation | None = None
     rec = model.config.recurrent
     needed = {*stored, *countable_gates(rec.cell, rec.nonlinearity)}
+    # The first layer's projection of each distinct token, made once for the shard's
+    # batches, when it fits where one batch's record does.
+    projected_values = len(vectors) * rec.num_directions * max(1, len(rec.gates)) * rec.hidden_size
+    table = TokenTable(vectors) if projected_values <= MAX_CORPUS_BATCH_VALUES else None
     for batch in _batches(lengths, settings.batch_size, model.config.values_per_token()):
         if should_stop is not None and should_stop():
             return None
+        documents = [rows[doc] if table is not None else vectors[rows[doc]] for doc in batch]
         with np.errstate(all="ignore"):  # float16 overflow is stored as inf, documented
-            record = batch_forward(model.stack, [vectors[doc] for doc in batch], model.dtype,
-                                   names=sorted(needed))
+            record = batch_forward(model.stack, documents, model.dtype, names=sorted(needed),
+                                   table=table)
             # each packed row's row in the shard, where a document is a block of rows
-            rows = np.concatenate([np.arange(offsets[doc], offsets[doc + 1])
-                                   for doc in batch])[record.packing.source]
+            in_shard = np.concatenate([np.arange(offsets[doc], offsets[doc + 1])
+                                       for doc in batch])[record.packing.source]
             for (layer, direction, name), into in by_token.items():
-                into[rows] = record.arrays[layer, direction][name]
+                into[in_shard] = record.arrays[layer, direction][name]
         batch_counts = _saturation(model, record)
         if batch_counts is not None:
             counted = batch_counts if counted is None else counted.merged(batch_counts)
         batch_done(int(lengths[batch].sum()))
     values = {key: _unit_major(array) for key, array in by_token.items()}
-    data = ShardData(np.concatenate(ids), lengths, [doc.text for doc in docs], values)
+    data = ShardData(distinct_ids[np.concatenate(rows)], lengths, [doc.text for doc in docs],
+                     values)
     return data, counted
 
 
-def _encoded(model: Model, docs: list[Document]) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Each document's token ids and input vectors, every distinct token of the shard
-    encoded and embedded once (an open vocabulary hashes a token in about 3 us and
-    builds its vector in Python; a corpus repeats its words)."""
-    distinct = list(dict.fromkeys(token for doc in docs for token in doc.tokens))
-    distinct_ids = model.tokenizer.encode(distinct).ids
-    table = model.embed(distinct_ids)
-    position = {token: row for row, token in enumerate(distinct)}
-    rows = [np.array([position[token] for token in doc.tokens], dtype=np.int64)
-            for doc in docs]
-    return [distinct_ids[row] for row in rows], [table[row] for row in rows]
+def _encoded(model: Model, docs: list[Document]
+             ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """The shard's distinct tokens' ids (V,) and input vectors (V, I), and each
+    document's tokens as rows of them: every distinct token is encoded and embedded once
+    (an open vocabulary hashes a token in about 3 us and builds its vector in Python; a
+    corpus repeats its words)."""
+    tokens = list(itertools.chain.from_iterable(doc.tokens for doc in docs))
+    position = {token: row for row, token in enumerate(dict.fromkeys(tokens))}
+    distinct_ids = model.tokenizer.encode(list(position)).ids
+    flat = np.fromiter(map(position.__getitem__, tokens), np.int64, len(tokens))
+    bounds = np.cumsum([len(doc.tokens) for doc in docs])[:-1]
+    return distinct_ids, model.embed(distinct_ids), np.split(flat, bounds)
 
 
 def _unit_major(by_token: np.ndarray, block: int = 1024) -> np.ndarray:

@@ -40,10 +40,16 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 from rnnstudio.engine.corpus_cells import forward_record  # noqa: E402
-from rnnstudio.engine.corpus_forward import batch_forward  # noqa: E402
+from rnnstudio.engine.corpus_forward import TokenTable, batch_forward  # noqa: E402
 from rnnstudio.engine.model import Model, random_model  # noqa: E402
 from rnnstudio.io.corpus_documents import documents, list_sources  # noqa: E402
-from rnnstudio.io.corpus_index import _batches, _shards, default_jobs, index_corpus  # noqa: E402
+from rnnstudio.io.corpus_index import (  # noqa: E402
+    _batches,
+    _encoded,
+    _shards,
+    default_jobs,
+    index_corpus,
+)
 from rnnstudio.io.corpus_reader import open_corpus  # noqa: E402
 from rnnstudio.io.corpus_settings import CorpusSettings  # noqa: E402
 from rnnstudio.io.model_files import read_model  # noqa: E402
@@ -67,23 +73,26 @@ def write_text(path: Path, tokens: int, chars_per_token: float, seed: int = 0) -
 
 
 def index_batches(model: Model, text: Path, settings: CorpusSettings
-                  ) -> list[list[np.ndarray]]:
-    """The index's batches of ``text``: each a list of documents' input vectors (n_b, I)."""
+                  ) -> list[tuple[list[np.ndarray], TokenTable]]:
+    """The index's batches of ``text``: each its documents as rows of its shard's table
+    of distinct tokens, and that table (as the index runs them)."""
     batches = []
     stream = documents(list_sources(text), model.tokenizer, settings.max_doc_tokens)
     for shard in _shards(stream, settings.shard_tokens, 0):
-        vectors = [model.embed(model.tokenizer.encode(doc.tokens).ids) for doc in shard]
-        lengths = np.array([len(v) for v in vectors])
+        _, vectors, rows = _encoded(model, shard)
+        table = TokenTable(vectors.astype(model.dtype))
+        lengths = np.array([len(r) for r in rows])
         for batch in _batches(lengths, settings.batch_size, model.config.values_per_token()):
-            batches.append([vectors[doc].astype(model.dtype) for doc in batch])
+            batches.append(([rows[doc] for doc in batch], table))
     return batches
 
 
-def forward_seconds(model: Model, batches: list[list[np.ndarray]]) -> float:
+def forward_seconds(model: Model, batches: list[tuple[list[np.ndarray], TokenTable]]
+                    ) -> float:
     """The engine's batched forward alone (what the index adds to it is the rest)."""
     started = time.perf_counter()
-    for vectors in batches:
-        batch_forward(model.stack, vectors, model.dtype, names=("h",))
+    for rows, table in batches:
+        batch_forward(model.stack, rows, model.dtype, names=("h",), table=table)
     return time.perf_counter() - started
 
 
@@ -95,8 +104,8 @@ def padded(vectors: list[np.ndarray]) -> np.ndarray:
     return batch
 
 
-def torch_seconds(model: Model, batches: list[list[np.ndarray]], packed: bool = False,
-                  threads: int = 1) -> float:
+def torch_seconds(model: Model, batches: list[tuple[list[np.ndarray], TokenTable]],
+                  packed: bool = False, threads: int = 1) -> float:
     """nn.LSTM with the model's weights over the same batches (no recording): right-padded
     (what the padding costs, torch computes), or ``packed`` as PyTorch packs a batch of
     several lengths (``pack_padded_sequence``, which skips the padding), on ``threads``."""
@@ -108,8 +117,8 @@ def torch_seconds(model: Model, batches: list[list[np.ndarray]], packed: bool = 
     with torch.no_grad():
         for name, value in lstm.named_parameters():
             value.copy_(torch.from_numpy(np.array(model.params[f"rnn.{name}"])))
-    tensors = [(torch.from_numpy(padded(vectors)), torch.tensor([len(v) for v in vectors]))
-               for vectors in batches]
+    tensors = [(torch.from_numpy(padded([table.vectors[r] for r in rows])),
+                torch.tensor([len(r) for r in rows])) for rows, table in batches]
     pack = torch.nn.utils.rnn.pack_padded_sequence
     started = time.perf_counter()
     with torch.no_grad():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rnnstudio.engine.corpus_cells import forward_record
-from rnnstudio.engine.corpus_forward import batch_forward
+from rnnstudio.engine.corpus_forward import TokenTable, batch_forward
 from rnnstudio.engine.model import Model, random_model
 from rnnstudio.engine.packing import Packing
 
@@ -55,6 +55,27 @@ def test_a_float64_model_agrees_to_1e_12(cell: str) -> None:
     model = random_model(cell, hidden_size=9, input_size=5, num_layers=2, bidirectional=True,
                          proj_size=4 if cell == "lstm" else 0, seed=5, dtype="float64")
     _check_batch(model, _documents(50, seed=2), tolerance=1e-12)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_documents_as_rows_of_a_token_table_give_what_their_vectors_give(case: str) -> None:
+    """The first layer's projection made once per distinct token and gathered equals
+    the one made per token (both directions, two layers, every quantity)."""
+    model = random_model(hidden_size=10, input_size=6, num_layers=2, bidirectional=True,
+                         seed=4, **CASES[case])
+    documents = _documents(30, seed=3)
+    distinct = sorted({token for text in documents for token in model.tokenize(text).tokens})
+    table = TokenTable(model.embed(model.tokenizer.encode(distinct).ids))
+    rows = [np.array([distinct.index(t) for t in model.tokenize(text).tokens])
+            for text in documents]
+    by_rows = batch_forward(model.stack, rows, model.dtype, table=table)
+    by_vectors = batch_forward(model.stack, [table.vectors[r] for r in rows], model.dtype)
+    assert by_rows.arrays.keys() == by_vectors.arrays.keys()
+    for key, named in by_vectors.arrays.items():
+        assert named.keys() == by_rows.arrays[key].keys()
+        for name, values in named.items():
+            np.testing.assert_allclose(by_rows.arrays[key][name], values, rtol=0, atol=1e-5,
+                                       err_msg=f"{key} {name}")
 
 
 def test_a_packing_lays_steps_out_longest_first_with_no_padding() -> None:

@@ -14,6 +14,7 @@ from rnnstudio.engine.model import Model, random_model
 from rnnstudio.engine.saturation import trace_saturation
 from rnnstudio.engine.tokenizers import Tokenizer
 from rnnstudio.errors import ConfigError, RnnStudioError, TextError
+from rnnstudio.io import corpus_index
 from rnnstudio.io.corpus_file import CorpusFileError
 from rnnstudio.io.corpus_index import index_corpus
 from rnnstudio.io.corpus_reader import open_corpus
@@ -149,6 +150,26 @@ def test_a_stop_with_several_jobs_lists_only_whole_shards_in_order_and_resumes(
     resumed = index_corpus(model, book, out, SMALL, jobs=2)
     assert resumed.complete and resumed.resumed_shards == stopped.shards
     assert _files(tmp_path / "fresh.rscorpus") == _files(out)
+
+
+def test_a_shard_too_varied_for_a_token_table_is_projected_per_token(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the distinct tokens' projections would outgrow a batch's record, the first
+    layer projects each token instead: the same values within float16 rounding."""
+    book, model = _book(tmp_path), _model()
+    index_corpus(model, book, tmp_path / "table.rscorpus", SMALL)
+    monkeypatch.setattr(corpus_index, "MAX_CORPUS_BATCH_VALUES", 1)
+    made: list[object] = []
+    monkeypatch.setattr(corpus_index, "TokenTable", lambda vectors: made.append(vectors))
+    index_corpus(model, book, tmp_path / "tokens.rscorpus", SMALL)
+    assert not made
+    table, tokens = open_corpus(tmp_path / "table.rscorpus"), open_corpus(
+        tmp_path / "tokens.rscorpus")
+    for name in ("h", "c", "i", "f", "g", "o"):
+        for direction in ("fwd", "bwd"):
+            np.testing.assert_allclose(tokens.values(name, 0, direction, range(8)),
+                                       table.values(name, 0, direction, range(8)),
+                                       rtol=2e-3, atol=1e-4)
 
 
 @pytest.mark.parametrize("jobs", [0, 17, 2.0, True])
