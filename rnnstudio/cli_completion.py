@@ -69,13 +69,20 @@ class PrintCompletion(argparse.Action):
         parser.exit()
 
 
-def command_words(parser: argparse.ArgumentParser) -> list[CommandWords]:
-    """The top level first, then every sub-command in the parser's order."""
-    words = [_words("", parser)]
-    for action in parser._actions:  # argparse has no public list of its actions
-        if isinstance(action, argparse._SubParsersAction):
-            words += [_words(name, sub) for name, sub in action.choices.items()]
+def command_words(parser: argparse.ArgumentParser, name: str = "") -> list[CommandWords]:
+    """The top level first, then every sub-command in the parser's order, each followed
+    by its own sub-commands (``corpus index``: named by the words that reach it)."""
+    words = [_words(name, parser)]
+    for sub_name, sub in _sub_commands(parser).items():
+        words += command_words(sub, f"{name} {sub_name}".strip())
     return words
+
+
+def _sub_commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    # argparse has no public list of its actions
+    return {name: sub for action in parser._actions
+            if isinstance(action, argparse._SubParsersAction)
+            for name, sub in action.choices.items()}
 
 
 def _words(name: str, parser: argparse.ArgumentParser) -> CommandWords:
@@ -125,9 +132,11 @@ def completion_script(parser: argparse.ArgumentParser, shell: str) -> str:
 
 
 def _bash_function(words: list[CommandWords], names: list[str]) -> str:
-    """``_rnnstudio``: find the sub-command, complete a flag's value, a flag, or a
-    positional (sub-commands at the top level, shipped names where a model goes)."""
-    commands = [entry.name for entry in words if entry.name]
+    """``_rnnstudio``: find the sub-command (and its own, ``corpus index``), complete a
+    flag's value, a flag, or a positional (sub-commands where they go, shipped names
+    where a model goes)."""
+    commands = [entry.name for entry in words if entry.name and " " not in entry.name]
+    nested = [shlex.quote(entry.name) for entry in words if " " in entry.name]
     value_cases, flag_cases, positional_cases = [], [], []
     for entry in words:
         label = shlex.quote(entry.name)
@@ -153,6 +162,12 @@ def _bash_function(words: list[CommandWords], names: list[str]) -> str:
         f"            {'|'.join(commands)}) command=\"${{COMP_WORDS[i]}}\"; break ;;",
         "        esac",
         "    done",
+        *([] if not nested else [
+            "    for (( i = i + 1; i < COMP_CWORD; i++ )); do",
+            '        case "$command ${COMP_WORDS[i]}" in',
+            f"            {'|'.join(nested)}) command=\"$command ${{COMP_WORDS[i]}}\"; break ;;",
+            "        esac",
+            "    done"]),
         '    case "$command:$prev" in', *value_cases, "    esac",
         '    case "$command" in', *flag_cases, "    esac",
         '    if [[ "$cur" == -* ]]; then',

@@ -85,6 +85,26 @@ def test_bash_completes_commands_flags_values_and_models(tmp_path: Path) -> None
         "mine.safetensors"]
 
 
+def test_bash_completes_the_sub_commands_of_a_command_and_their_flags(
+        tmp_path: Path) -> None:
+    """``corpus`` has sub-commands of its own: each completes its own flags, values and
+    models, and a flag of one is not offered for another."""
+    script = tmp_path / "rnnstudio.bash"
+    script.write_text(_script("bash"), encoding="utf-8")
+    assert _complete(script, ["rnnstudio", "corpus", ""], tmp_path) == [
+        "index", "info", "search", "top"]
+    assert _complete(script, ["rnnstudio", "corpus", "index", "--j"], tmp_path) == ["--jobs"]
+    assert _complete(script, ["rnnstudio", "corpus", "search", "--j"], tmp_path) == ["--json"]
+    assert _complete(script, ["rnnstudio", "corpus", "index", "--cell", ""], tmp_path) == [
+        "rnn", "lstm", "gru"]
+    assert _complete(script, ["rnnstudio", "corpus", "index", "--jobs", ""], tmp_path) == []
+    assert _complete(script, ["rnnstudio", "corpus", "index", "charlm-"], tmp_path) == [
+        name for name in MODELS if name.startswith("charlm-")]
+    corpus = next(entry for entry in command_words(build_parser())
+                  if entry.name == "corpus top")
+    assert "--unit" in corpus.flags and "--jobs" not in corpus.flags
+
+
 def test_zsh_script_parses_and_completes(tmp_path: Path) -> None:
     script = tmp_path / "rnnstudio.zsh"
     script.write_text(_script("zsh"), encoding="utf-8")
