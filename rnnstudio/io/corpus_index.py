@@ -5,10 +5,11 @@ A shard is consecutive whole documents of at most ``shard_tokens`` tokens. Its d
 run through :func:`~rnnstudio.engine.corpus_forward.batch_forward` in batches of similar
 length (packed, so no step computes padding, and a step's GEMM stays wide for longer),
 each from the zero state; the values go to float16, unit-major, and
-the shard is written and listed in the manifest before the next one is read. Memory is
-one shard's buffers and one batch's record, whatever the corpus size. Because a shard's
+the shard is written, then listed in the manifest in order. ``jobs`` shards run at once,
+each in its own thread, while the calling thread reads the next; memory is one shard's
+buffers and one batch's record per job, whatever the corpus size. Because a shard's
 batches depend only on its own documents, continuing after shard k writes the same bytes
-an uninterrupted run writes.
+an uninterrupted run writes, whatever the jobs.
 
 Saturation counts (:mod:`rnnstudio.engine.saturation`) are taken from each batch's gates
 in the model's dtype (before float16 rounding), each document a text.
@@ -122,7 +123,7 @@ def index_corpus(
     def stopping() -> bool:
         return halt.is_set() or (should_stop is not None and should_stop())
 
-    def commit_oldest(pending: deque[Future[_ShardResult | None]]) -> bool:
+    def commit_oldest(pending: deque[Future[_Written | None]]) -> bool:
         """List the oldest pending shard (False when it stopped, or a stop was asked)."""
         shard = progress.wait(pending.popleft())
         if shard is None:
@@ -133,7 +134,7 @@ def index_corpus(
 
     # Shards run in ``jobs`` threads (NumPy's GEMMs and element-wise loops release the
     # GIL) and are listed in order by this thread, which reads the next shard meanwhile.
-    pending: deque[Future[_ShardResult | None]] = deque()
+    pending: deque[Future[_Written | None]] = deque()
     with one_blas_thread(), ThreadPoolExecutor(jobs, "rnnstudio-index") as pool:
         try:
             shards = _shards(stream, settings.shard_tokens, manifest["tokens"])
@@ -187,7 +188,7 @@ class _Progress:
         """Called by a shard's thread after each batch."""
         self.finished_batches.put(tokens)
 
-    def wait(self, future: Future[_ShardResult | None]) -> _ShardResult | None:
+    def wait(self, future: Future[_Written | None]) -> _Written | None:
         """``future``'s result, reporting every batch that finishes meanwhile."""
         while True:
             finished = future.done()
@@ -259,24 +260,27 @@ def _shards(stream: Iterator[Document], shard_tokens: int,
         yield group
 
 
-#: A written shard: its data (for the manifest's counts) and its saturation counts.
-_ShardResult = tuple["ShardData", "Saturation | None"]
+#: What the manifest lists of a written shard: its documents' lengths and its saturation
+#: counts (its values are on disk and freed, whatever waits to be listed).
+_Written = tuple[np.ndarray, "Saturation | None"]
 
 
 def _index_shard(model: Model, folder: Path, number: int, docs: list[Document],
                  settings: CorpusSettings, should_stop: Callable[[], bool],
-                 batch_done: Callable[[int], None]) -> _ShardResult | None:
+                 batch_done: Callable[[int], None]) -> _Written | None:
     """Run shard ``number`` and write it (unlisted until the manifest lists it); None,
     and nothing written, when ``should_stop()`` says so between batches."""
     shard = _run_shard(model, docs, settings, should_stop, batch_done)
-    if shard is not None:
-        write_shard(folder, number, shard[0])
-    return shard
+    if shard is None:
+        return None
+    data, counted = shard
+    write_shard(folder, number, data)
+    return data.doc_lengths, counted
 
 
 def _run_shard(model: Model, docs: list[Document], settings: CorpusSettings,
                should_stop: Callable[[], bool] | None, batch_done: Callable[[int], None]
-               ) -> _ShardResult | None:
+               ) -> tuple[ShardData, Saturation | None] | None:
     """One shard's values (float16, unit-major, document order) and saturation counts;
     None when ``should_stop()`` says so between batches. ``batch_done(tokens)`` follows
     each batch."""
@@ -384,9 +388,10 @@ def _column_counts(flags: np.ndarray) -> np.ndarray:
     return blocks.sum(axis=0, dtype=np.int64) + as_bytes[full:].sum(axis=0, dtype=np.int64)
 
 
-def _add_shard(manifest: dict[str, Any], data: ShardData, counted: Saturation | None) -> None:
+def _add_shard(manifest: dict[str, Any], doc_lengths: np.ndarray,
+               counted: Saturation | None) -> None:
     """List a written shard and merge its counts into the manifest."""
-    documents, tokens = len(data.doc_lengths), int(data.doc_lengths.sum())
+    documents, tokens = len(doc_lengths), int(doc_lengths.sum())
     manifest["shards"].append({"documents": documents, "tokens": tokens})
     manifest["documents"] += documents
     manifest["tokens"] += tokens

@@ -8,6 +8,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
@@ -78,6 +79,24 @@ def session(qtbot: object) -> Iterator[Session]:
     session = Session()
     yield session
     session.shutdown()
+
+
+def opened_windows(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The windows ``run()`` opens, as it opens them: a test closes those, not what
+    ``QApplication.topLevelWidgets()`` lists (in a full run that list could hand back a
+    stale wrapper of an earlier test's window, and touching it crashed the process)."""
+    from rnnstudio.gui import app
+
+    opened: list[Any] = []
+    start = app.start
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        window = start(*args, **kwargs)
+        opened.append(window)
+        return window
+
+    monkeypatch.setattr(app, "start", recording)
+    return opened
 
 
 def last_session(settings: Settings, text: str, spec: RandomModelSpec | None = None) -> None:

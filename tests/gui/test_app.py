@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from conftest import opened_windows
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from rnnstudio.app_info import APP_ID
 from rnnstudio.gui.desktop.logs import LOG_FILE_NAME
-from rnnstudio.gui.main_window import MainWindow
 
 
 def test_run_opens_the_window_with_the_text_and_returns_on_close(  # type: ignore[no-untyped-def]
@@ -15,12 +15,12 @@ def test_run_opens_the_window_with_the_text_and_returns_on_close(  # type: ignor
 ) -> None:
     monkeypatch.setenv("RNNSTUDIO_LOG_DIR", str(tmp_path))
     seen: list[list[str]] = []
+    opened = opened_windows(monkeypatch)
 
     def close_windows() -> None:
-        for widget in QApplication.topLevelWidgets():
-            if isinstance(widget, MainWindow):
-                seen.append(widget.session.trace.tokens)
-                widget.close()
+        for widget in opened:
+            seen.append(widget.session.trace.tokens)
+            widget.close()
 
     QTimer.singleShot(300, close_windows)
     assert run_app(["--text", "hello small world"]) == 0

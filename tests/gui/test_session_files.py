@@ -6,14 +6,12 @@ import json
 
 import numpy as np
 import pytest
-from conftest import last_session, ready, wait_for_trace
+from conftest import last_session, opened_windows, ready, wait_for_trace
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication
 
 from rnnstudio.engine.losses import ClassCrossEntropy, TagCrossEntropy
 from rnnstudio.gui.app import start
-from rnnstudio.gui.main_window import MainWindow
 from rnnstudio.gui.plot_cli import main as plot_main
 from rnnstudio.gui.session import Session
 from rnnstudio.gui.settings import Settings
@@ -131,20 +129,20 @@ def test_a_broken_session_file_is_one_message_and_the_window_opens(qtbot, tmp_pa
         window.session.shutdown()
 
 
-def test_rnnstudio_with_a_session_file_opens_it(qtbot, tmp_path, run_app) -> None:  # type: ignore[no-untyped-def]
+def test_rnnstudio_with_a_session_file_opens_it(qtbot, tmp_path, run_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "s.rnnstudio"
     path.write_text(json.dumps({"format": "rnnstudio-session", "version": 1,
                                 "model": {"random": {"cell": "gru", "hidden_size": 6}},
                                 "text": "one two three", "cursor": 1, "unit": 4}))
     seen: list[tuple[object, ...]] = []
+    opened = opened_windows(monkeypatch)
 
     def close_windows() -> None:
-        for widget in QApplication.topLevelWidgets():
-            if isinstance(widget, MainWindow) and widget.isVisible():
-                session = widget.session
-                seen.append((session.trace.tokens, session.cursor, session.unit,
-                             session.model.config.recurrent.cell))
-                widget.close()
+        for widget in opened:
+            session = widget.session
+            seen.append((session.trace.tokens, session.cursor, session.unit,
+                         session.model.config.recurrent.cell))
+            widget.close()
 
     QTimer.singleShot(300, close_windows)
     assert run_app([str(path)]) == 0
