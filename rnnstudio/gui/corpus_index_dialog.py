@@ -19,12 +19,14 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from ..io.corpus_index import IndexReport
+from ..io.corpus_index import IndexReport, default_jobs
 from ..io.corpus_settings import CorpusSettings, default_out
+from ..limits import MAX_CORPUS_JOBS
 from .session import Session
 
 INTRO = ("Every token of the text (a file, or every text file of a folder) is read by the "
@@ -65,6 +67,12 @@ class CorpusIndexDialog(QDialog):
                                   _button("Folder…", self._choose_folder)))
         form.addRow("Index:", _row(self.out_edit, _button("Browse…", self._choose_out)))
         form.addRow("Store:", self.quantities)
+        self.jobs = QSpinBox()
+        self.jobs.setRange(1, MAX_CORPUS_JOBS)
+        self.jobs.setValue(default_jobs())
+        self.jobs.setToolTip("Shards indexed at once, each on its own core (default: the "
+                             "cores, at most 4); the index written is the same")
+        form.addRow("Threads:", self.jobs)
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
         self.status = QLabel("")
@@ -94,7 +102,7 @@ class CorpusIndexDialog(QDialog):
             return
         out = out or default_out(source)
         self.out_edit.setText(out)
-        if not self.job.start(source, out, self.settings()):
+        if not self.job.start(source, out, self.settings(), self.jobs.value()):
             self.status.setText("Open a model first: the corpus is read with the open model.")
             return
         self.bar.setValue(0)
@@ -104,7 +112,7 @@ class CorpusIndexDialog(QDialog):
     def cancel(self) -> None:
         self.job.cancel()
         self._set_running(False)
-        self.status.setText("Stopped. The finished shards are kept (the one being read is "
+        self.status.setText("Stopped. The finished shards are kept (those being read are "
                             "not): Index again with the same text, index and choices to "
                             "continue after them.")
 
@@ -135,7 +143,7 @@ class CorpusIndexDialog(QDialog):
     def _set_running(self, running: bool) -> None:
         self.index_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
-        for widget in (self.source_edit, self.out_edit, self.quantities):
+        for widget in (self.source_edit, self.out_edit, self.quantities, self.jobs):
             widget.setEnabled(not running)
 
     def _suggest_out(self, source: str) -> None:

@@ -67,8 +67,10 @@ class CorpusIndexJob(QObject):
         self.runner.finished.connect(self._on_finished)
         self.runner.progressed.connect(lambda *_: self.progressed.emit())
 
-    def start(self, source: str, out: str, settings: CorpusSettings) -> bool:
-        """Index ``source`` into ``out`` with the open model; False without a model."""
+    def start(self, source: str, out: str, settings: CorpusSettings,
+              jobs: int | None = None) -> bool:
+        """Index ``source`` into ``out`` with the open model, ``jobs`` shards at once
+        (default: the cores, at most 4); False without a model."""
         model = self.session.model
         if model is None:
             return False
@@ -84,7 +86,8 @@ class CorpusIndexJob(QObject):
                 progress.total_bytes = total_bytes
                 report(bytes_read, max(total_bytes, 1))
 
-            return index_corpus(model, source, out, settings, on_progress, stop, title=title)
+            return index_corpus(model, source, out, settings, on_progress, stop, title=title,
+                                jobs=jobs)
 
         self.running = True
         self.runner.submit(LABEL, work, source)

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 from conftest import ready
 
+from rnnstudio.gui import corpus_index_job
 from rnnstudio.gui.corpus_index_dialog import CorpusIndexDialog
+from rnnstudio.io.corpus_index import default_jobs, index_corpus
 from rnnstudio.io.corpus_reader import open_corpus
 
 TEXT = "\n\n".join(f"The dog {i} barks at the moon. The cat sleeps in the sun."
@@ -63,6 +65,29 @@ def test_cancel_stops_the_worker_and_says_how_to_continue(qtbot, dialog, tmp_pat
     assert "finished shards are kept" in dialog.status.text()
     kept = open_corpus(tmp_path / "long.rscorpus")
     assert not kept.manifest["complete"] and kept.document_count < 8000
+
+
+def test_the_threads_box_starts_at_the_cores_and_reaches_the_indexer(
+        qtbot, dialog, tmp_path, monkeypatch) -> None:
+    """Threads defaults to default_jobs() (the cores, at most 4), is what index_corpus
+    gets, and is locked while indexing like the other choices."""
+    assert dialog.jobs.value() == default_jobs() and dialog.jobs.maximum() == 16
+    asked: list[object] = []
+
+    def indexing(*args, jobs=None, **kwargs):  # type: ignore[no-untyped-def]
+        asked.append(jobs)
+        return index_corpus(*args, jobs=jobs, **kwargs)
+
+    monkeypatch.setattr(corpus_index_job, "index_corpus", indexing)
+    source = tmp_path / "book.txt"
+    source.write_text(TEXT, "utf-8")
+    dialog.source_edit.setText(str(source))
+    dialog.jobs.setValue(3)
+    with qtbot.waitSignal(dialog.indexed, timeout=20_000):
+        dialog.index_button.click()
+        assert not dialog.jobs.isEnabled()
+    dialog.job.wait()
+    assert asked == [3] and dialog.jobs.isEnabled()
 
 
 def test_a_bad_source_is_said_in_the_dialog(qtbot, dialog, tmp_path) -> None:
