@@ -21,7 +21,11 @@ def printable(text: str, limit: int = MAX_SHOWN_CHARS) -> str:
     line and paragraph separators, bidi and other format characters, lone surrogates)
     written as ``\\xNN``/``\\uNNNN``/``\\UNNNNNNNN``, cut to ``limit`` characters plus
     ``… (N more characters)``. Plain spaces and printable Unicode stay as they are."""
-    shown = "".join(char if char.isprintable() else _escaped(char) for char in text[:limit])
+    head = text[:limit]
+    # One check in C for the usual all-printable string (printing 752,552 search results
+    # spent 30 of its 42 s here a character at a time).
+    shown = head if head.isprintable() else "".join(
+        char if char.isprintable() else _escaped(char) for char in head)
     if len(text) > limit:
         shown += f"… ({len(text) - limit:,} more characters)"
     return shown
