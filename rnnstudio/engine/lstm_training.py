@@ -192,8 +192,8 @@ class LstmTrainingLayer:
         d_by_block = d_rows.reshape(steps, 5, size, batch)
         # Per step, views made before the loop (a slice costs as much as a small call).
         d_hidden, d_through = back[:, :size], d_by_block[:, 0]
-        through_o, d_through_o = by_block[:, :2], d_by_block[:, :2]
-        gates_ifg, d_ifg = by_block[:, 2:5], d_by_block[:, 2:]
+        by_dh, d_by_dh = by_block[:, :2], d_by_block[:, :2]  # what dh multiplies, products
+        by_dc, d_by_dc = by_block[:, 2:5], d_by_block[:, 2:]  # what dc multiplies, products
         forget = by_block[:, 5]
         d_gates = d_rows[:, size:]
         add, multiply, matmul = np.add, np.multiply, np.matmul
@@ -202,11 +202,11 @@ class LstmTrainingLayer:
             into_hidden, into_cell = direct_h[t], direct_c[t]
             if into_hidden is not None:
                 add(dh, into_hidden, out=dh)
-            multiply(dh, through_o[t], out=d_through_o[t])  # [dh through_h, da_o]
+            multiply(dh, by_dh[t], out=d_by_dh[t])  # [dh through_h, da_o]
             add(d_through[t], d_cell, out=dc)
             if into_cell is not None:
                 add(dc, into_cell, out=dc)
-            multiply(dc, gates_ifg[t], out=d_ifg[t])  # da_i, da_f, da_g
+            multiply(dc, by_dc[t], out=d_by_dc[t])  # da_i, da_f, da_g
             multiply(dc, forget[t], out=d_cell)
             matmul(self.weight_back, d_gates[t], out=back[t])  # [dh_{t-1}; dx_t]
             check_stop(should_stop, steps - 1 - t)
