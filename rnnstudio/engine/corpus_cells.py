@@ -26,6 +26,7 @@ no copy. Nothing is kept for a backward pass.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -35,7 +36,7 @@ from .gru import GATE_NAMES as GRU_GATES
 from .gru import GruLayer, GruResetBeforeLayer
 from .layer import Rows, StopCheck, check_stop
 from .lstm import INTERNAL_ORDER, LstmLayer
-from .rnn import RnnLayer
+from .rnn import RnnLayer, activate
 
 __all__ = ["CorpusLayer", "forward_projected", "forward_record", "project"]
 
@@ -93,8 +94,7 @@ def _lstm(layer: LstmLayer, gates: np.ndarray, starts: list[int],
     c_prev = np.zeros((batch, size), dtype=dtype)
     half = dtype.type(0.5)
     add, multiply, tanh, matmul = np.add, np.multiply, np.tanh, np.matmul
-    for t in range(len(starts) - 1):
-        start, stop = starts[t], starts[t + 1]
+    for t, (start, stop) in enumerate(itertools.pairwise(starts)):
         running = stop - start
         step = gates[:, start:stop]
         sigmoids, (i, f, o, g) = step[:3], step
@@ -148,8 +148,7 @@ def _gru(layer: GruLayer | GruResetBeforeLayer, gates: np.ndarray, starts: list[
     scratch = _Scratch(batch, dtype, (3, size), (size,))  # recurrent products, r * (.)
     h_prev = np.zeros((batch, size), dtype=dtype)
     half = dtype.type(0.5)
-    for t in range(len(starts) - 1):
-        start, stop = starts[t], starts[t + 1]
+    for t, (start, stop) in enumerate(itertools.pairwise(starts)):
         running = stop - start
         step, h_running = gates[:, start:stop], h_prev[:running]
         r, z, n = step
@@ -180,15 +179,11 @@ def _rnn(layer: RnnLayer, gates: np.ndarray, starts: list[int],
     scratch = _Scratch(batch, dtype, (layer.hidden_size,))
     relu = layer.nonlinearity == "relu"
     h_prev = np.zeros((batch, layer.hidden_size), dtype=dtype)
-    for t in range(len(starts) - 1):
-        start, stop = starts[t], starts[t + 1]
+    for t, (start, stop) in enumerate(itertools.pairwise(starts)):
         h, (recurrent,) = hidden[start:stop], scratch(stop - start)
         np.matmul(h_prev[: stop - start], layer.rows.weight_hh_t, out=recurrent)
         np.add(h, recurrent, out=h)
-        if relu:
-            np.maximum(h, 0.0, out=h)
-        else:
-            np.tanh(h, out=h)
+        activate(h, relu)
         h_prev = h
         check_stop(should_stop, t)
     return {"h": hidden}
@@ -202,9 +197,7 @@ def project(layer: CorpusLayer, x: np.ndarray) -> np.ndarray:
     """The input projection W_ih x + b of every row of ``x`` (N, I), gate-major (G, N, H):
     what :func:`forward_projected` starts from (rows of distinct tokens can be projected
     once and gathered per token)."""
-    gates = 4 if isinstance(layer, LstmLayer) else 3 if isinstance(
-        layer, GruLayer | GruResetBeforeLayer) else 1
-    return _projected(layer.rows, x, gates)
+    return _projected(layer.rows, x, layer.rows.weight_ih_t.shape[1] // layer.hidden_size)
 
 
 def forward_projected(layer: CorpusLayer, gates: np.ndarray, starts: Sequence[int] | np.ndarray,

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import Cancelled, ConfigError, TextError, shown
 from ..limits import MAX_TOP_K, check_number, check_whole
-from .corpus_source import CorpusSource
+from .corpus_source import CorpusSource, StoredLayout
 from .saturation import Saturation, countable_gates, trace_saturation
 from .trajectory import model_fingerprint
 
@@ -249,7 +249,7 @@ def top_activations(source: CorpusSource, quantity: str, layer: int, direction: 
                                                                 strict=True)]
 
 
-class ArrayCorpus:
+class ArrayCorpus(StoredLayout):
     """A :class:`~rnnstudio.engine.corpus_source.CorpusSource` held in memory, made from
     ``model.trace`` of each document (each from the zero state): for tests, notebooks and
     corpora small enough to trace at once. Values are exactly the traces' (float32)."""
@@ -290,22 +290,6 @@ class ArrayCorpus:
         tokens = [trace.tokens if trace is not None else [] for trace in traces]
         return cls(texts, tokens, values, model_fingerprint(model.params),
                    model.tokenizer.joiner, saturation)
-
-    @property
-    def token_count(self) -> int:
-        return int(self._doc_starts[-1])
-
-    @property
-    def doc_starts(self) -> np.ndarray:
-        return self._doc_starts
-
-    @property
-    def quantities(self) -> tuple[str, ...]:
-        return self._quantities
-
-    @property
-    def keys(self) -> tuple[tuple[int, str], ...]:
-        return self._keys
 
     @property
     def fingerprint(self) -> str:

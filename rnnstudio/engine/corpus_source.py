@@ -74,3 +74,29 @@ class CorpusSource(Protocol):
         """The model's tokenizer.split(document_text(doc)); len == doc_starts[doc+1] -
         doc_starts[doc]."""
         ...
+
+
+class StoredLayout:
+    """What every corpus source keeps as plain attributes, set by its constructor: the
+    documents' token offsets, the stored quantities and (layer, direction) keys; the
+    :class:`CorpusSource` properties that only read them live here once."""
+
+    _doc_starts: np.ndarray
+    _quantities: tuple[str, ...]
+    _keys: tuple[tuple[int, str], ...]
+
+    @property
+    def token_count(self) -> int:
+        return int(self._doc_starts[-1])
+
+    @property
+    def doc_starts(self) -> np.ndarray:
+        return self._doc_starts
+
+    @property
+    def quantities(self) -> tuple[str, ...]:
+        return self._quantities
+
+    @property
+    def keys(self) -> tuple[tuple[int, str], ...]:
+        return self._keys

@@ -62,6 +62,14 @@ class RnnCache:
         return {"h": self.hidden}
 
 
+def activate(pre: np.ndarray, relu: bool) -> None:
+    """h = act(pre) in place: max(pre, 0) for ReLU, else tanh."""
+    if relu:
+        np.maximum(pre, 0.0, out=pre)
+    else:
+        np.tanh(pre, out=pre)
+
+
 class RnnLayer:
     """One RNN layer and direction."""
 
@@ -85,10 +93,7 @@ class RnnLayer:
         for t, h in enumerate(hidden):
             np.dot(h_prev, w_hh, out=recurrent)
             h += recurrent
-            if relu:
-                np.maximum(h, 0.0, out=h)
-            else:
-                np.tanh(h, out=h)
+            activate(h, relu)
             h_prev = h
             check_stop(should_stop, t)
         return RnnCache(x, h0, hidden)

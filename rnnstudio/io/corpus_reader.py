@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ..engine.corpus_source import StoredLayout
 from ..engine.saturation import Saturation
 from ..engine.tokenizers import Tokenizer
 from .corpus_file import (
@@ -37,7 +38,7 @@ def open_corpus(path: str | os.PathLike[str]) -> CorpusIndex:
     return CorpusIndex(Path(path))
 
 
-class CorpusIndex:
+class CorpusIndex(StoredLayout):
     """A finished (or partly finished) corpus index: the shards the manifest lists."""
 
     def __init__(self, folder: Path) -> None:
@@ -80,23 +81,7 @@ class CorpusIndex:
                                   "index the corpus again with --restart")
         return np.asarray(lengths, dtype=np.int64)
 
-    # ------------------------------------------------------------------ CorpusSource
-    @property
-    def token_count(self) -> int:
-        return int(self._doc_starts[-1])
-
-    @property
-    def doc_starts(self) -> np.ndarray:
-        return self._doc_starts
-
-    @property
-    def quantities(self) -> tuple[str, ...]:
-        return self._quantities
-
-    @property
-    def keys(self) -> tuple[tuple[int, str], ...]:
-        return self._keys
-
+    # ----------------------------------- CorpusSource (token_count ... keys: StoredLayout)
     @property
     def fingerprint(self) -> str:
         return str(self.manifest["model"]["fingerprint"])
